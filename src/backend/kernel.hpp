@@ -1,0 +1,39 @@
+// The kernel backend: mseal(2) itself, and a side-effect-free way to ask the
+// kernel whether one VMA is sealed.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace sealkit::backend::kernel {
+
+// mseal(2) as a raw system call: 0, or -1 with errno.
+int mseal(std::uintptr_t start, std::size_t len, unsigned long flags) noexcept;
+
+// Whether this kernel implements mseal: mseal(NULL, 0, 0) is a no-op that
+// succeeds exactly where the system call exists (and no seccomp filter denies
+// it). Tested once, then cached.
+bool available() noexcept;
+
+enum class VmaState { kSealed, kUnsealed, kUnmapped, kUnknown };
+
+// The seal state of the VMA that holds `page` (page-aligned).
+//
+// Why mremap: a same-size, non-moving mremap(page, ps, ps, 0) is a no-op on
+// every kernel with mseal, but the kernel looks up the VMA and refuses a
+// sealed one with EPERM before it notices that nothing would change
+// (mm/mremap.c: do_mremap checks can_modify_vma before mremap_at's
+// MREMAP_NO_RESIZE case). So it answers "is this VMA sealed" in one system
+// call with nothing changed either way. Because that ordering is an
+// implementation detail, probe_reliable() verifies it on a scratch mapping
+// before any answer is trusted; where it does not hold, kUnknown is returned
+// and callers fall back to /proc/self/smaps.
+VmaState probe_vma(std::uintptr_t page) noexcept;
+
+// True when probe_vma() was verified on this kernel (sealed scratch page
+// answers EPERM, unsealed one answers success). The check runs once and
+// leaves one sealed page, named "sealkit-probe", mapped for the life of the
+// process: a sealed page cannot be unmapped.
+bool probe_reliable() noexcept;
+
+}  // namespace sealkit::backend::kernel

@@ -1,0 +1,24 @@
+// How subcommands plug into the `sealkit` binary: each file adds its CLI11
+// subcommand to the app and returns the function that runs it once the
+// command line is parsed. The returned int is the process exit status.
+#pragma once
+
+#include <functional>
+
+namespace CLI {
+class App;
+}
+
+namespace sealkit::cli {
+
+// Exit statuses, the same for every subcommand (docs/cli.md).
+inline constexpr int kExitOk = 0;       // done, nothing found
+inline constexpr int kExitFinding = 1;  // a finding or a failed check
+inline constexpr int kExitError = 2;    // bad usage or an error
+
+using Runner = std::function<int()>;
+
+Runner add_probe(CLI::App& app);
+Runner add_selftest(CLI::App& app);
+
+}  // namespace sealkit::cli

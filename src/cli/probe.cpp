@@ -1,0 +1,209 @@
+// `sealkit probe`: what this machine offers for sealing. Every fact is tested
+// on the running kernel, never inferred from a version number.
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <gnu/libc-version.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/mman.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "backend/kernel.hpp"
+#include "backend/kernel_abi.hpp"
+#include "cli/command.hpp"
+#include "cli/output.hpp"
+#include "core/page.hpp"
+#include "core/proc_maps.hpp"
+#include "sealkit/sealkit.h"
+
+namespace sealkit::cli {
+
+namespace {
+
+struct Fact {
+  std::string key;
+  std::string label;
+  nlohmann::json value;  // bool, string or null (unknown)
+  std::string detail;
+};
+
+std::string kernel_release() {
+  struct utsname u {};
+  if (uname(&u) != 0) return "unknown";
+  return u.release;
+}
+
+// Seal a scratch page and check that the kernel then refuses mprotect.
+Fact mseal_works() {
+  Fact f{"mseal", "mseal(2) seals memory", false, ""};
+  const std::size_t ps = core::page_size();
+  void* p = mmap(nullptr, ps, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) {
+    f.value = nullptr;
+    f.detail = std::string("could not map a scratch page: ") + std::strerror(errno);
+    return f;
+  }
+  if (backend::kernel::mseal(reinterpret_cast<std::uintptr_t>(p), ps, 0) != 0) {
+    f.detail = std::string("mseal failed: ") + std::strerror(errno);
+    munmap(p, ps);
+    return f;
+  }
+  if (mprotect(p, ps, PROT_READ | PROT_WRITE) == 0) {
+    f.detail = "mseal returned 0 but mprotect still succeeded";
+    return f;
+  }
+  int e = errno;
+  f.value = e == EPERM;
+  f.detail = e == EPERM ? "scratch page sealed; mprotect then failed with EPERM"
+                        : std::string("mprotect failed with ") + std::strerror(e) + ", not EPERM";
+  return f;  // the sealed scratch page stays mapped: it cannot be unmapped
+}
+
+// CONFIG_MSEAL_SYSTEM_MAPPINGS: the kernel seals [vdso], [vvar], ... at exec.
+Fact system_mappings_sealed() {
+  Fact f{"system_mappings_sealed", "kernel seals system mappings", nullptr, ""};
+  auto text = core::read_proc_file("/proc/self/smaps");
+  if (!text) {
+    f.detail = std::string("cannot read /proc/self/smaps: ") + std::strerror(errno);
+    return f;
+  }
+  std::vector<std::string> sealed, unsealed;
+  core::for_each_smaps_entry(*text, [&](const core::SmapsEntry& e) {
+    const std::string_view p = e.map.path;
+    if (p == "[vdso]" || p == "[vvar]" || p == "[vvar_vclock]" || p == "[sigpage]" || p == "[vectors]" ||
+        p == "[uprobes]") {
+      (e.has_vmflags && e.sealed ? sealed : unsealed).emplace_back(p);
+    }
+    return true;
+  });
+  auto join = [](const std::vector<std::string>& v) {
+    std::string s;
+    for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+    return s;
+  };
+  if (sealed.empty() && unsealed.empty()) {
+    f.detail = "no system mappings found in /proc/self/smaps";
+  } else {
+    f.value = unsealed.empty();
+    f.detail = unsealed.empty() ? "sealed: " + join(sealed) : "not sealed: " + join(unsealed);
+    if (!sealed.empty() && !unsealed.empty()) f.detail += "; sealed: " + join(sealed);
+  }
+  return f;
+}
+
+// Install an allow-everything filter in a child process (filters cannot be
+// removed, so never in this one).
+Fact seccomp_works() {
+  Fact f{"seccomp_filter", "seccomp filters can be installed", false, ""};
+  pid_t pid = fork();
+  if (pid < 0) {
+    f.value = nullptr;
+    f.detail = std::string("fork failed: ") + std::strerror(errno);
+    return f;
+  }
+  if (pid == 0) {
+    sock_filter allow[] = {BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)};
+    sock_fprog prog{1, allow};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) _exit(10);
+    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog) != 0) _exit(20 + (errno & 0x3f));
+    _exit(0);
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+    f.value = true;
+    f.detail = "a child process installed a filter with no_new_privs and TSYNC";
+  } else if (WIFEXITED(status) && WEXITSTATUS(status) == 10) {
+    f.detail = "prctl(PR_SET_NO_NEW_PRIVS) failed";
+  } else if (WIFEXITED(status) && WEXITSTATUS(status) >= 20) {
+    f.detail = std::string("seccomp(SECCOMP_SET_MODE_FILTER) failed: ") + std::strerror(WEXITSTATUS(status) - 20);
+  } else {
+    f.detail = "the test child did not exit normally";
+  }
+  return f;
+}
+
+// PROCMAP_QUERY makes sealkit_is_sealed cheap on ranges of many VMAs.
+Fact procmap_query() {
+  Fact f{"procmap_query", "PROCMAP_QUERY ioctl on /proc/self/maps", false, ""};
+  int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    f.value = nullptr;
+    f.detail = std::string("cannot open /proc/self/maps: ") + std::strerror(errno);
+    return f;
+  }
+  kabi::ProcmapQuery q{};
+  q.size = sizeof q;
+  q.query_flags = kabi::kProcmapQueryCoveringOrNextVma;
+  q.query_addr = reinterpret_cast<std::uintptr_t>(&fd);
+  if (ioctl(fd, kabi::kProcmapQueryIoctl, &q) == 0) {
+    f.value = true;
+    f.detail = "supported (Linux 6.11+)";
+  } else {
+    f.detail = std::string("not supported: ") + std::strerror(errno);
+  }
+  close(fd);
+  return f;
+}
+
+int run_probe(bool json) {
+  std::vector<Fact> facts;
+  facts.push_back({"kernel_release", "kernel release", kernel_release(), "uname -r"});
+  facts.push_back({"glibc_version", "glibc version", gnu_get_libc_version(), "gnu_get_libc_version()"});
+  Fact ms = mseal_works();
+  facts.push_back(ms);
+  facts.push_back(system_mappings_sealed());
+  facts.push_back(seccomp_works());
+  facts.push_back(procmap_query());
+  facts.push_back({"seal_probe", "one-syscall seal query verified", backend::kernel::probe_reliable(),
+                   "same-size mremap answers EPERM on a sealed VMA (used by sealkit_is_sealed)"});
+  facts.push_back({"backend", "sealkit backend", sealkit_backend(), "what libsealkit seals with"});
+  facts.push_back({"version", "sealkit version", sealkit_version(), ""});
+
+  const bool can_seal = ms.value == true;
+  if (json) {
+    nlohmann::json j;
+    j["facts"] = nlohmann::json::object();
+    for (const Fact& f : facts) j["facts"][f.key] = {{"value", f.value}, {"detail", f.detail}};
+    j["can_seal"] = can_seal;
+    print_json(j);
+  } else {
+    std::vector<std::vector<std::string>> rows{{"FACT", "VALUE", "HOW WE KNOW"}};
+    for (const Fact& f : facts) {
+      std::string v = f.value.is_boolean() ? (f.value.get<bool>() ? "yes" : "no")
+                       : f.value.is_null() ? "unknown"
+                                           : f.value.get<std::string>();
+      rows.push_back({f.label, v, f.detail});
+    }
+    print_table(rows);
+    if (!can_seal)
+      std::cout << "\nThis kernel cannot seal memory (mseal(2) needs Linux 6.10 or later on 64-bit).\n";
+  }
+  return can_seal ? kExitOk : kExitFinding;
+}
+
+}  // namespace
+
+Runner add_probe(CLI::App& app) {
+  auto* sub = app.add_subcommand("probe", "Test what this machine offers for memory sealing");
+  auto json = std::make_shared<bool>(false);
+  sub->add_flag("--json", *json, "Print the facts as JSON");
+  sub->footer("Exit status: 0 the kernel can seal, 1 it cannot, 2 an error.");
+  return [json] { return run_probe(*json); };
+}
+
+}  // namespace sealkit::cli

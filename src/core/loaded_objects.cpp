@@ -1,0 +1,82 @@
+#include "core/loaded_objects.hpp"
+
+#include <link.h>
+
+#include <algorithm>
+
+#include "core/page.hpp"
+
+namespace sealkit::core {
+
+namespace {
+
+int collect(struct dl_phdr_info* info, size_t, void* data) {
+  auto* out = static_cast<std::vector<LoadedObject>*>(data);
+  const std::size_t ps = page_size();
+  LoadedObject obj;
+  obj.name = info->dlpi_name ? info->dlpi_name : "";
+  obj.base = info->dlpi_addr;
+  for (int i = 0; i < info->dlpi_phnum; ++i) {
+    const ElfW(Phdr)& ph = info->dlpi_phdr[i];
+    if (ph.p_type != PT_LOAD || ph.p_memsz == 0) continue;
+    std::uintptr_t start;
+    if (__builtin_add_overflow(info->dlpi_addr, ph.p_vaddr, &start)) continue;
+    auto span = page_span(start, ph.p_memsz, ps);
+    if (!span) continue;
+    obj.segments.push_back({span->start, span->end});
+  }
+  if (obj.segments.empty()) return 0;
+  std::sort(obj.segments.begin(), obj.segments.end(),
+            [](const Range& a, const Range& b) { return a.begin < b.begin; });
+  obj.span = {obj.segments.front().begin, obj.segments.back().end};
+  for (const Range& s : obj.segments) obj.span.end = std::max(obj.span.end, s.end);
+  out->push_back(std::move(obj));
+  return 0;
+}
+
+}  // namespace
+
+std::vector<LoadedObject> loaded_objects() {
+  std::vector<LoadedObject> out;
+  dl_iterate_phdr(collect, &out);
+  return out;
+}
+
+RangeSet object_seal_ranges(const LoadedObject& obj, const std::vector<MapsEntry>& maps) {
+  RangeSet own;
+  for (const Range& s : obj.segments) own.insert(s);
+
+  // The object's file identity: the file behind any VMA inside a segment
+  // (the first page of the first segment is always file-backed).
+  bool have_file = false;
+  std::uint32_t dmaj = 0, dmin = 0;
+  std::uint64_t ino = 0;
+  for (const MapsEntry& m : maps) {
+    if (m.inode != 0 && own.intersects(m.range)) {
+      have_file = true;
+      dmaj = m.dev_major;
+      dmin = m.dev_minor;
+      ino = m.inode;
+      break;
+    }
+  }
+
+  RangeSet result;
+  for (const MapsEntry& m : maps) {
+    Range clipped{std::max(m.range.begin, obj.span.begin), std::min(m.range.end, obj.span.end)};
+    if (clipped.empty()) continue;
+    const bool same_file = have_file && m.inode == ino && m.dev_major == dmaj && m.dev_minor == dmin;
+    if (same_file) {
+      result.insert(clipped);  // a segment, or ld.so's reservation of a gap
+      continue;
+    }
+    // Foreign or anonymous VMA: only the parts that lie inside segments (bss).
+    for (const Range& s : own.ranges()) {
+      Range part{std::max(clipped.begin, s.begin), std::min(clipped.end, s.end)};
+      if (!part.empty()) result.insert(part);
+    }
+  }
+  return result;
+}
+
+}  // namespace sealkit::core

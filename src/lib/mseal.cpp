@@ -1,0 +1,44 @@
+// sealkit_mseal and sealkit_set_mode.
+#include <cerrno>
+#include <sys/mman.h>
+
+#include "backend/kernel.hpp"
+#include "core/page.hpp"
+#include "lib/seal.hpp"
+#include "lib/sealable.hpp"
+#include "sealkit/sealkit.h"
+
+namespace sealkit::lib {
+
+int seal_range(std::uintptr_t addr, std::size_t len, unsigned long flags, bool v8_sealable_known) noexcept {
+  if (current_mode() == SEALKIT_MODE_V8 && !v8_sealable_known) {
+    // The kernel's own input checks come first, then the v8 rule. ENOMEM
+    // (an unmapped page) is reported before EACCES when both apply.
+    const std::size_t ps = core::page_size();
+    if (flags != 0 || !core::is_page_aligned(addr, ps)) return EINVAL;
+    auto span = core::page_span(addr, len, ps);
+    if (!span) return EINVAL;
+    if (span->start == span->end) return 0;
+    if (!backend::kernel::available()) return ENOSYS;
+    if (int e = check_v8_rule({span->start, span->end})) return e;
+  }
+  if (backend::kernel::mseal(addr, len, flags) != 0) return errno;
+  return 0;
+}
+
+}  // namespace sealkit::lib
+
+extern "C" int sealkit_mseal(void* addr, size_t len, unsigned long flags) {
+  int saved = errno;
+  int e = sealkit::lib::seal_range(reinterpret_cast<std::uintptr_t>(addr), len, flags, false);
+  errno = e ? e : saved;
+  return e ? -1 : 0;
+}
+
+extern "C" int sealkit_set_mode(int mode) {
+  if (mode != SEALKIT_MODE_UPSTREAM && mode != SEALKIT_MODE_V8) {
+    errno = EINVAL;
+    return -1;
+  }
+  return sealkit::lib::exchange_mode(mode);
+}

@@ -1,0 +1,72 @@
+#include "lib/sealable.hpp"
+
+#include <atomic>
+#include <cerrno>
+#include <mutex>
+#include <sys/mman.h>
+
+#include "core/loaded_objects.hpp"
+#include "core/page.hpp"
+#include "sealkit/sealkit.h"
+
+namespace sealkit::lib {
+
+namespace {
+std::atomic<int> g_mode{SEALKIT_MODE_UPSTREAM};
+std::mutex g_mu;
+core::RangeSet& registry() {
+  static core::RangeSet* r = new core::RangeSet;  // never destroyed: usable from other destructors
+  return *r;
+}
+}  // namespace
+
+int current_mode() noexcept { return g_mode.load(std::memory_order_relaxed); }
+int exchange_mode(int mode) noexcept { return g_mode.exchange(mode); }
+
+bool note_new_mapping(core::Range r, bool sealable) noexcept {
+  try {
+    std::lock_guard lock(g_mu);
+    registry().erase(r);
+    if (sealable) registry().insert(r);
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
+namespace {
+
+// ENOMEM when any page of the page-aligned range is unmapped. mincore(2)
+// fails with ENOMEM exactly then, and changes nothing.
+int check_mapped(core::Range r) noexcept {
+  const std::size_t ps = core::page_size();
+  unsigned char vec[512];
+  for (std::uintptr_t a = r.begin; a < r.end;) {
+    std::size_t pages = (r.end - a) / ps;
+    if (pages > sizeof vec) pages = sizeof vec;
+    if (::mincore(reinterpret_cast<void*>(a), pages * ps, vec) != 0) return errno;
+    a += pages * ps;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int check_v8_rule(core::Range r) noexcept {
+  if (int e = check_mapped(r)) return e;
+  try {
+    core::RangeSet ok;
+    {
+      std::lock_guard lock(g_mu);
+      for (const core::Range& x : registry().ranges())
+        if (x.overlaps(r)) ok.insert(x);
+    }
+    if (ok.covers(r)) return 0;
+    for (const core::LoadedObject& o : core::loaded_objects()) ok.insert(o.span);
+    return ok.covers(r) ? 0 : EACCES;
+  } catch (...) {
+    return ENOMEM;
+  }
+}
+
+}  // namespace sealkit::lib
