@@ -33,6 +33,12 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
+    // CLI11 reports an unknown first word as "a subcommand is required";
+    // name the word instead.
+    if (argc > 1 && argv[1][0] != '-' && runners.count(argv[1]) == 0) {
+      print_error(std::string("unknown subcommand '") + argv[1] + "'; run 'sealkit --help' for the list");
+      return kExitError;
+    }
     print_error(std::string(e.what()) + "; run 'sealkit --help' for usage");
     return kExitError;
   }
