@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <sys/mman.h>
 
+#include "backend/kernel.hpp"
 #include "core/page.hpp"
 #include "lib/seal.hpp"
 #include "lib/sealable.hpp"
@@ -51,6 +52,11 @@ extern "C" void* sealkit_mmap(void* addr, size_t len, int prot, int flags, int f
 extern "C" int sealkit_mprotect(void* addr, size_t len, int prot) {
   if ((prot & SEALKIT_PROT_SEAL) == 0) return ::mprotect(addr, len, prot);
 
+  // Where nothing can seal, fail before the protection changes.
+  if (!sealkit::backend::kernel::available()) {
+    errno = ENOSYS;
+    return -1;
+  }
   const auto start = reinterpret_cast<std::uintptr_t>(addr);
   // The v8 rule is checked before the protection changes, so that a range
   // that may not be sealed is left exactly as it was.

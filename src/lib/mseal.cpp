@@ -14,12 +14,12 @@ int seal_range(std::uintptr_t addr, std::size_t len, unsigned long flags, bool v
   if (current_mode() == SEALKIT_MODE_V8 && !v8_sealable_known) {
     // The kernel's own input checks come first, then the v8 rule. ENOMEM
     // (an unmapped page) is reported before EACCES when both apply.
+    if (!backend::kernel::available()) return ENOSYS;  // as the missing system call would
     const std::size_t ps = core::page_size();
     if (flags != 0 || !core::is_page_aligned(addr, ps)) return EINVAL;
     auto span = core::page_span(addr, len, ps);
     if (!span) return EINVAL;
     if (span->start == span->end) return 0;
-    if (!backend::kernel::available()) return ENOSYS;
     if (int e = check_v8_rule({span->start, span->end})) return e;
   }
   if (backend::kernel::mseal(addr, len, flags) != 0) return errno;
