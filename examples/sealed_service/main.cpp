@@ -65,6 +65,7 @@ void serve_session(int in, int out, const Tables& tables, ServiceState& state) {
       std::string line = pending.substr(0, nl);
       pending.erase(0, nl + 1);
       if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (line.size() > tables.config->max_line_bytes) return void(write_all(out, "ERR line too long\n"));
       if (line == "QUIT") return void(write_all(out, "BYE\n"));
       log(LogLevel::kDebug, "request: " + line);
       if (!write_all(out, dispatch(line, tables, state) + "\n") || state.shutdown_requested) return;
