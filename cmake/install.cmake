@@ -4,8 +4,7 @@ include(CMakePackageConfigHelpers)
 
 install(TARGETS sealkit sealkit_static EXPORT sealkitTargets
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
-  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
-  INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(TARGETS sealkit_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/sealkit DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 
@@ -18,5 +17,20 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/sealkitConfigVersion.cmak
 install(FILES ${PROJECT_BINARY_DIR}/sealkitConfig.cmake ${PROJECT_BINARY_DIR}/sealkitConfigVersion.cmake
   DESTINATION ${SEALKIT_CMAKE_DIR})
 
+# pkg-config: the prefix is written relative to the .pc file (${pcfiledir}),
+# because CMAKE_INSTALL_PREFIX at configure time is not where
+# `cmake --install --prefix DIR` puts the files.
+set(SEALKIT_PC_INSTALL_DIR ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+if(IS_ABSOLUTE "${CMAKE_INSTALL_LIBDIR}" OR IS_ABSOLUTE "${CMAKE_INSTALL_INCLUDEDIR}")
+  set(SEALKIT_PC_PREFIX "${CMAKE_INSTALL_PREFIX}")
+  set(SEALKIT_PC_LIBDIR "${CMAKE_INSTALL_FULL_LIBDIR}")
+  set(SEALKIT_PC_INCLUDEDIR "${CMAKE_INSTALL_FULL_INCLUDEDIR}")
+else()
+  file(RELATIVE_PATH _sealkit_pc_up "/p/${SEALKIT_PC_INSTALL_DIR}" "/p")
+  string(REGEX REPLACE "/$" "" _sealkit_pc_up "${_sealkit_pc_up}")
+  set(SEALKIT_PC_PREFIX "\${pcfiledir}/${_sealkit_pc_up}")
+  set(SEALKIT_PC_LIBDIR "\${prefix}/${CMAKE_INSTALL_LIBDIR}")
+  set(SEALKIT_PC_INCLUDEDIR "\${prefix}/${CMAKE_INSTALL_INCLUDEDIR}")
+endif()
 configure_file(${PROJECT_SOURCE_DIR}/cmake/sealkit.pc.in ${PROJECT_BINARY_DIR}/sealkit.pc @ONLY)
-install(FILES ${PROJECT_BINARY_DIR}/sealkit.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+install(FILES ${PROJECT_BINARY_DIR}/sealkit.pc DESTINATION ${SEALKIT_PC_INSTALL_DIR})
