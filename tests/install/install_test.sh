@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# The install test: installs a built sealkit tree into a fresh prefix and
+# builds two consumers against the installed files only:
+#   - consumer.c with `pkg-config --cflags --libs sealkit` (the C ABI, sealkit.h only)
+#   - cxx_consumer/ with find_package(sealkit) (the C++ API), shared and static
+# runs them, and checks that libsealkit.so exports nothing but sealkit_*.
+#
+# usage: install_test.sh BUILD_DIR C_COMPILER CXX_COMPILER SANITIZE(0|1)
+# With SANITIZE=1 the installed library is built with ASan+UBSan, so the
+# consumers are too (a sanitized library needs the sanitizer runtime first).
+set -euo pipefail
+
+build_dir=$1 cc=$2 cxx=$3 sanitize=$4
+here=$(cd "$(dirname "$0")" && pwd)
+fail() { echo "install_test: FAILED: $*" >&2; exit 1; }
+for tool in pkg-config nm cmake; do
+  command -v "$tool" >/dev/null || fail "$tool not found; run scripts/bootstrap"
+done
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/sealkit-install-test.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+prefix=$work/prefix
+
+echo "== cmake --install $build_dir --prefix $prefix"
+cmake --install "$build_dir" --prefix "$prefix" >"$work/install.log" || { cat "$work/install.log"; fail "cmake --install"; }
+
+pc=$(find "$prefix" -name sealkit.pc -path '*/pkgconfig/*' -print -quit)
+so=$(find "$prefix" -name 'libsealkit.so' -print -quit)
+[ -n "$pc" ] || fail "no sealkit.pc installed"
+[ -n "$so" ] || fail "no libsealkit.so installed"
+[ -x "$prefix/bin/sealkit" ] || fail "no sealkit CLI installed"
+for header in sealkit.h sealkit.hpp; do
+  [ -f "$prefix/include/sealkit/$header" ] || fail "header $header not installed"
+done
+[ -f "$(dirname "$so")/libsealkit.a" ] || fail "no libsealkit.a installed"
+libdir=$(dirname "$so")
+
+echo "== exported symbols of $so"
+mapfile -t exported < <(nm -D --defined-only "$so" | awk 'NF == 3 { print $3 }')
+printf '   %s\n' "${exported[@]}"
+[ ${#exported[@]} -gt 0 ] || fail "libsealkit.so exports nothing"
+stray=()
+for symbol in "${exported[@]}"; do [[ $symbol == sealkit_* ]] || stray+=("$symbol"); done
+[ ${#stray[@]} -eq 0 ] || fail "libsealkit.so exports symbols outside sealkit_*: ${stray[*]}"
+
+echo "== pkg-config (PKG_CONFIG_PATH=$(dirname "$pc"))"
+PKG_CONFIG_PATH=$(dirname "$pc")
+export PKG_CONFIG_PATH
+flags=$(pkg-config --cflags --libs sealkit) || fail "pkg-config --cflags --libs sealkit"
+echo "   $flags"
+# The file must describe where it was installed, not the configure-time prefix.
+includedir=$(cd "$(pkg-config --variable=includedir sealkit)" 2>/dev/null && pwd) || fail "pkg-config includedir does not exist"
+[ "$includedir" = "$(cd "$prefix/include" && pwd)" ] || fail "pkg-config includedir is $includedir, not under $prefix"
+cli_version=$("$prefix/bin/sealkit" --version) || fail "the installed sealkit --version"
+[ "sealkit $(pkg-config --modversion sealkit)" = "$cli_version" ] ||
+  fail "pkg-config version $(pkg-config --modversion sealkit) differs from '$cli_version'"
+
+san_flags=()
+[ "$sanitize" = 1 ] && san_flags=("-fsanitize=address,undefined" "-fno-sanitize-recover=all")
+
+echo "== C consumer: $cc consumer.c \$(pkg-config --cflags --libs sealkit)"
+# shellcheck disable=SC2086 # pkg-config output is a list of flags
+"$cc" -std=c11 -Wall -Wextra -Werror "${san_flags[@]}" "$here/consumer.c" $flags -Wl,-rpath,"$libdir" \
+  -o "$work/consumer_c" || fail "building consumer.c"
+# (ldd's output is captured first: grep -q quitting early would SIGPIPE ldd and fail the pipeline.)
+loads_installed_lib() { local deps; deps=$(ldd "$1") && grep -q "libsealkit\.so.* => $libdir/" <<<"$deps"; }
+loads_installed_lib "$work/consumer_c" || fail "consumer.c does not load the installed libsealkit"
+"$work/consumer_c" || fail "consumer.c"
+
+echo "== C++ consumer: find_package(sealkit) with CMAKE_PREFIX_PATH=$prefix"
+cmake -S "$here/cxx_consumer" -B "$work/cxx" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_CXX_COMPILER="$cxx" \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS="-Wall -Wextra -Werror ${san_flags[*]}" \
+  >"$work/cxx-configure.log" 2>&1 || { cat "$work/cxx-configure.log"; fail "configuring the C++ consumer"; }
+cmake --build "$work/cxx" >"$work/cxx-build.log" 2>&1 || { cat "$work/cxx-build.log"; fail "building the C++ consumer"; }
+loads_installed_lib "$work/cxx/consumer_shared" || fail "consumer_shared does not load the installed libsealkit"
+static_deps=$(ldd "$work/cxx/consumer_static")
+if grep -q libsealkit <<<"$static_deps"; then fail "consumer_static should not need libsealkit.so"; fi
+"$work/cxx/consumer_shared" || fail "C++ consumer (shared)"
+"$work/cxx/consumer_static" || fail "C++ consumer (static)"
+
+echo "install_test: passed"
