@@ -15,10 +15,6 @@
 
 namespace sealkit::backend::kernel {
 
-int mseal(std::uintptr_t start, std::size_t len, unsigned long flags) noexcept {
-  return static_cast<int>(::syscall(__NR_mseal, start, len, flags));
-}
-
 bool available() noexcept {
   static const bool ok = [] {
     int saved = errno;

@@ -4,11 +4,19 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <unistd.h>
+
+#include "backend/kernel_abi.hpp"
 
 namespace sealkit::backend::kernel {
 
-// mseal(2) as a raw system call: 0, or -1 with errno.
-int mseal(std::uintptr_t start, std::size_t len, unsigned long flags) noexcept;
+// mseal(2) as a raw system call: 0, or -1 with errno. Inline, so that the
+// seal path has no frame of its own between the system call and the C ABI
+// function: each user-space return after a system call is measurably slow on
+// machines with return-stack mitigations (docs/benchmarks.md).
+inline int mseal(std::uintptr_t start, std::size_t len, unsigned long flags) noexcept {
+  return static_cast<int>(::syscall(__NR_mseal, start, len, flags));
+}
 
 // Whether this kernel implements mseal: mseal(NULL, 0, 0) is a no-op that
 // succeeds exactly where the system call exists (and no seccomp filter denies

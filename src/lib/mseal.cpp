@@ -10,18 +10,18 @@
 
 namespace sealkit::lib {
 
-int seal_range(std::uintptr_t addr, std::size_t len, unsigned long flags, bool v8_sealable_known) noexcept {
-  if (current_mode() == SEALKIT_MODE_V8 && !v8_sealable_known) {
-    // The kernel's own input checks come first, then the v8 rule. ENOMEM
-    // (an unmapped page) is reported before EACCES when both apply.
-    if (!backend::kernel::available()) return ENOSYS;  // as the missing system call would
-    const std::size_t ps = core::page_size();
-    if (flags != 0 || !core::is_page_aligned(addr, ps)) return EINVAL;
-    auto span = core::page_span(addr, len, ps);
-    if (!span) return EINVAL;
-    if (span->start == span->end) return 0;
-    if (int e = check_v8_rule({span->start, span->end})) return e;
-  }
+int seal_range_v8(std::uintptr_t addr, std::size_t len, unsigned long flags) noexcept {
+  // The kernel's own input checks come first, then the v8 rule. ENOMEM
+  // (an unmapped page) is reported before EACCES when both apply.
+  if (!backend::kernel::available()) return ENOSYS;  // as the missing system call would
+  const std::size_t ps = core::page_size();
+  if (flags != 0 || !core::is_page_aligned(addr, ps)) return EINVAL;
+  auto span = core::page_span(addr, len, ps);
+  if (!span) return EINVAL;
+  if (span->start == span->end) return 0;
+  const int saved = errno;  // the registry and dl_iterate_phdr may set it on success
+  if (int e = check_v8_rule({span->start, span->end})) return e;
+  errno = saved;
   if (backend::kernel::mseal(addr, len, flags) != 0) return errno;
   return 0;
 }
@@ -29,10 +29,14 @@ int seal_range(std::uintptr_t addr, std::size_t len, unsigned long flags, bool v
 }  // namespace sealkit::lib
 
 extern "C" int sealkit_mseal(void* addr, size_t len, unsigned long flags) {
-  int saved = errno;
-  int e = sealkit::lib::seal_range(reinterpret_cast<std::uintptr_t>(addr), len, flags, false);
-  errno = e ? e : saved;
-  return e ? -1 : 0;
+  // errno is written only on failure: on success seal_range leaves it as it
+  // was, and not touching it keeps this wrapper within a few instructions of
+  // the raw system call (docs/benchmarks.md).
+  if (int e = sealkit::lib::seal_range(reinterpret_cast<std::uintptr_t>(addr), len, flags, false)) {
+    errno = e;
+    return -1;
+  }
+  return 0;
 }
 
 extern "C" int sealkit_set_mode(int mode) {
