@@ -4,8 +4,9 @@
 Each binary runs once, with every benchmark repeated --repetitions times in
 random interleaved order (so a noisy neighbour hurts baseline and candidate
 alike), and reports aggregates only. Benchmarks are named "<pair>/<role>":
-where a pair has a "baseline" and a "sealkit" role, the ratio of their medians
-(sealkit / baseline) is printed; every other benchmark is printed alone. The
+where a pair has a "baseline" role and one other (the candidate, usually
+"sealkit"), the ratio of their medians (candidate / baseline) is printed;
+every other benchmark is printed alone. The
 issue's figures are checked against LIMITS. Standard library only.
 
     bench/compare.py build/default/bench/bench_seal build/default/bench/bench_is_sealed
@@ -68,26 +69,28 @@ def report(results):
     singles = {}
     for name, m in results.items():
         group, _, role = name.partition("/")
-        if role in ("baseline", "sealkit"):
-            pairs.setdefault(group, {})[role] = m
-        else:
-            singles[name] = m
+        pairs.setdefault(group, {})[role] = m
+    for group in [g for g, roles in pairs.items() if "baseline" not in roles]:
+        for role, m in pairs.pop(group).items():
+            singles[f"{group}/{role}"] = m
     if pairs:
-        print(f"\n{'pair':<16}{'baseline':>12}{'sealkit':>12}{'ratio':>8}{'cpu ratio':>11}"
-              f"{'cv b/s':>13}{'limit':>7}  met")
+        print(f"\n{'pair (candidate)':<28}{'baseline':>12}{'candidate':>12}{'ratio':>8}{'cpu ratio':>11}"
+              f"{'cv b/c':>13}{'limit':>7}  met")
         for group, roles in sorted(pairs.items()):
-            if "baseline" not in roles or "sealkit" not in roles:
-                print(f"{group:<16} incomplete pair")
+            others = [r for r in roles if r != "baseline"]
+            if len(others) != 1:
+                print(f"{group:<28} needs a baseline and exactly one candidate, has {sorted(roles)}")
                 failed.append(group)
                 continue
-            b, s = roles["baseline"], roles["sealkit"]
+            b, s = roles["baseline"], roles[others[0]]
+            label = f"{group} ({others[0]})"
             ratio, cpu_ratio = s["real"] / b["real"], s["cpu"] / b["cpu"]
             limit = RATIO_LIMITS.get(group)
             met = "-" if limit is None else ("yes" if ratio <= limit else "NO")
             if met == "NO":
                 failed.append(group)
             cv = f"{b.get('cv', 0) * 100:.1f}/{s.get('cv', 0) * 100:.1f}%"
-            print(f"{group:<16}{fmt_ns(b['real']):>12}{fmt_ns(s['real']):>12}{ratio:>8.3f}{cpu_ratio:>11.3f}"
+            print(f"{label:<28}{fmt_ns(b['real']):>12}{fmt_ns(s['real']):>12}{ratio:>8.3f}{cpu_ratio:>11.3f}"
                   f"{cv:>13}{'' if limit is None else f'{limit:.2f}':>7}  {met}")
     if singles:
         print(f"\n{'benchmark':<40}{'median':>12}{'cpu':>12}{'cv':>8}{'limit':>10}  met")
