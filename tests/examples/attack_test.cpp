@@ -251,11 +251,14 @@ TEST_P(AttackTest, SucceedsAgainstTablesThatAreOnlyReadOnly) {
   }
 }
 
-std::string name_of(const ::testing::TestParamInfo<Attack>& info) {
+const char* attack_name(Attack a) {
   constexpr std::array<const char*, 7> kNames = {"MprotectWritable", "MunmapAndRemap", "MmapFixedOver", "MremapAway",
                                                  "MremapForgeryOnto", "MadviseDontneed", "DirectWrite"};
-  return kNames[static_cast<std::size_t>(info.param)];
+  return kNames[static_cast<std::size_t>(a)];
 }
+std::string name_of(const ::testing::TestParamInfo<Attack>& info) { return attack_name(info.param); }
+// For readable test names in ctest and in failure messages.
+[[maybe_unused]] void PrintTo(Attack a, std::ostream* os) { *os << attack_name(a); }
 
 INSTANTIATE_TEST_SUITE_P(Examples, AttackTest,
                          ::testing::Values(Attack::kMprotectWritable, Attack::kMunmapAndRemap, Attack::kMmapFixedOver,
