@@ -27,7 +27,7 @@ namespace {
 constexpr long kMsealSyscall = 462;
 
 // Pages sealed (and leaked) by one run of a fresh-memory benchmark.
-constexpr std::size_t kFreshPages = 4096;
+constexpr std::size_t kFreshPages = 16384;
 
 std::size_t page_size() {
   static const std::size_t ps = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));

@@ -26,8 +26,12 @@ int exchange_mode(int mode) noexcept { return g_mode.exchange(mode); }
 bool note_new_mapping(core::Range r, bool sealable) noexcept {
   try {
     std::lock_guard lock(g_mu);
-    registry().erase(r);
-    if (sealable) registry().insert(r);
+    core::RangeSet& reg = registry();
+    // erase() rebuilds the whole set; most new mappings replace nothing that
+    // is registered, and the cheap test keeps sealkit_mmap close to plain
+    // mmap (docs/benchmarks.md).
+    if (reg.intersects(r)) reg.erase(r);
+    if (sealable) reg.insert(r);
     return true;
   } catch (...) {
     return false;

@@ -1,5 +1,7 @@
 // A fixed workload for valgrind --tool=callgrind (bench/callgrind.py): the
-// same number of mseal calls on the same page, raw and through libsealkit.
+// same number of mseal calls on the same page, raw and through libsealkit,
+// and the same number of sealed one-page mappings made with mmap + mseal and
+// with sealkit_mmap(PROT_READ | SEALKIT_PROT_SEAL).
 // Instruction counts do not depend on what else the machine is doing, so they
 // show the library's own cost where timings are too noisy to.
 //
@@ -8,8 +10,9 @@
 // their error paths. So this program defines syscall() itself, and the
 // dynamic linker binds libsealkit's call to it as well as the raw loop's:
 // mseal "succeeds" in a stub of a few instructions, the same stub for both
-// loops, and the difference between the loops is exactly the user-space code
-// sealkit_mseal adds on its success path. (--real-kernel keeps libc's
+// loops of a pair, and the difference between the loops is exactly the
+// user-space code libsealkit adds on its success path. (mmap is real: valgrind
+// runs it, and only the instructions of its libc wrapper are counted.) (--real-kernel keeps libc's
 // syscall() for a run outside valgrind, to see that the program seals.)
 #include <sys/mman.h>
 #include <unistd.h>
@@ -62,6 +65,22 @@ extern "C" __attribute__((noinline)) long callgrind_sealkit_mseal_loop(void* pag
   return failures;
 }
 
+extern "C" __attribute__((noinline)) long callgrind_raw_mmap_sealed_loop(std::size_t len, long calls) {
+  long failures = 0;
+  for (long i = 0; i < calls; ++i) {
+    void* p = ::mmap(nullptr, len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    failures += p == MAP_FAILED || ::syscall(kMsealSyscall, p, len, 0UL) != 0;
+  }
+  return failures;
+}
+
+extern "C" __attribute__((noinline)) long callgrind_sealkit_mmap_sealed_loop(std::size_t len, long calls) {
+  long failures = 0;
+  for (long i = 0; i < calls; ++i)
+    failures += sealkit_mmap(nullptr, len, PROT_READ | SEALKIT_PROT_SEAL, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) == MAP_FAILED;
+  return failures;
+}
+
 int main(int argc, char** argv) {
   int arg = 1;
   if (arg < argc && std::strcmp(argv[arg], "--real-kernel") == 0) {
@@ -70,7 +89,7 @@ int main(int argc, char** argv) {
   }
   const long calls = arg < argc ? std::strtol(argv[arg], nullptr, 10) : 100000;
   if (calls <= 0) {
-    std::fprintf(stderr, "usage: callgrind_mseal [--real-kernel] [CALLS > 0]\n");
+    std::fprintf(stderr, "usage: callgrind_seal [--real-kernel] [CALLS > 0]\n");
     return 2;
   }
   const auto ps = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
@@ -79,11 +98,17 @@ int main(int argc, char** argv) {
   // Warm both paths once (lazy binding of the PLT slots) before counting.
   callgrind_raw_mseal_loop(page, ps, 1);
   callgrind_sealkit_mseal_loop(page, ps, 1);
+  callgrind_raw_mmap_sealed_loop(ps, 1);
+  callgrind_sealkit_mmap_sealed_loop(ps, 1);
   long raw = callgrind_raw_mseal_loop(page, ps, calls);
   long lib = callgrind_sealkit_mseal_loop(page, ps, calls);
+  // Mappings leak (sealed ones cannot be unmapped): a tenth as many.
+  const long maps = calls / 10 > 0 ? calls / 10 : 1;
+  raw += callgrind_raw_mmap_sealed_loop(ps, maps);
+  lib += callgrind_sealkit_mmap_sealed_loop(ps, maps);
   // Sealed only when the real kernel was asked: mprotect then fails with EPERM.
   const bool sealed = ::mprotect(page, ps, PROT_READ) != 0 && errno == EPERM;
-  std::printf("calls=%ld raw_failures=%ld sealkit_failures=%ld page_sealed=%s\n", calls, raw, lib,
-              sealed ? "yes" : "no");
+  std::printf("mseal_calls=%ld mmap_calls=%ld raw_failures=%ld sealkit_failures=%ld page_sealed=%s\n", calls, maps,
+              raw, lib, sealed ? "yes" : "no");
   return 0;
 }
