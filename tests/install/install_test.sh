@@ -68,7 +68,10 @@ loads_installed_lib "$work/consumer_c" || fail "consumer.c does not load the ins
 "$work/consumer_c" || fail "consumer.c"
 
 echo "== C++ consumer: find_package(sealkit) with CMAKE_PREFIX_PATH=$prefix"
-cmake -S "$here/cxx_consumer" -B "$work/cxx" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_CXX_COMPILER="$cxx" \
+# Ninja when there (scripts/bootstrap installs it; make may be missing on a fresh machine).
+generator=()
+command -v ninja >/dev/null && generator=(-G Ninja)
+cmake -S "$here/cxx_consumer" -B "$work/cxx" "${generator[@]}" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_CXX_COMPILER="$cxx" \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS="-Wall -Wextra -Werror ${san_flags[*]}" \
   >"$work/cxx-configure.log" 2>&1 || { cat "$work/cxx-configure.log"; fail "configuring the C++ consumer"; }
 cmake --build "$work/cxx" >"$work/cxx-build.log" 2>&1 || { cat "$work/cxx-build.log"; fail "building the C++ consumer"; }
