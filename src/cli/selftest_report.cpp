@@ -20,6 +20,30 @@ std::string kernel_release() {
   return uname(&u) == 0 ? u.release : "unknown";
 }
 
+// Prints `text` as lines of at most 118 columns: the first starts with
+// `first`, the others are indented by `indent` spaces.
+void print_wrapped(const std::string& first, const std::string& text, std::size_t indent) {
+  constexpr std::size_t kWidth = 118;
+  std::string line = first;
+  std::size_t pos = 0;
+  bool fresh = first.empty();  // nothing on this line yet to separate the next word from
+  while (pos < text.size()) {
+    std::size_t end = text.find(' ', pos);
+    if (end == std::string::npos) end = text.size();
+    const std::string word = text.substr(pos, end - pos);
+    if (!fresh && line.size() + 1 + word.size() > kWidth) {
+      std::cout << line << '\n';
+      line.assign(indent, ' ');
+      fresh = true;
+    }
+    if (!fresh) line += ' ';
+    line += word;
+    fresh = false;
+    pos = end + 1;
+  }
+  std::cout << line << '\n';
+}
+
 std::string table_symbol(const CellResult& c) {
   switch (c.verdict) {
     case Verdict::kMismatch:
@@ -83,13 +107,17 @@ void print_summary(const SelftestRun& run) {
     else if (c.expectation.outcome == Outcome::kAllowed) ++allowed;
     else ++blocked;
   }
-  std::cout << "\nSummary: " << run.cells.size() << " cells: " << blocked << " refused as documented, " << allowed
-            << " allowed as documented, " << na << " not applicable, " << bad << " not as documented.";
-  std::cout << (bad == 0 ? " Every unsealed control succeeded.\n" : "\n");
+  std::cout << '\n';
+  print_wrapped("Summary:", std::to_string(run.cells.size()) + " cells: " + std::to_string(blocked) +
+                                " refused as documented, " + std::to_string(allowed) + " allowed as documented, " +
+                                std::to_string(na) + " not applicable, " + std::to_string(bad) +
+                                " not as documented." + (bad == 0 ? " Every unsealed control succeeded." : ""),
+                2);
 
   for (const auto& c : run.cells) {
     if (c.verdict != Verdict::kMismatch) continue;
-    std::cout << "  FAIL " << info(c.primitive).label << " on " << info(c.cls).name << ": " << c.reason << '\n';
+    print_wrapped("  FAIL " + std::string(info(c.primitive).label) + " on " + std::string(info(c.cls).name) + ":",
+                  c.reason, 7);
   }
 
   // n/a cells, one line per primitive and reason.
@@ -103,9 +131,8 @@ void print_summary(const SelftestRun& run) {
   }
   if (!na_groups.empty()) std::cout << "\nNot applicable:\n";
   for (const auto& [key, cls] : na_groups) {
-    std::cout << "  " << key.first << " on " << class_list(cls) << ": " << key.second;
-    if (na_checked[key]) std::cout << "; confirmed on unsealed memory";
-    std::cout << '\n';
+    print_wrapped("  " + key.first + " on " + class_list(cls) + ":",
+                  key.second + (na_checked[key] ? "; confirmed on unsealed memory" : ""), 4);
   }
 
   // Allowed by the rules, and yet sealed read-only memory changed: worth
@@ -126,8 +153,9 @@ void print_summary(const SelftestRun& run) {
 
 void print_findings(const SelftestRun& run) {
   std::cout << "\nNot covered by mseal (each tried on sealed read-only anonymous memory, with an unsealed control):\n";
-  for (const auto& f : run.not_covered) std::cout << "  " << f.title << ": " << f.status << ": " << f.detail << '\n';
-  std::cout << "\n" << run.io_uring.title << ": " << run.io_uring.status << ": " << run.io_uring.detail << '\n';
+  for (const auto& f : run.not_covered) print_wrapped("  " + f.title + ": " + f.status + ":", f.detail, 4);
+  std::cout << '\n';
+  print_wrapped(run.io_uring.title + ": " + run.io_uring.status + ":", run.io_uring.detail, 2);
 }
 
 nlohmann::json child_json(const std::optional<ChildResult>& r) {
@@ -157,9 +185,11 @@ bool SelftestRun::all_as_expected() const {
 }
 
 void print_report(const SelftestRun& run) {
-  std::cout << "sealkit selftest on Linux " << kernel_release()
-            << ": each primitive on each mapping class, sealed with sealkit_mseal and unsealed (the control),\n"
-               "each run in its own forked child.\n\n";
+  print_wrapped("sealkit selftest on Linux " + kernel_release() + ":",
+                "every primitive on every mapping class, sealed with sealkit_mseal and unsealed (the control), each "
+                "run in its own forked child.",
+                0);
+  std::cout << '\n';
   print_matrix(run);
   print_summary(run);
   print_findings(run);
