@@ -1,0 +1,229 @@
+// sealkit_is_sealed: 1 when every page of the range is sealed, 0 when one is
+// not, -1/ENOMEM when one is unmapped, -1/EINVAL for len 0 or a wrapping
+// range. Every answer is checked against this test's own smaps reading.
+#include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <string>
+
+#include "lib/support.hpp"
+#include "sealkit/sealkit.h"
+
+namespace sealkit::test {
+namespace {
+
+void expect_enomem(const void* addr, std::size_t len, const char* what) {
+  errno = 0;
+  EXPECT_EQ(sealkit_is_sealed(addr, len), -1) << what;
+  EXPECT_EQ(errno, ENOMEM) << what;
+  EXPECT_EQ(smaps_seal_state(addr, len), SmapsSeal::kHole) << what;
+}
+
+void expect_einval(const void* addr, std::size_t len, const char* what) {
+  errno = 0;
+  EXPECT_EQ(sealkit_is_sealed(addr, len), -1) << what;
+  EXPECT_EQ(errno, EINVAL) << what;
+}
+
+TEST(IsSealed, SinglePage) {
+  std::byte* p = map_pages(2);
+  ASSERT_NE(p, nullptr);
+  EXPECT_NOT_SEALED(p, page());
+  ASSERT_EQ(sealkit_mseal(p, page(), 0), 0);
+  EXPECT_SEALED(p, page());
+  EXPECT_NOT_SEALED(at(p, 1), page());
+}
+
+TEST(IsSealed, UnmappedPageIsEnomem) {
+  std::byte* hole = free_range(3);
+  expect_enomem(hole, page(), "one free page");
+  expect_enomem(hole, 3 * page(), "three free pages");
+}
+
+TEST(IsSealed, LenZeroIsEinval) {
+  std::byte* p = map_pages(1);
+  ASSERT_NE(p, nullptr);
+  expect_einval(p, 0, "len 0 on mapped memory");
+  expect_einval(free_range(1), 0, "len 0 on a hole");
+}
+
+TEST(IsSealed, WrappingRangeIsEinval) {
+  std::byte* p = map_pages(1);
+  ASSERT_NE(p, nullptr);
+  expect_einval(p, SIZE_MAX, "addr + SIZE_MAX");
+  const auto a = reinterpret_cast<std::uintptr_t>(p);
+  expect_einval(p, SIZE_MAX - a, "ends at the last byte: rounding up to a page wraps");
+  expect_einval(reinterpret_cast<void*>(UINTPTR_MAX - 10), 20, "crosses the top of the address space");
+}
+
+// The address need not be aligned: every page the range touches counts.
+TEST(IsSealed, UnalignedRangesCoverEveryTouchedPage) {
+  std::byte* p = map_pages(3);
+  ASSERT_NE(p, nullptr);
+  ASSERT_EQ(sealkit_mseal(at(p, 1), page(), 0), 0);
+  EXPECT_EQ(sealkit_is_sealed(at(p, 1) + 100, 10), 1) << "inside the sealed page";
+  EXPECT_EQ(sealkit_is_sealed(at(p, 1) + page() - 1, 1), 1) << "its last byte";
+  EXPECT_EQ(sealkit_is_sealed(at(p, 1) + page() - 1, 2), 0) << "its last byte and the first of the next page";
+  EXPECT_EQ(sealkit_is_sealed(at(p, 1) - 1, 2), 0) << "the last byte of the previous page and its first";
+  EXPECT_EQ(sealkit_is_sealed(at(p, 1) + 1, page() - 1), 1) << "the rest of the sealed page";
+  EXPECT_EQ(sealkit_is_sealed(at(p, 1) + 1, page()), 0) << "one byte into the next page";
+}
+
+TEST(IsSealed, SeveralVmasAllSealed) {
+  std::byte* p = map_pages(6);
+  ASSERT_NE(p, nullptr);
+  ASSERT_EQ(::mprotect(at(p, 1), page(), PROT_READ | PROT_WRITE), 0);
+  ASSERT_EQ(::mprotect(at(p, 3), page(), PROT_NONE), 0);
+  ASSERT_EQ(smaps_vmas_in(p, 6 * page()).size(), 5u);
+  ASSERT_EQ(sealkit_mseal(p, 6 * page(), 0), 0);
+  EXPECT_SEALED(p, 6 * page());
+  EXPECT_SEALED(at(p, 3), page());  // a PROT_NONE page
+}
+
+// One unsealed VMA anywhere in the range makes the answer 0.
+TEST(IsSealed, OneUnsealedVmaAtStartMiddleOrEnd) {
+  std::byte* p = map_pages(9);
+  ASSERT_NE(p, nullptr);
+  // [0 U][1-3 S][4 U][5-7 S][8 U]
+  ASSERT_EQ(sealkit_mseal(at(p, 1), 3 * page(), 0), 0);
+  ASSERT_EQ(sealkit_mseal(at(p, 5), 3 * page(), 0), 0);
+  EXPECT_NOT_SEALED(p, 4 * page());         // unsealed at the start
+  EXPECT_NOT_SEALED(at(p, 1), 7 * page());  // in the middle
+  EXPECT_NOT_SEALED(at(p, 5), 4 * page());  // at the end
+  EXPECT_SEALED(at(p, 1), 3 * page());
+  EXPECT_SEALED(at(p, 5), 3 * page());
+}
+
+// A hole anywhere in the range: ENOMEM, even when the rest is unsealed.
+TEST(IsSealed, HoleAtStartMiddleOrEnd) {
+  std::byte* p = map_pages(7);
+  ASSERT_NE(p, nullptr);
+  // [0 hole][1-2 S][3 hole][4 S][5 U][6 hole]
+  ASSERT_EQ(::munmap(p, page()), 0);
+  ASSERT_EQ(::munmap(at(p, 3), page()), 0);
+  ASSERT_EQ(::munmap(at(p, 6), page()), 0);
+  ASSERT_EQ(sealkit_mseal(at(p, 1), 2 * page(), 0), 0);
+  ASSERT_EQ(sealkit_mseal(at(p, 4), page(), 0), 0);
+  expect_enomem(p, 3 * page(), "hole at the start");
+  expect_enomem(at(p, 1), 4 * page(), "hole in the middle of sealed pages");
+  expect_enomem(at(p, 4), 3 * page(), "unsealed page then a hole at the end");
+  expect_enomem(at(p, 1) + 5, 3 * page(), "unaligned, reaching into the hole");
+  EXPECT_SEALED(at(p, 1), 2 * page());
+}
+
+TEST(IsSealed, FileAndSharedMappings) {
+  int fd = ::memfd_create("sealkit-is-sealed", MFD_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::ftruncate(fd, static_cast<off_t>(2 * page())), 0);
+  void* file = ::mmap(nullptr, 2 * page(), PROT_READ, MAP_SHARED, fd, 0);
+  ::close(fd);
+  ASSERT_NE(file, MAP_FAILED);
+  std::byte* shared = map_pages(2, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS);
+  ASSERT_NE(shared, nullptr);
+  EXPECT_NOT_SEALED(file, 2 * page());
+  EXPECT_NOT_SEALED(shared, 2 * page());
+  ASSERT_EQ(sealkit_mseal(file, 2 * page(), 0), 0);
+  ASSERT_EQ(sealkit_mseal(shared, 2 * page(), 0), 0);
+  EXPECT_SEALED(file, 2 * page());
+  EXPECT_SEALED(shared, 2 * page());
+}
+
+// The query changes nothing: not the VMA, not its contents, not errno.
+TEST(IsSealed, QueryChangesNothing) {
+  std::byte* p = map_pages(3, PROT_READ | PROT_WRITE);
+  ASSERT_NE(p, nullptr);
+  std::memset(p, 0x42, 3 * page());
+  const std::size_t vmas = smaps_vmas_in(p, 3 * page()).size();
+  errno = 9999;
+  EXPECT_EQ(sealkit_is_sealed(p, page()), 0);
+  EXPECT_EQ(sealkit_is_sealed(p, 3 * page()), 0);
+  EXPECT_EQ(errno, 9999);
+  EXPECT_EQ(smaps_vmas_in(p, 3 * page()).size(), vmas);
+  EXPECT_EQ(smaps_vma_size_at(p), 3 * page());
+  EXPECT_EQ(static_cast<unsigned char>(p[2 * page() + 7]), 0x42);
+  EXPECT_EQ(::munmap(p, 3 * page()), 0) << "still an ordinary, unsealed mapping";
+}
+
+// Every VMA this process has - the program, libraries, heap, stack, vDSO,
+// vvar - gets the same answer from the library as from smaps, for its first
+// page and for the whole VMA.
+TEST(IsSealed, AgreesWithSmapsForEveryVmaOfTheProcess) {
+  std::byte* sealed = map_pages(2);
+  ASSERT_NE(sealed, nullptr);
+  ASSERT_EQ(sealkit_mseal(sealed, 2 * page(), 0), 0);
+  std::size_t checked = 0, sealed_seen = 0;
+  for (const SmapsVma& v : read_smaps()) {
+    // [vsyscall] is the kernel's fixed gate page above the process's own
+    // address space: not a VMA of this mm (mseal and mremap cannot reach it).
+    if (v.name == "[vsyscall]") continue;
+    const void* start = reinterpret_cast<const void*>(v.start);
+    errno = 0;
+    EXPECT_EQ(sealkit_is_sealed(start, page()), v.sealed() ? 1 : 0)
+        << std::hex << v.start << "-" << v.end << " " << v.perms << " " << v.name << ", errno " << std::dec << errno;
+    errno = 0;
+    EXPECT_EQ(sealkit_is_sealed(start, v.end - v.start), v.sealed() ? 1 : 0)
+        << std::hex << v.start << "-" << v.end << " " << v.perms << " " << v.name << ", errno " << std::dec << errno;
+    ++checked;
+    if (v.sealed()) ++sealed_seen;
+  }
+  EXPECT_GT(checked, 10u);
+  EXPECT_GE(sealed_seen, 1u) << "the page sealed above";
+}
+
+// A process with more than 1000 VMAs (alternating protections so that they
+// cannot merge), in a child so that the test process stays small.
+TEST(IsSealed, ThousandVmas) {
+  EXPECT_CHILD_PASSES([](ChildReport& r) {
+    constexpr std::size_t kN = 1000;
+    void* m = ::mmap(nullptr, kN * page(), PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (!CHILD_CHECK_ERRNO(r, m != MAP_FAILED)) return;
+    auto* p = static_cast<std::byte*>(m);
+    for (std::size_t i = 1; i < kN; i += 2) CHILD_CHECK_ERRNO(r, ::mprotect(at(p, i), page(), PROT_NONE) == 0);
+    auto expect_sealed_page = [](std::size_t i) { return i % 3 == 0 || (i >= 600 && i < 611); };
+    for (std::size_t i = 0; i < kN; ++i)
+      if (i % 3 == 0) CHILD_CHECK_ERRNO(r, sealkit_mseal(at(p, i), page(), 0) == 0);
+    CHILD_CHECK_ERRNO(r, sealkit_mseal(at(p, 600), 11 * page(), 0) == 0);
+    CHILD_CHECK_ERRNO(r, ::munmap(at(p, 800), page()) == 0);  // 800 % 3 != 0: unsealed
+    CHILD_CHECK(r, smaps_vmas_in(p, kN * page()).size() >= kN - 20);
+    CHILD_CHECK(r, read_smaps().size() > kN);
+
+    // Every page, against one smaps reading.
+    const std::vector<SmapsVma> vmas = read_smaps();
+    std::size_t mismatches = 0;
+    for (std::size_t i = 0; i < kN; ++i) {
+      const auto a = reinterpret_cast<std::uintptr_t>(at(p, i));
+      const SmapsVma* v = nullptr;
+      for (const SmapsVma& x : vmas)
+        if (x.start <= a && a < x.end) v = &x;
+      errno = 0;
+      int got = sealkit_is_sealed(at(p, i), page());
+      int want = !v ? -1 : v->sealed() ? 1 : 0;
+      if (i == 800)
+        CHILD_CHECK(r, want == -1 && got == -1 && errno == ENOMEM);
+      else
+        CHILD_CHECK(r, want == (expect_sealed_page(i) ? 1 : 0));
+      if (got != want) ++mismatches;
+    }
+    CHILD_CHECK(r, mismatches == 0);
+
+    // Ranges at several points.
+    CHILD_CHECK(r, sealkit_is_sealed(at(p, 0), page()) == 1);
+    CHILD_CHECK(r, sealkit_is_sealed(at(p, 0), 3 * page()) == 0);
+    CHILD_CHECK(r, sealkit_is_sealed(at(p, 600), 11 * page()) == 1);
+    CHILD_CHECK(r, sealkit_is_sealed(at(p, 597), page()) == 1);
+    CHILD_CHECK(r, sealkit_is_sealed(at(p, 599), 12 * page()) == 0);  // 599 is not sealed
+    CHILD_CHECK(r, sealkit_is_sealed(at(p, 600), 12 * page()) == 0);  // nor is 611
+    CHILD_CHECK(r, sealkit_is_sealed(at(p, 999), page()) == 1);
+    CHILD_CHECK(r, sealkit_is_sealed(at(p, 998), 2 * page()) == 0);
+    CHILD_CHECK(r, sealkit_is_sealed(at(p, 0), kN * page()) == -1 && errno == ENOMEM);
+    CHILD_CHECK(r, sealkit_is_sealed(at(p, 801), 199 * page()) == 0);
+    CHILD_CHECK(r, sealkit_is_sealed(at(p, 795), 10 * page()) == -1 && errno == ENOMEM);
+  });
+}
+
+}  // namespace
+}  // namespace sealkit::test
