@@ -46,7 +46,8 @@ TEST_P(MremapRule, Shrink) {
   int err;
   void* r = mremap_errno(p, 4 * page(), 2 * page(), 0, nullptr, err);
   expect_mremap(r, err, p);
-  EXPECT_EQ(smaps_vma_size_at(p), (sealed() ? 4 : 2) * page());
+  // (Sizes of VMAs are not compared: a sealed neighbour may have merged with it.)
+  EXPECT_EQ(is_mapped(at(p, 2), 2 * page()), sealed()) << "the tail is only unmapped when the shrink happened";
 }
 
 // kselftest: test_seal_mremap_expand (in place, into free pages after it)
@@ -58,7 +59,7 @@ TEST_P(MremapRule, ExpandInPlace) {
   int err;
   void* r = mremap_errno(p, 2 * page(), 4 * page(), 0, nullptr, err);
   expect_mremap(r, err, p);
-  EXPECT_EQ(smaps_vma_size_at(p), (sealed() ? 2 : 4) * page());
+  EXPECT_EQ(is_mapped(at(p, 2), 2 * page()), !sealed()) << "the new tail only exists when the expansion happened";
 }
 
 // kselftest: test_seal_mremap_move

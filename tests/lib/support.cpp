@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstddef>
 #include <cstdio>
@@ -26,8 +27,26 @@ std::size_t page() noexcept {
   return ps;
 }
 
+namespace {
+
+// Test mappings live in a zone of their own, far below where mmap places
+// memory by default (top-down from just under the stack). A hole a test
+// makes there stays a hole: malloc, a sanitizer runtime or the library would
+// only be placed that low once the space above is full. Each mapping is
+// followed by an unmapped page, so that neighbours never merge, and no
+// address is handed out twice. 32 TiB is above AddressSanitizer's shadow and
+// below PIE programs, its allocator and mmap_base on x86-64; where it does
+// not fit, mappings go wherever the kernel puts them.
+constexpr std::uintptr_t kTestZone = std::uintptr_t{1} << 45;
+std::atomic<std::uintptr_t> g_zone_cursor{kTestZone};
+
+}  // namespace
+
 std::byte* map_pages(std::size_t pages, int prot, int flags) {
-  void* p = ::mmap(nullptr, pages * page(), prot, flags, -1, 0);
+  const std::size_t len = pages * page();
+  void* want = reinterpret_cast<void*>(g_zone_cursor.fetch_add(len + page()));
+  void* p = ::mmap(want, len, prot, flags | MAP_FIXED_NOREPLACE, -1, 0);
+  if (p == MAP_FAILED) p = ::mmap(nullptr, len, prot, flags, -1, 0);
   if (p == MAP_FAILED) {
     ADD_FAILURE() << "mmap of " << pages << " pages failed: " << std::strerror(errno);
     return nullptr;
@@ -161,8 +180,16 @@ const char* to_string(SmapsSeal s) {
 }
 
 bool is_mapped(const void* addr, std::size_t len) {
-  std::vector<unsigned char> vec((len + page() - 1) / page());
-  return ::mincore(const_cast<void*>(addr), len, vec.data()) == 0;
+  // Page by page with a byte on the stack: this must not allocate, since an
+  // allocation can map memory into the very hole being looked at.
+  const std::uintptr_t ps = page();
+  std::uintptr_t a = reinterpret_cast<std::uintptr_t>(addr) & ~(ps - 1);
+  const std::uintptr_t end = reinterpret_cast<std::uintptr_t>(addr) + len;
+  for (; a < end; a += ps) {
+    unsigned char resident;
+    if (::mincore(reinterpret_cast<void*>(a), ps, &resident) != 0) return false;
+  }
+  return true;
 }
 
 void expect_seal_state(const void* addr, std::size_t len, bool sealed, const char* where) {

@@ -24,11 +24,13 @@ std::size_t page() noexcept;
 inline std::byte* at(void* base, std::size_t pages) noexcept { return static_cast<std::byte*>(base) + pages * page(); }
 
 // A fresh private anonymous mapping of `pages` pages (plain mmap, not the
-// library), or nullptr with a test failure recorded.
+// library), or nullptr with a test failure recorded. It is placed in a zone
+// of the address space that nothing else uses, so that holes tests make in
+// it stay holes and it never merges with a neighbour (support.cpp).
 std::byte* map_pages(std::size_t pages, int prot = PROT_READ, int flags = MAP_PRIVATE | MAP_ANONYMOUS);
 
-// An address range of `pages` pages that was free a moment ago (mapped, then
-// unmapped), for tests that need a hole or a MAP_FIXED target.
+// An address range of `pages` pages in the test zone that is free (mapped,
+// then unmapped), for tests that need a hole or a MAP_FIXED target.
 std::byte* free_range(std::size_t pages);
 
 // One entry of /proc/self/smaps, read by this file's own parser.
@@ -61,7 +63,8 @@ enum class SmapsSeal { kAllSealed, kNotAllSealed, kHole };
 SmapsSeal smaps_seal_state(const void* addr, std::size_t len);
 const char* to_string(SmapsSeal s);
 
-// Whether a page is mapped at all (mincore fails with ENOMEM on a hole).
+// Whether every page of the range is mapped (mincore fails with ENOMEM on a
+// hole). Allocates nothing, so it can look at a hole before anything fills it.
 bool is_mapped(const void* addr, std::size_t len);
 
 // Checks, with gtest assertions, that both the library (sealkit_is_sealed)
