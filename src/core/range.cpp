@@ -20,8 +20,14 @@ void RangeSet::insert(Range r) {
     r.end = std::max(r.end, last->end);
     ++last;
   }
-  first = ranges_.erase(first, last);
-  ranges_.insert(first, r);
+  if (first == last) {  // touches nothing: a new entry
+    ranges_.insert(first, r);
+    return;
+  }
+  // Merged into existing entries: reuse the first in place, so extending a
+  // range (sealkit_mmap next to an earlier mapping) moves nothing.
+  *first = r;
+  ranges_.erase(first + 1, last);
 }
 
 void RangeSet::erase(Range r) {
