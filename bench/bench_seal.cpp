@@ -7,72 +7,20 @@
 // report the ratio of their medians. docs/benchmarks.md explains why each pair
 // is fair and records the figures.
 //
-// Sealing is permanent: a sealed mapping can never be unmapped. Every loop
-// that seals fresh memory therefore has a fixed iteration count and its
-// memory is mapped before the timed loop, so the leak per run is bounded and
-// known (kFreshPages pages of untouched address space, no RSS).
+// bench_seal_paired.cpp measures the same pairs a second way, both halves
+// alternating inside one loop.
 #include <benchmark/benchmark.h>
 #include <sys/mman.h>
-#include <unistd.h>
 
 #include <cstddef>
-#include <cstdint>
 
+#include "bench_seal_paired.hpp"
+#include "seal_workloads.hpp"
 #include "sealkit/sealkit.h"
 
 namespace {
 
-// __NR_mseal is 462 on every architecture; Debian 12's kernel headers (6.1)
-// predate it, so a program without sealkit writes the number itself.
-constexpr long kMsealSyscall = 462;
-
-// Pages sealed (and leaked) by one run of a fresh-memory benchmark.
-constexpr std::size_t kFreshPages = 16384;
-
-std::size_t page_size() {
-  static const std::size_t ps = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-  return ps;
-}
-
-long raw_mseal(void* addr, std::size_t len) { return ::syscall(kMsealSyscall, addr, len, 0UL); }
-
-// One read-only page, sealed once and shared by both halves of the
-// "resealed" pair, so both seal the very same VMA.
-void* sealed_page() {
-  static void* const page = []() -> void* {
-    void* p = ::mmap(nullptr, page_size(), PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED || raw_mseal(p, page_size()) != 0) return nullptr;
-    return p;
-  }();
-  return page;
-}
-
-// kFreshPages read-only pages in one mapping, not yet sealed. Each iteration
-// of a fresh-memory benchmark seals the next one. An inaccessible guard page
-// on each side keeps the pool from merging with whatever the kernel placed
-// next to it (such as the sealed pages of an earlier run), so every run does
-// the same splits and merges.
-class FreshPool {
- public:
-  FreshPool() {
-    const std::size_t ps = page_size();
-    void* p = ::mmap(nullptr, (kFreshPages + 2) * ps, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) return;
-    auto* pool = static_cast<std::byte*>(p) + ps;
-    if (::mprotect(pool, kFreshPages * ps, PROT_READ) == 0) base_ = pool;
-  }
-  FreshPool(const FreshPool&) = delete;
-  FreshPool& operator=(const FreshPool&) = delete;
-  bool ok() const { return base_ != nullptr; }
-  void* page(std::size_t i) const { return base_ + i * page_size(); }
-
- private:
-  std::byte* base_ = nullptr;  // never unmapped: the sealed part cannot be, the rest is tiny
-};
-
-void report_failures(benchmark::State& state, std::size_t failures) {
-  if (failures != 0) state.SkipWithError("a seal, map or unmap call failed");
-}
+using namespace sealkit::bench;
 
 // --- mseal on memory that is already sealed --------------------------------
 // Sealing twice succeeds and walks the same kernel path every time (look up
@@ -222,10 +170,12 @@ void register_all() {
 
 }  // namespace
 
+
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
   register_all();
+  sealkit::bench::register_paired();
   benchmark::AddCustomContext("sealkit_version", sealkit_version());
   benchmark::AddCustomContext("sealkit_backend", sealkit_backend());
   benchmark::RunSpecifiedBenchmarks();

@@ -5,8 +5,10 @@ Each binary runs once, with every benchmark repeated --repetitions times in
 random interleaved order (so a noisy neighbour hurts baseline and candidate
 alike), and reports aggregates only. Benchmarks are named "<pair>/<role>":
 where a pair has a "baseline" role and one other (the candidate, usually
-"sealkit"), the ratio of their medians (candidate / baseline) is printed;
-every other benchmark is printed alone. The
+"sealkit"), the ratio of their medians (candidate / baseline) is printed.
+Benchmarks with a "ratio" counter (bench_seal_paired.cpp: both halves
+alternate inside one loop) print the medians of their counters. Every other
+benchmark is printed alone. The
 issue's figures are checked against LIMITS. Standard library only.
 
     bench/compare.py build/default/bench/bench_seal build/default/bench/bench_is_sealed
@@ -42,14 +44,21 @@ def medians(report):
         if b.get("run_type") != "aggregate" or b.get("error_occurred"):
             continue
         # "mmap_sealed/sealkit/iterations:4096" -> "mmap_sealed/sealkit"
-        name = "/".join(b["run_name"].split("/")[:2])
+        # "paired_mmap_sealed/512/iterations:16" -> "paired_mmap_sealed"
+        name = "/".join(part for part in b["run_name"].split("/") if ":" not in part and not part.isdigit())
         entry = result.setdefault(name, {})
         scale = TO_NS[b.get("time_unit", "ns")]
         if b["aggregate_name"] == "median":
             entry["real"] = b["real_time"] * scale
             entry["cpu"] = b["cpu_time"] * scale
+            # Counters of the paired (ABBA) benchmarks, already per call.
+            for counter in ("baseline_ns", "sealkit_ns", "ratio"):
+                if counter in b:
+                    entry[counter] = b[counter]
         elif b["aggregate_name"] == "cv":
             entry["cv"] = b["real_time"]  # a fraction, unitless
+            if "ratio" in b:
+                entry["ratio_cv"] = b["ratio"]
     errors = [b["name"] for b in report["benchmarks"] if b.get("error_occurred")]
     return result, errors
 
@@ -67,7 +76,10 @@ def report(results):
     failed = []
     pairs = {}
     singles = {}
+    paired = {name: m for name, m in results.items() if "ratio" in m}
     for name, m in results.items():
+        if name in paired:
+            continue
         group, _, role = name.partition("/")
         pairs.setdefault(group, {})[role] = m
     for group in [g for g, roles in pairs.items() if "baseline" not in roles]:
@@ -92,6 +104,16 @@ def report(results):
             cv = f"{b.get('cv', 0) * 100:.1f}/{s.get('cv', 0) * 100:.1f}%"
             print(f"{label:<28}{fmt_ns(b['real']):>12}{fmt_ns(s['real']):>12}{ratio:>8.3f}{cpu_ratio:>11.3f}"
                   f"{cv:>13}{'' if limit is None else f'{limit:.2f}':>7}  {met}")
+    if paired:
+        print(f"\n{'paired (ABBA in one loop)':<28}{'baseline':>12}{'sealkit':>12}{'ratio':>8}{'ratio cv':>10}"
+              f"{'limit':>7}  met")
+        for name, m in sorted(paired.items()):
+            limit = RATIO_LIMITS.get(name.removeprefix("paired_"))
+            met = "-" if limit is None else ("yes" if m["ratio"] <= limit else "NO")
+            if met == "NO":
+                failed.append(name)
+            print(f"{name:<28}{fmt_ns(m['baseline_ns']):>12}{fmt_ns(m['sealkit_ns']):>12}{m['ratio']:>8.3f}"
+                  f"{m.get('ratio_cv', 0) * 100:>9.1f}%{'' if limit is None else f'{limit:.2f}':>7}  {met}")
     if singles:
         print(f"\n{'benchmark':<40}{'median':>12}{'cpu':>12}{'cv':>8}{'limit':>10}  met")
         for name, m in sorted(singles.items()):
