@@ -126,27 +126,11 @@ void mmap_unsealed_sealkit(benchmark::State& state) {
 // user-space returns follow each system call. docs/benchmarks.md shows why
 // sealkit_mseal keeps no frame of its own below the system call.
 
-[[gnu::noinline]] long deeper1(void* p) {
-  long r = raw_mseal(p, page_size());
-  asm volatile("" : "+r"(r));  // the return value passes through here: no tail call
-  return r;
-}
-[[gnu::noinline]] long deeper2(void* p) {
-  long r = deeper1(p);
-  asm volatile("" : "+r"(r));
-  return r;
-}
-[[gnu::noinline]] long deeper3(void* p) {
-  long r = deeper2(p);
-  asm volatile("" : "+r"(r));
-  return r;
-}
-
 void three_frames_deeper(benchmark::State& state) {
   void* p = sealed_page();
   if (p == nullptr) return state.SkipWithError("cannot map and seal a page");
   std::size_t failures = 0;
-  for (auto _ : state) failures += deeper3(p) != 0;
+  for (auto _ : state) failures += raw_mseal_three_frames_deeper(p, page_size()) != 0;
   report_failures(state, failures);
 }
 

@@ -77,6 +77,14 @@ void paired_mseal_resealed(benchmark::State& state) {
       [p] { return sealkit_mseal(p, page_size(), 0) != 0; });
 }
 
+void paired_return_depth(benchmark::State& state) {
+  void* p = sealed_page();
+  if (p == nullptr) return state.SkipWithError("cannot map and seal a page");
+  run_paired(
+      state, kBlock, [p] { return raw_mseal(p, page_size()) != 0; },
+      [p] { return raw_mseal_three_frames_deeper(p, page_size()) != 0; });
+}
+
 // One pool per half, sealed page by page in the same order.
 void paired_mseal_fresh(benchmark::State& state) {
   FreshPool base_pool, cand_pool;
@@ -109,6 +117,7 @@ void register_paired() {
   auto iterations = [](std::size_t block) { return static_cast<benchmark::IterationCount>(kFreshPages / (2 * block)); };
   benchmark::RegisterBenchmark("paired_aa_control", paired_aa_control);
   benchmark::RegisterBenchmark("paired_mseal_resealed", paired_mseal_resealed);
+  benchmark::RegisterBenchmark("paired_return_depth", paired_return_depth);
   benchmark::RegisterBenchmark("paired_mseal_fresh", paired_mseal_fresh)->Iterations(iterations(kBlock));
   benchmark::RegisterBenchmark("paired_mmap_sealed", paired_mmap_sealed)
       ->Arg(kMapBlock)

@@ -5,16 +5,29 @@
 
 namespace sealkit::bench {
 
-namespace {
-constexpr long kMsealSyscall = 462;
-}
-
 std::size_t page_size() {
   static const std::size_t ps = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
   return ps;
 }
 
-long raw_mseal(void* addr, std::size_t len) { return ::syscall(kMsealSyscall, addr, len, 0UL); }
+namespace {
+[[gnu::noinline]] long deeper1(void* addr, std::size_t len) {
+  long r = raw_mseal(addr, len);
+  asm volatile("" : "+r"(r));  // the result passes through this frame: no tail call
+  return r;
+}
+[[gnu::noinline]] long deeper2(void* addr, std::size_t len) {
+  long r = deeper1(addr, len);
+  asm volatile("" : "+r"(r));
+  return r;
+}
+}  // namespace
+
+long raw_mseal_three_frames_deeper(void* addr, std::size_t len) {
+  long r = deeper2(addr, len);
+  asm volatile("" : "+r"(r));
+  return r;
+}
 
 void* sealed_page() {
   static void* const page = []() -> void* {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <benchmark/benchmark.h>
+#include <unistd.h>
 
 #include <cstddef>
 
@@ -18,10 +19,15 @@ inline constexpr std::size_t kFreshPages = 16384;
 
 std::size_t page_size();
 
-// mseal(2) the way a program without sealkit calls it: syscall(462, ...).
-// (__NR_mseal is 462 on every architecture; Debian 12's kernel headers
-// predate it.) 0, or -1 with errno.
-long raw_mseal(void* addr, std::size_t len);
+// mseal(2) the way a program without sealkit calls it: syscall(462, ...)
+// written at the call site. (__NR_mseal is 462 on every architecture; Debian
+// 12's kernel headers predate it.) 0, or -1 with errno. Inline, so that the
+// baseline has no frame of its own between its loop and libc's syscall().
+inline long raw_mseal(void* addr, std::size_t len) { return ::syscall(462, addr, len, 0UL); }
+
+// raw_mseal called through three more function frames (no tail calls), so
+// that three more user-space returns follow the system call.
+long raw_mseal_three_frames_deeper(void* addr, std::size_t len);
 
 // One read-only page, sealed once, shared by every "resealed" benchmark so
 // that all of them seal the very same VMA again. nullptr when mseal fails.
