@@ -57,8 +57,9 @@ def medians(report):
                     entry[counter] = b[counter]
         elif b["aggregate_name"] == "cv":
             entry["cv"] = b["real_time"]  # a fraction, unitless
-            if "ratio" in b:
-                entry["ratio_cv"] = b["ratio"]
+        elif b["aggregate_name"] == "stddev" and "ratio" in b:
+            entry["ratio_sd"] = b["ratio"]
+            entry["n"] = b.get("repetitions", 0)
     errors = [b["name"] for b in report["benchmarks"] if b.get("error_occurred")]
     return result, errors
 
@@ -86,12 +87,12 @@ def report(results):
         for role, m in pairs.pop(group).items():
             singles[f"{group}/{role}"] = m
     if pairs:
-        print(f"\n{'pair (candidate)':<28}{'baseline':>12}{'candidate':>12}{'ratio':>8}{'cpu ratio':>11}"
-              f"{'cv b/c':>13}{'limit':>7}  met")
+        print(f"\n{'pair (candidate)':<36}{'baseline':>10}{'candidate':>10}{'ratio':>8}{'cpu ratio':>10}"
+              f"{'cv b/c':>12}{'limit':>7}  met")
         for group, roles in sorted(pairs.items()):
             others = [r for r in roles if r != "baseline"]
             if len(others) != 1:
-                print(f"{group:<28} needs a baseline and exactly one candidate, has {sorted(roles)}")
+                print(f"{group:<36} needs a baseline and exactly one candidate, has {sorted(roles)}")
                 failed.append(group)
                 continue
             b, s = roles["baseline"], roles[others[0]]
@@ -102,18 +103,22 @@ def report(results):
             if met == "NO":
                 failed.append(group)
             cv = f"{b.get('cv', 0) * 100:.1f}/{s.get('cv', 0) * 100:.1f}%"
-            print(f"{label:<28}{fmt_ns(b['real']):>12}{fmt_ns(s['real']):>12}{ratio:>8.3f}{cpu_ratio:>11.3f}"
-                  f"{cv:>13}{'' if limit is None else f'{limit:.2f}':>7}  {met}")
+            print(f"{label:<36}{fmt_ns(b['real']):>10}{fmt_ns(s['real']):>10}{ratio:>8.3f}{cpu_ratio:>10.3f}"
+                  f"{cv:>12}{'' if limit is None else f'{limit:.2f}':>7}  {met}")
     if paired:
-        print(f"\n{'paired (ABBA in one loop)':<28}{'baseline':>12}{'sealkit':>12}{'ratio':>8}{'ratio cv':>10}"
+        # 95% interval of the median ratio: 1.96 standard errors, the
+        # standard error of a median being about 1.2533 sd / sqrt(n).
+        print(f"\n{'paired (ABBA in one loop)':<32}{'baseline':>10}{'sealkit':>10}{'ratio':>8}{'95% +-':>8}"
               f"{'limit':>7}  met")
         for name, m in sorted(paired.items()):
             limit = RATIO_LIMITS.get(name.removeprefix("paired_"))
             met = "-" if limit is None else ("yes" if m["ratio"] <= limit else "NO")
             if met == "NO":
                 failed.append(name)
-            print(f"{name:<28}{fmt_ns(m['baseline_ns']):>12}{fmt_ns(m['sealkit_ns']):>12}{m['ratio']:>8.3f}"
-                  f"{m.get('ratio_cv', 0) * 100:>9.1f}%{'' if limit is None else f'{limit:.2f}':>7}  {met}")
+            n = m.get("n", 0)
+            ci = 1.96 * 1.2533 * m.get("ratio_sd", 0) / n ** 0.5 if n else float("nan")
+            print(f"{name:<32}{fmt_ns(m['baseline_ns']):>10}{fmt_ns(m['sealkit_ns']):>10}{m['ratio']:>8.3f}"
+                  f"{ci:>8.3f}{'' if limit is None else f'{limit:.2f}':>7}  {met}")
     if singles:
         print(f"\n{'benchmark':<40}{'median':>12}{'cpu':>12}{'cv':>8}{'limit':>10}  met")
         for name, m in sorted(singles.items()):
