@@ -157,7 +157,9 @@ TEST(CxxArena, MakeArrayConstructsEveryElement) {
 TEST(CxxArena, MakeArrayRefusesWhatCannotFit) {
   WriteOnceArena a = make_arena(page());
   EXPECT_EQ(a.make_array<std::uint64_t>(page() / 8 + 1), nullptr);
-  EXPECT_EQ(a.make_array<std::uint64_t>(SIZE_MAX / 4), nullptr) << "n * sizeof(T) would overflow";
+  // n * 8 wraps around to 8: only the overflow check stands between this and
+  // constructing 2^61 elements in one page.
+  EXPECT_EQ(a.make_array<std::uint64_t>(SIZE_MAX / 8 + 2), nullptr) << "n * sizeof(T) overflows";
   EXPECT_EQ(a.used(), 0u);
   EXPECT_NE(a.make_array<std::uint64_t>(page() / 8), nullptr) << "exactly the capacity fits";
 }

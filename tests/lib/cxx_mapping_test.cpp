@@ -142,15 +142,22 @@ TEST(CxxMapping, MoveConstructionTransfersOwnership) {
 
 TEST(CxxMapping, MoveAssignmentReleasesTheOldMapping) {
   auto first = Mapping::anonymous(page());
-  auto second = Mapping::anonymous(page());
-  ASSERT_TRUE(first.ok() && second.ok());
+  ASSERT_TRUE(first.ok());
   std::byte* old_addr = first->data();
-  std::byte* new_addr = second->data();
   Mapping target = std::move(first).value();
-  target = std::move(second).value();
+  std::byte* new_addr = nullptr;
+  {
+    auto second = Mapping::anonymous(2 * page());
+    ASSERT_TRUE(second.ok());
+    new_addr = second->data();
+    target = std::move(*second);
+    EXPECT_EQ(second->data(), nullptr) << "the source gives the mapping up";
+    EXPECT_EQ(second->size(), 0u);
+  }  // the moved-from source is destroyed here
   EXPECT_EQ(target.data(), new_addr);
+  EXPECT_EQ(target.size(), 2 * page());
   EXPECT_FALSE(is_mapped(old_addr, page())) << "the mapping it held before was unmapped";
-  EXPECT_TRUE(is_mapped(new_addr, page()));
+  EXPECT_TRUE(is_mapped(new_addr, 2 * page())) << "destroying the source did not unmap the target's memory";
 }
 
 TEST(CxxMapping, MoveAssignmentOverASealedMappingLeavesIt) {

@@ -1,6 +1,7 @@
 #include "lib/support.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -264,8 +265,19 @@ ChildResult run_in_child(const std::function<void(ChildReport&)>& body) {
     ::_exit(report.skipped() ? kSkipExit : report.failed() ? 1 : 0);
   }
   ::close(fds[1]);
+  // A watchdog, not a timing assertion: a child that hangs (a deadlock in a
+  // sanitizer's error path, say) must fail its test, not stall the suite.
+  constexpr int kChildTimeoutMs = 120'000;
   char buf[4096];
   for (;;) {
+    struct pollfd pfd {fds[0], POLLIN, 0};
+    int ready = ::poll(&pfd, 1, kChildTimeoutMs);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready == 0) {
+      ::kill(pid, SIGKILL);
+      result.messages += "child did not finish within " + std::to_string(kChildTimeoutMs / 1000) + " s: killed\n";
+      break;
+    }
     ssize_t n = ::read(fds[0], buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
