@@ -5,6 +5,12 @@
 //
 // Each cell maps the same class of memory twice with the same contents, seals
 // one, gives both the same advice and compares: result, errno and contents.
+//
+// kselftest cases among the cells: test_seal_madvise_nodiscard
+// (PrivateAnonReadOnly_RANDOM), test_seal_discard_ro_anon
+// (PrivateAnonReadOnly_DONTNEED), _on_rw (PrivateAnonReadWrite_DONTNEED),
+// _on_shared (SharedAnonReadOnly_DONTNEED), _on_filebacked
+// (PrivateFileReadOnly_DONTNEED); _on_pkey is in pkey_rules_test.cpp.
 #include <gtest/gtest.h>
 #include <sys/mman.h>
 #include <unistd.h>

@@ -16,8 +16,8 @@ namespace {
 
 class MremapRule : public SealedOrNot {
  protected:
-  // mremap's result when sealed (MAP_FAILED/EPERM) or not (`expect_unsealed`,
-  // or anything but MAP_FAILED when that is nullptr-equivalent kAnyAddress).
+  // Sealed: MAP_FAILED with EPERM. Unsealed: `expect_unsealed`, or any
+  // address but MAP_FAILED when that is kAnyAddress (the kernel chooses).
   void expect_mremap(void* ret, int err, const void* expect_unsealed) {
     if (sealed()) {
       EXPECT_EQ(ret, MAP_FAILED);

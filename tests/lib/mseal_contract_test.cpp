@@ -2,6 +2,12 @@
 // holes. Each case states the documented result, and is also run against
 // the raw mseal(2) system call on an identical layout: both must agree with
 // the documentation and with each other, page by page.
+//
+// kselftest (tools/testing/selftests/mm/mseal_test.c) cases covered here:
+// test_seal_addseal (WholeMapping), test_seal_unmapped_start/_middle/_end
+// (HoleAtStart/HoleInMiddle/HoleAtEnd), test_seal_invalid_input (Flags*,
+// UnalignedAddr, RunsPastTheMapping, LenHugeButNoWrap, StartsInAHole),
+// test_seal_zero_length (LenZero), test_seal_twice (SealTwice).
 #include <gtest/gtest.h>
 #include <sys/syscall.h>
 #include <unistd.h>
