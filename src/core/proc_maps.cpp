@@ -1,73 +1,16 @@
 #include "core/proc_maps.hpp"
 
+#include "core/text_scan.hpp"
+
 #include <cerrno>
 #include <fcntl.h>
 #include <unistd.h>
 
 namespace sealkit::core {
 
+using namespace scan;
+
 namespace {
-
-// Consumes lowercase hex digits from `s`; false when there are none or the
-// value does not fit 64 bits.
-bool take_hex(std::string_view& s, std::uint64_t& out) noexcept {
-  std::size_t i = 0;
-  std::uint64_t v = 0;
-  for (; i < s.size(); ++i) {
-    char c = s[i];
-    unsigned d;
-    if (c >= '0' && c <= '9') d = static_cast<unsigned>(c - '0');
-    else if (c >= 'a' && c <= 'f') d = static_cast<unsigned>(c - 'a' + 10);
-    else if (c >= 'A' && c <= 'F') d = static_cast<unsigned>(c - 'A' + 10);
-    else break;
-    if (v >> 60) return false;  // one more digit would overflow
-    v = (v << 4) | d;
-  }
-  if (i == 0 || i > 16) return false;
-  s.remove_prefix(i);
-  out = v;
-  return true;
-}
-
-bool take_dec(std::string_view& s, std::uint64_t& out) noexcept {
-  std::size_t i = 0;
-  std::uint64_t v = 0;
-  for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i) {
-    if (__builtin_mul_overflow(v, 10u, &v) || __builtin_add_overflow(v, static_cast<unsigned>(s[i] - '0'), &v))
-      return false;
-  }
-  if (i == 0) return false;
-  s.remove_prefix(i);
-  out = v;
-  return true;
-}
-
-bool take_char(std::string_view& s, char c) noexcept {
-  if (s.empty() || s.front() != c) return false;
-  s.remove_prefix(1);
-  return true;
-}
-
-void skip_spaces(std::string_view& s) noexcept {
-  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
-}
-
-bool take_perm(std::string_view& s, char yes, bool& out) noexcept {
-  if (s.empty()) return false;
-  if (s.front() == yes) out = true;
-  else if (s.front() == '-') out = false;
-  else return false;
-  s.remove_prefix(1);
-  return true;
-}
-
-// Splits off the next line (without '\n'); the last line may lack one.
-std::string_view next_line(std::string_view& text) noexcept {
-  auto nl = text.find('\n');
-  std::string_view line = text.substr(0, nl);
-  text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
-  return line;
-}
 
 bool is_field_line(std::string_view line) noexcept {
   // "Name:" followed by a value; names are letters, digits and '_'.
@@ -93,28 +36,6 @@ bool vmflags_has(std::string_view flags, std::string_view want) noexcept {
 }
 
 }  // namespace
-
-std::optional<MapsEntry> parse_maps_line(std::string_view s) noexcept {
-  MapsEntry e;
-  std::uint64_t begin, end, major, minor;
-  if (!take_hex(s, begin) || !take_char(s, '-') || !take_hex(s, end) || !take_char(s, ' ')) return std::nullopt;
-  if (end < begin) return std::nullopt;
-  if (!take_perm(s, 'r', e.read) || !take_perm(s, 'w', e.write) || !take_perm(s, 'x', e.exec)) return std::nullopt;
-  if (s.empty() || (s.front() != 's' && s.front() != 'p')) return std::nullopt;
-  e.shared = s.front() == 's';
-  s.remove_prefix(1);
-  if (!take_char(s, ' ') || !take_hex(s, e.offset) || !take_char(s, ' ')) return std::nullopt;
-  if (!take_hex(s, major) || !take_char(s, ':') || !take_hex(s, minor) || !take_char(s, ' ')) return std::nullopt;
-  if (major > 0xffffffffu || minor > 0xffffffffu) return std::nullopt;
-  if (!take_dec(s, e.inode)) return std::nullopt;
-  if (!s.empty() && s.front() != ' ') return std::nullopt;
-  skip_spaces(s);
-  e.range = {static_cast<std::uintptr_t>(begin), static_cast<std::uintptr_t>(end)};
-  e.dev_major = static_cast<std::uint32_t>(major);
-  e.dev_minor = static_cast<std::uint32_t>(minor);
-  e.path = s;
-  return e;
-}
 
 SmapsStats for_each_smaps_entry(std::string_view text, const std::function<bool(const SmapsEntry&)>& fn) {
   SmapsStats st;
