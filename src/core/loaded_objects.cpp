@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "core/page.hpp"
+#include "core/seal_plan.hpp"
 
 namespace sealkit::core {
 
@@ -43,39 +44,9 @@ std::vector<LoadedObject> loaded_objects() {
 }
 
 RangeSet object_seal_ranges(const LoadedObject& obj, const std::vector<MapsEntry>& maps) {
-  RangeSet own;
-  for (const Range& s : obj.segments) own.insert(s);
-
-  // The object's file identity: the file behind any VMA inside a segment
-  // (the first page of the first segment is always file-backed).
-  bool have_file = false;
-  std::uint32_t dmaj = 0, dmin = 0;
-  std::uint64_t ino = 0;
-  for (const MapsEntry& m : maps) {
-    if (m.inode != 0 && own.intersects(m.range)) {
-      have_file = true;
-      dmaj = m.dev_major;
-      dmin = m.dev_minor;
-      ino = m.inode;
-      break;
-    }
-  }
-
   RangeSet result;
-  for (const MapsEntry& m : maps) {
-    Range clipped{std::max(m.range.begin, obj.span.begin), std::min(m.range.end, obj.span.end)};
-    if (clipped.empty()) continue;
-    const bool same_file = have_file && m.inode == ino && m.dev_major == dmaj && m.dev_minor == dmin;
-    if (same_file) {
-      result.insert(clipped);  // a segment, or ld.so's reservation of a gap
-      continue;
-    }
-    // Foreign or anonymous VMA: only the parts that lie inside segments (bss).
-    for (const Range& s : own.ranges()) {
-      Range part{std::max(clipped.begin, s.begin), std::min(clipped.end, s.end)};
-      if (!part.empty()) result.insert(part);
-    }
-  }
+  plan_object_seal(obj.segments.data(), obj.segments.size(), nullptr, 0, maps,
+                   [&](Range r) { result.insert(r); });
   return result;
 }
 

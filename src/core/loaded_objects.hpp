@@ -22,14 +22,8 @@ struct LoadedObject {
 // vDSO), in the loader's order. Objects without PT_LOAD are left out.
 std::vector<LoadedObject> loaded_objects();
 
-// The address ranges to seal for `obj`, given the process's current maps:
-// - all of each PT_LOAD segment's pages (file-backed part and bss);
-// - in the gaps between segments, only VMAs backed by the object's own file
-//   (the PROT_NONE reservations ld.so leaves there). A gap can also be a hole
-//   that something else was later mapped into; that memory is not the
-//   object's and is never sealed.
-// Only mapped pages are returned; `maps` must be sorted by address, as
-// /proc/PID/maps is.
+// The address ranges to seal for `obj`, given the process's current maps
+// (sorted by address): the rule of core/seal_plan.hpp.
 RangeSet object_seal_ranges(const LoadedObject& obj, const std::vector<MapsEntry>& maps);
 
 }  // namespace sealkit::core
