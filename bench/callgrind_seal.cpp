@@ -11,14 +11,16 @@
 // dynamic linker binds libsealkit's call to it as well as the raw loop's:
 // mseal "succeeds" in a stub of a few instructions, the same stub for both
 // loops of a pair, and the difference between the loops is exactly the
-// user-space code libsealkit adds on its success path. (mmap is real: valgrind
-// runs it, and only the instructions of its libc wrapper are counted.) (--real-kernel keeps libc's
-// syscall() for a run outside valgrind, to see that the program seals.)
+// user-space code libsealkit adds on its success path. mmap is real (valgrind
+// runs it; only the instructions of its libc wrapper are counted). With
+// --real-kernel, mseal goes to the kernel too, and the program checks that
+// its page really got sealed.
+#include <dlfcn.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <cstdarg>
 #include <cerrno>
+#include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -28,27 +30,24 @@
 namespace {
 constexpr long kMsealSyscall = 462;
 bool g_real_kernel = false;
-}
+}  // namespace
 
-// The interposed syscall(2): mseal succeeds without a kernel; anything else
-// is an error this program never makes.
+// The interposed syscall(2). Anything but a stubbed mseal goes on to libc's
+// own syscall() with all six argument registers, as libc's would pass them.
 extern "C" long syscall(long number, ...) {
-  if (g_real_kernel) {
-    va_list ap;
-    va_start(ap, number);
-    long a = va_arg(ap, long), b = va_arg(ap, long), c = va_arg(ap, long);
-    va_end(ap);
-    long ret;
-    asm volatile("syscall" : "=a"(ret) : "a"(number), "D"(a), "S"(b), "d"(c) : "rcx", "r11", "memory");
-    if (ret < 0 && ret > -4096) {
-      errno = static_cast<int>(-ret);
-      return -1;
-    }
-    return ret;
+  if (number == kMsealSyscall && !g_real_kernel) return 0;
+  using Syscall = long (*)(long, ...);
+  static const auto next = reinterpret_cast<Syscall>(::dlsym(RTLD_NEXT, "syscall"));
+  if (next == nullptr) {
+    errno = ENOSYS;
+    return -1;
   }
-  if (number == kMsealSyscall) return 0;
-  errno = ENOSYS;
-  return -1;
+  va_list ap;
+  va_start(ap, number);
+  long args[6];
+  for (long& a : args) a = va_arg(ap, long);  // the register save area holds all six
+  va_end(ap);
+  return next(number, args[0], args[1], args[2], args[3], args[4], args[5]);
 }
 
 // extern "C" and noinline so that callgrind_annotate shows each loop under a
