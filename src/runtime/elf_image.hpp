@@ -1,0 +1,35 @@
+// An ELF object as it lies in memory: its PT_LOAD segments and the ranges it
+// asks to keep mutable (PT_GNU_MUTABLE), found from its program headers.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "core/range.hpp"
+#include "runtime/maps_snapshot.hpp"
+
+namespace sealkit::rt {
+
+struct ElfImage {
+  static constexpr std::size_t kMaxRanges = 32;
+  core::Range segments[kMaxRanges];  // page-rounded, sorted
+  std::size_t nseg = 0;
+  core::Range keep_mutable[kMaxRanges];
+  std::size_t nmut = 0;
+};
+
+enum class ImageError { kNone, kNoMapping, kNotFileBacked, kNoHeader, kBadHeader, kTooManySegments, kInconsistent };
+
+// Reads the object whose dynamic section is at `dynamic` and whose load bias
+// is `bias` (a link_map's l_ld and l_addr). The ELF header is found in the
+// mapping of the same file at offset 0, below the dynamic section, and is
+// checked against the maps before any byte of it is trusted.
+ImageError read_loaded_image(const MapsSnapshot& maps, std::uintptr_t bias, std::uintptr_t dynamic, ElfImage& out);
+
+// The same from a known ELF header address (the runtime itself, the main
+// program from AT_PHDR): the header must lie in a readable mapping.
+ImageError read_image_at(const MapsSnapshot& maps, std::uintptr_t bias, std::uintptr_t ehdr, ElfImage& out);
+
+const char* describe(ImageError e);
+
+}  // namespace sealkit::rt

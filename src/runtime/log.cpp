@@ -1,0 +1,41 @@
+#include "runtime/log.hpp"
+
+#include "runtime/sys.hpp"
+#include "runtime/text_out.hpp"
+
+namespace sealkit::rt {
+
+void report_startup(const ProcessInfo& info, const SealStats& st, std::size_t dropped) {
+  if (info.log_path[0] == '\0') return;
+  char exe[512];
+  long n = sys::readlink("/proc/self/exe", exe, sizeof exe);
+  std::string_view exe_sv = n > 0 ? std::string_view(exe, static_cast<std::size_t>(n)) : std::string_view("?");
+
+  TextOut o;
+  o.str("{\"pid\":").num(static_cast<std::uint64_t>(sys::getpid()));
+  o.str(",\"exe\":").json_str(exe_sv);
+  o.str(",\"phase\":\"startup\"");
+  o.str(",\"objects_seen\":").num(st.objects_seen);
+  o.str(",\"objects_sealed\":").num(st.objects_sealed);
+  o.str(",\"objects_skipped\":").num(st.objects_skipped);
+  o.str(",\"objects_not_recorded\":").num(dropped);
+  o.str(",\"mseal_calls\":").num(st.mseal_calls);
+  o.str(",\"mseal_failures\":").num(st.mseal_failures);
+  o.str(",\"first_errno\":").num(static_cast<std::uint64_t>(st.first_error < 0 ? -st.first_error : 0));
+  o.str(",\"system_mappings_sealed\":").num(st.system_mappings_sealed);
+  o.str(",\"stack_sealed\":").str(st.stack_sealed ? "true" : "false");
+  o.str(",\"maps_bad_lines\":").num(st.maps_bad_lines);
+  o.str(",\"elapsed_ns\":").num(st.elapsed_ns);
+  o.str("}\n");
+
+  int fd = sys::open_append(info.log_path);
+  if (fd < 0) {
+    warn("cannot open SEALKIT_LOG for appending; not logging");
+    return;
+  }
+  // One write with O_APPEND: lines from concurrent processes do not interleave.
+  sys::write(fd, o.view().data(), o.view().size());
+  sys::close(fd);
+}
+
+}  // namespace sealkit::rt

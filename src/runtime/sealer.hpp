@@ -1,0 +1,37 @@
+// The runtime's sealing policy at start-up: every ELF object ld.so loaded
+// (each by its own rule, core/seal_plan.hpp), the runtime itself, the
+// kernel's system mappings and the main thread's stack.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "runtime/maps_snapshot.hpp"
+
+namespace sealkit::rt {
+
+struct LoadedRef {
+  std::uintptr_t bias;     // link_map l_addr
+  std::uintptr_t dynamic;  // link_map l_ld
+  const char* name;        // link_map l_name ("" for the main program)
+};
+
+struct SealStats {
+  std::size_t objects_seen = 0;
+  std::size_t objects_sealed = 0;
+  std::size_t objects_skipped = 0;  // not file-backed (the vDSO: sealed as a system mapping) or unreadable
+  std::size_t mseal_calls = 0;
+  std::size_t mseal_failures = 0;
+  long first_error = 0;  // -errno of the first failed mseal
+  std::size_t system_mappings_sealed = 0;
+  bool stack_sealed = false;
+  std::size_t maps_bad_lines = 0;
+  std::uint64_t elapsed_ns = 0;
+};
+
+// Seals what start-up loaded. `objects` are the base namespace's link maps;
+// `self_ehdr` is the runtime's own ELF header.
+void seal_startup(const LoadedRef* objects, std::size_t n, std::uintptr_t self_ehdr, std::size_t page_size,
+                  SealStats& stats);
+
+}  // namespace sealkit::rt

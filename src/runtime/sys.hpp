@@ -1,0 +1,78 @@
+// Raw Linux system calls for the injected runtime, which links no libc: it is
+// loaded by ld.so as an audit module in a namespace of its own, and a libc
+// there would be a second copy of libc in every process (costly to load, and
+// not initialised). Each call returns the kernel's value: -errno on failure.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace sealkit::rt::sys {
+
+#if defined(__x86_64__)
+inline long call6(long n, long a, long b, long c, long d, long e, long f) {
+  register long r10 __asm__("r10") = d;
+  register long r8 __asm__("r8") = e;
+  register long r9 __asm__("r9") = f;
+  long ret;
+  __asm__ volatile("syscall" : "=a"(ret) : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+                   : "rcx", "r11", "memory");
+  return ret;
+}
+inline constexpr long kRead = 0, kWrite = 1, kOpen = 2, kClose = 3, kMmap = 9, kMunmap = 11, kMremap = 25,
+                      kGetpid = 39, kClockGettime = 228, kOpenat = 257, kReadlinkat = 267, kMseal = 462;
+#elif defined(__aarch64__)
+inline long call6(long n, long a, long b, long c, long d, long e, long f) {
+  register long x8 __asm__("x8") = n;
+  register long x0 __asm__("x0") = a;
+  register long x1 __asm__("x1") = b;
+  register long x2 __asm__("x2") = c;
+  register long x3 __asm__("x3") = d;
+  register long x4 __asm__("x4") = e;
+  register long x5 __asm__("x5") = f;
+  __asm__ volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5) : "memory");
+  return x0;
+}
+inline constexpr long kRead = 63, kWrite = 64, kClose = 57, kMmap = 222, kMunmap = 215, kMremap = 216,
+                      kGetpid = 172, kClockGettime = 113, kOpenat = 56, kReadlinkat = 78, kMseal = 462;
+#else
+#error "sealkit runtime: add this architecture's system call convention"
+#endif
+
+inline long call(long n, long a = 0, long b = 0, long c = 0, long d = 0) { return call6(n, a, b, c, d, 0, 0); }
+
+inline bool failed(long r) { return r < 0 && r > -4096; }
+
+inline int open_read(const char* path) {
+  return static_cast<int>(call(kOpenat, -100 /* AT_FDCWD */, reinterpret_cast<long>(path), 02000000 /* O_RDONLY|O_CLOEXEC */));
+}
+inline long read(int fd, void* buf, std::size_t n) { return call(kRead, fd, reinterpret_cast<long>(buf), static_cast<long>(n)); }
+inline long write(int fd, const void* buf, std::size_t n) {
+  return call(kWrite, fd, reinterpret_cast<long>(buf), static_cast<long>(n));
+}
+inline void close(int fd) { call(kClose, fd); }
+inline int open_append(const char* path) {
+  // O_WRONLY|O_APPEND|O_CREAT|O_CLOEXEC|O_NOFOLLOW, mode 0644
+  return static_cast<int>(call(kOpenat, -100, reinterpret_cast<long>(path), 01 | 02000 | 0100 | 02000000 | 0400000, 0644));
+}
+inline long readlink(const char* path, char* buf, std::size_t n) {
+  return call(kReadlinkat, -100, reinterpret_cast<long>(path), reinterpret_cast<long>(buf), static_cast<long>(n));
+}
+inline long getpid() { return call(kGetpid); }
+inline void* mmap_anon(std::size_t len) {
+  long r = call6(kMmap, 0, static_cast<long>(len), 3 /* PROT_READ|PROT_WRITE */, 0x22 /* MAP_PRIVATE|MAP_ANONYMOUS */, -1, 0);
+  return failed(r) ? nullptr : reinterpret_cast<void*>(r);
+}
+inline void munmap(void* p, std::size_t len) { call(kMunmap, reinterpret_cast<long>(p), static_cast<long>(len)); }
+inline long mseal(std::uintptr_t start, std::size_t len) { return call(kMseal, static_cast<long>(start), static_cast<long>(len), 0); }
+
+// CLOCK_MONOTONIC in nanoseconds, by system call (the vDSO is not ours to call).
+inline std::uint64_t monotonic_ns() {
+  struct {
+    long sec, nsec;
+  } ts{0, 0};
+  call(kClockGettime, 1 /* CLOCK_MONOTONIC */, reinterpret_cast<long>(&ts));
+  return static_cast<std::uint64_t>(ts.sec) * 1000000000u + static_cast<std::uint64_t>(ts.nsec);
+}
+
+}  // namespace sealkit::rt::sys
