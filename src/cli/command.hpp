@@ -20,5 +20,6 @@ using Runner = std::function<int()>;
 
 Runner add_probe(CLI::App& app);
 Runner add_selftest(CLI::App& app);
+Runner add_run(CLI::App& app);
 
 }  // namespace sealkit::cli

@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   };
   add(add_probe);
   add(add_selftest);
+  add(add_run);
 
   try {
     app.parse(argc, argv);
