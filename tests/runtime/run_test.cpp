@@ -1,0 +1,270 @@
+// `sealkit run` and the runtime, on real programs: the attack target built
+// here, coreutils from Debian, a shell that execs. Sealing is checked from
+// outside, in /proc/PID/smaps of the running process (read here, not with
+// the library's parser).
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace {
+
+struct Outcome {
+  int status = -1;  // exit status, or 128+signal
+  std::string out;
+  std::string err;
+};
+
+std::string slurp_fd(int fd) {
+  std::string s;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0) s.append(buf, static_cast<std::size_t>(n));
+  return s;
+}
+
+// Runs argv with stdout and stderr captured (stderr to a temp file, so that a
+// full pipe can never block the child).
+Outcome run(const std::vector<std::string>& argv, const std::vector<std::string>& env = {}) {
+  int out[2];
+  if (pipe(out) != 0) return {};
+  FILE* err = std::tmpfile();
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(out[1], 1);
+    dup2(fileno(err), 2);
+    close(out[0]);
+    for (const auto& kv : env) putenv(const_cast<char*>(kv.c_str()));
+    std::vector<char*> a;
+    for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
+    a.push_back(nullptr);
+    execvp(a[0], a.data());
+    _exit(127);
+  }
+  close(out[1]);
+  Outcome o;
+  o.out = slurp_fd(out[0]);
+  close(out[0]);
+  int st = 0;
+  waitpid(pid, &st, 0);
+  o.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  std::rewind(err);
+  o.err = slurp_fd(fileno(err));
+  std::fclose(err);
+  return o;
+}
+
+std::map<std::string, std::string> parse_report(const std::string& text) {
+  std::map<std::string, std::string> m;
+  std::istringstream in(text);
+  std::string name, result;
+  while (in >> name >> result) m[name] = result;
+  return m;
+}
+
+struct Vma {
+  std::string range, perms, path;
+  bool sealed = false;
+};
+
+std::vector<Vma> smaps_of(pid_t pid) {
+  std::vector<Vma> v;
+  std::ifstream in("/proc/" + std::to_string(pid) + "/smaps");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmFlags:", 0) == 0) {
+      if (!v.empty()) v.back().sealed = (line + " ").find(" sl ") != std::string::npos;
+      continue;
+    }
+    std::istringstream ls(line);
+    std::string range, perms, off, dev, inode;
+    if (!(ls >> range >> perms >> off >> dev >> inode) || range.find('-') == std::string::npos ||
+        perms.size() != 4)
+      continue;
+    Vma x{range, perms, ""};
+    std::getline(ls >> std::ws, x.path);
+    v.push_back(x);
+  }
+  return v;
+}
+
+bool is_elf_object_path(const std::string& p, const std::string& exe) {
+  return p == exe || p.find(".so") != std::string::npos;
+}
+
+// Starts `argv` under sealkit run, waits for "ready" on its stdout, and
+// returns the pid of the process that printed it (the exec'd program).
+struct Live {
+  pid_t pid = -1;
+  int stdin_w = -1;
+  int stdout_r = -1;
+  ~Live() {
+    if (stdin_w >= 0) close(stdin_w);
+    if (pid > 0) {
+      int st;
+      waitpid(pid, &st, 0);
+    }
+    if (stdout_r >= 0) close(stdout_r);
+  }
+};
+
+void start_live(Live& l, const std::vector<std::string>& argv) {
+  int in[2], out[2];
+  ASSERT_EQ(pipe(in), 0);
+  ASSERT_EQ(pipe(out), 0);
+  l.pid = fork();
+  if (l.pid == 0) {
+    dup2(in[0], 0);
+    dup2(out[1], 1);
+    close(in[1]);
+    close(out[0]);
+    std::vector<char*> a;
+    for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
+    a.push_back(nullptr);
+    execvp(a[0], a.data());
+    _exit(127);
+  }
+  close(in[0]);
+  close(out[1]);
+  l.stdin_w = in[1];
+  l.stdout_r = out[0];
+  char buf[16] = {};
+  ASSERT_GT(read(l.stdout_r, buf, sizeof buf - 1), 0);
+  ASSERT_STREQ(buf, "ready\n");
+}
+
+}  // namespace
+
+TEST(SealkitRun, AttacksOnEveryKindOfObjectMemoryFailWithEperm) {
+  Outcome sealed = run({SEALKIT_BIN, "run", "--", ATTACK_TARGET});
+  ASSERT_EQ(sealed.status, 0) << sealed.err;
+  Outcome control = run({ATTACK_TARGET});
+  ASSERT_EQ(control.status, 0) << control.err;
+  auto s = parse_report(sealed.out), c = parse_report(control.out);
+  ASSERT_EQ(s.size(), 8u) << sealed.out;
+  ASSERT_EQ(c.size(), s.size()) << control.out;
+  for (const auto& [name, result] : c) {
+    EXPECT_EQ(result, "ok") << name << ": the unsealed control must succeed";
+    if (name == "madvise_dontneed_program_text") {
+      // Allowed by the kernel's rules (file-backed memory), sealed or not.
+      EXPECT_EQ(s[name], "ok") << name;
+    } else {
+      EXPECT_EQ(s[name], "EPERM") << name;
+    }
+  }
+}
+
+TEST(SealkitRun, EveryObjectVmaOfARunningProgramIsSealed) {
+  Live l;
+  start_live(l, {SEALKIT_BIN, "run", "--", ATTACK_TARGET, "--wait"});
+  auto vmas = smaps_of(l.pid);
+  ASSERT_FALSE(vmas.empty());
+  std::size_t objects = 0, system = 0;
+  bool saw_stack = false, saw_runtime = false;
+  for (std::size_t i = 0; i < vmas.size(); ++i) {
+    const Vma& v = vmas[i];
+    if (is_elf_object_path(v.path, ATTACK_TARGET)) {
+      ++objects;
+      EXPECT_TRUE(v.sealed) << v.range << " " << v.perms << " " << v.path;
+      if (v.path.find("libsealkit-runtime.so") != std::string::npos) saw_runtime = true;
+      // The bss past the file of each object is an anonymous VMA right after it.
+      if (i + 1 < vmas.size() && vmas[i + 1].path.empty() && v.perms[1] == 'w') {
+        EXPECT_TRUE(vmas[i + 1].sealed) << "bss after " << v.path;
+      }
+    } else if (v.path == "[vdso]" || v.path == "[vvar]" || v.path == "[vvar_vclock]") {
+      ++system;
+      EXPECT_TRUE(v.sealed) << v.path;
+    } else if (v.path == "[stack]") {
+      saw_stack = true;
+      EXPECT_TRUE(v.sealed) << "[stack]";
+    }
+  }
+  EXPECT_GE(objects, 12u) << "program, libc and ld.so have 4-5 VMAs each";
+  EXPECT_GE(system, 2u);
+  EXPECT_TRUE(saw_stack);
+  EXPECT_TRUE(saw_runtime) << "the runtime seals itself too";
+}
+
+// The setting crosses fork and exec: a shell's exec'd child is sealed.
+TEST(SealkitRun, ChildrenAcrossExecAreSealed) {
+  Live l;
+  start_live(l, {SEALKIT_BIN, "run", "--", "/bin/sh", "-c", std::string("exec ") + ATTACK_TARGET + " --wait"});
+  std::size_t sealed = 0, open = 0;
+  for (const Vma& v : smaps_of(l.pid)) {
+    if (!is_elf_object_path(v.path, ATTACK_TARGET)) continue;
+    (v.sealed ? sealed : open)++;
+  }
+  EXPECT_GT(sealed, 0u);
+  EXPECT_EQ(open, 0u);
+}
+
+TEST(SealkitRun, ExitStatusAndOutputPassThrough) {
+  Outcome o = run({SEALKIT_BIN, "run", "--", "/bin/sh", "-c", "echo out; echo err >&2; exit 7"});
+  EXPECT_EQ(o.status, 7);
+  EXPECT_EQ(o.out, "out\n");
+  EXPECT_EQ(o.err, "err\n");
+}
+
+TEST(SealkitRun, LogHasOneLinePerProcessAndNoFailures) {
+  char path[] = "/tmp/sealkit-run-log-XXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  Outcome o = run({SEALKIT_BIN, "run", "--log", path, "--", "/bin/sh", "-c", "/bin/true; /bin/true"});
+  ASSERT_EQ(o.status, 0) << o.err;
+  std::ifstream in(path);
+  std::string line;
+  std::size_t lines = 0;
+  while (std::getline(in, line)) {
+    ++lines;
+    auto j = nlohmann::json::parse(line);
+    EXPECT_EQ(j.at("mseal_failures").get<int>(), 0) << line;
+    EXPECT_EQ(j.at("objects_sealed").get<int>() + j.at("objects_skipped").get<int>(), j.at("objects_seen").get<int>());
+    EXPECT_GE(j.at("objects_sealed").get<int>(), 4) << "program, libc, ld.so and the runtime: " << line;
+    EXPECT_LE(j.at("objects_skipped").get<int>(), 1) << "only the vDSO, which is sealed as a system mapping";
+    EXPECT_TRUE(j.at("stack_sealed").get<bool>());
+  }
+  EXPECT_EQ(lines, 3u) << "sh and two /bin/true";
+  unlink(path);
+}
+
+TEST(SealkitRun, StaticProgramsAreRefusedUnlessAllowed) {
+  Outcome o = run({SEALKIT_BIN, "run", "--", STATIC_TARGET});
+  EXPECT_EQ(o.status, 2);
+  EXPECT_NE(o.err.find("statically linked"), std::string::npos) << o.err;
+  EXPECT_NE(o.err.find("--allow-static"), std::string::npos) << o.err;
+  EXPECT_EQ(o.out, "");
+  Outcome allowed = run({SEALKIT_BIN, "run", "--allow-static", "--", STATIC_TARGET});
+  EXPECT_EQ(allowed.status, 0);
+  EXPECT_EQ(allowed.out, "static ok\n");
+}
+
+TEST(SealkitRun, UsageErrorsExitTwoWithAMessage) {
+  Outcome none = run({SEALKIT_BIN, "run"});
+  EXPECT_EQ(none.status, 2);
+  EXPECT_NE(none.err.find("sealkit: error:"), std::string::npos);
+  Outcome missing = run({SEALKIT_BIN, "run", "--", "sealkit-no-such-program"});
+  EXPECT_EQ(missing.status, 2);
+  EXPECT_NE(missing.err.find("not found"), std::string::npos) << missing.err;
+  Outcome bad_runtime = run({SEALKIT_BIN, "run", "--runtime", "/nonexistent.so", "--", "/bin/true"});
+  EXPECT_EQ(bad_runtime.status, 2);
+  EXPECT_NE(bad_runtime.err.find("/nonexistent.so"), std::string::npos) << bad_runtime.err;
+}
+
+// A relative SEALKIT_LOG is rejected inside the process with one warning, and
+// the program runs normally.
+TEST(Runtime, BadLogSettingWarnsOnceAndTheProgramRuns) {
+  Outcome o = run({"/bin/echo", "hi"}, {std::string("LD_AUDIT=") + SEALKIT_RUNTIME, "SEALKIT_LOG=relative/path"});
+  EXPECT_EQ(o.status, 0);
+  EXPECT_EQ(o.out, "hi\n");
+  EXPECT_EQ(o.err, "sealkit: warning: SEALKIT_LOG must be an absolute path shorter than 512 bytes; not logging\n");
+}
