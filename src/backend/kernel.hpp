@@ -40,9 +40,9 @@ VmaState probe_vma(std::uintptr_t page) noexcept;
 
 // True when probe_vma() was verified on this kernel (sealed scratch page
 // answers EPERM, unsealed one answers success). The check runs once and
-// leaves one sealed page (named "sealkit-probe" where CONFIG_ANON_VMA_NAME is
-// set) mapped for the life of the
-// process: a sealed page cannot be unmapped.
+// leaves one sealed page mapped for the life of the process, since a sealed
+// page cannot be unmapped (it is named "sealkit-probe" where the kernel has
+// CONFIG_ANON_VMA_NAME).
 bool probe_reliable() noexcept;
 
 }  // namespace sealkit::backend::kernel
