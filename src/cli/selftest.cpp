@@ -1,7 +1,7 @@
 // `sealkit selftest`: the conformance and attack matrix. Every primitive that
 // can change a mapping is tried on every mapping class, sealed and unsealed,
 // each run in its own forked child; the result of each cell is compared with
-// the kernel's documented sealing rules (selftest_matrix.cpp).
+// the kernel's documented sealing rules (selftest/matrix.cpp).
 #include <memory>
 #include <string>
 #include <vector>
@@ -10,10 +10,10 @@
 
 #include "cli/command.hpp"
 #include "cli/output.hpp"
-#include "cli/selftest_cells.hpp"
-#include "cli/selftest_findings.hpp"
-#include "cli/selftest_matrix.hpp"
-#include "cli/selftest_report.hpp"
+#include "cli/selftest/cells.hpp"
+#include "cli/selftest/findings.hpp"
+#include "cli/selftest/matrix.hpp"
+#include "cli/selftest/report.hpp"
 
 namespace sealkit::cli {
 

@@ -2,8 +2,8 @@
 // Each runs in a selftest child on a Target and reports what the kernel said.
 #pragma once
 
-#include "cli/selftest_child.hpp"
-#include "cli/selftest_matrix.hpp"
+#include "cli/selftest/child.hpp"
+#include "cli/selftest/matrix.hpp"
 
 namespace sealkit::cli::selftest {
 

@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "cli/selftest_child.hpp"
+#include "cli/selftest/child.hpp"
 
 namespace sealkit::cli::selftest {
 

@@ -1,4 +1,4 @@
-#include "cli/selftest_classes.hpp"
+#include "cli/selftest/classes.hpp"
 
 #include <cerrno>
 #include <cstdlib>
@@ -7,7 +7,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "cli/selftest_elf.hpp"
+#include "cli/selftest/elf.hpp"
 #include "core/page.hpp"
 
 namespace sealkit::cli::selftest {

@@ -1,4 +1,4 @@
-#include "cli/selftest_io_uring.hpp"
+#include "cli/selftest/io_uring.hpp"
 
 #include <cerrno>
 #include <cstring>

@@ -6,7 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "cli/selftest_child.hpp"
+#include "cli/selftest/child.hpp"
 
 namespace sealkit::cli::selftest {
 

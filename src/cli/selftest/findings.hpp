@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "cli/selftest_child.hpp"
+#include "cli/selftest/child.hpp"
 
 namespace sealkit::cli::selftest {
 

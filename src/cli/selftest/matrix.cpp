@@ -1,4 +1,4 @@
-#include "cli/selftest_matrix.hpp"
+#include "cli/selftest/matrix.hpp"
 
 #include <array>
 #include <cerrno>

@@ -1,9 +1,9 @@
 // The ELF object the selftest attacks: a tiny shared object built with the
-// project (selftest_target/target.c), carried inside the sealkit binary, and
+// project (selftest/target/target.c), carried inside the sealkit binary, and
 // loaded by the dynamic loader in a selftest child.
 #pragma once
 
-#include "cli/selftest_child.hpp"
+#include "cli/selftest/child.hpp"
 #include "core/range.hpp"
 
 namespace sealkit::cli::selftest {

@@ -1,4 +1,4 @@
-#include "cli/selftest_elf.hpp"
+#include "cli/selftest/elf.hpp"
 
 #include <cerrno>
 #include <cstdio>

@@ -1,4 +1,4 @@
-#include "cli/selftest_snapshot.hpp"
+#include "cli/selftest/snapshot.hpp"
 
 #include <cerrno>
 #include <cstring>

@@ -5,8 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "cli/selftest_cells.hpp"
-#include "cli/selftest_findings.hpp"
+#include "cli/selftest/cells.hpp"
+#include "cli/selftest/findings.hpp"
 
 namespace sealkit::cli::selftest {
 

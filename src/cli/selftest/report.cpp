@@ -1,4 +1,4 @@
-#include "cli/selftest_report.hpp"
+#include "cli/selftest/report.hpp"
 
 #include <sys/utsname.h>
 
@@ -8,7 +8,7 @@
 #include <string>
 
 #include "cli/output.hpp"
-#include "cli/selftest_io_uring.hpp"
+#include "cli/selftest/io_uring.hpp"
 #include "sealkit/sealkit.h"
 
 namespace sealkit::cli::selftest {

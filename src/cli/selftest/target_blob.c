@@ -1,4 +1,4 @@
-/* The selftest's ELF object (selftest_target/target.c, built as a shared
+/* The selftest's ELF object (selftest/target/target.c, built as a shared
  * object), embedded byte for byte so that an installed sealkit needs no
  * extra file. CMake passes the object's path in SEALKIT_SELFTEST_TARGET_SO
  * and rebuilds this file when the object changes. */

@@ -1,4 +1,4 @@
-#include "cli/selftest_findings.hpp"
+#include "cli/selftest/findings.hpp"
 
 #include <cerrno>
 #include <csignal>
@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cli/selftest_io_uring.hpp"
+#include "cli/selftest/io_uring.hpp"
 #include "core/page.hpp"
 #include "sealkit/sealkit.h"
 

@@ -1,8 +1,8 @@
 // Creating the memory of each mapping class, inside a selftest child.
 #pragma once
 
-#include "cli/selftest_child.hpp"
-#include "cli/selftest_matrix.hpp"
+#include "cli/selftest/child.hpp"
+#include "cli/selftest/matrix.hpp"
 
 namespace sealkit::cli::selftest {
 

@@ -1,4 +1,4 @@
-#include "cli/selftest_primitives.hpp"
+#include "cli/selftest/primitives.hpp"
 
 #include <cerrno>
 #include <cstring>

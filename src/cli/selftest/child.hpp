@@ -11,7 +11,7 @@
 #include <cstdint>
 #include <string>
 
-#include "cli/selftest_matrix.hpp"
+#include "cli/selftest/matrix.hpp"
 
 namespace sealkit::cli::selftest {
 

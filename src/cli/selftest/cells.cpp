@@ -1,8 +1,8 @@
-#include "cli/selftest_cells.hpp"
+#include "cli/selftest/cells.hpp"
 
 #include <cerrno>
 
-#include "cli/selftest_primitives.hpp"
+#include "cli/selftest/primitives.hpp"
 
 namespace sealkit::cli::selftest {
 

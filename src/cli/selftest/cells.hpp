@@ -5,8 +5,8 @@
 #include <optional>
 #include <string>
 
-#include "cli/selftest_child.hpp"
-#include "cli/selftest_matrix.hpp"
+#include "cli/selftest/child.hpp"
+#include "cli/selftest/matrix.hpp"
 
 namespace sealkit::cli::selftest {
 

@@ -1,4 +1,4 @@
-#include "cli/selftest_child.hpp"
+#include "cli/selftest/child.hpp"
 
 #include <cerrno>
 #include <climits>
@@ -12,8 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli/selftest_classes.hpp"
-#include "cli/selftest_snapshot.hpp"
+#include "cli/selftest/classes.hpp"
+#include "cli/selftest/snapshot.hpp"
 #include "sealkit/sealkit.h"
 
 namespace sealkit::cli::selftest {
