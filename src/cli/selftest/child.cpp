@@ -204,4 +204,19 @@ ChildResult run_in_child(MappingClass cls, bool seal, PrimitiveFn fn) {
   return res;
 }
 
+CallOutcome outcome(bool ok) {
+  CallOutcome o;
+  o.ok = ok;
+  o.err = ok ? 0 : errno;
+  return o;
+}
+
+CallOutcome setup_failure(const char* what) {
+  CallOutcome o;
+  o.setup_failed = true;
+  o.err = errno;
+  o.note.set("%s: %s", what, std::strerror(o.err));
+  return o;
+}
+
 }  // namespace sealkit::cli::selftest

@@ -40,6 +40,12 @@ struct CallOutcome {
   Note note;                  // anything worth telling about this call
 };
 
+// The outcome of the call under test: errno is read right after it, before
+// anything else can change it.
+CallOutcome outcome(bool ok);
+// The call could not be prepared; `what` and errno say why.
+CallOutcome setup_failure(const char* what);
+
 using PrimitiveFn = CallOutcome (*)(const Target&);
 
 // The parent's view of one child.

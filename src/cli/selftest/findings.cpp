@@ -22,20 +22,6 @@ namespace {
 
 constexpr unsigned char kAttackByte = 0x5a;
 
-CallOutcome outcome(bool ok) {
-  CallOutcome o;
-  o.ok = ok;
-  o.err = ok ? 0 : errno;
-  return o;
-}
-
-CallOutcome setup_failure(const char* what) {
-  CallOutcome o;
-  o.setup_failed = true;
-  o.err = errno;
-  o.note.set("%s: %s", what, std::strerror(o.err));
-  return o;
-}
 
 // The kernel writes with FOLL_FORCE on behalf of /proc/PID/mem, overriding
 // the page protection; mseal guards mappings, not this path.

@@ -17,22 +17,6 @@ namespace {
 
 void* ptr(const Target& t) { return reinterpret_cast<void*>(t.addr); }
 
-// errno is read right after the call under test, before anything else can
-// change it.
-CallOutcome outcome(bool ok) {
-  CallOutcome o;
-  o.ok = ok;
-  o.err = ok ? 0 : errno;
-  return o;
-}
-
-CallOutcome setup_failure(const char* what) {
-  CallOutcome o;
-  o.setup_failed = true;
-  o.err = errno;
-  o.note.set("%s: %s", what, std::strerror(o.err));
-  return o;
-}
 
 // The protection an attacker wants is the opposite of the current one as
 // far as writing goes: read-only memory made writable, writable memory
