@@ -1,0 +1,140 @@
+// Spawns one program under several injections in alternation (round i runs
+// every variant once, starting at variant i mod n) and prints the median
+// per-spawn time of each, and its ratio to the first variant: the median of
+// the per-round ratios (paired: both spawns of a pair see the same moment of a
+// shared machine) and the ratio of the medians.
+//
+//   spawn_ab [--runs N] [--warmup W] NAME=ENV [NAME=ENV ...] -- PROGRAM [ARGS...]
+//
+// ENV is "" (no injection) or one VAR=VALUE added to the environment, e.g.
+//   none= empty_audit=LD_AUDIT=/x/libbench_empty_audit.so runtime=LD_AUDIT=/x/libsealkit-runtime.so
+// Every variant runs without the LD_AUDIT, LD_PRELOAD and SEALKIT_* of the
+// caller's environment. A spawn is posix_spawn (vfork-like) plus waitpid; a
+// failed spawn or a non-zero exit stops the bench.
+#include <spawn.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+extern char** environ;
+
+namespace {
+
+struct Variant {
+  std::string name;
+  std::vector<char*> env;  // NULL-terminated
+  std::vector<double> ns;  // one per round
+};
+
+bool injected_setting(std::string_view kv) {
+  return kv.starts_with("LD_AUDIT=") || kv.starts_with("LD_PRELOAD=") || kv.starts_with("SEALKIT_");
+}
+
+double now_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec);
+}
+
+double spawn_once(char* const* argv, char* const* envp) {
+  const double t0 = now_ns();
+  pid_t pid = 0;
+  int rc = posix_spawn(&pid, argv[0], nullptr, nullptr, argv, envp);
+  if (rc != 0) {
+    std::fprintf(stderr, "spawn_ab: posix_spawn %s: %s\n", argv[0], std::strerror(rc));
+    std::exit(2);
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) {
+  }
+  const double t1 = now_ns();
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    std::fprintf(stderr, "spawn_ab: %s did not exit 0 (status 0x%x)\n", argv[0], status);
+    std::exit(2);
+  }
+  return t1 - t0;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+double quantile(std::vector<double> v, double q) {
+  std::sort(v.begin(), v.end());
+  return v[static_cast<std::size_t>(q * static_cast<double>(v.size() - 1))];
+}
+
+[[noreturn]] void usage() {
+  std::fprintf(stderr, "usage: spawn_ab [--runs N] [--warmup W] NAME=ENV [NAME=ENV ...] -- PROGRAM [ARGS...]\n");
+  std::exit(2);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  long runs = 2000, warmup = 100;
+  std::vector<Variant> variants;
+  std::vector<std::string> extra;  // owns each variant's added VAR=VALUE
+  extra.reserve(static_cast<std::size_t>(argc));
+  int i = 1;
+  for (; i < argc && std::strcmp(argv[i], "--") != 0; ++i) {
+    std::string_view a = argv[i];
+    if ((a == "--runs" || a == "--warmup") && i + 1 < argc) {
+      long v = std::strtol(argv[++i], nullptr, 10);
+      if (v <= 0) usage();
+      (a == "--runs" ? runs : warmup) = v;
+      continue;
+    }
+    const std::size_t eq = a.find('=');
+    if (eq == 0 || eq == std::string_view::npos) usage();
+    Variant v;
+    v.name = std::string(a.substr(0, eq));
+    for (char** e = environ; *e; ++e) {
+      if (!injected_setting(*e)) v.env.push_back(*e);
+    }
+    if (eq + 1 < a.size()) {
+      extra.emplace_back(a.substr(eq + 1));
+      v.env.push_back(extra.back().data());
+    }
+    v.env.push_back(nullptr);
+    variants.push_back(std::move(v));
+  }
+  if (variants.empty() || i + 1 >= argc) usage();
+  char* const* prog = argv + i + 1;
+  const std::size_t n = variants.size();
+
+  for (long w = 0; w < warmup; ++w) {
+    for (Variant& v : variants) spawn_once(prog, v.env.data());
+  }
+  for (long r = 0; r < runs; ++r) {
+    for (std::size_t k = 0; k < n; ++k) {
+      Variant& v = variants[(static_cast<std::size_t>(r) + k) % n];
+      v.ns.push_back(spawn_once(prog, v.env.data()));
+    }
+  }
+
+  double load[3] = {0, 0, 0};
+  if (getloadavg(load, 3) < 0) load[0] = load[1] = load[2] = -1;
+  std::printf("# spawn_ab: %s, %ld rounds (+%ld warm-up), load average %.2f %.2f %.2f\n", prog[0], runs, warmup,
+              load[0], load[1], load[2]);
+  std::printf("%-14s %12s %10s %10s %14s %16s\n", "variant", "median_us", "p25_us", "p75_us", "paired_ratio",
+              "ratio_of_medians");
+  const Variant& base = variants[0];
+  for (const Variant& v : variants) {
+    std::vector<double> ratios;
+    for (std::size_t r = 0; r < v.ns.size(); ++r) ratios.push_back(v.ns[r] / base.ns[r]);
+    std::printf("%-14s %12.1f %10.1f %10.1f %14.4f %16.4f\n", v.name.c_str(), median(v.ns) / 1e3,
+                quantile(v.ns, 0.25) / 1e3, quantile(v.ns, 0.75) / 1e3, median(ratios), median(v.ns) / median(base.ns));
+  }
+  return 0;
+}
