@@ -21,5 +21,6 @@ using Runner = std::function<int()>;
 Runner add_probe(CLI::App& app);
 Runner add_selftest(CLI::App& app);
 Runner add_run(CLI::App& app);
+Runner add_check(CLI::App& app);
 
 }  // namespace sealkit::cli

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   add(add_probe);
   add(add_selftest);
   add(add_run);
+  add(add_check);
 
   try {
     app.parse(argc, argv);

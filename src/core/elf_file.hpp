@@ -1,0 +1,50 @@
+// What an ELF file on disk says about how it can be sealed: the static
+// readiness report behind `sealkit check` (a checksec for sealing).
+//
+// Files are hostile input: a malformed, truncated or crafted file gives an
+// error string, never a crash (fuzz/fuzz_elf_file.cpp). Parsing is libelf's
+// (elfutils, a Debian package); this file only interprets what it returns.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sealkit::core {
+
+struct ElfFacts {
+  enum class Kind { kExecutable, kPie, kSharedObject, kRelocatable, kOther };
+  enum class Relro { kNone, kPartial, kFull };
+  enum class ExecStack { kNo, kYes, kMissing };  // kMissing: no PT_GNU_STACK (the kernel's default applies)
+
+  Kind kind = Kind::kOther;
+  bool elf64 = false;
+  bool has_interp = false;   // PT_INTERP: ld.so loads it, so `sealkit run` can seal it
+  bool has_dynamic = false;  // PT_DYNAMIC
+  Relro relro = Relro::kNone;
+  bool bind_now = false;     // DT_BIND_NOW, DF_BIND_NOW or DF_1_NOW
+  bool textrel = false;      // DT_TEXTREL or DF_TEXTREL
+  ExecStack exec_stack = ExecStack::kMissing;
+  std::size_t wx_segments = 0;          // PT_LOAD both writable and executable
+  bool memory_seal_property = false;    // GNU_PROPERTY_MEMORY_SEAL (ld -z memory-seal)
+  std::size_t mutable_segments = 0;     // PT_GNU_MUTABLE
+  bool mutable_section = false;         // a .gnu.mutable section
+  std::size_t load_segments = 0;        // PT_LOAD
+  std::uint64_t load_span_bytes = 0;    // lowest PT_LOAD page to highest, what `sealkit run` seals
+  std::uint64_t mutable_bytes = 0;      // of which left unsealed (PT_GNU_MUTABLE, page-rounded)
+};
+
+// Reads the file at `path`. nullopt with `error` set when it is not a
+// readable ELF file or is malformed.
+std::optional<ElfFacts> read_elf_file(const char* path, std::string& error);
+
+// The same from bytes in memory (the fuzz target's entry point).
+std::optional<ElfFacts> read_elf_bytes(const void* data, std::size_t size, std::string& error);
+
+const char* to_string(ElfFacts::Kind k);
+const char* to_string(ElfFacts::Relro r);
+const char* to_string(ElfFacts::ExecStack s);
+
+}  // namespace sealkit::core

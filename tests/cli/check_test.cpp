@@ -1,0 +1,85 @@
+// `sealkit check` as a user runs it: over whole system directories, on
+// explicit files, with bad arguments.
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace {
+
+struct Result {
+  int status;
+  std::string out;
+};
+
+Result run(const std::string& args) {
+  std::string cmd = std::string(SEALKIT_BIN) + " " + args + " 2>/dev/null";
+  Result r{-1, ""};
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return r;
+  std::array<char, 65536> buf;
+  std::size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  int st = pclose(p);
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  return r;
+}
+
+}  // namespace
+
+// The bar: every file of /usr/bin and the multiarch library directory,
+// without a crash, each reported or given a reason.
+TEST(SealkitCheck, WalksSystemDirectoriesWithoutACrash) {
+  Result r = run("check --json /usr/bin /usr/lib/x86_64-linux-gnu");
+  ASSERT_TRUE(r.status == 0 || r.status == 1) << "exit " << r.status;
+  auto j = nlohmann::json::parse(r.out);
+  const auto& files = j.at("files");
+  EXPECT_GT(files.size(), 500u);
+  std::size_t errors = 0, pies = 0, shared = 0;
+  for (const auto& f : files) {
+    if (f.contains("error")) {
+      ++errors;
+      EXPECT_FALSE(f.at("error").get<std::string>().empty());
+      continue;
+    }
+    pies += f.at("type") == "pie";
+    shared += f.at("type") == "shared";
+    // Debian 12 ships no PT_GNU_MUTABLE: everything loadable is sealed whole.
+    if (f.at("type") != "object") {
+      EXPECT_GT(f.at("run_seals_bytes").get<std::uint64_t>(), 0u) << f.at("path");
+      EXPECT_EQ(f.at("run_leaves_bytes").get<std::uint64_t>(), 0u) << f.at("path");
+    }
+  }
+  EXPECT_EQ(j.at("errors").get<std::size_t>(), errors);
+  EXPECT_EQ(r.status, errors ? 1 : 0);
+  EXPECT_GT(pies, 50u);
+  EXPECT_GT(shared, 100u);
+}
+
+TEST(SealkitCheck, ExplicitNonElfFileIsAFindingWithAReason) {
+  Result r = run("check --json /etc/passwd /usr/bin/true");
+  EXPECT_EQ(r.status, 1);
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j.at("files").size(), 2u);
+  EXPECT_EQ(j["files"][0].at("error"), "not an ELF file");
+  EXPECT_EQ(j["files"][1].at("run"), "seals all");
+}
+
+TEST(SealkitCheck, StaticProgramIsReportedAsNotSealable) {
+  Result r = run(std::string("check --json ") + STATIC_TARGET);
+  EXPECT_EQ(r.status, 0);
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["files"][0].at("run"), "static: cannot seal");
+  EXPECT_EQ(j["files"][0].at("interpreter"), false);
+}
+
+TEST(SealkitCheck, UsageErrorsExitTwo) {
+  EXPECT_EQ(run("check").status, 2);
+  EXPECT_EQ(run("check /nonexistent/path").status, 2);
+  EXPECT_EQ(run("check --bogus /usr/bin/true").status, 2);
+}
