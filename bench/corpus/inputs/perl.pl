@@ -1,0 +1,23 @@
+# Perl with XS modules (POSIX, List::Util, Digest::MD5, Storable, Encode, Data::Dumper) and a child process.
+use strict;
+use warnings;
+use POSIX qw(floor strftime);
+use List::Util qw(sum max shuffle);
+use Digest::MD5 qw(md5_hex);
+use Storable qw(freeze thaw);
+use Encode qw(encode decode);
+use Data::Dumper;
+$Data::Dumper::Sortkeys = 1;
+my @n = (1 .. 50000);
+print sum(@n), " ", max(@n), " ", floor(7.9), "\n";
+print strftime("%Y-%m-%d", gmtime(0)), "\n";
+print md5_hex(join(",", @n)), "\n";
+my $copy = thaw(freeze({ a => [1, 2, 3], b => "x" }));
+print Dumper($copy);
+print length(encode("UTF-8", decode("UTF-8", "\xc3\xa9t\xc3\xa9"))), "\n";
+my %count;
+$count{ $_ % 7 }++ for @n;
+print join(" ", map { "$_=$count{$_}" } sort keys %count), "\n";
+my $sorted = `printf '3\n1\n2\n' | sort`;
+print $sorted;
+print "regex: ", join("|", "a1b22c333" =~ /(\d+)/g), "\n";

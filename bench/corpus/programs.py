@@ -1,0 +1,171 @@
+"""The corpus: real programs nobody here wrote, each run the same way sealed and unsealed. Each normalise() says
+exactly which parts of the output are allowed to differ between two runs (times, counts of timed work), no more."""
+import os
+import re
+import shutil
+
+INPUTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "inputs")
+SOURCE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+class Program:
+    name = "?"
+    packages = []  # Debian packages it needs beyond scripts/bootstrap's default list
+    commands = []  # executables that must exist
+    smoke = False
+    user = None
+
+    def prepare(self, ctx):
+        pass
+
+    def run(self, ctx):
+        raise NotImplementedError
+
+    def cleanup(self, ctx):
+        pass
+
+    def normalise(self, label, stream, text, workdir):
+        return text
+
+
+def copy_input(ctx, name):
+    shutil.copy(os.path.join(INPUTS, name), os.path.join(ctx.dir, name))
+
+
+class Shell(Program):
+    name, commands, smoke = "bash+coreutils", ["bash"], True
+
+    def run(self, ctx):
+        copy_input(ctx, "shell.sh")
+        ctx.call("shell.sh", ["bash", "shell.sh"])
+
+
+class Perl(Program):
+    name, commands, smoke = "perl", ["perl"], True
+
+    def run(self, ctx):
+        copy_input(ctx, "perl.pl")
+        ctx.call("perl.pl", ["perl", "perl.pl"])
+
+
+class Git(Program):
+    name, commands, smoke = "git", ["git"], True
+
+    def run(self, ctx):
+        copy_input(ctx, "git.sh")
+        ctx.call("git.sh", ["bash", "git.sh"])
+
+
+class Sqlite(Program):
+    name, packages, commands, smoke = "sqlite3", ["sqlite3"], ["sqlite3"], True
+
+    def run(self, ctx):
+        copy_input(ctx, "sqlite.sql")
+        ctx.call("sqlite.sql", ["sqlite3", "-bail", "db.sqlite", ".read sqlite.sql"])
+
+
+class Python(Program):
+    """Part of CPython's own test suite (Debian's libpython3.11-testsuite), in worker processes (-j0)."""
+    name, packages, commands = "python3 -m test", ["libpython3.11-testsuite"], ["/usr/bin/python3"]
+    tests = ["test_json", "test_ctypes", "test_hashlib", "test_zlib", "test_bz2", "test_lzma", "test_struct",
+             "test_unicodedata", "test_csv", "test_array", "test_pickle", "test_decimal", "test_datetime"]
+
+    def __init__(self, smoke_set=False):
+        if smoke_set:
+            self.tests, self.smoke = ["test_json", "test_ctypes", "test_zlib"], True
+
+    def run(self, ctx):
+        ctx.call("regrtest", ["/usr/bin/python3", "-m", "test", "-j0", "--junit-xml", "junit.xml"] + self.tests)
+        try:
+            with open(os.path.join(ctx.dir, "junit.xml")) as f:
+                xml = f.read()
+        except OSError:
+            xml = ""
+        # One line per test case with its outcome: the comparison that matters, independent of timing.
+        cases = re.findall(r'<testcase [^>]*?name="([^"]*)"[^>]*?(?:/>|>(.*?)</testcase>)', xml, re.S)
+        outcome = sorted(f"{n} {'failure' if '<failure' in body else 'error' if '<error' in body else 'skipped' if '<skipped' in body else 'ok'}"
+                         for n, body in cases)
+        ctx.steps.append(type(ctx.steps[-1])("junit.xml", 0, "\n".join(outcome) + f"\n{len(outcome)} cases\n", ""))
+
+    def normalise(self, label, stream, text, workdir):
+        if label != "regrtest":
+            return text
+        # -j0 prints each test as it finishes, in a varying order, with the elapsed time and load average, and the
+        # total duration: keep each test's result line without those, sorted, and the summary lines.
+        keep = []
+        for line in text.splitlines():
+            line = re.sub(r"^\d+:\d\d:\d\d (load avg: [\d.]+ )?", "", line)
+            line = re.sub(r"^\[ *\d+/\d+(/\d+)?\] ", "", line)
+            line = re.sub(r" \(\d[\d.]* (sec|ms)\)", "", line)
+            line = re.sub(r" \d+ min \d+ sec", "", line)
+            if line.startswith("Total duration:") or re.match(r"^(Run tests in parallel|== CPU count|== |0:|Using random seed)", line):
+                continue
+            if "-- running:" in line or line.startswith("running:") or line.startswith("== Tests result"):
+                continue
+            keep.append(line)
+        return "\n".join(sorted(keep))
+
+
+class OpenSSL(Program):
+    name, commands, smoke = "openssl", ["openssl"], True
+
+    def run(self, ctx):
+        with open(os.path.join(ctx.dir, "data"), "wb") as f:
+            f.write(bytes(range(256)) * 4096)
+        ctx.call("dgst", ["openssl", "dgst", "-sha256", "-sha512", "data"])
+        ctx.call("enc", ["bash", "-c", "openssl enc -aes-256-cbc -K " + "11" * 32 + " -iv " + "22" * 16 +
+                         " -in data | openssl dgst -sha256 -r"])
+        ctx.call("speed", ["openssl", "speed", "-seconds", "1", "-bytes", "1024", "-mr", "sha256"])
+
+    def normalise(self, label, stream, text, workdir):
+        if label == "speed":
+            # Machine-readable speed output: +R lines carry the count done in the time given, +F the rates.
+            text = re.sub(r"^\+R:\d+:(\S+?):[\d.]+$", r"+R:<count>:\1:<seconds>", text, flags=re.M)
+            text = re.sub(r"^(\+F:\d+:\S+?)(:[\d.]+)+$", r"\1:<rates>", text, flags=re.M)
+        return text
+
+
+class Node(Program):
+    name, commands, smoke = "node", ["node"], False
+
+    def run(self, ctx):
+        copy_input(ctx, "node.js")
+        ctx.call("node.js", ["node", "node.js"])
+
+
+class Java(Program):
+    name, commands = "java (javac + JIT)", ["javac", "java"]
+
+    def run(self, ctx):
+        copy_input(ctx, "Corpus.java")
+        ctx.call("javac", ["javac", "-d", "classes", "Corpus.java"])
+        ctx.call("java", ["java", "-cp", "classes", "Corpus"])
+
+
+class Build(Program):
+    """cmake, make and gcc building this repository's library, command-line tool and runtime (Release, no debug
+    information, so the objects of the two builds can be compared byte for byte)."""
+    name, commands = "cmake+make+gcc", ["cmake", "make", "g++"]
+    targets = ["sealkit_static", "sealkit_runtime", "sealkit_cli"]
+
+    def run(self, ctx):
+        ctx.call("cmake", ["cmake", "-S", SOURCE_ROOT, "-B", "build", "-G", "Unix Makefiles",
+                           "-DCMAKE_BUILD_TYPE=Release", "-DSEALKIT_BUILD_TESTS=OFF", "-DSEALKIT_BUILD_BENCH=OFF"])
+        ctx.call("make", ["make", "-C", "build", "-j2", "--no-print-directory"] + self.targets)
+        sums = []
+        for root, _, files in os.walk(os.path.join(ctx.dir, "build")):
+            for f in files:
+                if f.endswith((".o", ".a", ".so")) or f == "sealkit":
+                    sums.append(f"{os.path.relpath(os.path.join(root, f), ctx.dir)} {_sha256(os.path.join(root, f))}")
+        ctx.steps.append(type(ctx.steps[-1])("artefacts", 0, "\n".join(sorted(sums)) + "\n", ""))
+
+    def normalise(self, label, stream, text, workdir):
+        if label == "make":
+            return "\n".join(sorted(text.splitlines()))  # -j2 finishes jobs in a varying order
+        return text
+
+
+def _sha256(path):
+    import hashlib
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()

@@ -1,0 +1,40 @@
+"""The one table, then every failure and left-over with its reason."""
+
+
+def print_report(rows, verbose):
+    head = ["program", "processes", "processes sealed", "objects sealed / seen", "dlopen'd objects unsealed",
+            "live processes checked", "failures"]
+    body = []
+    for r in rows:
+        body.append([r.name, str(r.processes), str(r.sealed), f"{r.objects_sealed} / {r.objects_seen}",
+                     str(len({o for _, o in r.dlopen_unsealed})), str(r.live_checked), str(len(r.failures))])
+    widths = [max(len(x[i]) for x in [head] + body) for i in range(len(head))]
+    line = lambda cells: "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths)) + " |"  # noqa: E731
+    print(line(head))
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for b in body:
+        print(line(b))
+    print()
+    print("processes: process images (one per exec) the kernel reported for the sealed run, the launcher excluded;")
+    print("sealed: those with a runtime log line showing every object sealed and no mseal failure. Objects count the")
+    print("vDSO, which the runtime seals as a system mapping. Live processes: /proc/PID/smaps read while they ran.")
+    for r in rows:
+        if r.failures:
+            print(f"\nFAILURES {r.name}:")
+            for f in r.failures:
+                print(f"  - {f}")
+        if r.dlopen_unsealed:
+            print(f"\nleft-over {r.name}: dlopen'd objects unsealed in live processes (the runtime seals start-up "
+                  f"objects only):")
+            by_obj = {}
+            for exe, obj in sorted(r.dlopen_unsealed):
+                by_obj.setdefault(obj, set()).add(exe)
+            for obj, exes in sorted(by_obj.items()):
+                print(f"  - {obj} (in {', '.join(sorted(exes))})")
+        if verbose and r.notes:
+            print(f"\nnotes {r.name}:")
+            for n in sorted(set(r.notes)):
+                print(f"  - {n}")
+    total = sum(len(r.failures) for r in rows)
+    print(f"\n{len(rows) - sum(1 for r in rows if r.failures)} passed, {sum(1 for r in rows if r.failures)} failed "
+          f"({total} failures)")
