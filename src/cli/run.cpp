@@ -29,6 +29,7 @@ struct RunOptions {
   std::string log;
   std::string runtime;
   bool allow_static = false;
+  std::vector<std::string> policies;  // --policy NAME=VALUE
 };
 
 // The runtime next to this binary: installed ($prefix/bin/sealkit and
@@ -128,6 +129,29 @@ int run(const RunOptions& o) {
       break;
   }
 
+  // Objects loaded later are sealed by libsealkit-preload.so, next to the
+  // runtime: its dlopen/dlmopen/dlclose wrappers (docs/runtime.md).
+  std::string dlopen_policy;
+  for (const std::string& p : o.policies) {
+    constexpr std::string_view kDlopen = "dlopen=";
+    std::string_view v = std::string_view(p).substr(0, kDlopen.size()) == kDlopen
+                             ? std::string_view(p).substr(kDlopen.size()) : std::string_view();
+    if (v != "promote" && v != "nodelete" && v != "off") {
+      print_error("--policy " + p + ": expected dlopen=promote, dlopen=nodelete or dlopen=off");
+      return kExitError;
+    }
+    dlopen_policy = v;
+  }
+  const fs::path preload = runtime->parent_path() / "libsealkit-preload.so";
+  if (access(preload.c_str(), R_OK) != 0) {
+    print_error(preload.string() + ": " + std::strerror(errno) + "; reinstall sealkit");
+    return kExitError;
+  }
+  std::string preloads = preload.string();
+  if (const char* old = std::getenv("LD_PRELOAD"); old && *old) preloads += std::string(":") + old;
+  setenv("LD_PRELOAD", preloads.c_str(), 1);
+  if (!dlopen_policy.empty()) setenv("SEALKIT_DLOPEN", dlopen_policy.c_str(), 1);
+
   // Ours first: ld.so loads audit modules in order, and the runtime must see
   // every object. Existing auditors are kept.
   std::string audit = runtime->string();
@@ -150,6 +174,9 @@ Runner add_run(CLI::App& app) {
   auto o = std::make_shared<RunOptions>();
   sub->add_option("--log", o->log, "Append one JSON line per sealed process to FILE (SEALKIT_LOG)");
   sub->add_option("--runtime", o->runtime, "Use this libsealkit-runtime.so instead of the installed one");
+  sub->add_option("--policy", o->policies,
+                  "dlopen=promote (default: every dlopen'd object kept loaded and sealed), dlopen=nodelete "
+                  "(seal only objects the loader never unloads), dlopen=off");
   sub->add_flag("--allow-static", o->allow_static, "Run a statically linked program even though it cannot be sealed");
   sub->add_option("command", o->command, "PROGRAM and its arguments (after --)")->required();
   sub->footer(

@@ -1,0 +1,111 @@
+// libsealkit-preload.so: dlopen, dlmopen and dlclose wrappers that seal
+// objects loaded after start-up (later_objects.hpp has the rule).
+//
+// Why a second object next to the audit module: the audit interface has no
+// callback after a dlopen'd object is relocated (la_activity CONSISTENT
+// comes before relocation and RELRO), and it never learns the mode
+// (RTLD_NODELETE) a dlopen asked for. A wrapper sees both: the mode, and the
+// moment the real dlopen has returned. It links libc (it calls libc's
+// dlopen), which the audit module must not; it lives in the base namespace
+// like the program, and is itself sealed at start-up as a preloaded object.
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdlib.h>
+
+#include <string_view>
+
+#include "runtime/preload/later_objects.hpp"
+#include "runtime/preload/real_dl.hpp"
+#include "runtime/sys.hpp"
+
+namespace sealkit::rt::preload {
+
+namespace {
+
+RealDl g_real;
+Policy g_policy = Policy::kPromote;
+pthread_once_t g_once = PTHREAD_ONCE_INIT;
+
+constexpr Policy kDefaultPolicy = Policy::kPromote;
+
+void warn(std::string_view what) {
+  constexpr std::string_view kPrefix = "sealkit: warning: ";
+  char line[256];
+  std::size_t n = 0;
+  for (std::string_view part : {kPrefix, what, std::string_view("\n")})
+    for (char ch : part)
+      if (n < sizeof line) line[n++] = ch;
+  sys::write(2, line, n);
+}
+
+Policy parse_policy(const char* v) {
+  if (v == nullptr || *v == '\0') return kDefaultPolicy;
+  std::string_view s(v);
+  if (s == "promote") return Policy::kPromote;
+  if (s == "nodelete") return Policy::kNodelete;
+  if (s == "off") return Policy::kOff;
+  warn("SEALKIT_DLOPEN must be promote, nodelete or off; using promote");
+  return kDefaultPolicy;
+}
+
+void init_once() {
+  g_real.dlopen = reinterpret_cast<void* (*)(const char*, int)>(dlsym(RTLD_NEXT, "dlopen"));
+  g_real.dlmopen = reinterpret_cast<void* (*)(Lmid_t, const char*, int)>(dlsym(RTLD_NEXT, "dlmopen"));
+  g_real.dlclose = reinterpret_cast<int (*)(void*)>(dlsym(RTLD_NEXT, "dlclose"));
+  // secure_getenv: in secure execution the environment is not ours to trust,
+  // and the policy falls back to the default.
+  g_policy = parse_policy(secure_getenv("SEALKIT_DLOPEN"));
+  if (g_policy != Policy::kOff) remember_startup_objects();
+}
+
+void init() { pthread_once(&g_once, init_once); }
+
+__attribute__((constructor)) void preload_constructor() { init(); }
+
+int effective_mode(int mode) {
+  // promote: every object a dlopen returns is kept forever, then sealed.
+  return g_policy == Policy::kPromote ? mode | RTLD_NODELETE : mode;
+}
+
+}  // namespace
+
+const RealDl& real_dl() {
+  init();
+  return g_real;
+}
+
+}  // namespace sealkit::rt::preload
+
+using sealkit::rt::preload::Opened;
+namespace pl = sealkit::rt::preload;
+
+extern "C" {
+
+__attribute__((visibility("default"))) void* dlopen(const char* file, int mode) {
+  pl::init();
+  if (!pl::g_real.dlopen) return nullptr;
+  const int m = pl::effective_mode(mode);
+  void* h = pl::g_real.dlopen(file, m);
+  if (h) pl::seal_pass(pl::g_policy, Opened{h, (m & RTLD_NODELETE) != 0});
+  return h;
+}
+
+__attribute__((visibility("default"))) void* dlmopen(Lmid_t lmid, const char* file, int mode) {
+  pl::init();
+  if (!pl::g_real.dlmopen) return nullptr;
+  const int m = pl::effective_mode(mode);
+  void* h = pl::g_real.dlmopen(lmid, file, m);
+  if (h) pl::seal_pass(pl::g_policy, Opened{h, (m & RTLD_NODELETE) != 0});
+  return h;
+}
+
+__attribute__((visibility("default"))) int dlclose(void* handle) {
+  pl::init();
+  if (!pl::g_real.dlclose) return -1;
+  int rc = pl::g_real.dlclose(handle);
+  // A pass here seals what glibc loaded on its own since the last one.
+  if (rc == 0) pl::seal_pass(pl::g_policy, Opened{});
+  return rc;
+}
+
+}  // extern "C"

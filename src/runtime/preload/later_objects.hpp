@@ -1,0 +1,38 @@
+// Sealing of objects loaded after start-up, from the preload object's
+// dlopen/dlmopen/dlclose wrappers (interpose.cpp).
+//
+// The one rule: an object is sealed only when the loader itself has made it
+// never-unloaded (l_nodelete), which `dlopen(path, RTLD_NOLOAD | RTLD_NODELETE)`
+// both requests and, by succeeding, proves: the call waits for ld.so's load
+// lock, so the object's load has finished (relocated, RELRO applied) and did
+// not fail. A sealed object is therefore never given to munmap by dlclose,
+// and a failed dlopen never leaves sealed memory behind.
+#pragma once
+
+#include <dlfcn.h>
+
+namespace sealkit::rt::preload {
+
+enum class Policy {
+  kOff,       // seal nothing loaded after start-up
+  kNodelete,  // seal what the loader keeps forever anyway: RTLD_NODELETE, DF_1_NODELETE, their dependencies
+  kPromote,   // make every later object never-unloaded first, then seal it
+};
+
+// The object a successful dlopen/dlmopen call returned, and whether the
+// caller asked for RTLD_NODELETE (or the policy added it).
+struct Opened {
+  void* handle = nullptr;
+  bool nodelete = false;
+};
+
+// Called after every wrapped dlopen, dlmopen and dlclose: finds the objects
+// of the handle's namespace (and of the base namespace) that appeared since
+// the last pass, and seals what `policy` says. `opened.handle` may be null.
+void seal_pass(Policy policy, const Opened& opened);
+
+// Records every object loaded now as start-up (already sealed by the audit
+// module, or deliberately left alone): called once from the constructor.
+void remember_startup_objects();
+
+}  // namespace sealkit::rt::preload

@@ -1,0 +1,188 @@
+/* The program tests/runtime/dlopen_test.cpp runs under `sealkit run`. Each
+ * command dlopens something and reports, from inside the process and right
+ * after dlopen returned, whether the object's text is sealed: mprotect of its
+ * text page to the protection it already has fails with EPERM only if the
+ * page is sealed. One line per check: "NAME RESULT". */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <link.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static const char* text_state(void* fn) {
+  uintptr_t page = (uintptr_t)fn & ~(uintptr_t)4095;
+  if (mprotect((void*)page, 4096, PROT_READ | PROT_EXEC) == 0) return "open";
+  return errno == EPERM ? "sealed" : "error";
+}
+
+static int call_int(void* h, const char* sym) {
+  int (*f)(void) = (int (*)(void))dlsym(h, sym);
+  return f ? f() : -1;
+}
+
+/* `check NAME MODE PATH SYMBOL`: dlopen with MODE (now, nodelete, noload). */
+static int open_mode(const char* m) {
+  if (strcmp(m, "nodelete") == 0) return RTLD_NOW | RTLD_NODELETE;
+  return RTLD_NOW;
+}
+
+static int cmd_open(const char* label, const char* mode, const char* path, const char* sym) {
+  void* h = dlopen(path, open_mode(mode));
+  if (!h) {
+    printf("%s dlopen-failed\n", label);
+    return 1;
+  }
+  void* fn = dlsym(h, sym);
+  printf("%s %s\n", label, fn ? text_state(fn) : "no-symbol");
+  return 0;
+}
+
+/* Whether any VMA of a file whose path contains `needle` is mapped, and
+ * whether any of them is sealed. */
+static void mapped_state(const char* label, const char* needle) {
+  FILE* f = fopen("/proc/self/smaps", "r");
+  char line[4096];
+  int in_match = 0, mapped = 0, sealed = 0;
+  while (f && fgets(line, sizeof line, f)) {
+    if (strncmp(line, "VmFlags:", 8) == 0) {
+      if (in_match && strstr(line, " sl")) sealed = 1;
+      continue;
+    }
+    unsigned long a, b;
+    if (sscanf(line, "%lx-%lx ", &a, &b) == 2 && strchr(line, '/') == NULL) in_match = 0;
+    else if (sscanf(line, "%lx-%lx ", &a, &b) == 2) {
+      in_match = strstr(line, needle) != NULL;
+      mapped |= in_match;
+    }
+  }
+  if (f) fclose(f);
+  printf("%s %s\n", label, !mapped ? "unmapped" : sealed ? "mapped-sealed" : "mapped-open");
+}
+
+/* A dlopen that fails: the object is mapped, relocation fails (RTLD_NOW and
+ * an undefined symbol), and ld.so unmaps it. */
+static void cmd_fail(const char* bad_path) {
+  void* h = dlopen("/nonexistent/libsealkit-none.so", RTLD_NOW);
+  printf("missing %s\n", h ? "loaded?" : "null");
+  h = dlopen(bad_path, RTLD_NOW | RTLD_NODELETE);
+  printf("failing %s\n", h ? "loaded?" : "null");
+  const char* base = strrchr(bad_path, '/');
+  mapped_state("failing_remnants", base ? base + 1 : bad_path);
+  printf("dlerror_after %s\n", dlerror() ? "set" : "clear");
+}
+
+/* Seal an object behind glibc's back (every VMA of its file, as the runtime
+ * would), dlclose it, and use it again through a new dlopen. */
+static int seal_file_vmas(const char* needle) {
+  FILE* f = fopen("/proc/self/maps", "r");
+  char line[4096];
+  int n = 0;
+  while (f && fgets(line, sizeof line, f)) {
+    unsigned long a, b;
+    if (strstr(line, needle) && sscanf(line, "%lx-%lx", &a, &b) == 2)
+      n += syscall(462, a, b - a, 0) == 0;
+  }
+  if (f) fclose(f);
+  return n;
+}
+
+static void cmd_reopen(const char* path) {
+  void* h = dlopen(path, RTLD_NOW);
+  if (!h) {
+    printf("reopen_first dlopen-failed\n");
+    return;
+  }
+  const char* base = strrchr(path, '/');
+  base = base ? base + 1 : path;
+  int before = call_int(h, "sealkit_test_value");
+  printf("reopen_sealed_vmas %d\n", seal_file_vmas(base));
+  printf("reopen_dlclose %d\n", dlclose(h));
+  mapped_state("reopen_after_close", base);
+  void* h2 = dlopen(path, RTLD_NOW);
+  printf("reopen_again %s\n", h2 && call_int(h2, "sealkit_test_value") == before ? "works" : "broken");
+  if (h2) printf("reopen_dlclose_again %d\n", dlclose(h2));
+}
+
+struct job {
+  const char* path;
+  const char* result;
+};
+
+static void* thread_main(void* p) {
+  struct job* j = p;
+  for (int i = 0; i < 20; ++i) {
+    void* h = dlopen(j->path, RTLD_NOW | RTLD_NODELETE);
+    if (!h) {
+      j->result = "dlopen-failed";
+      return NULL;
+    }
+    void* fn = dlsym(h, "sealkit_test_value");
+    const char* s = fn ? text_state(fn) : "no-symbol";
+    if (strcmp(s, "sealed") != 0) {
+      j->result = s;
+      return NULL;
+    }
+    dlclose(h);
+  }
+  j->result = "sealed";
+  return NULL;
+}
+
+static void cmd_threads(int n, char** paths) {
+  pthread_t t[64];
+  struct job jobs[64];
+  if (n > 64) n = 64;
+  for (int i = 0; i < n; ++i) {
+    jobs[i].path = paths[i];
+    jobs[i].result = "not-run";
+    pthread_create(&t[i], NULL, thread_main, &jobs[i]);
+  }
+  for (int i = 0; i < n; ++i) pthread_join(t[i], NULL);
+  for (int i = 0; i < n; ++i) printf("thread%d %s\n", i, jobs[i].result);
+}
+
+static void cmd_dlmopen(const char* path) {
+  void* h = dlmopen(LM_ID_NEWLM, path, RTLD_NOW);
+  if (!h) {
+    printf("dlmopen dlopen-failed %s\n", dlerror());
+    return;
+  }
+  void* fn = dlsym(h, "sealkit_test_value");
+  printf("dlmopen %s\n", fn ? text_state(fn) : "no-symbol");
+}
+
+int main(int argc, char** argv) {
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  for (int i = 1; i < argc; ++i) {
+    const char* c = argv[i];
+    if (strcmp(c, "open") == 0 && i + 4 < argc) {
+      cmd_open(argv[i + 1], argv[i + 2], argv[i + 3], argv[i + 4]);
+      i += 4;
+    } else if (strcmp(c, "fail") == 0 && i + 1 < argc) {
+      cmd_fail(argv[++i]);
+    } else if (strcmp(c, "reopen") == 0 && i + 1 < argc) {
+      cmd_reopen(argv[++i]);
+    } else if (strcmp(c, "threads") == 0) {
+      cmd_threads(argc - i - 1, argv + i + 1);
+      break;
+    } else if (strcmp(c, "dlmopen") == 0 && i + 1 < argc) {
+      cmd_dlmopen(argv[++i]);
+    } else if (strcmp(c, "wait") == 0) {
+      printf("ready\n");
+      char b;
+      while (read(0, &b, 1) > 0) {
+      }
+    } else {
+      fprintf(stderr, "dlopen_target: bad command %s\n", c);
+      return 2;
+    }
+  }
+  return 0;
+}
