@@ -31,13 +31,30 @@ bool add_range(core::Range* arr, std::size_t& n, std::uintptr_t bias, std::uint6
   return true;
 }
 
+// Segments, mutable ranges and the dynamic section from program headers.
+ImageError image_from_phdrs(std::uintptr_t bias, const Elf64_Phdr* ph, std::size_t phnum, ElfImage& out) {
+  out.nseg = out.nmut = 0;
+  out.dynamic = 0;
+  for (std::size_t i = 0; i < phnum; ++i) {
+    if (ph[i].p_type == PT_LOAD && ph[i].p_memsz != 0) {
+      if (!add_range(out.segments, out.nseg, bias, ph[i].p_vaddr, ph[i].p_memsz)) return ImageError::kTooManySegments;
+    } else if (ph[i].p_type == kPtGnuMutable && ph[i].p_memsz != 0) {
+      if (!add_range(out.keep_mutable, out.nmut, bias, ph[i].p_vaddr, ph[i].p_memsz)) return ImageError::kTooManySegments;
+    } else if (ph[i].p_type == PT_DYNAMIC) {
+      out.dynamic = bias + ph[i].p_vaddr;  // wraps like ld.so's own l_ld computation; only compared
+    }
+  }
+  if (out.nseg == 0) return ImageError::kBadHeader;
+  sort_ranges(out.segments, out.nseg);
+  sort_ranges(out.keep_mutable, out.nmut);
+  return ImageError::kNone;
+}
+
 }  // namespace
 
-ImageError read_image_at(const MapsSnapshot& maps, std::uintptr_t bias, std::uintptr_t ehdr_addr, ElfImage& out) {
-  const core::MapsEntry* m = maps.find(ehdr_addr);
-  if (!m) return ImageError::kNoMapping;
-  if (!m->read) return ImageError::kNoHeader;
-  const std::uintptr_t room = m->range.end - ehdr_addr;
+ImageError read_image_in(std::uintptr_t bias, std::uintptr_t ehdr_addr, std::uintptr_t readable_end, ElfImage& out) {
+  if (readable_end <= ehdr_addr) return ImageError::kNoHeader;
+  const std::uintptr_t room = readable_end - ehdr_addr;
   if (room < sizeof(Elf64_Ehdr)) return ImageError::kBadHeader;
   const auto* eh = reinterpret_cast<const Elf64_Ehdr*>(ehdr_addr);
   if (eh->e_ident[EI_MAG0] != ELFMAG0 || eh->e_ident[EI_MAG1] != ELFMAG1 || eh->e_ident[EI_MAG2] != ELFMAG2 ||
@@ -47,22 +64,24 @@ ImageError read_image_at(const MapsSnapshot& maps, std::uintptr_t bias, std::uin
   const std::uint64_t ph_bytes = std::uint64_t{eh->e_phnum} * sizeof(Elf64_Phdr);
   if (eh->e_phoff > room || ph_bytes > room - eh->e_phoff) return ImageError::kBadHeader;
   const auto* ph = reinterpret_cast<const Elf64_Phdr*>(ehdr_addr + eh->e_phoff);
-
-  out.nseg = out.nmut = 0;
-  for (unsigned i = 0; i < eh->e_phnum; ++i) {
-    if (ph[i].p_type == PT_LOAD && ph[i].p_memsz != 0) {
-      if (!add_range(out.segments, out.nseg, bias, ph[i].p_vaddr, ph[i].p_memsz)) return ImageError::kTooManySegments;
-    } else if (ph[i].p_type == kPtGnuMutable && ph[i].p_memsz != 0) {
-      if (!add_range(out.keep_mutable, out.nmut, bias, ph[i].p_vaddr, ph[i].p_memsz)) return ImageError::kTooManySegments;
-    }
-  }
-  if (out.nseg == 0) return ImageError::kBadHeader;
-  sort_ranges(out.segments, out.nseg);
-  sort_ranges(out.keep_mutable, out.nmut);
+  const ImageError e = image_from_phdrs(bias, ph, eh->e_phnum, out);
+  if (e != ImageError::kNone) return e;
   // The header must lie in the object's own first segment: otherwise the bias
   // and the header disagree, and sealing would hit the wrong memory.
   if (!out.segments[0].contains(ehdr_addr)) return ImageError::kInconsistent;
   return ImageError::kNone;
+}
+
+ImageError read_image_from_phdrs(std::uintptr_t bias, std::uintptr_t phdr, std::size_t phnum, ElfImage& out) {
+  if (phdr == 0 || phnum == 0 || phnum >= PN_XNUM || phdr % alignof(Elf64_Phdr) != 0) return ImageError::kBadHeader;
+  return image_from_phdrs(bias, reinterpret_cast<const Elf64_Phdr*>(phdr), phnum, out);
+}
+
+ImageError read_image_at(const MapsSnapshot& maps, std::uintptr_t bias, std::uintptr_t ehdr_addr, ElfImage& out) {
+  const core::MapsEntry* m = maps.find(ehdr_addr);
+  if (!m) return ImageError::kNoMapping;
+  if (!m->read) return ImageError::kNoHeader;
+  return read_image_in(bias, ehdr_addr, m->range.end, out);
 }
 
 ImageError read_loaded_image(const MapsSnapshot& maps, std::uintptr_t bias, std::uintptr_t dynamic, ElfImage& out) {

@@ -16,6 +16,7 @@ struct ElfImage {
   std::size_t nseg = 0;
   core::Range keep_mutable[kMaxRanges];
   std::size_t nmut = 0;
+  std::uintptr_t dynamic = 0;  // bias + PT_DYNAMIC's p_vaddr; 0 without PT_DYNAMIC
 };
 
 enum class ImageError { kNone, kNoMapping, kNotFileBacked, kNoHeader, kBadHeader, kTooManySegments, kInconsistent };
@@ -29,6 +30,14 @@ ImageError read_loaded_image(const MapsSnapshot& maps, std::uintptr_t bias, std:
 // The same from a known ELF header address (the runtime itself, the main
 // program from AT_PHDR): the header must lie in a readable mapping.
 ImageError read_image_at(const MapsSnapshot& maps, std::uintptr_t bias, std::uintptr_t ehdr, ElfImage& out);
+
+// The same when the caller knows that [ehdr, readable_end) is readable
+// memory (found without the maps: see sealer.cpp).
+ImageError read_image_in(std::uintptr_t bias, std::uintptr_t ehdr, std::uintptr_t readable_end, ElfImage& out);
+
+// The object from program headers already in memory (AT_PHDR, AT_PHNUM for
+// the main program: ld.so reads them there too).
+ImageError read_image_from_phdrs(std::uintptr_t bias, std::uintptr_t phdr, std::size_t phnum, ElfImage& out);
 
 const char* describe(ImageError e);
 

@@ -1,5 +1,6 @@
 #include "runtime/maps_snapshot.hpp"
 
+#include "backend/kernel_abi.hpp"
 #include "runtime/sys.hpp"
 
 namespace sealkit::rt {
@@ -43,6 +44,73 @@ const core::MapsEntry* MapsSnapshot::find(std::uintptr_t addr) const {
     else hi = mid;
   }
   return lo < n_ && entries_[lo].range.contains(addr) ? &entries_[lo] : nullptr;
+}
+
+VmaQuery::~VmaQuery() {
+  if (fd_ >= 0) sys::close(fd_);
+}
+
+bool VmaQuery::open() {
+  if (fd_ < 0) fd_ = sys::open_read("/proc/self/maps");
+  return fd_ >= 0;
+}
+
+bool VmaQuery::find(std::uintptr_t addr, bool or_next, bool with_name, Vma& out) {
+  if (fd_ < 0) return false;
+  kabi::ProcmapQuery q{};
+  q.size = sizeof q;
+  q.query_flags = or_next ? kabi::kProcmapQueryCoveringOrNextVma : 0;
+  q.query_addr = addr;
+  if (with_name) {
+    q.vma_name_addr = reinterpret_cast<std::uintptr_t>(out.name);
+    q.vma_name_size = sizeof out.name;
+  }
+  out.name[0] = '\0';
+  // ENOTTY before 6.11, ENOENT when no VMA matches: both mean "not found".
+  const long rc = sys::call(__NR_ioctl, fd_, static_cast<long>(kabi::kProcmapQueryIoctl), reinterpret_cast<long>(&q));
+  if (rc != 0) {
+    last_error_ = rc;
+    return false;
+  }
+  if (q.vma_end <= q.vma_start || (!or_next && (addr < q.vma_start || addr >= q.vma_end))) {
+    last_error_ = -5;  // EIO: an answer that makes no sense
+    return false;
+  }
+  out.range = {q.vma_start, q.vma_end};
+  out.read = (q.vma_flags & kabi::kProcmapVmaReadable) != 0;
+  out.offset = q.vma_offset;
+  out.dev_major = q.dev_major;
+  out.dev_minor = q.dev_minor;
+  out.inode = q.inode;
+  if (!with_name) return true;
+  // The kernel writes a NUL-terminated name or, when it does not fit, fails
+  // the lookup (ENAMETOOLONG); a name is only compared, never printed.
+  out.name[sizeof out.name - 1] = '\0';
+  return true;
+}
+
+void QueriedSpan::Iterator::step(std::uintptr_t from) {
+  Vma v;
+  if (s_ == nullptr || from >= s_->span_.end) {
+    s_ = nullptr;
+    return;
+  }
+  if (!s_->q_.find(from, true, false, v)) {
+    if (s_->q_.last_error() != -2 /* ENOENT: nothing above */) s_->failed_ = true;
+    s_ = nullptr;
+    return;
+  }
+  if (v.range.begin >= s_->span_.end) {
+    s_ = nullptr;
+    return;
+  }
+  cur_ = core::MapsEntry{};
+  cur_.range = v.range;
+  cur_.read = v.read;
+  cur_.offset = v.offset;
+  cur_.dev_major = v.dev_major;
+  cur_.dev_minor = v.dev_minor;
+  cur_.inode = v.inode;
 }
 
 }  // namespace sealkit::rt

@@ -9,11 +9,25 @@
 
 namespace sealkit::rt {
 
+// The auxiliary vector entries the sealer uses to find objects without
+// reading /proc/self/maps. `valid` is false when the vector was not found on
+// the initial stack; every field is then 0.
+struct StartupAux {
+  bool valid = false;
+  std::uintptr_t phdr = 0;          // AT_PHDR: the main program's program headers
+  std::size_t phnum = 0;            // AT_PHNUM
+  std::uintptr_t base = 0;          // AT_BASE: ld.so's ELF header (0 when ld.so was run as a command)
+  std::uintptr_t sysinfo_ehdr = 0;  // AT_SYSINFO_EHDR: the vDSO's ELF header
+};
+
 struct ProcessInfo {
   bool secure = true;        // AT_SECURE; assumed when auxv cannot be read
   std::size_t page_size = 4096;
   char log_path[512] = {};   // SEALKIT_LOG, validated; empty when not logging
 };
+
+// The auxiliary vector as found on the initial stack (see process_info.cpp).
+const StartupAux& startup_aux();
 
 // Fills `info`; prints a one-line warning on stderr for each setting it
 // rejects, and falls back to the safe default for it.

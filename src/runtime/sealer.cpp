@@ -4,75 +4,300 @@
 
 #include "core/seal_plan.hpp"
 #include "runtime/elf_image.hpp"
+#include "runtime/process_info.hpp"
 #include "runtime/sys.hpp"
 
+// Start-up sealing runs in every process, so its cost is the runtime's cost
+// (docs/benchmarks.md, "Runtime"). Reading /proc/self/maps alone costs the
+// kernel ~26 us for /bin/true, far more than the 1% of a spawn the issue
+// allows, so the usual path does not read it:
+//
+// - each object's ELF header is found from what is already known: the main
+//   program's program headers from AT_PHDR, ld.so's header at AT_BASE, the
+//   runtime's own at __ehdr_start, and any other object's at its load bias,
+//   after one PROCMAP_QUERY lookup says a readable mapping of a file starts
+//   there at offset 0. Each header is accepted only if its PT_DYNAMIC lies
+//   where ld.so says the object's dynamic section is (link_map l_ld);
+// - an object whose page-rounded PT_LOAD segments leave no gap is sealed as
+//   their union: core::plan_object_seal seals every mapped page of the span
+//   then, and every page is mapped (a page that is not makes mseal fail with
+//   ENOMEM before it seals anything, and the object is planned again from the
+//   maps). An object with gaps is planned from PROCMAP_QUERY lookups of the
+//   VMAs in its span, which is what the planner reads from the maps;
+// - the vDSO and its [vvar] neighbours, and the stack, are looked up by an
+//   address known to be in them;
+// - runs of different objects that touch are sealed in one mseal call.
+//
+// Anything the fast path cannot establish (no PROCMAP_QUERY before Linux 6.11,
+// no auxiliary vector, a header that does not check out) goes the old way:
+// /proc/self/maps, read once, only when needed.
 namespace sealkit::rt {
 
 namespace {
 
-void seal_run(core::Range r, SealStats& st) {
+constexpr std::size_t kMaxTracked = 4097;  // audit.cpp records at most 4096 objects, plus the runtime
+constexpr std::size_t kMaxPieces = 1024;
+constexpr std::size_t kOwnerSystem = kMaxTracked;      // [vdso], [vvar], [vvar_vclock]
+constexpr std::size_t kOwnerStack = kMaxTracked + 1;  // [stack]
+constexpr std::uintptr_t kPage = 4096;
+
+// How each object (and the system mappings, the stack) was or will be sealed.
+// kFast at the end means sealed, whichever way.
+enum class Path : std::uint8_t { kFast, kMaps, kSkipped, kFailed };
+
+struct Piece {
+  core::Range range;
+  std::size_t owner;
+};
+
+// Per-process state of one start-up pass; static because it is large and the
+// pass runs once, from ld.so, on one thread. Raw storage, not Piece[]: a
+// constructor zeroing 24 KiB at load would fault in pages that are otherwise
+// never touched.
+struct Pass {
+  Path path[kMaxTracked + 2];
+  alignas(Piece) unsigned char piece_bytes[kMaxPieces * sizeof(Piece)];
+  std::size_t npieces;
+  Piece* pieces() { return reinterpret_cast<Piece*>(piece_bytes); }
+};
+Pass g_pass;
+
+// A VMA name as PROCMAP_QUERY wrote it (NUL-terminated within the array).
+std::string_view name_of(const Vma& v) {
+  std::size_t n = 0;
+  while (n < sizeof v.name && v.name[n] != '\0') ++n;
+  return {v.name, n};
+}
+
+bool is_system_mapping(std::string_view p) { return p == "[vdso]" || p == "[vvar]" || p == "[vvar_vclock]"; }
+
+// Seals r, counting the call; a failure is counted as the process's failure.
+bool seal_final(core::Range r, SealStats& st) {
+  const long rc = sys::mseal(r.begin, r.size());
   ++st.mseal_calls;
-  long rc = sys::mseal(r.begin, r.size());
   if (rc != 0) {
     ++st.mseal_failures;
     if (st.first_error == 0) st.first_error = rc;
   }
+  return rc == 0;
 }
 
-bool seal_image(const MapsSnapshot& maps, const ElfImage& img, SealStats& st) {
+bool add_piece(core::Range r, std::size_t owner) {
+  if (g_pass.npieces == kMaxPieces) return false;
+  g_pass.pieces()[g_pass.npieces++] = Piece{r, owner};
+  return true;
+}
+
+// The planner over the object's segments alone, for objects without gaps.
+struct SegmentMaps {
+  core::MapsEntry entries[ElfImage::kMaxRanges];
+  std::size_t n = 0;
+  const core::MapsEntry* begin() const { return entries; }
+  const core::MapsEntry* end() const { return entries + n; }
+};
+
+bool has_gaps(const ElfImage& img) {
+  std::uintptr_t reach = img.segments[0].end;
+  for (std::size_t i = 1; i < img.nseg; ++i) {
+    if (img.segments[i].begin > reach) return true;
+    if (img.segments[i].end > reach) reach = img.segments[i].end;
+  }
+  return false;
+}
+
+// Plans `img` without the maps text; false when it cannot be done that way.
+bool plan_fast(VmaQuery& q, const ElfImage& img, std::size_t owner) {
+  const std::size_t mark = g_pass.npieces;
+  bool full = false;
+  auto emit = [&](core::Range r) { full |= !add_piece(r, owner); };
+  if (!has_gaps(img)) {
+    SegmentMaps segs;
+    for (std::size_t i = 0; i < img.nseg; ++i) segs.entries[segs.n++].range = img.segments[i];
+    core::plan_object_seal(img.segments, img.nseg, img.keep_mutable, img.nmut, segs, emit);
+  } else {
+    core::Range span{img.segments[0].begin, img.segments[0].end};
+    for (std::size_t i = 1; i < img.nseg; ++i) {
+      if (img.segments[i].end > span.end) span.end = img.segments[i].end;
+    }
+    QueriedSpan vmas(q, span);
+    core::plan_object_seal(img.segments, img.nseg, img.keep_mutable, img.nmut, vmas, emit);
+    full |= vmas.failed();
+  }
+  if (full) g_pass.npieces = mark;
+  return !full;
+}
+
+// An object's image from what is known without the maps (see the top).
+bool find_image_fast(VmaQuery& q, const StartupAux& aux, const LoadedRef& obj, ElfImage& img) {
+  bool found = false;
+  if (obj.name != nullptr && obj.name[0] == '\0' && aux.phdr != 0) {
+    found = read_image_from_phdrs(obj.bias, aux.phdr, aux.phnum, img) == ImageError::kNone;  // the main program
+  } else if (aux.base != 0 && obj.bias == aux.base) {
+    // ld.so, mapped by the kernel from offset 0 at AT_BASE; it reads its own
+    // header there. Its program headers follow the header in the first page.
+    found = read_image_in(obj.bias, obj.bias, obj.bias + kPage, img) == ImageError::kNone;
+  }
+  if (!found && obj.bias % kPage == 0) {
+    Vma v;
+    if (q.find(obj.bias, false, false, v) && v.range.begin == obj.bias && v.read && v.offset == 0 && v.inode != 0)
+      found = read_image_in(obj.bias, obj.bias, v.range.end, img) == ImageError::kNone;
+  }
+  return found && img.dynamic == obj.dynamic;
+}
+
+// The vDSO's VMA and the kernel's data pages below it, as one range.
+bool find_system_mappings(VmaQuery& q, std::uintptr_t vdso, core::Range& out, std::size_t& count) {
+  Vma v;
+  if (!q.find(vdso, false, true, v) || name_of(v) != "[vdso]") return false;
+  out = v.range;
+  count = 1;
+  // Every kernel that has them maps [vvar] and [vvar_vclock] right below the
+  // vDSO's text (x86_64, arm64, riscv: the data pages precede the code).
+  for (int i = 0; i < 4 && out.begin > 0; ++i) {
+    if (!q.find(out.begin - 1, false, true, v) || v.range.end != out.begin || !is_system_mapping(name_of(v))) break;
+    out.begin = v.range.begin;
+    ++count;
+  }
+  return true;
+}
+
+void sort_pieces(Piece* p, std::size_t n) {
+  for (std::size_t i = 1; i < n; ++i) {
+    Piece x = p[i];
+    std::size_t j = i;
+    for (; j > 0 && p[j - 1].range.begin > x.range.begin; --j) p[j] = p[j - 1];
+    p[j] = x;
+  }
+}
+
+// Seals the pieces, touching runs in one call. When a joint call fails (it
+// then sealed nothing: mseal checks the whole range first), each piece is
+// tried alone; a piece that still fails sends its owner to the maps path.
+void seal_pieces(SealStats& st) {
+  Piece* p = g_pass.pieces();
+  const std::size_t n = g_pass.npieces;
+  sort_pieces(p, n);
+  for (std::size_t i = 0; i < n;) {
+    std::size_t j = i + 1;
+    core::Range joint = p[i].range;
+    while (j < n && p[j].range.begin <= joint.end) {
+      if (p[j].range.end > joint.end) joint.end = p[j].range.end;
+      ++j;
+    }
+    ++st.mseal_calls;
+    if (sys::mseal(joint.begin, joint.size()) != 0) {
+      for (std::size_t k = i; k < j; ++k) {
+        ++st.mseal_calls;
+        if (sys::mseal(p[k].range.begin, p[k].range.size()) != 0) g_pass.path[p[k].owner] = Path::kMaps;
+      }
+    }
+    i = j;
+  }
+}
+
+// The slow path's planner: one object from the maps text.
+bool seal_image_with_maps(const MapsSnapshot& maps, const ElfImage& img, SealStats& st) {
   const std::size_t failures_before = st.mseal_failures;
   core::plan_object_seal(img.segments, img.nseg, img.keep_mutable, img.nmut, maps,
-                         [&](core::Range r) { seal_run(r, st); });
+                         [&](core::Range r) { seal_final(r, st); });
   return st.mseal_failures == failures_before;
 }
 
-bool is_system_mapping(std::string_view p) {
-  return p == "[vdso]" || p == "[vvar]" || p == "[vvar_vclock]";
+// Everything the fast path left to the maps path.
+void seal_with_maps(const LoadedRef* objects, std::size_t n, std::uintptr_t self_ehdr, SealStats& st) {
+  MapsSnapshot maps;
+  if (!maps.load()) {
+    ++st.mseal_failures;
+    if (st.first_error == 0) st.first_error = -5;  // EIO: /proc/self/maps unreadable, these left unsealed
+    for (std::size_t i = 0; i <= n && i < kMaxTracked; ++i) {
+      if (g_pass.path[i] == Path::kMaps) g_pass.path[i] = Path::kFailed;
+    }
+    return;
+  }
+  st.maps_bad_lines = maps.bad_lines();
+  for (std::size_t i = 0; i <= n && i < kMaxTracked; ++i) {
+    if (g_pass.path[i] != Path::kMaps) continue;
+    ElfImage img;
+    const bool self = i == n;
+    const ImageError e = self ? read_image_at(maps, self_ehdr, self_ehdr, img)
+                              : read_loaded_image(maps, objects[i].bias, objects[i].dynamic, img);
+    if (e != ImageError::kNone) {
+      // The vDSO (no file) is sealed as a system mapping; others are
+      // reported as skipped, as before.
+      g_pass.path[i] = Path::kSkipped;
+      continue;
+    }
+    g_pass.path[i] = seal_image_with_maps(maps, img, st) ? Path::kFast : Path::kFailed;
+  }
+  const bool system = g_pass.path[kOwnerSystem] == Path::kMaps;
+  const bool stack = g_pass.path[kOwnerStack] == Path::kMaps;
+  for (const core::MapsEntry& m : maps) {
+    if (system && is_system_mapping(m.path)) {
+      seal_final(m.range, st);
+      ++st.system_mappings_sealed;
+    } else if (stack && m.path == "[stack]") {
+      // Growth of a sealed stack still works (the kernel extends the VMA).
+      st.stack_sealed = seal_final(m.range, st);
+    }
+  }
 }
 
 }  // namespace
 
 void seal_startup(const LoadedRef* objects, std::size_t n, std::uintptr_t self_ehdr, std::size_t page_size,
                   SealStats& st) {
-  (void)page_size;
+  (void)page_size;  // segments are rounded to 4 KiB pages (elf_image.cpp)
   const std::uint64_t t0 = sys::monotonic_ns();
-  MapsSnapshot maps;
-  if (!maps.load()) {
-    st.mseal_failures = 1;
-    st.first_error = -5;  // EIO: /proc/self/maps unreadable, nothing sealed
-    return;
-  }
-  st.maps_bad_lines = maps.bad_lines();
+  if (n >= kMaxTracked) n = kMaxTracked - 1;  // cannot happen: audit.cpp records at most 4096
+  const std::size_t self = n;                // the runtime's slot
+  g_pass.npieces = 0;
+  for (std::size_t i = 0; i <= n; ++i) g_pass.path[i] = Path::kMaps;
+  g_pass.path[kOwnerSystem] = g_pass.path[kOwnerStack] = Path::kMaps;
 
-  for (std::size_t i = 0; i < n; ++i) {
-    ++st.objects_seen;
+  const StartupAux& aux = startup_aux();
+  VmaQuery q;
+  Vma stack;
+  // The stack lookup doubles as the probe for PROCMAP_QUERY. ld.so runs the
+  // start-up audit callbacks on the initial thread, so a local is on [stack].
+  int on_stack = 0;
+  const bool fast = aux.valid && q.open() &&
+                    q.find(reinterpret_cast<std::uintptr_t>(&on_stack), false, true, stack);
+  std::size_t system_count = 0;
+  if (fast) {
+    for (std::size_t i = 0; i < n; ++i) {
+      if (aux.sysinfo_ehdr != 0 && objects[i].bias == aux.sysinfo_ehdr) {
+        g_pass.path[i] = Path::kSkipped;  // the vDSO: no file, sealed as a system mapping
+        continue;
+      }
+      ElfImage img;
+      if (find_image_fast(q, aux, objects[i], img) && plan_fast(q, img, i)) g_pass.path[i] = Path::kFast;
+    }
     ElfImage img;
-    if (read_loaded_image(maps, objects[i].bias, objects[i].dynamic, img) != ImageError::kNone) {
-      ++st.objects_skipped;
-      continue;
+    if (read_image_in(self_ehdr, self_ehdr, self_ehdr + kPage, img) == ImageError::kNone && plan_fast(q, img, self))
+      g_pass.path[self] = Path::kFast;
+
+    core::Range system;
+    if (aux.sysinfo_ehdr == 0) {
+      g_pass.path[kOwnerSystem] = Path::kFast;  // no vDSO (vdso=0): the kernel maps none of them
+    } else if (find_system_mappings(q, aux.sysinfo_ehdr, system, system_count) && add_piece(system, kOwnerSystem)) {
+      g_pass.path[kOwnerSystem] = Path::kFast;
     }
-    if (seal_image(maps, img, st)) ++st.objects_sealed;
+    if (name_of(stack) == "[stack]" && add_piece(stack.range, kOwnerStack))
+      g_pass.path[kOwnerStack] = Path::kFast;
+    seal_pieces(st);
   }
 
-  // The runtime itself lives in the audit namespace, which ld.so does not
-  // report to its own auditor.
-  ++st.objects_seen;
-  ElfImage self;
-  if (read_image_at(maps, self_ehdr, self_ehdr, self) == ImageError::kNone && seal_image(maps, self, st))
-    ++st.objects_sealed;
-  else
-    ++st.objects_skipped;
+  bool need_maps = false;
+  for (std::size_t i = 0; i <= n; ++i) need_maps |= g_pass.path[i] == Path::kMaps;
+  need_maps |= g_pass.path[kOwnerSystem] == Path::kMaps || g_pass.path[kOwnerStack] == Path::kMaps;
+  if (g_pass.path[kOwnerSystem] == Path::kFast) st.system_mappings_sealed = system_count;
+  if (g_pass.path[kOwnerStack] == Path::kFast) st.stack_sealed = true;
+  if (need_maps) seal_with_maps(objects, n, self_ehdr, st);
 
-  for (const core::MapsEntry& m : maps) {
-    if (is_system_mapping(m.path)) {
-      seal_run(m.range, st);
-      ++st.system_mappings_sealed;
-    } else if (m.path == "[stack]") {
-      // Growth of a sealed stack still works (the kernel extends the VMA).
-      const std::size_t before = st.mseal_failures;
-      seal_run(m.range, st);
-      st.stack_sealed = st.mseal_failures == before;
-    }
+  st.objects_seen = n + 1;
+  for (std::size_t i = 0; i <= n; ++i) {
+    if (g_pass.path[i] == Path::kFast) ++st.objects_sealed;
+    else if (g_pass.path[i] == Path::kSkipped) ++st.objects_skipped;
   }
   st.elapsed_ns = sys::monotonic_ns() - t0;
 }
