@@ -176,7 +176,8 @@ Runner add_run(CLI::App& app) {
   sub->add_option("--runtime", o->runtime, "Use this libsealkit-runtime.so instead of the installed one");
   sub->add_option("--policy", o->policies,
                   "dlopen=promote (default: every dlopen'd object kept loaded and sealed), dlopen=nodelete "
-                  "(seal only objects the loader never unloads), dlopen=off");
+                  "(seal only objects the loader never unloads), dlopen=off")
+      ->allow_extra_args(false);  // one NAME=VALUE per --policy, so `--` still ends sealkit's options
   sub->add_flag("--allow-static", o->allow_static, "Run a statically linked program even though it cannot be sealed");
   sub->add_option("command", o->command, "PROGRAM and its arguments (after --)")->required();
   sub->footer(

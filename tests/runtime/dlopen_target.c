@@ -172,6 +172,17 @@ int main(int argc, char** argv) {
     } else if (strcmp(c, "threads") == 0) {
       cmd_threads(argc - i - 1, argv + i + 1);
       break;
+    } else if (strcmp(c, "order") == 0 && i + 2 < argc) {
+      /* `order TOP INNER`: TOP needs MID needs DEP; DEP's constructor dlopens INNER. */
+      setenv("SEALKIT_TEST_INNER_LIB", argv[i + 2], 1);
+      void* h = dlopen(argv[i + 1], RTLD_NOW);
+      printf("order %s\n", !h ? "dlopen-failed" : call_int(h, "sealkit_test_order_ok") == 1 ? "kept" : "broken");
+      void* inner = dlopen(argv[i + 2], RTLD_NOW | RTLD_NOLOAD);
+      void* fn = inner ? dlsym(inner, "sealkit_test_value") : NULL;
+      printf("order_inner %s\n", fn ? text_state(fn) : "not-loaded");
+      void* outer_fn = h ? dlsym(h, "sealkit_test_order_ok") : NULL;
+      printf("order_outer %s\n", outer_fn ? text_state(outer_fn) : "no-symbol");
+      i += 2;
     } else if (strcmp(c, "dlmopen") == 0 && i + 1 < argc) {
       cmd_dlmopen(argv[++i]);
     } else if (strcmp(c, "wait") == 0) {

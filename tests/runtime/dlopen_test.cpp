@@ -123,6 +123,25 @@ TEST(LaterObjects, DependencyOfANodeleteObjectIsSealed) {
   EXPECT_EQ(o.lines["dep"], "sealed") << o.out;
 }
 
+// A dependency's constructor dlopens another object while the outer dlopen
+// is still running constructors. The runtime must not touch the outer
+// objects then: dlopen(RTLD_NOLOAD) of one that was loaded as a dependency
+// would run its constructor early, before its own dependency's has finished
+// (libGL, loaded by python's ctypes, crashed this way).
+TEST(LaterObjects, DlopenFromAConstructorKeepsConstructorOrder) {
+  for (const char* policy : {"nodelete", "promote"}) {
+    Outcome o = target(policy, {"order", DL_CTOR_TOP, lib('e')});
+    ASSERT_EQ(o.status, 0) << policy << ": " << o.err;
+    EXPECT_EQ(o.lines["order"], "kept") << policy << ": " << o.out;
+    if (std::string(policy) == "promote") {
+      EXPECT_EQ(o.lines["order_inner"], "sealed") << o.out;
+      EXPECT_EQ(o.lines["order_outer"], "sealed") << o.out;
+    } else {
+      EXPECT_EQ(o.lines["order_inner"], "open") << o.out;
+    }
+  }
+}
+
 TEST(LaterObjects, FailedDlopenLeavesNothingSealedAndItsErrorIntact) {
   for (const char* policy : {"nodelete", "promote"}) {
     Outcome o = target(policy, {"fail", DL_BAD});
@@ -164,4 +183,24 @@ TEST(LaterObjects, DlmopenIntoANewNamespaceIsSealedWhenPromoted) {
   Outcome o = target("promote", {"dlmopen", lib('d')});
   ASSERT_EQ(o.status, 0) << o.err;
   EXPECT_EQ(o.lines["dlmopen"], "sealed") << o.out << o.err;
+}
+
+TEST(LaterObjects, PolicyOptionIsCheckedAndTheProgramKeepsItsOwnOptions) {
+  Outcome ok = run({SEALKIT_BIN, "run", "--policy", "dlopen=nodelete", "--", "/bin/sh", "-c", "echo ok"});
+  EXPECT_EQ(ok.status, 0) << ok.err;
+  EXPECT_EQ(ok.out, "ok\n");
+  Outcome bad = run({SEALKIT_BIN, "run", "--policy", "dlopen=sometimes", "--", "/bin/true"});
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_NE(bad.err.find("dlopen=promote"), std::string::npos) << bad.err;
+}
+
+// A bad SEALKIT_DLOPEN inside the process: one warning, then the default.
+TEST(LaterObjects, BadPolicySettingWarnsOnceAndUsesTheDefault) {
+  Outcome o = run({"env", "SEALKIT_DLOPEN=sometimes", std::string("LD_PRELOAD=") + SEALKIT_PRELOAD, DLOPEN_TARGET,
+                   "open", "x", "now", lib('f'), "sealkit_test_value", "open", "y", "now", lib('g'),
+                   "sealkit_test_value"});
+  EXPECT_EQ(o.status, 0) << o.err;
+  EXPECT_EQ(o.err, "sealkit: warning: SEALKIT_DLOPEN must be promote, nodelete or off; using promote\n");
+  EXPECT_EQ(o.lines["x"], "sealed");
+  EXPECT_EQ(o.lines["y"], "sealed");
 }

@@ -25,6 +25,7 @@ namespace {
 RealDl g_real;
 Policy g_policy = Policy::kPromote;
 pthread_once_t g_once = PTHREAD_ONCE_INIT;
+__thread int t_depth = 0;  // wrapped dlopen/dlmopen calls in progress on this thread
 
 constexpr Policy kDefaultPolicy = Policy::kPromote;
 
@@ -85,8 +86,10 @@ __attribute__((visibility("default"))) void* dlopen(const char* file, int mode) 
   pl::init();
   if (!pl::g_real.dlopen) return nullptr;
   const int m = pl::effective_mode(mode);
+  ++pl::t_depth;
   void* h = pl::g_real.dlopen(file, m);
-  if (h) pl::seal_pass(pl::g_policy, Opened{h, (m & RTLD_NODELETE) != 0});
+  --pl::t_depth;
+  if (h) pl::seal_pass(pl::g_policy, Opened{h, (m & RTLD_NODELETE) != 0, pl::t_depth > 0});
   return h;
 }
 
@@ -94,17 +97,21 @@ __attribute__((visibility("default"))) void* dlmopen(Lmid_t lmid, const char* fi
   pl::init();
   if (!pl::g_real.dlmopen) return nullptr;
   const int m = pl::effective_mode(mode);
+  ++pl::t_depth;
   void* h = pl::g_real.dlmopen(lmid, file, m);
-  if (h) pl::seal_pass(pl::g_policy, Opened{h, (m & RTLD_NODELETE) != 0});
+  --pl::t_depth;
+  if (h) pl::seal_pass(pl::g_policy, Opened{h, (m & RTLD_NODELETE) != 0, pl::t_depth > 0});
   return h;
 }
 
 __attribute__((visibility("default"))) int dlclose(void* handle) {
   pl::init();
   if (!pl::g_real.dlclose) return -1;
+  ++pl::t_depth;
   int rc = pl::g_real.dlclose(handle);
+  --pl::t_depth;
   // A pass here seals what glibc loaded on its own since the last one.
-  if (rc == 0) pl::seal_pass(pl::g_policy, Opened{});
+  if (rc == 0) pl::seal_pass(pl::g_policy, Opened{nullptr, false, pl::t_depth > 0});
   return rc;
 }
 

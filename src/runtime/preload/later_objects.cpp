@@ -24,6 +24,7 @@ struct Known {
   Lmid_t lmid;
   std::uintptr_t bias, dynamic;
   bool sealed;
+  bool decided;  // the policy has looked at it (false: seen only by a nested pass)
 };
 constexpr std::size_t kMaxObjects = 4096;
 Known g_known[kMaxObjects];
@@ -35,7 +36,7 @@ unsigned long long g_seen_adds = 0, g_seen_subs = 0;
 struct Current {
   std::uintptr_t bias, dynamic;
   std::size_t name_off;
-  bool known, sealed, want;
+  bool known, sealed, want, decided;
 };
 Current g_cur[kMaxObjects];
 std::size_t g_ncur = 0;
@@ -65,7 +66,8 @@ int walk_cb(dl_phdr_info* info, std::size_t, void* p) {
     std::size_t len = std::strlen(name);
     if (g_names_used + len + 1 > sizeof g_names) break;
     std::memcpy(g_names + g_names_used, name, len + 1);
-    g_cur[g_ncur++] = {l->l_addr, reinterpret_cast<std::uintptr_t>(l->l_ld), g_names_used, false, false, false};
+    g_cur[g_ncur++] = {l->l_addr, reinterpret_cast<std::uintptr_t>(l->l_ld), g_names_used, false, false, false,
+                       false};
     g_names_used += len + 1;
   }
   return 1;
@@ -85,13 +87,15 @@ void replace_known(Lmid_t lmid) {
     if (g_known[i].lmid != lmid) g_known[out++] = g_known[i];
   g_nknown = out;
   for (std::size_t i = 0; i < g_ncur && g_nknown < kMaxObjects; ++i)
-    g_known[g_nknown++] = {lmid, g_cur[i].bias, g_cur[i].dynamic, g_cur[i].sealed};
+    g_known[g_nknown++] = {lmid, g_cur[i].bias, g_cur[i].dynamic, g_cur[i].sealed, g_cur[i].decided};
 }
 
 std::string_view name_of(const Current& c) { return g_names + c.name_off; }
 
 // Marks every unsealed object that a wanted object needs (DT_NEEDED) as
-// wanted too: the loader never unloads a dependency of a kept object.
+// wanted too: the loader never unloads a dependency of a kept object. (A
+// dependency is initialised before the object that needs it, so this never
+// reaches an object whose constructors have not run.)
 void add_dependencies(const MapsSnapshot& maps) {
   bool changed = true;
   while (changed) {
@@ -105,7 +109,7 @@ void add_dependencies(const MapsSnapshot& maps) {
           if (d.want || d.sealed) continue;
           DynamicInfo dd = read_dynamic(d.bias, d.dynamic, maps);
           if (needed_names(di.needed[k], name_of(d), dd.soname)) {
-            d.want = true;
+            d.want = d.decided = true;
             changed = true;
           }
         }
@@ -133,7 +137,7 @@ void remember_startup_objects() {
   pthread_mutex_lock(&g_mu);
   Walk w{nullptr, 0, 0, true};
   dl_iterate_phdr(walk_cb, &w);
-  for (std::size_t i = 0; i < g_ncur; ++i) g_cur[i].sealed = true;  // the audit module's job
+  for (std::size_t i = 0; i < g_ncur; ++i) g_cur[i].sealed = g_cur[i].decided = true;  // the audit module's job
   replace_known(LM_ID_BASE);
   g_seen_adds = w.adds;
   g_seen_subs = w.subs;
@@ -178,16 +182,22 @@ void seal_pass(Policy policy, const Opened& opened) {
     if (const Known* k = find_known(lmid, c.bias, c.dynamic)) {
       c.known = true;
       c.sealed = k->sealed;
+      c.decided = k->decided;
     }
     if (c.sealed || name_of(c).empty()) continue;  // the program itself is a start-up object
     const bool is_head = head && c.bias == head->l_addr && c.dynamic == reinterpret_cast<std::uintptr_t>(head->l_ld);
-    c.want = (policy == Policy::kPromote && !c.known) || (is_head && opened.nodelete) ||
-             read_dynamic(c.bias, c.dynamic, maps).nodelete;
+    if (is_head) {
+      c.want = opened.nodelete || policy == Policy::kPromote || read_dynamic(c.bias, c.dynamic, maps).nodelete;
+      c.decided = true;
+    } else if (!c.decided && !opened.nested) {
+      c.want = policy == Policy::kPromote || read_dynamic(c.bias, c.dynamic, maps).nodelete;
+      c.decided = true;
+    }
   }
   add_dependencies(maps);
   for (std::size_t i = 0; i < g_ncur; ++i) nwant += g_cur[i].want;
   replace_known(lmid);
-  if (lmid == LM_ID_BASE) {
+  if (lmid == LM_ID_BASE && !opened.nested) {
     g_seen_adds = w.adds;
     g_seen_subs = w.subs;
   }

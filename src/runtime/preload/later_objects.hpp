@@ -24,6 +24,11 @@ enum class Policy {
 struct Opened {
   void* handle = nullptr;
   bool nodelete = false;
+  // Called from inside another load on this thread (a constructor's dlopen):
+  // the outer load's objects may not have run their constructors yet, and a
+  // dlopen(RTLD_NOLOAD) of one of them would run them early, out of order.
+  // Only the handle's own object and its dependencies are handled then.
+  bool nested = false;
 };
 
 // Called after every wrapped dlopen, dlmopen and dlclose: finds the objects
