@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
+#include <iconv.h>
 #include <link.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -183,6 +184,16 @@ int main(int argc, char** argv) {
       void* outer_fn = h ? dlsym(h, "sealkit_test_order_ok") : NULL;
       printf("order_outer %s\n", outer_fn ? text_state(outer_fn) : "no-symbol");
       i += 2;
+    } else if (strcmp(c, "iconv") == 0 && i + 1 < argc) {
+      /* `iconv LIB`: glibc loads the LATIN1 gconv module itself (not through
+       * dlopen), then the program dlopens LIB: the runtime's next chance. */
+      iconv_t cd = iconv_open("UTF-8", "LATIN1");
+      printf("iconv_open %s\n", cd == (iconv_t)-1 ? "failed" : "ok");
+      mapped_state("gconv_before_dlopen", "/ISO8859-1.so");
+      void* h = dlopen(argv[++i], RTLD_NOW);
+      printf("iconv_dlopen %s\n", h ? "ok" : "failed");
+      mapped_state("gconv_after_dlopen", "/ISO8859-1.so");
+      if (cd != (iconv_t)-1) iconv_close(cd);
     } else if (strcmp(c, "dlmopen") == 0 && i + 1 < argc) {
       cmd_dlmopen(argv[++i]);
     } else if (strcmp(c, "wait") == 0) {

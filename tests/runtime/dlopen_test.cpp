@@ -204,3 +204,41 @@ TEST(LaterObjects, BadPolicySettingWarnsOnceAndUsesTheDefault) {
   EXPECT_EQ(o.lines["x"], "sealed");
   EXPECT_EQ(o.lines["y"], "sealed");
 }
+
+// glibc loads gconv (and NSS, libgcc_s) modules itself, not through dlopen:
+// the runtime sees them at the program's next dlopen/dlmopen/dlclose.
+TEST(LaterObjects, GlibcsOwnLoadIsSealedAtTheNextDlopenWhenPromoted) {
+  const std::map<std::string, std::string> expected{{"promote", "mapped-sealed"}, {"nodelete", "mapped-open"}};
+  for (const auto& [policy, after] : expected) {
+    Outcome o = target(policy, {"iconv", lib('a')});
+    ASSERT_EQ(o.status, 0) << o.err;
+    ASSERT_EQ(o.lines["iconv_open"], "ok") << o.out;
+    EXPECT_EQ(o.lines["gconv_before_dlopen"], "mapped-open") << "no call of the program's has run the preload yet";
+    EXPECT_EQ(o.lines["gconv_after_dlopen"], after) << policy << ": " << o.out;
+  }
+}
+
+// NSS and gconv under sealkit run: the same output as without it.
+TEST(LaterObjects, GetentAndIconvWorkTheSameSealed) {
+  char path[] = "/tmp/sealkit-latin1-XXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  const std::string latin1 = "caf\xe9 na\xefve \xa9\n";
+  ASSERT_EQ(write(fd, latin1.data(), latin1.size()), static_cast<ssize_t>(latin1.size()));
+  close(fd);
+  const std::vector<std::vector<std::string>> commands{
+      {"getent", "passwd", "root"}, {"getent", "passwd"}, {"getent", "group"}, {"iconv", "-f", "latin1", "-t", "utf-8", path}};
+  for (const auto& cmd : commands) {
+    Outcome plain = run(cmd);
+    ASSERT_EQ(plain.status, 0) << cmd[0];
+    ASSERT_FALSE(plain.out.empty());
+    for (const char* policy : {"promote", "nodelete"}) {
+      std::vector<std::string> argv{SEALKIT_BIN, "run", "--policy", std::string("dlopen=") + policy, "--"};
+      argv.insert(argv.end(), cmd.begin(), cmd.end());
+      Outcome sealed = run(argv);
+      EXPECT_EQ(sealed.status, plain.status) << cmd[0] << " " << policy << ": " << sealed.err;
+      EXPECT_EQ(sealed.out, plain.out) << cmd[0] << " " << policy;
+    }
+  }
+  unlink(path);
+}
