@@ -57,6 +57,7 @@ class Row:
         self.objects_sealed = 0
         self.dlopen_unsealed = set()  # (exe, object) from live smaps
         self.live_checked = 0
+        self.unidentified = 0  # execs with no log line whose exe was gone before it could be read
         self.failures = []  # strings
         self.notes = []
 
@@ -111,7 +112,7 @@ def analyse(args, program, plain, sealed, tree):
             elif img.linking == "static":
                 row.notes.append(f"{img.exe} (pid {img.tgid}) is statically linked: nothing to inject into")
             elif img.exe is None:
-                row.failures.append(f"pid {img.tgid}: an exec with no log line, gone before its exe could be read")
+                row.unidentified += 1
             else:
                 row.failures.append(f"{img.exe} (pid {img.tgid}, {img.linking}) has no log line: not sealed")
         if leftover:
@@ -125,7 +126,8 @@ def analyse(args, program, plain, sealed, tree):
             continue
         row.live_checked += 1
         for path in v.unsealed_startup:
-            row.failures.append(f"live {exe} (pid {pid}): start-up object {path} not sealed in smaps")
+            row.failures.append(f"live {exe} (pid {pid}): start-up object {path} not sealed in smaps: "
+                                + "; ".join(d for d in v.details if path in d))
         for name in v.system_unsealed:
             row.failures.append(f"live {exe} (pid {pid}): {name} not sealed in smaps")
         for path in v.unsealed_dlopened:

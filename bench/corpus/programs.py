@@ -161,7 +161,8 @@ class Build(Program):
 
     def normalise(self, label, stream, text, workdir):
         if label == "make":
-            return "\n".join(sorted(text.splitlines()))  # -j2 finishes jobs in a varying order
+            # -j2 runs jobs in a varying order, and each line's percentage is the progress at the time it printed.
+            return "\n".join(sorted(re.sub(r"^\[ *\d+%\] ", "", ln) for ln in text.splitlines()))
         return text
 
 

@@ -42,7 +42,7 @@ class Postgres(Program):
     3-second pgbench run, pg_ctl stop."""
     name, packages, user = "postgresql+pgbench", ["postgresql"], "postgres"
     bindir = "/usr/lib/postgresql/15/bin"
-    commands = [bindir + "/initdb", bindir + "/pg_ctl", bindir + "/postgres", "/usr/bin/pgbench"]
+    commands = [bindir + "/initdb", bindir + "/pg_ctl", bindir + "/postgres", bindir + "/pgbench", bindir + "/psql"]
 
     def prepare(self, ctx):
         if not hasattr(self, "port"):
@@ -57,12 +57,12 @@ class Postgres(Program):
         ctx.call("pg_ctl start", [b + "/pg_ctl", "-D", data, "-o", opts, "-l", os.path.join(ctx.dir, "pg.log"), "-w",
                                   "start"])
         conn = ["-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "postgres"]
-        ctx.call("pgbench -i", ["pgbench", "-i", "-s", "2"] + conn)
-        bench = ctx.spawn(["pgbench", "-T", "3", "-c", "4", "-j", "2", "-P", "0"] + conn)
+        ctx.call("pgbench -i", [b + "/pgbench", "-i", "-s", "2"] + conn)
+        bench = ctx.spawn([b + "/pgbench", "-T", "3", "-c", "4", "-j", "2"] + conn)
         time.sleep(1.5)
         ctx.snapshot()  # postmaster, its helpers, the four backends and pgbench, all live now
         ctx.finish("pgbench", bench)
-        ctx.call("psql", ["psql", "-X", "-A", "-t", "-c",
+        ctx.call("psql", [b + "/psql", "-X", "-A", "-t", "-c",
                           "select count(*) from pgbench_accounts; select extname from pg_extension order by 1; "
                           "do $$ begin raise notice 'plpgsql %', 6 * 7; end $$;"] + conn)
         ctx.snapshot()

@@ -6,6 +6,7 @@ VMAs has `sl` in VmFlags. The start-up objects are those ld.so lists for the exe
 unsealed object that is not one of them is a dlopen'd object.
 """
 import os
+import struct
 import subprocess
 
 RUNTIME_NAME = "libsealkit-runtime.so"
@@ -44,6 +45,30 @@ def is_elf_file(path):
     return _elf_cache[path]
 
 
+def load_span(path):
+    """(lowest p_vaddr rounded down to a page, highest p_vaddr + p_memsz) of the PT_LOAD segments, or None."""
+    if ("span", path) not in _elf_cache:
+        span = None
+        try:
+            with open(path, "rb") as f:
+                head = f.read(64)
+                phoff, = struct.unpack_from("<Q", head, 32)
+                phentsize, phnum = struct.unpack_from("<HH", head, 54)
+                f.seek(phoff)
+                table = f.read(phentsize * phnum)
+            loads = []
+            for i in range(phnum):
+                p_type, _, _, p_vaddr, _, _, p_memsz = struct.unpack_from("<IIQQQQQ", table, i * phentsize)
+                if p_type == 1:
+                    loads.append((p_vaddr, p_vaddr + p_memsz))
+            if loads:
+                span = (min(a for a, _ in loads) & ~0xFFF, max(b for _, b in loads))
+        except (OSError, struct.error):
+            pass
+        _elf_cache[("span", path)] = span
+    return _elf_cache[("span", path)]
+
+
 def startup_objects(exe):
     """Real paths of the objects ld.so maps for exe at start-up (its DT_NEEDED closure, the program, ld.so)."""
     if exe not in _startup_cache:
@@ -76,20 +101,35 @@ class Verdict:
         self.unsealed_startup = []  # paths: a failure
         self.unsealed_dlopened = []  # paths: a left-over of today's runtime
         self.system_unsealed = []
+        self.details = []  # the VMAs of unsealed start-up objects, for the report
+
+
+def vdso_line(pid):
+    """The [vdso] line of /proc/PID/maps: its address changes at every exec (ASLR), so two equal reads around a
+    look at smaps prove no exec happened in between (an exec of the same program keeps the same exe)."""
+    try:
+        with open(f"/proc/{pid}/maps") as f:
+            return next((ln for ln in f if ln.rstrip().endswith("[vdso]")), None)
+    except OSError:
+        return None
 
 
 def check(pid):
     try:
+        before = vdso_line(pid)
         exe = os.readlink(f"/proc/{pid}/exe")
     except OSError:
         return Verdict(pid, None)
     v = Verdict(pid, exe)
     vmas = read_smaps(pid)
     try:
-        if not vmas or os.readlink(f"/proc/{pid}/exe") != exe:
+        if not vmas or before is None or vdso_line(pid) != before or os.readlink(f"/proc/{pid}/exe") != exe:
             return v  # gone, or exec'd meanwhile: this look says nothing
     except OSError:
         return v
+    vdso = before.split()[0].split("-")
+    if not any(m[4] == "[vdso]" and m[0] == int(vdso[0], 16) for m in vmas):
+        return v  # smaps was read across an exec
     runtime = [m for m in vmas if m[4].endswith(RUNTIME_NAME)]
     if not runtime:
         v.state = "no-runtime"
@@ -99,18 +139,19 @@ def check(pid):
         return v
     v.state = "checked"
     objects = {}  # path -> [vmas]
-    for i, m in enumerate(vmas):
+    for m in vmas:
         path = m[4]
-        if not path.startswith("/") or path.endswith(" (deleted)"):
-            continue
-        if path not in objects:
-            if m[3] != 0 or not is_elf_file(path):
-                continue
+        if path.startswith("/") and m[3] == 0 and path not in objects and is_elf_file(path):
             objects[path] = []
-        objects[path].append(m)
-        nxt = vmas[i + 1] if i + 1 < len(vmas) else None
-        if nxt and nxt[4] == "" and nxt[0] == m[1] and "w" in m[2] and "w" in nxt[2]:
-            objects[path].append(nxt)  # the bss past the file
+    for path in objects:
+        span = load_span(path)
+        base = min(m[0] for m in vmas if m[4] == path and m[3] == 0)
+        end = base + ((span[1] - span[0] + 0xFFF) & ~0xFFF) if span else None
+        mine = [m for m in vmas if m[4] == path and (end is None or base <= m[0] < end)]
+        last = max(m[1] for m in mine)
+        # The bss past the file: anonymous VMAs from the end of the last file VMA up to the end of the last segment.
+        bss = [m for m in vmas if end and m[4] == "" and last <= m[0] < end]
+        objects[path] = mine + bss
     startup = startup_objects(exe)
     for path, ms in objects.items():
         v.objects += 1
@@ -118,6 +159,7 @@ def check(pid):
             v.sealed_objects += 1
         elif path.endswith(RUNTIME_NAME) or os.path.realpath(path) in startup:
             v.unsealed_startup.append(path)
+            v.details += [f"{m[0]:x}-{m[1]:x} {m[2]} {m[3]:x} {m[4]} sealed={m[5]}" for m in ms]
         else:
             v.unsealed_dlopened.append(path)
     for m in vmas:

@@ -31,6 +31,9 @@ def print_report(rows, verbose):
                 by_obj.setdefault(obj, set()).add(exe)
             for obj, exes in sorted(by_obj.items()):
                 print(f"  - {obj} (in {', '.join(sorted(exes))})")
+        if r.unidentified:
+            print(f"\nleft-over {r.name}: {r.unidentified} exec(s) with no log line exited before /proc/PID/exe could be "
+                  f"read, so whether each was static or unsealed is unknown")
         if verbose and r.notes:
             print(f"\nnotes {r.name}:")
             for n in sorted(set(r.notes)):
