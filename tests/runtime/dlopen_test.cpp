@@ -179,6 +179,12 @@ TEST(LaterObjects, ManyThreadsDlopeningAtOnceAreEachSealedBeforeDlopenReturns) {
   }
 }
 
+TEST(LaterObjects, ForkWhileOtherThreadsDlopenLeavesTheChildWorking) {
+  Outcome o = target("promote", {"forks", lib('a'), lib('b'), lib('c')});
+  ASSERT_EQ(o.status, 0) << o.err;
+  EXPECT_EQ(o.lines["forks"], "ok") << o.out;
+}
+
 TEST(LaterObjects, DlmopenIntoANewNamespaceIsSealedWhenPromoted) {
   Outcome o = target("promote", {"dlmopen", lib('d')});
   ASSERT_EQ(o.status, 0) << o.err;

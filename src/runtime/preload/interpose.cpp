@@ -56,7 +56,10 @@ void init_once() {
   // secure_getenv: in secure execution the environment is not ours to trust,
   // and the policy falls back to the default.
   g_policy = parse_policy(secure_getenv("SEALKIT_DLOPEN"));
-  if (g_policy != Policy::kOff) remember_startup_objects();
+  if (g_policy != Policy::kOff) {
+    pthread_atfork(lock_for_fork, unlock_after_fork, unlock_after_fork);
+    remember_startup_objects();
+  }
 }
 
 void init() { pthread_once(&g_once, init_once); }

@@ -133,6 +133,9 @@ void seal_object(const MapsSnapshot& maps, const Want& w) {
 
 }  // namespace
 
+void lock_for_fork() { pthread_mutex_lock(&g_mu); }
+void unlock_after_fork() { pthread_mutex_unlock(&g_mu); }
+
 void remember_startup_objects() {
   pthread_mutex_lock(&g_mu);
   Walk w{nullptr, 0, 0, true};

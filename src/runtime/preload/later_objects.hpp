@@ -36,6 +36,11 @@ struct Opened {
 // the last pass, and seals what `policy` says. `opened.handle` may be null.
 void seal_pass(Policy policy, const Opened& opened);
 
+// fork() while another thread is in a pass must not leave the child with
+// the pass's lock taken: registered with pthread_atfork once.
+void lock_for_fork();
+void unlock_after_fork();
+
 // Records every object loaded now as start-up (already sealed by the audit
 // module, or deliberately left alone): called once from the constructor.
 void remember_startup_objects();
