@@ -225,6 +225,11 @@ int main(int argc, char** argv) {
       printf("iconv_dlopen %s\n", h ? "ok" : "failed");
       mapped_state("gconv_after_dlopen", "/ISO8859-1.so");
       if (cd != (iconv_t)-1) iconv_close(cd);
+    } else if (strcmp(c, "runpath") == 0 && i + 1 < argc) {
+      /* `runpath LIB`: LIB dlopens a plugin by its own DT_RUNPATH, then by $ORIGIN. */
+      void* h = dlopen(argv[++i], RTLD_NOW);
+      printf("runpath %s\n", !h ? "dlopen-failed" : call_int(h, "sealkit_test_runpath_load") == 1 ? "found" : "not-found");
+      printf("origin %s\n", !h ? "dlopen-failed" : call_int(h, "sealkit_test_origin_load") == 1 ? "found" : "not-found");
     } else if (strcmp(c, "forks") == 0) {
       cmd_forks(argc - i - 1, argv + i + 1);
       break;

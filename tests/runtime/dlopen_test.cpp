@@ -179,6 +179,21 @@ TEST(LaterObjects, ManyThreadsDlopeningAtOnceAreEachSealedBeforeDlopenReturns) {
   }
 }
 
+// The wrapper stands between a library and ld.so: a plugin the library finds
+// through its own DT_RUNPATH or $ORIGIN must still be found.
+TEST(LaterObjects, ALibrarysOwnRunpathAndOriginStillWork) {
+  Outcome plain = run({DLOPEN_TARGET, "runpath", DL_RUNPATH});
+  ASSERT_EQ(plain.status, 0) << plain.err;
+  ASSERT_EQ(plain.lines["runpath"], "found") << "the control: " << plain.out;
+  ASSERT_EQ(plain.lines["origin"], "found") << "the control: " << plain.out;
+  for (const char* policy : {"promote", "nodelete"}) {
+    Outcome o = target(policy, {"runpath", DL_RUNPATH});
+    ASSERT_EQ(o.status, 0) << o.err;
+    EXPECT_EQ(o.lines["runpath"], "found") << policy;
+    EXPECT_EQ(o.lines["origin"], "found") << policy;
+  }
+}
+
 TEST(LaterObjects, ForkWhileOtherThreadsDlopenLeavesTheChildWorking) {
   Outcome o = target("promote", {"forks", lib('a'), lib('b'), lib('c')});
   ASSERT_EQ(o.status, 0) << o.err;

@@ -10,7 +10,10 @@
 // like the program, and is itself sealed at start-up as a preloaded object.
 #include <dlfcn.h>
 #include <pthread.h>
+#include <link.h>
+#include <stddef.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <string_view>
 
@@ -66,6 +69,63 @@ void init() { pthread_once(&g_once, init_once); }
 
 __attribute__((constructor)) void preload_constructor() { init(); }
 
+// ld.so resolves a bare name with the calling object's DT_RUNPATH, and
+// "$ORIGIN" with its directory; behind this wrapper the caller it sees is
+// the preload object. When a dlopen fails, try again the way the real
+// caller would have: its own search list (dlinfo RTLD_DI_SERINFO), and its
+// directory for $ORIGIN. Only a failure changes, never which object a
+// successful dlopen returns.
+void* retry_as_caller(const char* file, int mode, const void* caller, Lmid_t lmid, bool use_lmid) {
+  Dl_info info;
+  link_map* caller_map = nullptr;
+  if (!dladdr1(caller, &info, reinterpret_cast<void**>(&caller_map), RTLD_DL_LINKMAP) || !caller_map) return nullptr;
+  auto try_path = [&](const char* path) {
+    return use_lmid ? g_real.dlmopen(lmid, path, mode) : g_real.dlopen(path, mode);
+  };
+  std::string_view name(file);
+  char path[4096];
+  constexpr std::string_view kOrigin = "$ORIGIN/";
+  if (name.substr(0, kOrigin.size()) == kOrigin) {
+    std::string_view dir(info.dli_fname ? info.dli_fname : "");
+    std::size_t slash = dir.rfind('/');
+    if (slash == std::string_view::npos) return nullptr;
+    std::string_view rest = name.substr(kOrigin.size() - 1);
+    if (slash + rest.size() + 1 > sizeof path) return nullptr;
+    __builtin_memcpy(path, dir.data(), slash);
+    __builtin_memcpy(path + slash, rest.data(), rest.size());
+    path[slash + rest.size()] = '\0';
+    return try_path(path);
+  }
+  if (name.find('/') != std::string_view::npos) return nullptr;
+  alignas(Dl_serinfo) char buf[16384];
+  auto* si = reinterpret_cast<Dl_serinfo*>(buf);
+  if (dlinfo(caller_map, RTLD_DI_SERINFOSIZE, si) != 0 || si->dls_size > sizeof buf) return nullptr;
+  if (dlinfo(caller_map, RTLD_DI_SERINFO, si) != 0) return nullptr;
+  // dls_serpath is a trailing array declared with one element.
+  const auto* serpath = reinterpret_cast<const Dl_serpath*>(buf + offsetof(Dl_serinfo, dls_serpath));
+  for (unsigned i = 0; i < si->dls_cnt; ++i) {
+    std::string_view dir(serpath[i].dls_name);
+    if (dir.empty() || dir.size() + name.size() + 2 > sizeof path) continue;
+    __builtin_memcpy(path, dir.data(), dir.size());
+    path[dir.size()] = '/';
+    __builtin_memcpy(path + dir.size() + 1, name.data(), name.size());
+    path[dir.size() + 1 + name.size()] = '\0';
+    if (access(path, F_OK) != 0) continue;
+    if (void* h = try_path(path)) return h;
+  }
+  return nullptr;
+}
+
+// The caller's own dlopen failed both ways: leave the first attempt's error
+// in dlerror(), as the caller would have seen it without the wrapper.
+void* open_as_caller(const char* file, int mode, const void* caller, Lmid_t lmid, bool use_lmid) {
+  void* h = use_lmid ? g_real.dlmopen(lmid, file, mode) : g_real.dlopen(file, mode);
+  if (h || file == nullptr) return h;
+  h = retry_as_caller(file, mode, caller, lmid, use_lmid);
+  if (!h) (void)(use_lmid ? g_real.dlmopen(lmid, file, mode) : g_real.dlopen(file, mode));
+  return h;
+}
+
 int effective_mode(int mode) {
   // promote: every object a dlopen returns is kept forever, then sealed.
   return g_policy == Policy::kPromote ? mode | RTLD_NODELETE : mode;
@@ -90,7 +150,7 @@ __attribute__((visibility("default"))) void* dlopen(const char* file, int mode) 
   if (!pl::g_real.dlopen) return nullptr;
   const int m = pl::effective_mode(mode);
   ++pl::t_depth;
-  void* h = pl::g_real.dlopen(file, m);
+  void* h = pl::open_as_caller(file, m, __builtin_return_address(0), LM_ID_BASE, false);
   --pl::t_depth;
   if (h) pl::seal_pass(pl::g_policy, Opened{h, (m & RTLD_NODELETE) != 0, pl::t_depth > 0});
   return h;
@@ -101,7 +161,7 @@ __attribute__((visibility("default"))) void* dlmopen(Lmid_t lmid, const char* fi
   if (!pl::g_real.dlmopen) return nullptr;
   const int m = pl::effective_mode(mode);
   ++pl::t_depth;
-  void* h = pl::g_real.dlmopen(lmid, file, m);
+  void* h = pl::open_as_caller(file, m, __builtin_return_address(0), lmid, true);
   --pl::t_depth;
   if (h) pl::seal_pass(pl::g_policy, Opened{h, (m & RTLD_NODELETE) != 0, pl::t_depth > 0});
   return h;
