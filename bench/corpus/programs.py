@@ -3,6 +3,7 @@ exactly which parts of the output are allowed to differ between two runs (times,
 import os
 import re
 import shutil
+import subprocess
 
 INPUTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "inputs")
 SOURCE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -148,8 +149,19 @@ class Build(Program):
     name, commands = "cmake+make+gcc", ["cmake", "make", "g++"]
     targets = ["sealkit_static", "sealkit_runtime", "sealkit_cli"]
 
+    def prepare(self, ctx):
+        # One copy of the committed source for both builds, so that edits made meanwhile cannot differ them.
+        self.src = os.path.join(os.path.dirname(ctx.dir), "build-source")
+        if not os.path.isdir(self.src):
+            os.makedirs(self.src)
+            archive = subprocess.run(["git", "-C", SOURCE_ROOT, "archive", "HEAD"], capture_output=True)
+            if archive.returncode == 0:
+                subprocess.run(["tar", "x", "-C", self.src], input=archive.stdout, check=True)
+            else:  # not a git checkout: copy the tree as it is
+                shutil.copytree(SOURCE_ROOT, self.src, dirs_exist_ok=True, ignore=shutil.ignore_patterns("build"))
+
     def run(self, ctx):
-        ctx.call("cmake", ["cmake", "-S", SOURCE_ROOT, "-B", "build", "-G", "Unix Makefiles",
+        ctx.call("cmake", ["cmake", "-S", self.src, "-B", "build", "-G", "Unix Makefiles",
                            "-DCMAKE_BUILD_TYPE=Release", "-DSEALKIT_BUILD_TESTS=OFF", "-DSEALKIT_BUILD_BENCH=OFF"])
         ctx.call("make", ["make", "-C", "build", "-j2", "--no-print-directory"] + self.targets)
         sums = []

@@ -10,6 +10,7 @@ import struct
 import subprocess
 
 RUNTIME_NAME = "libsealkit-runtime.so"
+PRELOAD_NAME = "libsealkit-preload.so"  # sealkit run's LD_PRELOAD: a start-up object that ld.so --list omits
 LDSO = "/lib64/ld-linux-x86-64.so.2"
 _startup_cache = {}
 _elf_cache = {}
@@ -157,7 +158,7 @@ def check(pid):
         v.objects += 1
         if all(m[5] for m in ms):
             v.sealed_objects += 1
-        elif path.endswith(RUNTIME_NAME) or os.path.realpath(path) in startup:
+        elif path.endswith((RUNTIME_NAME, PRELOAD_NAME)) or os.path.realpath(path) in startup:
             v.unsealed_startup.append(path)
             v.details += [f"{m[0]:x}-{m[1]:x} {m[2]} {m[3]:x} {m[4]} sealed={m[5]}" for m in ms]
         else:

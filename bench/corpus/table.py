@@ -1,6 +1,20 @@
 """The one table, then every failure and left-over with its reason."""
 
 
+def is_glibc_own_load(path):
+    return "/libnss_" in path or "/gconv/" in path or "/libgcc_s.so" in path or "/libidn2.so" in path
+
+
+def why_unsealed(path, glibc_own_in_same_run):
+    """The reason docs/runtime.md gives for each kind of object the runtime leaves unsealed."""
+    if is_glibc_own_load(path):
+        return ("loaded by glibc itself (__libc_dlopen_mode), which no dlopen wrapper sees; sealed only at the "
+                "program's next dlopen/dlmopen/dlclose, which this program did not make")
+    if glibc_own_in_same_run:
+        return "probably a dependency of glibc's own load above, left unsealed with it"
+    return "loaded after start-up and not sealed (see docs/runtime.md, Objects loaded later)"
+
+
 def print_report(rows, verbose):
     head = ["program", "processes", "processes sealed", "objects sealed / seen", "dlopen'd objects unsealed",
             "live processes checked", "failures"]
@@ -24,13 +38,13 @@ def print_report(rows, verbose):
             for f in r.failures:
                 print(f"  - {f}")
         if r.dlopen_unsealed:
-            print(f"\nleft-over {r.name}: dlopen'd objects unsealed in live processes (the runtime seals start-up "
-                  f"objects only):")
+            print(f"\nleft-over {r.name}: objects loaded after start-up, unsealed in live processes:")
             by_obj = {}
             for exe, obj in sorted(r.dlopen_unsealed):
                 by_obj.setdefault(obj, set()).add(exe)
+            glibc_own = any(is_glibc_own_load(o) for o in by_obj)
             for obj, exes in sorted(by_obj.items()):
-                print(f"  - {obj} (in {', '.join(sorted(exes))})")
+                print(f"  - {obj} (in {', '.join(sorted(exes))}): {why_unsealed(obj, glibc_own)}")
         if r.unidentified:
             print(f"\nleft-over {r.name}: {r.unidentified} exec(s) with no log line exited before /proc/PID/exe could be "
                   f"read, so whether each was static or unsealed is unknown")
