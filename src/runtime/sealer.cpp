@@ -40,6 +40,7 @@ constexpr std::size_t kMaxPieces = 1024;
 constexpr std::size_t kOwnerSystem = kMaxTracked;      // [vdso], [vvar], [vvar_vclock]
 constexpr std::size_t kOwnerStack = kMaxTracked + 1;  // [stack]
 constexpr std::uintptr_t kPage = 4096;
+constexpr long kEnosys = -38;
 
 // How each object (and the system mappings, the stack) was or will be sealed.
 // kFast at the end means sealed, whichever way.
@@ -185,7 +186,16 @@ void seal_pieces(SealStats& st) {
       ++j;
     }
     ++st.mseal_calls;
-    if (sys::mseal(joint.begin, joint.size()) != 0) {
+    const long rc = sys::mseal(joint.begin, joint.size());
+    if (rc == kEnosys) {
+      // No mseal in this kernel (or a filter says so): retrying each run, and
+      // then from the maps, would only cost time. Nothing can be sealed.
+      ++st.mseal_failures;
+      if (st.first_error == 0) st.first_error = rc;
+      for (std::size_t k = 0; k < n; ++k) g_pass.path[p[k].owner] = Path::kFailed;
+      return;
+    }
+    if (rc != 0) {
       for (std::size_t k = i; k < j; ++k) {
         ++st.mseal_calls;
         if (sys::mseal(p[k].range.begin, p[k].range.size()) != 0) g_pass.path[p[k].owner] = Path::kMaps;
