@@ -57,6 +57,7 @@ class Row:
         self.objects_sealed = 0
         self.dlopen_unsealed = set()  # (exe, object) from live smaps
         self.live_checked = 0
+        self.static = []  # exes of statically linked processes: ld.so never runs, nothing can be injected
         self.unidentified = 0  # execs with no log line whose exe was gone before it could be read
         self.failures = []  # strings
         self.notes = []
@@ -110,7 +111,7 @@ def analyse(args, program, plain, sealed, tree):
                 else:
                     row.failures.append(f"{img.exe} (pid {img.tgid}) not wholly sealed: {line}")
             elif img.linking == "static":
-                row.notes.append(f"{img.exe} (pid {img.tgid}) is statically linked: nothing to inject into")
+                row.static.append(img.exe)
             elif img.exe is None:
                 row.unidentified += 1
             else:

@@ -100,7 +100,10 @@ class Context:
     def _sampler(self):
         while self._sampling:
             for pid in self.tree.live_pids(self.tops):
-                if not any(k[0] == pid and v.state == "checked" for k, v in list(self.verdicts.items())):
+                # Done with a process once a look found it wholly sealed; one with an unsealed object is looked at
+                # again while it lives, since a dlopen caught half way is sealed when it returns.
+                if not any(k[0] == pid and v.state == "checked" and not v.unsealed_dlopened
+                           for k, v in list(self.verdicts.items())):
                     self.look(pid)
             time.sleep(0.05)
 

@@ -2,7 +2,7 @@
 
 
 def is_glibc_own_load(path):
-    return "/libnss_" in path or "/gconv/" in path or "/libgcc_s.so" in path or "/libidn2.so" in path
+    return "/libnss_" in path or "/gconv/" in path or "/libidn2.so" in path
 
 
 def why_unsealed(path, glibc_own_in_same_run):
@@ -10,6 +10,9 @@ def why_unsealed(path, glibc_own_in_same_run):
     if is_glibc_own_load(path):
         return ("loaded by glibc itself (__libc_dlopen_mode), which no dlopen wrapper sees; sealed only at the "
                 "program's next dlopen/dlmopen/dlclose, which this program did not make")
+    if "/libgcc_s.so" in path:
+        return ("libgcc_s: glibc loads it itself for unwinding (sealed only at a later dlopen/dlmopen/dlclose), or "
+                "it is a dependency of another object listed here")
     if glibc_own_in_same_run:
         return "probably a dependency of glibc's own load above, left unsealed with it"
     return "loaded after start-up and not sealed (see docs/runtime.md, Objects loaded later)"
@@ -38,13 +41,17 @@ def print_report(rows, verbose):
             for f in r.failures:
                 print(f"  - {f}")
         if r.dlopen_unsealed:
-            print(f"\nleft-over {r.name}: objects loaded after start-up, unsealed in live processes:")
+            print(f"\nleft-over {r.name}: objects loaded after start-up, unsealed at the last look at a live process:")
             by_obj = {}
             for exe, obj in sorted(r.dlopen_unsealed):
                 by_obj.setdefault(obj, set()).add(exe)
             glibc_own = any(is_glibc_own_load(o) for o in by_obj)
             for obj, exes in sorted(by_obj.items()):
                 print(f"  - {obj} (in {', '.join(sorted(exes))}): {why_unsealed(obj, glibc_own)}")
+        if r.static:
+            names = ", ".join(f"{e} x{r.static.count(e)}" for e in sorted(set(r.static)))
+            print(f"\nleft-over {r.name}: {len(r.static)} statically linked process(es) ({names}): no ld.so runs, so "
+                  f"nothing can be injected; not counted as sealed")
         if r.unidentified:
             print(f"\nleft-over {r.name}: {r.unidentified} exec(s) with no log line exited before /proc/PID/exe could be "
                   f"read, so whether each was static or unsealed is unknown")
@@ -52,6 +59,5 @@ def print_report(rows, verbose):
             print(f"\nnotes {r.name}:")
             for n in sorted(set(r.notes)):
                 print(f"  - {n}")
-    total = sum(len(r.failures) for r in rows)
-    print(f"\n{len(rows) - sum(1 for r in rows if r.failures)} passed, {sum(1 for r in rows if r.failures)} failed "
-          f"({total} failures)")
+    failed = sum(1 for r in rows if r.failures)
+    print(f"\ncorpus: {len(rows) - failed} passed, {failed} failed")
