@@ -56,6 +56,7 @@ class Row:
         self.objects_seen = 0
         self.objects_sealed = 0
         self.dlopen_unsealed = set()  # (exe, object) from live smaps
+        self.dlopen_unconfirmed = set()  # unsealed at one look, process gone before the next: maybe mid-dlopen
         self.live_checked = 0
         self.static = []  # exes of statically linked processes: ld.so never runs, nothing can be injected
         self.unidentified = 0  # execs with no log line whose exe was gone before it could be read
@@ -132,5 +133,8 @@ def analyse(args, program, plain, sealed, tree):
         for name in v.system_unsealed:
             row.failures.append(f"live {exe} (pid {pid}): {name} not sealed in smaps")
         for path in v.unsealed_dlopened:
-            row.dlopen_unsealed.add((os.path.basename(exe), path))
+            if v.recheck_failed:
+                row.dlopen_unconfirmed.add((os.path.basename(exe), path))
+            else:
+                row.dlopen_unsealed.add((os.path.basename(exe), path))
     return row

@@ -77,6 +77,16 @@ class Context:
     # --- live smaps -------------------------------------------------------
     def look(self, pid):
         v = smaps_check.check(pid)
+        # An object caught between its dlopen's mmap and the seal before dlopen returns: look again shortly.
+        for _ in range(10):
+            if v.state != "checked" or not v.unsealed_dlopened:
+                break
+            time.sleep(0.01)
+            again = smaps_check.check(pid)
+            if again.state != "checked" or again.exe != v.exe:
+                v.recheck_failed = True  # it exited (or exec'd): this unsealed look is the last there is
+                break
+            v = again
         if v.exe is None or v.state == "gone":
             return
         if self.sealed and v.exe == os.path.realpath(self.args.sealkit):

@@ -92,9 +92,9 @@ class Python(Program):
         except OSError:
             xml = ""
         # One line per test case with its outcome: the comparison that matters, independent of timing.
-        cases = re.findall(r'<testcase [^>]*?name="([^"]*)"[^>]*?(?:/>|>(.*?)</testcase>)', xml, re.S)
-        outcome = sorted(f"{n} {'failure' if '<failure' in body else 'error' if '<error' in body else 'skipped' if '<skipped' in body else 'ok'}"
-                         for n, body in cases)
+        cases = re.findall(r'<testcase ([^>]*?)(?:/>|>(.*?)</testcase>)', xml, re.S)
+        outcome = sorted(f"{_attr(attrs, 'classname')}.{_attr(attrs, 'name')} {_junit_outcome(body)}"
+                         for attrs, body in cases)
         ctx.steps.append(type(ctx.steps[-1])("junit.xml", 0, "\n".join(outcome) + f"\n{len(outcome)} cases\n", ""))
 
     def normalise(self, label, stream, text, workdir):
@@ -108,12 +108,24 @@ class Python(Program):
             line = re.sub(r"^\[ *\d+/\d+(/\d+)?\] ", "", line)
             line = re.sub(r" \(\d[\d.]* (sec|ms)\)", "", line)
             line = re.sub(r" \d+ min \d+ sec", "", line)
-            if line.startswith("Total duration:") or re.match(r"^(Run tests in parallel|== CPU count|== |0:|Using random seed)", line):
+            if re.match(r"^(Total duration:|Run tests in parallel|== |0:|Using random seed)", line):
                 continue
             if "-- running:" in line or line.startswith("running:") or line.startswith("== Tests result"):
                 continue
             keep.append(line)
         return "\n".join(sorted(keep))
+
+
+def _attr(attrs, name):
+    m = re.search(rf'\b{name}="([^"]*)"', attrs)
+    return m.group(1) if m else ""
+
+
+def _junit_outcome(body):
+    for kind in ("failure", "error", "skipped"):
+        if f"<{kind}" in (body or ""):
+            return kind
+    return "ok"
 
 
 class OpenSSL(Program):

@@ -102,6 +102,7 @@ class Verdict:
         self.unsealed_startup = []  # paths: a failure
         self.unsealed_dlopened = []  # paths: a left-over of today's runtime
         self.system_unsealed = []
+        self.recheck_failed = False  # unsealed objects seen, then the process was gone before a second look
         self.details = []  # the VMAs of unsealed start-up objects, for the report
 
 

@@ -48,13 +48,18 @@ def print_report(rows, verbose):
             glibc_own = any(is_glibc_own_load(o) for o in by_obj)
             for obj, exes in sorted(by_obj.items()):
                 print(f"  - {obj} (in {', '.join(sorted(exes))}): {why_unsealed(obj, glibc_own)}")
+        if r.dlopen_unconfirmed - r.dlopen_unsealed:
+            print(f"\nleft-over {r.name}: unsealed at one look only, the process gone before a second (perhaps "
+                  f"caught inside dlopen, before the seal; not counted above):")
+            for exe, obj in sorted(r.dlopen_unconfirmed - r.dlopen_unsealed):
+                print(f"  - {obj} (in {exe})")
         if r.static:
             names = ", ".join(f"{e} x{r.static.count(e)}" for e in sorted(set(r.static)))
             print(f"\nleft-over {r.name}: {len(r.static)} statically linked process(es) ({names}): no ld.so runs, so "
                   f"nothing can be injected; not counted as sealed")
         if r.unidentified:
-            print(f"\nleft-over {r.name}: {r.unidentified} exec(s) with no log line exited before /proc/PID/exe could be "
-                  f"read, so whether each was static or unsealed is unknown")
+            print(f"\nleft-over {r.name}: {r.unidentified} exec(s) with no log line exited before /proc/PID/exe "
+                  f"could be read, so whether each was static or unsealed is unknown")
         if verbose and r.notes:
             print(f"\nnotes {r.name}:")
             for n in sorted(set(r.notes)):

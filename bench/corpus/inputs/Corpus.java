@@ -17,7 +17,8 @@ public class Corpus {
     Thread[] ts = new Thread[4];
     for (int t = 0; t < ts.length; t++) {
       final int id = t;
-      ts[t] = new Thread(() -> total.addAndGet(IntStream.range(0, 1_000_000).filter(x -> x % 4 == id).asLongStream().sum()));
+      ts[t] = new Thread(() ->
+          total.addAndGet(IntStream.range(0, 1_000_000).filter(x -> x % 4 == id).asLongStream().sum()));
       ts[t].start();
     }
     for (Thread t : ts) t.join();

@@ -8,5 +8,7 @@ console.log(crypto.createHash('sha256').update(data).digest('hex'));
 console.log(zlib.gunzipSync(zlib.gzipSync(data)).length);
 console.log(JSON.stringify({ a: [1, 2, 3], b: { c: 'd' } }));
 console.log(execFileSync(process.execPath, ['-e', 'console.log(6 * 7)']).toString().trim());
-const w = new Worker('let s = 0; for (let i = 0; i < 1e7; i++) s += i % 3; require("worker_threads").parentPort.postMessage(s);', { eval: true });
+const code = 'let s = 0; for (let i = 0; i < 1e7; i++) s += i % 3;' +
+  ' require("worker_threads").parentPort.postMessage(s);';
+const w = new Worker(code, { eval: true });
 w.on('message', (s) => console.log('worker', s));
