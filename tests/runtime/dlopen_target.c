@@ -15,7 +15,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 static const char* text_state(void* fn) {
@@ -150,36 +149,6 @@ static void cmd_threads(int n, char** paths) {
   for (int i = 0; i < n; ++i) printf("thread%d %s\n", i, jobs[i].result);
 }
 
-/* `forks LIB...`: threads keep dlopening while the main thread forks; each
- * child dlopens too. A lock of the runtime's left taken by fork would hang a
- * child (alarm() turns a hang into a failure). */
-static void* open_loop(void* p) {
-  for (int i = 0; i < 200; ++i) {
-    void* h = dlopen((const char*)p, RTLD_NOW);
-    if (h) dlclose(h);
-  }
-  return NULL;
-}
-
-static void cmd_forks(int n, char** paths) {
-  pthread_t t[8];
-  if (n > 8) n = 8;
-  for (int i = 0; i < n; ++i) pthread_create(&t[i], NULL, open_loop, paths[i]);
-  int bad = 0;
-  for (int k = 0; k < 30; ++k) {
-    pid_t pid = fork();
-    if (pid == 0) {
-      alarm(20);
-      _exit(dlopen(paths[k % n], RTLD_NOW) ? 0 : 1);
-    }
-    int st = 0;
-    waitpid(pid, &st, 0);
-    bad += !(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-  }
-  for (int i = 0; i < n; ++i) pthread_join(t[i], NULL);
-  printf("forks %s\n", bad ? "child-failed" : "ok");
-}
-
 static void cmd_dlmopen(const char* path) {
   void* h = dlmopen(LM_ID_NEWLM, path, RTLD_NOW);
   if (!h) {
@@ -230,9 +199,6 @@ int main(int argc, char** argv) {
       void* h = dlopen(argv[++i], RTLD_NOW);
       printf("runpath %s\n", !h ? "dlopen-failed" : call_int(h, "sealkit_test_runpath_load") == 1 ? "found" : "not-found");
       printf("origin %s\n", !h ? "dlopen-failed" : call_int(h, "sealkit_test_origin_load") == 1 ? "found" : "not-found");
-    } else if (strcmp(c, "forks") == 0) {
-      cmd_forks(argc - i - 1, argv + i + 1);
-      break;
     } else if (strcmp(c, "dlmopen") == 0 && i + 1 < argc) {
       cmd_dlmopen(argv[++i]);
     } else if (strcmp(c, "wait") == 0) {

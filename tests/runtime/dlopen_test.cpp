@@ -194,12 +194,6 @@ TEST(LaterObjects, ALibrarysOwnRunpathAndOriginStillWork) {
   }
 }
 
-TEST(LaterObjects, ForkWhileOtherThreadsDlopenLeavesTheChildWorking) {
-  Outcome o = target("promote", {"forks", lib('a'), lib('b'), lib('c')});
-  ASSERT_EQ(o.status, 0) << o.err;
-  EXPECT_EQ(o.lines["forks"], "ok") << o.out;
-}
-
 TEST(LaterObjects, DlmopenIntoANewNamespaceIsSealedWhenPromoted) {
   Outcome o = target("promote", {"dlmopen", lib('d')});
   ASSERT_EQ(o.status, 0) << o.err;
