@@ -16,52 +16,17 @@
 
 #include <gtest/gtest.h>
 
+#include "runtime/subprocess.hpp"
+
 namespace {
 
-struct Outcome {
-  int status = -1;
-  std::string out, err;
+struct Outcome : sealkit::test::Captured {
   std::map<std::string, std::string> lines;  // "NAME RESULT" lines of dlopen_target
 };
 
-std::string slurp(int fd) {
-  std::string s;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(fd, buf, sizeof buf)) > 0) s.append(buf, static_cast<std::size_t>(n));
-  return s;
-}
-
-Outcome run(const std::vector<std::string>& argv, const std::string& input = "") {
-  int out[2], in[2];
-  if (pipe(out) != 0 || pipe(in) != 0) return {};
-  FILE* err = std::tmpfile();
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(in[0], 0);
-    dup2(out[1], 1);
-    dup2(fileno(err), 2);
-    close(out[0]);
-    close(in[1]);
-    std::vector<char*> a;
-    for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
-    a.push_back(nullptr);
-    execvp(a[0], a.data());
-    _exit(127);
-  }
-  close(in[0]);
-  close(out[1]);
-  if (!input.empty()) (void)!write(in[1], input.data(), input.size());
-  close(in[1]);
+Outcome run(const std::vector<std::string>& argv) {
   Outcome o;
-  o.out = slurp(out[0]);
-  close(out[0]);
-  int st = 0;
-  waitpid(pid, &st, 0);
-  o.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-  std::rewind(err);
-  o.err = slurp(fileno(err));
-  std::fclose(err);
+  static_cast<sealkit::test::Captured&>(o) = sealkit::test::run_captured(argv);
   std::istringstream ls(o.out);
   std::string name, result;
   while (ls >> name && std::getline(ls >> std::ws, result)) o.lines[name] = result;

@@ -16,51 +16,14 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "runtime/subprocess.hpp"
+
 namespace {
 
-struct Outcome {
-  int status = -1;  // exit status, or 128+signal
-  std::string out;
-  std::string err;
-};
+using Outcome = sealkit::test::Captured;
 
-std::string slurp_fd(int fd) {
-  std::string s;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(fd, buf, sizeof buf)) > 0) s.append(buf, static_cast<std::size_t>(n));
-  return s;
-}
-
-// Runs argv with stdout and stderr captured (stderr to a temp file, so that a
-// full pipe can never block the child).
 Outcome run(const std::vector<std::string>& argv, const std::vector<std::string>& env = {}) {
-  int out[2];
-  if (pipe(out) != 0) return {};
-  FILE* err = std::tmpfile();
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(out[1], 1);
-    dup2(fileno(err), 2);
-    close(out[0]);
-    for (const auto& kv : env) putenv(const_cast<char*>(kv.c_str()));
-    std::vector<char*> a;
-    for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
-    a.push_back(nullptr);
-    execvp(a[0], a.data());
-    _exit(127);
-  }
-  close(out[1]);
-  Outcome o;
-  o.out = slurp_fd(out[0]);
-  close(out[0]);
-  int st = 0;
-  waitpid(pid, &st, 0);
-  o.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-  std::rewind(err);
-  o.err = slurp_fd(fileno(err));
-  std::fclose(err);
-  return o;
+  return sealkit::test::run_captured(argv, env);
 }
 
 std::map<std::string, std::string> parse_report(const std::string& text) {

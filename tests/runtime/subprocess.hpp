@@ -1,0 +1,20 @@
+// Runs a program the way the runtime tests need: argv, extra environment,
+// stdout and stderr captured, exit status (or 128 + signal).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace sealkit::test {
+
+struct Captured {
+  int status = -1;
+  std::string out;
+  std::string err;
+};
+
+// stderr goes to a temporary file, so that a full pipe never blocks the child.
+// `env` holds NAME=VALUE strings added to (or replacing in) the environment.
+Captured run_captured(const std::vector<std::string>& argv, const std::vector<std::string>& env = {});
+
+}  // namespace sealkit::test
