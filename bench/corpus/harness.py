@@ -77,9 +77,11 @@ class Context:
     # --- live smaps -------------------------------------------------------
     def look(self, pid):
         v = smaps_check.check(pid)
-        # An object caught between its dlopen's mmap and the seal before dlopen returns: look again shortly.
+        # A look can fall inside a window the runtime closes a moment later: between exec and the start-up pass
+        # (ld.so still relocating), or between a dlopen's mmap and the seal before dlopen returns. Look again
+        # shortly; only the last look counts.
         for _ in range(10):
-            if v.state != "checked" or not v.unsealed_dlopened:
+            if v.state != "checked" or not v.unsettled():
                 break
             time.sleep(0.01)
             again = smaps_check.check(pid)
@@ -112,7 +114,7 @@ class Context:
             for pid in self.tree.live_pids(self.tops):
                 # Done with a process once a look found it wholly sealed; one with an unsealed object is looked at
                 # again while it lives, since a dlopen caught half way is sealed when it returns.
-                if not any(k[0] == pid and v.state == "checked" and not v.unsealed_dlopened
+                if not any(k[0] == pid and v.state == "checked" and not v.unsettled()
                            for k, v in list(self.verdicts.items())):
                     self.look(pid)
             time.sleep(0.05)

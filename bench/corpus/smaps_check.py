@@ -105,6 +105,10 @@ class Verdict:
         self.recheck_failed = False  # unsealed objects seen, then the process was gone before a second look
         self.details = []  # the VMAs of unsealed start-up objects, for the report
 
+    def unsettled(self):
+        """Something is unsealed that the runtime may still be about to seal."""
+        return bool(self.unsealed_startup or self.system_unsealed or self.unsealed_dlopened)
+
 
 def vdso_line(pid):
     """The [vdso] line of /proc/PID/maps: its address changes at every exec (ASLR), so two equal reads around a
