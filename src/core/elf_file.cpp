@@ -132,6 +132,7 @@ std::optional<ElfFacts> analyse(Elf* e, std::string& error) {
       error = libelf_error("malformed program header");
       return std::nullopt;
     }
+    f.segments.push_back({ph.p_type, ph.p_flags, ph.p_offset, ph.p_vaddr, ph.p_filesz, ph.p_memsz});
     std::uint64_t end;
     switch (ph.p_type) {
       case PT_LOAD:
@@ -204,25 +205,29 @@ std::optional<ElfFacts> read_elf_bytes(const void* data, std::size_t size, std::
   return r;
 }
 
-std::optional<ElfFacts> read_elf_file(const char* path, std::string& error) {
+std::optional<ElfFacts> read_elf_fd(int fd, std::string& error) {
   if (!libelf_ready()) {
     error = "libelf is unusable";
-    return std::nullopt;
-  }
-  int fd = ::open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-  if (fd < 0) {
-    error = std::strerror(errno);
     return std::nullopt;
   }
   // ELF_C_READ (not _MMAP): a file truncated while mapped would raise SIGBUS.
   Elf* e = elf_begin(fd, ELF_C_READ, nullptr);
   if (!e) {
     error = libelf_error("cannot read");
-    ::close(fd);
     return std::nullopt;
   }
   auto r = analyse(e, error);
   elf_end(e);
+  return r;
+}
+
+std::optional<ElfFacts> read_elf_file(const char* path, std::string& error) {
+  int fd = ::open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0) {
+    error = std::strerror(errno);
+    return std::nullopt;
+  }
+  auto r = read_elf_fd(fd, error);
   ::close(fd);
   return r;
 }

@@ -14,6 +14,16 @@
 
 namespace sealkit::core {
 
+// One program header, as the file has it (not page-rounded).
+struct ElfSegment {
+  std::uint32_t type = 0;
+  std::uint32_t flags = 0;
+  std::uint64_t offset = 0;
+  std::uint64_t vaddr = 0;
+  std::uint64_t filesz = 0;
+  std::uint64_t memsz = 0;
+};
+
 struct ElfFacts {
   enum class Kind { kExecutable, kPie, kSharedObject, kRelocatable, kOther };
   enum class Relro { kNone, kPartial, kFull };
@@ -34,11 +44,16 @@ struct ElfFacts {
   std::size_t load_segments = 0;        // PT_LOAD
   std::uint64_t load_span_bytes = 0;    // lowest PT_LOAD page to highest, what `sealkit run` seals
   std::uint64_t mutable_bytes = 0;      // of which left unsealed (PT_GNU_MUTABLE, page-rounded)
+  std::vector<ElfSegment> segments;     // every program header, in file order (`sealkit audit` maps them)
 };
 
 // Reads the file at `path`. nullopt with `error` set when it is not a
 // readable ELF file or is malformed.
 std::optional<ElfFacts> read_elf_file(const char* path, std::string& error);
+
+// The same from an open file descriptor (not closed; its offset is not
+// relied upon): lets a caller fstat() the very file it reads.
+std::optional<ElfFacts> read_elf_fd(int fd, std::string& error);
 
 // The same from bytes in memory (the fuzz target's entry point).
 std::optional<ElfFacts> read_elf_bytes(const void* data, std::size_t size, std::string& error);

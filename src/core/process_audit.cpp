@@ -1,0 +1,196 @@
+// audit_process and ElfLayoutCache: reading a live process and the ELF files
+// behind its mappings, where anything may vanish or be out of reach.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "core/proc_maps.hpp"
+#include "core/vma_class.hpp"
+
+namespace sealkit::core {
+
+namespace {
+
+constexpr unsigned long kPfKthread = 0x00200000;  // include/linux/sched.h
+constexpr int kSmapsAttempts = 3;
+
+bool same_identity(const struct stat& st, const MapsEntry& m) noexcept {
+  return S_ISREG(st.st_mode) && major(st.st_dev) == m.dev_major && minor(st.st_dev) == m.dev_minor &&
+         static_cast<std::uint64_t>(st.st_ino) == m.inode;
+}
+
+// Opens `path` only if it is a regular file with the mapping's identity:
+// stat() first, so that a device node that happens to be mapped is never
+// opened (an open can have side effects in a driver), fstat() after, so
+// that a file swapped in between is caught.
+int open_identical(const char* path, const MapsEntry& m) {
+  struct stat st;
+  if (::stat(path, &st) != 0 || !same_identity(st, m)) return -1;
+  int fd = ::open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0) return -1;
+  if (::fstat(fd, &st) != 0 || !same_identity(st, m)) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+ElfLookup read_layout(int fd) {
+  ElfLookup r;
+  unsigned char magic[4] = {};
+  if (::pread(fd, magic, sizeof magic, 0) != static_cast<ssize_t>(sizeof magic) || magic[0] != 0x7f ||
+      magic[1] != 'E' || magic[2] != 'L' || magic[3] != 'F') {
+    r.kind = ElfLookup::Kind::kNotElf;
+    return r;
+  }
+  std::string error;
+  auto facts = read_elf_fd(fd, error);
+  auto layout = facts ? layout_from_headers(facts->segments) : std::nullopt;
+  if (!layout) {
+    r.kind = ElfLookup::Kind::kNotElf;  // malformed, or nothing a loader maps from offset 0
+    return r;
+  }
+  r.kind = ElfLookup::Kind::kElf;
+  r.layout = std::make_shared<const ElfLayout>(std::move(*layout));
+  return r;
+}
+
+struct StatLine {
+  std::string comm;
+  char state = '?';
+  unsigned long flags = 0;
+};
+
+// /proc/PID/stat: "pid (comm) state ppid pgrp session tty tpgid flags ...".
+// comm may hold spaces and parentheses: it ends at the last ')'.
+std::optional<StatLine> read_stat(pid_t pid, int& err) {
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
+  auto text = read_proc_file(path, 1 << 16);
+  if (!text) {
+    err = errno;
+    return std::nullopt;
+  }
+  auto open = text->find('(');
+  auto close = text->rfind(')');
+  if (open == std::string::npos || close == std::string::npos || close < open || close + 2 >= text->size()) {
+    err = EIO;
+    return std::nullopt;
+  }
+  StatLine s;
+  s.comm = text->substr(open + 1, close - open - 1);
+  s.state = (*text)[close + 2];
+  // Six fields after the state come the flags.
+  std::size_t pos = close + 2;
+  for (int field = 0; field < 6 && pos != std::string::npos; ++field) pos = text->find(' ', pos + 1);
+  if (pos != std::string::npos) s.flags = std::strtoul(text->c_str() + pos + 1, nullptr, 10);
+  return s;
+}
+
+bool gone_errno(int e) noexcept { return e == ENOENT || e == ESRCH; }
+bool denied_errno(int e) noexcept { return e == EACCES || e == EPERM; }
+
+// A process whose smaps read as empty or failed: what it is now.
+void explain_no_memory(ProcessAudit& a) {
+  int err = 0;
+  auto st = read_stat(a.pid, err);
+  if (!st || st->state == 'X' || st->state == 'x') {
+    a.status = AuditStatus::kGone;
+    a.detail = "exited while it was read";
+  } else if (st->flags & kPfKthread) {
+    a.status = AuditStatus::kKernelThread;
+  } else if (st->state == 'Z') {
+    a.status = AuditStatus::kZombie;
+  } else {
+    a.status = AuditStatus::kGone;
+    a.detail = "no memory left (exiting)";
+  }
+}
+
+}  // namespace
+
+ElfLookup ElfLayoutCache::lookup(pid_t pid, const MapsEntry& m) {
+  auto key = std::make_tuple(m.dev_major, m.dev_minor, m.inode);
+  if (auto it = cache_.find(key); it != cache_.end()) return it->second;
+  ++files_read_;
+  std::string path(m.path);
+  int fd = open_identical(path.c_str(), m);
+  if (fd < 0) {
+    char alt[96];
+    std::snprintf(alt, sizeof alt, "/proc/%d/map_files/%lx-%lx", static_cast<int>(pid),
+                  static_cast<unsigned long>(m.range.begin), static_cast<unsigned long>(m.range.end));
+    fd = open_identical(alt, m);
+  }
+  ElfLookup r;
+  if (fd >= 0) {
+    r = read_layout(fd);
+    ::close(fd);
+  }
+  cache_.emplace(key, r);
+  return r;
+}
+
+ProcessAudit audit_process(pid_t pid, ElfLayoutCache& cache) {
+  ProcessAudit a;
+  a.pid = pid;
+  int err = 0;
+  auto st = read_stat(pid, err);
+  if (!st) {
+    a.status = denied_errno(err) ? AuditStatus::kDenied : AuditStatus::kGone;
+    a.detail = std::strerror(err);
+    return a;
+  }
+  a.comm = st->comm;
+  if (st->flags & kPfKthread) {
+    a.status = AuditStatus::kKernelThread;
+    return a;
+  }
+  if (st->state == 'Z') {
+    a.status = AuditStatus::kZombie;
+    return a;
+  }
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%d/exe", static_cast<int>(pid));
+  char exe[4096];
+  ssize_t n = ::readlink(path, exe, sizeof exe);
+  if (n > 0 && static_cast<std::size_t>(n) < sizeof exe) a.exe.assign(exe, static_cast<std::size_t>(n));
+
+  std::snprintf(path, sizeof path, "/proc/%d/smaps", static_cast<int>(pid));
+  ElfLookupFn lookup = [&](const MapsEntry& m) { return cache.lookup(pid, m); };
+  for (int attempt = 0; attempt < kSmapsAttempts; ++attempt) {
+    auto text = read_proc_file(path);
+    if (!text) {
+      const int e = errno;
+      if (denied_errno(e)) {
+        a.status = AuditStatus::kDenied;
+        a.detail = std::strerror(e);
+      } else {
+        explain_no_memory(a);
+        if (!gone_errno(e) && a.status == AuditStatus::kGone) a.detail = std::strerror(e);
+      }
+      return a;
+    }
+    if (text->empty()) {
+      explain_no_memory(a);
+      return a;
+    }
+    ProcessAudit c = classify_smaps(*text, lookup);
+    if (c.status == AuditStatus::kTorn) {
+      a.detail = c.detail;
+      continue;
+    }
+    c.pid = a.pid;
+    c.comm = std::move(a.comm);
+    c.exe = std::move(a.exe);
+    return c;
+  }
+  a.status = AuditStatus::kTorn;
+  return a;
+}
+
+}  // namespace sealkit::core

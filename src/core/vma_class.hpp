@@ -1,0 +1,186 @@
+// What each VMA of a live process is, whether it should be sealed, and
+// whether it is: the classification behind `sealkit audit` and `sealkit map`.
+//
+// How a caller uses it:
+//
+//   core::ElfLayoutCache cache;                       // one per run: ELF headers read once per (dev, inode)
+//   core::ProcessAudit a = core::audit_process(pid, cache);
+//   if (a.status != core::AuditStatus::kOk) ...       // gone, denied, kernel thread, zombie, torn: no VMAs
+//   for (const core::VmaRecord& v : a.vmas) {         // in address order, one per smaps entry
+//     v.cls;                                          // VmaClass: elf_text ... file (to_string(v.cls))
+//     v.object;                                       // index into a.objects for elf_* classes, else -1
+//     v.should_seal_bytes;                            // > 0: the rule says (part of) it should be sealed
+//     v.sealed;                                       // "sl" in its VmFlags
+//     v.verdict();                                    // sealed / unsealed (should be, is not) / not applicable
+//   }
+//   a.by_class[i], a.total                            // ClassTotals: VMAs and bytes, should-seal and sealed
+//   a.total.coverage_bytes()                          // sealed should-seal bytes / should-seal bytes
+//
+// Tests feed smaps text directly: classify_smaps(text, lookup), where `lookup`
+// says what ELF file (if any) a mapping at file offset 0 is.
+//
+// The rule (docs/audit.md, "What should be sealed") is the runtime's own:
+// for each ELF object, core::plan_object_seal over its PT_LOAD segments
+// (page-rounded, gap VMAs of its own file, minus PT_GNU_MUTABLE); plus
+// [vdso], [vvar], [vvar_vclock] and [stack]. Everything else is "not
+// applicable", though a sealed one is still counted as sealed.
+#pragma once
+
+#include <sys/types.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <vector>
+
+#include "core/elf_file.hpp"
+#include "core/maps_line.hpp"
+#include "core/range.hpp"
+
+namespace sealkit::core {
+
+enum class VmaClass : std::uint8_t {
+  kElfText,      // executable part of an ELF object
+  kElfRodata,    // read-only, not RELRO
+  kElfRelro,     // inside PT_GNU_RELRO
+  kElfData,      // writable, file-backed
+  kElfBss,       // anonymous memory inside a PT_LOAD segment
+  kElfGap,       // the object's own file between segments (ld.so's PROT_NONE reservations), or PROT_NONE inside
+  kVdso,
+  kVvar,
+  kVvarVclock,
+  kStack,        // [stack], the main thread's
+  kHeap,         // [heap] (brk)
+  kThreadStack,  // anonymous rw VMA right above an anonymous PROT_NONE guard VMA (the pthread layout)
+  kAnon,         // other anonymous memory, including [anon:NAME]
+  kShm,          // shared memory: /dev/shm, SysV, memfd, shared /dev/zero, [anon_shmem:NAME]
+  kFile,         // any other file mapping (including ELF files mapped as data)
+  kSpecial,      // other kernel-named mappings: [vsyscall], [uprobes], ...
+};
+inline constexpr std::size_t kVmaClassCount = static_cast<std::size_t>(VmaClass::kSpecial) + 1;
+
+// "elf_text", "vdso", "thread_stack", ...: the names in JSON, Prometheus labels and docs.
+const char* to_string(VmaClass c) noexcept;
+bool is_elf_class(VmaClass c) noexcept;
+
+enum class Verdict : std::uint8_t {
+  kSealed,         // sealed (whether or not the rule asks for it)
+  kUnsealed,       // should be sealed and is not
+  kNotApplicable,  // not sealed, and the rule does not ask for it
+};
+const char* to_string(Verdict v) noexcept;
+
+struct VmaRecord {
+  MapsEntry map;     // map.path is left empty (it would point into the smaps text): use `path`
+  std::string path;  // the smaps pathname ("" for anonymous memory)
+  VmaClass cls = VmaClass::kAnon;
+  int object = -1;   // index into ProcessAudit::objects, for elf_* classes
+  std::uint64_t should_seal_bytes = 0;  // bytes of this VMA the rule wants sealed
+  bool sealed = false;                  // "sl" in VmFlags
+
+  bool should_seal() const noexcept { return should_seal_bytes != 0; }
+  Verdict verdict() const noexcept {
+    return sealed ? Verdict::kSealed : should_seal() ? Verdict::kUnsealed : Verdict::kNotApplicable;
+  }
+};
+
+// The program headers of an ELF file that the rule needs, not yet relocated.
+struct ElfLayout {
+  std::vector<Range> loads;     // PT_LOAD [vaddr, vaddr + memsz) rounded out to pages, sorted
+  std::vector<Range> mutables;  // PT_GNU_MUTABLE rounded out to pages, sorted
+  Range relro;                  // PT_GNU_RELRO as glibc protects it (end rounded down); empty if none
+  std::uintptr_t offset0_vaddr = 0;  // page-rounded p_vaddr of the PT_LOAD that maps file offset 0
+};
+
+// What the file behind a mapping at file offset 0 is.
+struct ElfLookup {
+  enum class Kind : std::uint8_t {
+    kElf,      // an ELF file with a usable layout: `layout` is set
+    kNotElf,   // verified not to be a loadable ELF file
+    kUnknown,  // could not be read, or the file at that path is not the mapped one
+  };
+  Kind kind = Kind::kUnknown;
+  std::shared_ptr<const ElfLayout> layout;
+};
+using ElfLookupFn = std::function<ElfLookup(const MapsEntry& offset0_mapping)>;
+
+struct ObjectRecord {
+  std::string path;
+  std::uint32_t dev_major = 0, dev_minor = 0;
+  std::uint64_t inode = 0;
+  Range span;             // lowest to highest VMA of the object that this audit attributed to it
+  bool verified = false;  // program headers read from the very file; false: smaps alone (docs/audit.md)
+  std::size_t should_vmas = 0, sealed_should_vmas = 0;
+  bool fully_sealed() const noexcept { return should_vmas != 0 && should_vmas == sealed_should_vmas; }
+};
+
+struct ClassTotals {
+  std::uint64_t vmas = 0, bytes = 0;                              // every VMA of the class
+  std::uint64_t should_vmas = 0, should_bytes = 0;                // the rule wants them sealed
+  std::uint64_t sealed_should_vmas = 0, sealed_should_bytes = 0;  // ... and they are
+  std::uint64_t sealed_vmas = 0, sealed_bytes = 0;                // sealed, whether asked or not
+
+  void add(const VmaRecord& v) noexcept;
+  void add(const ClassTotals& o) noexcept;
+  // nullopt when nothing should be sealed (a ratio of 0/0 is not a figure).
+  std::optional<double> coverage_bytes() const noexcept;
+  std::optional<double> coverage_vmas() const noexcept;
+};
+
+enum class AuditStatus : std::uint8_t {
+  kOk,
+  kGone,          // exited (or exec'd into nothing readable) before or while it was read
+  kDenied,        // EACCES/EPERM on its smaps
+  kKernelThread,  // no user memory (PF_KTHREAD)
+  kZombie,        // exited, not yet reaped: no memory left
+  kTorn,          // smaps changed while it was read, three times in a row
+};
+const char* to_string(AuditStatus s) noexcept;
+
+struct ProcessAudit {
+  pid_t pid = 0;
+  std::string comm;  // from /proc/PID/stat
+  std::string exe;   // readlink /proc/PID/exe; "" when unreadable
+  AuditStatus status = AuditStatus::kOk;
+  std::string detail;  // why a status other than ok, in words
+  std::vector<VmaRecord> vmas;
+  std::vector<ObjectRecord> objects;
+  std::array<ClassTotals, kVmaClassCount> by_class{};
+  ClassTotals total;
+  std::size_t objects_unverified = 0;
+};
+
+// Classifies a whole smaps text. status is kOk, or kTorn when a line cannot
+// be read, an entry lacks VmFlags, or addresses are not strictly increasing.
+ProcessAudit classify_smaps(std::string_view smaps_text, const ElfLookupFn& lookup);
+
+// The rule's view of an ELF file's program headers; nullopt when it has no
+// PT_LOAD that maps file offset 0 (then it is not mapped as ld.so maps one).
+std::optional<ElfLayout> layout_from_headers(const std::vector<ElfSegment>& segments);
+
+// ELF layouts by (dev, inode), for a whole run. Opens the mapping's path and
+// checks that the opened file has the mapping's dev and inode; when it does
+// not (replaced, deleted, another mount namespace) it tries
+// /proc/PID/map_files/START-END, which needs privilege. Not thread-safe.
+class ElfLayoutCache {
+ public:
+  ElfLookup lookup(pid_t pid, const MapsEntry& offset0_mapping);
+  std::size_t files_read() const noexcept { return files_read_; }
+
+ private:
+  std::map<std::tuple<std::uint32_t, std::uint32_t, std::uint64_t>, ElfLookup> cache_;
+  std::size_t files_read_ = 0;
+};
+
+// Reads /proc/PID/stat, exe and smaps, and classifies. Never throws for a
+// process that vanishes or is out of reach: the status says what happened.
+ProcessAudit audit_process(pid_t pid, ElfLayoutCache& cache);
+
+}  // namespace sealkit::core
