@@ -22,5 +22,6 @@ Runner add_probe(CLI::App& app);
 Runner add_selftest(CLI::App& app);
 Runner add_run(CLI::App& app);
 Runner add_check(CLI::App& app);
+Runner add_audit(CLI::App& app);
 
 }  // namespace sealkit::cli

@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   add(add_selftest);
   add(add_run);
   add(add_check);
+  add(add_audit);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,162 @@
+// `sealkit audit [PID...] [--all]`: what is sealed in live processes, what
+// should be and is not, per process and for the machine (docs/audit.md).
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/audit/report.hpp"
+#include "cli/command.hpp"
+#include "cli/output.hpp"
+#include "core/vma_class.hpp"
+
+namespace sealkit::cli {
+
+namespace {
+
+struct AuditOptions {
+  std::vector<long> pids;
+  bool all = false;
+  bool json = false;
+  std::string format = "table";
+  std::string output;
+  double require = -1;  // < 0: not asked
+  bool by_class = false;
+  bool vmas = false;
+  bool per_process = false;
+};
+
+// Every process (thread group) /proc lists now, in pid order.
+std::vector<pid_t> all_pids() {
+  std::vector<pid_t> out;
+  std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir("/proc"), ::closedir);
+  if (!d) throw std::runtime_error(std::string("cannot list /proc: ") + std::strerror(errno) + "; is /proc mounted?");
+  while (const dirent* e = ::readdir(d.get())) {
+    char* end = nullptr;
+    long v = std::strtol(e->d_name, &end, 10);
+    if (end != e->d_name && *end == '\0' && v > 0) out.push_back(static_cast<pid_t>(v));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// node_exporter's textfile collector may read at any moment: write FILE.tmp
+// in the same directory, then rename it over FILE (atomic on one filesystem).
+void write_file_atomically(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw std::runtime_error("cannot write " + tmp + ": " + std::strerror(errno) + "; check --output");
+  std::size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int e = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      throw std::runtime_error("cannot write " + tmp + ": " + std::strerror(e));
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    int e = errno;
+    ::unlink(tmp.c_str());
+    throw std::runtime_error("cannot replace " + path + ": " + std::strerror(e));
+  }
+}
+
+int run_audit(const AuditOptions& o) {
+  if (o.all == !o.pids.empty()) {
+    print_error(o.all ? "give PIDs or --all, not both" : "give the PIDs to audit, or --all for every process");
+    return kExitError;
+  }
+  std::string format = o.format;
+  if (o.json) {
+    if (format != "table" && format != "json") {
+      print_error("--json and --format " + format + " disagree; give one of them");
+      return kExitError;
+    }
+    format = "json";
+  }
+  for (long p : o.pids) {
+    if (p <= 0 || p > 0x3fffffff) {
+      print_error("PID " + std::to_string(p) + " is not a process id; give positive numbers as /proc lists them");
+      return kExitError;
+    }
+  }
+
+  std::vector<pid_t> pids;
+  if (o.all) pids = all_pids();
+  else for (long p : o.pids) pids.push_back(static_cast<pid_t>(p));
+
+  audit::MachineAudit m;
+  m.started_unix_seconds =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const auto t0 = std::chrono::steady_clock::now();
+  core::ElfLayoutCache cache;
+  m.processes.reserve(pids.size());
+  for (pid_t pid : pids) m.add(core::audit_process(pid, cache));
+  m.duration_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  audit::RenderOptions ro;
+  ro.by_class = o.by_class;
+  ro.vmas = o.vmas;
+  ro.per_process = o.per_process;
+  ro.only_ok = o.all;
+  std::ostringstream text;
+  if (format == "json") text << audit::to_json(m, ro).dump(2) << '\n';
+  else if (format == "prometheus") audit::write_prometheus(text, m, ro);
+  else audit::write_table(text, m, ro);
+  if (o.output.empty()) std::cout << text.str() << std::flush;
+  else write_file_atomically(o.output, text.str());
+
+  if (o.require < 0) return kExitOk;
+  auto coverage = audit::percent(m.total.coverage_bytes());
+  if (!coverage) {
+    std::fprintf(stderr, "sealkit: audit: nothing that should be sealed was audited; --require %g is not met\n",
+                 o.require);
+    return kExitFinding;
+  }
+  if (*coverage < o.require) {
+    std::fprintf(stderr, "sealkit: audit: coverage %.2f%% is below the required %g%%\n", *coverage, o.require);
+    return kExitFinding;
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+Runner add_audit(CLI::App& app) {
+  auto* sub = app.add_subcommand("audit", "Show what is sealed in live processes, and what should be and is not");
+  auto o = std::make_shared<AuditOptions>();
+  sub->add_option("pids", o->pids, "Process ids to audit");
+  sub->add_flag("--all", o->all, "Audit every process on the machine");
+  sub->add_flag("--json", o->json, "Same as --format json");
+  sub->add_option("--format", o->format, "table (default), json or prometheus (node_exporter textfile collector)")
+      ->check(CLI::IsMember({"table", "json", "prometheus"}));
+  sub->add_option("--output", o->output, "Write to FILE (via FILE.tmp and rename) instead of standard output");
+  sub->add_option("--require", o->require, "Exit 1 when machine coverage of bytes is below PERCENT")
+      ->check(CLI::Range(0.0, 100.0));
+  sub->add_flag("--by-class", o->by_class, "Table: add the totals by class of mapping");
+  sub->add_flag("--vmas", o->vmas, "JSON: list every VMA and object of each process");
+  sub->add_flag("--per-process", o->per_process, "Prometheus: add per-process series (labels pid and comm)");
+  sub->footer("Exit status: 0 done, 1 coverage below --require, 2 bad usage or an error. "
+              "What counts as should-be-sealed: docs/audit.md.");
+  return [o] { return run_audit(*o); };
+}
+
+}  // namespace sealkit::cli

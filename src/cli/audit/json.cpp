@@ -1,0 +1,111 @@
+// `sealkit audit --json`: the schema is in docs/cli.md.
+#include <cstdio>
+
+#include "cli/audit/report.hpp"
+
+namespace sealkit::cli::audit {
+
+namespace {
+
+using nlohmann::json;
+
+json percent_or_null(std::optional<double> ratio) {
+  auto p = percent(ratio);
+  return p ? json(*p) : json(nullptr);
+}
+
+json counters(const core::ClassTotals& t) {
+  return json{{"vmas", t.vmas},
+              {"bytes", t.bytes},
+              {"should_vmas", t.should_vmas},
+              {"should_bytes", t.should_bytes},
+              {"sealed_should_vmas", t.sealed_should_vmas},
+              {"sealed_should_bytes", t.sealed_should_bytes},
+              {"sealed_vmas", t.sealed_vmas},
+              {"sealed_bytes", t.sealed_bytes},
+              {"coverage_bytes_percent", percent_or_null(t.coverage_bytes())},
+              {"coverage_vmas_percent", percent_or_null(t.coverage_vmas())}};
+}
+
+json classes(const std::array<core::ClassTotals, core::kVmaClassCount>& by_class) {
+  json j = json::object();
+  for (std::size_t c = 0; c < core::kVmaClassCount; ++c) {
+    if (by_class[c].vmas) j[core::to_string(static_cast<core::VmaClass>(c))] = counters(by_class[c]);
+  }
+  return j;
+}
+
+std::string hex(std::uintptr_t v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "0x%lx", static_cast<unsigned long>(v));
+  return buf;
+}
+
+json vma_json(const core::VmaRecord& v) {
+  std::string perms{v.map.read ? 'r' : '-', v.map.write ? 'w' : '-', v.map.exec ? 'x' : '-', v.map.shared ? 's' : 'p'};
+  return json{{"start", hex(v.map.range.begin)},
+              {"end", hex(v.map.range.end)},
+              {"perms", perms},
+              {"offset", v.map.offset},
+              {"inode", v.map.inode},
+              {"path", v.path},
+              {"class", core::to_string(v.cls)},
+              {"object", v.object},
+              {"should_seal_bytes", v.should_seal_bytes},
+              {"sealed", v.sealed},
+              {"verdict", core::to_string(v.verdict())}};
+}
+
+json process_json(const core::ProcessAudit& p, const RenderOptions& o) {
+  json j{{"pid", p.pid}, {"comm", p.comm}, {"exe", p.exe}, {"status", core::to_string(p.status)}};
+  if (!p.detail.empty() && p.status != core::AuditStatus::kOk) j["detail"] = p.detail;
+  if (p.status != core::AuditStatus::kOk) return j;
+  j.update(counters(p.total));
+  std::size_t fully = 0;
+  for (const core::ObjectRecord& ob : p.objects) fully += ob.fully_sealed();
+  j["objects"] = p.objects.size();
+  j["objects_fully_sealed"] = fully;
+  j["objects_unverified"] = p.objects_unverified;
+  j["unsealed_classes"] = unsealed_classes(p.by_class);
+  j["classes"] = classes(p.by_class);
+  if (o.vmas) {
+    json objs = json::array();
+    for (const core::ObjectRecord& ob : p.objects)
+      objs.push_back({{"path", ob.path},
+                      {"inode", ob.inode},
+                      {"start", hex(ob.span.begin)},
+                      {"end", hex(ob.span.end)},
+                      {"verified", ob.verified},
+                      {"should_vmas", ob.should_vmas},
+                      {"sealed_should_vmas", ob.sealed_should_vmas}});
+    json vmas = json::array();
+    for (const core::VmaRecord& v : p.vmas) vmas.push_back(vma_json(v));
+    j["object_list"] = std::move(objs);
+    j["vma_list"] = std::move(vmas);
+  }
+  return j;
+}
+
+}  // namespace
+
+json to_json(const MachineAudit& m, const RenderOptions& o) {
+  json procs = json::array();
+  for (const core::ProcessAudit& p : m.processes) procs.push_back(process_json(p, o));
+  json totals = counters(m.total);
+  totals["processes"] = m.by_status[0];
+  totals["objects"] = m.objects;
+  totals["objects_fully_sealed"] = m.objects_fully_sealed;
+  totals["objects_unverified"] = m.objects_unverified;
+  totals["unsealed_classes"] = unsealed_classes(m.by_class);
+  totals["classes"] = classes(m.by_class);
+  json skipped = json::object();
+  for (std::size_t s = 1; s < kStatusCount; ++s) skipped[core::to_string(static_cast<core::AuditStatus>(s))] = m.by_status[s];
+  return json{{"schema", 1},
+              {"started_unix_seconds", m.started_unix_seconds},
+              {"duration_seconds", m.duration_seconds},
+              {"processes", std::move(procs)},
+              {"totals", std::move(totals)},
+              {"skipped", std::move(skipped)}};
+}
+
+}  // namespace sealkit::cli::audit

@@ -1,0 +1,110 @@
+// `sealkit audit --format prometheus`: the text exposition format, for
+// node_exporter's textfile collector. Machine totals always; per-process
+// series only when asked (a pid label makes a new series per process start).
+#include <cmath>
+#include <cstdio>
+#include <string>
+
+#include "cli/audit/report.hpp"
+
+namespace sealkit::cli::audit {
+
+namespace {
+
+// Label values escape backslash, double quote and newline (exposition format).
+std::string label_value(std::string_view v) {
+  std::string s;
+  for (char c : v) {
+    if (c == '\\') s += "\\\\";
+    else if (c == '"') s += "\\\"";
+    else if (c == '\n') s += "\\n";
+    else s += c;
+  }
+  return s;
+}
+
+std::string number(double v) {
+  if (std::isnan(v)) return "NaN";
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+std::string number(std::uint64_t v) { return std::to_string(v); }
+
+void header(std::ostream& out, const char* name, const char* help) {
+  out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << " gauge\n";
+}
+
+double ratio_or_nan(std::optional<double> r) { return r ? *r : std::nan(""); }
+
+// One gauge family with a `class` label, from one ClassTotals counter.
+void per_class(std::ostream& out, const MachineAudit& m, const char* name, const char* help,
+               std::uint64_t core::ClassTotals::*field) {
+  header(out, name, help);
+  for (std::size_t c = 0; c < core::kVmaClassCount; ++c)
+    out << name << "{class=\"" << core::to_string(static_cast<core::VmaClass>(c)) << "\"} "
+        << number(m.by_class[c].*field) << '\n';
+}
+
+}  // namespace
+
+void write_prometheus(std::ostream& out, const MachineAudit& m, const RenderOptions& o) {
+  header(out, "sealkit_audit_coverage_bytes_ratio",
+         "Sealed share of the bytes that should be sealed, over all audited processes (NaN: none should be).");
+  out << "sealkit_audit_coverage_bytes_ratio " << number(ratio_or_nan(m.total.coverage_bytes())) << '\n';
+  header(out, "sealkit_audit_coverage_vmas_ratio", "Sealed share of the VMAs that should be sealed.");
+  out << "sealkit_audit_coverage_vmas_ratio " << number(ratio_or_nan(m.total.coverage_vmas())) << '\n';
+
+  using T = core::ClassTotals;
+  per_class(out, m, "sealkit_audit_vmas", "VMAs of audited processes, by class.", &T::vmas);
+  per_class(out, m, "sealkit_audit_bytes", "Bytes of audited processes' VMAs, by class.", &T::bytes);
+  per_class(out, m, "sealkit_audit_should_seal_vmas", "VMAs that should be sealed, by class.", &T::should_vmas);
+  per_class(out, m, "sealkit_audit_should_seal_bytes", "Bytes that should be sealed, by class.", &T::should_bytes);
+  per_class(out, m, "sealkit_audit_should_seal_sealed_vmas", "VMAs that should be sealed and are, by class.",
+            &T::sealed_should_vmas);
+  per_class(out, m, "sealkit_audit_should_seal_sealed_bytes", "Bytes that should be sealed and are, by class.",
+            &T::sealed_should_bytes);
+  per_class(out, m, "sealkit_audit_sealed_vmas", "Sealed VMAs, asked for by the rule or not, by class.",
+            &T::sealed_vmas);
+  per_class(out, m, "sealkit_audit_sealed_bytes", "Sealed bytes, asked for by the rule or not, by class.",
+            &T::sealed_bytes);
+
+  header(out, "sealkit_audit_processes", "Processes looked at, by outcome (ok: audited; the others are skipped).");
+  for (std::size_t s = 0; s < kStatusCount; ++s)
+    out << "sealkit_audit_processes{status=\"" << core::to_string(static_cast<core::AuditStatus>(s)) << "\"} "
+        << m.by_status[s] << '\n';
+  header(out, "sealkit_audit_objects", "ELF objects mapped in audited processes.");
+  out << "sealkit_audit_objects " << m.objects << '\n';
+  header(out, "sealkit_audit_objects_fully_sealed", "ELF objects whose every should-be-sealed VMA is sealed.");
+  out << "sealkit_audit_objects_fully_sealed " << m.objects_fully_sealed << '\n';
+  header(out, "sealkit_audit_objects_unverified", "ELF objects classified from smaps alone (headers unreadable).");
+  out << "sealkit_audit_objects_unverified " << m.objects_unverified << '\n';
+  header(out, "sealkit_audit_last_run_timestamp_seconds", "When this audit started, Unix time.");
+  out << "sealkit_audit_last_run_timestamp_seconds " << number(m.started_unix_seconds) << '\n';
+  header(out, "sealkit_audit_duration_seconds", "How long this audit took.");
+  out << "sealkit_audit_duration_seconds " << number(m.duration_seconds) << '\n';
+
+  if (!o.per_process) return;
+  struct Family {
+    const char* name;
+    const char* help;
+  };
+  const Family fams[] = {
+      {"sealkit_audit_process_coverage_bytes_ratio", "Per process: sealed share of should-be-sealed bytes."},
+      {"sealkit_audit_process_should_seal_bytes", "Per process: bytes that should be sealed."},
+      {"sealkit_audit_process_should_seal_sealed_bytes", "Per process: bytes that should be sealed and are."}};
+  for (std::size_t f = 0; f < 3; ++f) {
+    header(out, fams[f].name, fams[f].help);
+    for (const core::ProcessAudit& p : m.processes) {
+      if (p.status != core::AuditStatus::kOk) continue;
+      out << fams[f].name << "{pid=\"" << p.pid << "\",comm=\"" << label_value(p.comm) << "\"} ";
+      if (f == 0) out << number(ratio_or_nan(p.total.coverage_bytes()));
+      else if (f == 1) out << number(p.total.should_bytes);
+      else out << number(p.total.sealed_should_bytes);
+      out << '\n';
+    }
+  }
+}
+
+}  // namespace sealkit::cli::audit

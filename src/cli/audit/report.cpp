@@ -1,0 +1,31 @@
+#include "cli/audit/report.hpp"
+
+namespace sealkit::cli::audit {
+
+void MachineAudit::add(core::ProcessAudit p) {
+  ++by_status[static_cast<std::size_t>(p.status)];
+  if (p.status == core::AuditStatus::kOk) {
+    total.add(p.total);
+    for (std::size_t c = 0; c < core::kVmaClassCount; ++c) by_class[c].add(p.by_class[c]);
+    objects += p.objects.size();
+    objects_unverified += p.objects_unverified;
+    for (const core::ObjectRecord& o : p.objects) objects_fully_sealed += o.fully_sealed();
+  }
+  processes.push_back(std::move(p));
+}
+
+std::optional<double> percent(std::optional<double> ratio) {
+  if (!ratio) return std::nullopt;
+  return *ratio * 100.0;
+}
+
+std::vector<const char*> unsealed_classes(const std::array<core::ClassTotals, core::kVmaClassCount>& by_class) {
+  std::vector<const char*> out;
+  for (std::size_t c = 0; c < core::kVmaClassCount; ++c) {
+    if (by_class[c].should_vmas > by_class[c].sealed_should_vmas)
+      out.push_back(core::to_string(static_cast<core::VmaClass>(c)));
+  }
+  return out;
+}
+
+}  // namespace sealkit::cli::audit

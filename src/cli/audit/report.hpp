@@ -1,0 +1,49 @@
+// One run of `sealkit audit`: the processes looked at, machine totals, and
+// the renderers (table, JSON, Prometheus text format) over it.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <optional>
+#include <ostream>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/vma_class.hpp"
+
+namespace sealkit::cli::audit {
+
+inline constexpr std::size_t kStatusCount = static_cast<std::size_t>(core::AuditStatus::kTorn) + 1;
+
+struct MachineAudit {
+  std::vector<core::ProcessAudit> processes;  // in pid order, every status
+  core::ClassTotals total;                    // over processes with status ok
+  std::array<core::ClassTotals, core::kVmaClassCount> by_class{};
+  std::array<std::size_t, kStatusCount> by_status{};
+  std::size_t objects = 0, objects_fully_sealed = 0, objects_unverified = 0;
+  double started_unix_seconds = 0;  // wall clock at the start of the scan
+  double duration_seconds = 0;
+
+  void add(core::ProcessAudit p);  // keeps p and adds it to the totals
+  std::size_t skipped() const noexcept { return processes.size() - by_status[0]; }
+};
+
+// Coverage in percent, nullopt when nothing should be sealed.
+std::optional<double> percent(std::optional<double> ratio);
+
+// Names of the classes with should-be-sealed VMAs left unsealed, in class order.
+std::vector<const char*> unsealed_classes(const std::array<core::ClassTotals, core::kVmaClassCount>& by_class);
+
+struct RenderOptions {
+  bool by_class = false;     // table: the per-class totals as a second table
+  bool vmas = false;         // json: every VMA of every process
+  bool per_process = false;  // prometheus: per-process series (pid, comm labels)
+  bool only_ok = false;      // table: leave skipped processes out of the rows (they are counted below)
+};
+
+nlohmann::json to_json(const MachineAudit& m, const RenderOptions& o);
+void write_table(std::ostream& out, const MachineAudit& m, const RenderOptions& o);
+void write_prometheus(std::ostream& out, const MachineAudit& m, const RenderOptions& o);
+
+}  // namespace sealkit::cli::audit

@@ -1,0 +1,104 @@
+// `sealkit audit` for people: one row per process, then machine totals and
+// what was skipped, and with --by-class the totals by class.
+#include <cstdio>
+#include <string>
+
+#include "cli/audit/report.hpp"
+
+namespace sealkit::cli::audit {
+
+namespace {
+
+using Rows = std::vector<std::vector<std::string>>;
+
+void write_rows(std::ostream& out, const Rows& rows) {
+  std::vector<std::size_t> width;
+  for (const auto& r : rows) {
+    if (width.size() < r.size()) width.resize(r.size(), 0);
+    for (std::size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], r[i].size());
+  }
+  for (const auto& r : rows) {
+    std::string line;
+    for (std::size_t i = 0; i < r.size(); ++i) {
+      line += r[i];
+      if (i + 1 < r.size()) line.append(width[i] - r[i].size() + 2, ' ');
+    }
+    out << line << '\n';
+  }
+}
+
+std::string human_bytes(std::uint64_t b) {
+  const char* unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(b);
+  int u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    ++u;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, unit[u]);
+  return buf;
+}
+
+std::string percent_text(std::optional<double> ratio) {
+  auto p = percent(ratio);
+  if (!p) return "-";
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%.1f%%", *p);
+  return buf;
+}
+
+std::string join(const std::vector<const char*>& names) {
+  if (names.empty()) return "-";
+  std::string s;
+  for (const char* n : names) s += (s.empty() ? "" : ",") + std::string(n);
+  return s;
+}
+
+std::string of(std::uint64_t a, std::uint64_t b) { return std::to_string(a) + "/" + std::to_string(b); }
+
+}  // namespace
+
+void write_table(std::ostream& out, const MachineAudit& m, const RenderOptions& o) {
+  Rows rows{{"PID", "COMM", "COVERAGE", "SEALED/SHOULD VMAS", "SEALED/SHOULD BYTES", "UNSEALED CLASSES"}};
+  for (const core::ProcessAudit& p : m.processes) {
+    if (p.status != core::AuditStatus::kOk) {
+      if (!o.only_ok) rows.push_back({std::to_string(p.pid), p.comm, core::to_string(p.status), "", "", p.detail});
+      continue;
+    }
+    const core::ClassTotals& t = p.total;
+    rows.push_back({std::to_string(p.pid), p.comm, percent_text(t.coverage_bytes()),
+                    of(t.sealed_should_vmas, t.should_vmas),
+                    human_bytes(t.sealed_should_bytes) + "/" + human_bytes(t.should_bytes),
+                    join(unsealed_classes(p.by_class))});
+  }
+  write_rows(out, rows);
+
+  const core::ClassTotals& t = m.total;
+  out << "\nmachine: " << percent_text(t.coverage_bytes()) << " of should-be-sealed bytes sealed ("
+      << human_bytes(t.sealed_should_bytes) << " of " << human_bytes(t.should_bytes) << "), "
+      << percent_text(t.coverage_vmas()) << " of VMAs (" << t.sealed_should_vmas << " of " << t.should_vmas
+      << "); " << m.by_status[0] << " processes, " << m.objects << " ELF objects (" << m.objects_fully_sealed
+      << " fully sealed, " << m.objects_unverified << " unverified)\n";
+  out << "unsealed classes: " << join(unsealed_classes(m.by_class)) << "\n";
+  auto n = [&](core::AuditStatus s) { return m.by_status[static_cast<std::size_t>(s)]; };
+  out << "skipped: " << m.skipped() << " (" << n(core::AuditStatus::kGone) << " gone, "
+      << n(core::AuditStatus::kDenied) << " denied, " << n(core::AuditStatus::kKernelThread) << " kernel threads, "
+      << n(core::AuditStatus::kZombie) << " zombies, " << n(core::AuditStatus::kTorn) << " torn)\n";
+
+  if (!o.by_class) return;
+  Rows classes{{"CLASS", "VMAS", "BYTES", "SEALED/SHOULD VMAS", "SEALED/SHOULD BYTES", "COVERAGE", "SEALED VMAS"}};
+  for (std::size_t c = 0; c < core::kVmaClassCount; ++c) {
+    const core::ClassTotals& k = m.by_class[c];
+    if (!k.vmas) continue;
+    const bool applies = k.should_vmas != 0;
+    classes.push_back({core::to_string(static_cast<core::VmaClass>(c)), std::to_string(k.vmas), human_bytes(k.bytes),
+                       applies ? of(k.sealed_should_vmas, k.should_vmas) : "n/a",
+                       applies ? human_bytes(k.sealed_should_bytes) + "/" + human_bytes(k.should_bytes) : "n/a",
+                       percent_text(k.coverage_bytes()), std::to_string(k.sealed_vmas)});
+  }
+  out << '\n';
+  write_rows(out, classes);
+}
+
+}  // namespace sealkit::cli::audit
