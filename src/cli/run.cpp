@@ -3,6 +3,7 @@
 // injected through LD_AUDIT, which children inherit across fork and exec).
 #include <elf.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -30,7 +31,25 @@ struct RunOptions {
   std::string runtime;
   bool allow_static = false;
   std::vector<std::string> policies;  // --policy NAME=VALUE
+  std::string config;
 };
+
+// The runtime reads SEALKIT_CONFIG only if it passes these checks
+// (src/runtime/config.hpp); say so here rather than as a warning in every
+// process.
+bool check_config(const std::string& path, std::string& why) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) {
+    why = "--config " + path + ": " + std::strerror(errno);
+    return false;
+  }
+  if (!S_ISREG(st.st_mode)) why = "--config " + path + ": not a regular file";
+  else if (st.st_uid != 0 && st.st_uid != getuid()) why = "--config " + path + ": must be owned by root or by you";
+  else if ((st.st_mode & 022) != 0) why = "--config " + path + ": must not be writable by group or others (chmod go-w)";
+  else if (st.st_size > 16384) why = "--config " + path + ": larger than 16384 bytes";
+  else if (access(path.c_str(), R_OK) != 0) why = "--config " + path + ": " + std::strerror(errno);
+  return why.empty();
+}
 
 // The runtime next to this binary: installed ($prefix/bin/sealkit and
 // $prefix/<libdir>/sealkit/), or in the build tree (bin/ and lib/).
@@ -142,6 +161,12 @@ int run(const RunOptions& o) {
     }
     dlopen_policy = v;
   }
+  if (!o.config.empty()) {
+    if (!check_config(o.config, why)) {
+      print_error(why);
+      return kExitError;
+    }
+  }
   const fs::path preload = runtime->parent_path() / "libsealkit-preload.so";
   if (access(preload.c_str(), R_OK) != 0) {
     print_error(preload.string() + ": " + std::strerror(errno) + "; reinstall sealkit");
@@ -158,6 +183,7 @@ int run(const RunOptions& o) {
   if (const char* old = std::getenv("LD_AUDIT"); old && *old) audit += std::string(":") + old;
   setenv("LD_AUDIT", audit.c_str(), 1);
   if (!o.log.empty()) setenv("SEALKIT_LOG", fs::absolute(o.log).c_str(), 1);
+  if (!o.config.empty()) setenv("SEALKIT_CONFIG", fs::absolute(o.config).c_str(), 1);
 
   std::vector<char*> argv;
   for (const std::string& a : o.command) argv.push_back(const_cast<char*>(a.c_str()));
@@ -178,6 +204,9 @@ Runner add_run(CLI::App& app) {
                   "dlopen=promote (default: every dlopen'd object kept loaded and sealed), dlopen=nodelete "
                   "(seal only objects the loader never unloads), dlopen=off")
       ->allow_extra_args(false);  // one NAME=VALUE per --policy, so `--` still ends sealkit's options
+  sub->add_option("--config", o->config,
+                  "Read this runtime configuration instead of /etc/sealkit/runtime.conf (SEALKIT_CONFIG; "
+                  "ignored by setuid programs)");
   sub->add_flag("--allow-static", o->allow_static, "Run a statically linked program even though it cannot be sealed");
   sub->add_option("command", o->command, "PROGRAM and its arguments (after --)")->required();
   sub->footer(

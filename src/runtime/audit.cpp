@@ -11,6 +11,7 @@
 #include <elf.h>
 #include <link.h>
 
+#include "runtime/config.hpp"
 #include "runtime/log.hpp"
 #include "runtime/process_info.hpp"
 #include "runtime/sealer.hpp"
@@ -30,6 +31,9 @@ std::size_t g_dropped = 0;
 bool g_startup_done = false;
 
 constexpr std::uintptr_t kBaseNamespaceCookie = 0x5ea1;  // marks the base namespace's link maps
+
+sealkit::rt::Config g_config;
+
 
 }  // namespace
 
@@ -62,6 +66,15 @@ __attribute__((visibility("default"))) void la_activity(uintptr_t* cookie, unsig
   sealkit::rt::ProcessInfo info;
   sealkit::rt::read_process_info(info);
   sealkit::rt::SealStats stats;
+  stats.config = sealkit::rt::describe(g_config.load(info.secure, info.config_path, false));
+  if (g_config.excludes_this_program()) {
+    stats.program_excluded = true;
+    stats.objects_seen = g_nobjects + 1;
+    sealkit::rt::report_startup(info, stats, g_dropped);
+    return;
+  }
+  for (std::size_t i = 0; i < g_nobjects && g_config.object_patterns() != 0; ++i)
+    g_objects[i].excluded = g_config.object_excluded(g_objects[i].name);
   sealkit::rt::seal_startup(g_objects, g_nobjects, reinterpret_cast<std::uintptr_t>(&__ehdr_start),
                             info.page_size, stats);
   sealkit::rt::report_startup(info, stats, g_dropped);

@@ -47,4 +47,11 @@ __attribute__((visibility("hidden"))) void* memchr(const void* s, int c, std::si
   return nullptr;
 }
 
+// std::string_view from a C string uses it.
+__attribute__((visibility("hidden"))) std::size_t strlen(const char* s) {
+  std::size_t n = 0;
+  while (s[n] != '\0') ++n;
+  return n;
+}
+
 }  // extern "C"

@@ -15,10 +15,14 @@ void report_startup(const ProcessInfo& info, const SealStats& st, std::size_t dr
   o.str("{\"pid\":").num(static_cast<std::uint64_t>(sys::getpid()));
   o.str(",\"exe\":").json_str(exe_sv);
   o.str(",\"phase\":\"startup\"");
+  o.str(",\"injected_as\":\"").str(st.injected_as).str("\"");
   o.str(",\"objects_seen\":").num(st.objects_seen);
   o.str(",\"objects_sealed\":").num(st.objects_sealed);
   o.str(",\"objects_skipped\":").num(st.objects_skipped);
+  o.str(",\"objects_excluded\":").num(st.objects_excluded);
   o.str(",\"objects_not_recorded\":").num(dropped);
+  o.str(",\"program_excluded\":").str(st.program_excluded ? "true" : "false");
+  o.str(",\"config\":\"").str(st.config).str("\"");
   o.str(",\"mseal_calls\":").num(st.mseal_calls);
   o.str(",\"mseal_failures\":").num(st.mseal_failures);
   o.str(",\"first_errno\":").num(static_cast<std::uint64_t>(st.first_error < 0 ? -st.first_error : 0));

@@ -110,17 +110,24 @@ void auxv_from_proc(AuxRead& out) {
 
 StartupAux g_aux;
 
-void take_log_path(ProcessInfo& info, std::string_view value) {
+void take_log_path(ProcessInfo& info, std::string_view value, bool quiet) {
   if (value.empty()) return;
   if (value.front() != '/' || value.size() >= sizeof info.log_path) {
-    warn("SEALKIT_LOG must be an absolute path shorter than 512 bytes; not logging");
+    if (!quiet) warn("SEALKIT_LOG must be an absolute path shorter than 512 bytes; not logging");
     return;
   }
   for (std::size_t i = 0; i < value.size(); ++i) info.log_path[i] = value[i];
   info.log_path[value.size()] = '\0';
 }
 
-constexpr std::string_view kLogSetting = "SEALKIT_LOG=";
+void take_config_path(ProcessInfo& info, std::string_view value, bool quiet) {
+  if (value.size() >= sizeof info.config_path) {
+    if (!quiet) warn("SEALKIT_CONFIG must be shorter than 512 bytes; using the defaults");
+    return;
+  }
+  for (std::size_t i = 0; i < value.size(); ++i) info.config_path[i] = value[i];
+  info.config_path[value.size()] = '\0';
+}
 
 // A NUL-terminated string (no strlen: no libc).
 std::string_view c_string(const char* s) {
@@ -129,14 +136,19 @@ std::string_view c_string(const char* s) {
   return {s, n};
 }
 
+void take_setting(ProcessInfo& info, std::string_view kv, bool quiet) {
+  constexpr std::string_view kLog = "SEALKIT_LOG=", kConfig = "SEALKIT_CONFIG=";
+  if (kv.substr(0, kLog.size()) == kLog) take_log_path(info, kv.substr(kLog.size()), quiet);
+  else if (kv.substr(0, kConfig.size()) == kConfig) take_config_path(info, kv.substr(kConfig.size()), quiet);
+}
+
 // The environment the process was started with: the initial stack's envp when
 // the constructor saw it (no system call), else /proc/self/environ (the same
 // strings, NUL-separated).
-void read_environment(ProcessInfo& info) {
+void read_environment(ProcessInfo& info, bool quiet) {
   if (g_startup_envp != nullptr) {
     for (char** e = g_startup_envp; *e != nullptr; ++e) {
-      const std::string_view kv = c_string(*e);
-      if (kv.substr(0, kLogSetting.size()) == kLogSetting) take_log_path(info, kv.substr(kLogSetting.size()));
+      take_setting(info, c_string(*e), quiet);
     }
     return;
   }
@@ -147,7 +159,7 @@ void read_environment(ProcessInfo& info) {
     std::size_t end = env.find('\0');
     std::string_view kv = env.substr(0, end);
     env.remove_prefix(end == std::string_view::npos ? env.size() : end + 1);
-    if (kv.substr(0, kLogSetting.size()) == kLogSetting) take_log_path(info, kv.substr(kLogSetting.size()));
+    take_setting(info, kv, quiet);
   }
 }
 
@@ -161,7 +173,7 @@ void warn(std::string_view what) {
 
 const StartupAux& startup_aux() { return g_aux; }
 
-void read_process_info(ProcessInfo& info) {
+void read_process_info(ProcessInfo& info, bool quiet) {
   AuxRead a;
   if (!auxv_from_stack(a)) {
     a = AuxRead{};
@@ -172,7 +184,7 @@ void read_process_info(ProcessInfo& info) {
   info.page_size = a.page_size;
   // In secure execution (setuid, setgid, capabilities) the environment
   // belongs to whoever started the program: never read it.
-  if (!info.secure) read_environment(info);
+  if (!info.secure) read_environment(info, quiet);
 }
 
 }  // namespace sealkit::rt

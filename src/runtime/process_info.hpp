@@ -1,6 +1,7 @@
 // What the runtime needs to know about its process, read from /proc/self:
 // the auxiliary vector (secure execution, page size) and, outside secure
-// execution only, the few SEALKIT_* environment settings.
+// execution only, the few SEALKIT_* environment settings (SEALKIT_LOG,
+// SEALKIT_CONFIG).
 #pragma once
 
 #include <cstddef>
@@ -24,14 +25,15 @@ struct ProcessInfo {
   bool secure = true;        // AT_SECURE; assumed when auxv cannot be read
   std::size_t page_size = 4096;
   char log_path[512] = {};   // SEALKIT_LOG, validated; empty when not logging
+  char config_path[512] = {};  // SEALKIT_CONFIG as given (config.cpp checks it); empty when unset
 };
 
 // The auxiliary vector as found on the initial stack (see process_info.cpp).
 const StartupAux& startup_aux();
 
 // Fills `info`; prints a one-line warning on stderr for each setting it
-// rejects, and falls back to the safe default for it.
-void read_process_info(ProcessInfo& info);
+// rejects (unless `quiet`), and falls back to the safe default for it.
+void read_process_info(ProcessInfo& info, bool quiet = false);
 
 void warn(std::string_view what);
 

@@ -44,7 +44,7 @@ constexpr long kEnosys = -38;
 
 // How each object (and the system mappings, the stack) was or will be sealed.
 // kFast at the end means sealed, whichever way.
-enum class Path : std::uint8_t { kFast, kMaps, kSkipped, kFailed };
+enum class Path : std::uint8_t { kFast, kMaps, kSkipped, kFailed, kExcluded };
 
 struct Piece {
   core::Range range;
@@ -261,7 +261,7 @@ void seal_startup(const LoadedRef* objects, std::size_t n, std::uintptr_t self_e
   if (n >= kMaxTracked) n = kMaxTracked - 1;  // cannot happen: audit.cpp records at most 4096
   const std::size_t self = n;                // the runtime's slot
   g_pass.npieces = 0;
-  for (std::size_t i = 0; i <= n; ++i) g_pass.path[i] = Path::kMaps;
+  for (std::size_t i = 0; i <= n; ++i) g_pass.path[i] = i < n && objects[i].excluded ? Path::kExcluded : Path::kMaps;
   g_pass.path[kOwnerSystem] = g_pass.path[kOwnerStack] = Path::kMaps;
 
   const StartupAux& aux = startup_aux();
@@ -275,6 +275,7 @@ void seal_startup(const LoadedRef* objects, std::size_t n, std::uintptr_t self_e
   std::size_t system_count = 0;
   if (fast) {
     for (std::size_t i = 0; i < n; ++i) {
+      if (g_pass.path[i] == Path::kExcluded) continue;
       if (aux.sysinfo_ehdr != 0 && objects[i].bias == aux.sysinfo_ehdr) {
         g_pass.path[i] = Path::kSkipped;  // the vDSO: no file, sealed as a system mapping
         continue;
@@ -308,6 +309,7 @@ void seal_startup(const LoadedRef* objects, std::size_t n, std::uintptr_t self_e
   for (std::size_t i = 0; i <= n; ++i) {
     if (g_pass.path[i] == Path::kFast) ++st.objects_sealed;
     else if (g_pass.path[i] == Path::kSkipped) ++st.objects_skipped;
+    else if (g_pass.path[i] == Path::kExcluded) ++st.objects_excluded;
   }
   st.elapsed_ns = sys::monotonic_ns() - t0;
 }

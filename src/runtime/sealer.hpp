@@ -14,12 +14,14 @@ struct LoadedRef {
   std::uintptr_t bias;     // link_map l_addr
   std::uintptr_t dynamic;  // link_map l_ld
   const char* name;        // link_map l_name ("" for the main program)
+  bool excluded = false;   // the configuration says never to seal it (config.hpp)
 };
 
 struct SealStats {
   std::size_t objects_seen = 0;
   std::size_t objects_sealed = 0;
   std::size_t objects_skipped = 0;  // not file-backed (the vDSO: sealed as a system mapping) or unreadable
+  std::size_t objects_excluded = 0;  // left unsealed by the configuration's exclude-object
   std::size_t mseal_calls = 0;
   std::size_t mseal_failures = 0;
   long first_error = 0;  // -errno of the first failed mseal
@@ -27,6 +29,9 @@ struct SealStats {
   bool stack_sealed = false;
   std::size_t maps_bad_lines = 0;
   std::uint64_t elapsed_ns = 0;
+  bool program_excluded = false;  // exclude-program matched: nothing was sealed
+  const char* config = "none";    // the configuration file: none, loaded or rejected
+  const char* injected_as = "audit";  // audit (sealkit run) or preload (/etc/ld.so.preload)
 };
 
 // Seals what start-up loaded. `objects` are the base namespace's link maps;

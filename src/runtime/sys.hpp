@@ -20,7 +20,8 @@ inline long call6(long n, long a, long b, long c, long d, long e, long f) {
   return ret;
 }
 inline constexpr long kRead = 0, kWrite = 1, kOpen = 2, kClose = 3, kMmap = 9, kMunmap = 11, kMremap = 25,
-                      kGetpid = 39, kClockGettime = 228, kOpenat = 257, kReadlinkat = 267, kMseal = 462;
+                      kGetpid = 39, kGetuid = 102, kClockGettime = 228, kOpenat = 257, kReadlinkat = 267,
+                      kStatx = 332, kMseal = 462;
 #elif defined(__aarch64__)
 inline long call6(long n, long a, long b, long c, long d, long e, long f) {
   register long x8 __asm__("x8") = n;
@@ -34,7 +35,8 @@ inline long call6(long n, long a, long b, long c, long d, long e, long f) {
   return x0;
 }
 inline constexpr long kRead = 63, kWrite = 64, kClose = 57, kMmap = 222, kMunmap = 215, kMremap = 216,
-                      kGetpid = 172, kClockGettime = 113, kOpenat = 56, kReadlinkat = 78, kMseal = 462;
+                      kGetpid = 172, kGetuid = 174, kClockGettime = 113, kOpenat = 56, kReadlinkat = 78,
+                      kStatx = 291, kMseal = 462;
 #else
 #error "sealkit runtime: add this architecture's system call convention"
 #endif
@@ -46,6 +48,16 @@ inline bool failed(long r) { return r < 0 && r > -4096; }
 inline int open_read(const char* path) {
   return static_cast<int>(call(kOpenat, -100 /* AT_FDCWD */, reinterpret_cast<long>(path), 02000000 /* O_RDONLY|O_CLOEXEC */));
 }
+// For files that are not /proc's: O_NONBLOCK so that a FIFO put in a file's
+// place cannot hang the process in open.
+inline int open_read_nonblock(const char* path) {
+  return static_cast<int>(call(kOpenat, -100, reinterpret_cast<long>(path), 02000000 | 04000 /* O_NONBLOCK */ | 0400 /* O_NOCTTY */));
+}
+// statx(fd, "", AT_EMPTY_PATH, mask, buf): the layout is the same on every architecture.
+inline long fstatx(int fd, unsigned mask, void* buf) {
+  return call6(kStatx, fd, reinterpret_cast<long>(""), 0x1000 /* AT_EMPTY_PATH */, mask, reinterpret_cast<long>(buf), 0);
+}
+inline long getuid() { return call(kGetuid); }
 inline long read(int fd, void* buf, std::size_t n) { return call(kRead, fd, reinterpret_cast<long>(buf), static_cast<long>(n)); }
 inline long write(int fd, const void* buf, std::size_t n) {
   return call(kWrite, fd, reinterpret_cast<long>(buf), static_cast<long>(n));

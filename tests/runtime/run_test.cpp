@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "runtime/live_process.hpp"
 #include "runtime/subprocess.hpp"
 
 namespace {
@@ -34,75 +35,17 @@ std::map<std::string, std::string> parse_report(const std::string& text) {
   return m;
 }
 
-struct Vma {
-  std::string range, perms, path;
-  bool sealed = false;
-};
-
-std::vector<Vma> smaps_of(pid_t pid) {
-  std::vector<Vma> v;
-  std::ifstream in("/proc/" + std::to_string(pid) + "/smaps");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmFlags:", 0) == 0) {
-      if (!v.empty()) v.back().sealed = (line + " ").find(" sl ") != std::string::npos;
-      continue;
-    }
-    std::istringstream ls(line);
-    std::string range, perms, off, dev, inode;
-    if (!(ls >> range >> perms >> off >> dev >> inode) || range.find('-') == std::string::npos ||
-        perms.size() != 4)
-      continue;
-    Vma x{range, perms, ""};
-    std::getline(ls >> std::ws, x.path);
-    v.push_back(x);
-  }
-  return v;
-}
-
 bool is_elf_object_path(const std::string& p, const std::string& exe) {
   return p == exe || p.find(".so") != std::string::npos;
 }
 
-// Starts `argv` under sealkit run, waits for "ready" on its stdout, and
-// returns the pid of the process that printed it (the exec'd program).
-struct Live {
-  pid_t pid = -1;
-  int stdin_w = -1;
-  int stdout_r = -1;
-  ~Live() {
-    if (stdin_w >= 0) close(stdin_w);
-    if (pid > 0) {
-      int st;
-      waitpid(pid, &st, 0);
-    }
-    if (stdout_r >= 0) close(stdout_r);
-  }
-};
+using sealkit::test::Live;
+using sealkit::test::smaps_of;
+using sealkit::test::Vma;
 
 void start_live(Live& l, const std::vector<std::string>& argv) {
-  int in[2], out[2];
-  ASSERT_EQ(pipe(in), 0);
-  ASSERT_EQ(pipe(out), 0);
-  l.pid = fork();
-  if (l.pid == 0) {
-    dup2(in[0], 0);
-    dup2(out[1], 1);
-    close(in[1]);
-    close(out[0]);
-    std::vector<char*> a;
-    for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
-    a.push_back(nullptr);
-    execvp(a[0], a.data());
-    _exit(127);
-  }
-  close(in[0]);
-  close(out[1]);
-  l.stdin_w = in[1];
-  l.stdout_r = out[0];
-  char buf[16] = {};
-  ASSERT_GT(read(l.stdout_r, buf, sizeof buf - 1), 0);
-  ASSERT_STREQ(buf, "ready\n");
+  std::string why;
+  ASSERT_TRUE(sealkit::test::start_live(l, argv, {}, why)) << why;
 }
 
 }  // namespace

@@ -17,8 +17,11 @@
 
 #include <string_view>
 
+#include "runtime/config.hpp"
 #include "runtime/preload/later_objects.hpp"
 #include "runtime/preload/real_dl.hpp"
+#include "runtime/preload/startup.hpp"
+#include "runtime/process_info.hpp"
 #include "runtime/sys.hpp"
 
 namespace sealkit::rt::preload {
@@ -26,39 +29,32 @@ namespace sealkit::rt::preload {
 namespace {
 
 RealDl g_real;
-Policy g_policy = Policy::kPromote;
+Policy g_policy = kDefaultPolicy;
+Config g_config;
 pthread_once_t g_once = PTHREAD_ONCE_INIT;
 __thread int t_depth = 0;  // wrapped dlopen/dlmopen calls in progress on this thread
-
-constexpr Policy kDefaultPolicy = Policy::kPromote;
-
-void warn(std::string_view what) {
-  constexpr std::string_view kPrefix = "sealkit: warning: ";
-  char line[256];
-  std::size_t n = 0;
-  for (std::string_view part : {kPrefix, what, std::string_view("\n")})
-    for (char ch : part)
-      if (n < sizeof line) line[n++] = ch;
-  sys::write(2, line, n);
-}
-
-Policy parse_policy(const char* v) {
-  if (v == nullptr || *v == '\0') return kDefaultPolicy;
-  std::string_view s(v);
-  if (s == "promote") return Policy::kPromote;
-  if (s == "nodelete") return Policy::kNodelete;
-  if (s == "off") return Policy::kOff;
-  warn("SEALKIT_DLOPEN must be promote, nodelete or off; using promote");
-  return kDefaultPolicy;
-}
 
 void init_once() {
   g_real.dlopen = reinterpret_cast<void* (*)(const char*, int)>(dlsym(RTLD_NEXT, "dlopen"));
   g_real.dlmopen = reinterpret_cast<void* (*)(Lmid_t, const char*, int)>(dlsym(RTLD_NEXT, "dlmopen"));
   g_real.dlclose = reinterpret_cast<int (*)(void*)>(dlsym(RTLD_NEXT, "dlclose"));
-  // secure_getenv: in secure execution the environment is not ours to trust,
-  // and the policy falls back to the default.
-  g_policy = parse_policy(secure_getenv("SEALKIT_DLOPEN"));
+  // Under `sealkit run` the audit module has read the same settings and
+  // warned about them already: one warning per problem and process.
+  const bool audited = audit_module_ran();
+  ProcessInfo info;
+  read_process_info(info, audited);
+  const Config::Load load = g_config.load(info.secure, info.config_path, audited);
+  if (g_config.has_policy()) g_policy = g_config.policy();
+  // secure_getenv: in secure execution the environment is not ours to trust.
+  if (const char* v = secure_getenv("SEALKIT_DLOPEN"); v != nullptr && *v != '\0') {
+    if (!parse_policy(v, g_policy)) warn("SEALKIT_DLOPEN must be promote, nodelete or off; using the configured policy");
+  }
+  if (g_config.excludes_this_program()) {
+    g_policy = Policy::kOff;
+    return;
+  }
+  if (!audited) seal_startup_objects(info, g_config, load);  // machine-wide: /etc/ld.so.preload
+  use_config(g_config);
   if (g_policy != Policy::kOff) {
     pthread_atfork(lock_for_fork, unlock_after_fork, unlock_after_fork);
     remember_startup_objects();

@@ -31,6 +31,9 @@ Known g_known[kMaxObjects];
 std::size_t g_nknown = 0;
 pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
 unsigned long long g_seen_adds = 0, g_seen_subs = 0;
+const Config* g_config = nullptr;
+
+bool excluded(std::string_view name) { return g_config != nullptr && g_config->object_excluded(name); }
 
 // One namespace's objects as a pass sees them.
 struct Current {
@@ -106,7 +109,7 @@ void add_dependencies(const MapsSnapshot& maps) {
       for (std::size_t k = 0; k < di.nneeded; ++k) {
         for (std::size_t j = 0; j < g_ncur; ++j) {
           Current& d = g_cur[j];
-          if (d.want || d.sealed) continue;
+          if (d.want || d.sealed || excluded(name_of(d))) continue;
           DynamicInfo dd = read_dynamic(d.bias, d.dynamic, maps);
           if (needed_names(di.needed[k], name_of(d), dd.soname)) {
             d.want = d.decided = true;
@@ -132,6 +135,8 @@ void seal_object(const MapsSnapshot& maps, const Want& w) {
 }
 
 }  // namespace
+
+void use_config(const Config& config) { g_config = &config; }
 
 void lock_for_fork() { pthread_mutex_lock(&g_mu); }
 void unlock_after_fork() { pthread_mutex_unlock(&g_mu); }
@@ -188,6 +193,11 @@ void seal_pass(Policy policy, const Opened& opened) {
       c.decided = k->decided;
     }
     if (c.sealed || name_of(c).empty()) continue;  // the program itself is a start-up object
+    if (excluded(name_of(c))) {
+      c.want = false;
+      c.decided = true;
+      continue;
+    }
     const bool is_head = head && c.bias == head->l_addr && c.dynamic == reinterpret_cast<std::uintptr_t>(head->l_ld);
     if (is_head) {
       c.want = opened.nodelete || policy == Policy::kPromote || read_dynamic(c.bias, c.dynamic, maps).nodelete;

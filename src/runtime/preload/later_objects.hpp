@@ -11,13 +11,11 @@
 
 #include <dlfcn.h>
 
+#include "runtime/config.hpp"
+
 namespace sealkit::rt::preload {
 
-enum class Policy {
-  kOff,       // seal nothing loaded after start-up
-  kNodelete,  // seal what the loader keeps forever anyway: RTLD_NODELETE, DF_1_NODELETE, their dependencies
-  kPromote,   // make every later object never-unloaded first, then seal it
-};
+using rt::Policy;  // config.hpp
 
 // The object a successful dlopen/dlmopen call returned, and whether the
 // caller asked for RTLD_NODELETE (or the policy added it).
@@ -40,6 +38,10 @@ void seal_pass(Policy policy, const Opened& opened);
 // the pass's lock taken: registered with pthread_atfork once.
 void lock_for_fork();
 void unlock_after_fork();
+
+// The configuration's exclude-object patterns apply to later objects too;
+// `config` must outlive every pass.
+void use_config(const Config& config);
 
 // Records every object loaded now as start-up (already sealed by the audit
 // module, or deliberately left alone): called once from the constructor.

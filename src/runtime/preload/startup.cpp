@@ -1,0 +1,50 @@
+#include "runtime/preload/startup.hpp"
+
+#include <elf.h>
+#include <link.h>  // declares _DYNAMIC, this object's own dynamic section
+
+#include "runtime/log.hpp"
+#include "runtime/sealer.hpp"
+#include "runtime/sys.hpp"
+
+extern "C" const Elf64_Ehdr __ehdr_start __attribute__((visibility("hidden")));
+
+
+namespace sealkit::rt::preload {
+
+namespace {
+
+constexpr std::size_t kMaxObjects = 4096;  // as the audit module records
+LoadedRef g_objects[kMaxObjects];
+
+}  // namespace
+
+bool audit_module_ran() {
+  // A same-size mremap of a page is a no-op that the kernel refuses with
+  // EPERM on a sealed VMA before anything else (src/backend/kernel.hpp).
+  const auto page = reinterpret_cast<std::uintptr_t>(&__ehdr_start);
+  return sys::call(sys::kMremap, static_cast<long>(page), 4096, 4096, 0) == -1 /* EPERM */;
+}
+
+void seal_startup_objects(const ProcessInfo& info, const Config& config, Config::Load load) {
+  SealStats stats;
+  stats.injected_as = "preload";
+  stats.config = describe(load);
+  // ld.so's list of the base namespace. At start-up nothing else changes it
+  // (unless an earlier constructor started a thread that loads objects:
+  // then an object appended meanwhile is left to the next dlopen's pass).
+  std::size_t n = 0, dropped = 0;
+  for (link_map* l = _r_debug.r_map; l != nullptr; l = l->l_next) {
+    if (l->l_ld == _DYNAMIC) continue;  // this object: sealed as "self"
+    if (n == kMaxObjects) {
+      ++dropped;
+      continue;
+    }
+    const char* name = l->l_name ? l->l_name : "";
+    g_objects[n++] = {l->l_addr, reinterpret_cast<std::uintptr_t>(l->l_ld), name, config.object_excluded(name)};
+  }
+  seal_startup(g_objects, n, reinterpret_cast<std::uintptr_t>(&__ehdr_start), info.page_size, stats);
+  report_startup(info, stats, dropped);
+}
+
+}  // namespace sealkit::rt::preload

@@ -1,0 +1,23 @@
+// The preload object's start-up pass, for machine-wide deployment through
+// /etc/ld.so.preload, where no audit module can be named (ld.so reads no
+// LD_AUDIT from a file). It seals what the audit module would have sealed,
+// with the same code (sealer.hpp), but later: from the preload object's
+// constructor, which ld.so runs after the constructors of the libraries the
+// program needs. That is the documented limit of this mode (docs/runtime.md).
+#pragma once
+
+#include "runtime/config.hpp"
+#include "runtime/process_info.hpp"
+
+namespace sealkit::rt::preload {
+
+// True when the audit module (`sealkit run`) already sealed this process's
+// start-up objects: it seals the preload object with them, before any
+// constructor, so the preload object's own first page tells.
+bool audit_module_ran();
+
+// Seals every object of the base namespace, the system mappings and the
+// stack, and writes the SEALKIT_LOG line (injected_as "preload").
+void seal_startup_objects(const ProcessInfo& info, const Config& config, Config::Load load);
+
+}  // namespace sealkit::rt::preload
