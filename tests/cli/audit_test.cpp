@@ -1,0 +1,475 @@
+// `sealkit audit` on real processes started here: a sealed one (`sealkit run
+// -- sleep`), an unsealed one (plain `sleep`) and one that seals an anonymous
+// mapping itself. Its JSON is compared with /proc/PID/smaps read here with
+// plain string code (not sealkit's parser); its Prometheus output is read
+// with the Python prometheus_client parser; --require's exit status is
+// checked around the measured coverage.
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "runtime/subprocess.hpp"
+#include "sealkit/sealkit.h"
+
+namespace {
+
+using nlohmann::json;
+using sealkit::test::Captured;
+
+Captured sealkit_cli(std::vector<std::string> args) {
+  args.insert(args.begin(), SEALKIT_BIN);
+  return sealkit::test::run_captured(args);
+}
+
+// ---- an independent reading of smaps ------------------------------------
+
+struct PlainVma {
+  unsigned long long start = 0, end = 0;
+  std::string perms, path;
+  bool sealed = false;
+  bool operator==(const PlainVma&) const = default;
+};
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Header lines are "start-end perms offset dev inode [path]"; the entry's
+// "VmFlags:" line lists two-letter flags, "sl" when sealed.
+std::vector<PlainVma> plain_smaps(pid_t pid) {
+  std::vector<PlainVma> out;
+  std::istringstream in(read_text("/proc/" + std::to_string(pid) + "/smaps"));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmFlags:", 0) == 0) {
+      std::istringstream f(line.substr(8));
+      std::string flag;
+      while (f >> flag) out.back().sealed = out.back().sealed || flag == "sl";
+      continue;
+    }
+    std::istringstream h(line);
+    std::string range, perms, offset, dev, inode;
+    if (!(h >> range >> perms >> offset >> dev >> inode) || range.find('-') == std::string::npos ||
+        range.back() == ':')
+      continue;
+    PlainVma v;
+    v.start = std::stoull(range.substr(0, range.find('-')), nullptr, 16);
+    v.end = std::stoull(range.substr(range.find('-') + 1), nullptr, 16);
+    v.perms = perms;
+    std::getline(h >> std::ws, v.path);
+    out.push_back(v);
+  }
+  return out;
+}
+
+bool starts_with_elf_magic(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char m[4] = {};
+  in.read(m, 4);
+  return in && m[0] == 0x7f && m[1] == 'E' && m[2] == 'L' && m[3] == 'F';
+}
+
+std::vector<PlainVma> from_json(const json& proc) {
+  std::vector<PlainVma> out;
+  for (const json& v : proc.at("vma_list")) {
+    PlainVma p;
+    p.start = std::stoull(v.at("start").get<std::string>(), nullptr, 16);
+    p.end = std::stoull(v.at("end").get<std::string>(), nullptr, 16);
+    p.perms = v.at("perms");
+    p.path = v.at("path");
+    p.sealed = v.at("sealed");
+    out.push_back(p);
+  }
+  return out;
+}
+
+struct PathCount {
+  unsigned sealed = 0, unsealed = 0;
+  unsigned long long bytes = 0;
+  bool operator==(const PathCount&) const = default;
+};
+
+std::map<std::string, PathCount> per_path(const std::vector<PlainVma>& vmas) {
+  std::map<std::string, PathCount> m;
+  for (const PlainVma& v : vmas) {
+    PathCount& c = m[v.path];
+    (v.sealed ? c.sealed : c.unsealed) += 1;
+    c.bytes += v.end - v.start;
+  }
+  return m;
+}
+
+// ---- processes to audit -------------------------------------------------
+
+std::string readlink_str(const std::string& p) {
+  char buf[4096];
+  ssize_t n = ::readlink(p.c_str(), buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
+}
+
+// A child process, killed and reaped when the test ends.
+struct Child {
+  pid_t pid = -1;
+  Child() = default;
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+  ~Child() {
+    if (pid > 0) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+  }
+};
+
+// Starts argv and waits until it is `sleep` blocked in clock_nanosleep (230
+// on x86-64 in /proc/PID/syscall): loaded, sealed if it is to be, and idle.
+void start_sleeper(Child& c, const std::vector<std::string>& argv) {
+  c.pid = ::fork();
+  ASSERT_GE(c.pid, 0);
+  if (c.pid == 0) {
+    std::vector<char*> a;
+    for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
+    a.push_back(nullptr);
+    ::execvp(a[0], a.data());
+    _exit(127);
+  }
+  const std::string base = "/proc/" + std::to_string(c.pid);
+  for (int i = 0; i < 1000; ++i) {
+    if (readlink_str(base + "/exe") == "/usr/bin/sleep" && read_text(base + "/syscall").rfind("230 ", 0) == 0) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  FAIL() << "pid " << c.pid << " did not reach its sleep";
+}
+
+// A forked copy of this test that seals an anonymous mapping itself, says
+// where through a pipe, and waits.
+void start_self_sealer(Child& c, unsigned long long& addr) {
+  int p[2];
+  ASSERT_EQ(::pipe(p), 0);
+  c.pid = ::fork();
+  ASSERT_GE(c.pid, 0);
+  if (c.pid == 0) {
+    void* m = ::mmap(nullptr, 2 * 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    unsigned long long a = m == MAP_FAILED || sealkit_mseal(m, 2 * 4096, 0) != 0 ? 0 : reinterpret_cast<std::uintptr_t>(m);
+    if (::write(p[1], &a, sizeof a) != sizeof a) _exit(1);
+    for (;;) ::pause();
+  }
+  ::close(p[1]);
+  ASSERT_EQ(::read(p[0], &addr, sizeof addr), static_cast<ssize_t>(sizeof addr));
+  ::close(p[0]);
+  ASSERT_NE(addr, 0u) << "the child could not seal its mapping";
+}
+
+const json* find_process(const json& report, pid_t pid) {
+  for (const json& p : report.at("processes"))
+    if (p.at("pid") == pid) return &p;
+  return nullptr;
+}
+
+json audit_json(const std::vector<std::string>& args) {
+  Captured r = sealkit_cli(args);
+  EXPECT_EQ(r.status, 0) << r.err;
+  return json::parse(r.out);
+}
+
+bool have_mseal() { return std::string(sealkit_backend()) == "kernel"; }
+
+// The checks every audited process must pass against its own smaps.
+void expect_matches_smaps(const json& proc, const std::vector<PlainVma>& plain) {
+  SCOPED_TRACE("pid " + std::to_string(proc.at("pid").get<int>()) + " " + proc.at("comm").get<std::string>());
+  std::vector<PlainVma> got = from_json(proc);
+  EXPECT_EQ(got, plain);
+  EXPECT_EQ(per_path(got), per_path(plain));
+  unsigned long long sealed_vmas = 0, sealed_bytes = 0, bytes = 0;
+  for (const PlainVma& v : plain) {
+    bytes += v.end - v.start;
+    if (v.sealed) {
+      ++sealed_vmas;
+      sealed_bytes += v.end - v.start;
+    }
+  }
+  EXPECT_EQ(proc.at("vmas"), plain.size());
+  EXPECT_EQ(proc.at("bytes"), bytes);
+  EXPECT_EQ(proc.at("sealed_vmas"), sealed_vmas);
+  EXPECT_EQ(proc.at("sealed_bytes"), sealed_bytes);
+  // Kernel mappings and the main stack are always asked for; the heap never.
+  for (const json& v : proc.at("vma_list")) {
+    const std::string path = v.at("path");
+    if (path == "[stack]" || path == "[vdso]" || path == "[vvar]" || path == "[vvar_vclock]") {
+      EXPECT_EQ(v.at("should_seal_bytes"), std::stoull(v.at("end").get<std::string>(), nullptr, 16) -
+                                               std::stoull(v.at("start").get<std::string>(), nullptr, 16))
+          << path;
+    }
+    if (path == "[heap]") {
+      EXPECT_EQ(v.at("class"), "heap");
+      EXPECT_EQ(v.at("should_seal_bytes"), 0);
+    }
+  }
+}
+
+}  // namespace
+
+TEST(SealkitAudit, PidsMatchAnIndependentReadingOfSmaps) {
+  if (!have_mseal()) GTEST_SKIP() << "this kernel has no mseal(2): nothing would be sealed";
+  Child sealed, plain, self;
+  start_sleeper(sealed, {SEALKIT_BIN, "run", "--", "sleep", "300"});
+  start_sleeper(plain, {"sleep", "300"});
+  unsigned long long self_addr = 0;
+  start_self_sealer(self, self_addr);
+  if (HasFatalFailure()) return;
+
+  json j = audit_json({"audit", std::to_string(sealed.pid), std::to_string(plain.pid), std::to_string(self.pid),
+                       "--json", "--vmas"});
+  for (pid_t pid : {sealed.pid, plain.pid, self.pid}) {
+    const json* p = find_process(j, pid);
+    ASSERT_NE(p, nullptr) << pid;
+    ASSERT_EQ(p->at("status"), "ok") << *p;
+    expect_matches_smaps(*p, plain_smaps(pid));
+  }
+
+  // The sealed sleep: every VMA of an ELF file is asked for and sealed, so coverage is complete.
+  const json& s = *find_process(j, sealed.pid);
+  EXPECT_EQ(s.at("coverage_bytes_percent"), 100.0);
+  EXPECT_EQ(s.at("sealed_should_vmas"), s.at("should_vmas"));
+  EXPECT_TRUE(s.at("unsealed_classes").empty());
+  EXPECT_GE(s.at("objects_fully_sealed").get<int>(), 4);  // sleep, libc, ld.so, the runtime
+
+  // The plain sleep: nothing sealed; the VMAs asked for include every VMA of every ELF file it maps.
+  const json& u = *find_process(j, plain.pid);
+  EXPECT_EQ(u.at("sealed_vmas"), 0);
+  EXPECT_EQ(u.at("coverage_bytes_percent"), 0.0);
+  unsigned elf_file_vmas = 0, asked_file_vmas = 0;
+  for (const json& v : u.at("vma_list")) {
+    const std::string path = v.at("path");
+    const bool elf = !path.empty() && path[0] == '/' && starts_with_elf_magic(path);
+    elf_file_vmas += elf;
+    if (!path.empty() && path[0] == '/') {
+      asked_file_vmas += v.at("should_seal_bytes").get<unsigned long long>() != 0;
+      EXPECT_EQ(v.at("class").get<std::string>().rfind("elf_", 0) == 0, elf) << path;
+    }
+  }
+  EXPECT_EQ(asked_file_vmas, elf_file_vmas);
+  EXPECT_GE(elf_file_vmas, 10u);
+
+  // The self-sealer: its mapping is sealed, counted as sealed, and not something the rule asks for.
+  const json& me = *find_process(j, self.pid);
+  bool seen = false;
+  for (const json& v : me.at("vma_list")) {
+    if (std::stoull(v.at("start").get<std::string>(), nullptr, 16) != self_addr) continue;
+    seen = true;
+    EXPECT_EQ(v.at("class"), "anon");
+    EXPECT_EQ(v.at("sealed"), true);
+    EXPECT_EQ(v.at("should_seal_bytes"), 0);
+    EXPECT_EQ(v.at("verdict"), "sealed");
+  }
+  EXPECT_TRUE(seen);
+  EXPECT_GE(me.at("sealed_vmas").get<int>(), 1);
+  EXPECT_EQ(me.at("sealed_should_vmas"), 0);
+
+  // Machine totals are the sums over the processes.
+  unsigned long long should = 0, sealed_should = 0;
+  for (const json& p : j.at("processes")) {
+    should += p.at("should_bytes").get<unsigned long long>();
+    sealed_should += p.at("sealed_should_bytes").get<unsigned long long>();
+  }
+  EXPECT_EQ(j.at("totals").at("should_bytes"), should);
+  EXPECT_EQ(j.at("totals").at("sealed_should_bytes"), sealed_should);
+  EXPECT_EQ(j.at("totals").at("processes"), 3);
+}
+
+// --all: every process whose smaps did not change while the audit ran (read
+// before and after here) matches the independent reading exactly.
+TEST(SealkitAudit, AllMatchesAnIndependentReadingOfEveryStableProcess) {
+  if (!have_mseal()) GTEST_SKIP() << "this kernel has no mseal(2): nothing would be sealed";
+  Child sealed, plain;
+  start_sleeper(sealed, {SEALKIT_BIN, "run", "--", "sleep", "300"});
+  start_sleeper(plain, {"sleep", "300"});
+  if (HasFatalFailure()) return;
+
+  std::map<pid_t, std::vector<PlainVma>> before;
+  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = e.path().filename();
+    if (name.find_first_not_of("0123456789") == std::string::npos) {
+      const pid_t pid = std::stoi(name);
+      before[pid] = plain_smaps(pid);
+    }
+  }
+  json j = audit_json({"audit", "--all", "--json", "--vmas"});
+  std::size_t compared = 0, ok = 0, changed = 0;
+  std::set<pid_t> compared_pids;
+  std::size_t by_status_total = 0;
+  for (const auto& [name, n] : j.at("skipped").items()) by_status_total += n.get<std::size_t>();
+  for (const json& p : j.at("processes")) {
+    if (p.at("status") != "ok") continue;
+    ++ok;
+    const pid_t pid = p.at("pid");
+    auto it = before.find(pid);
+    if (it == before.end()) continue;  // started after the first reading (e.g. the audit itself)
+    std::vector<PlainVma> after = plain_smaps(pid);
+    if (after != it->second) {
+      ++changed;
+      continue;
+    }
+    expect_matches_smaps(p, after);
+    ++compared;
+    compared_pids.insert(pid);
+  }
+  EXPECT_EQ(by_status_total + ok, j.at("processes").size());
+  EXPECT_EQ(j.at("totals").at("processes"), ok);
+  EXPECT_TRUE(compared_pids.count(sealed.pid));
+  EXPECT_TRUE(compared_pids.count(plain.pid));
+  std::printf("compared %zu of %zu audited processes with their smaps; %zu changed meanwhile\n", compared, ok, changed);
+  EXPECT_GE(compared * 2, ok);  // a busy machine changes some, not most
+}
+
+TEST(SealkitAudit, PrometheusOutputParsesAndEqualsTheJson) {
+  if (!have_mseal()) GTEST_SKIP() << "this kernel has no mseal(2): nothing would be sealed";
+  if (std::system("/usr/bin/python3 -c 'import prometheus_client' 2>/dev/null") != 0)
+    GTEST_SKIP() << "python3-prometheus-client is not installed (scripts/bootstrap installs it)";
+  Child sealed, plain;
+  start_sleeper(sealed, {SEALKIT_BIN, "run", "--", "sleep", "300"});
+  start_sleeper(plain, {"sleep", "300"});
+  if (HasFatalFailure()) return;
+  const std::string s = std::to_string(sealed.pid), u = std::to_string(plain.pid);
+
+  char dir_template[] = "/tmp/sealkit-audit-prom-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir_template), nullptr);
+  const std::string dir = dir_template, prom = dir + "/sealkit.prom";
+  Captured w = sealkit_cli({"audit", s, u, "--format", "prometheus", "--per-process", "--output", prom});
+  ASSERT_EQ(w.status, 0) << w.err;
+  EXPECT_EQ(w.out, "");
+  struct stat st;
+  EXPECT_NE(::stat((prom + ".tmp").c_str(), &st), 0) << "the temporary file must be renamed away";
+  json j = audit_json({"audit", s, u, "--json"});
+
+  // The real parser: every sample as {"name{label=value,...}": value}.
+  const std::string py =
+      "import json, sys\n"
+      "from prometheus_client.parser import text_string_to_metric_families\n"
+      "out = {}\n"
+      "for fam in text_string_to_metric_families(open(sys.argv[1]).read()):\n"
+      "    for smp in fam.samples:\n"
+      "        labels = ','.join(f'{k}={v}' for k, v in sorted(smp.labels.items()))\n"
+      "        out[smp.name + '{' + labels + '}'] = smp.value\n"
+      "print(json.dumps(out))\n";
+  Captured parsed = sealkit::test::run_captured({"/usr/bin/python3", "-c", py, prom});
+  ASSERT_EQ(parsed.status, 0) << parsed.err;
+  json m = json::parse(parsed.out);
+  ::unlink(prom.c_str());
+  ::rmdir(dir.c_str());
+
+  const json& t = j.at("totals");
+  EXPECT_DOUBLE_EQ(m.at("sealkit_audit_coverage_bytes_ratio{}").get<double>(),
+                   t.at("coverage_bytes_percent").get<double>() / 100);
+  EXPECT_DOUBLE_EQ(m.at("sealkit_audit_coverage_vmas_ratio{}").get<double>(),
+                   t.at("coverage_vmas_percent").get<double>() / 100);
+  EXPECT_EQ(m.at("sealkit_audit_processes{status=ok}"), 2);
+  EXPECT_EQ(m.at("sealkit_audit_objects{}"), t.at("objects"));
+  for (const char* cls : {"elf_text", "elf_rodata", "elf_relro", "elf_data", "elf_bss", "elf_gap", "vdso", "vvar",
+                          "vvar_vclock", "stack", "heap", "thread_stack", "anon", "shm", "file", "special"}) {
+    SCOPED_TRACE(cls);
+    const json c = t.at("classes").contains(cls) ? t.at("classes").at(cls) : json{};
+    auto val = [&](const char* key) { return c.is_null() ? 0.0 : c.at(key).get<double>(); };
+    const std::string l = std::string("{class=") + cls + "}";
+    EXPECT_EQ(m.at("sealkit_audit_vmas" + l).get<double>(), val("vmas"));
+    EXPECT_EQ(m.at("sealkit_audit_bytes" + l).get<double>(), val("bytes"));
+    EXPECT_EQ(m.at("sealkit_audit_should_seal_bytes" + l).get<double>(), val("should_bytes"));
+    EXPECT_EQ(m.at("sealkit_audit_should_seal_sealed_bytes" + l).get<double>(), val("sealed_should_bytes"));
+    EXPECT_EQ(m.at("sealkit_audit_should_seal_vmas" + l).get<double>(), val("should_vmas"));
+    EXPECT_EQ(m.at("sealkit_audit_sealed_vmas" + l).get<double>(), val("sealed_vmas"));
+  }
+  for (const json& p : j.at("processes")) {
+    const std::string l = "{comm=" + p.at("comm").get<std::string>() + ",pid=" + std::to_string(p.at("pid").get<int>()) + "}";
+    EXPECT_EQ(m.at("sealkit_audit_process_should_seal_bytes" + l).get<double>(), p.at("should_bytes").get<double>());
+    EXPECT_DOUBLE_EQ(m.at("sealkit_audit_process_coverage_bytes_ratio" + l).get<double>(),
+                     p.at("coverage_bytes_percent").get<double>() / 100);
+  }
+}
+
+TEST(SealkitAudit, RequireExitsOneBelowTheMeasuredCoverageOnly) {
+  if (!have_mseal()) GTEST_SKIP() << "this kernel has no mseal(2): nothing would be sealed";
+  Child sealed, plain;
+  start_sleeper(sealed, {SEALKIT_BIN, "run", "--", "sleep", "300"});
+  start_sleeper(plain, {"sleep", "300"});
+  if (HasFatalFailure()) return;
+  const std::string s = std::to_string(sealed.pid), u = std::to_string(plain.pid);
+
+  json j = audit_json({"audit", s, u, "--json"});
+  const double coverage = j.at("totals").at("coverage_bytes_percent");
+  ASSERT_GT(coverage, 1.0);
+  ASSERT_LT(coverage, 99.0);
+  char below[32], above[32];
+  std::snprintf(below, sizeof below, "%.4f", coverage - 0.5);
+  std::snprintf(above, sizeof above, "%.4f", coverage + 0.5);
+  EXPECT_EQ(sealkit_cli({"audit", s, u, "--require", below}).status, 0);
+  Captured fail = sealkit_cli({"audit", s, u, "--require", above});
+  EXPECT_EQ(fail.status, 1);
+  EXPECT_NE(fail.err.find("below the required"), std::string::npos) << fail.err;
+  EXPECT_EQ(sealkit_cli({"audit", s, "--require", "100"}).status, 0);
+  EXPECT_EQ(sealkit_cli({"audit", u, "--require", "0.01"}).status, 1);
+  EXPECT_EQ(sealkit_cli({"audit", u, "--require", "0"}).status, 0);
+}
+
+TEST(SealkitAudit, VanishedAndZombieProcessesAreCountedNotErrors) {
+  pid_t gone = ::fork();
+  ASSERT_GE(gone, 0);
+  if (gone == 0) _exit(0);
+  ASSERT_EQ(::waitpid(gone, nullptr, 0), gone);
+  pid_t zombie = ::fork();
+  ASSERT_GE(zombie, 0);
+  if (zombie == 0) _exit(0);
+  siginfo_t info{};
+  ASSERT_EQ(::waitid(P_PID, static_cast<id_t>(zombie), &info, WEXITED | WNOWAIT), 0);
+
+  Captured r = sealkit_cli({"audit", std::to_string(gone), std::to_string(zombie), "--json"});
+  ::waitpid(zombie, nullptr, 0);
+  ASSERT_EQ(r.status, 0) << r.err;
+  json j = json::parse(r.out);
+  EXPECT_EQ(find_process(j, gone)->at("status"), "gone");
+  EXPECT_EQ(find_process(j, zombie)->at("status"), "zombie");
+  EXPECT_EQ(j.at("skipped").at("gone"), 1);
+  EXPECT_EQ(j.at("skipped").at("zombie"), 1);
+  EXPECT_EQ(j.at("totals").at("processes"), 0);
+  EXPECT_TRUE(j.at("totals").at("coverage_bytes_percent").is_null());
+  // Nothing measured cannot meet a requirement.
+  EXPECT_EQ(sealkit_cli({"audit", std::to_string(gone), "--require", "0"}).status, 1);
+
+  Captured table = sealkit_cli({"audit", std::to_string(gone)});
+  EXPECT_EQ(table.status, 0);
+  EXPECT_NE(table.out.find("skipped: 1 (1 gone"), std::string::npos) << table.out;
+}
+
+TEST(SealkitAudit, BadUsageExitsTwoAndSaysWhatToDo) {
+  Captured none = sealkit_cli({"audit"});
+  EXPECT_EQ(none.status, 2);
+  EXPECT_NE(none.err.find("--all"), std::string::npos) << none.err;
+  EXPECT_EQ(sealkit_cli({"audit", "--all", "1"}).status, 2);
+  EXPECT_EQ(sealkit_cli({"audit", "--all", "--require", "101"}).status, 2);
+  EXPECT_EQ(sealkit_cli({"audit", "--all", "--format", "xml"}).status, 2);
+  EXPECT_EQ(sealkit_cli({"audit", "--all", "--json", "--format", "prometheus"}).status, 2);
+  EXPECT_EQ(sealkit_cli({"audit", "0"}).status, 2);
+  EXPECT_EQ(sealkit_cli({"audit", "12abc"}).status, 2);
+  Captured unwritable = sealkit_cli({"audit", "1", "--output", "/nonexistent-dir/x.prom"});
+  EXPECT_EQ(unwritable.status, 2);
+  EXPECT_NE(unwritable.err.find("--output"), std::string::npos) << unwritable.err;
+}
