@@ -23,5 +23,6 @@ Runner add_selftest(CLI::App& app);
 Runner add_run(CLI::App& app);
 Runner add_check(CLI::App& app);
 Runner add_audit(CLI::App& app);
+Runner add_map(CLI::App& app);
 
 }  // namespace sealkit::cli

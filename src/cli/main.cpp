@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   add(add_run);
   add(add_check);
   add(add_audit);
+  add(add_map);
 
   try {
     app.parse(argc, argv);

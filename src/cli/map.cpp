@@ -1,0 +1,85 @@
+// `sealkit map PID (--svg FILE | --html FILE)`: a picture of one process's
+// address space, each object and mapping a band coloured by its sealing
+// state. The drawing is in src/cli/map/; docs/map.md explains how to read it.
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/command.hpp"
+#include "cli/map/from_audit.hpp"
+#include "cli/map/html_render.hpp"
+#include "cli/map/svg_render.hpp"
+#include "cli/output.hpp"
+
+namespace sealkit::cli {
+
+namespace {
+
+struct MapOptions {
+  int pid = 0;
+  std::string svg;
+  std::string html;
+};
+
+// Writes `text` to `path` ("-": stdout). False with `error` set on failure.
+bool write_output(const std::string& path, const std::string& text, std::string& error) {
+  if (path == "-") {
+    std::cout << text << std::flush;
+    return static_cast<bool>(std::cout);
+  }
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (out) out << text;
+  if (out) out.close();
+  if (!out) {
+    error = "cannot write " + path + ": " + std::strerror(errno) + "; check that its directory exists and is writable";
+    return false;
+  }
+  return true;
+}
+
+int run_map(const MapOptions& o) {
+  std::string error;
+  auto picture = map::picture_of_process(o.pid, error);
+  if (!picture) {
+    print_error(error);
+    return kExitError;
+  }
+  bool to_stdout = o.svg == "-" || o.html == "-";
+  if (!o.svg.empty() && !write_output(o.svg, map::render_svg_document(*picture), error)) {
+    print_error(error);
+    return kExitError;
+  }
+  if (!o.html.empty() && !write_output(o.html, map::render_html(*picture), error)) {
+    print_error(error);
+    return kExitError;
+  }
+  if (!to_stdout) {
+    std::cout << "pid " << o.pid << ": " << map::coverage_line(*picture) << "\n";
+    if (!o.svg.empty()) std::cout << "wrote " << o.svg << "\n";
+    if (!o.html.empty()) std::cout << "wrote " << o.html << "\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+Runner add_map(CLI::App& app) {
+  auto opts = std::make_shared<MapOptions>();
+  CLI::App* sub = app.add_subcommand(
+      "map", "Draw one process's address space: each object and mapping a band, sealed or not (docs/map.md)");
+  sub->add_option("pid", opts->pid, "The process to draw")->required()->check(CLI::PositiveNumber);
+  auto* svg = sub->add_option("--svg", opts->svg, "Write the picture as SVG to FILE ('-': stdout)")->type_name("FILE");
+  auto* html = sub->add_option("--html", opts->html, "Write a self-contained HTML page (picture and table) to FILE")
+                   ->type_name("FILE");
+  // At least one output; both at once is fine.
+  sub->callback([svg, html] {
+    if (svg->count() == 0 && html->count() == 0) throw CLI::RequiredError("--svg FILE or --html FILE");
+  });
+  return [opts] { return run_map(*opts); };
+}
+
+}  // namespace sealkit::cli

@@ -1,0 +1,143 @@
+#include "cli/map/from_audit.hpp"
+
+#include <string_view>
+
+#include "core/proc_maps.hpp"
+
+namespace sealkit::cli::map {
+
+namespace {
+
+std::string_view basename_of(std::string_view path) {
+  auto slash = path.rfind('/');
+  return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+
+// "text" for elf_text and so on; the other classes keep their audit names.
+std::string part_name(core::VmaClass c) {
+  std::string_view s = core::to_string(c);
+  if (core::is_elf_class(c) && s.rfind("elf_", 0) == 0) s.remove_prefix(4);
+  return std::string(s);
+}
+
+SealState state_of(const core::VmaRecord& v) {
+  switch (v.verdict()) {
+    case core::Verdict::kSealed:
+      return SealState::kSealed;
+    case core::Verdict::kUnsealed:
+      return SealState::kUnsealed;
+    case core::Verdict::kNotApplicable:
+      return SealState::kNotApplicable;
+  }
+  return SealState::kNotApplicable;
+}
+
+// The name of a band that is a single mapping, not an object.
+std::string mapping_name(const core::VmaRecord& v) {
+  using core::VmaClass;
+  switch (v.cls) {
+    case VmaClass::kThreadStack:
+      return "thread stack";
+    case VmaClass::kAnon:
+      return v.path.empty() ? "anon" : v.path;  // [anon:NAME] keeps its name
+    case VmaClass::kFile:
+    case VmaClass::kShm:
+      if (!v.path.empty() && v.path[0] == '/') return std::string(basename_of(v.path));
+      return v.path.empty() ? part_name(v.cls) : v.path;
+    default:
+      return v.path.empty() ? part_name(v.cls) : v.path;  // [stack], [heap], [vdso], ...
+  }
+}
+
+// The command line with NULs as spaces; the comm in brackets when there is none.
+std::string command_of(pid_t pid, const std::string& comm) {
+  std::string path = "/proc/" + std::to_string(pid) + "/cmdline";
+  auto text = core::read_proc_file(path.c_str(), 64 * 1024);
+  std::string cmd = text ? *text : std::string();
+  while (!cmd.empty() && cmd.back() == '\0') cmd.pop_back();
+  for (char& c : cmd) {
+    if (c == '\0') c = ' ';
+  }
+  return cmd.empty() ? "[" + comm + "]" : cmd;
+}
+
+std::string failure_message(const core::ProcessAudit& a) {
+  std::string pid = std::to_string(a.pid);
+  std::string what;
+  switch (a.status) {
+    case core::AuditStatus::kGone:
+      what = "no process " + pid + " (it does not exist or exited while it was read); check the pid with ps";
+      break;
+    case core::AuditStatus::kDenied:
+      what = "permission denied reading /proc/" + pid +
+             "/smaps; run sealkit map as the user who owns the process, or as root";
+      break;
+    case core::AuditStatus::kKernelThread:
+      what = "pid " + pid + " is a kernel thread: it has no user memory to map; pick a user process";
+      break;
+    case core::AuditStatus::kZombie:
+      what = "process " + pid + " is a zombie (exited, not yet reaped): it has no memory left to map";
+      break;
+    case core::AuditStatus::kTorn:
+      what = "the memory of process " + pid + " kept changing while it was read; run sealkit map again";
+      break;
+    case core::AuditStatus::kOk:
+      what = "process " + pid + " has no memory mappings";
+      break;
+  }
+  if (!a.detail.empty()) what += " (" + a.detail + ")";
+  return what;
+}
+
+}  // namespace
+
+Picture picture_from_audit(const core::ProcessAudit& a, std::string command) {
+  Picture p;
+  p.pid = static_cast<int>(a.pid);
+  p.command = std::move(command);
+  p.should_seal_bytes = a.total.should_bytes;
+  p.sealed_of_should_bytes = a.total.sealed_should_bytes;
+  p.sealed_bytes = a.total.sealed_bytes;
+  p.coverage_rule =
+      "Should be sealed: each ELF object's PT_LOAD span (text, rodata, RELRO, data, bss, its own gap reservations, "
+      "minus PT_GNU_MUTABLE), [vdso], [vvar], [vvar_vclock] and [stack]; see docs/audit.md.";
+
+  // One band per object, created at the object's first VMA; one per other VMA.
+  std::vector<int> band_of_object(a.objects.size(), -1);
+  for (const core::VmaRecord& v : a.vmas) {
+    Vma vma{core::Range{v.map.range.begin, v.map.range.end}, "", part_name(v.cls), v.path, state_of(v)};
+    vma.perms = {v.map.read ? 'r' : '-', v.map.write ? 'w' : '-', v.map.exec ? 'x' : '-', v.map.shared ? 's' : 'p'};
+    bool in_object = v.object >= 0 && static_cast<std::size_t>(v.object) < a.objects.size();
+    if (in_object && band_of_object[v.object] >= 0) {
+      p.bands[band_of_object[v.object]].vmas.push_back(std::move(vma));
+      continue;
+    }
+    Band band;
+    if (in_object) {
+      const core::ObjectRecord& obj = a.objects[v.object];
+      band.name = std::string(basename_of(obj.path));
+      if (band.name.empty()) band.name = obj.path.empty() ? "ELF object" : obj.path;
+      band.title = obj.path + (obj.verified ? "" : " (program headers not read: classified from smaps alone)");
+      band_of_object[v.object] = static_cast<int>(p.bands.size());
+    } else {
+      band.name = mapping_name(v);
+      band.title = v.path.empty() ? band.name : v.path;
+    }
+    band.vmas.push_back(std::move(vma));
+    p.bands.push_back(std::move(band));
+  }
+  return p;
+}
+
+std::optional<Picture> picture_of_process(pid_t pid, std::string& error) {
+  core::ElfLayoutCache cache;
+  core::ProcessAudit a = core::audit_process(pid, cache);
+  if (a.status != core::AuditStatus::kOk || a.vmas.empty()) {
+    a.pid = pid;
+    error = failure_message(a);
+    return std::nullopt;
+  }
+  return picture_from_audit(a, command_of(pid, a.comm));
+}
+
+}  // namespace sealkit::cli::map

@@ -1,0 +1,73 @@
+#include "cli/map/model.hpp"
+
+#include <cmath>
+#include <cstdio>
+
+#include "cli/map/escape.hpp"
+#include "cli/map/palette.hpp"
+
+namespace sealkit::cli::map {
+
+const char* to_string(SealState s) {
+  switch (s) {
+    case SealState::kSealed:
+      return "sealed";
+    case SealState::kUnsealed:
+      return "NOT sealed";
+    case SealState::kNotApplicable:
+      return "n/a";
+  }
+  return "?";
+}
+
+const char* state_key(SealState s) {
+  switch (s) {
+    case SealState::kSealed:
+      return "sealed";
+    case SealState::kUnsealed:
+      return "unsealed";
+    case SealState::kNotApplicable:
+      return "na";
+  }
+  return "?";
+}
+
+const char* fill_of(SealState s) {
+  switch (s) {
+    case SealState::kSealed:
+      return "url(#sealkit-sealed)";
+    case SealState::kUnsealed:
+      return "url(#sealkit-unsealed)";
+    case SealState::kNotApplicable:
+      return "url(#sealkit-na)";
+  }
+  return "none";
+}
+
+const char* text_colour_of(SealState s) {
+  switch (s) {
+    case SealState::kSealed:
+      return kSealedText;
+    case SealState::kUnsealed:
+      return kUnsealedText;
+    case SealState::kNotApplicable:
+      return kNotApplicableText;
+  }
+  return "#000";
+}
+
+double coverage_percent(const Picture& p) {
+  if (p.should_seal_bytes == 0) return 100.0;
+  double exact = 100.0 * static_cast<double>(p.sealed_of_should_bytes) / static_cast<double>(p.should_seal_bytes);
+  return std::floor(exact * 10.0) / 10.0;
+}
+
+std::string coverage_line(const Picture& p) {
+  char pct[16];
+  std::snprintf(pct, sizeof pct, "%.1f%%", coverage_percent(p));
+  if (p.should_seal_bytes == 0) return std::string("coverage ") + pct + ": nothing in this process should be sealed";
+  return std::string("coverage ") + pct + ": " + human_bytes(p.sealed_of_should_bytes) + " of the " +
+         human_bytes(p.should_seal_bytes) + " that should be sealed is sealed";
+}
+
+}  // namespace sealkit::cli::map
