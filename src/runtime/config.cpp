@@ -77,6 +77,15 @@ bool parse_policy(std::string_view s, Policy& out) {
   return true;
 }
 
+const char* name_of(Policy p) {
+  switch (p) {
+    case Policy::kPromote: return "promote";
+    case Policy::kNodelete: return "nodelete";
+    case Policy::kOff: return "off";
+  }
+  return "promote";
+}
+
 void Config::parse(std::string_view text, Report report, void* ctx) {
   used_ = text.size() < kMaxBytes ? text.size() : kMaxBytes;
   __builtin_memcpy(text_, text.data(), used_);

@@ -41,6 +41,7 @@ inline constexpr Policy kDefaultPolicy = Policy::kPromote;
 
 // Parses a policy name; false when it is none of promote, nodelete, off.
 bool parse_policy(std::string_view s, Policy& out);
+const char* name_of(Policy p);
 
 inline constexpr const char* kSystemConfigPath = "/etc/sealkit/runtime.conf";
 

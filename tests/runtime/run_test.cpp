@@ -3,6 +3,7 @@
 // outside, in /proc/PID/smaps of the running process (read here, not with
 // the library's parser).
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -173,4 +174,40 @@ TEST(Runtime, BadLogSettingWarnsOnceAndTheProgramRuns) {
   EXPECT_EQ(o.status, 0);
   EXPECT_EQ(o.out, "hi\n");
   EXPECT_EQ(o.err, "sealkit: warning: SEALKIT_LOG must be an absolute path shorter than 512 bytes; not logging\n");
+}
+
+// The configuration's exclude-object leaves exactly that object unsealed;
+// exclude-program leaves the whole process alone.
+TEST(SealkitRun, ConfigurationExclusionsLeaveExactlyWhatTheyName) {
+  const std::string conf = testing::TempDir() + "/sealkit-run-exclude.conf";
+  std::ofstream(conf) << "exclude-object = libc.so*\n";
+  chmod(conf.c_str(), 0644);
+  {
+    Live l;
+    start_live(l, {SEALKIT_BIN, "run", "--config", conf, "--", ATTACK_TARGET, "--wait"});
+    std::size_t libc_open = 0, libc_sealed = 0, others_open = 0;
+    for (const Vma& v : smaps_of(l.pid)) {
+      if (!is_elf_object_path(v.path, ATTACK_TARGET)) continue;
+      if (v.path.find("/libc.so") != std::string::npos) (v.sealed ? libc_sealed : libc_open)++;
+      else if (!v.sealed) ++others_open;
+    }
+    EXPECT_GT(libc_open, 0u);
+    EXPECT_EQ(libc_sealed, 0u);
+    EXPECT_EQ(others_open, 0u);
+  }
+  std::ofstream(conf) << "exclude-program = " << ATTACK_TARGET << "\n";
+  Live l;
+  start_live(l, {SEALKIT_BIN, "run", "--config", conf, "--", ATTACK_TARGET, "--wait"});
+  std::size_t sealed = 0;
+  for (const Vma& v : smaps_of(l.pid)) sealed += v.sealed;
+  EXPECT_EQ(sealed, 0u);
+}
+
+TEST(SealkitRun, AConfigurationOthersCanWriteIsRefusedUpFront) {
+  const std::string conf = testing::TempDir() + "/sealkit-run-open.conf";
+  std::ofstream(conf) << "dlopen = off\n";
+  chmod(conf.c_str(), 0666);
+  Outcome o = run({SEALKIT_BIN, "run", "--config", conf, "--", "/bin/true"});
+  EXPECT_EQ(o.status, 2);
+  EXPECT_NE(o.err.find("writable by group or others"), std::string::npos) << o.err;
 }

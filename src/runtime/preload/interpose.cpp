@@ -23,6 +23,7 @@
 #include "runtime/preload/startup.hpp"
 #include "runtime/process_info.hpp"
 #include "runtime/sys.hpp"
+#include "runtime/text_out.hpp"
 
 namespace sealkit::rt::preload {
 
@@ -47,7 +48,11 @@ void init_once() {
   if (g_config.has_policy()) g_policy = g_config.policy();
   // secure_getenv: in secure execution the environment is not ours to trust.
   if (const char* v = secure_getenv("SEALKIT_DLOPEN"); v != nullptr && *v != '\0') {
-    if (!parse_policy(v, g_policy)) warn("SEALKIT_DLOPEN must be promote, nodelete or off; using the configured policy");
+    if (!parse_policy(v, g_policy)) {
+      TextOut o;
+      o.str("SEALKIT_DLOPEN must be promote, nodelete or off; using ").str(name_of(g_policy));
+      warn(o.view());
+    }
   }
   if (g_config.excludes_this_program()) {
     g_policy = Policy::kOff;

@@ -1,0 +1,248 @@
+// Machine-wide deployment: the preload object named in /etc/ld.so.preload
+// (with $LIB in its path), with no LD_AUDIT and no sealkit run. Done in a
+// private mount namespace: an overlay over /etc holds this test's
+// /etc/ld.so.preload and /etc/sealkit/runtime.conf, and a tmpfs holds the
+// object and the setuid copies; the host's own files are never touched.
+#include <dlfcn.h>
+#include <link.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "runtime/live_process.hpp"
+#include "runtime/subprocess.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using sealkit::test::Live;
+using sealkit::test::smaps_of;
+using sealkit::test::Vma;
+
+// ld.so's $LIB: the directory of libc relative to the root or /usr (glibc
+// defines it as the directory it installs libc into: lib/x86_64-linux-gnu on
+// Debian, lib64 on Fedora). Whether it is right is checked below: the object
+// must appear in the processes' maps.
+std::string ld_so_lib() {
+  Dl_info info{};
+  if (!dladdr(reinterpret_cast<void*>(&::strlen), &info) || !info.dli_fname) return "lib";
+  std::string dir = fs::path(info.dli_fname).parent_path().string();
+  for (const char* prefix : {"/usr/", "/"})
+    if (dir.rfind(prefix, 0) == 0) return dir.substr(std::strlen(prefix));
+  return dir;
+}
+
+class MachineWide : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { ready_ = enter_namespace(); }
+  void SetUp() override {
+    if (!ready_) GTEST_SKIP() << why_;
+  }
+
+  static bool fail(const std::string& what) {
+    why_ = what + (errno ? std::string(": ") + std::strerror(errno) : std::string());
+    return false;
+  }
+
+  static bool enter_namespace() {
+    if (geteuid() != 0) {
+      why_ = "needs root: a private mount namespace, an overlay on /etc and setuid files";
+      return false;
+    }
+    errno = 0;
+    if (unshare(CLONE_NEWNS) != 0) return fail("unshare(CLONE_NEWNS)");
+    if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return fail("making / private");
+    char tmpl[] = "/tmp/sealkit-machine-wide-XXXXXX";
+    if (!mkdtemp(tmpl)) return fail("mkdtemp");
+    dir_ = tmpl;
+    // Everything below lives in this namespace only and is gone with it.
+    if (mount("sealkit-test", dir_.c_str(), "tmpfs", 0, "mode=0755") != 0) return fail("tmpfs on " + dir_);
+    fs::create_directories(dir_ + "/upper");
+    fs::create_directories(dir_ + "/work");
+    const std::string opts = "lowerdir=/etc,upperdir=" + dir_ + "/upper,workdir=" + dir_ + "/work";
+    if (mount("overlay", "/etc", "overlay", 0, opts.c_str()) != 0) return fail("overlay on /etc");
+    lib_dir_ = dir_ + "/" + ld_so_lib() + "/sealkit";
+    fs::create_directories(lib_dir_);
+    fs::copy_file(SEALKIT_PRELOAD, lib_dir_ + "/libsealkit-preload.so");
+    std::ofstream("/etc/ld.so.preload") << dir_ << "/$LIB/sealkit/libsealkit-preload.so\n";
+    // Copies of the attack target: a setuid-root one, run by nobody (secure
+    // execution), and one under a name the system configuration excludes.
+    target_ = dir_ + "/attack_target";
+    suid_target_ = dir_ + "/attack_target_suid";
+    fs::copy_file(ATTACK_TARGET, target_);
+    fs::copy_file(ATTACK_TARGET, suid_target_);
+    if (chown(suid_target_.c_str(), 0, 0) != 0 || chmod(suid_target_.c_str(), 04755) != 0)
+      return fail("making a setuid copy");
+    fs::permissions(dir_, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                              fs::perms::others_read | fs::perms::others_exec);
+    return true;
+  }
+
+  static std::string read_file(const std::string& p) {
+    std::ifstream in(p);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+
+  // Object VMAs (the program, .so files) and system mappings: sealed or not.
+  struct Tally {
+    std::size_t sealed = 0, open = 0;
+    bool preload_mapped = false;
+    std::string first_open;
+  };
+  static Tally tally(pid_t pid, const std::string& exe) {
+    Tally t;
+    for (const Vma& v : smaps_of(pid)) {
+      const bool object = v.path == exe || v.path.find(".so") != std::string::npos;
+      const bool system = v.path == "[vdso]" || v.path == "[vvar]" || v.path == "[vvar_vclock]" || v.path == "[stack]";
+      if (!object && !system) continue;
+      if (v.path == lib_dir_ + "/libsealkit-preload.so") t.preload_mapped = true;
+      if (v.sealed) {
+        ++t.sealed;
+      } else {
+        ++t.open;
+        if (t.first_open.empty()) t.first_open = v.range + " " + v.perms + " " + v.path;
+      }
+    }
+    return t;
+  }
+
+  static inline bool ready_ = false;
+  static inline std::string why_, dir_, lib_dir_, target_, suid_target_;
+};
+
+TEST_F(MachineWide, EveryObjectOfAnUnmodifiedProgramIsSealed) {
+  Live l;
+  std::string why;
+  ASSERT_TRUE(sealkit::test::start_live(l, {target_, "--wait"}, {}, why)) << why;
+  const Tally t = tally(l.pid, target_);
+  EXPECT_TRUE(t.preload_mapped) << "ld.so did not load " << lib_dir_ << "/libsealkit-preload.so: is $LIB "
+                                << ld_so_lib() << "?";
+  EXPECT_GE(t.sealed, 16u) << "program, libc, ld.so, the preload object, [vdso], [vvar], [stack]";
+  EXPECT_EQ(t.open, 0u) << "first unsealed: " << t.first_open;
+}
+
+TEST_F(MachineWide, AttacksFailWithEperm) {
+  auto o = sealkit::test::run_captured({target_});
+  ASSERT_EQ(o.status, 0) << o.err;
+  EXPECT_TRUE(o.err.empty()) << "ld.so or the runtime complained: " << o.err;
+  std::istringstream in(o.out);
+  std::string name, result;
+  std::size_t n = 0;
+  while (in >> name >> result) {
+    ++n;
+    // File-backed text may be discarded under the kernel's rules, sealed or not.
+    if (name != "madvise_dontneed_program_text") {
+      EXPECT_EQ(result, "EPERM") << name;
+    }
+  }
+  EXPECT_EQ(n, 8u) << o.out;
+}
+
+TEST_F(MachineWide, TheLogSaysPreloadAndEveryObjectWasSealed) {
+  const std::string log = dir_ + "/plain.log";
+  auto o = sealkit::test::run_captured({target_}, {"SEALKIT_LOG=" + log});
+  ASSERT_EQ(o.status, 0) << o.err;
+  std::istringstream lines(read_file(log));
+  std::string line;
+  std::size_t n = 0;
+  while (std::getline(lines, line)) {
+    ++n;
+    auto j = nlohmann::json::parse(line);
+    EXPECT_EQ(j["injected_as"], "preload");
+    EXPECT_EQ(j["mseal_failures"], 0);
+    EXPECT_EQ(j["objects_sealed"].get<int>() + j["objects_skipped"].get<int>(), j["objects_seen"].get<int>()) << line;
+    EXPECT_EQ(j["stack_sealed"], true);
+  }
+  EXPECT_EQ(n, 1u);
+}
+
+// Secure execution: a setuid program started by an ordinary user. ld.so
+// still loads /etc/ld.so.preload objects; the runtime must ignore the
+// environment (SEALKIT_LOG, SEALKIT_CONFIG) and seal.
+TEST_F(MachineWide, SetuidProgramIsSealedAndIgnoresTheEnvironment) {
+  const std::string conf = dir_ + "/exclude-everything.conf";
+  std::ofstream(conf) << "exclude-program = attack_target_suid\nexclude-program = attack_target\n";
+  const std::string log = dir_ + "/suid.log";
+  const std::vector<std::string> env = {"SEALKIT_LOG=" + log, "SEALKIT_CONFIG=" + conf};
+  {
+    Live l;
+    std::string why;
+    ASSERT_TRUE(sealkit::test::start_live(
+        l, {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", suid_target_, "--wait"}, env, why))
+        << why;
+    const Tally t = tally(l.pid, suid_target_);
+    EXPECT_TRUE(t.preload_mapped);
+    EXPECT_GE(t.sealed, 16u);
+    EXPECT_EQ(t.open, 0u) << "first unsealed: " << t.first_open;
+    EXPECT_NE(read_file("/proc/" + std::to_string(l.pid) + "/status").find("Uid:\t65534\t0\t"), std::string::npos)
+        << "not really setuid?";
+  }
+  // setpriv (not setuid, the same pid before it execs) logs; the setuid program,
+  // same environment, must not.
+  std::istringstream lines(read_file(log));
+  std::string line;
+  std::vector<std::string> exes;
+  while (std::getline(lines, line)) {
+    auto j = nlohmann::json::parse(line);
+    EXPECT_NE(j["exe"], suid_target_) << "SEALKIT_LOG was honoured in secure execution: " << line;
+    exes.push_back(j["exe"]);
+  }
+  EXPECT_EQ(exes, (std::vector<std::string>{"/usr/bin/setpriv"})) << "the control: setpriv logs";
+
+  // The control: the same environment without secure execution is honoured
+  // (the program is excluded, nothing sealed, and the log written).
+  Live l;
+  std::string why;
+  ASSERT_TRUE(sealkit::test::start_live(l, {target_, "--wait"}, env, why)) << why;
+  const Tally t = tally(l.pid, target_);
+  EXPECT_EQ(t.sealed, 0u);
+  EXPECT_GT(t.open, 0u);
+}
+
+TEST_F(MachineWide, TheSystemConfigurationIsReadInSecureExecutionToo) {
+  fs::create_directories("/etc/sealkit");
+  std::ofstream("/etc/sealkit/runtime.conf") << "exclude-program = attack_target_suid\n";
+  chmod("/etc/sealkit/runtime.conf", 0644);
+  Live l;
+  std::string why;
+  ASSERT_TRUE(sealkit::test::start_live(
+      l, {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", suid_target_, "--wait"}, {}, why))
+      << why;
+  const Tally excluded = tally(l.pid, suid_target_);
+  Live other;
+  ASSERT_TRUE(sealkit::test::start_live(other, {target_, "--wait"}, {}, why)) << why;
+  const Tally sealed = tally(other.pid, target_);
+  fs::remove("/etc/sealkit/runtime.conf");
+  EXPECT_EQ(excluded.sealed, 0u) << "exclude-program in the system file applies to setuid programs";
+  EXPECT_EQ(sealed.open, 0u) << "other programs are still sealed: " << sealed.first_open;
+}
+
+// sealkit run on a machine that already preloads the object machine-wide:
+// the audit module seals, the preloaded copy notices and does not again.
+TEST_F(MachineWide, SealkitRunOnTopLogsOnceAsAudit) {
+  const std::string log = dir_ + "/run.log";
+  auto o = sealkit::test::run_captured({SEALKIT_BIN, "run", "--log", log, "--", target_});
+  ASSERT_EQ(o.status, 0) << o.err;
+  std::istringstream lines(read_file(log));
+  std::string line;
+  std::vector<std::string> modes;
+  while (std::getline(lines, line)) modes.push_back(nlohmann::json::parse(line)["injected_as"]);
+  EXPECT_EQ(modes, (std::vector<std::string>{"audit"}));
+}
+
+}  // namespace
