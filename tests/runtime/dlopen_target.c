@@ -184,6 +184,12 @@ int main(int argc, char** argv) {
       void* outer_fn = h ? dlsym(h, "sealkit_test_order_ok") : NULL;
       printf("order_outer %s\n", outer_fn ? text_state(outer_fn) : "no-symbol");
       i += 2;
+    } else if (strcmp(c, "error") == 0 && i + 2 < argc) {
+      /* `error LABEL PATH`: dlopen and print what dlerror() says afterwards. */
+      void* h = dlopen(argv[i + 2], RTLD_NOW);
+      const char* e = h ? NULL : dlerror();
+      printf("%s %s\n", argv[i + 1], h ? "opened" : e ? e : "failed-without-dlerror");
+      i += 2;
     } else if (strcmp(c, "iconv") == 0 && i + 1 < argc) {
       /* `iconv LIB`: glibc loads the LATIN1 gconv module itself (not through
        * dlopen), then the program dlopens LIB: the runtime's next chance. */

@@ -222,3 +222,20 @@ TEST(LaterObjects, GetentAndIconvWorkTheSameSealed) {
   }
   unlink(path);
 }
+
+// An object that asks for an executable stack cannot be loaded once the
+// stack is sealed (glibc 2.36 mprotects the stack for it). The program sees
+// the same dlerror() as before; sealkit adds one line saying why.
+TEST(LaterObjects, ExecStackObjectFailsWithAClearMessageAndDlerrorIntact) {
+  Outcome control = run({DLOPEN_TARGET, "error", "x", DL_EXECSTACK, "error", "y", DL_EXECSTACK});
+  ASSERT_EQ(control.lines["x"], "opened") << "unsealed, glibc 2.36 makes the stack executable and loads it";
+  Outcome o = target("", {"error", "x", DL_EXECSTACK, "error", "y", DL_EXECSTACK});
+  EXPECT_EQ(o.status, 0) << o.err;
+  EXPECT_NE(o.lines["x"].find("cannot change memory protections"), std::string::npos) << o.lines["x"];
+  EXPECT_EQ(o.lines["y"], o.lines["x"]) << "the second failure reads the same";
+  const std::string why = "asks for an executable stack";
+  const std::size_t at = o.err.find(why);
+  EXPECT_NE(at, std::string::npos) << o.err;
+  EXPECT_EQ(o.err.find(why, at + 1), std::string::npos) << "said once per process: " << o.err;
+  EXPECT_NE(o.err.find(DL_EXECSTACK), std::string::npos) << o.err;
+}

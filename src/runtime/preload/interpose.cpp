@@ -18,6 +18,7 @@
 #include <string_view>
 
 #include "runtime/config.hpp"
+#include "runtime/preload/exec_stack.hpp"
 #include "runtime/preload/later_objects.hpp"
 #include "runtime/preload/real_dl.hpp"
 #include "runtime/preload/startup.hpp"
@@ -154,6 +155,7 @@ __attribute__((visibility("default"))) void* dlopen(const char* file, int mode) 
   void* h = pl::open_as_caller(file, m, __builtin_return_address(0), LM_ID_BASE, false);
   --pl::t_depth;
   if (h) pl::seal_pass(pl::g_policy, Opened{h, (m & RTLD_NODELETE) != 0, pl::t_depth > 0});
+  else pl::explain_if_exec_stack(file);
   return h;
 }
 
@@ -165,6 +167,7 @@ __attribute__((visibility("default"))) void* dlmopen(Lmid_t lmid, const char* fi
   void* h = pl::open_as_caller(file, m, __builtin_return_address(0), lmid, true);
   --pl::t_depth;
   if (h) pl::seal_pass(pl::g_policy, Opened{h, (m & RTLD_NODELETE) != 0, pl::t_depth > 0});
+  else pl::explain_if_exec_stack(file);
   return h;
 }
 
