@@ -9,6 +9,8 @@ namespace sealkit::rt {
 namespace {
 
 constexpr std::uint32_t kPtGnuMutable = 0x6474f555;  // binutils/glibc: a range to keep unsealed
+constexpr std::uint32_t kGnuPropertyMemorySeal = 3;  // binutils 2.44 / glibc 2.41
+constexpr std::uint32_t kNtGnuPropertyType0 = 5;
 constexpr std::size_t kPage = 4096;                    // x86_64 and the aarch64 kernels we seal on use 4K
 
 // Insertion sort: at most kMaxRanges entries.
@@ -31,10 +33,57 @@ bool add_range(core::Range* arr, std::size_t& n, std::uintptr_t bias, std::uint6
   return true;
 }
 
+// Walks the NT_GNU_PROPERTY_TYPE_0 notes of [p, p + n) (8-byte aligned on
+// 64-bit objects); any inconsistency ends the walk with "absent". ld.so has
+// read the same bytes from memory already (x86's CET markings live there).
+bool find_memory_seal_property(const unsigned char* p, std::uint64_t n) {
+  std::uint64_t off = 0;
+  while (n - off >= 12) {
+    std::uint32_t namesz, descsz, type;
+    __builtin_memcpy(&namesz, p + off, 4);
+    __builtin_memcpy(&descsz, p + off + 4, 4);
+    __builtin_memcpy(&type, p + off + 8, 4);
+    const std::uint64_t desc = off + 12 + ((std::uint64_t{namesz} + 3) & ~std::uint64_t{3});
+    if (desc > n || descsz > n - desc) return false;
+    if (type == kNtGnuPropertyType0 && namesz == 4 && __builtin_memcmp(p + off + 12, "GNU", 4) == 0) {
+      for (std::uint64_t q = 0; descsz - q >= 8 && q < descsz;) {
+        std::uint32_t pr_type, pr_size;
+        __builtin_memcpy(&pr_type, p + desc + q, 4);
+        __builtin_memcpy(&pr_size, p + desc + q + 4, 4);
+        if (pr_type == kGnuPropertyMemorySeal) return true;
+        const std::uint64_t step = 8 + ((std::uint64_t{pr_size} + 7) & ~std::uint64_t{7});
+        if (step > descsz - q) break;
+        q += step;
+      }
+    }
+    off = (desc + descsz + 7) & ~std::uint64_t{7};
+  }
+  return false;
+}
+
+// GNU_PROPERTY_MEMORY_SEAL from PT_GNU_PROPERTY, read in memory only when it
+// lies inside a readable PT_LOAD segment's file bytes, and only once the
+// header has been checked against the load address (the callers below).
+bool memory_seal_property(std::uintptr_t bias, const Elf64_Phdr* ph, std::size_t phnum) {
+  const Elf64_Phdr* property = nullptr;
+  for (std::size_t i = 0; i < phnum && property == nullptr; ++i)
+    if (ph[i].p_type == PT_GNU_PROPERTY) property = &ph[i];
+  for (std::size_t i = 0; property != nullptr && i < phnum; ++i) {
+    const Elf64_Phdr& l = ph[i];
+    if (l.p_type != PT_LOAD || (l.p_flags & PF_R) == 0 || property->p_vaddr < l.p_vaddr ||
+        property->p_memsz > l.p_filesz || property->p_vaddr - l.p_vaddr > l.p_filesz - property->p_memsz)
+      continue;
+    return find_memory_seal_property(reinterpret_cast<const unsigned char*>(bias + property->p_vaddr),
+                                     property->p_memsz);
+  }
+  return false;
+}
+
 // Segments, mutable ranges and the dynamic section from program headers.
 ImageError image_from_phdrs(std::uintptr_t bias, const Elf64_Phdr* ph, std::size_t phnum, ElfImage& out) {
   out.nseg = out.nmut = 0;
   out.dynamic = 0;
+  out.memory_seal_property = false;
   for (std::size_t i = 0; i < phnum; ++i) {
     if (ph[i].p_type == PT_LOAD && ph[i].p_memsz != 0) {
       if (!add_range(out.segments, out.nseg, bias, ph[i].p_vaddr, ph[i].p_memsz)) return ImageError::kTooManySegments;
@@ -69,12 +118,16 @@ ImageError read_image_in(std::uintptr_t bias, std::uintptr_t ehdr_addr, std::uin
   // The header must lie in the object's own first segment: otherwise the bias
   // and the header disagree, and sealing would hit the wrong memory.
   if (!out.segments[0].contains(ehdr_addr)) return ImageError::kInconsistent;
+  out.memory_seal_property = memory_seal_property(bias, ph, eh->e_phnum);
   return ImageError::kNone;
 }
 
 ImageError read_image_from_phdrs(std::uintptr_t bias, std::uintptr_t phdr, std::size_t phnum, ElfImage& out) {
   if (phdr == 0 || phnum == 0 || phnum >= PN_XNUM || phdr % alignof(Elf64_Phdr) != 0) return ImageError::kBadHeader;
-  return image_from_phdrs(bias, reinterpret_cast<const Elf64_Phdr*>(phdr), phnum, out);
+  const auto* ph = reinterpret_cast<const Elf64_Phdr*>(phdr);
+  const ImageError e = image_from_phdrs(bias, ph, phnum, out);
+  if (e == ImageError::kNone) out.memory_seal_property = memory_seal_property(bias, ph, phnum);  // the kernel's AT_PHDR
+  return e;
 }
 
 ImageError read_image_at(const MapsSnapshot& maps, std::uintptr_t bias, std::uintptr_t ehdr_addr, ElfImage& out) {

@@ -17,6 +17,9 @@ struct ElfImage {
   core::Range keep_mutable[kMaxRanges];
   std::size_t nmut = 0;
   std::uintptr_t dynamic = 0;  // bias + PT_DYNAMIC's p_vaddr; 0 without PT_DYNAMIC
+  // GNU_PROPERTY_MEMORY_SEAL (ld -z memory-seal): the object asks the loader
+  // to seal it (glibc 2.41+ would). Reported, not needed: everything is sealed.
+  bool memory_seal_property = false;
 };
 
 enum class ImageError { kNone, kNoMapping, kNotFileBacked, kNoHeader, kBadHeader, kTooManySegments, kInconsistent };

@@ -57,6 +57,7 @@ struct Piece {
 // never touched.
 struct Pass {
   Path path[kMaxTracked + 2];
+  bool memory_seal_property[kMaxTracked];  // GNU_PROPERTY_MEMORY_SEAL seen in the object's image
   alignas(Piece) unsigned char piece_bytes[kMaxPieces * sizeof(Piece)];
   std::size_t npieces;
   Piece* pieces() { return reinterpret_cast<Piece*>(piece_bytes); }
@@ -237,6 +238,7 @@ void seal_with_maps(const LoadedRef* objects, std::size_t n, std::uintptr_t self
       g_pass.path[i] = Path::kSkipped;
       continue;
     }
+    g_pass.memory_seal_property[i] = img.memory_seal_property;
     g_pass.path[i] = seal_image_with_maps(maps, img, st) ? Path::kFast : Path::kFailed;
   }
   const bool system = g_pass.path[kOwnerSystem] == Path::kMaps;
@@ -261,7 +263,10 @@ void seal_startup(const LoadedRef* objects, std::size_t n, std::uintptr_t self_e
   if (n >= kMaxTracked) n = kMaxTracked - 1;  // cannot happen: audit.cpp records at most 4096
   const std::size_t self = n;                // the runtime's slot
   g_pass.npieces = 0;
-  for (std::size_t i = 0; i <= n; ++i) g_pass.path[i] = i < n && objects[i].excluded ? Path::kExcluded : Path::kMaps;
+  for (std::size_t i = 0; i <= n; ++i) {
+    g_pass.path[i] = i < n && objects[i].excluded ? Path::kExcluded : Path::kMaps;
+    g_pass.memory_seal_property[i] = false;
+  }
   g_pass.path[kOwnerSystem] = g_pass.path[kOwnerStack] = Path::kMaps;
 
   const StartupAux& aux = startup_aux();
@@ -281,7 +286,9 @@ void seal_startup(const LoadedRef* objects, std::size_t n, std::uintptr_t self_e
         continue;
       }
       ElfImage img;
-      if (find_image_fast(q, aux, objects[i], img) && plan_fast(q, img, i)) g_pass.path[i] = Path::kFast;
+      if (!find_image_fast(q, aux, objects[i], img)) continue;
+      g_pass.memory_seal_property[i] = img.memory_seal_property;
+      if (plan_fast(q, img, i)) g_pass.path[i] = Path::kFast;
     }
     ElfImage img;
     if (read_image_in(self_ehdr, self_ehdr, self_ehdr + kPage, img) == ImageError::kNone && plan_fast(q, img, self))
@@ -310,6 +317,7 @@ void seal_startup(const LoadedRef* objects, std::size_t n, std::uintptr_t self_e
     if (g_pass.path[i] == Path::kFast) ++st.objects_sealed;
     else if (g_pass.path[i] == Path::kSkipped) ++st.objects_skipped;
     else if (g_pass.path[i] == Path::kExcluded) ++st.objects_excluded;
+    st.objects_memory_seal_property += g_pass.memory_seal_property[i];
   }
   st.elapsed_ns = sys::monotonic_ns() - t0;
 }

@@ -12,6 +12,7 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -210,4 +211,23 @@ TEST(SealkitRun, AConfigurationOthersCanWriteIsRefusedUpFront) {
   Outcome o = run({SEALKIT_BIN, "run", "--config", conf, "--", "/bin/true"});
   EXPECT_EQ(o.status, 2);
   EXPECT_NE(o.err.find("writable by group or others"), std::string::npos) << o.err;
+}
+
+// GNU_PROPERTY_MEMORY_SEAL is reported in the log, and `sealkit check` (a
+// separate reader, libelf on the file) agrees about the same binary.
+TEST(SealkitRun, MemorySealPropertyIsReportedInTheLog) {
+  for (const auto& [exe, expected] : {std::pair<std::string, int>{MEMORY_SEAL_TARGET, 1}, {ATTACK_TARGET, 0}}) {
+    const std::string log = testing::TempDir() + "/sealkit-property.log";
+    std::remove(log.c_str());
+    Outcome o = run({SEALKIT_BIN, "run", "--log", log, "--", exe});
+    ASSERT_EQ(o.status, 0) << o.err;
+    std::ifstream in(log);
+    std::string line;
+    ASSERT_TRUE(std::getline(in, line));
+    EXPECT_EQ(nlohmann::json::parse(line)["objects_memory_seal_property"], expected) << exe << ": " << line;
+    Outcome check = run({SEALKIT_BIN, "check", "--json", exe});
+    auto j = nlohmann::json::parse(check.out);
+    const auto& file = j.is_array() ? j[0] : j["files"][0];
+    EXPECT_EQ(file["memory_seal_property"].get<bool>(), expected == 1) << check.out;
+  }
 }
