@@ -73,9 +73,8 @@ Runner add_map(CLI::App& app) {
       "map", "Draw one process's address space: each object and mapping a band, sealed or not (docs/map.md)");
   sub->add_option("pid", opts->pid, "The process to draw")->required()->check(CLI::PositiveNumber);
   auto* svg = sub->add_option("--svg", opts->svg, "Write the picture as SVG to FILE ('-': stdout)")->type_name("FILE");
-  auto* html =
-      sub->add_option("--html", opts->html, "Write a self-contained HTML page (picture and table) to FILE ('-': stdout)")
-          ->type_name("FILE");
+  auto* html = sub->add_option("--html", opts->html, "Write a self-contained HTML page (picture, table) to FILE")
+                   ->type_name("FILE");
   // At least one output; both at once is fine, but not both on stdout.
   sub->callback([svg, html, opts] {
     if (svg->count() == 0 && html->count() == 0) throw CLI::RequiredError("--svg FILE or --html FILE");
