@@ -9,16 +9,18 @@ import stat
 import subprocess
 
 # Dynamically linked Debian programs that init runs plainly and under `sealkit run` (and the shell the tests use).
-# getent and iconv: tests/runtime's NSS and gconv cases (glibc's own dlopens), with what those load.
+# getent and iconv: tests/runtime's NSS and gconv cases (glibc's own dlopens), with what those load; setpriv: the
+# machine-wide test's setuid case.
 DEBIAN_PROGRAMS = ["/usr/bin/true", "/usr/bin/ls", "/usr/bin/cat", "/usr/bin/wc", "/usr/bin/echo", "/usr/bin/env",
                    "/usr/bin/sh", "/bin/sh", "/bin/true", "/bin/ls", "/bin/echo", "/usr/bin/python3",
-                   "/usr/bin/getent", "/usr/bin/iconv"]
+                   "/usr/bin/getent", "/usr/bin/iconv", "/usr/bin/setpriv"]
 DEBIAN_FILES = ["/etc/nsswitch.conf", "/usr/lib/x86_64-linux-gnu/libnss_systemd.so.2",
                 "/usr/lib/x86_64-linux-gnu/gconv/gconv-modules", "/usr/lib/x86_64-linux-gnu/gconv/gconv-modules.cache",
                 "/usr/lib/x86_64-linux-gnu/gconv/gconv-modules.d", "/usr/lib/x86_64-linux-gnu/gconv/ISO8859-1.so"]
 # What init's python3 step imports (tests/oldkernel/init, py_script): json, and decimal, whose C part is an
 # extension module ld.so loads with dlopen at run time (with libmpdec), the path libsealkit-preload.so handles.
-PYTHON_IMPORTS = ["json", "decimal"]
+# xml.etree.ElementTree (pyexpat, libexpat): tests/cli/map_test.cpp parses sealkit map's SVG with it.
+PYTHON_IMPORTS = ["json", "decimal", "xml.etree.ElementTree"]
 # Build-tree directories that hold no object the guest needs (and our own output).
 SKIP_DIRS = {"CMakeFiles", "Testing", "_deps", ".cmake"}
 
@@ -156,7 +158,7 @@ def build_tree_objects(build, skip):
     return sorted(files), sorted(links)
 
 
-def populate(image, build, init, busybox, settings, scratch, skip=()):
+def populate(image, build, init, busybox, settings, scratch, skip=(), modules=()):
     """Fills `image`; stripped copies of the build tree's objects go to `scratch` (the caller removes it after
     Image.write). `skip`: directories of the build tree to leave out (the harness's own output)."""
     for d in ("/proc", "/sys", "/dev", "/tmp", "/root", "/run", "/mnt"):
@@ -167,6 +169,8 @@ def populate(image, build, init, busybox, settings, scratch, skip=()):
         if os.path.islink("/" + top):
             image.symlink("/" + top, os.readlink("/" + top))
     image.file("/bb/busybox", source=busybox, mode=0o755)
+    for host, guest in modules:  # init loads each with insmod
+        image.file(guest, source=host)
     image.file("/init", source=init, mode=0o755)
     image.file("/etc/passwd", data=b"root:x:0:0:root:/root:/bin/sh\n")
     image.file("/etc/group", data=b"root:x:0:\n")

@@ -1,13 +1,16 @@
 """Debian 12's own kernel, taken from its package without installing it: the package linux-image-amd64 depends on
-(linux-image-6.1.0-N-amd64) is fetched with `apt-get download` and only its /boot/vmlinuz-* is unpacked (dpkg-deb).
-No modules are needed: the guest boots from an initramfs with a serial console, both built into the kernel.
+(linux-image-6.1.0-N-amd64) is fetched with `apt-get download`, and only /boot/vmlinuz-* and the few MODULES are
+unpacked from it (dpkg-deb). Booting needs no module (initramfs and serial console are built in); overlayfs is a
+module, and tests/runtime's machine-wide test mounts an overlay on /etc.
 """
 import glob
 import os
 import re
+import shutil
 import subprocess
 
 META = "linux-image-amd64"
+MODULES = ["kernel/fs/overlayfs/overlay.ko"]  # below lib/modules/RELEASE/
 
 
 class Unavailable(Exception):
@@ -33,8 +36,20 @@ def _apt_update(log):
 
 
 def _cached(cache):
-    found = sorted(glob.glob(os.path.join(cache, "vmlinuz-*")))
+    found = sorted(glob.glob(os.path.join(cache, "boot", "vmlinuz-*")))
     return found[-1] if found else None
+
+
+def modules(vmlinuz):
+    """The modules unpacked beside `vmlinuz` (cache/boot/vmlinuz-R): [(path here, path in the guest)]."""
+    root = os.path.dirname(os.path.dirname(vmlinuz))
+    release = os.path.basename(vmlinuz)[len("vmlinuz-"):]
+    out = []
+    for m in MODULES:
+        rel = os.path.join("lib", "modules", release, m)
+        if os.path.exists(os.path.join(root, rel)):
+            out.append((os.path.join(root, rel), "/usr/" + rel))
+    return out
 
 
 def vmlinuz(cache, refresh=False, log=print):
@@ -62,11 +77,12 @@ def vmlinuz(cache, refresh=False, log=print):
     if r.returncode != 0 or not debs:
         raise Unavailable(f"apt-get download {package} failed: {r.stderr.strip()[-300:]}")
     deb = debs[0]
-    for old in glob.glob(os.path.join(cache, "vmlinuz-*")):
-        os.remove(old)
-    # Only the kernel image: the package's modules (hundreds of MiB unpacked) are not needed.
+    for old in ("boot", "lib"):
+        shutil.rmtree(os.path.join(cache, old), ignore_errors=True)
+    # Only the kernel image and MODULES: all of the package's modules are hundreds of MiB unpacked.
     tar = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", deb], stdout=subprocess.PIPE)
-    x = subprocess.run(["tar", "-x", "-C", cache, "--wildcards", "--strip-components=2", "./boot/vmlinuz-*"],
+    x = subprocess.run(["tar", "-x", "-C", cache, "--wildcards", "./boot/vmlinuz-*"]
+                       + ["./lib/modules/*/" + m for m in MODULES],
                        stdin=tar.stdout, capture_output=True, text=True)
     tar.stdout.close()
     if tar.wait() != 0 or x.returncode != 0:

@@ -74,7 +74,7 @@ def run_facts(log, name):
     sealed_objects = sum(l.get("objects_sealed", 0) for l in lines)
     seen = sum(l.get("objects_seen", 0) for l in lines)
     errs = sorted({errno_name(l.get("first_errno", 0)) for l in lines})
-    return (f"{text}; SEALKIT_LOG: {len(lines)} process(es), objects sealed {sealed_objects}/{seen}, "
+    return (f"{text}; SEALKIT_LOG: {len(lines)} line(s), objects sealed {sealed_objects}/{seen}, "
             f"mseal calls {calls}, first_errno {'/'.join(errs)}")
 
 
