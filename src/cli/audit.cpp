@@ -104,6 +104,7 @@ int run_audit(const AuditOptions& o) {
   else for (long p : o.pids) pids.push_back(static_cast<pid_t>(p));
 
   audit::MachineAudit m;
+  m.keep_vmas = o.vmas;
   m.started_unix_seconds =
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   const auto t0 = std::chrono::steady_clock::now();
@@ -117,12 +118,19 @@ int run_audit(const AuditOptions& o) {
   ro.vmas = o.vmas;
   ro.per_process = o.per_process;
   ro.only_ok = o.all;
-  std::ostringstream text;
-  if (format == "json") text << audit::to_json(m, ro).dump(2) << '\n';
-  else if (format == "prometheus") audit::write_prometheus(text, m, ro);
-  else audit::write_table(text, m, ro);
-  if (o.output.empty()) std::cout << text.str() << std::flush;
-  else write_file_atomically(o.output, text.str());
+  auto render = [&](std::ostream& out) {
+    if (format == "json") out << audit::to_json(m, ro).dump(2) << '\n';
+    else if (format == "prometheus") audit::write_prometheus(out, m, ro);
+    else audit::write_table(out, m, ro);
+  };
+  if (o.output.empty()) {
+    render(std::cout);
+    std::cout.flush();
+  } else {
+    std::ostringstream text;
+    render(text);
+    write_file_atomically(o.output, text.str());
+  }
 
   if (o.require < 0) return kExitOk;
   auto coverage = audit::percent(m.total.coverage_bytes());
@@ -151,7 +159,7 @@ Runner add_audit(CLI::App& app) {
   sub->add_option("--output", o->output, "Write to FILE (via FILE.tmp and rename) instead of standard output");
   sub->add_option("--require", o->require, "Exit 1 when machine coverage of bytes is below PERCENT")
       ->check(CLI::Range(0.0, 100.0));
-  sub->add_flag("--by-class", o->by_class, "Table: add the totals by class of mapping");
+  sub->add_flag("--by-class", o->by_class, "Add the totals by class of mapping (table), per process too (JSON)");
   sub->add_flag("--vmas", o->vmas, "JSON: list every VMA and object of each process");
   sub->add_flag("--per-process", o->per_process, "Prometheus: add per-process series (labels pid and comm)");
   sub->footer("Exit status: 0 done, 1 coverage below --require, 2 bad usage or an error. "

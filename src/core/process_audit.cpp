@@ -8,8 +8,10 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
 
-#include "core/proc_maps.hpp"
 #include "core/vma_class.hpp"
 
 namespace sealkit::core {
@@ -66,29 +68,63 @@ struct StatLine {
   unsigned long flags = 0;
 };
 
+// Reads a whole file below `dir` into `buf`, which is kept for the whole
+// run: its memory is allocated and faulted in once, not once per process
+// (zero-filling and faulting fresh buffers cost more than parsing:
+// bench/audit). The used length goes to `len`; false with errno set.
+bool read_whole(int dir, const char* name, std::vector<char>& buf, std::size_t& len) {
+  int fd = ::openat(dir, name, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  len = 0;
+  if (buf.size() < (std::size_t{1} << 18)) buf.resize(std::size_t{1} << 18);
+  for (;;) {
+    if (len == buf.size()) buf.resize(buf.size() * 2);
+    ssize_t n = ::read(fd, buf.data() + len, buf.size() - len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int e = errno;
+      ::close(fd);
+      errno = e;
+      return false;
+    }
+    if (n == 0) break;
+    len += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  return true;
+}
+
 // /proc/PID/stat: "pid (comm) state ppid pgrp session tty tpgid flags ...".
 // comm may hold spaces and parentheses: it ends at the last ')'.
-std::optional<StatLine> read_stat(pid_t pid, int& err) {
-  char path[64];
-  std::snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
-  auto text = read_proc_file(path, 1 << 16);
-  if (!text) {
+std::optional<StatLine> read_stat(int dir, int& err) {
+  char buf[1024];
+  int fd = ::openat(dir, "stat", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
     err = errno;
     return std::nullopt;
   }
-  auto open = text->find('(');
-  auto close = text->rfind(')');
-  if (open == std::string::npos || close == std::string::npos || close < open || close + 2 >= text->size()) {
+  ssize_t n = ::read(fd, buf, sizeof buf - 1);
+  err = errno;
+  ::close(fd);
+  if (n <= 0) {
+    if (n == 0) err = ESRCH;
+    return std::nullopt;
+  }
+  buf[n] = '\0';
+  const std::string_view text(buf, static_cast<std::size_t>(n));
+  auto open = text.find('(');
+  auto close = text.rfind(')');
+  if (open == std::string_view::npos || close == std::string_view::npos || close + 2 >= text.size()) {
     err = EIO;
     return std::nullopt;
   }
   StatLine s;
-  s.comm = text->substr(open + 1, close - open - 1);
-  s.state = (*text)[close + 2];
+  s.comm.assign(text.substr(open + 1, close - open - 1));
+  s.state = text[close + 2];
   // Six fields after the state come the flags.
   std::size_t pos = close + 2;
-  for (int field = 0; field < 6 && pos != std::string::npos; ++field) pos = text->find(' ', pos + 1);
-  if (pos != std::string::npos) s.flags = std::strtoul(text->c_str() + pos + 1, nullptr, 10);
+  for (int field = 0; field < 6 && pos != std::string_view::npos; ++field) pos = text.find(' ', pos + 1);
+  if (pos != std::string_view::npos) s.flags = std::strtoul(buf + pos + 1, nullptr, 10);
   return s;
 }
 
@@ -96,9 +132,9 @@ bool gone_errno(int e) noexcept { return e == ENOENT || e == ESRCH; }
 bool denied_errno(int e) noexcept { return e == EACCES || e == EPERM; }
 
 // A process whose smaps read as empty or failed: what it is now.
-void explain_no_memory(ProcessAudit& a) {
+void explain_no_memory(int dir, ProcessAudit& a) {
   int err = 0;
-  auto st = read_stat(a.pid, err);
+  auto st = read_stat(dir, err);
   if (!st || st->state == 'X' || st->state == 'x') {
     a.status = AuditStatus::kGone;
     a.detail = "exited while it was read";
@@ -138,48 +174,60 @@ ElfLookup ElfLayoutCache::lookup(pid_t pid, const MapsEntry& m) {
 ProcessAudit audit_process(pid_t pid, ElfLayoutCache& cache) {
   ProcessAudit a;
   a.pid = pid;
-  int err = 0;
-  auto st = read_stat(pid, err);
-  if (!st) {
-    a.status = denied_errno(err) ? AuditStatus::kDenied : AuditStatus::kGone;
-    a.detail = std::strerror(err);
+  // Every file is opened relative to one handle on /proc/PID: fewer path
+  // walks, and a pid reused meanwhile fails (ESRCH) instead of mixing two processes.
+  char path[32];
+  std::snprintf(path, sizeof path, "/proc/%d", static_cast<int>(pid));
+  const int dir = ::open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) {
+    const int e = errno;
+    a.status = denied_errno(e) ? AuditStatus::kDenied : AuditStatus::kGone;
+    a.detail = std::strerror(e);
     return a;
   }
-  a.comm = st->comm;
-  if (st->flags & kPfKthread) {
-    a.status = AuditStatus::kKernelThread;
+  struct CloseDir {
+    int fd;
+    ~CloseDir() { ::close(fd); }
+  } close_dir{dir};
+
+  // comm, not stat: the kernel computes much for a stat line, and kernel
+  // threads and zombies (the reasons to look at it) show an empty smaps.
+  char comm[64];
+  int comm_fd = ::openat(dir, "comm", O_RDONLY | O_CLOEXEC);
+  ssize_t comm_len = comm_fd < 0 ? -1 : ::read(comm_fd, comm, sizeof comm);
+  const int comm_err = errno;
+  if (comm_fd >= 0) ::close(comm_fd);
+  if (comm_len < 0) {
+    a.status = denied_errno(comm_err) ? AuditStatus::kDenied : AuditStatus::kGone;
+    a.detail = std::strerror(comm_err);
     return a;
   }
-  if (st->state == 'Z') {
-    a.status = AuditStatus::kZombie;
-    return a;
-  }
-  char path[64];
-  std::snprintf(path, sizeof path, "/proc/%d/exe", static_cast<int>(pid));
+  a.comm.assign(comm, static_cast<std::size_t>(comm_len));
+  if (!a.comm.empty() && a.comm.back() == '\n') a.comm.pop_back();
   char exe[4096];
-  ssize_t n = ::readlink(path, exe, sizeof exe);
+  ssize_t n = ::readlinkat(dir, "exe", exe, sizeof exe);
   if (n > 0 && static_cast<std::size_t>(n) < sizeof exe) a.exe.assign(exe, static_cast<std::size_t>(n));
 
-  std::snprintf(path, sizeof path, "/proc/%d/smaps", static_cast<int>(pid));
   ElfLookupFn lookup = [&](const MapsEntry& m) { return cache.lookup(pid, m); };
+  thread_local std::vector<char> buffer;
   for (int attempt = 0; attempt < kSmapsAttempts; ++attempt) {
-    auto text = read_proc_file(path);
-    if (!text) {
+    std::size_t len = 0;
+    if (!read_whole(dir, "smaps", buffer, len)) {
       const int e = errno;
       if (denied_errno(e)) {
         a.status = AuditStatus::kDenied;
         a.detail = std::strerror(e);
       } else {
-        explain_no_memory(a);
+        explain_no_memory(dir, a);
         if (!gone_errno(e) && a.status == AuditStatus::kGone) a.detail = std::strerror(e);
       }
       return a;
     }
-    if (text->empty()) {
-      explain_no_memory(a);
+    if (len == 0) {
+      explain_no_memory(dir, a);
       return a;
     }
-    ProcessAudit c = classify_smaps(*text, lookup);
+    ProcessAudit c = classify_smaps(std::string_view(buffer.data(), len), lookup);
     if (c.status == AuditStatus::kTorn) {
       a.detail = c.detail;
       continue;

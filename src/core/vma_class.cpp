@@ -7,6 +7,7 @@
 #include "core/page.hpp"
 #include "core/proc_maps.hpp"
 #include "core/seal_plan.hpp"
+#include "core/smaps_scan.hpp"
 
 namespace sealkit::core {
 
@@ -281,19 +282,31 @@ std::optional<ElfLayout> layout_from_headers(const std::vector<ElfSegment>& segm
 
 ProcessAudit classify_smaps(std::string_view smaps_text, const ElfLookupFn& lookup) {
   ProcessAudit a;
+  a.vmas.reserve(smaps_text.size() / 1024 + 8);  // an smaps entry is about 1 KiB of text
   bool torn = false;
   std::uintptr_t last_end = 0;
-  SmapsStats st = for_each_smaps_entry(smaps_text, [&](const SmapsEntry& e) {
-    if (!e.has_vmflags || e.map.range.begin < last_end || e.map.range.empty()) torn = true;
-    last_end = e.map.range.end;
+  auto add = [&](const MapsEntry& m, bool sealed) {
+    if (m.range.begin < last_end || m.range.empty()) torn = true;
+    last_end = m.range.end;
     VmaRecord v;
-    v.map = e.map;
-    v.path.assign(e.map.path);
+    v.map = m;
+    v.path.assign(m.path);
     v.map.path = {};
-    v.sealed = e.sealed;
+    v.sealed = sealed;
     a.vmas.push_back(std::move(v));
-    return true;
-  });
+  };
+  SmapsStats st;
+  if (!scan_smaps_fast(smaps_text, add)) {
+    // Not the kernel's usual layout: the careful parser, which reads anything.
+    a.vmas.clear();
+    torn = false;
+    last_end = 0;
+    st = for_each_smaps_entry(smaps_text, [&](const SmapsEntry& e) {
+      torn = torn || !e.has_vmflags;
+      add(e.map, e.sealed);
+      return true;
+    });
+  }
   if (torn || st.bad_lines != 0) {
     a.status = AuditStatus::kTorn;
     a.detail = st.bad_lines ? "smaps has lines that are not smaps" : "smaps entries out of order or without VmFlags";

@@ -67,7 +67,7 @@ json process_json(const core::ProcessAudit& p, const RenderOptions& o) {
   j["objects_fully_sealed"] = fully;
   j["objects_unverified"] = p.objects_unverified;
   j["unsealed_classes"] = unsealed_classes(p.by_class);
-  j["classes"] = classes(p.by_class);
+  if (o.by_class) j["classes"] = classes(p.by_class);
   if (o.vmas) {
     json objs = json::array();
     for (const core::ObjectRecord& ob : p.objects)

@@ -24,6 +24,7 @@ struct MachineAudit {
   std::size_t objects = 0, objects_fully_sealed = 0, objects_unverified = 0;
   double started_unix_seconds = 0;  // wall clock at the start of the scan
   double duration_seconds = 0;
+  bool keep_vmas = false;  // keep each process's VMA list (JSON --vmas); else it is freed once counted
 
   void add(core::ProcessAudit p);  // keeps p and adds it to the totals
   std::size_t skipped() const noexcept { return processes.size() - by_status[0]; }
@@ -36,7 +37,7 @@ std::optional<double> percent(std::optional<double> ratio);
 std::vector<const char*> unsealed_classes(const std::array<core::ClassTotals, core::kVmaClassCount>& by_class);
 
 struct RenderOptions {
-  bool by_class = false;     // table: the per-class totals as a second table
+  bool by_class = false;     // table: the per-class totals as a second table; json: per-process classes too
   bool vmas = false;         // json: every VMA of every process
   bool per_process = false;  // prometheus: per-process series (pid, comm labels)
   bool only_ok = false;      // table: leave skipped processes out of the rows (they are counted below)
