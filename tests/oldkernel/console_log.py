@@ -8,7 +8,8 @@ import re
 
 _MARK = "=== sealkit-oldkernel: "
 _BEGIN = re.compile(r"^=== sealkit-oldkernel: begin (\S+) ===$")
-_END = re.compile(r"^=== sealkit-oldkernel: end (\S+) rc=(\d+) ===$")
+_END = re.compile(r"^=== sealkit-oldkernel: end (\S+) rc=(\d+)(?: secs=([\d.]+))? ===$")
+_DONE = re.compile(r"^=== sealkit-oldkernel: done(?: secs=([\d.]+))? ===$")
 _FILE = re.compile(r"^=== sealkit-oldkernel: file (\S+) ===$")
 _END_FILE = re.compile(r"^=== sealkit-oldkernel: end-file (\S+) ===$")
 _MISSING_FILE = re.compile(r"^=== sealkit-oldkernel: missing-file (\S+) ===$")
@@ -20,6 +21,7 @@ class Step:
         self.name = name
         self.lines = []
         self.rc = None  # None: never ended
+        self.seconds = None  # as the guest's clock measured it
 
     @property
     def finished(self):
@@ -40,6 +42,7 @@ class ConsoleLog:
     def __init__(self, text):
         self.started = False
         self.done = False
+        self.guest_seconds = None  # the guest's uptime when init finished its steps
         self.steps = {}  # name -> Step, in order
         self.files = {}  # name -> text, or None when the guest said the file was missing
         self.not_run = {}  # step name -> why init left it out
@@ -52,8 +55,10 @@ class ConsoleLog:
                 if line == _MARK + "start ===":
                     self.started = True
                     continue
-                if line == _MARK + "done ===":
+                m = _DONE.match(line)
+                if m:
                     self.done = True
+                    self.guest_seconds = float(m.group(1)) if m.group(1) else None
                     continue
                 m = _BEGIN.match(line)
                 if m:
@@ -63,6 +68,7 @@ class ConsoleLog:
                 m = _END.match(line)
                 if m and current and current[0] == "step" and current[1].name == m.group(1):
                     current[1].rc = int(m.group(2))
+                    current[1].seconds = float(m.group(3)) if m.group(3) else None
                     current = None
                     continue
                 m = _FILE.match(line)

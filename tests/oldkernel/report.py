@@ -106,13 +106,16 @@ def text(log, info):
             facts = ""
         if not step.finished:
             facts = "DID NOT FINISH " + facts
-        rows.append((name, rc, facts))
+        secs = f"{step.seconds:.1f}" if step.seconds is not None else "-"
+        rows.append((name, rc, secs, facts))
     for name, why in log.not_run.items():
-        rows.append((name, "-", "not run: " + why))
+        rows.append((name, "-", "-", "not run: " + why))
     width = max((len(r[0]) for r in rows), default=4)
-    out.append(f"{'step':<{width}}  {'rc':>3}  facts")
-    for name, rc, facts in rows:
-        out.append(f"{name:<{width}}  {rc:>3}  {facts}")
+    out.append(f"{'step':<{width}}  {'rc':>3}  {'secs':>5}  facts")
+    for name, rc, secs, facts in rows:
+        out.append(f"{name:<{width}}  {rc:>3}  {secs:>5}  {facts}")
+    if log.guest_seconds is not None:
+        out.append(f"(the guest's uptime when its steps ended: {log.guest_seconds:.1f} s)")
     if failures:
         out.append("")
         out.append("failed tests in the guest:")
