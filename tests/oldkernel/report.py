@@ -18,7 +18,8 @@ def probe_facts(doc):
         v = f.get(key, {}).get("value")
         return "yes" if v is True else "no" if v is False else "unknown" if v is None else str(v)
 
-    return (f"can_seal {str(doc.get('can_seal')).lower()}; mseal {val('mseal')} ({f.get('mseal', {}).get('detail', '')}); "
+    detail = f.get("mseal", {}).get("detail", "")
+    return (f"can_seal {str(doc.get('can_seal')).lower()}; mseal {val('mseal')} ({detail}); "
             f"seccomp_filter {val('seccomp_filter')}; procmap_query {val('procmap_query')}; backend {val('backend')}")
 
 
