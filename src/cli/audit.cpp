@@ -119,7 +119,7 @@ int run_audit(const AuditOptions& o) {
   ro.per_process = o.per_process;
   ro.only_ok = o.all;
   auto render = [&](std::ostream& out) {
-    if (format == "json") out << audit::to_json(m, ro).dump(2) << '\n';
+    if (format == "json") audit::write_json(out, m, ro);
     else if (format == "prometheus") audit::write_prometheus(out, m, ro);
     else audit::write_table(out, m, ro);
   };

@@ -62,18 +62,38 @@ ElfLookup read_layout(int fd) {
   return r;
 }
 
+// "/proc/PID/NAME" paths. Each file is opened by its full path rather than
+// relative to an open /proc/PID: two system calls fewer per process, which
+// bench/audit measures; a pid reused between two reads is not guarded
+// against (the kernel hands pids out in increasing order, so it needs a
+// wrap-around of the pid space within microseconds).
+class ProcPaths {
+ public:
+  explicit ProcPaths(pid_t pid) {
+    base_ = std::snprintf(buf_, sizeof buf_, "/proc/%d/", static_cast<int>(pid));
+  }
+  const char* operator()(const char* name) {
+    std::snprintf(buf_ + base_, sizeof buf_ - static_cast<std::size_t>(base_), "%s", name);
+    return buf_;
+  }
+
+ private:
+  char buf_[64];
+  int base_ = 0;
+};
+
 struct StatLine {
   std::string comm;
   char state = '?';
   unsigned long flags = 0;
 };
 
-// Reads a whole file below `dir` into `buf`, which is kept for the whole
+// Reads a whole file into `buf`, which is kept for the whole
 // run: its memory is allocated and faulted in once, not once per process
 // (zero-filling and faulting fresh buffers cost more than parsing:
 // bench/audit). The used length goes to `len`; false with errno set.
-bool read_whole(int dir, const char* name, std::vector<char>& buf, std::size_t& len) {
-  int fd = ::openat(dir, name, O_RDONLY | O_CLOEXEC);
+bool read_whole(const char* path, std::vector<char>& buf, std::size_t& len) {
+  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;
   len = 0;
   if (buf.size() < (std::size_t{1} << 18)) buf.resize(std::size_t{1} << 18);
@@ -96,9 +116,9 @@ bool read_whole(int dir, const char* name, std::vector<char>& buf, std::size_t& 
 
 // /proc/PID/stat: "pid (comm) state ppid pgrp session tty tpgid flags ...".
 // comm may hold spaces and parentheses: it ends at the last ')'.
-std::optional<StatLine> read_stat(int dir, int& err) {
+std::optional<StatLine> read_stat(ProcPaths& proc, int& err) {
   char buf[1024];
-  int fd = ::openat(dir, "stat", O_RDONLY | O_CLOEXEC);
+  int fd = ::open(proc("stat"), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     err = errno;
     return std::nullopt;
@@ -132,9 +152,9 @@ bool gone_errno(int e) noexcept { return e == ENOENT || e == ESRCH; }
 bool denied_errno(int e) noexcept { return e == EACCES || e == EPERM; }
 
 // A process whose smaps read as empty or failed: what it is now.
-void explain_no_memory(int dir, ProcessAudit& a) {
+void explain_no_memory(ProcPaths& proc, ProcessAudit& a) {
   int err = 0;
-  auto st = read_stat(dir, err);
+  auto st = read_stat(proc, err);
   if (!st || st->state == 'X' || st->state == 'x') {
     a.status = AuditStatus::kGone;
     a.detail = "exited while it was read";
@@ -174,26 +194,12 @@ ElfLookup ElfLayoutCache::lookup(pid_t pid, const MapsEntry& m) {
 ProcessAudit audit_process(pid_t pid, ElfLayoutCache& cache) {
   ProcessAudit a;
   a.pid = pid;
-  // Every file is opened relative to one handle on /proc/PID: fewer path
-  // walks, and a pid reused meanwhile fails (ESRCH) instead of mixing two processes.
-  char path[32];
-  std::snprintf(path, sizeof path, "/proc/%d", static_cast<int>(pid));
-  const int dir = ::open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir < 0) {
-    const int e = errno;
-    a.status = denied_errno(e) ? AuditStatus::kDenied : AuditStatus::kGone;
-    a.detail = std::strerror(e);
-    return a;
-  }
-  struct CloseDir {
-    int fd;
-    ~CloseDir() { ::close(fd); }
-  } close_dir{dir};
+  ProcPaths proc(pid);
 
   // comm, not stat: the kernel computes much for a stat line, and kernel
   // threads and zombies (the reasons to look at it) show an empty smaps.
   char comm[64];
-  int comm_fd = ::openat(dir, "comm", O_RDONLY | O_CLOEXEC);
+  int comm_fd = ::open(proc("comm"), O_RDONLY | O_CLOEXEC);
   ssize_t comm_len = comm_fd < 0 ? -1 : ::read(comm_fd, comm, sizeof comm);
   const int comm_err = errno;
   if (comm_fd >= 0) ::close(comm_fd);
@@ -205,26 +211,26 @@ ProcessAudit audit_process(pid_t pid, ElfLayoutCache& cache) {
   a.comm.assign(comm, static_cast<std::size_t>(comm_len));
   if (!a.comm.empty() && a.comm.back() == '\n') a.comm.pop_back();
   char exe[4096];
-  ssize_t n = ::readlinkat(dir, "exe", exe, sizeof exe);
+  ssize_t n = ::readlink(proc("exe"), exe, sizeof exe);
   if (n > 0 && static_cast<std::size_t>(n) < sizeof exe) a.exe.assign(exe, static_cast<std::size_t>(n));
 
   ElfLookupFn lookup = [&](const MapsEntry& m) { return cache.lookup(pid, m); };
   thread_local std::vector<char> buffer;
   for (int attempt = 0; attempt < kSmapsAttempts; ++attempt) {
     std::size_t len = 0;
-    if (!read_whole(dir, "smaps", buffer, len)) {
+    if (!read_whole(proc("smaps"), buffer, len)) {
       const int e = errno;
       if (denied_errno(e)) {
         a.status = AuditStatus::kDenied;
         a.detail = std::strerror(e);
       } else {
-        explain_no_memory(dir, a);
+        explain_no_memory(proc, a);
         if (!gone_errno(e) && a.status == AuditStatus::kGone) a.detail = std::strerror(e);
       }
       return a;
     }
     if (len == 0) {
-      explain_no_memory(dir, a);
+      explain_no_memory(proc, a);
       return a;
     }
     ProcessAudit c = classify_smaps(std::string_view(buffer.data(), len), lookup);

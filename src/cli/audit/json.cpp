@@ -1,5 +1,6 @@
 // `sealkit audit --json`: the schema is in docs/cli.md.
 #include <cstdio>
+#include <string>
 
 #include "cli/audit/report.hpp"
 
@@ -88,9 +89,9 @@ json process_json(const core::ProcessAudit& p, const RenderOptions& o) {
 
 }  // namespace
 
-json to_json(const MachineAudit& m, const RenderOptions& o) {
-  json procs = json::array();
-  for (const core::ProcessAudit& p : m.processes) procs.push_back(process_json(p, o));
+// Streamed: one compact line per process, each object freed once written
+// (2000 processes as one JSON tree cost more than parsing their smaps).
+void write_json(std::ostream& out, const MachineAudit& m, const RenderOptions& o) {
   json totals = counters(m.total);
   totals["processes"] = m.by_status[0];
   totals["objects"] = m.objects;
@@ -100,12 +101,21 @@ json to_json(const MachineAudit& m, const RenderOptions& o) {
   totals["classes"] = classes(m.by_class);
   json skipped = json::object();
   for (std::size_t s = 1; s < kStatusCount; ++s) skipped[core::to_string(static_cast<core::AuditStatus>(s))] = m.by_status[s];
-  return json{{"schema", 1},
-              {"started_unix_seconds", m.started_unix_seconds},
-              {"duration_seconds", m.duration_seconds},
-              {"processes", std::move(procs)},
-              {"totals", std::move(totals)},
-              {"skipped", std::move(skipped)}};
+  // The small objects pretty, indented one level.
+  auto nested = [](const json& j) {
+    std::string s = j.dump(2), r;
+    for (char c : s) r += c == '\n' ? std::string("\n  ") : std::string(1, c);
+    return r;
+  };
+  out << "{\n  \"schema\": 1,\n  \"started_unix_seconds\": " << json(m.started_unix_seconds).dump()
+      << ",\n  \"duration_seconds\": " << json(m.duration_seconds).dump() << ",\n  \"totals\": " << nested(totals)
+      << ",\n  \"skipped\": " << nested(skipped) << ",\n  \"processes\": [";
+  const char* sep = "\n    ";
+  for (const core::ProcessAudit& p : m.processes) {
+    out << sep << process_json(p, o).dump();
+    sep = ",\n    ";
+  }
+  out << (m.processes.empty() ? "]\n}\n" : "\n  ]\n}\n");
 }
 
 }  // namespace sealkit::cli::audit

@@ -43,7 +43,7 @@ struct RenderOptions {
   bool only_ok = false;      // table: leave skipped processes out of the rows (they are counted below)
 };
 
-nlohmann::json to_json(const MachineAudit& m, const RenderOptions& o);
+void write_json(std::ostream& out, const MachineAudit& m, const RenderOptions& o);
 void write_table(std::ostream& out, const MachineAudit& m, const RenderOptions& o);
 void write_prometheus(std::ostream& out, const MachineAudit& m, const RenderOptions& o);
 
