@@ -4,10 +4,15 @@
 // the per-round ratios (paired: both spawns of a pair see the same moment of a
 // shared machine) and the ratio of the medians.
 //
-//   spawn_ab [--runs N] [--warmup W] NAME=ENV [NAME=ENV ...] -- PROGRAM [ARGS...]
+//   spawn_ab [--runs N] [--warmup W] [--child-reports] NAME=ENV [NAME=ENV ...] -- PROGRAM [ARGS...]
 //
-// ENV is "" (no injection) or one VAR=VALUE added to the environment, e.g.
+// ENV is "" (no injection) or VAR=VALUE settings, separated by ';', added to
+// the environment, e.g.
 //   none= empty_audit=LD_AUDIT=/x/libbench_empty_audit.so runtime=LD_AUDIT=/x/libsealkit-runtime.so
+//   sealkit_run='LD_AUDIT=/x/libsealkit-runtime.so;LD_PRELOAD=/x/libsealkit-preload.so'
+// With --child-reports the figure of a run is not the spawn's wall time but
+// the number of nanoseconds the program prints on its stdout (dlopen_child
+// times its own dlopen calls that way).
 // Every variant runs without the LD_AUDIT, LD_PRELOAD and SEALKIT_* of the
 // caller's environment. A spawn is posix_spawn (vfork-like) plus waitpid; a
 // failed spawn or a non-zero exit stops the bench.
@@ -44,13 +49,35 @@ double now_ns() {
   return static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec);
 }
 
+bool g_child_reports = false;
+
 double spawn_once(char* const* argv, char* const* envp) {
+  int out[2] = {-1, -1};
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  if (g_child_reports) {
+    if (pipe(out) != 0) {
+      std::perror("spawn_ab: pipe");
+      std::exit(2);
+    }
+    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    posix_spawn_file_actions_addclose(&fa, out[0]);
+  }
   const double t0 = now_ns();
   pid_t pid = 0;
-  int rc = posix_spawn(&pid, argv[0], nullptr, nullptr, argv, envp);
+  int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv, envp);
+  posix_spawn_file_actions_destroy(&fa);
   if (rc != 0) {
     std::fprintf(stderr, "spawn_ab: posix_spawn %s: %s\n", argv[0], std::strerror(rc));
     std::exit(2);
+  }
+  std::string reported;
+  if (g_child_reports) {
+    close(out[1]);
+    char buf[64];
+    ssize_t n;
+    while ((n = read(out[0], buf, sizeof buf)) > 0) reported.append(buf, static_cast<std::size_t>(n));
+    close(out[0]);
   }
   int status = 0;
   while (waitpid(pid, &status, 0) < 0) {
@@ -60,7 +87,14 @@ double spawn_once(char* const* argv, char* const* envp) {
     std::fprintf(stderr, "spawn_ab: %s did not exit 0 (status 0x%x)\n", argv[0], status);
     std::exit(2);
   }
-  return t1 - t0;
+  if (!g_child_reports) return t1 - t0;
+  char* end = nullptr;
+  const double v = std::strtod(reported.c_str(), &end);
+  if (end == reported.c_str() || v <= 0) {
+    std::fprintf(stderr, "spawn_ab: %s printed no time: '%s'\n", argv[0], reported.c_str());
+    std::exit(2);
+  }
+  return v;
 }
 
 double median(std::vector<double> v) {
@@ -75,7 +109,9 @@ double quantile(std::vector<double> v, double q) {
 }
 
 [[noreturn]] void usage() {
-  std::fprintf(stderr, "usage: spawn_ab [--runs N] [--warmup W] NAME=ENV [NAME=ENV ...] -- PROGRAM [ARGS...]\n");
+  std::fprintf(stderr,
+               "usage: spawn_ab [--runs N] [--warmup W] [--child-reports] NAME=ENV [NAME=ENV ...] -- PROGRAM [ARGS...]\n"
+               "       ENV: empty, or VAR=VALUE settings separated by ';'\n");
   std::exit(2);
 }
 
@@ -85,10 +121,14 @@ int main(int argc, char** argv) {
   long runs = 2000, warmup = 100;
   std::vector<Variant> variants;
   std::vector<std::string> extra;  // owns each variant's added VAR=VALUE
-  extra.reserve(static_cast<std::size_t>(argc));
+  extra.reserve(static_cast<std::size_t>(argc) * 4);
   int i = 1;
   for (; i < argc && std::strcmp(argv[i], "--") != 0; ++i) {
     std::string_view a = argv[i];
+    if (a == "--child-reports") {
+      g_child_reports = true;
+      continue;
+    }
     if ((a == "--runs" || a == "--warmup") && i + 1 < argc) {
       long v = std::strtol(argv[++i], nullptr, 10);
       if (v <= 0) usage();
@@ -102,8 +142,13 @@ int main(int argc, char** argv) {
     for (char** e = environ; *e; ++e) {
       if (!injected_setting(*e)) v.env.push_back(*e);
     }
-    if (eq + 1 < a.size()) {
-      extra.emplace_back(a.substr(eq + 1));
+    for (std::string_view rest = a.substr(eq + 1); !rest.empty();) {
+      const std::size_t semi = rest.find(';');
+      std::string_view kv = rest.substr(0, semi);
+      rest = semi == std::string_view::npos ? std::string_view() : rest.substr(semi + 1);
+      if (kv.empty()) continue;
+      if (kv.find('=') == std::string_view::npos || extra.size() == extra.capacity()) usage();
+      extra.emplace_back(kv);
       v.env.push_back(extra.back().data());
     }
     v.env.push_back(nullptr);
@@ -125,8 +170,8 @@ int main(int argc, char** argv) {
 
   double load[3] = {0, 0, 0};
   if (getloadavg(load, 3) < 0) load[0] = load[1] = load[2] = -1;
-  std::printf("# spawn_ab: %s, %ld rounds (+%ld warm-up), load average %.2f %.2f %.2f\n", prog[0], runs, warmup,
-              load[0], load[1], load[2]);
+  std::printf("# spawn_ab: %s, %ld rounds (+%ld warm-up), %s, load average %.2f %.2f %.2f\n", prog[0], runs, warmup,
+              g_child_reports ? "times the program reported" : "spawn+wait wall time", load[0], load[1], load[2]);
   std::printf("%-14s %12s %10s %10s %14s %16s\n", "variant", "median_us", "p25_us", "p75_us", "paired_ratio",
               "ratio_of_medians");
   const Variant& base = variants[0];

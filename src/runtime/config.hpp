@@ -89,10 +89,11 @@ class Config {
   bool add(Pattern* list, std::size_t& n, std::string_view value, std::size_t offset);
   void parse_in_place(Report report, void* ctx);
 
-  char text_[kMaxBytes];
+  // Initialized, so that a static Config is constant-initialized (in bss).
+  char text_[kMaxBytes] = {};
   std::size_t used_ = 0;
-  Pattern programs_[kMaxPatterns];
-  Pattern objects_[kMaxPatterns];
+  Pattern programs_[kMaxPatterns] = {};
+  Pattern objects_[kMaxPatterns] = {};
   std::size_t nprograms_ = 0, nobjects_ = 0;
   bool has_policy_ = false;
   Policy policy_ = kDefaultPolicy;

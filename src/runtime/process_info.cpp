@@ -29,7 +29,9 @@ namespace {
 // when the vector has every entry the kernel always writes.
 char** g_startup_envp = nullptr;
 
-__attribute__((constructor)) void capture_startup_environment(int, char**, char** envp) {
+// Priority 101: before the object's other constructors (the preload object's
+// own start-up pass runs from one of them and needs envp already).
+__attribute__((constructor(101))) void capture_startup_environment(int, char**, char** envp) {
   g_startup_envp = envp;
 }
 

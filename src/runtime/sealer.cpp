@@ -4,6 +4,7 @@
 
 #include "core/seal_plan.hpp"
 #include "runtime/elf_image.hpp"
+#include "runtime/image_plan.hpp"
 #include "runtime/process_info.hpp"
 #include "runtime/sys.hpp"
 
@@ -90,43 +91,13 @@ bool add_piece(core::Range r, std::size_t owner) {
   return true;
 }
 
-// The planner over the object's segments alone, for objects without gaps.
-struct SegmentMaps {
-  core::MapsEntry entries[ElfImage::kMaxRanges];
-  std::size_t n = 0;
-  const core::MapsEntry* begin() const { return entries; }
-  const core::MapsEntry* end() const { return entries + n; }
-};
-
-bool has_gaps(const ElfImage& img) {
-  std::uintptr_t reach = img.segments[0].end;
-  for (std::size_t i = 1; i < img.nseg; ++i) {
-    if (img.segments[i].begin > reach) return true;
-    if (img.segments[i].end > reach) reach = img.segments[i].end;
-  }
-  return false;
-}
-
 // Plans `img` without the maps text; false when it cannot be done that way.
 bool plan_fast(VmaQuery& q, const ElfImage& img, std::size_t owner) {
   const std::size_t mark = g_pass.npieces;
   bool full = false;
-  auto emit = [&](core::Range r) { full |= !add_piece(r, owner); };
-  if (!has_gaps(img)) {
-    SegmentMaps segs;
-    for (std::size_t i = 0; i < img.nseg; ++i) segs.entries[segs.n++].range = img.segments[i];
-    core::plan_object_seal(img.segments, img.nseg, img.keep_mutable, img.nmut, segs, emit);
-  } else {
-    core::Range span{img.segments[0].begin, img.segments[0].end};
-    for (std::size_t i = 1; i < img.nseg; ++i) {
-      if (img.segments[i].end > span.end) span.end = img.segments[i].end;
-    }
-    QueriedSpan vmas(q, span);
-    core::plan_object_seal(img.segments, img.nseg, img.keep_mutable, img.nmut, vmas, emit);
-    full |= vmas.failed();
-  }
-  if (full) g_pass.npieces = mark;
-  return !full;
+  const bool planned = plan_without_maps(&q, img, [&](core::Range r) { full |= !add_piece(r, owner); });
+  if (full || !planned) g_pass.npieces = mark;
+  return planned && !full;
 }
 
 // An object's image from what is known without the maps (see the top).

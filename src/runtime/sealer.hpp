@@ -10,11 +10,14 @@
 
 namespace sealkit::rt {
 
+// Every member has an initializer: arrays of these are static, and a
+// constant-initialized static lives in bss, untouched until used (a static
+// that needs a constructor is written at load, page by page, in every process).
 struct LoadedRef {
-  std::uintptr_t bias;     // link_map l_addr
-  std::uintptr_t dynamic;  // link_map l_ld
-  const char* name;        // link_map l_name ("" for the main program)
-  bool excluded = false;   // the configuration says never to seal it (config.hpp)
+  std::uintptr_t bias = 0;      // link_map l_addr
+  std::uintptr_t dynamic = 0;   // link_map l_ld
+  const char* name = nullptr;   // link_map l_name ("" for the main program)
+  bool excluded = false;        // the configuration says never to seal it (config.hpp)
 };
 
 struct SealStats {

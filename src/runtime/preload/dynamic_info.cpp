@@ -4,23 +4,12 @@
 
 namespace sealkit::rt::preload {
 
-namespace {
-
-// The readable mapping holding [p, p + n), or nullptr.
-const core::MapsEntry* readable(const MapsSnapshot& maps, std::uintptr_t p, std::uint64_t n) {
-  const core::MapsEntry* m = maps.find(p);
-  if (!m || !m->read || n > m->range.end - p) return nullptr;
-  return m;
-}
-
-}  // namespace
-
-DynamicInfo read_dynamic(std::uintptr_t bias, std::uintptr_t dynamic, const MapsSnapshot& maps) {
+DynamicInfo read_dynamic(std::uintptr_t bias, std::uintptr_t dynamic, const ReadableRanges& readable) {
   DynamicInfo info;
-  const core::MapsEntry* dm = dynamic ? readable(maps, dynamic, sizeof(Elf64_Dyn)) : nullptr;
-  if (!dm) return info;
+  if (dynamic == 0 || dynamic % alignof(Elf64_Dyn) != 0) return info;
+  const std::size_t max_entries = readable.room(dynamic) / sizeof(Elf64_Dyn);
+  if (max_entries == 0) return info;
   const auto* d = reinterpret_cast<const Elf64_Dyn*>(dynamic);
-  const std::size_t max_entries = (dm->range.end - dynamic) / sizeof(Elf64_Dyn);
   std::uintptr_t strtab = 0;
   std::uint64_t strsz = 0;
   std::uint64_t soname_off = ~std::uint64_t{0};
@@ -43,8 +32,8 @@ DynamicInfo read_dynamic(std::uintptr_t bias, std::uintptr_t dynamic, const Maps
   // x86_64's ld.so relocates the address entries of a writable dynamic
   // section in place (after loading); other ports leave link-time addresses.
   if (strtab == 0 || strsz == 0) return info;
-  if (!readable(maps, strtab, strsz)) strtab += bias;
-  if (!readable(maps, strtab, strsz)) return info;
+  if (!readable.contains(strtab, strsz)) strtab += bias;
+  if (!readable.contains(strtab, strsz)) return info;
   const char* strings = reinterpret_cast<const char*>(strtab);
   auto str_at = [&](std::uint64_t off) -> std::string_view {
     if (off >= strsz) return {};

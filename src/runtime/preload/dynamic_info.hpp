@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "runtime/maps_snapshot.hpp"
+#include "core/range.hpp"
 
 namespace sealkit::rt::preload {
 
@@ -20,10 +20,26 @@ struct DynamicInfo {
   std::size_t nneeded = 0;
 };
 
+// The memory an object's program headers say is readable file content:
+// [bias + p_vaddr, + p_filesz) of each PT_LOAD with PF_R.
+struct ReadableRanges {
+  static constexpr std::size_t kMax = 32;
+  core::Range r[kMax];
+  std::size_t n = 0;
+  // Bytes readable from p on (within one range), 0 if p is not readable.
+  std::uint64_t room(std::uintptr_t p) const {
+    for (std::size_t i = 0; i < n; ++i)
+      if (p >= r[i].begin && p < r[i].end) return r[i].end - p;
+    return 0;
+  }
+  bool contains(std::uintptr_t p, std::uint64_t len) const { return len <= room(p) && room(p) != 0; }
+};
+
 // `dynamic` and `bias` are a loaded object's l_ld and l_addr. Nothing is
-// read that `maps` does not show as readable (the string table pointer may
-// be a link-time address before relocation, or anything in a corrupt file).
-DynamicInfo read_dynamic(std::uintptr_t bias, std::uintptr_t dynamic, const MapsSnapshot& maps);
+// read outside `readable` (the string table pointer may be a link-time
+// address before relocation, or anything in a corrupt file). The string views
+// point into the object's memory: copy them before it may be unloaded.
+DynamicInfo read_dynamic(std::uintptr_t bias, std::uintptr_t dynamic, const ReadableRanges& readable);
 
 // Whether the DT_NEEDED entry `needed` names the object loaded as `path`
 // with soname `soname`: ld.so matches a needed name against sonames and the

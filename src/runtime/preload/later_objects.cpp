@@ -1,17 +1,27 @@
 #include "runtime/preload/later_objects.hpp"
 
+#include <elf.h>
 #include <link.h>
 #include <pthread.h>
 
+#include <cstdlib>
 #include <cstring>
 
 #include "core/seal_plan.hpp"
 #include "runtime/elf_image.hpp"
+#include "runtime/image_plan.hpp"
 #include "runtime/maps_snapshot.hpp"
 #include "runtime/preload/dynamic_info.hpp"
 #include "runtime/preload/real_dl.hpp"
 #include "runtime/sys.hpp"
 
+// A pass costs what a dlopen of a small library costs the program, so it reads
+// no /proc text in the usual case (docs/benchmarks.md, "Runtime"): everything
+// about an object is read inside dl_iterate_phdr (its program headers, which
+// dl_iterate_phdr hands out, and its dynamic section), where ld.so's lock keeps
+// every listed object mapped; its runs are planned from the headers
+// (image_plan.hpp), with PROCMAP_QUERY only for objects whose segments leave
+// gaps; /proc/self/maps is read only when that fails.
 namespace sealkit::rt::preload {
 
 namespace {
@@ -35,51 +45,149 @@ const Config* g_config = nullptr;
 
 bool excluded(std::string_view name) { return g_config != nullptr && g_config->object_excluded(name); }
 
+// What a pass learns about an object not sealed yet, copied out of the
+// object's memory while ld.so's lock holds it mapped.
+struct Info {
+  ElfImage img;
+  bool image_ok = false;
+  bool df_nodelete = false;
+  std::size_t soname_off = 0;  // into g_names; kNoName when there is none
+  std::size_t needed_first = 0, nneeded = 0;  // into g_needed
+};
+constexpr std::size_t kNoName = ~std::size_t{0};
+constexpr std::size_t kNoInfo = ~std::size_t{0};
+constexpr std::size_t kMaxInfo = 256;  // new objects per pass; more go the maps way
+Info g_info[kMaxInfo];
+std::size_t g_ninfo = 0;
+std::size_t g_needed[8192];
+std::size_t g_nneeded = 0;
+
 // One namespace's objects as a pass sees them.
 struct Current {
   std::uintptr_t bias, dynamic;
   std::size_t name_off;
+  std::size_t info;  // into g_info, or kNoInfo
   bool known, sealed, want, decided;
+  bool trusted;  // in the dependency closure of the handle a successful never-unloaded dlopen returned
 };
 Current g_cur[kMaxObjects];
 std::size_t g_ncur = 0;
 char g_names[1 << 18];
 std::size_t g_names_used = 0;
 
+Known* find_known(Lmid_t lmid, std::uintptr_t bias, std::uintptr_t dynamic) {
+  for (std::size_t i = 0; i < g_nknown; ++i)
+    if (g_known[i].lmid == lmid && g_known[i].bias == bias && g_known[i].dynamic == dynamic) return &g_known[i];
+  return nullptr;
+}
+
+// Copies s into g_names; kNoName when it does not fit.
+std::size_t keep_name(std::string_view s) {
+  if (g_names_used + s.size() + 1 > sizeof g_names) return kNoName;
+  std::memcpy(g_names + g_names_used, s.data(), s.size());
+  g_names[g_names_used + s.size()] = '\0';
+  const std::size_t off = g_names_used;
+  g_names_used += s.size() + 1;
+  return off;
+}
+
+std::string_view name_at(std::size_t off) { return off == kNoName ? std::string_view() : g_names + off; }
+std::string_view name_of(const Current& c) { return name_at(c.name_off); }
+
 struct Walk {
   link_map* start;  // any object of the namespace; null: the base namespace
+  Lmid_t lmid;
   unsigned long long adds, subs;
   bool collect;
+  bool listed;       // the namespace's list has been copied into g_cur
+  std::size_t pending;  // g_cur entries still waiting for their program headers
 };
+
+// The namespace's list, from ld.so's link maps (dl_iterate_phdr does not say
+// which namespace an object is in).
+void list_namespace(Walk& w) {
+  link_map* l = w.start ? w.start : _r_debug.r_map;
+  while (l && l->l_prev) l = l->l_prev;
+  g_ncur = g_ninfo = g_nneeded = g_names_used = 0;
+  w.pending = 0;
+  // g_known holds the namespace's objects in list order (replace_known), so
+  // the next one is almost always at the cursor: O(n) rather than O(n^2).
+  std::size_t cursor = 0;
+  for (; l && g_ncur < kMaxObjects; l = l->l_next) {
+    Current c{l->l_addr, reinterpret_cast<std::uintptr_t>(l->l_ld), kNoName, kNoInfo, false, false, false, false, false};
+    const Known* k = nullptr;
+    if (cursor < g_nknown && g_known[cursor].lmid == w.lmid && g_known[cursor].bias == c.bias &&
+        g_known[cursor].dynamic == c.dynamic) {
+      k = &g_known[cursor++];
+    } else if ((k = find_known(w.lmid, c.bias, c.dynamic)) != nullptr) {
+      cursor = static_cast<std::size_t>(k - g_known) + 1;
+    }
+    if (k) {
+      c.known = true;
+      c.sealed = k->sealed;
+      c.decided = k->decided;
+    }
+    // A sealed object's name is never needed again.
+    if (!c.sealed) {
+      c.name_off = keep_name(l->l_name ? l->l_name : "");
+      if (c.name_off == kNoName) break;
+      if (!name_of(c).empty()) ++w.pending;
+    }
+    g_cur[g_ncur++] = c;
+  }
+}
+
+// One object as dl_iterate_phdr reports it: if it is a g_cur entry that is not
+// sealed yet, read what the pass needs from its headers and dynamic section.
+void learn(const dl_phdr_info& o) {
+  const auto* ph = o.dlpi_phdr;
+  std::uintptr_t dynamic = 0;
+  for (unsigned i = 0; i < o.dlpi_phnum; ++i)
+    if (ph[i].p_type == PT_DYNAMIC) dynamic = o.dlpi_addr + ph[i].p_vaddr;
+  Current* c = nullptr;
+  for (std::size_t i = 0; i < g_ncur && c == nullptr; ++i)
+    if (g_cur[i].bias == o.dlpi_addr && g_cur[i].dynamic == dynamic && !g_cur[i].sealed &&
+        g_cur[i].info == kNoInfo && !name_of(g_cur[i]).empty())
+      c = &g_cur[i];
+  if (c == nullptr || g_ninfo == kMaxInfo) return;
+  Info& in = g_info[g_ninfo];
+  in.image_ok = read_image_from_phdrs(o.dlpi_addr, reinterpret_cast<std::uintptr_t>(ph), o.dlpi_phnum, in.img) ==
+                ImageError::kNone;
+  ReadableRanges readable;
+  for (unsigned i = 0; i < o.dlpi_phnum && readable.n < ReadableRanges::kMax; ++i)
+    if (ph[i].p_type == PT_LOAD && (ph[i].p_flags & PF_R) != 0 && ph[i].p_filesz != 0)
+      readable.r[readable.n++] = {o.dlpi_addr + ph[i].p_vaddr, o.dlpi_addr + ph[i].p_vaddr + ph[i].p_filesz};
+  const DynamicInfo di = read_dynamic(c->bias, c->dynamic, readable);
+  in.df_nodelete = di.nodelete;
+  in.soname_off = di.soname.empty() ? kNoName : keep_name(di.soname);
+  in.needed_first = g_nneeded;
+  in.nneeded = 0;
+  for (std::size_t k = 0; k < di.nneeded && g_nneeded < sizeof g_needed / sizeof g_needed[0]; ++k) {
+    const std::size_t off = keep_name(di.needed[k]);
+    if (off == kNoName) break;
+    g_needed[g_nneeded++] = off;
+    ++in.nneeded;
+  }
+  c->info = g_ninfo++;
+}
 
 // Runs inside dl_iterate_phdr, which holds ld.so's list lock: objects are
 // unlinked from their namespace list under that lock before they are
 // unmapped, so every object reached here stays mapped until we return.
 int walk_cb(dl_phdr_info* info, std::size_t, void* p) {
   auto* w = static_cast<Walk*>(p);
-  w->adds = info->dlpi_adds;
-  w->subs = info->dlpi_subs;
-  if (!w->collect) return 1;
-  link_map* l = w->start ? w->start : _r_debug.r_map;
-  while (l && l->l_prev) l = l->l_prev;
-  g_ncur = 0;
-  g_names_used = 0;
-  for (; l && g_ncur < kMaxObjects; l = l->l_next) {
-    const char* name = l->l_name ? l->l_name : "";
-    std::size_t len = std::strlen(name);
-    if (g_names_used + len + 1 > sizeof g_names) break;
-    std::memcpy(g_names + g_names_used, name, len + 1);
-    g_cur[g_ncur++] = {l->l_addr, reinterpret_cast<std::uintptr_t>(l->l_ld), g_names_used, false, false, false,
-                       false};
-    g_names_used += len + 1;
+  if (!w->listed) {
+    w->adds = info->dlpi_adds;
+    w->subs = info->dlpi_subs;
+    if (!w->collect) return 1;
+    list_namespace(*w);
+    w->listed = true;
   }
-  return 1;
-}
-
-Known* find_known(Lmid_t lmid, std::uintptr_t bias, std::uintptr_t dynamic) {
-  for (std::size_t i = 0; i < g_nknown; ++i)
-    if (g_known[i].lmid == lmid && g_known[i].bias == bias && g_known[i].dynamic == dynamic) return &g_known[i];
-  return nullptr;
+  if (w->pending == 0) return 1;
+  const std::size_t before = g_ninfo;
+  learn(*info);
+  if (g_ninfo != before) --w->pending;
+  return 0;
 }
 
 // g_known's entries for `lmid` become g_cur (objects gone are forgotten, so
@@ -93,30 +201,54 @@ void replace_known(Lmid_t lmid) {
     g_known[g_nknown++] = {lmid, g_cur[i].bias, g_cur[i].dynamic, g_cur[i].sealed, g_cur[i].decided};
 }
 
-std::string_view name_of(const Current& c) { return g_names + c.name_off; }
+// The unsealed g_cur entries that a DT_NEEDED name of `from` names (sealed
+// ones need nothing more, and are most of a process: skipping them keeps a
+// pass's cost independent of how many objects are loaded).
+template <class Fn>
+void for_each_needed(const Current& from, Fn&& fn) {
+  if (from.info == kNoInfo) return;
+  const Info& in = g_info[from.info];
+  for (std::size_t k = 0; k < in.nneeded; ++k) {
+    const std::string_view needed = name_at(g_needed[in.needed_first + k]);
+    for (std::size_t j = 0; j < g_ncur; ++j) {
+      Current& d = g_cur[j];
+      if (d.sealed) continue;
+      const std::string_view soname = d.info == kNoInfo ? std::string_view() : name_at(g_info[d.info].soname_off);
+      if (needed_names(needed, name_of(d), soname)) fn(d);
+    }
+  }
+}
 
 // Marks every unsealed object that a wanted object needs (DT_NEEDED) as
 // wanted too: the loader never unloads a dependency of a kept object. (A
 // dependency is initialised before the object that needs it, so this never
 // reaches an object whose constructors have not run.)
-void add_dependencies(const MapsSnapshot& maps) {
-  bool changed = true;
-  while (changed) {
+void add_dependencies() {
+  for (bool changed = true; changed;) {
     changed = false;
     for (std::size_t i = 0; i < g_ncur; ++i) {
       if (!g_cur[i].want) continue;
-      DynamicInfo di = read_dynamic(g_cur[i].bias, g_cur[i].dynamic, maps);
-      for (std::size_t k = 0; k < di.nneeded; ++k) {
-        for (std::size_t j = 0; j < g_ncur; ++j) {
-          Current& d = g_cur[j];
-          if (d.want || d.sealed || excluded(name_of(d))) continue;
-          DynamicInfo dd = read_dynamic(d.bias, d.dynamic, maps);
-          if (needed_names(di.needed[k], name_of(d), dd.soname)) {
-            d.want = d.decided = true;
-            changed = true;
-          }
-        }
-      }
+      for_each_needed(g_cur[i], [&](Current& d) {
+        if (d.want || d.sealed || excluded(name_of(d))) return;
+        d.want = d.decided = true;
+        changed = true;
+      });
+    }
+  }
+}
+
+// The handle's object and everything it needs, transitively: when the
+// dlopen that returned it asked for RTLD_NODELETE and succeeded, they are all
+// relocated, initialised and never unloaded, and need no confirmation.
+void mark_trusted(Current& head) {
+  head.trusted = true;
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (std::size_t i = 0; i < g_ncur; ++i) {
+      if (!g_cur[i].trusted) continue;
+      for_each_needed(g_cur[i], [&](Current& d) {
+        if (!d.trusted) d.trusted = changed = true;
+      });
     }
   }
 }
@@ -124,15 +256,55 @@ void add_dependencies(const MapsSnapshot& maps) {
 struct Want {
   std::uintptr_t bias, dynamic;
   bool confirmed;
-  char name[4096];
+  std::size_t info;  // into g_info (copied to `img` below), or kNoInfo
+  ElfImage img;
+  std::size_t name_off;  // into the pass's own copy of the names (untrusted objects only)
 };
 
-void seal_object(const MapsSnapshot& maps, const Want& w) {
-  ElfImage img;
-  if (read_loaded_image(maps, w.bias, w.dynamic, img) != ImageError::kNone) return;
-  core::plan_object_seal(img.segments, img.nseg, img.keep_mutable, img.nmut, maps,
-                         [](core::Range r) { sys::mseal(r.begin, r.size()); });
-}
+// Seals one confirmed object: from its headers when they were read, else (or
+// when that plan fails) from the maps text, read once per pass.
+class Sealer {
+ public:
+  void seal(const Want& w) {
+    if (w.info != kNoInfo && plan_from_image(w.img)) return;
+    if (!maps_loaded_) maps_ok_ = maps_.load(), maps_loaded_ = true;
+    if (!maps_ok_) return;
+    ElfImage img;
+    if (read_loaded_image(maps_, w.bias, w.dynamic, img) != ImageError::kNone) return;
+    core::plan_object_seal(img.segments, img.nseg, img.keep_mutable, img.nmut, maps_,
+                           [](core::Range r) { sys::mseal(r.begin, r.size()); });
+  }
+
+ private:
+  bool plan_from_image(const ElfImage& img) {
+    VmaQuery* q = nullptr;
+    if (has_gaps(img)) {
+      if (!query_opened_) query_ok_ = query_.open(), query_opened_ = true;
+      if (!query_ok_) return false;
+      q = &query_;
+    }
+    // Runs are collected first, so that an incomplete plan seals nothing.
+    core::Range runs[64];
+    std::size_t n = 0;
+    bool overflow = false;
+    const bool planned = plan_without_maps(q, img, [&](core::Range r) {
+      if (n < 64) runs[n++] = r;
+      else overflow = true;
+    });
+    if (!planned || overflow) return false;
+    // ENOMEM: a page of the segments is not mapped after all (the plan
+    // without gaps assumes it is). The maps path then plans the object again;
+    // sealing a run twice is harmless.
+    for (std::size_t i = 0; i < n; ++i)
+      if (sys::mseal(runs[i].begin, runs[i].size()) != 0) return false;
+    return true;
+  }
+
+  MapsSnapshot maps_;
+  bool maps_loaded_ = false, maps_ok_ = false;
+  VmaQuery query_;
+  bool query_opened_ = false, query_ok_ = false;
+};
 
 }  // namespace
 
@@ -143,9 +315,9 @@ void unlock_after_fork() { pthread_mutex_unlock(&g_mu); }
 
 void remember_startup_objects() {
   pthread_mutex_lock(&g_mu);
-  Walk w{nullptr, 0, 0, true};
+  Walk w{nullptr, LM_ID_BASE, 0, 0, true, false, 0};
   dl_iterate_phdr(walk_cb, &w);
-  for (std::size_t i = 0; i < g_ncur; ++i) g_cur[i].sealed = g_cur[i].decided = true;  // the audit module's job
+  for (std::size_t i = 0; i < g_ncur; ++i) g_cur[i].sealed = g_cur[i].decided = true;  // the start-up pass's job
   replace_known(LM_ID_BASE);
   g_seen_adds = w.adds;
   g_seen_subs = w.subs;
@@ -164,81 +336,106 @@ void seal_pass(Policy policy, const Opened& opened) {
   }
 
   pthread_mutex_lock(&g_mu);
-  Walk probe{nullptr, 0, 0, false};
-  dl_iterate_phdr(walk_cb, &probe);
-  const bool base_changed = probe.adds != g_seen_adds || probe.subs != g_seen_subs;
   bool head_pending = false;
   if (head && opened.nodelete) {
     const Known* k = find_known(lmid, head->l_addr, reinterpret_cast<std::uintptr_t>(head->l_ld));
     head_pending = !k || !k->sealed;
   }
-  if (!head_pending && !(lmid == LM_ID_BASE && base_changed)) {
-    pthread_mutex_unlock(&g_mu);
-    return;
+  if (!head_pending) {
+    // Nothing of the handle to seal: only glibc's own loads since the last
+    // pass could be, which ld.so's load and unload counters tell.
+    Walk probe{nullptr, lmid, 0, 0, false, false, 0};
+    dl_iterate_phdr(walk_cb, &probe);
+    const bool base_changed = probe.adds != g_seen_adds || probe.subs != g_seen_subs;
+    if (!(lmid == LM_ID_BASE && base_changed)) {
+      pthread_mutex_unlock(&g_mu);
+      return;
+    }
   }
 
-  MapsSnapshot maps;
-  if (!maps.load()) {
-    pthread_mutex_unlock(&g_mu);
-    return;
-  }
-  Walk w{lmid == LM_ID_BASE ? nullptr : head, 0, 0, true};
+  Walk w{lmid == LM_ID_BASE ? nullptr : head, lmid, 0, 0, true, false, 0};
   dl_iterate_phdr(walk_cb, &w);
-  std::size_t nwant = 0;
   for (std::size_t i = 0; i < g_ncur; ++i) {
     Current& c = g_cur[i];
-    if (const Known* k = find_known(lmid, c.bias, c.dynamic)) {
-      c.known = true;
-      c.sealed = k->sealed;
-      c.decided = k->decided;
-    }
-    if (c.sealed || name_of(c).empty()) continue;  // the program itself is a start-up object
+    if (c.sealed || name_of(c).empty()) continue;  // the program itself (l_name "") is a start-up object
     if (excluded(name_of(c))) {
       c.want = false;
       c.decided = true;
       continue;
     }
+    const bool df_nodelete = c.info != kNoInfo && g_info[c.info].df_nodelete;
     const bool is_head = head && c.bias == head->l_addr && c.dynamic == reinterpret_cast<std::uintptr_t>(head->l_ld);
     if (is_head) {
-      c.want = opened.nodelete || policy == Policy::kPromote || read_dynamic(c.bias, c.dynamic, maps).nodelete;
+      c.want = opened.nodelete || policy == Policy::kPromote || df_nodelete;
       c.decided = true;
+      if (opened.nodelete) mark_trusted(c);
     } else if (!c.decided && !opened.nested) {
-      c.want = policy == Policy::kPromote || read_dynamic(c.bias, c.dynamic, maps).nodelete;
+      c.want = policy == Policy::kPromote || df_nodelete;
       c.decided = true;
     }
   }
-  add_dependencies(maps);
+  add_dependencies();
+  std::size_t nwant = 0;
   for (std::size_t i = 0; i < g_ncur; ++i) nwant += g_cur[i].want;
   replace_known(lmid);
   if (lmid == LM_ID_BASE && !opened.nested) {
     g_seen_adds = w.adds;
     g_seen_subs = w.subs;
   }
-  Want* wants = nwant ? static_cast<Want*>(sys::mmap_anon(nwant * sizeof(Want))) : nullptr;
-  std::size_t n = 0;
+  // Not statics: the list is used after g_mu is released (the NOLOAD dlopen
+  // calls below), when another thread's pass may run. A few fit on the stack
+  // (the usual dlopen of one library); more are malloc'd (the wrappers run
+  // where dlopen may, which allocates too). Names are needed only to ask the
+  // loader about objects not trusted already.
+  constexpr std::size_t kOnStack = 4;
+  alignas(Want) unsigned char on_stack_bytes[kOnStack * sizeof(Want)];  // not constructed: every field is set below
+  Want* const on_stack = reinterpret_cast<Want*>(on_stack_bytes);
+  Want* wants = nwant <= kOnStack ? on_stack : static_cast<Want*>(std::malloc(nwant * sizeof(Want)));
+  std::size_t names_size = 0;
+  for (std::size_t i = 0; i < g_ncur; ++i)
+    if (g_cur[i].want && !g_cur[i].trusted) names_size += name_of(g_cur[i]).size() + 1;
+  char* names = names_size ? static_cast<char*>(std::malloc(names_size)) : nullptr;
+  std::size_t names_used = 0, n = 0;
   for (std::size_t i = 0; wants && i < g_ncur; ++i) {
     if (!g_cur[i].want) continue;
-    std::string_view name = name_of(g_cur[i]);
-    if (name.size() >= sizeof wants[n].name) continue;
-    wants[n].bias = g_cur[i].bias;
-    wants[n].dynamic = g_cur[i].dynamic;
-    wants[n].confirmed = false;
-    std::memcpy(wants[n].name, name.data(), name.size());
-    wants[n].name[name.size()] = '\0';
+    Want& x = wants[n];
+    x.bias = g_cur[i].bias;
+    x.dynamic = g_cur[i].dynamic;
+    x.confirmed = g_cur[i].trusted;
+    x.info = g_cur[i].info != kNoInfo && g_info[g_cur[i].info].image_ok ? g_cur[i].info : kNoInfo;
+    if (x.info != kNoInfo) x.img = g_info[x.info].img;
+    x.name_off = kNoName;
+    if (!x.confirmed) {
+      if (names == nullptr) continue;  // out of memory: left unsealed
+      const std::string_view name = name_of(g_cur[i]);
+      std::memcpy(names + names_used, name.data(), name.size());
+      names[names_used + name.size()] = '\0';
+      x.name_off = names_used;
+      names_used += name.size() + 1;
+    }
     ++n;
   }
   pthread_mutex_unlock(&g_mu);
+  auto release = [&] {
+    if (wants != on_stack) std::free(wants);
+    std::free(names);
+  };
   if (n == 0) {
-    if (wants) sys::munmap(wants, nwant * sizeof(Want));
+    release();
     return;
   }
 
-  // Ask the loader to keep each object forever. Success also proves that its
-  // load finished (the call waits for ld.so's load lock) and did not fail.
+  // Ask the loader to keep each object not already known to be kept forever.
+  // Success also proves that its load finished (the call waits for ld.so's
+  // load lock) and did not fail.
   const RealDl& real = real_dl();
+  bool asked = false;
   for (std::size_t i = 0; i < n; ++i) {
+    if (wants[i].confirmed) continue;
     const int mode = RTLD_LAZY | RTLD_NOLOAD | RTLD_NODELETE;
-    void* h = lmid == LM_ID_BASE ? real.dlopen(wants[i].name, mode) : real.dlmopen(lmid, wants[i].name, mode);
+    const char* name = names + wants[i].name_off;
+    void* h = lmid == LM_ID_BASE ? real.dlopen(name, mode) : real.dlmopen(lmid, name, mode);
+    asked = true;
     if (!h) continue;
     // The same object, not a later one loaded under the same name after the
     // one we saw was unloaded.
@@ -247,19 +444,17 @@ void seal_pass(Policy policy, const Opened& opened) {
                          reinterpret_cast<std::uintptr_t>(got->l_ld) == wants[i].dynamic;
     real.dlclose(h);  // drops the reference NOLOAD took; NODELETE stays
   }
-  dlerror();  // the caller's call succeeded: leave no error of ours behind
+  if (asked) dlerror();  // the caller's call succeeded: leave no error of ours behind
 
   pthread_mutex_lock(&g_mu);
-  MapsSnapshot after;
-  if (after.load()) {
-    for (std::size_t i = 0; i < n; ++i) {
-      if (!wants[i].confirmed) continue;
-      seal_object(after, wants[i]);
-      if (Known* k = find_known(lmid, wants[i].bias, wants[i].dynamic)) k->sealed = true;
-    }
+  Sealer sealer;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!wants[i].confirmed) continue;
+    sealer.seal(wants[i]);
+    if (Known* k = find_known(lmid, wants[i].bias, wants[i].dynamic)) k->sealed = true;
   }
   pthread_mutex_unlock(&g_mu);
-  sys::munmap(wants, nwant * sizeof(Want));
+  release();
 }
 
 }  // namespace sealkit::rt::preload
