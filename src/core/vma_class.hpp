@@ -146,7 +146,7 @@ const char* to_string(AuditStatus s) noexcept;
 
 struct ProcessAudit {
   pid_t pid = 0;
-  std::string comm;  // from /proc/PID/stat
+  std::string comm;  // from /proc/PID/comm
   std::string exe;   // readlink /proc/PID/exe; "" when unreadable
   AuditStatus status = AuditStatus::kOk;
   std::string detail;  // why a status other than ok, in words
@@ -179,8 +179,10 @@ class ElfLayoutCache {
   std::size_t files_read_ = 0;
 };
 
-// Reads /proc/PID/stat, exe and smaps, and classifies. Never throws for a
-// process that vanishes or is out of reach: the status says what happened.
+// Reads /proc/PID/comm, exe and smaps (and stat when smaps is empty, to
+// tell a kernel thread or zombie from a process that exited), and
+// classifies. Never throws for a process that vanishes or is out of reach:
+// the status says what happened.
 ProcessAudit audit_process(pid_t pid, ElfLayoutCache& cache);
 
 }  // namespace sealkit::core
