@@ -41,11 +41,12 @@ def main():
     ap.add_argument("--bar", type=float, default=1.3)
     args = ap.parse_args()
 
-    # SIGTERM and SIGHUP end the bench like Ctrl-C, through the finally below.
+    # SIGINT, SIGTERM and SIGHUP end the bench through the finally below (SIGINT set here too: a shell starts
+    # background jobs with it ignored, and Python keeps it so).
     def stop(signum, _frame):
         raise KeyboardInterrupt(f"signal {signum}")
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGHUP, stop)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, stop)
 
     before = count_processes()
     swarm = subprocess.Popen([args.swarm, str(args.processes)], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
