@@ -3,6 +3,7 @@
 // Python's xml.etree and compared with /proc/PID/smaps read here, with this
 // file's own reader. Also the error cases, and the renderer's rules on their own.
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -396,7 +397,7 @@ TEST(SealkitMap, PermissionDeniedSaysSo) {
     dup2(err_pipe[1], 2);
     int devnull = open("/dev/null", O_WRONLY);
     dup2(devnull, 1);
-    if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0)) _exit(99);
+    if (geteuid() == 0 && (setgroups(0, nullptr) != 0 || setgid(65534) != 0 || setuid(65534) != 0)) _exit(99);
     std::string pid = std::to_string(target);
     execl(SEALKIT_BIN, SEALKIT_BIN, "map", pid.c_str(), "--svg", "/dev/null", static_cast<char*>(nullptr));
     _exit(98);
