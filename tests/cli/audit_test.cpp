@@ -5,6 +5,7 @@
 // with the Python prometheus_client parser; --require's exit status is
 // checked around the measured coverage.
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -472,4 +473,56 @@ TEST(SealkitAudit, BadUsageExitsTwoAndSaysWhatToDo) {
   Captured unwritable = sealkit_cli({"audit", "1", "--output", "/nonexistent-dir/x.prom"});
   EXPECT_EQ(unwritable.status, 2);
   EXPECT_NE(unwritable.err.find("--output"), std::string::npos) << unwritable.err;
+}
+
+// A process names itself with bytes that are not UTF-8, quotes, a backslash,
+// a newline and a terminal escape: the JSON and the Prometheus text still
+// parse and carry the name as Python decodes the kernel's bytes (invalid
+// ones replaced); the table carries no control character.
+TEST(SealkitAudit, HostileCommDoesNotBreakAnyFormat) {
+  if (std::system("/usr/bin/python3 -c 'import prometheus_client' 2>/dev/null") != 0)
+    GTEST_SKIP() << "python3-prometheus-client is not installed (scripts/bootstrap installs it)";
+  int p[2];
+  ASSERT_EQ(::pipe(p), 0);
+  Child c;
+  c.pid = ::fork();
+  ASSERT_GE(c.pid, 0);
+  if (c.pid == 0) {
+    ::prctl(PR_SET_NAME, "\xff\"a\\b\n\x1b[2J\xc3", 0, 0, 0);
+    if (::write(p[1], "x", 1) != 1) _exit(1);
+    for (;;) ::pause();
+  }
+  ::close(p[1]);
+  char x;
+  ASSERT_EQ(::read(p[0], &x, 1), 1);
+  ::close(p[0]);
+  const std::string pid = std::to_string(c.pid);
+
+  Captured table = sealkit_cli({"audit", pid});
+  ASSERT_EQ(table.status, 0) << table.err;
+  for (char ch : table.out) EXPECT_TRUE(ch == '\n' || static_cast<unsigned char>(ch) >= 0x20) << table.out;
+
+  char dir_template[] = "/tmp/sealkit-audit-comm-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir_template), nullptr);
+  const std::string dir = dir_template;
+  Captured js = sealkit_cli({"audit", pid, "--json", "--output", dir + "/a.json"});
+  ASSERT_EQ(js.status, 0) << js.err;
+  Captured prom = sealkit_cli({"audit", pid, "--format", "prometheus", "--per-process", "--output", dir + "/a.prom"});
+  ASSERT_EQ(prom.status, 0) << prom.err;
+  const std::string py =
+      "import json, sys\n"
+      "from prometheus_client.parser import text_string_to_metric_families\n"
+      "pid, jpath, ppath = sys.argv[1:]\n"
+      "want = open(f'/proc/{pid}/comm', 'rb').read()[:-1].decode('utf-8', 'replace')\n"
+      "got = [p['comm'] for p in json.load(open(jpath))['processes']]\n"
+      "labels = [s.labels['comm'] for f in text_string_to_metric_families(open(ppath).read())\n"
+      "          for s in f.samples if 'comm' in s.labels]\n"
+      "print(ascii(want), ascii(got), ascii(labels))\n"
+      "sys.exit(0 if got == [want] and labels == [want] * 3 else 1)\n";
+  Captured check = sealkit::test::run_captured({"/usr/bin/python3", "-c", py, pid, dir + "/a.json", dir + "/a.prom"});
+  EXPECT_EQ(check.status, 0) << check.out << check.err;
+  std::printf("%s", check.out.c_str());
+  ::unlink((dir + "/a.json").c_str());
+  ::unlink((dir + "/a.prom").c_str());
+  ::rmdir(dir.c_str());
 }

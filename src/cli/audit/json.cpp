@@ -103,7 +103,7 @@ void write_json(std::ostream& out, const MachineAudit& m, const RenderOptions& o
   for (std::size_t s = 1; s < kStatusCount; ++s) skipped[core::to_string(static_cast<core::AuditStatus>(s))] = m.by_status[s];
   // The small objects pretty, indented one level.
   auto nested = [](const json& j) {
-    std::string s = j.dump(2), r;
+    std::string s = j.dump(2, ' ', false, json::error_handler_t::replace), r;
     for (char c : s) r += c == '\n' ? std::string("\n  ") : std::string(1, c);
     return r;
   };
@@ -112,7 +112,8 @@ void write_json(std::ostream& out, const MachineAudit& m, const RenderOptions& o
       << ",\n  \"skipped\": " << nested(skipped) << ",\n  \"processes\": [";
   const char* sep = "\n    ";
   for (const core::ProcessAudit& p : m.processes) {
-    out << sep << process_json(p, o).dump();
+    // comm and paths are any bytes a process chose: invalid UTF-8 becomes U+FFFD.
+    out << sep << process_json(p, o).dump(-1, ' ', false, json::error_handler_t::replace);
     sep = ",\n    ";
   }
   out << (m.processes.empty() ? "]\n}\n" : "\n  ]\n}\n");

@@ -6,15 +6,16 @@
 #include <string>
 
 #include "cli/audit/report.hpp"
+#include "cli/audit/text.hpp"
 
 namespace sealkit::cli::audit {
 
 namespace {
 
-// Label values escape backslash, double quote and newline (exposition format).
-std::string label_value(std::string_view v) {
+// Label values are UTF-8 and escape backslash, double quote and newline (exposition format).
+std::string label_value(std::string_view raw) {
   std::string s;
-  for (char c : v) {
+  for (char c : valid_utf8(raw)) {
     if (c == '\\') s += "\\\\";
     else if (c == '"') s += "\\\"";
     else if (c == '\n') s += "\\n";

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "cli/audit/report.hpp"
+#include "cli/audit/text.hpp"
 
 namespace sealkit::cli::audit {
 
@@ -63,11 +64,12 @@ void write_table(std::ostream& out, const MachineAudit& m, const RenderOptions& 
   Rows rows{{"PID", "COMM", "COVERAGE", "SEALED/SHOULD VMAS", "SEALED/SHOULD BYTES", "UNSEALED CLASSES"}};
   for (const core::ProcessAudit& p : m.processes) {
     if (p.status != core::AuditStatus::kOk) {
-      if (!o.only_ok) rows.push_back({std::to_string(p.pid), p.comm, core::to_string(p.status), "", "", p.detail});
+      if (!o.only_ok)
+        rows.push_back({std::to_string(p.pid), printable(p.comm), core::to_string(p.status), "", "", p.detail});
       continue;
     }
     const core::ClassTotals& t = p.total;
-    rows.push_back({std::to_string(p.pid), p.comm, percent_text(t.coverage_bytes()),
+    rows.push_back({std::to_string(p.pid), printable(p.comm), percent_text(t.coverage_bytes()),
                     of(t.sealed_should_vmas, t.should_vmas),
                     human_bytes(t.sealed_should_bytes) + "/" + human_bytes(t.should_bytes),
                     join(unsealed_classes(p.by_class))});
