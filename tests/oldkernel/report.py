@@ -79,6 +79,19 @@ def run_facts(log, name):
             f"mseal calls {calls}, first_errno {'/'.join(errs)}")
 
 
+def attack_facts(step):
+    """The attack target's lines, "NAME ok" or "NAME ERRNO", counted."""
+    results = [l.split() for l in step.lines if len(l.split()) == 2 and "_" in l.split()[0]]
+    if not results:
+        first = next((l for l in step.lines if l.strip()), "")
+        return "no attack ran: " + first.strip()[:200]
+    blocked = [n for n, r in results if r == "EPERM"]
+    done = [n for n, r in results if r == "ok"]
+    other = [f"{n} {r}" for n, r in results if r not in ("ok", "EPERM")]
+    text = f"{len(results)} attacks: {len(blocked)} failed with EPERM, {len(done)} succeeded"
+    return text + (f", other: {', '.join(other)}" if other else "")
+
+
 def text(log, info):
     out = []
     uname = log.step("uname")
@@ -95,10 +108,12 @@ def text(log, info):
         if name.startswith("gtest-"):
             facts, failed = gtest_facts(log, name[len("gtest-"):])
             failures += [f"{name[len('gtest-'):]}: {f}" for f in failed]
-        elif name == "probe-json":
+        elif name in ("probe-json", "probe-seccomp-json"):
             facts = probe_facts(step.json())
-        elif name == "selftest-json":
+        elif name in ("selftest-json", "selftest-seccomp-json"):
             facts = selftest_facts(step)
+        elif name.startswith("attack-"):
+            facts = attack_facts(step)
         elif name.startswith("run-"):
             facts = run_facts(log, name[len("run-"):])
         elif name in ("uname", "uname-a", "nproc"):
