@@ -1,6 +1,7 @@
 """The audit speed bar (issue 4): with N extra idle processes alive, time in alternating rounds (ABBA)
 (a) merely reading every /proc/PID/smaps in full and (b) `sealkit audit --all --json >/dev/null`;
-print the medians, the ratio b/a and the machine's load. Exit 1 when the ratio is above the bar.
+print the medians (wall and CPU time), the ratios b/a and the machine's load. Exit 1 when the median of the
+rounds' wall-time ratios is above the bar.
 
 Run it through bench/audit/run, which builds the programs first.
 """
@@ -59,12 +60,13 @@ def main():
         a_cmd = [args.reader]
         b_cmd = [args.sealkit, "audit", "--all", "--json"]
         timed(a_cmd), timed(b_cmd)  # warm the dentry and ELF-file caches once
-        a, b = [], []
+        a, b, paired = [], [], []
         for _ in range(args.rounds):
-            a.append(timed(a_cmd))
-            b.append(timed(b_cmd))
-            b.append(timed(b_cmd))
-            a.append(timed(a_cmd))
+            a1, b1, b2, a2 = timed(a_cmd), timed(b_cmd), timed(b_cmd), timed(a_cmd)
+            a += [a1, a2]
+            b += [b1, b2]
+            # One ABBA round shares the machine's moment: its ratio is immune to load that drifts between rounds.
+            paired.append((b1[0] + b2[0]) / (a1[0] + a2[0]))
         load_after = os.getloadavg()
         summary = subprocess.run(b_cmd, capture_output=True, text=True, check=True).stdout
     finally:
@@ -90,8 +92,11 @@ def main():
         walls = [w for w, _ in runs]
         print(f"{name:31s} wall median {wall * 1000:7.1f} ms (min {min(walls) * 1000:.1f}, max {max(walls) * 1000:.1f}); "
               f"CPU median {cpu * 1000:7.1f} ms")
-    print(f"ratio b/a, wall time: {ratio:.3f} (bar: at most {args.bar}); CPU time: {cb / ca:.3f}")
-    return 0 if ratio <= args.bar else 1
+    paired_ratio = statistics.median(paired)
+    print(f"ratio b/a, wall time: median of the {len(paired)} ABBA rounds' ratios {paired_ratio:.3f}, "
+          f"ratio of the medians {ratio:.3f}; CPU time: ratio of the medians {cb / ca:.3f}")
+    print(f"bar: at most {args.bar} (on the paired wall-time ratio): {'met' if paired_ratio <= args.bar else 'NOT met'}")
+    return 0 if paired_ratio <= args.bar else 1
 
 
 if __name__ == "__main__":
