@@ -231,3 +231,45 @@ TEST(SealkitRun, MemorySealPropertyIsReportedInTheLog) {
     EXPECT_EQ(file["memory_seal_property"].get<bool>(), expected == 1) << check.out;
   }
 }
+
+// PT_GNU_MUTABLE on a real binary (mutable_target: two pages declared
+// mutable after linking): those pages stay unsealed and usable, the rest of
+// the program is sealed, and sealkit check counts the same segment.
+TEST(SealkitRun, GnuMutablePagesStayUnsealedAndTheRestIsSealed) {
+  Outcome control = run({MUTABLE_TARGET});
+  ASSERT_EQ(control.status, 0) << control.err;
+  auto c = parse_report(control.out);
+  EXPECT_EQ(c["mutable_mprotect"], "ok");
+  EXPECT_EQ(c["ordinary_mprotect"], "ok");
+
+  Live l;
+  start_live(l, {SEALKIT_BIN, "run", "--", MUTABLE_TARGET, "--wait"});
+  // The program's one VMA left unsealed must be the mutable area: 2 pages, rw.
+  std::size_t sealed = 0;
+  std::vector<Vma> open;
+  for (const Vma& v : smaps_of(l.pid)) {
+    if (v.path != MUTABLE_TARGET) continue;
+    if (v.sealed) ++sealed;
+    else open.push_back(v);
+  }
+  EXPECT_GE(sealed, 4u) << "rodata, text, RELRO, data";
+  ASSERT_EQ(open.size(), 1u) << "exactly the mutable area is left open";
+  const auto dash = open[0].range.find('-');
+  const unsigned long lo = std::stoul(open[0].range.substr(0, dash), nullptr, 16);
+  const unsigned long hi = std::stoul(open[0].range.substr(dash + 1), nullptr, 16);
+  EXPECT_EQ(hi - lo, 2 * 4096u) << open[0].range;
+  EXPECT_EQ(open[0].perms, "rw-p");
+
+  Outcome check = run({SEALKIT_BIN, "check", "--json", MUTABLE_TARGET});
+  auto j = nlohmann::json::parse(check.out)["files"][0];
+  EXPECT_EQ(j["gnu_mutable_segments"], 1) << check.out;
+  EXPECT_EQ(j["run_leaves_bytes"], 2 * 4096) << check.out;
+}
+
+TEST(SealkitRun, GnuMutableProgramCanStillChangeItsMutableArea) {
+  Outcome o = run({SEALKIT_BIN, "run", "--", MUTABLE_TARGET});
+  ASSERT_EQ(o.status, 0) << o.err;
+  auto r = parse_report(o.out);
+  EXPECT_EQ(r["mutable_mprotect"], "ok");
+  EXPECT_EQ(r["ordinary_mprotect"], "EPERM");
+}
