@@ -35,7 +35,10 @@ def selftest_facts(step):
 def gtest_facts(log, name):
     doc = log.file_json(f"gtest-{name}.json")
     if doc is None:
-        return "no results (the binary did not write its JSON: crashed or killed?)", []
+        step = log.step("gtest-" + name)
+        if step and step.rc == 137:
+            return "no results: killed at the step time limit (--step-timeout)", []
+        return "no results (the binary did not write its JSON: it crashed?)", []
     cases = console_log.gtest_cases(doc)
     count = {s: sum(1 for _, st in cases if st == s) for s in ("passed", "failed", "skipped", "not run")}
     failed = [n for n, st in cases if st == "failed"]
