@@ -35,6 +35,7 @@ Policy g_policy = kDefaultPolicy;
 Config g_config;
 pthread_once_t g_once = PTHREAD_ONCE_INIT;
 __thread int t_depth = 0;  // wrapped dlopen/dlmopen calls in progress on this thread
+std::size_t g_startup_objects = 0;  // base-namespace objects when the constructor ran (0: not counted)
 
 void init_once() {
   g_real.dlopen = reinterpret_cast<void* (*)(const char*, int)>(dlsym(RTLD_NEXT, "dlopen"));
@@ -63,13 +64,21 @@ void init_once() {
   use_config(g_config);
   if (g_policy != Policy::kOff) {
     pthread_atfork(lock_for_fork, unlock_after_fork, unlock_after_fork);
-    remember_startup_objects();
+    remember_startup_objects(g_startup_objects);
   }
 }
 
 void init() { pthread_once(&g_once, init_once); }
 
-__attribute__((constructor)) void preload_constructor() { init(); }
+// Under `sealkit run` the audit module has sealed every start-up object
+// already, and the rest of this object's set-up waits for the program's first
+// dlopen, dlmopen or dlclose (most programs make none): start-up pays one
+// system call and a count of the objects loaded so far. Machine-wide, this
+// constructor is where start-up sealing happens.
+__attribute__((constructor)) void preload_constructor() {
+  if (audit_module_ran()) g_startup_objects = count_startup_objects();
+  else init();
+}
 
 // ld.so resolves a bare name with the calling object's DT_RUNPATH, and
 // "$ORIGIN" with its directory; behind this wrapper the caller it sees is

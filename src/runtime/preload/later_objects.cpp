@@ -101,6 +101,7 @@ struct Walk {
   bool collect;
   bool listed;       // the namespace's list has been copied into g_cur
   std::size_t pending;  // g_cur entries still waiting for their program headers
+  bool read_objects = true;  // false: the list only
 };
 
 // The namespace's list, from ld.so's link maps (dl_iterate_phdr does not say
@@ -183,7 +184,7 @@ int walk_cb(dl_phdr_info* info, std::size_t, void* p) {
     list_namespace(*w);
     w->listed = true;
   }
-  if (w->pending == 0) return 1;
+  if (w->pending == 0 || !w->read_objects) return 1;
   const std::size_t before = g_ninfo;
   learn(*info);
   if (g_ninfo != before) --w->pending;
@@ -313,14 +314,29 @@ void use_config(const Config& config) { g_config = &config; }
 void lock_for_fork() { pthread_mutex_lock(&g_mu); }
 void unlock_after_fork() { pthread_mutex_unlock(&g_mu); }
 
-void remember_startup_objects() {
+std::size_t count_startup_objects() {
+  std::size_t n = 0;
+  dl_iterate_phdr(
+      [](dl_phdr_info*, std::size_t, void* p) {
+        for (link_map* l = _r_debug.r_map; l != nullptr; l = l->l_next) ++*static_cast<std::size_t*>(p);
+        return 1;
+      },
+      &n);
+  return n;
+}
+
+void remember_startup_objects(std::size_t startup) {
   pthread_mutex_lock(&g_mu);
-  Walk w{nullptr, LM_ID_BASE, 0, 0, true, false, 0};
+  Walk w{nullptr, LM_ID_BASE, 0, 0, true, false, 0, false};
   dl_iterate_phdr(walk_cb, &w);
-  for (std::size_t i = 0; i < g_ncur; ++i) g_cur[i].sealed = g_cur[i].decided = true;  // the start-up pass's job
+  const std::size_t n = startup == 0 || startup > g_ncur ? g_ncur : startup;
+  for (std::size_t i = 0; i < n; ++i) g_cur[i].sealed = g_cur[i].decided = true;  // the start-up pass's job
   replace_known(LM_ID_BASE);
   g_seen_adds = w.adds;
   g_seen_subs = w.subs;
+  // Objects glibc loaded since the count (NSS, gconv) are left to the next
+  // pass, which must then not take the counters as "nothing changed".
+  if (n < g_ncur) g_seen_adds = ~0ull;
   pthread_mutex_unlock(&g_mu);
 }
 

@@ -11,6 +11,8 @@
 
 #include <dlfcn.h>
 
+#include <cstddef>
+
 #include "runtime/config.hpp"
 
 namespace sealkit::rt::preload {
@@ -43,8 +45,13 @@ void unlock_after_fork();
 // `config` must outlive every pass.
 void use_config(const Config& config);
 
-// Records every object loaded now as start-up (already sealed by the audit
-// module, or deliberately left alone): called once from the constructor.
-void remember_startup_objects();
+// The number of objects in the base namespace now (cheap: no object is read).
+std::size_t count_startup_objects();
+
+// Records the first `startup` objects of the base namespace (all of them when
+// 0) as start-up objects: sealed by the audit module or the start-up pass, or
+// deliberately left alone. ld.so appends objects to a namespace's list, so
+// those loaded since the count are the later ones. Called once.
+void remember_startup_objects(std::size_t startup);
 
 }  // namespace sealkit::rt::preload
