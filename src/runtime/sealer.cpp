@@ -75,7 +75,10 @@ std::string_view name_of(const Vma& v) {
 bool is_system_mapping(std::string_view p) { return p == "[vdso]" || p == "[vvar]" || p == "[vvar_vclock]"; }
 
 // Seals r, counting the call; a failure is counted as the process's failure.
+// Once a call said ENOSYS (no mseal in this kernel, or a filter says so),
+// none is made again: every one would fail the same way.
 bool seal_final(core::Range r, SealStats& st) {
+  if (st.first_error == kEnosys) return false;  // not a call, so not counted as one
   const long rc = sys::mseal(r.begin, r.size());
   ++st.mseal_calls;
   if (rc != 0) {
@@ -179,10 +182,10 @@ void seal_pieces(SealStats& st) {
 
 // The slow path's planner: one object from the maps text.
 bool seal_image_with_maps(const MapsSnapshot& maps, const ElfImage& img, SealStats& st) {
-  const std::size_t failures_before = st.mseal_failures;
+  bool ok = true;
   core::plan_object_seal(img.segments, img.nseg, img.keep_mutable, img.nmut, maps,
-                         [&](core::Range r) { seal_final(r, st); });
-  return st.mseal_failures == failures_before;
+                         [&](core::Range r) { ok = seal_final(r, st) && ok; });
+  return ok;
 }
 
 // Everything the fast path left to the maps path.
@@ -216,8 +219,7 @@ void seal_with_maps(const LoadedRef* objects, std::size_t n, std::uintptr_t self
   const bool stack = g_pass.path[kOwnerStack] == Path::kMaps;
   for (const core::MapsEntry& m : maps) {
     if (system && is_system_mapping(m.path)) {
-      seal_final(m.range, st);
-      ++st.system_mappings_sealed;
+      if (seal_final(m.range, st)) ++st.system_mappings_sealed;
     } else if (stack && m.path == "[stack]") {
       // Growth of a sealed stack still works (the kernel extends the VMA).
       st.stack_sealed = seal_final(m.range, st);

@@ -2,6 +2,9 @@
 
 #include <elf.h>
 #include <link.h>  // declares _DYNAMIC, this object's own dynamic section
+#include <stdlib.h>
+
+#include <cstring>
 
 #include "runtime/log.hpp"
 #include "runtime/sealer.hpp"
@@ -23,7 +26,14 @@ bool audit_module_ran() {
   // A same-size mremap of a page is a no-op that the kernel refuses with
   // EPERM on a sealed VMA before anything else (src/backend/kernel.hpp).
   const auto page = reinterpret_cast<std::uintptr_t>(&__ehdr_start);
-  return sys::call(sys::kMremap, static_cast<long>(page), 4096, 4096, 0) == -1 /* EPERM */;
+  if (sys::call(sys::kMremap, static_cast<long>(page), 4096, 4096, 0) == -1 /* EPERM */) return true;
+  // Without mseal (a kernel before 6.10) nothing is sealed and the page cannot
+  // tell. The audit module then ran, found no mseal and logged so, exactly
+  // when LD_AUDIT names it: ld.so ignores LD_AUDIT in secure execution, and
+  // secure_getenv does too. A second pass would only fail again.
+  if (sys::mseal(0, 0) != -38 /* ENOSYS */) return false;
+  const char* audit = secure_getenv("LD_AUDIT");
+  return audit != nullptr && std::strstr(audit, "libsealkit-runtime.so") != nullptr;
 }
 
 void seal_startup_objects(const ProcessInfo& info, const Config& config, Config::Load load) {

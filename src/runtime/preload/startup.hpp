@@ -11,9 +11,10 @@
 
 namespace sealkit::rt::preload {
 
-// True when the audit module (`sealkit run`) already sealed this process's
-// start-up objects: it seals the preload object with them, before any
-// constructor, so the preload object's own first page tells.
+// True when the audit module (`sealkit run`) already did the start-up pass:
+// it seals the preload object with the rest, before any constructor, so the
+// preload object's own first page tells; on a kernel without mseal, LD_AUDIT
+// naming it does.
 bool audit_module_ran();
 
 // Seals every object of the base namespace, the system mappings and the
