@@ -1,0 +1,109 @@
+// The seccomp-BPF filter that enforces mseal's rules on a set of ranges, for
+// kernels without mseal(2). docs/seccomp.md has the rules, every difference
+// from the kernel and the measured budget; this is the layout.
+//
+//   arch == AUDIT_ARCH_X86_64 ?          otherwise RET ALLOW (other ABIs untouched, see docs)
+//   nr (x32 bit masked off)
+//   dispatch: JEQ nr per guarded call    the rest: RET ALLOW, having read nothing but arch and nr,
+//                                        so the kernel's per-filter action cache skips this filter
+//   per-call block: reads the arguments, lets through (RET ALLOW) every call
+//     the kernel refuses before its seal check (unaligned address, length 0,
+//     page rounding or addr+len overflowing, beyond TASK_SIZE, bad flags...),
+//     stores the request as a 64-bit inclusive range S..L in scratch memory
+//     (M[0..3]) and jumps forward (BPF_JA) to one shared range search:
+//   range search over the merged ranges (one copy; a second one over the
+//     ranges whose madvise discard is refused, for madvise/process_madvise):
+//       find the first sealed piece k whose last address >= S, deny iff
+//       first(k) <= L. Level 1: a balanced tree on the high word of S over
+//       the "windows" (4 GiB blocks, range_layout.hpp); level 2: a balanced
+//       tree on the low word of S over the pieces of that window, one
+//       JGT per node with the accumulator kept loaded, and a 2-instruction
+//       leaf (LD L-low-or-max; JGE first). Trees are laid out in pre-order so
+//       every jump goes forward; a node whose right subtree is more than 255
+//       instructions away gets a BPF_JA, and leaves share RET islands.
+//
+// Refused calls get SECCOMP_RET_ERRNO | EPERM, as mseal's own refusals.
+// Building allocates nothing and throws nothing: the workspace is the caller's.
+#pragma once
+
+#include <linux/filter.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "backend/seccomp/bpf_asm.hpp"
+#include "backend/seccomp/range_layout.hpp"
+
+namespace sealkit::backend::seccomp {
+
+inline constexpr std::uint64_t kPageSize = 4096;  // x86_64
+
+struct SealedRange {
+  std::uint64_t start = 0;  // page-aligned
+  std::uint64_t end = 0;    // page-aligned, exclusive, > start
+  // madvise with discard advice is refused: the mapping was anonymous and not
+  // writable when it was sealed (a seal fixes both, so this never goes stale).
+  bool discard_protected = false;
+};
+
+struct Input {
+  const SealedRange* ranges = nullptr;
+  std::size_t count = 0;
+  // The kernel's TASK_SIZE (one past the highest user address): munmap, mmap and
+  // mremap refuse addresses beyond it with EINVAL/ENOMEM before any seal check.
+  // task_size() below tells this machine's.
+  std::uint64_t task_size = 0;
+};
+
+struct Program {
+  sock_filter insns[kMaxInstructions];
+  std::size_t length = 0;
+  // What the program searches, after merging.
+  std::size_t merged_ranges = 0;
+  std::size_t discard_ranges = 0;
+  std::size_t pieces = 0;
+  // True when mremap's destination is checked exactly (its own copy of the
+  // range search); false when the budget forced one search over the hull of
+  // source and destination (refuses more, never less; docs/seccomp.md).
+  bool exact_mremap_destination = false;
+
+  sock_fprog fprog() noexcept { return sock_fprog{static_cast<unsigned short>(length), insns}; }
+};
+
+// Range-search nodes of one program (three searches at most), an upper bound.
+inline constexpr std::size_t kMaxTreeNodes = 3 * (kMaxPieces + kMaxWindows) + 16;
+
+// Scratch space for build(): about 250 KiB, so keep it off small stacks.
+struct BuildWorkspace {
+  Span spans[kMaxRanges];
+  RangeLayout all;
+  RangeLayout discard;
+  AsmStorage assembler;
+  // Tree nodes that need a BPF_JA to reach their right subtree (by emission order).
+  std::uint8_t long_nodes[kMaxTreeNodes];
+};
+
+enum class BuildStatus {
+  kOk,
+  kTooLarge,      // does not fit in kMaxInstructions (or the workspace): ENOMEM for the caller
+  kInvalidRange,  // a range not page-aligned or empty: EINVAL
+  kNoMemory,      // the workspace could not be allocated (the two-argument build only)
+  kInternal,      // a generator bug (an unbound or backward label): EFAULT, never expected
+};
+
+// Generates the filter for `in` into `out`. On failure `out.length` is 0 and,
+// for kTooLarge, out.insns is unspecified; the caller may split the ranges over
+// several filters (each filter refuses its own ranges; the lowest action wins).
+BuildStatus build(const Input& in, Program& out, BuildWorkspace& work) noexcept;
+// The same with a workspace allocated for the call.
+BuildStatus build(const Input& in, Program& out) noexcept;
+
+const char* to_string(BuildStatus s) noexcept;
+// The errno a system call built on this would return.
+int to_errno(BuildStatus s) noexcept;
+
+// TASK_SIZE of this process: 2^47 - 4096 with 4-level page tables, 2^56 - 4096
+// with 5-level ones (told apart by where a hint above 2^47 lands).
+std::uint64_t task_size() noexcept;
+
+}  // namespace sealkit::backend::seccomp

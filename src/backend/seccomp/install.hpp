@@ -1,0 +1,41 @@
+// Installing a generated filter: seccomp(2) with SECCOMP_FILTER_FLAG_TSYNC so
+// that every thread of the process gets it at once.
+//
+// The kernel lets a process install a filter only with no_new_privs set or
+// with CAP_SYS_ADMIN in its user namespace. Without CAP_SYS_ADMIN, install()
+// sets no_new_privs first: from then on execve never grants privileges (setuid
+// and setgid bits and file capabilities are ignored for this process and its
+// children), and that cannot be undone. The outcome says which way was taken.
+#pragma once
+
+#include "backend/seccomp/filter.hpp"
+
+namespace sealkit::backend::seccomp {
+
+struct InstallOutcome {
+  // 0, or the errno of the failure:
+  //   EINVAL  the kernel rejected the program (verifier) or has no seccomp filters;
+  //   ENOMEM  the filters of this thread would exceed 32768 instructions in total
+  //           (each filter counts its length + 4), or no kernel memory;
+  //   EAGAIN  another thread has a filter this one does not descend from (TSYNC failed);
+  //   EACCES  neither no_new_privs nor CAP_SYS_ADMIN (setting no_new_privs failed).
+  int error = 0;
+  bool set_no_new_privs = false;  // this call turned no_new_privs on
+  bool had_cap_sys_admin = false;
+  bool all_threads = false;       // TSYNC applied it to every thread (false only with the prctl fallback)
+  int conflicting_thread = 0;     // EAGAIN: the thread id the kernel named
+};
+
+// Whether the calling thread has CAP_SYS_ADMIN in its effective set.
+bool has_cap_sys_admin() noexcept;
+
+// Installs `program` on every thread of the calling process. Falls back to
+// prctl(PR_SET_SECCOMP) (calling thread only) only where seccomp(2) does not
+// exist (ENOSYS, kernels before 3.17).
+InstallOutcome install(const Program& program) noexcept;
+
+// The instructions a filter of `length` counts against the per-thread total.
+inline constexpr std::size_t kFilterPenalty = 4;
+inline constexpr std::size_t kMaxTotalInstructions = 32768;
+
+}  // namespace sealkit::backend::seccomp
