@@ -61,10 +61,11 @@ std::string map_and_seal(SealBy how) {
     return {};
   }
   std::vector<seccomp::SealedRange> ranges = sealed_ranges();
-  seccomp::Input in{ranges.data(), ranges.size(), seccomp::task_size()};
+  seccomp::Input in{ranges.data(), ranges.size(), seccomp::task_size(), how == SealBy::kFilter};
   static seccomp::Program program;
   seccomp::BuildStatus st = seccomp::build(in, program);
   if (st != seccomp::BuildStatus::kOk) return std::string("build: ") + seccomp::to_string(st);
+  if (program.exact_mremap_destination != (how == SealBy::kFilter)) return "build: not the mremap mode asked for";
   seccomp::InstallOutcome o = seccomp::install(program);
   if (o.error != 0) return std::string("install: ") + std::strerror(o.error);
   return {};

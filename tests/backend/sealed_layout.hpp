@@ -40,7 +40,7 @@ enum RegionId { kA, kB, kC, kD, kE, kF, kRegionCount };
 const std::vector<Region>& regions();
 inline std::uint64_t at(RegionId r, std::size_t page) { return regions()[r].at(page); }
 
-enum class SealBy { kMseal, kFilter };
+enum class SealBy { kMseal, kFilter, kFilterHull };  // kFilterHull: mremap's destination by the hull
 
 // In a child: maps every region (MAP_FIXED_NOREPLACE), punches the holes,
 // names each sealed span (so the VMAs split the same way in both modes) and

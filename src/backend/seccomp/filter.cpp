@@ -100,9 +100,9 @@ class Emitter {
     st(to);
   }
 
-  // [addr, addr + PAGE_ALIGN(len)) into S..L, passing (to `pass`) what the
-  // kernel refuses before its seal check; `limit` adds the TASK_SIZE test.
-  void plain_request(int addr_arg, int len_arg, Label pass, bool limit);
+  // S = addr and E = addr + PAGE_ALIGN(len), passing (to `pass`) what every
+  // one of these calls refuses before its seal check.
+  void plain_request(int addr_arg, int len_arg, Label pass);
   void if_discard_advice(int arg, Label yes, Label no);
 
   // ---- per-call blocks ----
@@ -113,6 +113,7 @@ class Emitter {
   void block_process_madvise(Label entry);
   void block_shmat(Label entry);
   void block_mremap(Label entry);
+  void block_common_request();
   void mremap_source_range();
 
   // ---- the range search ----
@@ -134,6 +135,7 @@ class Emitter {
   Label main_tree_ = kNoLabel;
   Label discard_tree_ = kNoLabel;
   Label mremap_source_ = kNoLabel;
+  Label common_request_ = kNoLabel;
   std::uint32_t node_serial_ = 0;
   // Islands of the tree being emitted.
   Label none_target_ = kNoLabel;
@@ -246,23 +248,16 @@ void Emitter::less64(Slot ahi, Slot alo, Slot bhi, Slot blo, Label yes, Label no
   jmp_x(BPF_JGE, no, yes);
 }
 
-void Emitter::plain_request(int addr_arg, int len_arg, Label pass, bool limit) {
-  Label aligned = label(), rounded_nonzero = label(), ended = label();
+void Emitter::plain_request(int addr_arg, int len_arg, Label pass) {
+  Label aligned = label(), zero_checked = label();
   ld_arg(addr_arg, false);
   jmp(BPF_JSET, kPageOffsetMask, pass, aligned);  // EINVAL
   bind(aligned);
   store_arg(addr_arg, kSHi, kSLo);
-  round_up_len(len_arg, kRHi, kRLo, pass);  // PAGE_ALIGN(len) wrapped: EINVAL/ENOMEM
-  Label zero_checked = label();
+  round_up_len(len_arg, kRHi, kRLo, pass);     // PAGE_ALIGN(len) wrapped: EINVAL/ENOMEM
   if_zero64(kRHi, kRLo, pass, zero_checked);  // len 0: success or EINVAL, never EPERM
   bind(zero_checked);
   add64(kSHi, kSLo, kRHi, kRLo, kEHi, kELo, pass);  // start + len overflows: EINVAL/ENOMEM
-  if (limit) {
-    gt64_const(kEHi, kELo, in_.task_size, pass, rounded_nonzero);
-    bind(rounded_nonzero);
-  }
-  last_from_end(kEHi, kELo, kLHi, kLLo);
-  bind(ended);
 }
 
 void Emitter::if_discard_advice(int arg, Label yes, Label no) {
@@ -293,7 +288,36 @@ void Emitter::block_mprotect(Label entry) {
   bind(grows);
   jmp(BPF_JSET, PROT_GROWSUP, pass, prot_ok);  // both: EINVAL
   bind(prot_ok);
-  plain_request(0, 1, pass, false);
+  ja(common_request_);
+  bind(pass);
+  ret(kRetAllow);
+}
+
+void Emitter::block_common_request() {
+  // mprotect, pkey_mprotect, munmap, mmap(MAP_FIXED) and madvise(discard) all
+  // name [arg0, arg0 + PAGE_ALIGN(arg1)); they differ after that in the nr alone.
+  bind(common_request_);
+  Label pass = label(), limited = label(), no_limit = label(), check_mmap = label();
+  plain_request(0, 1, pass);
+  // munmap: start > TASK_SIZE or len > TASK_SIZE - start is EINVAL; mmap: ENOMEM.
+  ld_abs(offsetof(seccomp_data, nr));
+  alu(BPF_AND, ~kX32SyscallBit);
+  jmp(BPF_JEQ, __NR_munmap, limited, check_mmap);
+  bind(check_mmap);
+  jmp(BPF_JEQ, __NR_mmap, limited, no_limit);
+  bind(limited);
+  gt64_const(kEHi, kELo, in_.task_size, pass, no_limit);
+  bind(no_limit);
+  last_from_end(kEHi, kELo, kLHi, kLLo);
+  if (discard_.window_count != 0) {
+    Label to_discard = label(), to_main = label();
+    ld_abs(offsetof(seccomp_data, nr));
+    alu(BPF_AND, ~kX32SyscallBit);
+    jmp(BPF_JEQ, __NR_madvise, to_discard, to_main);
+    bind(to_discard);
+    ja(discard_tree_);
+    bind(to_main);
+  }
   ja(main_tree_);
   bind(pass);
   ret(kRetAllow);
@@ -301,11 +325,7 @@ void Emitter::block_mprotect(Label entry) {
 
 void Emitter::block_munmap(Label entry) {
   bind(entry);
-  Label pass = label();
-  plain_request(0, 1, pass, true);  // start > TASK_SIZE or len > TASK_SIZE - start: EINVAL
-  ja(main_tree_);
-  bind(pass);
-  ret(kRetAllow);
+  ja(common_request_);
 }
 
 void Emitter::block_mmap(Label entry) {
@@ -321,8 +341,7 @@ void Emitter::block_mmap(Label entry) {
   ld_arg(5, false);
   jmp(BPF_JSET, kPageOffsetMask, pass, offset_ok);  // unaligned file offset: EINVAL
   bind(offset_ok);
-  plain_request(0, 1, pass, true);  // beyond TASK_SIZE: ENOMEM
-  ja(main_tree_);
+  ja(common_request_);
   bind(pass);
   ret(kRetAllow);
 }
@@ -332,8 +351,7 @@ void Emitter::block_madvise(Label entry) {
   Label pass = label(), discard = label();
   if_discard_advice(2, discard, pass);
   bind(discard);
-  plain_request(0, 1, pass, false);
-  ja(discard_tree_);
+  ja(common_request_);
   bind(pass);
   ret(kRetAllow);
 }
@@ -695,6 +713,7 @@ void Emitter::program() {
   main_tree_ = label();
   discard_tree_ = label();
   mremap_source_ = label();
+  common_request_ = label();
   Label x86_64 = label(), other_abi = label();
   ld_abs(offsetof(seccomp_data, arch));
   jmp(BPF_JEQ, AUDIT_ARCH_X86_64, x86_64, other_abi);
@@ -763,6 +782,7 @@ void Emitter::program() {
   for (std::size_t i = 0; i < n; ++i) {
     if (guarded[i].emit != nullptr) (this->*guarded[i].emit)(guarded[i].block);
   }
+  block_common_request();
   if (has_all) tree(all_, main_tree_, kNoLabel);
   if (has_discard) tree(discard_, discard_tree_, kNoLabel);
   ret(kRetAllow);  // never reached; the kernel wants a program to end in a return
@@ -782,6 +802,7 @@ BuildStatus build(const Input& in, Program& out, BuildWorkspace& work) noexcept 
 
   std::uint8_t* long_nodes = work.long_nodes;
   for (bool exact : {true, false}) {
+    if (exact && !in.try_exact_mremap_destination) continue;
     std::memset(long_nodes, 0, sizeof(work.long_nodes));
     for (int pass = 0; pass < 64; ++pass) {
       Assembler a(work.assembler);

@@ -53,6 +53,9 @@ struct Input {
   // mremap refuse addresses beyond it with EINVAL/ENOMEM before any seal check.
   // task_size() below tells this machine's.
   std::uint64_t task_size = 0;
+  // false: skip the exact mremap-destination search and use the hull at once
+  // (what build() falls back to when the exact program does not fit; for tests).
+  bool try_exact_mremap_destination = true;
 };
 
 struct Program {

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 
 namespace sealkit::backend::seccomp {
 
@@ -15,6 +16,23 @@ bool has_cap_sys_admin() noexcept {
   __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
   if (::syscall(SYS_capget, &header, data) != 0) return false;
   return (data[CAP_TO_INDEX(CAP_SYS_ADMIN)].effective & CAP_TO_MASK(CAP_SYS_ADMIN)) != 0;
+}
+
+std::size_t kernel_length(const sock_filter* insns, std::size_t length) noexcept {
+  std::size_t total = 3;  // A = 0, X = 0, the context pointer saved
+  for (std::size_t i = 0; i < length; ++i) {
+    const sock_filter& f = insns[i];
+    if (f.code == (BPF_RET | BPF_K)) {
+      total += 2;  // mov r0, k; exit
+    } else if (BPF_CLASS(f.code) == BPF_JMP && BPF_OP(f.code) != BPF_JA) {
+      if (BPF_SRC(f.code) == BPF_K && static_cast<std::int32_t>(f.k) < 0) ++total;  // immediates are signed
+      const bool invertible = BPF_OP(f.code) == BPF_JEQ || BPF_OP(f.code) == BPF_JGT || BPF_OP(f.code) == BPF_JGE;
+      total += f.jf == 0 || (f.jt == 0 && invertible) ? 1 : 2;
+    } else {
+      ++total;
+    }
+  }
+  return total;
 }
 
 InstallOutcome install(const Program& program) noexcept {

@@ -34,8 +34,20 @@ bool has_cap_sys_admin() noexcept;
 // exist (ENOSYS, kernels before 3.17).
 InstallOutcome install(const Program& program) noexcept;
 
-// The instructions a filter of `length` counts against the per-thread total.
+// The per-thread budget: installing a filter fails with ENOMEM when its length
+// plus, for every filter already installed, that filter's length + 4 exceeds
+// 32768 (kernel/seccomp.c seccomp_attach_filter). The lengths counted there are
+// those of the internal eBPF program the classic one is translated into
+// (net/core/filter.c bpf_convert_filter), not the classic lengths.
 inline constexpr std::size_t kFilterPenalty = 4;
 inline constexpr std::size_t kMaxTotalInstructions = 32768;
+
+// The eBPF length the kernel will count for `program`: 3 prologue instructions,
+// then one per classic instruction except RET K (2), a conditional jump whose
+// two targets are both not the next instruction (2, and JSET unless its false
+// target is next) and a jump against a constant >= 2^31 (one more, to load it).
+// With net.core.bpf_jit_harden the JIT's constant blinding makes it longer.
+std::size_t kernel_length(const sock_filter* insns, std::size_t length) noexcept;
+inline std::size_t kernel_length(const Program& p) noexcept { return kernel_length(p.insns, p.length); }
 
 }  // namespace sealkit::backend::seccomp

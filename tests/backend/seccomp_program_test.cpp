@@ -1,0 +1,355 @@
+// The generated programs themselves: the kernel's verifier takes them at
+// every size, the budget is refused cleanly, calls that are not guarded pass
+// without the filter reading their arguments, and on random layouts and
+// requests (big trees with far jumps and return islands) the program decides
+// exactly as an independent model of the rules.
+#include <gtest/gtest.h>
+#include <linux/audit.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <algorithm>
+#include <fstream>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "backend/bpf_model.hpp"
+#include "backend/fork_child.hpp"
+#include "backend/kernel_abi.hpp"
+#include "backend/seccomp/filter.hpp"
+#include "backend/seccomp/install.hpp"
+
+namespace sealkit::test::backend {
+namespace {
+
+namespace seccomp = sealkit::backend::seccomp;
+
+constexpr std::uint64_t P = 4096;
+constexpr std::uint32_t kAllow = SECCOMP_RET_ALLOW;
+constexpr std::uint32_t kDeny = SECCOMP_RET_ERRNO | EPERM;
+
+// `count` one-page ranges that never touch, spread over many 4 GiB windows.
+std::vector<seccomp::SealedRange> scattered(std::size_t count, bool discard_protected) {
+  std::vector<seccomp::SealedRange> out;
+  for (std::size_t i = 0; i < count; ++i) {
+    std::uint64_t start = 0x5000'0000'0000 + i * 0x1000'0000 + (i % 7) * 3 * P;  // 16 per window
+    out.push_back({start, start + P, discard_protected});
+  }
+  return out;
+}
+
+struct Built {
+  seccomp::BuildStatus status;
+  std::unique_ptr<seccomp::Program> program;
+};
+
+Built build(const std::vector<seccomp::SealedRange>& ranges, bool exact = true) {
+  Built b{seccomp::BuildStatus::kInternal, std::make_unique<seccomp::Program>()};
+  seccomp::Input in{ranges.data(), ranges.size(), seccomp::task_size(), exact};
+  b.status = seccomp::build(in, *b.program);
+  return b;
+}
+
+int install_in_child(const seccomp::Program& program) {
+  ChildOutput out = run_child([&](std::string&) {
+    seccomp::InstallOutcome o = seccomp::install(program);
+    return std::vector<long>{o.error};
+  });
+  return out.values.size() == 1 ? static_cast<int>(out.values[0]) : -1;
+}
+
+TEST(SeccompProgram, TheVerifierAcceptsEverySize) {
+  for (std::size_t n : {1, 10, 100, 1000}) {
+    // Up to 100 ranges with their madvise rule too; 1000 of them only fit when
+    // none of them is discard-protected (see CapacityOfOneFilter).
+    Built b = build(scattered(n, n <= 100));
+    ASSERT_EQ(b.status, seccomp::BuildStatus::kOk) << n << " ranges: " << seccomp::to_string(b.status);
+    EXPECT_EQ(b.program->merged_ranges, n);
+    EXPECT_EQ(seccomp_filter_problem(b.program->insns, b.program->length), "") << n << " ranges";
+    EXPECT_EQ(install_in_child(*b.program), 0) << n << " ranges, " << b.program->length << " instructions";
+    std::printf("%4zu ranges: %4zu instructions (mremap destination %s)\n", n, b.program->length,
+                b.program->exact_mremap_destination ? "exact" : "by hull");
+  }
+}
+
+TEST(SeccompProgram, CapacityOfOneFilter) {
+  // The largest count of separate one-page ranges that fits, found by bisection, for
+  // the two extremes of the madvise rule.
+  for (bool discard_protected : {false, true}) {
+    std::size_t lo = 1, hi = 4000;
+    while (lo < hi) {
+      std::size_t mid = (lo + hi + 1) / 2;
+      if (build(scattered(mid, discard_protected)).status == seccomp::BuildStatus::kOk) lo = mid;
+      else hi = mid - 1;
+    }
+    Built b = build(scattered(lo, discard_protected));
+    ASSERT_EQ(b.status, seccomp::BuildStatus::kOk);
+    EXPECT_EQ(install_in_child(*b.program), 0);
+    EXPECT_EQ(build(scattered(lo + 1, discard_protected)).status, seccomp::BuildStatus::kTooLarge);
+    EXPECT_GE(lo, discard_protected ? 450u : 1000u);
+    std::printf("one filter holds %zu ranges %s (%zu instructions, mremap destination %s)\n", lo,
+                discard_protected ? "all discard-protected" : "none discard-protected", b.program->length,
+                b.program->exact_mremap_destination ? "exact" : "by hull");
+  }
+}
+
+TEST(SeccompProgram, TooManyRangesFailCleanly) {
+  Built b = build(scattered(3000, true));
+  EXPECT_EQ(b.status, seccomp::BuildStatus::kTooLarge);
+  EXPECT_EQ(b.program->length, 0u);
+  EXPECT_EQ(seccomp::to_errno(b.status), ENOMEM);
+}
+
+TEST(SeccompProgram, InvalidRangesAreRefused) {
+  for (seccomp::SealedRange bad : {seccomp::SealedRange{0x1000, 0x1000, false}, seccomp::SealedRange{0x1001, 0x3000, false},
+                                  seccomp::SealedRange{0x1000, 0x2fff, false}, seccomp::SealedRange{0x3000, 0x1000, false}}) {
+    Built b = build({bad});
+    EXPECT_EQ(b.status, seccomp::BuildStatus::kInvalidRange) << bad.start << "-" << bad.end;
+    EXPECT_EQ(seccomp::to_errno(b.status), EINVAL);
+  }
+}
+
+TEST(SeccompProgram, TouchingRangesAreMerged) {
+  std::vector<seccomp::SealedRange> ranges;
+  for (std::size_t i = 0; i < 3000; ++i) ranges.push_back({0x5000'0000'0000 + (2999 - i) * P, 0x5000'0000'0000 + (3000 - i) * P, true});
+  ranges.push_back({0x5000'0000'0000 + 10 * P, 0x5000'0000'0000 + 20 * P, false});  // overlapping
+  Built b = build(ranges);
+  ASSERT_EQ(b.status, seccomp::BuildStatus::kOk);
+  EXPECT_EQ(b.program->merged_ranges, 1u);
+  EXPECT_EQ(b.program->discard_ranges, 1u);
+  // Exactly the program of the one range they make.
+  Built single = build({{0x5000'0000'0000, 0x5000'0000'0000 + 3000 * P, true}});
+  ASSERT_EQ(single.status, seccomp::BuildStatus::kOk);
+  ASSERT_EQ(b.program->length, single.program->length);
+  EXPECT_EQ(std::memcmp(b.program->insns, single.program->insns, b.program->length * sizeof(sock_filter)), 0);
+}
+
+TEST(SeccompProgram, NoRangesAllowEverything) {
+  Built b = build({});
+  ASSERT_EQ(b.status, seccomp::BuildStatus::kOk);
+  seccomp_data d{};
+  d.arch = AUDIT_ARCH_X86_64;
+  for (int nr : {__NR_mmap, __NR_munmap, __NR_mprotect}) {
+    d.nr = nr;
+    EXPECT_EQ(run_filter(b.program->insns, b.program->length, d).action, kAllow);
+  }
+}
+
+// The per-filter action cache (Linux 5.11+) skips a filter for a call number
+// whose path reads only arch and nr and returns ALLOW.
+TEST(SeccompProgram, UnguardedCallsNeverReadArguments) {
+  Built b = build(scattered(40, true));
+  ASSERT_EQ(b.status, seccomp::BuildStatus::kOk);
+  const int guarded[] = {__NR_mmap, __NR_munmap, __NR_mprotect, __NR_pkey_mprotect, __NR_mremap,
+                         __NR_madvise, __NR_process_madvise, __NR_shmat};
+  int unguarded_seen = 0;
+  for (int nr = 0; nr < 500; ++nr) {
+    bool is_guarded = false;
+    for (int g : guarded) is_guarded |= g == nr;
+    if (is_guarded) continue;
+    seccomp_data d{};
+    d.arch = AUDIT_ARCH_X86_64;
+    d.nr = nr;
+    for (auto& a : d.args) a = 0x5000'0000'0000;  // a sealed address everywhere
+    RunResult r = run_filter(b.program->insns, b.program->length, d);
+    EXPECT_EQ(r.action, kAllow) << nr;
+    EXPECT_FALSE(r.read_arguments) << nr;
+    ++unguarded_seen;
+  }
+  EXPECT_GT(unguarded_seen, 400);
+  // Other ABIs (i386 through int 0x80) pass untouched: docs/seccomp.md.
+  seccomp_data d{};
+  d.arch = AUDIT_ARCH_I386;
+  d.nr = 91;  // munmap on i386
+  d.args[0] = 0x5000'0000'0000;
+  d.args[1] = P;
+  RunResult r = run_filter(b.program->insns, b.program->length, d);
+  EXPECT_EQ(r.action, kAllow);
+  EXPECT_FALSE(r.read_arguments);
+}
+
+TEST(SeccompProgram, UnguardedCallsWorkUnderTheFilter) {
+  Built b = build(scattered(40, true));
+  ASSERT_EQ(b.status, seccomp::BuildStatus::kOk);
+  ChildOutput out = run_child([&](std::string& problem) {
+    std::vector<long> v;
+    seccomp::InstallOutcome o = seccomp::install(*b.program);
+    if (o.error != 0) {
+      problem = std::string("install: ") + std::strerror(o.error);
+      return v;
+    }
+    v.push_back(::getpid() == static_cast<pid_t>(::syscall(SYS_getpid)));
+    void* p = ::mmap(nullptr, 4 * P, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    v.push_back(p != MAP_FAILED);
+    v.push_back(p != MAP_FAILED && ::mprotect(p, P, PROT_READ) == 0);
+    v.push_back(p != MAP_FAILED && ::madvise(p, 4 * P, MADV_DONTNEED) == 0);
+    v.push_back(p != MAP_FAILED && ::munmap(p, 4 * P) == 0);
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    bool filtered = false;
+    while (std::getline(status, line)) filtered |= line == "Seccomp:\t2";
+    v.push_back(filtered);
+    v.push_back(o.all_threads);
+    return v;
+  });
+  ASSERT_TRUE(out.exited_cleanly) << out.problem;
+  ASSERT_EQ(out.values.size(), 7u);
+  const char* what[] = {"getpid", "mmap", "mprotect", "madvise", "munmap", "Seccomp: 2", "TSYNC"};
+  for (std::size_t i = 0; i < 7; ++i) EXPECT_EQ(out.values[i], 1) << what[i];
+}
+
+// A filter of exactly `ebpf_length` instructions as the kernel counts them (>= 5):
+// loads of 0 and a RET ALLOW.
+std::vector<sock_filter> padding(std::size_t ebpf_length) {
+  std::vector<sock_filter> f(ebpf_length - 5, sock_filter{BPF_LD | BPF_IMM, 0, 0, 0});
+  f.push_back(sock_filter{BPF_RET | BPF_K, 0, 0, SECCOMP_RET_ALLOW});
+  return f;
+}
+
+int install_raw(std::vector<sock_filter>& f) {
+  sock_fprog prog{static_cast<unsigned short>(f.size()), f.data()};
+  return ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == 0 ? 0 : errno;
+}
+
+// The budget is predicted to the instruction: with the largest program installed,
+// filters that fill the budget exactly are accepted, one instruction more is ENOMEM.
+TEST(SeccompProgram, TheKernelBudgetIsPredictedExactly) {
+  std::size_t lo = 1, hi = 4000;
+  while (lo < hi) {
+    std::size_t mid = (lo + hi + 1) / 2;
+    if (build(scattered(mid, false)).status == seccomp::BuildStatus::kOk) lo = mid;
+    else hi = mid - 1;
+  }
+  Built b = build(scattered(lo, false));
+  ASSERT_EQ(b.status, seccomp::BuildStatus::kOk);
+  const std::size_t cost = seccomp::kernel_length(*b.program);
+  EXPECT_GT(cost, b.program->length);
+  for (std::size_t extra : {0, 1}) {
+    ChildOutput out = run_child([&](std::string& problem) {
+      std::vector<long> v;
+      if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) problem = "no_new_privs";
+      seccomp::InstallOutcome o = seccomp::install(*b.program);
+      if (o.error != 0) problem = std::string("install: ") + std::strerror(o.error);
+      if (!problem.empty()) return v;
+      std::size_t used = cost + seccomp::kFilterPenalty;  // what the installed filters count from now on
+      while (true) {
+        std::size_t room = seccomp::kMaxTotalInstructions - used;
+        std::size_t next = std::min<std::size_t>(room, 4000);
+        if (room - next < 5 && room != next) next = room - 5;  // leave room for a last filter of at least 5
+        const bool last = next == room;
+        std::vector<sock_filter> f = padding(last ? next + extra : next);
+        int err = install_raw(f);
+        v.push_back(err);
+        if (last || err != 0) break;
+        used += next + seccomp::kFilterPenalty;
+      }
+      return v;
+    });
+    ASSERT_TRUE(out.exited_cleanly) << out.problem;
+    ASSERT_GE(out.values.size(), 2u);
+    for (std::size_t i = 0; i + 1 < out.values.size(); ++i) EXPECT_EQ(out.values[i], 0) << "padding " << i;
+    EXPECT_EQ(out.values.back(), extra == 0 ? 0 : ENOMEM) << (extra == 0 ? "exactly full" : "one over");
+  }
+  std::printf("a filter of %zu classic instructions counts %zu against the 32768 budget: %zu such filters fit\n",
+              b.program->length, cost + seccomp::kFilterPenalty,
+              (seccomp::kMaxTotalInstructions + seccomp::kFilterPenalty) / (cost + seccomp::kFilterPenalty));
+}
+
+// ---- random requests against an independent model of the rules ----
+
+struct Model {
+  std::vector<seccomp::SealedRange> ranges;
+  std::uint64_t task_size;
+
+  bool overlaps(std::uint64_t start, std::uint64_t end_exclusive, bool discard_only) const {
+    for (const auto& r : ranges) {
+      if (discard_only && !r.discard_protected) continue;
+      if (start < r.end && end_exclusive > r.start) return true;
+    }
+    return false;
+  }
+  // mprotect, munmap, madvise(discard), mmap(MAP_FIXED): every refusal before the seal check passes.
+  std::uint32_t decide(int nr, std::uint64_t addr, std::uint64_t len) const {
+    if (addr & (P - 1)) return kAllow;
+    if (len == 0 || len > ~std::uint64_t{0} - (P - 1)) return kAllow;
+    const std::uint64_t rounded = (len + P - 1) & ~(P - 1);
+    std::uint64_t end;
+    if (__builtin_add_overflow(addr, rounded, &end)) return kAllow;
+    if ((nr == __NR_munmap || nr == __NR_mmap) && end > task_size) return kAllow;
+    return overlaps(addr, end, nr == __NR_madvise) ? kDeny : kAllow;
+  }
+};
+
+TEST(SeccompProgram, RandomRequestsDecideAsTheModel) {
+  std::mt19937_64 rng(20261127);
+  const std::uint64_t windows[] = {0, 1, 0x2000, 0x2001, 0x2002, 0x5555, 0x7ffe, 0x7fff};
+  auto pick_window = [&] { return windows[rng() % std::size(windows)]; };
+  // Offsets near the interesting places of a window: its start and its end.
+  auto pick_offset = [&]() -> std::uint64_t {
+    switch (rng() % 4) {
+      case 0: return (rng() % 16) * P;
+      case 1: return 0x1'0000'0000 - (1 + rng() % 16) * P;
+      default: return (rng() % 0x10'0000) * P;
+    }
+  };
+  std::size_t checked = 0, denied = 0;
+  for (std::size_t n : {1, 2, 3, 10, 100, 400, 900}) {
+    Model model{{}, seccomp::task_size()};
+    for (std::size_t i = 0; i < n; ++i) {
+      std::uint64_t start = (pick_window() << 32) + pick_offset();
+      std::uint64_t pages = rng() % 8 == 0 ? (rng() % 3) * 0x10'0000 + 1 + rng() % 8 : 1 + rng() % 8;
+      model.ranges.push_back({start, start + pages * P, rng() % 2 == 0});
+    }
+    Built b = build(model.ranges);
+    ASSERT_EQ(b.status, seccomp::BuildStatus::kOk) << n;
+    ASSERT_EQ(seccomp_filter_problem(b.program->insns, b.program->length), "") << n;
+    for (int i = 0; i < 40000; ++i) {
+      const seccomp::SealedRange& near = model.ranges[rng() % model.ranges.size()];
+      std::uint64_t addr;
+      switch (rng() % 4) {
+        case 0: addr = near.start - (rng() % 4) * P; break;
+        case 1: addr = near.end - (rng() % 4) * P; break;
+        case 2: addr = (pick_window() << 32) + pick_offset(); break;
+        default: addr = near.start + (rng() % 3 == 0 ? rng() % P : 0); break;
+      }
+      std::uint64_t len;
+      switch (rng() % 6) {
+        case 0: len = rng() % (3 * P); break;
+        case 1: len = (rng() % 8) * P; break;
+        case 2: len = (rng() % 3) * 0x1'0000'0000 + (rng() % 16) * P - rng() % 2; break;
+        case 3: len = 0 - addr - (rng() % 3) * P; break;  // around addr+len == 2^64
+        case 4: len = ~std::uint64_t{0} - rng() % (2 * P); break;
+        default: len = near.end - addr + (rng() % 3) * P - P; break;
+      }
+      const int nrs[] = {__NR_mprotect, __NR_munmap, __NR_madvise, __NR_mmap};
+      const int nr = nrs[rng() % 4];
+      seccomp_data d{};
+      d.arch = AUDIT_ARCH_X86_64;
+      d.nr = nr;
+      d.args[0] = addr;
+      d.args[1] = len;
+      d.args[2] = nr == __NR_madvise ? MADV_DONTNEED : PROT_READ;
+      d.args[3] = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED;
+      d.args[4] = ~std::uint64_t{0};
+      const std::uint32_t want = model.decide(nr, addr, len);
+      const std::uint32_t got = run_filter(b.program->insns, b.program->length, d).action;
+      ASSERT_EQ(got, want) << n << " ranges, nr " << nr << " addr 0x" << std::hex << addr << " len 0x" << len;
+      ++checked;
+      denied += want == kDeny;
+    }
+  }
+  // Both answers must be common, or the requests miss the ranges.
+  EXPECT_GT(denied, checked / 10);
+  EXPECT_LT(denied, checked * 9 / 10);
+}
+
+}  // namespace
+}  // namespace sealkit::test::backend
