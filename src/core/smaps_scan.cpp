@@ -10,14 +10,25 @@ namespace sealkit::core {
 
 namespace {
 
-bool capital(char c) noexcept { return c >= 'A' && c <= 'Z'; }
+bool hex_digit(char c) noexcept { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
-// True when every line of `region` (complete lines, each ending in '\n')
-// starts with a capital letter: field lines only, no maps line inside. Run
-// over every byte of smaps, so it looks at 16 bytes at a time for newlines.
+// Whether the line at p[0..n) can be a field line and not a maps line: it
+// starts with a capital letter, and is not hex digits then '-' (a maps line
+// may start with 'A'-'F'; "Anonymous:" and "FilePmdMapped:" do too).
+bool field_start(const char* p, std::size_t n) noexcept {
+  if (n == 0 || p[0] < 'A' || p[0] > 'Z') return false;
+  if (p[0] > 'F') return true;
+  std::size_t i = 1;
+  while (i < n && hex_digit(p[i])) ++i;
+  return i == n || p[i] != '-';
+}
+
+// True when every line of `region` (complete lines, each ending in '\n') is
+// a field line by field_start: no maps line inside. Run over every byte of
+// smaps, so it looks at 16 bytes at a time for newlines.
 bool field_lines_only(const char* p, std::size_t n) noexcept {
   if (n == 0) return true;
-  if (!capital(p[0])) return false;
+  if (!field_start(p, n)) return false;
   std::size_t i = 0;
 #if defined(__SSE2__)
   const __m128i nl = _mm_set1_epi8('\n');
@@ -26,13 +37,13 @@ bool field_lines_only(const char* p, std::size_t n) noexcept {
         _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i)), nl)));
     while (mask) {
       const std::size_t at = i + static_cast<std::size_t>(__builtin_ctz(mask));
-      if (at + 1 < n && !capital(p[at + 1])) return false;
+      if (at + 1 < n && !field_start(p + at + 1, n - at - 1)) return false;
       mask &= mask - 1;
     }
   }
 #endif
   for (; i < n; ++i) {
-    if (p[i] == '\n' && i + 1 < n && !capital(p[i + 1])) return false;
+    if (p[i] == '\n' && i + 1 < n && !field_start(p + i + 1, n - i - 1)) return false;
   }
   return true;
 }

@@ -89,5 +89,9 @@ TEST(SmapsScan, RefusesWhatIsNotTheKernelsLayout) {
   EXPECT_FALSE(fast("10000-11000 rw-p 00000000 00:00 0\nrss: 1\nVmFlags: sl \n"));  // not a field line
   EXPECT_FALSE(fast("garbage\nVmFlags: sl \n"));
   EXPECT_FALSE(fast("10000-11000 rw-p 00000000 00:00 0\nSize: 4 kB\nXVmFlags: sl \n"));
+  // A maps line may start with a capital hex digit; the careful parser takes it for one, so must this.
+  EXPECT_FALSE(fast("10000-11000 rw-p 00000000 00:00 0\nSize: 4 kB\n"
+                    "ABC000-ABD000 rw-p 00000000 00:00 0\nVmFlags: sl \n"));
+  EXPECT_TRUE(fast("10000-11000 rw-p 00000000 00:00 0\nAnonymous: 0 kB\nFilePmdMapped: 0 kB\nVmFlags: sl \n"));
   EXPECT_TRUE(fast(""));
 }
