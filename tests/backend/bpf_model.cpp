@@ -85,6 +85,11 @@ RunResult run_filter(const sock_filter* insns, std::size_t length, const seccomp
   for (std::size_t pc = 0; pc < length; ++pc) {
     const sock_filter& f = insns[pc];
     ++r.executed;
+    const bool emulable = f.code == (BPF_LD | BPF_W | BPF_ABS) || f.code == (BPF_JMP | BPF_JA) ||
+                          f.code == (BPF_JMP | BPF_JEQ | BPF_K) || f.code == (BPF_JMP | BPF_JGE | BPF_K) ||
+                          f.code == (BPF_JMP | BPF_JGT | BPF_K) || f.code == (BPF_JMP | BPF_JSET | BPF_K) ||
+                          f.code == (BPF_ALU | BPF_AND | BPF_K) || f.code == (BPF_RET | BPF_K);
+    if (!emulable) r.cache_emulable = false;
     switch (f.code) {
       case BPF_LD | BPF_W | BPF_ABS:
         a = words[f.k / 4];

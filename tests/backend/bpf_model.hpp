@@ -20,6 +20,10 @@ struct RunResult {
   std::uint32_t action = 0;   // the RET value
   std::size_t executed = 0;   // instructions executed
   bool read_arguments = false;  // whether anything beyond nr and arch was loaded
+  // Whether the kernel's action-cache emulator (kernel/seccomp.c
+  // seccomp_is_const_allow) can follow the path taken: only loads of nr and
+  // arch, JA, JEQ/JGE/JGT/JSET against constants, AND with a constant, RET K.
+  bool cache_emulable = true;
 };
 
 // Runs a program that seccomp_filter_problem() accepted.

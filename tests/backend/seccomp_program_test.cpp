@@ -5,6 +5,7 @@
 // exactly as an independent model of the rules.
 #include <gtest/gtest.h>
 #include <linux/audit.h>
+#include <linux/capability.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -162,6 +163,7 @@ TEST(SeccompProgram, UnguardedCallsNeverReadArguments) {
     RunResult r = run_filter(b.program->insns, b.program->length, d);
     EXPECT_EQ(r.action, kAllow) << nr;
     EXPECT_FALSE(r.read_arguments) << nr;
+    EXPECT_TRUE(r.cache_emulable) << nr;
     ++unguarded_seen;
   }
   EXPECT_GT(unguarded_seen, 400);
@@ -261,6 +263,36 @@ TEST(SeccompProgram, TheKernelBudgetIsPredictedExactly) {
   std::printf("a filter of %zu classic instructions counts %zu against the 32768 budget: %zu such filters fit\n",
               b.program->length, cost + seccomp::kFilterPenalty,
               (seccomp::kMaxTotalInstructions + seccomp::kFilterPenalty) / (cost + seccomp::kFilterPenalty));
+}
+
+// no_new_privs is set only when needed: without CAP_SYS_ADMIN.
+TEST(SeccompProgram, NoNewPrivsOnlyWithoutCapSysAdmin) {
+  Built b = build(scattered(3, true));
+  ASSERT_EQ(b.status, seccomp::BuildStatus::kOk);
+  for (bool drop_cap : {false, true}) {
+    ChildOutput out = run_child([&](std::string& problem) {
+      std::vector<long> v;
+      if (drop_cap) {
+        __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+        __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
+        if (::syscall(SYS_capget, &header, data) != 0) problem = "capget";
+        for (auto& d : data) d.effective = 0;
+        if (problem.empty() && ::syscall(SYS_capset, &header, data) != 0) problem = "capset";
+      }
+      if (!problem.empty()) return v;
+      seccomp::InstallOutcome o = seccomp::install(*b.program);
+      v = {o.error, o.had_cap_sys_admin, o.set_no_new_privs, ::prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0)};
+      return v;
+    });
+    ASSERT_TRUE(out.exited_cleanly) << out.problem;
+    ASSERT_EQ(out.values.size(), 4u);
+    EXPECT_EQ(out.values[0], 0);
+    const bool had_cap = out.values[1] != 0;
+    if (!drop_cap && !had_cap) GTEST_SKIP() << "not running with CAP_SYS_ADMIN: only the no_new_privs path is testable";
+    EXPECT_EQ(had_cap, !drop_cap);
+    EXPECT_EQ(out.values[2], drop_cap ? 1 : 0) << "set_no_new_privs";
+    EXPECT_EQ(out.values[3], drop_cap ? 1 : 0) << "PR_GET_NO_NEW_PRIVS";
+  }
 }
 
 // ---- random requests against an independent model of the rules ----
