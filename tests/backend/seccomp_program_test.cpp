@@ -116,6 +116,9 @@ TEST(SeccompProgram, InvalidRangesAreRefused) {
     EXPECT_EQ(b.status, seccomp::BuildStatus::kInvalidRange) << bad.start << "-" << bad.end;
     EXPECT_EQ(seccomp::to_errno(b.status), EINVAL);
   }
+  seccomp::SealedRange good{0x1000, 0x2000, false};
+  seccomp::Program program;
+  EXPECT_EQ(seccomp::build(seccomp::Input{&good, 1, 0}, program), seccomp::BuildStatus::kInvalidRange) << "no TASK_SIZE";
 }
 
 TEST(SeccompProgram, TouchingRangesAreMerged) {

@@ -79,11 +79,6 @@ class Emitter {
   void jmp(int cond, std::uint32_t k, Label jt, Label jf) { a_.jump(op(BPF_JMP | cond | BPF_K), k, jt, jf); }
   void jmp_x(int cond, Label jt, Label jf) { a_.jump(op(BPF_JMP | cond | BPF_X), 0, jt, jf); }
   void ja(Label l) { a_.jump_always(l); }
-  Label here() {
-    Label l = a_.label();
-    a_.bind(l);
-    return l;
-  }
   Label label() { return a_.label(); }
   void bind(Label l) { a_.bind(l); }
 
@@ -727,27 +722,28 @@ void Emitter::program() {
   alu(BPF_AND, ~kX32SyscallBit);  // x32 shares these calls' numbers and arguments
   bind(dispatch);
 
+  enum class Block { kShared, kMmap, kMunmap, kMprotect, kShmat, kMremap, kMadvise, kProcessMadvise };
   struct Guarded {
     std::uint32_t nr;
     Label block;
-    void (Emitter::*emit)(Label);  // nullptr: shares the previous entry's block
+    Block emit;  // kShared: the previous entry's block serves this number too
   };
   const bool has_all = all_.window_count != 0;
   const bool has_discard = discard_.window_count != 0;
   Guarded guarded[8];
   std::size_t n = 0;
   if (has_all) {
-    guarded[n++] = {__NR_mmap, label(), &Emitter::block_mmap};
-    guarded[n++] = {__NR_munmap, label(), &Emitter::block_munmap};
-    guarded[n++] = {__NR_mprotect, label(), &Emitter::block_mprotect};
-    guarded[n] = {__NR_pkey_mprotect, guarded[n - 1].block, nullptr};
+    guarded[n++] = {__NR_mmap, label(), Block::kMmap};
+    guarded[n++] = {__NR_munmap, label(), Block::kMunmap};
+    guarded[n++] = {__NR_mprotect, label(), Block::kMprotect};
+    guarded[n] = {__NR_pkey_mprotect, guarded[n - 1].block, Block::kShared};
     ++n;
-    guarded[n++] = {__NR_shmat, label(), &Emitter::block_shmat};
-    guarded[n++] = {__NR_mremap, label(), &Emitter::block_mremap};
+    guarded[n++] = {__NR_shmat, label(), Block::kShmat};
+    guarded[n++] = {__NR_mremap, label(), Block::kMremap};
   }
   if (has_discard) {
-    guarded[n++] = {__NR_madvise, label(), &Emitter::block_madvise};
-    guarded[n++] = {__NR_process_madvise, label(), &Emitter::block_process_madvise};
+    guarded[n++] = {__NR_madvise, label(), Block::kMadvise};
+    guarded[n++] = {__NR_process_madvise, label(), Block::kProcessMadvise};
   }
   if (n == 0) {
     ret(kRetAllow);
@@ -780,7 +776,17 @@ void Emitter::program() {
   }
   ret(kRetAllow);
   for (std::size_t i = 0; i < n; ++i) {
-    if (guarded[i].emit != nullptr) (this->*guarded[i].emit)(guarded[i].block);
+    const Label entry = guarded[i].block;
+    switch (guarded[i].emit) {
+      case Block::kShared: break;
+      case Block::kMmap: block_mmap(entry); break;
+      case Block::kMunmap: block_munmap(entry); break;
+      case Block::kMprotect: block_mprotect(entry); break;
+      case Block::kShmat: block_shmat(entry); break;
+      case Block::kMremap: block_mremap(entry); break;
+      case Block::kMadvise: block_madvise(entry); break;
+      case Block::kProcessMadvise: block_process_madvise(entry); break;
+    }
   }
   block_common_request();
   if (has_all) tree(all_, main_tree_, kNoLabel);
@@ -794,6 +800,8 @@ void Emitter::program() {
 
 BuildStatus build(const Input& in, Program& out, BuildWorkspace& work) noexcept {
   out.length = 0;
+  // Without TASK_SIZE every munmap and MAP_FIXED would look out of range and pass.
+  if (in.task_size == 0 || (in.task_size & (kPageSize - 1)) != 0) return BuildStatus::kInvalidRange;
   LayoutStatus st = make_layout(in.ranges, in.count, false, work.spans, work.all);
   if (st == LayoutStatus::kInvalidRange) return BuildStatus::kInvalidRange;
   if (st == LayoutStatus::kTooMany) return BuildStatus::kTooLarge;

@@ -51,7 +51,7 @@ struct Input {
   std::size_t count = 0;
   // The kernel's TASK_SIZE (one past the highest user address): munmap, mmap and
   // mremap refuse addresses beyond it with EINVAL/ENOMEM before any seal check.
-  // task_size() below tells this machine's.
+  // task_size() below tells this machine's. Required: 0 is kInvalidRange.
   std::uint64_t task_size = 0;
   // false: skip the exact mremap-destination search and use the hull at once
   // (what build() falls back to when the exact program does not fit; for tests).
@@ -89,7 +89,7 @@ struct BuildWorkspace {
 enum class BuildStatus {
   kOk,
   kTooLarge,      // does not fit in kMaxInstructions (or the workspace): ENOMEM for the caller
-  kInvalidRange,  // a range not page-aligned or empty: EINVAL
+  kInvalidRange,  // a range not page-aligned or empty, or no task_size: EINVAL
   kNoMemory,      // the workspace could not be allocated (the two-argument build only)
   kInternal,      // a generator bug (an unbound or backward label): EFAULT, never expected
 };
