@@ -20,6 +20,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "backend/bpf_model.hpp"
@@ -266,6 +267,41 @@ TEST(SeccompProgram, TheKernelBudgetIsPredictedExactly) {
   std::printf("a filter of %zu classic instructions counts %zu against the 32768 budget: %zu such filters fit\n",
               b.program->length, cost + seccomp::kFilterPenalty,
               (seccomp::kMaxTotalInstructions + seccomp::kFilterPenalty) / (cost + seccomp::kFilterPenalty));
+}
+
+// TSYNC: a thread that existed before the filter was installed is bound by it too.
+TEST(SeccompProgram, EveryThreadGetsTheFilter) {
+  void* sealed = ::mmap(nullptr, P, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(sealed, MAP_FAILED);
+  const auto start = reinterpret_cast<std::uint64_t>(sealed);
+  Built b = build({{start, start + P, true}});
+  ASSERT_EQ(b.status, seccomp::BuildStatus::kOk);
+  ChildOutput out = run_child([&](std::string& problem) {
+    std::vector<long> v;
+    int go[2];
+    if (::pipe(go) != 0) {
+      problem = "pipe";
+      return v;
+    }
+    long thread_result = -1;
+    std::thread other([&] {
+      char c;
+      if (::read(go[0], &c, 1) != 1) return;
+      thread_result = ::munmap(sealed, P) == 0 ? 0 : errno;
+    });
+    seccomp::InstallOutcome o = seccomp::install(*b.program);
+    (void)!::write(go[1], "x", 1);
+    other.join();
+    v = {o.error, o.all_threads, thread_result, ::mprotect(sealed, P, PROT_NONE) == 0 ? 0 : errno};
+    return v;
+  });
+  ::munmap(sealed, P);
+  ASSERT_TRUE(out.exited_cleanly) << out.problem;
+  ASSERT_EQ(out.values.size(), 4u);
+  EXPECT_EQ(out.values[0], 0);
+  EXPECT_EQ(out.values[1], 1) << "TSYNC";
+  EXPECT_EQ(out.values[2], EPERM) << "munmap in the thread that existed before";
+  EXPECT_EQ(out.values[3], EPERM) << "mprotect in the installing thread";
 }
 
 // no_new_privs is set only when needed: without CAP_SYS_ADMIN.
