@@ -212,6 +212,10 @@ std::vector<KnownDifference> known_differences() {
   d.push_back({{"mprotect starting in a hole, reaching sealed",
                 [] { return sys(__NR_mprotect, at(kA, 0), 3 * P, PROT_READ); }},
                ENOMEM});
+  // PROT_GROWSDOWN is EINVAL on a VMA that does not grow down, decided from the VMA before the seal check.
+  d.push_back({{"mprotect PROT_GROWSDOWN of a sealed VMA that does not grow down",
+                [] { return sys(__NR_mprotect, at(kA, 2), P, PROT_READ | PROT_GROWSDOWN); }},
+               EINVAL});
   // Same size, not moving: a no-op the kernel accepts after checking only the VMA at addr.
   d.push_back({{"mremap same size of an unsealed VMA, old_len reaching into sealed",
                 [] { return sys(__NR_mremap, at(kA, 5), 2 * P, 2 * P, 0); }},
