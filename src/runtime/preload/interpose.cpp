@@ -163,7 +163,7 @@ __attribute__((visibility("default"))) void* dlopen(const char* file, int mode) 
   ++pl::t_depth;
   void* h = pl::open_as_caller(file, m, __builtin_return_address(0), LM_ID_BASE, false);
   --pl::t_depth;
-  if (h) pl::seal_pass(pl::g_policy, Opened{h, (m & RTLD_NODELETE) != 0, pl::t_depth > 0});
+  if (h) pl::seal_pass(pl::g_policy, Opened{h, (m & RTLD_NODELETE) != 0, pl::t_depth > 0, true});
   else pl::explain_if_exec_stack(file);
   return h;
 }

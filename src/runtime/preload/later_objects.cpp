@@ -104,6 +104,9 @@ struct Walk {
   bool read_objects = true;  // false: the list only
 };
 
+// The g_cur indices of the entries waiting for their headers.
+std::size_t g_pending[kMaxObjects];
+
 // The namespace's list, from ld.so's link maps (dl_iterate_phdr does not say
 // which namespace an object is in).
 void list_namespace(Walk& w) {
@@ -132,7 +135,7 @@ void list_namespace(Walk& w) {
     if (!c.sealed) {
       c.name_off = keep_name(l->l_name ? l->l_name : "");
       if (c.name_off == kNoName) break;
-      if (!name_of(c).empty()) ++w.pending;
+      if (!name_of(c).empty()) g_pending[w.pending++] = g_ncur;
     }
     g_cur[g_ncur++] = c;
   }
@@ -140,17 +143,27 @@ void list_namespace(Walk& w) {
 
 // One object as dl_iterate_phdr reports it: if it is a g_cur entry that is not
 // sealed yet, read what the pass needs from its headers and dynamic section.
-void learn(const dl_phdr_info& o) {
+void learn(const dl_phdr_info& o, const std::size_t* pending, std::size_t npending) {
+  // Most objects reported are sealed already: compare the load address with
+  // the few waiting entries before reading anything.
+  Current* c = nullptr;
+  for (std::size_t k = 0; k < npending && c == nullptr; ++k)
+    if (g_cur[pending[k]].bias == o.dlpi_addr && g_cur[pending[k]].info == kNoInfo) c = &g_cur[pending[k]];
+  if (c == nullptr || g_ninfo == kMaxInfo) return;
   const auto* ph = o.dlpi_phdr;
   std::uintptr_t dynamic = 0;
   for (unsigned i = 0; i < o.dlpi_phnum; ++i)
     if (ph[i].p_type == PT_DYNAMIC) dynamic = o.dlpi_addr + ph[i].p_vaddr;
-  Current* c = nullptr;
-  for (std::size_t i = 0; i < g_ncur && c == nullptr; ++i)
-    if (g_cur[i].bias == o.dlpi_addr && g_cur[i].dynamic == dynamic && !g_cur[i].sealed &&
-        g_cur[i].info == kNoInfo && !name_of(g_cur[i]).empty())
-      c = &g_cur[i];
-  if (c == nullptr || g_ninfo == kMaxInfo) return;
+  if (c->dynamic != dynamic) {
+    // Another object at the same load address (an object of another
+    // namespace can share one only if unmapped meanwhile): look at them all.
+    c = nullptr;
+    for (std::size_t k = 0; k < npending && c == nullptr; ++k)
+      if (g_cur[pending[k]].bias == o.dlpi_addr && g_cur[pending[k]].dynamic == dynamic &&
+          g_cur[pending[k]].info == kNoInfo)
+        c = &g_cur[pending[k]];
+    if (c == nullptr) return;
+  }
   Info& in = g_info[g_ninfo];
   in.image_ok = read_image_from_phdrs(o.dlpi_addr, reinterpret_cast<std::uintptr_t>(ph), o.dlpi_phnum, in.img) ==
                 ImageError::kNone;
@@ -186,9 +199,17 @@ int walk_cb(dl_phdr_info* info, std::size_t, void* p) {
   }
   if (w->pending == 0 || !w->read_objects) return 1;
   const std::size_t before = g_ninfo;
-  learn(*info);
-  if (g_ninfo != before) --w->pending;
-  return 0;
+  learn(*info, g_pending, w->pending);
+  if (g_ninfo != before) {
+    // Done with that entry: drop it from the waiting list.
+    for (std::size_t k = 0; k < w->pending; ++k) {
+      if (g_cur[g_pending[k]].info == g_ninfo - 1) {
+        g_pending[k] = g_pending[--w->pending];
+        break;
+      }
+    }
+  }
+  return w->pending == 0 ? 1 : 0;
 }
 
 // g_known's entries for `lmid` become g_cur (objects gone are forgotten, so
@@ -257,7 +278,7 @@ void mark_trusted(Current& head) {
 struct Want {
   std::uintptr_t bias, dynamic;
   bool confirmed;
-  std::size_t info;  // into g_info (copied to `img` below), or kNoInfo
+  bool has_image;  // img holds the object's headers (copied: g_info is reused once g_mu is released)
   ElfImage img;
   std::size_t name_off;  // into the pass's own copy of the names (untrusted objects only)
 };
@@ -267,7 +288,7 @@ struct Want {
 class Sealer {
  public:
   void seal(const Want& w) {
-    if (w.info != kNoInfo && plan_from_image(w.img)) return;
+    if (w.has_image && plan_from_image(w.img)) return;
     if (!maps_loaded_) maps_ok_ = maps_.load(), maps_loaded_ = true;
     if (!maps_ok_) return;
     ElfImage img;
@@ -307,6 +328,35 @@ class Sealer {
   bool query_opened_ = false, query_ok_ = false;
 };
 
+// The fast path of a pass (see seal_pass): the handle's object alone, from
+// the program headers ld.so keeps for it (dlinfo RTLD_DI_PHDR, glibc 2.36).
+// Under g_mu; false when it cannot be done that way.
+bool seal_alone(void* handle, link_map* head) {
+  const char* name = head->l_name;
+  if (name == nullptr || name[0] == '\0' || g_nknown == kMaxObjects) return false;
+  bool sealed = false;
+  if (!excluded(name)) {
+    const ElfW(Phdr)* ph = nullptr;
+    const int n = dlinfo(handle, RTLD_DI_PHDR, &ph);
+    Want w;
+    w.bias = head->l_addr;
+    w.dynamic = reinterpret_cast<std::uintptr_t>(head->l_ld);
+    w.confirmed = true;
+    w.name_off = kNoName;
+    if (n <= 0 || ph == nullptr ||
+        read_image_from_phdrs(w.bias, reinterpret_cast<std::uintptr_t>(ph), static_cast<std::size_t>(n), w.img) !=
+            ImageError::kNone ||
+        w.img.dynamic != w.dynamic)
+      return false;
+    w.has_image = true;
+    Sealer sealer;
+    sealer.seal(w);
+    sealed = true;
+  }
+  g_known[g_nknown++] = {LM_ID_BASE, head->l_addr, reinterpret_cast<std::uintptr_t>(head->l_ld), sealed, true};
+  return true;
+}
+
 }  // namespace
 
 void use_config(const Config& config) { g_config = &config; }
@@ -345,7 +395,8 @@ void seal_pass(Policy policy, const Opened& opened) {
   link_map* head = nullptr;
   Lmid_t lmid = LM_ID_BASE;
   if (opened.handle) {
-    if (dlinfo(opened.handle, RTLD_DI_LINKMAP, &head) != 0 || dlinfo(opened.handle, RTLD_DI_LMID, &lmid) != 0) {
+    if (dlinfo(opened.handle, RTLD_DI_LINKMAP, &head) != 0 ||
+        (!opened.base_namespace && dlinfo(opened.handle, RTLD_DI_LMID, &lmid) != 0)) {
       head = nullptr;
       lmid = LM_ID_BASE;
     }
@@ -353,9 +404,25 @@ void seal_pass(Policy policy, const Opened& opened) {
 
   pthread_mutex_lock(&g_mu);
   bool head_pending = false;
+  bool head_known = false;
   if (head && opened.nodelete) {
     const Known* k = find_known(lmid, head->l_addr, reinterpret_cast<std::uintptr_t>(head->l_ld));
     head_pending = !k || !k->sealed;
+    head_known = k != nullptr;
+  }
+  // The usual dlopen of one library: the caller's call (promote made it
+  // RTLD_NODELETE) loaded exactly one object, the handle's own, and nothing
+  // was unloaded since the last pass. Nothing else can be new, so the
+  // namespace need not be walked: the object is relocated, initialised and
+  // kept forever, and is sealed from its own program headers.
+  if (head_pending && !head_known && policy == Policy::kPromote && lmid == LM_ID_BASE && !opened.nested) {
+    Walk probe{nullptr, lmid, 0, 0, false, false, 0};
+    dl_iterate_phdr(walk_cb, &probe);
+    if (probe.adds == g_seen_adds + 1 && probe.subs == g_seen_subs && seal_alone(opened.handle, head)) {
+      g_seen_adds = probe.adds;
+      pthread_mutex_unlock(&g_mu);
+      return;
+    }
   }
   if (!head_pending) {
     // Nothing of the handle to seal: only glibc's own loads since the last
@@ -418,8 +485,8 @@ void seal_pass(Policy policy, const Opened& opened) {
     x.bias = g_cur[i].bias;
     x.dynamic = g_cur[i].dynamic;
     x.confirmed = g_cur[i].trusted;
-    x.info = g_cur[i].info != kNoInfo && g_info[g_cur[i].info].image_ok ? g_cur[i].info : kNoInfo;
-    if (x.info != kNoInfo) x.img = g_info[x.info].img;
+    x.has_image = g_cur[i].info != kNoInfo && g_info[g_cur[i].info].image_ok;
+    if (x.has_image) x.img = g_info[g_cur[i].info].img;
     x.name_off = kNoName;
     if (!x.confirmed) {
       if (names == nullptr) continue;  // out of memory: left unsealed

@@ -29,6 +29,9 @@ struct Opened {
   // dlopen(RTLD_NOLOAD) of one of them would run them early, out of order.
   // Only the handle's own object and its dependencies are handled then.
   bool nested = false;
+  // A dlopen (not dlmopen): the object is in the base namespace, where the
+  // preload object that called libc's dlopen lives.
+  bool base_namespace = false;
 };
 
 // Called after every wrapped dlopen, dlmopen and dlclose: finds the objects
