@@ -11,8 +11,10 @@
 //     page rounding or addr+len overflowing, beyond TASK_SIZE, bad flags...),
 //     stores the request as a 64-bit inclusive range S..L in scratch memory
 //     (M[0..3]) and jumps forward (BPF_JA) to one shared range search:
-//   range search over the merged ranges (one copy; a second one over the
-//     ranges whose madvise discard is refused, for madvise/process_madvise):
+//   range search over the merged ranges (one copy for all calls; one over the
+//     ranges whose madvise discard is refused, for madvise; one more for
+//     mremap's MREMAP_FIXED destination while the budget allows, else mremap
+//     searches the hull of source and destination once):
 //       find the first sealed piece k whose last address >= S, deny iff
 //       first(k) <= L. Level 1: a balanced tree on the high word of S over
 //       the "windows" (4 GiB blocks, range_layout.hpp); level 2: a balanced
