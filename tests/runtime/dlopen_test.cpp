@@ -4,6 +4,7 @@
 // gconv). Sealing is checked inside the process right after dlopen returns
 // (tests/runtime/dlopen_target.c: mprotect of the object's text -> EPERM)
 // and from outside in /proc/PID/smaps.
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -238,4 +239,20 @@ TEST(LaterObjects, ExecStackObjectFailsWithAClearMessageAndDlerrorIntact) {
   EXPECT_NE(at, std::string::npos) << o.err;
   EXPECT_EQ(o.err.find(why, at + 1), std::string::npos) << "said once per process: " << o.err;
   EXPECT_NE(o.err.find(DL_EXECSTACK), std::string::npos) << o.err;
+}
+
+// exclude-object applies to objects loaded later too, on the one-object fast
+// path and on the full pass (an object that needs another).
+TEST(LaterObjects, ExcludedObjectsStayOpenOthersAreSealed) {
+  const std::string conf = testing::TempDir() + "/sealkit-dlopen-exclude.conf";
+  std::ofstream(conf) << "exclude-object = libsealkit_dl_b.so\nexclude-object = libsealkit_dl_h.so\n";
+  chmod(conf.c_str(), 0644);
+  Outcome o = run({SEALKIT_BIN, "run", "--config", conf, "--", DLOPEN_TARGET, "open", "a", "now", lib('a'),
+                   "sealkit_test_value", "open", "b", "now", lib('b'), "sealkit_test_value", "open", "user", "now",
+                   DL_USER, "sealkit_test_user_value", "open", "dep", "now", DL_DEP, "sealkit_test_value"});
+  ASSERT_EQ(o.status, 0) << o.err;
+  EXPECT_EQ(o.lines["a"], "sealed");
+  EXPECT_EQ(o.lines["b"], "open") << "excluded, loaded alone";
+  EXPECT_EQ(o.lines["user"], "sealed");
+  EXPECT_EQ(o.lines["dep"], "open") << "excluded, loaded as a dependency";
 }
