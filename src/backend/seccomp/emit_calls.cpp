@@ -1,0 +1,369 @@
+// The dispatch on arch and nr, and what each guarded call checks before the range search.
+#include "backend/seccomp/emitter.hpp"
+
+#include <sys/shm.h>
+#include <sys/syscall.h>
+
+namespace sealkit::backend::seccomp::detail {
+
+void Emitter::block_mprotect(Label entry) {
+  // mprotect(addr, len, prot) and pkey_mprotect(addr, len, prot, pkey).
+  bind(entry);
+  Label pass = label(), prot_low = label(), grows = label(), prot_ok = label();
+  ld_arg(2, true);
+  jmp(BPF_JEQ, 0, prot_low, pass);  // prot is unsigned long: high bits are invalid
+  bind(prot_low);
+  ld_arg(2, false);
+  const std::uint32_t valid = PROT_READ | PROT_WRITE | PROT_EXEC | kProtSem | PROT_GROWSDOWN | PROT_GROWSUP;
+  Label known = label();
+  jmp(BPF_JSET, ~valid, pass, known);
+  bind(known);
+  jmp(BPF_JSET, PROT_GROWSDOWN, grows, prot_ok);
+  bind(grows);
+  jmp(BPF_JSET, PROT_GROWSUP, pass, prot_ok);  // both: EINVAL
+  bind(prot_ok);
+  ja(common_request_);
+  bind(pass);
+  ret(kRetAllow);
+}
+
+void Emitter::block_common_request() {
+  // mprotect, pkey_mprotect, munmap, mmap(MAP_FIXED) and madvise(discard) all
+  // name [arg0, arg0 + PAGE_ALIGN(arg1)); they differ after that in the nr alone.
+  bind(common_request_);
+  Label pass = label(), limited = label(), no_limit = label(), check_mmap = label();
+  plain_request(0, 1, pass);
+  // munmap: start > TASK_SIZE or len > TASK_SIZE - start is EINVAL; mmap: ENOMEM.
+  ld_abs(offsetof(seccomp_data, nr));
+  alu(BPF_AND, ~kX32SyscallBit);
+  jmp(BPF_JEQ, __NR_munmap, limited, check_mmap);
+  bind(check_mmap);
+  jmp(BPF_JEQ, __NR_mmap, limited, no_limit);
+  bind(limited);
+  gt64_const(kEHi, kELo, in_.task_size, pass, no_limit);
+  bind(no_limit);
+  last_from_end(kEHi, kELo, kLHi, kLLo);
+  if (discard_.window_count != 0) {
+    Label to_discard = label(), to_main = label();
+    ld_abs(offsetof(seccomp_data, nr));
+    alu(BPF_AND, ~kX32SyscallBit);
+    jmp(BPF_JEQ, __NR_madvise, to_discard, to_main);
+    bind(to_discard);
+    ja(discard_tree_);
+    bind(to_main);
+  }
+  ja(main_tree_);
+  bind(pass);
+  ret(kRetAllow);
+}
+
+void Emitter::block_munmap(Label entry) {
+  bind(entry);
+  ja(common_request_);
+}
+
+void Emitter::block_mmap(Label entry) {
+  // mmap(addr, len, prot, flags, fd, off): only MAP_FIXED replaces a mapping;
+  // MAP_FIXED_NOREPLACE fails with EEXIST on any existing mapping, sealed or not.
+  bind(entry);
+  Label pass = label(), fixed = label(), replaces = label(), offset_ok = label();
+  ld_arg(3, false);
+  jmp(BPF_JSET, MAP_FIXED, fixed, pass);
+  bind(fixed);
+  jmp(BPF_JSET, MAP_FIXED_NOREPLACE, pass, replaces);
+  bind(replaces);
+  ld_arg(5, false);
+  jmp(BPF_JSET, kPageOffsetMask, pass, offset_ok);  // unaligned file offset: EINVAL
+  bind(offset_ok);
+  ja(common_request_);
+  bind(pass);
+  ret(kRetAllow);
+}
+
+void Emitter::block_madvise(Label entry) {
+  bind(entry);
+  Label pass = label(), discard = label();
+  if_discard_advice(2, discard, pass);
+  bind(discard);
+  ja(common_request_);
+  bind(pass);
+  ret(kRetAllow);
+}
+
+void Emitter::block_process_madvise(Label entry) {
+  // process_madvise(pidfd, iovec, vlen, advice, flags): the filter can read
+  // neither the iovec (user memory) nor whom pidfd names, so a discard advice
+  // is refused whenever anything is discard-protected (docs/seccomp.md).
+  bind(entry);
+  Label pass = label(), flags_ok = label(), discard = label(), vlen_low = label(), vlen_nonzero = label();
+  ld_arg(4, false);
+  jmp(BPF_JEQ, 0, flags_ok, pass);  // flags != 0: EINVAL
+  bind(flags_ok);
+  if_discard_advice(3, discard, pass);
+  bind(discard);
+  ld_arg(2, true);
+  jmp(BPF_JEQ, 0, vlen_low, pass);  // vlen > UIO_MAXIOV: EINVAL
+  bind(vlen_low);
+  ld_arg(2, false);
+  jmp(BPF_JEQ, 0, pass, vlen_nonzero);  // nothing to do
+  bind(vlen_nonzero);
+  Label deny = label();
+  jmp(BPF_JGT, kUioMaxIov, pass, deny);
+  bind(deny);
+  ret(kRetDeny);
+  bind(pass);
+  ret(kRetAllow);
+}
+
+void Emitter::block_shmat(Label entry) {
+  // shmat(shmid, addr, flags) with SHM_REMAP maps the whole segment over
+  // [addr, addr + its size): the size is not an argument, so everything from
+  // addr up counts (docs/seccomp.md).
+  bind(entry);
+  Label pass = label(), remap = label(), nonzero = label(), unaligned = label(), aligned = label();
+  ld_arg(2, false);
+  jmp(BPF_JSET, SHM_REMAP, remap, pass);
+  bind(remap);
+  store_arg(1, kSHi, kSLo);
+  if_zero64(kSHi, kSLo, pass, nonzero);  // SHM_REMAP without an address: EINVAL
+  bind(nonzero);
+  ld(kSLo);
+  jmp(BPF_JSET, kPageOffsetMask, unaligned, aligned);
+  bind(unaligned);
+  Label round_down = label(), rounded = label();
+  ld_arg(2, false);
+  jmp(BPF_JSET, SHM_RND, round_down, pass);  // unaligned without SHM_RND: EINVAL
+  bind(round_down);
+  ld(kSLo);
+  alu(BPF_AND, ~kPageOffsetMask);  // SHMLBA is the page size on x86_64
+  st(kSLo);
+  if_zero64(kSHi, kSLo, pass, rounded);  // rounded down to 0 with SHM_REMAP: EINVAL
+  bind(rounded);
+  bind(aligned);
+  ld_imm(0xffffffffu);
+  st(kLHi);
+  st(kLLo);
+  ja(main_tree_);
+  bind(pass);
+  ret(kRetAllow);
+}
+
+void Emitter::block_mremap(Label entry) {
+  // mremap(addr, old_len, new_len, flags, new_addr). First every EINVAL of
+  // check_mremap_params (mm/mremap.c), then the destination (MREMAP_FIXED
+  // unmaps it), then the source.
+  bind(entry);
+  Label pass = label(), flags_low = label(), flags_ok = label(), to_source = label();
+  ld_arg(3, true);
+  jmp(BPF_JEQ, 0, flags_low, pass);
+  bind(flags_low);
+  ld_arg(3, false);
+  jmp(BPF_JSET, ~static_cast<std::uint32_t>(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP), pass, flags_ok);
+  bind(flags_ok);
+  Label aligned = label();
+  ld_arg(0, false);
+  jmp(BPF_JSET, kPageOffsetMask, pass, aligned);
+  bind(aligned);
+  // PAGE_ALIGN(old_len): a wrapped one is 0, the "duplicate a shared mapping" case.
+  Label old_wrapped = label(), old_done = label();
+  round_up_len(1, kRHi, kRLo, old_wrapped);
+  ja(old_done);
+  bind(old_wrapped);
+  ld_imm(0);
+  st(kRHi);
+  st(kRLo);
+  bind(old_done);
+  // PAGE_ALIGN(new_len): 0 or above TASK_SIZE is EINVAL.
+  Label new_nonzero = label(), new_ok = label();
+  round_up_len(2, kNHi, kNLo, pass);
+  if_zero64(kNHi, kNLo, pass, new_nonzero);
+  bind(new_nonzero);
+  gt64_const(kNHi, kNLo, in_.task_size, pass, new_ok);
+  bind(new_ok);
+  // A new address is implied by MREMAP_FIXED or MREMAP_DONTUNMAP.
+  Label implies_new = label();
+  ld_arg(3, false);
+  jmp(BPF_JSET, MREMAP_FIXED | MREMAP_DONTUNMAP, implies_new, to_source);
+  bind(implies_new);
+  Label new_aligned = label(), may_move = label(), dest_in_task = label();
+  ld_arg(4, false);
+  jmp(BPF_JSET, kPageOffsetMask, pass, new_aligned);
+  bind(new_aligned);
+  ld_arg(3, false);
+  jmp(BPF_JSET, MREMAP_MAYMOVE, may_move, pass);
+  bind(may_move);
+  store_arg(4, kDHi, kDLo);
+  add64(kDHi, kDLo, kNHi, kNLo, kEHi, kELo, pass);
+  gt64_const(kEHi, kELo, in_.task_size, pass, dest_in_task);  // new_addr > TASK_SIZE - new_len
+  bind(dest_in_task);
+  last_from_end(kEHi, kELo, kDLHi, kDLLo);
+  // MREMAP_DONTUNMAP may not resize.
+  Label dontunmap = label(), sizes_ok = label(), low_equal = label();
+  ld_arg(3, false);
+  jmp(BPF_JSET, MREMAP_DONTUNMAP, dontunmap, sizes_ok);
+  bind(dontunmap);
+  ld(kRLo);
+  ldx(kNLo);
+  jmp_x(BPF_JEQ, low_equal, pass);
+  bind(low_equal);
+  ld(kRHi);
+  ldx(kNHi);
+  jmp_x(BPF_JEQ, sizes_ok, pass);
+  bind(sizes_ok);
+  // Only MREMAP_FIXED unmaps what is at the destination.
+  Label fixed = label();
+  ld_arg(3, false);
+  jmp(BPF_JSET, MREMAP_FIXED, fixed, to_source);
+  bind(fixed);
+  if (exact_dest_) {
+    copy(kDHi, kSHi);
+    copy(kDLo, kSLo);
+    copy(kDLHi, kLHi);
+    copy(kDLLo, kLLo);
+    Label dest_tree = label();
+    ja(dest_tree);
+    bind(to_source);
+    ja(mremap_source_);
+    bind(pass);
+    ret(kRetAllow);
+    tree(all_, dest_tree, mremap_source_);  // no overlap there: go on with the source
+    bind(mremap_source_);
+    mremap_source_range();
+    ja(main_tree_);
+    return;
+  }
+  // Budget mode: one search over the hull of source and destination.
+  mremap_source_range();
+  Label s_ok = label(), l_ok = label(), take_s = label(), take_l = label();
+  less64(kDHi, kDLo, kSHi, kSLo, take_s, s_ok);
+  bind(take_s);
+  copy(kDHi, kSHi);
+  copy(kDLo, kSLo);
+  bind(s_ok);
+  less64(kLHi, kLLo, kDLHi, kDLLo, take_l, l_ok);
+  bind(take_l);
+  copy(kDLHi, kLHi);
+  copy(kDLLo, kLLo);
+  bind(l_ok);
+  ja(main_tree_);
+  bind(to_source);
+  mremap_source_range();
+  ja(main_tree_);
+  bind(pass);
+  ret(kRetAllow);
+}
+
+void Emitter::mremap_source_range() {
+  // The source: [addr, addr + max(PAGE_ALIGN(old_len), one page)) since the
+  // kernel refuses a sealed VMA at addr even for old_len 0; if addr + old_len
+  // overflows, everything from addr up (the kernel checks the VMA at addr
+  // before it looks at the length).
+  Label zero = label(), sized = label(), overflow = label(), done = label();
+  store_arg(0, kSHi, kSLo);
+  if_zero64(kRHi, kRLo, zero, sized);
+  bind(zero);
+  ld_imm(static_cast<std::uint32_t>(kPageSize));
+  st(kRLo);
+  bind(sized);
+  add64(kSHi, kSLo, kRHi, kRLo, kEHi, kELo, overflow);
+  last_from_end(kEHi, kELo, kLHi, kLLo);
+  ja(done);
+  bind(overflow);
+  ld_imm(0xffffffffu);
+  st(kLHi);
+  st(kLLo);
+  bind(done);
+}
+
+
+void Emitter::program() {
+  main_tree_ = label();
+  discard_tree_ = label();
+  mremap_source_ = label();
+  common_request_ = label();
+  Label x86_64 = label(), other_abi = label();
+  ld_abs(offsetof(seccomp_data, arch));
+  jmp(BPF_JEQ, AUDIT_ARCH_X86_64, x86_64, other_abi);
+  bind(other_abi);
+  ret(kRetAllow);
+  bind(x86_64);
+  ld_abs(offsetof(seccomp_data, nr));
+  Label x32 = label(), dispatch = label();
+  jmp(BPF_JSET, kX32SyscallBit, x32, dispatch);
+  bind(x32);
+  alu(BPF_AND, ~kX32SyscallBit);  // x32 shares these calls' numbers and arguments
+  bind(dispatch);
+
+  enum class Block { kShared, kMmap, kMunmap, kMprotect, kShmat, kMremap, kMadvise, kProcessMadvise };
+  struct Guarded {
+    std::uint32_t nr;
+    Label block;
+    Block emit;  // kShared: the previous entry's block serves this number too
+  };
+  const bool has_all = all_.window_count != 0;
+  const bool has_discard = discard_.window_count != 0;
+  Guarded guarded[8];
+  std::size_t n = 0;
+  if (has_all) {
+    guarded[n++] = {__NR_mmap, label(), Block::kMmap};
+    guarded[n++] = {__NR_munmap, label(), Block::kMunmap};
+    guarded[n++] = {__NR_mprotect, label(), Block::kMprotect};
+    guarded[n] = {__NR_pkey_mprotect, guarded[n - 1].block, Block::kShared};
+    ++n;
+    guarded[n++] = {__NR_shmat, label(), Block::kShmat};
+    guarded[n++] = {__NR_mremap, label(), Block::kMremap};
+  }
+  if (has_discard) {
+    guarded[n++] = {__NR_madvise, label(), Block::kMadvise};
+    guarded[n++] = {__NR_process_madvise, label(), Block::kProcessMadvise};
+  }
+  if (n == 0) {
+    ret(kRetAllow);
+    return;
+  }
+  // First dispatch: guarded or not. Only arch and nr are read on the way to
+  // the RET ALLOW of the others, and no scratch store happens (the kernel's
+  // action cache emulates that path and gives up at anything else).
+  Label guarded_call = label();
+  for (std::size_t i = 0; i < n; ++i) {
+    Label next = label();
+    jmp(BPF_JEQ, guarded[i].nr, guarded_call, next);
+    bind(next);
+  }
+  ret(kRetAllow);
+  // Every scratch word is stored once here: the kernel's load-before-store
+  // check walks the program linearly and lets a RET's state flow into the next
+  // instruction, so a block placed after a RET would otherwise be refused.
+  bind(guarded_call);
+  ld_imm(0);
+  for (std::uint32_t slot = 0; slot < BPF_MEMWORDS; ++slot) st(static_cast<Slot>(slot));
+  ld_abs(offsetof(seccomp_data, nr));
+  alu(BPF_AND, ~kX32SyscallBit);
+  for (std::size_t i = 0; i < n; ++i) {
+    Label hit = label(), next = label();
+    jmp(BPF_JEQ, guarded[i].nr, hit, next);
+    bind(hit);
+    ja(guarded[i].block);
+    bind(next);
+  }
+  ret(kRetAllow);
+  for (std::size_t i = 0; i < n; ++i) {
+    const Label entry = guarded[i].block;
+    switch (guarded[i].emit) {
+      case Block::kShared: break;
+      case Block::kMmap: block_mmap(entry); break;
+      case Block::kMunmap: block_munmap(entry); break;
+      case Block::kMprotect: block_mprotect(entry); break;
+      case Block::kShmat: block_shmat(entry); break;
+      case Block::kMremap: block_mremap(entry); break;
+      case Block::kMadvise: block_madvise(entry); break;
+      case Block::kProcessMadvise: block_process_madvise(entry); break;
+    }
+  }
+  block_common_request();
+  if (has_all) tree(all_, main_tree_, kNoLabel);
+  if (has_discard) tree(discard_, discard_tree_, kNoLabel);
+  ret(kRetAllow);  // never reached; the kernel wants a program to end in a return
+}
+
+}  // namespace sealkit::backend::seccomp::detail
