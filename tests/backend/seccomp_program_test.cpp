@@ -21,6 +21,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "backend/bpf_model.hpp"
@@ -359,49 +360,73 @@ struct Model {
   }
 };
 
-TEST(SeccompProgram, RandomRequestsDecideAsTheModel) {
-  std::mt19937_64 rng(20261127);
-  const std::uint64_t windows[] = {0, 1, 0x2000, 0x2001, 0x2002, 0x5555, 0x7ffe, 0x7fff};
-  auto pick_window = [&] { return windows[rng() % std::size(windows)]; };
-  // Offsets near the interesting places of a window: its start and its end.
-  auto pick_offset = [&]() -> std::uint64_t {
-    switch (rng() % 4) {
-      case 0: return (rng() % 16) * P;
-      case 1: return 0x1'0000'0000 - (1 + rng() % 16) * P;
-      default: return (rng() % 0x10'0000) * P;
-    }
-  };
-  std::size_t checked = 0, denied = 0;
-  for (std::size_t n : {1, 2, 3, 10, 100, 400, 900}) {
+// Random layouts and requests, biased towards window boundaries, range edges,
+// wrapping lengths and lengths of several 4 GiB.
+class RandomCases {
+ public:
+  explicit RandomCases(std::uint64_t seed) : rng_(seed) {}
+
+  Model layout(std::size_t n) {
     Model model{{}, seccomp::task_size()};
     for (std::size_t i = 0; i < n; ++i) {
-      std::uint64_t start = (pick_window() << 32) + pick_offset();
-      std::uint64_t pages = rng() % 8 == 0 ? (rng() % 3) * 0x10'0000 + 1 + rng() % 8 : 1 + rng() % 8;
-      model.ranges.push_back({start, start + pages * P, rng() % 2 == 0});
+      std::uint64_t start = (window() << 32) + offset();
+      std::uint64_t pages = rng_() % 8 == 0 ? (rng_() % 3) * 0x10'0000 + 1 + rng_() % 8 : 1 + rng_() % 8;
+      model.ranges.push_back({start, start + pages * P, rng_() % 2 == 0});
     }
+    return model;
+  }
+
+  std::pair<std::uint64_t, std::uint64_t> request(const Model& model) {
+    const seccomp::SealedRange& near = model.ranges[rng_() % model.ranges.size()];
+    std::uint64_t addr;
+    switch (rng_() % 4) {
+      case 0: addr = near.start - (rng_() % 4) * P; break;
+      case 1: addr = near.end - (rng_() % 4) * P; break;
+      case 2: addr = (window() << 32) + offset(); break;
+      default: addr = near.start + (rng_() % 3 == 0 ? rng_() % P : 0); break;
+    }
+    std::uint64_t len;
+    switch (rng_() % 6) {
+      case 0: len = rng_() % (3 * P); break;
+      case 1: len = (rng_() % 8) * P; break;
+      case 2: len = (rng_() % 3) * 0x1'0000'0000 + (rng_() % 16) * P - rng_() % 2; break;
+      case 3: len = 0 - addr - (rng_() % 3) * P; break;  // around addr+len == 2^64
+      case 4: len = ~std::uint64_t{0} - rng_() % (2 * P); break;
+      default: len = near.end - addr + (rng_() % 3) * P - P; break;
+    }
+    return {addr, len};
+  }
+
+  int pick(int n) { return static_cast<int>(rng_() % static_cast<std::uint64_t>(n)); }
+
+ private:
+  std::uint64_t window() {
+    static constexpr std::uint64_t kWindows[] = {0, 1, 0x2000, 0x2001, 0x2002, 0x5555, 0x7ffe, 0x7fff};
+    return kWindows[rng_() % std::size(kWindows)];
+  }
+  // Offsets near the interesting places of a window: its start and its end.
+  std::uint64_t offset() {
+    switch (rng_() % 4) {
+      case 0: return (rng_() % 16) * P;
+      case 1: return 0x1'0000'0000 - (1 + rng_() % 16) * P;
+      default: return (rng_() % 0x10'0000) * P;
+    }
+  }
+  std::mt19937_64 rng_;
+};
+
+TEST(SeccompProgram, RandomRequestsDecideAsTheModel) {
+  RandomCases random(20261127);
+  std::size_t checked = 0, denied = 0;
+  for (std::size_t n : {1, 2, 3, 10, 100, 400, 900}) {
+    Model model = random.layout(n);
     Built b = build(model.ranges);
     ASSERT_EQ(b.status, seccomp::BuildStatus::kOk) << n;
     ASSERT_EQ(seccomp_filter_problem(b.program->insns, b.program->length), "") << n;
     for (int i = 0; i < 40000; ++i) {
-      const seccomp::SealedRange& near = model.ranges[rng() % model.ranges.size()];
-      std::uint64_t addr;
-      switch (rng() % 4) {
-        case 0: addr = near.start - (rng() % 4) * P; break;
-        case 1: addr = near.end - (rng() % 4) * P; break;
-        case 2: addr = (pick_window() << 32) + pick_offset(); break;
-        default: addr = near.start + (rng() % 3 == 0 ? rng() % P : 0); break;
-      }
-      std::uint64_t len;
-      switch (rng() % 6) {
-        case 0: len = rng() % (3 * P); break;
-        case 1: len = (rng() % 8) * P; break;
-        case 2: len = (rng() % 3) * 0x1'0000'0000 + (rng() % 16) * P - rng() % 2; break;
-        case 3: len = 0 - addr - (rng() % 3) * P; break;  // around addr+len == 2^64
-        case 4: len = ~std::uint64_t{0} - rng() % (2 * P); break;
-        default: len = near.end - addr + (rng() % 3) * P - P; break;
-      }
+      const auto [addr, len] = random.request(model);
       const int nrs[] = {__NR_mprotect, __NR_munmap, __NR_madvise, __NR_mmap};
-      const int nr = nrs[rng() % 4];
+      const int nr = nrs[random.pick(4)];
       seccomp_data d{};
       d.arch = AUDIT_ARCH_X86_64;
       d.nr = nr;
@@ -420,6 +445,63 @@ TEST(SeccompProgram, RandomRequestsDecideAsTheModel) {
   // Both answers must be common, or the requests miss the ranges.
   EXPECT_GT(denied, checked / 10);
   EXPECT_LT(denied, checked * 9 / 10);
+}
+
+// The same big random layouts in the real kernel: munmap on memory that is not
+// mapped changes nothing whether it passes or not, so the kernel can run the
+// filter on thousands of requests; EPERM must come exactly where the model says.
+TEST(SeccompProgram, RandomRequestsInTheKernelDecideAsTheModel) {
+  RandomCases random(20261128);
+  for (std::size_t n : {10, 400, 900}) {
+    Model model = random.layout(n);
+    Built b = build(model.ranges);
+    ASSERT_EQ(b.status, seccomp::BuildStatus::kOk) << n;
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> requests;
+    std::vector<bool> want_deny;
+    for (int i = 0; i < 3000; ++i) {
+      const auto req = random.request(model);
+      requests.push_back(req);
+      want_deny.push_back(model.decide(__NR_munmap, req.first, req.second) == kDeny);
+    }
+    ChildOutput out = run_child([&](std::string& problem) {
+      // What is mapped here: an allowed munmap must not touch it.
+      std::vector<std::pair<std::uint64_t, std::uint64_t>> mapped;
+      std::ifstream maps("/proc/self/maps");
+      std::string line;
+      while (std::getline(maps, line)) {
+        const auto dash = line.find('-'), space = line.find(' ');
+        mapped.emplace_back(std::stoull(line.substr(0, dash), nullptr, 16),
+                            std::stoull(line.substr(dash + 1, space - dash - 1), nullptr, 16));
+      }
+      std::vector<long> results(requests.size(), -1);  // -1: not issued
+      seccomp::InstallOutcome o = seccomp::install(*b.program);
+      if (o.error != 0) {
+        problem = "install failed";
+        return std::vector<long>{};
+      }
+      for (std::size_t i = 0; i < requests.size(); ++i) {
+        const auto [addr, len] = requests[i];
+        bool touches_mapped = false;
+        for (const auto& m : mapped) touches_mapped |= addr < m.second && (len > m.first - addr || addr >= m.first);
+        if (!want_deny[i] && touches_mapped) continue;  // passing it could unmap this process
+        results[i] = ::syscall(__NR_munmap, addr, len) == 0 ? 0 : errno;
+      }
+      return results;
+    });
+    ASSERT_TRUE(out.exited_cleanly) << n << " ranges: " << out.problem;
+    ASSERT_EQ(out.values.size(), requests.size());
+    std::size_t issued = 0, denied = 0;
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+      if (out.values[i] == -1) continue;
+      ++issued;
+      denied += out.values[i] == EPERM;
+      EXPECT_EQ(out.values[i] == EPERM, want_deny[i]) << n << " ranges: munmap(0x" << std::hex << requests[i].first
+                                                       << ", 0x" << requests[i].second << ") gave errno "
+                                                       << std::dec << out.values[i];
+    }
+    EXPECT_GT(issued, requests.size() / 2) << n;
+    EXPECT_GT(denied, issued / 10) << n;
+  }
 }
 
 }  // namespace
