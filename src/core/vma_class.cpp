@@ -50,13 +50,20 @@ bool anonymous_private(const VmaRecord& v) noexcept { return v.path.empty() && v
 // pthread stacks (glibc, musl): one mapping whose lowest page(s) are made
 // PROT_NONE as a guard, so the kernel shows an anonymous ---p VMA directly
 // below an anonymous rw-p one. malloc's mmap'd arenas are the other way
-// round (usable part first, PROT_NONE reserve above).
+// round (usable part first, PROT_NONE reserve above). Sizes tell the rest:
+// a guard is a page or a few (pthread_attr_setguardsize), a stack at most a
+// few hundred MiB; an address sanitizer's 14 TiB shadow above its PROT_NONE
+// shadow gap is neither.
+constexpr std::uint64_t kMaxGuard = std::uint64_t{16} << 20;
+constexpr std::uint64_t kMaxThreadStack = std::uint64_t{1} << 30;
+
 void mark_thread_stacks(std::vector<VmaRecord>& vmas) {
   for (std::size_t i = 1; i < vmas.size(); ++i) {
     VmaRecord& v = vmas[i];
     const VmaRecord& below = vmas[i - 1];
     if (v.cls != VmaClass::kAnon || !anonymous_private(v) || !v.map.read || !v.map.write) continue;
     if (!anonymous_private(below) || below.map.read || below.map.write || below.map.exec) continue;
+    if (below.map.range.size() > kMaxGuard || v.map.range.size() > kMaxThreadStack) continue;
     if (below.map.range.end == v.map.range.begin) v.cls = VmaClass::kThreadStack;
   }
 }

@@ -127,6 +127,9 @@ TEST(VmaClass, KernelAndProcessMappingsByName) {
                      entry(0x7ffe0000, 0x7ffe1000, "r--p", 0, 0, "[vvar]", false) +
                      entry(0x7ffe1000, 0x7ffe2000, "r--p", 0, 0, "[vvar_vclock]", false) +
                      entry(0x7ffe2000, 0x7ffe3000, "r-xp", 0, 0, "[vdso]", false) +
+                     // an address sanitizer's shadow gap (PROT_NONE) and high shadow above it: no thread stack
+                     entry(0x100000000000, 0x200000000000, "---p", 0, 0, "", false) +
+                     entry(0x200000000000, 0x300000000000, "rw-p", 0, 0, "", false) +
                      entry(0xffffffffff600000, 0xffffffffff601000, "--xp", 0, 0, "[vsyscall]", false);
   ProcessAudit a = classify_smaps(text, lookup_returning(ElfLookup::Kind::kNotElf));
   ASSERT_EQ(a.status, AuditStatus::kOk);
@@ -138,6 +141,7 @@ TEST(VmaClass, KernelAndProcessMappingsByName) {
   EXPECT_EQ(at(a, 0x52000).cls, VmaClass::kShm);
   EXPECT_EQ(at(a, 0x54000).cls, VmaClass::kFile);
   EXPECT_EQ(at(a, 0x56000).cls, VmaClass::kAnon);
+  EXPECT_EQ(at(a, 0x200000000000).cls, VmaClass::kAnon) << "16 TiB above a 16 TiB guard is no thread stack";
   EXPECT_EQ(at(a, 0x7ffd0000).cls, VmaClass::kStack);
   EXPECT_EQ(at(a, 0x7ffe0000).cls, VmaClass::kVvar);
   EXPECT_EQ(at(a, 0x7ffe1000).cls, VmaClass::kVvarVclock);
