@@ -8,6 +8,8 @@
 // 3. no PROCMAP_QUERY: walk /proc/self/maps instead, still probing;
 // 4. probe not verified on this kernel: /proc/self/smaps, whose VmFlags "sl"
 //    is the kernel's own word on sealing.
+// On the seccomp backend none of these sees a filter's seal: its record
+// (backend/seccomp/table.hpp) answers instead.
 #include <cerrno>
 #include <fcntl.h>
 #include <sys/ioctl.h>
@@ -17,8 +19,10 @@
 
 #include "backend/kernel.hpp"
 #include "backend/kernel_abi.hpp"
+#include "backend/seccomp/sealer.hpp"
 #include "core/page.hpp"
 #include "core/proc_maps.hpp"
+#include "lib/backend_choice.hpp"
 #include "sealkit/sealkit.h"
 
 namespace {
@@ -124,6 +128,10 @@ int is_sealed(const void* addr, std::size_t len) {
   if (len == 0 || !span) {
     errno = EINVAL;
     return -1;
+  }
+  // Filter seals leave no trace in smaps: the seccomp backend's own record answers.
+  if (sealkit::lib::chosen_backend() == sealkit::lib::Backend::kSeccomp) {
+    return sealkit::backend::seccomp::is_sealed(span->start, span->end);
   }
   if (sealkit::backend::kernel::probe_reliable()) {
     if (span->end - span->start == ps) {

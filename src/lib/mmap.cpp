@@ -3,7 +3,7 @@
 #include <cerrno>
 #include <sys/mman.h>
 
-#include "backend/kernel.hpp"
+#include "lib/backend_choice.hpp"
 #include "core/page.hpp"
 #include "lib/seal.hpp"
 #include "lib/sealable.hpp"
@@ -53,7 +53,7 @@ extern "C" int sealkit_mprotect(void* addr, size_t len, int prot) {
   if ((prot & SEALKIT_PROT_SEAL) == 0) return ::mprotect(addr, len, prot);
 
   // Where nothing can seal, fail before the protection changes.
-  if (!sealkit::backend::kernel::available()) {
+  if (sealkit::lib::chosen_backend() == sealkit::lib::Backend::kNone) {
     errno = ENOSYS;
     return -1;
   }

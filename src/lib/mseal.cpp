@@ -3,6 +3,8 @@
 #include <sys/mman.h>
 
 #include "backend/kernel.hpp"
+#include "backend/seccomp/sealer.hpp"
+#include "lib/backend_choice.hpp"
 #include "core/page.hpp"
 #include "lib/seal.hpp"
 #include "lib/sealable.hpp"
@@ -10,10 +12,20 @@
 
 namespace sealkit::lib {
 
+int seal_range_slow(std::uintptr_t addr, std::size_t len, unsigned long flags) noexcept {
+  switch (chosen_backend()) {
+    case Backend::kKernel: return backend::kernel::mseal(addr, len, flags) != 0 ? errno : 0;
+    case Backend::kSeccomp: return backend::seccomp::seal(addr, len, flags);
+    case Backend::kUnchosen:
+    case Backend::kNone: break;
+  }
+  return ENOSYS;  // as the missing system call would
+}
+
 int seal_range_v8(std::uintptr_t addr, std::size_t len, unsigned long flags) noexcept {
   // The kernel's own input checks come first, then the v8 rule. ENOMEM
   // (an unmapped page) is reported before EACCES when both apply.
-  if (!backend::kernel::available()) return ENOSYS;  // as the missing system call would
+  if (chosen_backend() == Backend::kNone) return ENOSYS;  // as the missing system call would
   const std::size_t ps = core::page_size();
   if (flags != 0 || !core::is_page_aligned(addr, ps)) return EINVAL;
   auto span = core::page_span(addr, len, ps);
@@ -22,8 +34,7 @@ int seal_range_v8(std::uintptr_t addr, std::size_t len, unsigned long flags) noe
   const int saved = errno;  // the registry and dl_iterate_phdr may set it on success
   if (int e = check_v8_rule({span->start, span->end})) return e;
   errno = saved;
-  if (backend::kernel::mseal(addr, len, flags) != 0) return errno;
-  return 0;
+  return seal_range_slow(addr, len, flags);
 }
 
 }  // namespace sealkit::lib

@@ -7,10 +7,15 @@
 #include <cstdint>
 
 #include "backend/kernel.hpp"
+#include "lib/backend_choice.hpp"
 #include "lib/sealable.hpp"
 #include "sealkit/sealkit.h"
 
 namespace sealkit::lib {
+
+// Every backend but the kernel's (the seccomp filter, or ENOSYS when nothing
+// can seal): out of line, so the kernel path stays small. 0 or an errno value.
+int seal_range_slow(std::uintptr_t addr, std::size_t len, unsigned long flags) noexcept;
 
 // SEALKIT_MODE_V8's path for memory not known to be sealable: the kernel's
 // own input checks, the v8 rule, then the seal. 0, or an errno value.
@@ -19,10 +24,12 @@ int seal_range_v8(std::uintptr_t addr, std::size_t len, unsigned long flags) noe
 // Seal [addr, addr+len) with mseal(2)'s contract. `v8_sealable_known` skips
 // the V8-mode registry check for memory the caller just created sealable.
 // 0, or an errno value; errno is left alone on success. Inline: in upstream
-// mode this is the system call plus one mode check, and it adds no return of its
-// own after the system call (docs/benchmarks.md).
+// mode this is the system call plus one mode check and one cached backend
+// check, and it adds no return of its own after the system call
+// (docs/benchmarks.md).
 inline int seal_range(std::uintptr_t addr, std::size_t len, unsigned long flags, bool v8_sealable_known) noexcept {
   if (!v8_sealable_known && current_mode() == SEALKIT_MODE_V8) return seal_range_v8(addr, len, flags);
+  if (chosen_backend() != Backend::kKernel) [[unlikely]] return seal_range_slow(addr, len, flags);
   if (backend::kernel::mseal(addr, len, flags) != 0) return errno;
   return 0;
 }

@@ -236,11 +236,13 @@ constexpr int kSkipExit = 77;
 // - The library maps (and keeps) a sealed scratch page the first time it is
 //   asked whether memory is sealed. Doing that before any test runs keeps the
 //   page out of the holes that tests make on purpose.
+// A binary whose tests do not need mseal(2) (the seccomp backend's) clears
+// g_tests_need_kernel_mseal from a static initializer.
 class WarmUpLibrary : public ::testing::Environment {
  public:
   void SetUp() override {
     errno = 0;
-    if (::syscall(462 /* mseal, on every architecture */, nullptr, 0UL, 0UL) != 0) {
+    if (g_tests_need_kernel_mseal && ::syscall(462 /* mseal, on every architecture */, nullptr, 0UL, 0UL) != 0) {
       GTEST_SKIP() << "[  SKIPPED ] every test: this kernel has no mseal(2) (" << std::strerror(errno)
                    << "): sealkit's kernel backend cannot seal here, so there is nothing to test";
     }

@@ -141,4 +141,8 @@ bool deny_syscall(long nr, int err, int arg = -1, std::uint32_t mask = 0);
 // a sealing failure.
 bool deny_mseal_with(int err);
 
+// true (the default): every test of the binary is skipped on a kernel without
+// mseal(2). The seccomp backend's tests clear it: they run on such kernels.
+inline bool g_tests_need_kernel_mseal = true;
+
 }  // namespace sealkit::test

@@ -1,0 +1,182 @@
+#include "backend/seccomp/sealer.hpp"
+
+#include <linux/seccomp.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <vector>
+
+#include "backend/seccomp/filter.hpp"
+#include "backend/seccomp/install.hpp"
+#include "backend/seccomp/table.hpp"
+#include "core/page.hpp"
+#include "core/proc_maps.hpp"
+
+namespace sealkit::backend::seccomp {
+
+namespace {
+
+std::mutex g_seal_mutex;
+
+// The kernel's idea of anonymous memory (vma_is_anonymous): private, not backed
+// by a file, not shmem. Shared anonymous memory is shmem ("/dev/zero (deleted)").
+bool anonymous(const core::MapsEntry& m) noexcept {
+  if (m.shared || m.inode != 0) return false;
+  const std::string_view p = m.path;
+  return p.empty() || p == "[heap]" || p.starts_with("[stack") || p.starts_with("[anon:");
+}
+
+// The pieces of [start, end) not sealed before, one per VMA (so that each has
+// its own madvise rule), from /proc/self/maps. ENOMEM when maps does not cover
+// the span as mincore said (it changed meanwhile): nothing is sealed then.
+int collect_pieces(core::Range span, const core::RangeSet& already, std::vector<SealedRange>& out) {
+  auto text = core::read_proc_file("/proc/self/maps");
+  if (!text) return errno ? errno : EIO;
+  std::uintptr_t cur = span.begin;
+  core::for_each_maps_entry(*text, [&](const core::MapsEntry& m) {
+    if (m.range.end <= cur) return true;
+    if (m.range.begin > cur) return false;  // a hole: cur stays short of the end
+    const std::uintptr_t piece_end = m.range.end < span.end ? m.range.end : span.end;
+    core::RangeSet piece;
+    piece.insert({cur, piece_end});
+    for (const core::Range& r : already.ranges()) piece.erase(r);
+    for (const core::Range& r : piece.ranges()) out.push_back({r.begin, r.end, anonymous(m) && !m.write});
+    cur = piece_end;
+    return cur < span.end;
+  });
+  return cur >= span.end ? 0 : ENOMEM;
+}
+
+core::RangeSet sealed_overlapping(core::Range span, bool& intact) {
+  struct Ctx {
+    core::Range span;
+    core::RangeSet set;
+  } ctx{span, {}};
+  intact = for_each_sealed(
+      [](const SealedRange& s, void* p) {
+        auto* c = static_cast<Ctx*>(p);
+        core::Range r{s.start, s.end};
+        if (r.overlaps(c->span)) c->set.insert(r);
+      },
+      &ctx);
+  return std::move(ctx.set);
+}
+
+int seal_locked(core::Range span) {
+  bool intact = true;
+  core::RangeSet already = sealed_overlapping(span, intact);
+  if (!intact) return EFAULT;
+  if (already.covers(span)) return 0;  // sealing twice succeeds, and needs no new filter
+
+  std::vector<SealedRange> pieces;
+  int e = collect_pieces(span, already, pieces);
+  for (int retry = 0; e == ENOMEM && retry < 2; ++retry) {  // a torn read of maps: ask mincore again first
+    if ((e = check_mapped(span.begin, span.end)) != 0) return e;
+    pieces.clear();
+    e = collect_pieces(span, already, pieces);
+  }
+  if (e) return e;
+  if (pieces.empty()) return 0;
+  if (pieces.size() + 1 > kMaxRanges) return ENOMEM;
+
+  PendingChunk chunk;
+  if ((e = chunk.create(pieces.data(), pieces.size())) || (e = chunk.freeze())) return e;
+  pieces.push_back(chunk.self_range());
+
+  std::unique_ptr<Program> program(new (std::nothrow) Program);
+  if (!program) return ENOMEM;
+  Input in;
+  in.ranges = pieces.data();
+  in.count = pieces.size();
+  in.task_size = task_size();
+  BuildStatus st = build(in, *program);
+  if (st != BuildStatus::kOk) return to_errno(st);
+  InstallOutcome out = install(*program);
+  if (out.error) return out.error;  // the chunk is unmapped by its destructor: nothing recorded
+  chunk.publish();
+  return 0;
+}
+
+}  // namespace
+
+const char* unusable_reason() noexcept {
+#if !defined(__x86_64__)
+  return "the filter is generated for x86_64 only";
+#else
+  static const char* const reason = []() noexcept -> const char* {
+    const int saved = errno;
+    std::uint32_t action = SECCOMP_RET_ERRNO;
+    const long r = ::syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action);
+    const int err = errno;
+    errno = saved;
+    if (r == 0) return nullptr;
+    if (err == ENOSYS) return "this kernel has no seccomp(2)";
+    return "this kernel has no seccomp filters (CONFIG_SECCOMP_FILTER) or no SECCOMP_RET_ERRNO";
+  }();
+  return reason;
+#endif
+}
+
+int check_mapped(std::uintptr_t start, std::uintptr_t end) noexcept {
+  // mincore fails with ENOMEM exactly when a page of the range is unmapped. In
+  // chunks, so that a huge range needs no huge buffer.
+  constexpr std::size_t kPagesPerCall = 4096;
+  unsigned char vec[kPagesPerCall];
+  const std::size_t ps = core::page_size();
+  const int saved = errno;
+  for (std::uintptr_t cur = start; cur < end;) {
+    const std::size_t pages = (end - cur) / ps < kPagesPerCall ? (end - cur) / ps : kPagesPerCall;
+    if (::mincore(reinterpret_cast<void*>(cur), pages * ps, vec) != 0) {
+      const int e = errno;
+      errno = saved;
+      return e;
+    }
+    cur += pages * ps;
+  }
+  return 0;
+}
+
+int seal(std::uintptr_t addr, std::size_t len, unsigned long flags) noexcept {
+  // mseal's own validation, in its order (mm/mseal.c).
+  const std::size_t ps = core::page_size();
+  if (flags != 0 || !core::is_page_aligned(addr, ps)) return EINVAL;
+  auto span = core::page_span(addr, len, ps);
+  if (!span) return EINVAL;
+  if (span->start == span->end) return 0;
+  if (unusable_reason()) return ENOSYS;
+  const int saved = errno;
+  int e;
+  try {
+    std::lock_guard<std::mutex> lock(g_seal_mutex);
+    e = check_mapped(span->start, span->end);
+    if (e == 0) e = seal_locked({span->start, span->end});
+  } catch (const std::bad_alloc&) {
+    e = ENOMEM;
+  } catch (...) {
+    e = EFAULT;
+  }
+  errno = saved;
+  return e;
+}
+
+int is_sealed(std::uintptr_t start, std::uintptr_t end) noexcept {
+  if (int e = check_mapped(start, end)) {
+    errno = e;
+    return -1;
+  }
+  try {
+    int r = table_covers({start, end});
+    if (r < 0) errno = EFAULT;
+    return r;
+  } catch (...) {
+    errno = ENOMEM;
+    return -1;
+  }
+}
+
+}  // namespace sealkit::backend::seccomp

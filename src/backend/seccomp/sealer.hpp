@@ -1,0 +1,30 @@
+// mseal(2) and "is it sealed" on the seccomp backend: what the library calls
+// when it seals with filters (docs/seccomp.md, "The library's backend").
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace sealkit::backend::seccomp {
+
+// Whether filters can be installed in this process: nullptr when they can, else
+// why not (for `sealkit probe`). Does not install anything or set no_new_privs.
+const char* unusable_reason() noexcept;
+
+// mseal(addr, len, flags) with the kernel's validation and errnos, then one new
+// filter (all threads) for the pieces not sealed before, and a record of them.
+// 0, or an errno value (EINVAL, ENOMEM for an unmapped page or an exhausted
+// filter budget, EACCES without no_new_privs, EAGAIN when TSYNC fails); on
+// failure nothing is recorded and no filter was added. Serialized internally.
+int seal(std::uintptr_t addr, std::size_t len, unsigned long flags) noexcept;
+
+// For a page-aligned, non-empty span: 1 when every page was sealed by seal(),
+// 0 when some page was not, -1 with errno ENOMEM for an unmapped page (or EFAULT
+// when the record is not intact).
+int is_sealed(std::uintptr_t start, std::uintptr_t end) noexcept;
+
+// Whether every page of [start, end) (page-aligned) is mapped: 0, ENOMEM for a
+// hole (mincore's own answer), or another errno.
+int check_mapped(std::uintptr_t start, std::uintptr_t end) noexcept;
+
+}  // namespace sealkit::backend::seccomp
