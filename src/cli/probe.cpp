@@ -23,6 +23,7 @@
 
 #include "backend/kernel.hpp"
 #include "backend/kernel_abi.hpp"
+#include "backend/seccomp/sealer.hpp"
 #include "cli/command.hpp"
 #include "cli/output.hpp"
 #include "core/page.hpp"
@@ -171,7 +172,14 @@ int run_probe(bool json) {
   facts.push_back(procmap_query());
   facts.push_back({"seal_probe", "one-syscall seal query verified", backend::kernel::probe_reliable(),
                    "same-size mremap answers EPERM on a sealed VMA (used by sealkit_is_sealed)"});
-  facts.push_back({"backend", "sealkit backend", sealkit_backend(), "what libsealkit seals with"});
+  const char* no_seccomp = backend::seccomp::unusable_reason();
+  facts.push_back({"seccomp_backend", "seccomp backend usable", no_seccomp == nullptr,
+                   no_seccomp ? no_seccomp : "seccomp-BPF filters with SECCOMP_RET_ERRNO (sets no_new_privs at the "
+                                             "first seal unless CAP_SYS_ADMIN)"});
+  facts.push_back({"backend", "sealkit backend", sealkit_backend(),
+                   "what libsealkit seals with here (SEALKIT_BACKEND: kernel, seccomp or auto)"});
+  facts.push_back({"backend_if_seccomp", "backend with SEALKIT_BACKEND=seccomp", no_seccomp ? "none" : "seccomp",
+                   "what libsealkit would seal with when the filter is forced"});
   facts.push_back({"version", "sealkit version", sealkit_version(), ""});
 
   const bool can_seal = ms.value == true;
