@@ -71,7 +71,13 @@ SEALKIT_API int sealkit_is_sealed(const void *addr, size_t len);
 #define SEALKIT_SEAL_OBJECTS_DEFAULT 0u
 SEALKIT_API int sealkit_seal_loaded_objects(unsigned flags);
 
-/* "kernel" (mseal(2)), or "none" when this kernel cannot seal. */
+/* What this process seals with, chosen once: "kernel" (mseal(2)), "seccomp"
+ * (seccomp-BPF filters where mseal is missing, or forced), or "none" (nothing
+ * can seal: sealkit_mseal fails with ENOSYS). SEALKIT_BACKEND=kernel|seccomp|auto
+ * chooses (default auto: kernel, else seccomp, else none). On "seccomp" the first
+ * seal sets no_new_privs for good: setuid/setgid programs and file capabilities
+ * no longer raise privileges in this process or anything it executes. The filter
+ * backend's other differences from mseal: docs/seccomp.md. */
 SEALKIT_API const char *sealkit_backend(void);
 /* The library version, "MAJOR.MINOR.PATCH". */
 SEALKIT_API const char *sealkit_version(void);
