@@ -14,6 +14,7 @@
 #include "cli/selftest/findings.hpp"
 #include "cli/selftest/matrix.hpp"
 #include "cli/selftest/report.hpp"
+#include "sealkit/sealkit.h"
 
 namespace sealkit::cli {
 
@@ -29,8 +30,9 @@ int run_selftest(const SelftestOptions& opt) {
   using namespace selftest;
   std::string why;
   if (!kernel_can_seal(why)) {
-    print_error("this kernel cannot seal memory, so there is nothing to test (mseal(2) needs Linux 6.10+ on 64-bit): " +
-                why);
+    print_error("this kernel cannot seal memory, so there is nothing to test (mseal(2) needs Linux 6.10+ on 64-bit; "
+                "SEALKIT_BACKEND=seccomp uses seccomp filters where they work; library backend: " +
+                std::string(sealkit_backend()) + "): " + why);
     return kExitError;
   }
   SelftestRun run;
