@@ -22,6 +22,13 @@ inline Backend chosen_backend() noexcept {
   return choose_backend();
 }
 
+// The seal path's test: true once the kernel backend is chosen. Not yet chosen
+// counts as false, so the out-of-line path makes the choice (one compare less
+// on every seal).
+inline bool kernel_backend_chosen() noexcept {
+  return g_backend_choice.load(std::memory_order_relaxed) == static_cast<int>(Backend::kKernel);
+}
+
 const char* backend_name(Backend b) noexcept;
 
 // Tests only, in a forked child: the next call chooses again (reads

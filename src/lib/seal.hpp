@@ -14,7 +14,8 @@
 namespace sealkit::lib {
 
 // Every backend but the kernel's (the seccomp filter, or ENOSYS when nothing
-// can seal): out of line, so the kernel path stays small. 0 or an errno value.
+// can seal), and the first seal of the process, which makes the choice: out
+// of line, so the kernel path stays small. 0 or an errno value.
 int seal_range_slow(std::uintptr_t addr, std::size_t len, unsigned long flags) noexcept;
 
 // SEALKIT_MODE_V8's path for memory not known to be sealable: the kernel's
@@ -29,7 +30,7 @@ int seal_range_v8(std::uintptr_t addr, std::size_t len, unsigned long flags) noe
 // (docs/benchmarks.md).
 inline int seal_range(std::uintptr_t addr, std::size_t len, unsigned long flags, bool v8_sealable_known) noexcept {
   if (!v8_sealable_known && current_mode() == SEALKIT_MODE_V8) return seal_range_v8(addr, len, flags);
-  if (chosen_backend() != Backend::kKernel) [[unlikely]] return seal_range_slow(addr, len, flags);
+  if (!kernel_backend_chosen()) [[unlikely]] return seal_range_slow(addr, len, flags);
   if (backend::kernel::mseal(addr, len, flags) != 0) return errno;
   return 0;
 }
