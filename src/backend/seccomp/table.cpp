@@ -1,6 +1,7 @@
 #include "backend/seccomp/table.hpp"
 
 #include <sys/mman.h>
+#include <sys/prctl.h>
 
 #include <atomic>
 #include <cerrno>
@@ -14,6 +15,11 @@ namespace sealkit::backend::seccomp {
 namespace {
 
 constexpr std::uint64_t kChunkMagic = 0x736b2d7461626c65;  // "sk-table"
+
+#ifndef PR_SET_VMA
+#define PR_SET_VMA 0x53564d41
+#define PR_SET_VMA_ANON_NAME 0
+#endif
 
 }  // namespace
 
@@ -62,6 +68,12 @@ int PendingChunk::create(const SealedRange* ranges, std::size_t count) noexcept 
   void* p = ::mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) return errno;
   chunk_ = static_cast<TableChunk*>(p);
+  // A name keeps the chunk from merging with the caller's read-only anonymous
+  // memory next to it (which would change the caller's VMA), and shows it in
+  // /proc/PID/maps. Kernels without CONFIG_ANON_VMA_NAME: no name, no harm.
+  const int saved = errno;
+  (void)::prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, p, bytes_, "sealkit-seal-record");
+  errno = saved;
   chunk_->magic = kChunkMagic;
   chunk_->prev = g_head.load(std::memory_order_acquire);  // the writer is serialized by its caller
   chunk_->bytes = bytes_;

@@ -104,10 +104,28 @@ const char* seccomp_difference(const CellResult& cell) {
 // The verdict by the kernel's documented rule alone.
 void judge_by_rule(CellResult& cell);
 
+// Advice this kernel does not have (the rule table is 6.18's): the unsealed
+// control fails with EINVAL, so the cell cannot be tested here.
+const char* missing_on_this_kernel(const CellResult& cell) {
+  if (!cell.control || cell.control->ok || cell.control->err != EINVAL) return nullptr;
+  if (cell.primitive == Primitive::kMadvGuardInstall) return "this kernel has no MADV_GUARD_INSTALL (Linux 6.13+)";
+  if (cell.primitive == Primitive::kProcessMadvise) {
+    return "this kernel's process_madvise does not take discard advice on the caller (Linux 6.13+)";
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 void judge(CellResult& cell) {
   judge_by_rule(cell);
+  if (cell.verdict != Verdict::kMismatch) return;
+  if (const char* why = missing_on_this_kernel(cell)) {
+    cell.verdict = Verdict::kNotApplicable;
+    cell.expectation.why = why;
+    cell.reason = std::string(why) + "; the unsealed control failed with EINVAL";
+    return;
+  }
   if (cell.verdict != Verdict::kMismatch || std::strcmp(sealkit_backend(), "seccomp") != 0) return;
   if (const char* why = seccomp_difference(cell)) {
     cell.verdict = Verdict::kKnownDifference;
