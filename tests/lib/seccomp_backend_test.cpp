@@ -193,6 +193,32 @@ TEST(SeccompBackend, TheTableCannotBeMadeWritableMovedOrUnmapped) {
   });
 }
 
+// The record chunk must not merge with read-only anonymous memory next to it
+// (the caller's VMA would change, and a later madvise would split it again).
+// The neighbour is made after the seal, right against the chunk, as the
+// selftest's targets were when a chunk was mapped just below them.
+TEST(SeccompBackend, TheRecordDoesNotMergeWithItsNeighbours) {
+  EXPECT_CHILD_PASSES([](ChildReport& r) {
+    if (!use_seccomp(r)) return;
+    std::byte* p = fresh(r, 1);
+    if (!p || !CHILD_CHECK_ERRNO(r, sealkit_mseal(p, page(), 0) == 0)) return;
+    auto* chunk = static_cast<std::byte*>(const_cast<void*>(backend::seccomp::newest_chunk()));
+    const std::size_t chunk_size = smaps_vma_size_at(chunk);
+    if (!CHILD_CHECK(r, chunk_size > 0)) return;
+    int made = 0;
+    for (std::byte* at : {chunk - page(), chunk + chunk_size}) {
+      void* n = ::mmap(at, page(), PROT_READ | PROT_WRITE, kAnon | MAP_FIXED_NOREPLACE, -1, 0);
+      if (n != at) continue;  // taken: try the other side
+      ++made;
+      std::memset(n, 7, page());  // its anon_vma may be the chunk's (shared with a compatible neighbour)
+      CHILD_CHECK_ERRNO(r, ::mprotect(n, page(), PROT_READ) == 0);
+      CHILD_CHECK(r, smaps_vma_size_at(n) == page());
+    }
+    if (made == 0) return r.skip("both sides of the record chunk are taken");
+    CHILD_CHECK(r, smaps_vma_size_at(chunk) == chunk_size);
+  });
+}
+
 // Each seal adds one filter; the budget (32768 instructions per thread) runs
 // out after a few dozen. The seal that does not fit fails with ENOMEM and
 // leaves nothing behind: no record, no enforcement.

@@ -68,10 +68,13 @@ int PendingChunk::create(const SealedRange* ranges, std::size_t count) noexcept 
   void* p = ::mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) return errno;
   chunk_ = static_cast<TableChunk*>(p);
-  // A name keeps the chunk from merging with the caller's read-only anonymous
-  // memory next to it (which would change the caller's VMA), and shows it in
-  // /proc/PID/maps. Kernels without CONFIG_ANON_VMA_NAME: no name, no harm.
+  // The chunk must not merge with the caller's read-only anonymous memory next
+  // to it: that would change the caller's VMA (its bounds, and a later madvise
+  // would split it again). A flag the caller's memory normally lacks
+  // (VM_NOHUGEPAGE) keeps the VMAs apart; a name (CONFIG_ANON_VMA_NAME) does too
+  // and shows the chunk in /proc/PID/maps. Either may be unsupported: no harm.
   const int saved = errno;
+  (void)::madvise(p, bytes_, MADV_NOHUGEPAGE);
   (void)::prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, p, bytes_, "sealkit-seal-record");
   errno = saved;
   chunk_->magic = kChunkMagic;
