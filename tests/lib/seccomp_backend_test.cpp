@@ -325,6 +325,24 @@ TEST(SeccompBackend, ProtSealAndTheV8ModeSealWithTheFilter) {
   });
 }
 
+// sealkit_seal_loaded_objects seals through the same path: one filter per
+// object range, so the budget left afterwards is reported.
+TEST(SeccompBackend, LoadedObjectsAreSealedByTheFilter) {
+  EXPECT_CHILD_PASSES([](ChildReport& r) {
+    if (!use_seccomp(r)) return;
+    const int objects = sealkit_seal_loaded_objects(SEALKIT_SEAL_OBJECTS_DEFAULT);
+    if (!CHILD_CHECK_ERRNO(r, objects > 0)) return;
+    // This function's own code is in a sealed object now.
+    const auto text = reinterpret_cast<std::uintptr_t>(&page) & ~(std::uintptr_t{page()} - 1);
+    auto* code = reinterpret_cast<std::byte*>(text);
+    CHILD_CHECK(r, sealkit_is_sealed(code, page()) == 1);
+    CHILD_CHECK(r, fails_with(::mprotect(code, page(), PROT_READ | PROT_WRITE | PROT_EXEC), EPERM));
+    CHILD_CHECK(r, fails_with(::munmap(code, page()), EPERM));
+    std::fprintf(stderr, "[seccomp backend] sealkit_seal_loaded_objects: %d objects, %zu filters\n", objects,
+                 backend::seccomp::chunk_count());
+  });
+}
+
 // A forced kernel backend where mseal(2) is missing (simulated with a filter
 // returning ENOSYS) is "none": nothing is sealed, ENOSYS as before.
 TEST(SeccompBackend, ForcedKernelBackendWithoutMsealIsNone) {
