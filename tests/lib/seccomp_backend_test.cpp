@@ -5,8 +5,10 @@
 #include <gtest/gtest.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -367,6 +369,46 @@ TEST(SeccompBackend, AutoPicksTheFilterWhenMsealIsMissing) {
     if (!p) return;
     CHILD_CHECK_ERRNO(r, sealkit_mseal(p, page(), 0) == 0);
     CHILD_CHECK(r, fails_with(::munmap(p, page()), EPERM));
+  });
+}
+
+}  // namespace
+}  // namespace sealkit::test
+
+namespace sealkit::test {
+namespace {
+
+// fork() while another thread is inside sealkit_mseal: the child must be able
+// to seal (the seal mutex is not left taken in it). Each child seals a page
+// and exits; one stuck on the mutex is killed by its alarm (SIGALRM), which
+// fails the check. The sealing thread keeps the mutex held most of the time.
+TEST(SeccompBackend, ForkDuringASealLeavesTheChildAbleToSeal) {
+  EXPECT_CHILD_PASSES([](ChildReport& r) {
+    if (!use_seccomp(r)) return;
+    std::atomic<bool> stop{false};
+    std::thread sealer([&] {
+      while (!stop.load()) {
+        void* q = ::mmap(nullptr, page(), PROT_READ, kAnon, -1, 0);
+        if (q == MAP_FAILED) break;
+        (void)sealkit_mseal(q, page(), 0);  // ENOMEM once the filter budget is spent: still takes the mutex
+      }
+    });
+    int stuck = 0;
+    for (int i = 0; i < 40; ++i) {
+      const pid_t pid = ::fork();
+      if (pid == 0) {
+        ::alarm(2);
+        void* q = ::mmap(nullptr, page(), PROT_READ, kAnon, -1, 0);
+        (void)sealkit_mseal(q, page(), 0);
+        ::_exit(0);
+      }
+      int status = 0;
+      ::waitpid(pid, &status, 0);
+      if (!WIFEXITED(status)) ++stuck;
+    }
+    stop = true;
+    sealer.join();
+    CHILD_CHECK(r, stuck == 0);
   });
 }
 

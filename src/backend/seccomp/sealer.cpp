@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <memory>
 #include <mutex>
+
+#include <pthread.h>
 #include <new>
 #include <vector>
 
@@ -22,6 +24,13 @@ namespace sealkit::backend::seccomp {
 namespace {
 
 std::mutex g_seal_mutex;
+
+// fork() while another thread is sealing must not leave the child with the
+// mutex taken (its next seal would wait forever): held across fork, released
+// on both sides, registered at the first seal.
+std::once_flag g_atfork_once;
+void lock_for_fork() { g_seal_mutex.lock(); }
+void unlock_after_fork() { g_seal_mutex.unlock(); }
 
 // The kernel's idea of anonymous memory (vma_is_anonymous): private, not backed
 // by a file, not shmem. Shared anonymous memory is shmem ("/dev/zero (deleted)").
@@ -152,6 +161,7 @@ int seal(std::uintptr_t addr, std::size_t len, unsigned long flags) noexcept {
   const int saved = errno;
   int e;
   try {
+    std::call_once(g_atfork_once, [] { pthread_atfork(lock_for_fork, unlock_after_fork, unlock_after_fork); });
     std::lock_guard<std::mutex> lock(g_seal_mutex);
     e = check_mapped(span->start, span->end);
     if (e == 0) e = seal_locked({span->start, span->end});
