@@ -2,6 +2,7 @@
 
 #include <linux/stat.h>
 
+#include "core/text_scan.hpp"
 #include "runtime/process_info.hpp"
 #include "runtime/sys.hpp"
 #include "runtime/text_out.hpp"
@@ -107,13 +108,9 @@ void Config::parse_in_place(Report report, void* ctx) {
   auto reject = [&](std::size_t line, std::string_view why) {
     if (report) report(line, why, ctx);
   };
-  const std::string_view all(text_, used_);
-  std::size_t pos = 0;
-  for (std::size_t lineno = 1; pos < all.size(); ++lineno) {
-    std::size_t end = all.find('\n', pos);
-    if (end == std::string_view::npos) end = all.size();
-    std::string_view line = sub(all, pos, end - pos);
-    pos = end + 1;
+  std::string_view rest(text_, used_);
+  for (std::size_t lineno = 1; !rest.empty(); ++lineno) {
+    std::string_view line = core::scan::next_line(rest);
     if (const std::size_t hash = line.find('#'); hash != std::string_view::npos) line = sub(line, 0, hash);
     line = trim(line);
     if (line.empty()) continue;

@@ -31,9 +31,11 @@ bool audit_module_ran() {
   // tell. The audit module then ran, found no mseal and logged so, exactly
   // when LD_AUDIT names it: ld.so ignores LD_AUDIT in secure execution, and
   // secure_getenv does too. A second pass would only fail again.
-  if (sys::mseal(0, 0) != -38 /* ENOSYS */) return false;
+  // The environment first: machine-wide, with no LD_AUDIT, that is all it
+  // costs (the probe is one more system call in every process).
   const char* audit = secure_getenv("LD_AUDIT");
-  return audit != nullptr && std::strstr(audit, "libsealkit-runtime.so") != nullptr;
+  if (audit == nullptr || std::strstr(audit, "libsealkit-runtime.so") == nullptr) return false;
+  return sys::mseal(0, 0) == -38 /* ENOSYS */;
 }
 
 void seal_startup_objects(const ProcessInfo& info, const Config& config, Config::Load load) {
