@@ -27,6 +27,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "runtime/live_process.hpp"
 #include "runtime/subprocess.hpp"
 #include "sealkit/sealkit.h"
 
@@ -42,13 +43,6 @@ Captured sealkit_cli(std::vector<std::string> args) {
 
 // ---- an independent reading of smaps ------------------------------------
 
-struct PlainVma {
-  unsigned long long start = 0, end = 0;
-  std::string perms, path;
-  bool sealed = false;
-  bool operator==(const PlainVma&) const = default;
-};
-
 std::string read_text(const std::string& path) {
   std::ifstream in(path);
   std::stringstream ss;
@@ -56,33 +50,10 @@ std::string read_text(const std::string& path) {
   return ss.str();
 }
 
-// Header lines are "start-end perms offset dev inode [path]"; the entry's
-// "VmFlags:" line lists two-letter flags, "sl" when sealed.
-std::vector<PlainVma> plain_smaps(pid_t pid) {
-  std::vector<PlainVma> out;
-  std::istringstream in(read_text("/proc/" + std::to_string(pid) + "/smaps"));
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmFlags:", 0) == 0) {
-      std::istringstream f(line.substr(8));
-      std::string flag;
-      while (f >> flag) out.back().sealed = out.back().sealed || flag == "sl";
-      continue;
-    }
-    std::istringstream h(line);
-    std::string range, perms, offset, dev, inode;
-    if (!(h >> range >> perms >> offset >> dev >> inode) || range.find('-') == std::string::npos ||
-        range.back() == ':')
-      continue;
-    PlainVma v;
-    v.start = std::stoull(range.substr(0, range.find('-')), nullptr, 16);
-    v.end = std::stoull(range.substr(range.find('-') + 1), nullptr, 16);
-    v.perms = perms;
-    std::getline(h >> std::ws, v.path);
-    out.push_back(v);
-  }
-  return out;
-}
+// Begin, end, permissions, path and `sl`, read with plain string code.
+using PlainVma = sealkit::test::Vma;
+
+std::vector<PlainVma> plain_smaps(pid_t pid) { return sealkit::test::smaps_of(pid); }
 
 bool starts_with_elf_magic(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -95,7 +66,7 @@ std::vector<PlainVma> from_json(const json& proc) {
   std::vector<PlainVma> out;
   for (const json& v : proc.at("vma_list")) {
     PlainVma p;
-    p.start = std::stoull(v.at("start").get<std::string>(), nullptr, 16);
+    p.begin = std::stoull(v.at("start").get<std::string>(), nullptr, 16);
     p.end = std::stoull(v.at("end").get<std::string>(), nullptr, 16);
     p.perms = v.at("perms");
     p.path = v.at("path");
@@ -116,7 +87,7 @@ std::map<std::string, PathCount> per_path(const std::vector<PlainVma>& vmas) {
   for (const PlainVma& v : vmas) {
     PathCount& c = m[v.path];
     (v.sealed ? c.sealed : c.unsealed) += 1;
-    c.bytes += v.end - v.start;
+    c.bytes += v.end - v.begin;
   }
   return m;
 }
@@ -204,10 +175,10 @@ void expect_matches_smaps(const json& proc, const std::vector<PlainVma>& plain) 
   EXPECT_EQ(per_path(got), per_path(plain));
   unsigned long long sealed_vmas = 0, sealed_bytes = 0, bytes = 0;
   for (const PlainVma& v : plain) {
-    bytes += v.end - v.start;
+    bytes += v.end - v.begin;
     if (v.sealed) {
       ++sealed_vmas;
-      sealed_bytes += v.end - v.start;
+      sealed_bytes += v.end - v.begin;
     }
   }
   EXPECT_EQ(proc.at("vmas"), plain.size());

@@ -25,6 +25,7 @@
 #include "cli/map/escape.hpp"
 #include "cli/map/layout.hpp"
 #include "cli/map/svg_render.hpp"
+#include "runtime/live_process.hpp"
 #include "runtime/subprocess.hpp"
 
 namespace {
@@ -35,34 +36,9 @@ using sealkit::test::run_captured;
 
 // ---- reading smaps, independently of src/core -------------------------------------------------------------------
 
-struct SmapsVma {
-  std::uint64_t begin = 0, end = 0;
-  std::string path;
-  bool sealed = false;
-};
+using SmapsVma = sealkit::test::Vma;
 
-std::vector<SmapsVma> read_smaps(pid_t pid) {
-  std::vector<SmapsVma> v;
-  std::ifstream in("/proc/" + std::to_string(pid) + "/smaps");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmFlags:", 0) == 0) {
-      if (!v.empty()) v.back().sealed = (line + " ").find(" sl ") != std::string::npos;
-      continue;
-    }
-    std::istringstream ls(line);
-    std::string range, perms, off, dev, inode;
-    if (!(ls >> range >> perms >> off >> dev >> inode) || range.find('-') == std::string::npos || perms.size() != 4)
-      continue;
-    SmapsVma x;
-    x.begin = std::stoull(range.substr(0, range.find('-')), nullptr, 16);
-    x.end = std::stoull(range.substr(range.find('-') + 1), nullptr, 16);
-    // The path starts after the run of spaces that follows the inode.
-    std::getline(ls >> std::ws, x.path);
-    v.push_back(x);
-  }
-  return v;
-}
+std::vector<SmapsVma> read_smaps(pid_t pid) { return sealkit::test::smaps_of(pid); }
 
 std::string basename_of(const std::string& p) { return p.substr(p.rfind('/') + 1); }
 

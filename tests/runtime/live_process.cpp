@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -23,11 +24,22 @@ std::vector<Vma> smaps_of(pid_t pid) {
     if (!(ls >> range >> perms >> off >> dev >> inode) || range.find('-') == std::string::npos ||
         perms.size() != 4)
       continue;
-    Vma x{range, perms, "", false};
+    Vma x;
+    x.begin = std::stoull(range.substr(0, range.find('-')), nullptr, 16);
+    x.end = std::stoull(range.substr(range.find('-') + 1), nullptr, 16);
+    x.perms = perms;
+    // The path starts after the run of spaces that follows the inode.
     std::getline(ls >> std::ws, x.path);
     v.push_back(x);
   }
   return v;
+}
+
+std::string Vma::range() const {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%llx-%llx", static_cast<unsigned long long>(begin),
+                static_cast<unsigned long long>(end));
+  return buf;
 }
 
 Live::~Live() {

@@ -5,14 +5,18 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
 namespace sealkit::test {
 
 struct Vma {
-  std::string range, perms, path;
+  std::uint64_t begin = 0, end = 0;
+  std::string perms, path;
   bool sealed = false;
+  std::string range() const;  // "begin-end" in hex, as smaps prints it
+  bool operator==(const Vma&) const = default;
 };
 
 std::vector<Vma> smaps_of(pid_t pid);

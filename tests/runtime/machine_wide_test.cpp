@@ -116,7 +116,7 @@ class MachineWide : public ::testing::Test {
         ++t.sealed;
       } else {
         ++t.open;
-        if (t.first_open.empty()) t.first_open = v.range + " " + v.perms + " " + v.path;
+        if (t.first_open.empty()) t.first_open = v.range() + " " + v.perms + " " + v.path;
       }
     }
     return t;

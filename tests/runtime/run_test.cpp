@@ -82,7 +82,7 @@ TEST(SealkitRun, EveryObjectVmaOfARunningProgramIsSealed) {
     const Vma& v = vmas[i];
     if (is_elf_object_path(v.path, ATTACK_TARGET)) {
       ++objects;
-      EXPECT_TRUE(v.sealed) << v.range << " " << v.perms << " " << v.path;
+      EXPECT_TRUE(v.sealed) << v.range() << " " << v.perms << " " << v.path;
       if (v.path.find("libsealkit-runtime.so") != std::string::npos) saw_runtime = true;
       // The bss past the file of each object is an anonymous VMA right after it.
       if (i + 1 < vmas.size() && vmas[i + 1].path.empty() && v.perms[1] == 'w') {
@@ -254,10 +254,7 @@ TEST(SealkitRun, GnuMutablePagesStayUnsealedAndTheRestIsSealed) {
   }
   EXPECT_GE(sealed, 4u) << "rodata, text, RELRO, data";
   ASSERT_EQ(open.size(), 1u) << "exactly the mutable area is left open";
-  const auto dash = open[0].range.find('-');
-  const unsigned long lo = std::stoul(open[0].range.substr(0, dash), nullptr, 16);
-  const unsigned long hi = std::stoul(open[0].range.substr(dash + 1), nullptr, 16);
-  EXPECT_EQ(hi - lo, 2 * 4096u) << open[0].range;
+  EXPECT_EQ(open[0].end - open[0].begin, 2 * 4096u) << open[0].range();
   EXPECT_EQ(open[0].perms, "rw-p");
 
   Outcome check = run({SEALKIT_BIN, "check", "--json", MUTABLE_TARGET});
