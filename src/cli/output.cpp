@@ -12,7 +12,7 @@ void print_error(std::string_view what) {
 
 void print_json(const nlohmann::json& j) { std::cout << j.dump(2) << '\n'; }
 
-void print_table(const std::vector<std::vector<std::string>>& rows) {
+void print_table(const std::vector<std::vector<std::string>>& rows, std::ostream& out) {
   std::vector<std::size_t> width;
   for (const auto& r : rows) {
     if (width.size() < r.size()) width.resize(r.size(), 0);
@@ -24,7 +24,7 @@ void print_table(const std::vector<std::vector<std::string>>& rows) {
       line += r[i];
       if (i + 1 < r.size()) line.append(width[i] - r[i].size() + 2, ' ');
     }
-    std::cout << line << '\n';
+    out << line << '\n';
   }
 }
 

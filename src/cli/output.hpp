@@ -1,6 +1,7 @@
 // Output helpers shared by subcommands: one-line errors, JSON, tables.
 #pragma once
 
+#include <iostream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,6 +17,6 @@ void print_error(std::string_view what);
 void print_json(const nlohmann::json& j);
 
 // A plain-text table with aligned columns; the first row is the header.
-void print_table(const std::vector<std::vector<std::string>>& rows);
+void print_table(const std::vector<std::vector<std::string>>& rows, std::ostream& out = std::cout);
 
 }  // namespace sealkit::cli

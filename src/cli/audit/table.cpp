@@ -5,28 +5,13 @@
 
 #include "cli/audit/report.hpp"
 #include "cli/audit/text.hpp"
+#include "cli/output.hpp"
 
 namespace sealkit::cli::audit {
 
 namespace {
 
 using Rows = std::vector<std::vector<std::string>>;
-
-void write_rows(std::ostream& out, const Rows& rows) {
-  std::vector<std::size_t> width;
-  for (const auto& r : rows) {
-    if (width.size() < r.size()) width.resize(r.size(), 0);
-    for (std::size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], r[i].size());
-  }
-  for (const auto& r : rows) {
-    std::string line;
-    for (std::size_t i = 0; i < r.size(); ++i) {
-      line += r[i];
-      if (i + 1 < r.size()) line.append(width[i] - r[i].size() + 2, ' ');
-    }
-    out << line << '\n';
-  }
-}
 
 std::string human_bytes(std::uint64_t b) {
   const char* unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
@@ -74,7 +59,7 @@ void write_table(std::ostream& out, const MachineAudit& m, const RenderOptions& 
                     human_bytes(t.sealed_should_bytes) + "/" + human_bytes(t.should_bytes),
                     join(unsealed_classes(p.by_class))});
   }
-  write_rows(out, rows);
+  print_table(rows, out);
 
   const core::ClassTotals& t = m.total;
   out << "\nmachine: " << percent_text(t.coverage_bytes()) << " of should-be-sealed bytes sealed ("
@@ -100,7 +85,7 @@ void write_table(std::ostream& out, const MachineAudit& m, const RenderOptions& 
                        percent_text(k.coverage_bytes()), std::to_string(k.sealed_vmas)});
   }
   out << '\n';
-  write_rows(out, classes);
+  print_table(classes, out);
 }
 
 }  // namespace sealkit::cli::audit
