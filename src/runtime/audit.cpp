@@ -9,6 +9,8 @@
 // The module is loaded in a namespace of its own and links nothing: it must
 // not bring a second libc into every process.
 #include <elf.h>
+
+#include "runtime/native_elf.hpp"
 #include <link.h>
 
 #include "runtime/config.hpp"
@@ -16,7 +18,7 @@
 #include "runtime/process_info.hpp"
 #include "runtime/sealer.hpp"
 
-extern "C" const Elf64_Ehdr __ehdr_start __attribute__((visibility("hidden")));
+extern "C" const sealkit::rt::NativeEhdr __ehdr_start __attribute__((visibility("hidden")));
 
 namespace {
 

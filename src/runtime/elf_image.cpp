@@ -2,6 +2,8 @@
 
 #include <elf.h>
 
+#include "runtime/native_elf.hpp"
+
 #include "core/page.hpp"
 
 namespace sealkit::rt {
@@ -64,12 +66,12 @@ bool find_memory_seal_property(const unsigned char* p, std::uint64_t n) {
 // GNU_PROPERTY_MEMORY_SEAL from PT_GNU_PROPERTY, read in memory only when it
 // lies inside a readable PT_LOAD segment's file bytes, and only once the
 // header has been checked against the load address (the callers below).
-bool memory_seal_property(std::uintptr_t bias, const Elf64_Phdr* ph, std::size_t phnum) {
-  const Elf64_Phdr* property = nullptr;
+bool memory_seal_property(std::uintptr_t bias, const NativePhdr* ph, std::size_t phnum) {
+  const NativePhdr* property = nullptr;
   for (std::size_t i = 0; i < phnum && property == nullptr; ++i)
     if (ph[i].p_type == PT_GNU_PROPERTY) property = &ph[i];
   for (std::size_t i = 0; property != nullptr && i < phnum; ++i) {
-    const Elf64_Phdr& l = ph[i];
+    const NativePhdr& l = ph[i];
     if (l.p_type != PT_LOAD || (l.p_flags & PF_R) == 0 || property->p_vaddr < l.p_vaddr ||
         property->p_memsz > l.p_filesz || property->p_vaddr - l.p_vaddr > l.p_filesz - property->p_memsz)
       continue;
@@ -80,7 +82,7 @@ bool memory_seal_property(std::uintptr_t bias, const Elf64_Phdr* ph, std::size_t
 }
 
 // Segments, mutable ranges and the dynamic section from program headers.
-ImageError image_from_phdrs(std::uintptr_t bias, const Elf64_Phdr* ph, std::size_t phnum, ElfImage& out) {
+ImageError image_from_phdrs(std::uintptr_t bias, const NativePhdr* ph, std::size_t phnum, ElfImage& out) {
   out.nseg = out.nmut = 0;
   out.dynamic = 0;
   out.memory_seal_property = false;
@@ -104,15 +106,15 @@ ImageError image_from_phdrs(std::uintptr_t bias, const Elf64_Phdr* ph, std::size
 ImageError read_image_in(std::uintptr_t bias, std::uintptr_t ehdr_addr, std::uintptr_t readable_end, ElfImage& out) {
   if (readable_end <= ehdr_addr) return ImageError::kNoHeader;
   const std::uintptr_t room = readable_end - ehdr_addr;
-  if (room < sizeof(Elf64_Ehdr)) return ImageError::kBadHeader;
-  const auto* eh = reinterpret_cast<const Elf64_Ehdr*>(ehdr_addr);
+  if (room < sizeof(NativeEhdr)) return ImageError::kBadHeader;
+  const auto* eh = reinterpret_cast<const NativeEhdr*>(ehdr_addr);
   if (eh->e_ident[EI_MAG0] != ELFMAG0 || eh->e_ident[EI_MAG1] != ELFMAG1 || eh->e_ident[EI_MAG2] != ELFMAG2 ||
-      eh->e_ident[EI_MAG3] != ELFMAG3 || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
-      eh->e_phentsize != sizeof(Elf64_Phdr) || eh->e_phnum == 0 || eh->e_phnum == PN_XNUM)
+      eh->e_ident[EI_MAG3] != ELFMAG3 || eh->e_ident[EI_CLASS] != kNativeElfClass ||
+      eh->e_phentsize != sizeof(NativePhdr) || eh->e_phnum == 0 || eh->e_phnum == PN_XNUM)
     return ImageError::kBadHeader;
-  const std::uint64_t ph_bytes = std::uint64_t{eh->e_phnum} * sizeof(Elf64_Phdr);
+  const std::uint64_t ph_bytes = std::uint64_t{eh->e_phnum} * sizeof(NativePhdr);
   if (eh->e_phoff > room || ph_bytes > room - eh->e_phoff) return ImageError::kBadHeader;
-  const auto* ph = reinterpret_cast<const Elf64_Phdr*>(ehdr_addr + eh->e_phoff);
+  const auto* ph = reinterpret_cast<const NativePhdr*>(ehdr_addr + eh->e_phoff);
   const ImageError e = image_from_phdrs(bias, ph, eh->e_phnum, out);
   if (e != ImageError::kNone) return e;
   // The header must lie in the object's own first segment: otherwise the bias
@@ -123,8 +125,8 @@ ImageError read_image_in(std::uintptr_t bias, std::uintptr_t ehdr_addr, std::uin
 }
 
 ImageError read_image_from_phdrs(std::uintptr_t bias, std::uintptr_t phdr, std::size_t phnum, ElfImage& out) {
-  if (phdr == 0 || phnum == 0 || phnum >= PN_XNUM || phdr % alignof(Elf64_Phdr) != 0) return ImageError::kBadHeader;
-  const auto* ph = reinterpret_cast<const Elf64_Phdr*>(phdr);
+  if (phdr == 0 || phnum == 0 || phnum >= PN_XNUM || phdr % alignof(NativePhdr) != 0) return ImageError::kBadHeader;
+  const auto* ph = reinterpret_cast<const NativePhdr*>(phdr);
   const ImageError e = image_from_phdrs(bias, ph, phnum, out);
   if (e == ImageError::kNone) out.memory_seal_property = memory_seal_property(bias, ph, phnum);  // the kernel's AT_PHDR
   return e;

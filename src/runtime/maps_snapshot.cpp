@@ -72,11 +72,13 @@ bool VmaQuery::find(std::uintptr_t addr, bool or_next, bool with_name, Vma& out)
     last_error_ = rc;
     return false;
   }
-  if (q.vma_end <= q.vma_start || (!or_next && (addr < q.vma_start || addr >= q.vma_end))) {
+  // (vma_end beyond UINTPTR_MAX cannot be this process's own: the i386 build's
+  // address space ends below 4 GiB.)
+  if (q.vma_end <= q.vma_start || q.vma_end > UINTPTR_MAX || (!or_next && (addr < q.vma_start || addr >= q.vma_end))) {
     last_error_ = -5;  // EIO: an answer that makes no sense
     return false;
   }
-  out.range = {q.vma_start, q.vma_end};
+  out.range = {static_cast<std::uintptr_t>(q.vma_start), static_cast<std::uintptr_t>(q.vma_end)};
   out.read = (q.vma_flags & kabi::kProcmapVmaReadable) != 0;
   out.offset = q.vma_offset;
   out.dev_major = q.dev_major;

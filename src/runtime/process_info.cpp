@@ -2,6 +2,8 @@
 
 #include <elf.h>
 
+#include "runtime/native_elf.hpp"
+
 #include "runtime/proc_text.hpp"
 #include "runtime/sys.hpp"
 #include "runtime/text_out.hpp"
@@ -49,7 +51,7 @@ bool valid_page_size(std::uint64_t v) { return v >= 4096 && (v & (v - 1)) == 0; 
 // Parses `n` auxv entries; true only when AT_NULL ends them and AT_SECURE,
 // AT_PAGESZ, AT_PHDR, AT_PHNUM and AT_ENTRY (always written by the kernel's
 // ELF loader) were all seen.
-bool parse_auxv(const Elf64_auxv_t* v, std::size_t n, AuxRead& out) {
+bool parse_auxv(const NativeAuxv* v, std::size_t n, AuxRead& out) {
   unsigned seen = 0;
   enum : unsigned { kSecure = 1, kPagesz = 2, kPhdr = 4, kPhnum = 8, kEntry = 16, kAll = 31 };
   for (std::size_t i = 0; i < n; ++i) {
@@ -84,7 +86,7 @@ bool auxv_from_stack(AuxRead& out) {
     if (++i == kMaxEnvEntries) return false;
   }
   AuxRead r;
-  if (!parse_auxv(reinterpret_cast<const Elf64_auxv_t*>(g_startup_envp + i + 1), kMaxAuxEntries, r)) return false;
+  if (!parse_auxv(reinterpret_cast<const NativeAuxv*>(g_startup_envp + i + 1), kMaxAuxEntries, r)) return false;
   out = r;
   return true;
 }
@@ -96,8 +98,8 @@ void auxv_from_proc(AuxRead& out) {
   if (!t.load("/proc/self/auxv", 1 << 16)) return;  // stays "secure": the safe default
   std::string_view v = t.text();
   bool saw_secure = false;
-  for (std::size_t off = 0; off + sizeof(Elf64_auxv_t) <= v.size(); off += sizeof(Elf64_auxv_t)) {
-    Elf64_auxv_t a;
+  for (std::size_t off = 0; off + sizeof(NativeAuxv) <= v.size(); off += sizeof(NativeAuxv)) {
+    NativeAuxv a;
     __builtin_memcpy(&a, v.data() + off, sizeof a);
     if (a.a_type == AT_NULL) break;
     if (a.a_type == AT_SECURE) {

@@ -37,6 +37,25 @@ inline long call6(long n, long a, long b, long c, long d, long e, long f) {
 inline constexpr long kRead = 63, kWrite = 64, kClose = 57, kMmap = 222, kMunmap = 215, kMremap = 216,
                       kGetpid = 172, kGetuid = 174, kClockGettime = 113, kOpenat = 56, kReadlinkat = 78,
                       kStatx = 291, kMseal = 462;
+#elif defined(__i386__)
+// int $0x80 rather than the vDSO's __kernel_vsyscall: the runtime calls nothing
+// it did not map itself, and a few slower calls at start-up do not matter.
+// Arguments go in ebx, ecx, edx, esi, edi and ebp; ebp cannot be an asm
+// operand, so the sixth is pushed while every operand is still addressable and
+// loaded from the stack after ebp is saved.
+inline long call6(long n, long a, long b, long c, long d, long e, long f) {
+  long ret;
+  __asm__ volatile("pushl %7\n\tpushl %%ebp\n\tmovl 4(%%esp), %%ebp\n\tint $0x80\n\tpopl %%ebp\n\taddl $4, %%esp"
+                   : "=a"(ret)
+                   : "a"(n), "b"(a), "c"(b), "d"(c), "S"(d), "D"(e), "g"(f)
+                   : "memory");
+  return ret;
+}
+// mmap is mmap2 (offset in pages; the runtime maps only at offset 0), getuid the
+// 32-bit-uid getuid32, clock_gettime the 32-bit-time one (a monotonic clock).
+inline constexpr long kRead = 3, kWrite = 4, kOpen = 5, kClose = 6, kMmap = 192, kMunmap = 91, kMremap = 163,
+                      kGetpid = 20, kGetuid = 199, kClockGettime = 265, kOpenat = 295, kReadlinkat = 305,
+                      kStatx = 383, kMseal = 462;
 #else
 #error "sealkit runtime: add this architecture's system call convention"
 #endif

@@ -46,6 +46,20 @@ std::string ld_so_lib() {
   return dir;
 }
 
+// The same for 32-bit programs: the directory of the libc a running 32-bit
+// program mapped (Debian amd64: /usr/lib32, so $LIB is "lib32" there, not
+// lib/i386-linux-gnu as on an i386 system). Empty when it cannot be told.
+std::string ld_so_lib_of(pid_t pid) {
+  for (const Vma& v : smaps_of(pid)) {
+    const fs::path p(v.path);
+    if (p.filename() != "libc.so.6") continue;
+    std::string dir = p.parent_path().string();
+    for (const char* prefix : {"/usr/", "/"})
+      if (dir.rfind(prefix, 0) == 0) return dir.substr(std::strlen(prefix));
+  }
+  return {};
+}
+
 class MachineWide : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { ready_ = enter_namespace(); }
@@ -78,6 +92,22 @@ class MachineWide : public ::testing::Test {
     lib_dir_ = dir_ + "/" + ld_so_lib() + "/sealkit";
     fs::create_directories(lib_dir_);
     fs::copy_file(SEALKIT_PRELOAD, lib_dir_ + "/libsealkit-preload.so");
+#ifdef SEALKIT_PRELOAD_I386
+    {
+      // Where a 32-bit ld.so's $LIB points, read from a 32-bit program before
+      // the preload line exists.
+      Live l;
+      std::string why;
+      if (!sealkit::test::start_live(l, {ATTACK_TARGET_I386, "--wait"}, {}, why)) return fail("32-bit target: " + why);
+      lib32_ = ld_so_lib_of(l.pid);
+      if (lib32_.empty()) return fail("no libc.so.6 in the 32-bit target's maps");
+      lib32_dir_ = dir_ + "/" + lib32_ + "/sealkit";
+      fs::create_directories(lib32_dir_);
+      fs::copy_file(SEALKIT_PRELOAD_I386, lib32_dir_ + "/libsealkit-preload.so");
+      target32_ = dir_ + "/attack_target_i386";
+      fs::copy_file(ATTACK_TARGET_I386, target32_);
+    }
+#endif
     std::ofstream("/etc/ld.so.preload") << dir_ << "/$LIB/sealkit/libsealkit-preload.so\n";
     // Copies of the attack target: a setuid-root one, run by nobody (secure
     // execution), and one under a name the system configuration excludes.
@@ -111,7 +141,9 @@ class MachineWide : public ::testing::Test {
       const bool object = v.path == exe || v.path.find(".so") != std::string::npos;
       const bool system = v.path == "[vdso]" || v.path == "[vvar]" || v.path == "[vvar_vclock]" || v.path == "[stack]";
       if (!object && !system) continue;
-      if (v.path == lib_dir_ + "/libsealkit-preload.so") t.preload_mapped = true;
+      if (v.path == lib_dir_ + "/libsealkit-preload.so" ||
+          (!lib32_dir_.empty() && v.path == lib32_dir_ + "/libsealkit-preload.so"))
+        t.preload_mapped = true;
       if (v.sealed) {
         ++t.sealed;
       } else {
@@ -124,6 +156,7 @@ class MachineWide : public ::testing::Test {
 
   static inline bool ready_ = false;
   static inline std::string why_, dir_, lib_dir_, target_, suid_target_;
+  static inline std::string lib32_, lib32_dir_, target32_;  // empty without the i386 build
 };
 
 TEST_F(MachineWide, EveryObjectOfAnUnmodifiedProgramIsSealed) {
@@ -152,6 +185,40 @@ TEST_F(MachineWide, AttacksFailWithEperm) {
     }
   }
   EXPECT_EQ(n, 8u) << o.out;
+}
+
+// A 32-bit program on the same machine: ld.so (32-bit) expands the same line's
+// $LIB to its own directory and finds the i386 build there.
+TEST_F(MachineWide, A32BitProgramFindsTheI386ObjectAndIsSealed) {
+  if (target32_.empty()) GTEST_SKIP() << "no i386 build of the preload object (configure says why: g++-multilib?)";
+  {
+    Live l;
+    std::string why;
+    ASSERT_TRUE(sealkit::test::start_live(l, {target32_, "--wait"}, {}, why)) << why;
+    const Tally t = tally(l.pid, target32_);
+    EXPECT_TRUE(t.preload_mapped) << "ld.so did not load " << lib32_dir_ << "/libsealkit-preload.so";
+    EXPECT_GE(t.sealed, 16u) << "program, libc, ld.so, the preload object, [vdso], [vvar], [stack]";
+    EXPECT_EQ(t.open, 0u) << "first unsealed: " << t.first_open;
+  }
+  const std::string log = dir_ + "/i386.log";
+  auto o = sealkit::test::run_captured({target32_}, {"SEALKIT_LOG=" + log});
+  ASSERT_EQ(o.status, 0) << o.err;
+  EXPECT_TRUE(o.err.empty()) << "ld.so or the runtime complained: " << o.err;
+  std::istringstream in(o.out);
+  std::string name, result;
+  std::size_t n = 0;
+  while (in >> name >> result) {
+    ++n;
+    if (name != "madvise_dontneed_program_text") {
+      EXPECT_EQ(result, "EPERM") << name;
+    }
+  }
+  EXPECT_EQ(n, 8u) << o.out;
+  auto j = nlohmann::json::parse(read_file(log));
+  EXPECT_EQ(j["injected_as"], "preload");
+  EXPECT_EQ(j["mseal_failures"], 0);
+  EXPECT_EQ(j["stack_sealed"], true);
+  EXPECT_EQ(j["objects_sealed"].get<int>() + j["objects_skipped"].get<int>(), j["objects_seen"].get<int>());
 }
 
 TEST_F(MachineWide, TheLogSaysPreloadAndEveryObjectWasSealed) {

@@ -2,14 +2,16 @@
 
 #include <elf.h>
 
+#include "runtime/native_elf.hpp"
+
 namespace sealkit::rt::preload {
 
 DynamicInfo read_dynamic(std::uintptr_t bias, std::uintptr_t dynamic, const ReadableRanges& readable) {
   DynamicInfo info;
-  if (dynamic == 0 || dynamic % alignof(Elf64_Dyn) != 0) return info;
-  const std::size_t max_entries = readable.room(dynamic) / sizeof(Elf64_Dyn);
+  if (dynamic == 0 || dynamic % alignof(NativeDyn) != 0) return info;
+  const std::size_t max_entries = readable.room(dynamic) / sizeof(NativeDyn);
   if (max_entries == 0) return info;
-  const auto* d = reinterpret_cast<const Elf64_Dyn*>(dynamic);
+  const auto* d = reinterpret_cast<const NativeDyn*>(dynamic);
   std::uintptr_t strtab = 0;
   std::uint64_t strsz = 0;
   std::uint64_t soname_off = ~std::uint64_t{0};

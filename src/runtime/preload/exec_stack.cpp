@@ -1,6 +1,8 @@
 #include "runtime/preload/exec_stack.hpp"
 
 #include <elf.h>
+
+#include "runtime/native_elf.hpp"
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -21,12 +23,12 @@ bool wants_exec_stack(const char* path) {
   const int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd < 0) return false;
   bool wants = false;
-  Elf64_Ehdr eh;
+  NativeEhdr eh;
   if (pread(fd, &eh, sizeof eh, 0) == static_cast<ssize_t>(sizeof eh) && eh.e_ident[EI_MAG0] == ELFMAG0 &&
       eh.e_ident[EI_MAG1] == ELFMAG1 && eh.e_ident[EI_MAG2] == ELFMAG2 && eh.e_ident[EI_MAG3] == ELFMAG3 &&
-      eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_phentsize == sizeof(Elf64_Phdr) && eh.e_phnum < 256) {
+      eh.e_ident[EI_CLASS] == kNativeElfClass && eh.e_phentsize == sizeof(NativePhdr) && eh.e_phnum < 256) {
     for (unsigned i = 0; i < eh.e_phnum; ++i) {
-      Elf64_Phdr ph;
+      NativePhdr ph;
       if (pread(fd, &ph, sizeof ph, static_cast<off_t>(eh.e_phoff + i * sizeof ph)) != static_cast<ssize_t>(sizeof ph))
         break;
       if (ph.p_type == PT_GNU_STACK) {

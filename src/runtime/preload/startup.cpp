@@ -1,6 +1,8 @@
 #include "runtime/preload/startup.hpp"
 
 #include <elf.h>
+
+#include "runtime/native_elf.hpp"
 #include <link.h>  // declares _DYNAMIC, this object's own dynamic section
 #include <stdlib.h>
 
@@ -10,7 +12,7 @@
 #include "runtime/sealer.hpp"
 #include "runtime/sys.hpp"
 
-extern "C" const Elf64_Ehdr __ehdr_start __attribute__((visibility("hidden")));
+extern "C" const sealkit::rt::NativeEhdr __ehdr_start __attribute__((visibility("hidden")));
 
 
 namespace sealkit::rt::preload {
