@@ -1,11 +1,17 @@
 #include "backend/seccomp/filter.hpp"
 
-#include <sys/mman.h>
-
 #include <cerrno>
 #include <cstring>
 #include <initializer_list>
+
+// SEALKIT_FREESTANDING: the libc-free runtime (src/runtime) compiles this file
+// too; it builds with its own mmap'd workspace and finds TASK_SIZE with raw
+// system calls, so the parts that need libc or operator new are left out.
+#ifndef SEALKIT_FREESTANDING
+#include <sys/mman.h>
+
 #include <new>
+#endif
 
 #include "backend/seccomp/emitter.hpp"
 
@@ -51,6 +57,7 @@ BuildStatus build(const Input& in, Program& out, BuildWorkspace& work) noexcept 
   return BuildStatus::kTooLarge;
 }
 
+#ifndef SEALKIT_FREESTANDING
 BuildStatus build(const Input& in, Program& out) noexcept {
   BuildWorkspace* work = new (std::nothrow) BuildWorkspace;
   if (work == nullptr) {
@@ -61,6 +68,7 @@ BuildStatus build(const Input& in, Program& out) noexcept {
   delete work;
   return st;
 }
+#endif  // SEALKIT_FREESTANDING
 
 const char* to_string(BuildStatus s) noexcept {
   switch (s) {
@@ -84,6 +92,7 @@ int to_errno(BuildStatus s) noexcept {
   return EFAULT;
 }
 
+#ifndef SEALKIT_FREESTANDING
 std::uint64_t task_size() noexcept {
   static const std::uint64_t size = [] {
     constexpr std::uint64_t k47 = std::uint64_t{1} << 47;
@@ -100,5 +109,7 @@ std::uint64_t task_size() noexcept {
   }();
   return size;
 }
+
+#endif  // SEALKIT_FREESTANDING
 
 }  // namespace sealkit::backend::seccomp

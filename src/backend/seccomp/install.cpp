@@ -1,5 +1,11 @@
 #include "backend/seccomp/install.hpp"
 
+#include <cstdint>
+
+// SEALKIT_FREESTANDING: the libc-free runtime compiles this file for
+// kernel_length() only; it installs with raw system calls of its own
+// (src/runtime/seccomp/).
+#ifndef SEALKIT_FREESTANDING
 #include <linux/capability.h>
 #include <linux/seccomp.h>
 #include <sys/prctl.h>
@@ -7,16 +13,19 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdint>
+#endif
 
 namespace sealkit::backend::seccomp {
 
+#ifndef SEALKIT_FREESTANDING
 bool has_cap_sys_admin() noexcept {
   __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
   __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
   if (::syscall(SYS_capget, &header, data) != 0) return false;
   return (data[CAP_TO_INDEX(CAP_SYS_ADMIN)].effective & CAP_TO_MASK(CAP_SYS_ADMIN)) != 0;
 }
+
+#endif  // SEALKIT_FREESTANDING
 
 std::size_t kernel_length(const sock_filter* insns, std::size_t length) noexcept {
   std::size_t total = 3;  // A = 0, X = 0, the context pointer saved
@@ -35,7 +44,8 @@ std::size_t kernel_length(const sock_filter* insns, std::size_t length) noexcept
   return total;
 }
 
-InstallOutcome install(const Program& program) noexcept {
+#ifndef SEALKIT_FREESTANDING
+InstallOutcome install(const Program& program, const InstallOptions& options) noexcept {
   InstallOutcome out;
   const int saved_errno = errno;
   sock_fprog fprog{static_cast<unsigned short>(program.length), const_cast<sock_filter*>(program.insns)};
@@ -52,8 +62,16 @@ InstallOutcome install(const Program& program) noexcept {
     }
     out.set_no_new_privs = true;
   }
-  long r = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &fprog);
-  if (r == 0) {
+  const unsigned flags = options.new_listener ? kInstallListenerFlags : kInstallFlags;
+  long r = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &fprog);
+  if (options.new_listener) {
+    if (r >= 0) {
+      out.all_threads = true;
+      out.listener_fd = static_cast<int>(r);
+    } else {
+      out.error = errno == ESRCH ? EAGAIN : errno == EFAULT ? EINVAL : errno;
+    }
+  } else if (r == 0) {
     out.all_threads = true;
   } else if (r > 0) {
     // TSYNC: the id of a thread that could not be synchronized.
@@ -67,5 +85,7 @@ InstallOutcome install(const Program& program) noexcept {
   errno = saved_errno;
   return out;
 }
+
+#endif  // SEALKIT_FREESTANDING
 
 }  // namespace sealkit::backend::seccomp
