@@ -3,6 +3,7 @@
 #include <string>
 
 #include "cli/audit/report.hpp"
+#include "cli/format.hpp"
 
 namespace sealkit::cli::audit {
 
@@ -36,11 +37,6 @@ json classes(const std::array<core::ClassTotals, core::kVmaClassCount>& by_class
   return j;
 }
 
-std::string hex(std::uintptr_t v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "0x%lx", static_cast<unsigned long>(v));
-  return buf;
-}
 
 json vma_json(const core::VmaRecord& v) {
   std::string perms{v.map.read ? 'r' : '-', v.map.write ? 'w' : '-', v.map.exec ? 'x' : '-', v.map.shared ? 's' : 'p'};

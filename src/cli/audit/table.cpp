@@ -4,6 +4,7 @@
 #include <string>
 
 #include "cli/audit/report.hpp"
+#include "cli/format.hpp"
 #include "cli/audit/text.hpp"
 #include "cli/output.hpp"
 
@@ -12,19 +13,6 @@ namespace sealkit::cli::audit {
 namespace {
 
 using Rows = std::vector<std::vector<std::string>>;
-
-std::string human_bytes(std::uint64_t b) {
-  const char* unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(b);
-  int u = 0;
-  while (v >= 1024 && u < 4) {
-    v /= 1024;
-    ++u;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, unit[u]);
-  return buf;
-}
 
 std::string percent_text(std::optional<double> ratio) {
   auto p = percent(ratio);

@@ -6,6 +6,8 @@
 // what it is. So every string that came from the process goes through here.
 #pragma once
 
+#include "cli/format.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -25,7 +27,7 @@ std::string markup_escape(std::string_view raw, std::size_t max_chars = SIZE_MAX
 // parsed. The tests compare parsed text with this.
 std::string visible_text(std::string_view raw, std::size_t max_chars = SIZE_MAX);
 
-// "4.0 KiB", "1.5 MiB", "128.0 TiB".
-std::string human_bytes(std::uint64_t bytes);
+// human_bytes(): cli/format.hpp.
+using cli::human_bytes;
 
 }  // namespace sealkit::cli::map

@@ -37,11 +37,8 @@ std::string num(double v) {
   return buf;
 }
 
-std::string hex(std::uintptr_t a) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%012lx", static_cast<unsigned long>(a));
-  return buf;
-}
+// Addresses in 12 hex digits, as smaps prints them.
+std::string hex(std::uintptr_t a) { return cli::hex(a, 12); }
 
 void write_defs(std::ostringstream& o) {
   o << "<defs>\n"
