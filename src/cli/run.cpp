@@ -18,6 +18,7 @@
 
 #include "cli/command.hpp"
 #include "cli/output.hpp"
+#include "cli/run/backend.hpp"
 
 namespace sealkit::cli {
 
@@ -32,6 +33,7 @@ struct RunOptions {
   bool allow_static = false;
   std::vector<std::string> policies;  // --policy NAME=VALUE
   std::string config;
+  std::string backend = "auto";  // --backend kernel|seccomp|auto (cli/run/backend.hpp)
 };
 
 // The runtime reads SEALKIT_CONFIG only if it passes these checks
@@ -167,6 +169,11 @@ int run(const RunOptions& o) {
       return kExitError;
     }
   }
+  const std::string backend = run_backend::choose_backend(o.backend, why);
+  if (backend.empty()) {
+    print_error(why);
+    return kExitError;
+  }
   const fs::path preload = runtime->parent_path() / "libsealkit-preload.so";
   if (access(preload.c_str(), R_OK) != 0) {
     print_error(preload.string() + ": " + std::strerror(errno) + "; reinstall sealkit");
@@ -184,6 +191,7 @@ int run(const RunOptions& o) {
   setenv("LD_AUDIT", audit.c_str(), 1);
   if (!o.log.empty()) setenv("SEALKIT_LOG", fs::absolute(o.log).c_str(), 1);
   if (!o.config.empty()) setenv("SEALKIT_CONFIG", fs::absolute(o.config).c_str(), 1);
+  setenv("SEALKIT_BACKEND", backend.c_str(), 1);
 
   std::vector<char*> argv;
   for (const std::string& a : o.command) argv.push_back(const_cast<char*>(a.c_str()));
@@ -207,6 +215,11 @@ Runner add_run(CLI::App& app) {
   sub->add_option("--config", o->config,
                   "Read this runtime configuration instead of /etc/sealkit/runtime.conf (SEALKIT_CONFIG; "
                   "ignored by setuid programs)");
+  sub->add_option("--backend", o->backend,
+                  "kernel (mseal(2)), seccomp (a seccomp filter: sets no_new_privs without CAP_SYS_ADMIN) or auto "
+                  "(default: kernel where mseal exists; without it, seccomp only with CAP_SYS_ADMIN, else refused: "
+                  "say --backend seccomp)")
+      ->check(CLI::IsMember({"kernel", "seccomp", "auto"}));
   sub->add_flag("--allow-static", o->allow_static, "Run a statically linked program even though it cannot be sealed");
   sub->add_option("command", o->command, "PROGRAM and its arguments (after --)")->required();
   sub->footer(

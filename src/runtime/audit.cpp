@@ -17,6 +17,8 @@
 #include "runtime/log.hpp"
 #include "runtime/process_info.hpp"
 #include "runtime/sealer.hpp"
+#include "runtime/seccomp/backend_choice.hpp"
+#include "runtime/seccomp/polyfill.hpp"
 
 extern "C" const sealkit::rt::NativeEhdr __ehdr_start __attribute__((visibility("hidden")));
 
@@ -77,8 +79,16 @@ __attribute__((visibility("default"))) void la_activity(uintptr_t* cookie, unsig
   }
   for (std::size_t i = 0; i < g_nobjects && g_config.object_patterns() != 0; ++i)
     g_objects[i].excluded = g_config.object_excluded(g_objects[i].name);
+  bool invalid_backend = false;
+  stats.seccomp = sealkit::rt::seccomp::choose_backend(info.backend, invalid_backend) ==
+                  sealkit::rt::seccomp::Backend::kSeccomp;
+  if (invalid_backend) sealkit::rt::warn("SEALKIT_BACKEND must be kernel, seccomp or auto; using auto");
   sealkit::rt::seal_startup(g_objects, g_nobjects, reinterpret_cast<std::uintptr_t>(&__ehdr_start),
                             info.page_size, stats);
+  // The filter traps syscall 462 from now on: the handler must be there
+  // before the program's first instruction (la_activity precedes every
+  // constructor).
+  if (stats.filter_installed) stats.polyfill = sealkit::rt::seccomp::install_polyfill();
   sealkit::rt::report_startup(info, stats, g_dropped);
 }
 

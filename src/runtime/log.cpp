@@ -16,6 +16,7 @@ void report_startup(const ProcessInfo& info, const SealStats& st, std::size_t dr
   o.str(",\"exe\":").json_str(exe_sv);
   o.str(",\"phase\":\"startup\"");
   o.str(",\"injected_as\":\"").str(st.injected_as).str("\"");
+  o.str(",\"backend\":\"").str(st.seccomp ? "seccomp" : "kernel").str("\"");
   o.str(",\"objects_seen\":").num(st.objects_seen);
   o.str(",\"objects_sealed\":").num(st.objects_sealed);
   o.str(",\"objects_skipped\":").num(st.objects_skipped);
@@ -30,6 +31,15 @@ void report_startup(const ProcessInfo& info, const SealStats& st, std::size_t dr
   o.str(",\"system_mappings_sealed\":").num(st.system_mappings_sealed);
   o.str(",\"stack_sealed\":").str(st.stack_sealed ? "true" : "false");
   o.str(",\"maps_bad_lines\":").num(st.maps_bad_lines);
+  if (st.seccomp) {
+    o.str(",\"filter_installed\":").str(st.filter_installed ? "true" : "false");
+    o.str(",\"filter_ranges\":").num(st.filter_ranges);
+    o.str(",\"filter_discard_ranges\":").num(st.filter_discard_ranges);
+    o.str(",\"filter_instructions\":").num(st.filter_instructions);
+    o.str(",\"filter_kernel_length\":").num(st.filter_kernel_length);
+    o.str(",\"set_no_new_privs\":").str(st.set_no_new_privs ? "true" : "false");
+    o.str(",\"polyfill\":").str(st.polyfill ? "true" : "false");
+  }
   o.str(",\"elapsed_ns\":").num(st.elapsed_ns);
   o.str("}\n");
 

@@ -141,9 +141,16 @@ std::string_view c_string(const char* s) {
 }
 
 void take_setting(ProcessInfo& info, std::string_view kv, bool quiet) {
-  constexpr std::string_view kLog = "SEALKIT_LOG=", kConfig = "SEALKIT_CONFIG=";
+  constexpr std::string_view kLog = "SEALKIT_LOG=", kConfig = "SEALKIT_CONFIG=", kBackend = "SEALKIT_BACKEND=";
   if (kv.substr(0, kLog.size()) == kLog) take_log_path(info, kv.substr(kLog.size()), quiet);
   else if (kv.substr(0, kConfig.size()) == kConfig) take_config_path(info, kv.substr(kConfig.size()), quiet);
+  else if (kv.substr(0, kBackend.size()) == kBackend) {
+    // Cut to the buffer: a longer value is invalid anyway, and says so.
+    std::string_view v = kv.substr(kBackend.size());
+    std::size_t n = v.size() < sizeof info.backend - 1 ? v.size() : sizeof info.backend - 1;
+    for (std::size_t i = 0; i < n; ++i) info.backend[i] = v[i];
+    info.backend[n] = '\0';
+  }
 }
 
 // The environment the process was started with: the initial stack's envp when

@@ -26,6 +26,7 @@ struct ProcessInfo {
   std::size_t page_size = 4096;
   char log_path[512] = {};   // SEALKIT_LOG, validated; empty when not logging
   char config_path[512] = {};  // SEALKIT_CONFIG as given (config.cpp checks it); empty when unset
+  char backend[16] = {};       // SEALKIT_BACKEND as given (seccomp/backend_choice.hpp checks it); empty when unset
 };
 
 // The auxiliary vector as found on the initial stack (see process_info.cpp).

@@ -6,6 +6,7 @@
 #include "runtime/elf_image.hpp"
 #include "runtime/image_plan.hpp"
 #include "runtime/process_info.hpp"
+#include "runtime/seccomp/collector.hpp"
 #include "runtime/sys.hpp"
 
 // Start-up sealing runs in every process, so its cost is the runtime's cost
@@ -74,13 +75,29 @@ std::string_view name_of(const Vma& v) {
 
 bool is_system_mapping(std::string_view p) { return p == "[vdso]" || p == "[vvar]" || p == "[vvar_vclock]"; }
 
+// On the seccomp backend every "seal" of the pass is gathered here and the
+// one filter is installed at the end (finish_seccomp); null on the kernel's.
+seccomp::Collector* g_collector = nullptr;
+
+// One seal: mseal(2), or adding r to the filter's ranges (which checks, as
+// mseal would, that every page is mapped: -ENOMEM otherwise). Counts calls.
+long seal_call(core::Range r, SealStats& st) {
+  if (g_collector == nullptr) {
+    ++st.mseal_calls;
+    return sys::mseal(r.begin, r.size());
+  }
+  // Not ready: the maps could not be read (first_error says EIO); like a
+  // kernel without mseal, nothing can be sealed and nothing is retried.
+  if (!g_collector->ready()) return kEnosys;
+  return g_collector->add(r) == seccomp::AddStatus::kOk ? 0 : -12 /* ENOMEM */;
+}
+
 // Seals r, counting the call; a failure is counted as the process's failure.
 // Once a call said ENOSYS (no mseal in this kernel, or a filter says so),
 // none is made again: every one would fail the same way.
 bool seal_final(core::Range r, SealStats& st) {
   if (st.first_error == kEnosys) return false;  // not a call, so not counted as one
-  const long rc = sys::mseal(r.begin, r.size());
-  ++st.mseal_calls;
+  const long rc = seal_call(r, st);
   if (rc != 0) {
     ++st.mseal_failures;
     if (st.first_error == 0) st.first_error = rc;
@@ -160,8 +177,7 @@ void seal_pieces(SealStats& st) {
       if (p[j].range.end > joint.end) joint.end = p[j].range.end;
       ++j;
     }
-    ++st.mseal_calls;
-    const long rc = sys::mseal(joint.begin, joint.size());
+    const long rc = seal_call(joint, st);
     if (rc == kEnosys) {
       // No mseal in this kernel (or a filter says so): retrying each run, and
       // then from the maps, would only cost time. Nothing can be sealed.
@@ -172,8 +188,7 @@ void seal_pieces(SealStats& st) {
     }
     if (rc != 0) {
       for (std::size_t k = i; k < j; ++k) {
-        ++st.mseal_calls;
-        if (sys::mseal(p[k].range.begin, p[k].range.size()) != 0) g_pass.path[p[k].owner] = Path::kMaps;
+        if (seal_call(p[k].range, st) != 0) g_pass.path[p[k].owner] = Path::kMaps;
       }
     }
     i = j;
@@ -227,6 +242,27 @@ void seal_with_maps(const LoadedRef* objects, std::size_t n, std::uintptr_t self
   }
 }
 
+// The seccomp backend's end of the pass: one filter for everything gathered,
+// with the process policy. If it cannot be installed, nothing is sealed.
+void finish_seccomp(std::size_t n, SealStats& st) {
+  const seccomp::FilterResult r = g_collector->size() == 0 ? seccomp::FilterResult{}
+                                                           : g_collector->install(true);
+  st.filter_installed = g_collector->size() != 0 && r.error == 0;
+  st.filter_ranges = r.ranges;
+  st.filter_discard_ranges = r.discard_ranges;
+  st.filter_instructions = r.instructions;
+  st.filter_kernel_length = r.kernel_length;
+  st.set_no_new_privs = r.set_no_new_privs;
+  if (r.error == 0) return;
+  ++st.mseal_failures;
+  if (st.first_error == 0) st.first_error = -r.error;
+  for (std::size_t i = 0; i <= n; ++i) {
+    if (g_pass.path[i] == Path::kFast) g_pass.path[i] = Path::kFailed;
+  }
+  st.system_mappings_sealed = 0;
+  st.stack_sealed = false;
+}
+
 }  // namespace
 
 void seal_startup(const LoadedRef* objects, std::size_t n, std::uintptr_t self_ehdr, std::size_t page_size,
@@ -241,6 +277,13 @@ void seal_startup(const LoadedRef* objects, std::size_t n, std::uintptr_t self_e
     g_pass.memory_seal_property[i] = false;
   }
   g_pass.path[kOwnerSystem] = g_pass.path[kOwnerStack] = Path::kMaps;
+
+  seccomp::Collector collector;
+  if (st.seccomp) {
+    g_collector = &collector;
+    // Without the maps nothing can be checked: nothing is sealed (EIO).
+    if (!collector.begin()) st.first_error = -5;
+  }
 
   const StartupAux& aux = startup_aux();
   VmaQuery q;
@@ -284,6 +327,10 @@ void seal_startup(const LoadedRef* objects, std::size_t n, std::uintptr_t self_e
   if (g_pass.path[kOwnerSystem] == Path::kFast) st.system_mappings_sealed = system_count;
   if (g_pass.path[kOwnerStack] == Path::kFast) st.stack_sealed = true;
   if (need_maps) seal_with_maps(objects, n, self_ehdr, st);
+  if (st.seccomp) {
+    finish_seccomp(n, st);
+    g_collector = nullptr;
+  }
 
   st.objects_seen = n + 1;
   for (std::size_t i = 0; i <= n; ++i) {

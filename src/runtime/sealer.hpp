@@ -36,6 +36,17 @@ struct SealStats {
   bool program_excluded = false;  // exclude-program matched: nothing was sealed
   const char* config = "none";    // the configuration file: none, loaded or rejected
   const char* injected_as = "audit";  // audit (sealkit run) or preload (/etc/ld.so.preload)
+  // The seccomp backend (runtime/seccomp/): set by the caller before the pass.
+  // Everything is then gathered into ONE filter, installed at the end with the
+  // process policy (polyfill trap, io_uring refused); mseal_calls stays 0.
+  bool seccomp = false;
+  bool filter_installed = false;
+  std::size_t filter_ranges = 0;          // merged ranges the filter searches
+  std::size_t filter_discard_ranges = 0;  // of which madvise discard is refused
+  std::size_t filter_instructions = 0;    // classic BPF
+  std::size_t filter_kernel_length = 0;   // counted against the kernel's 32768
+  bool set_no_new_privs = false;          // the install turned no_new_privs on
+  bool polyfill = false;                  // the SIGSYS handler for syscall 462 is in place
 };
 
 // Seals what start-up loaded. `objects` are the base namespace's link maps;

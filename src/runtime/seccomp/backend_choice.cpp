@@ -1,0 +1,21 @@
+#include "runtime/seccomp/backend_choice.hpp"
+
+#include "runtime/seccomp/sys.hpp"
+
+namespace sealkit::rt::seccomp {
+
+Backend choose_backend(std::string_view setting, bool& invalid) {
+  invalid = false;
+  if (setting == "kernel") return Backend::kKernel;
+  if (setting == "seccomp") return Backend::kSeccomp;
+  invalid = !setting.empty() && setting != "auto";
+  if (rt::sys::mseal(0, 0) == 0) return Backend::kKernel;
+  // SECCOMP_GET_ACTION_AVAIL of SECCOMP_RET_ERRNO: 0 where filters exist.
+  std::uint32_t action = 0x00050000u;
+  if (sys::kSupported &&
+      sys::call(sys::kSeccomp, sys::kSeccompGetActionAvail, 0, reinterpret_cast<long>(&action)) == 0)
+    return Backend::kSeccomp;
+  return Backend::kKernel;
+}
+
+}  // namespace sealkit::rt::seccomp

@@ -1,0 +1,129 @@
+#include "runtime/seccomp/install.hpp"
+
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+
+#include <atomic>
+#include <new>
+
+#include "backend/seccomp/install.hpp"
+#include "runtime/seccomp/sys.hpp"
+
+namespace sealkit::rt::seccomp {
+
+namespace {
+
+namespace bs = backend::seccomp;
+
+std::atomic<std::size_t> g_installed{0};
+std::atomic<std::uint64_t> g_task_size{0};
+
+constexpr std::uint32_t kX32Bit = 0x40000000u;
+
+sock_filter stmt(std::uint16_t code, std::uint32_t k) { return sock_filter{code, 0, 0, k}; }
+sock_filter jeq(std::uint32_t k, std::uint8_t jt, std::uint8_t jf) {
+  return sock_filter{BPF_JMP | BPF_JEQ | BPF_K, jt, jf, k};
+}
+
+// The process policy, in front of the generated program (which starts again
+// with its own arch check, so every jump here is forward and short).
+constexpr std::size_t kPolicyLength = 8;
+void write_policy(sock_filter* p) {
+  p[0] = stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch));
+  p[1] = jeq(AUDIT_ARCH_X86_64, 0, 6);  // other ABIs: straight to the program (which passes them)
+  p[2] = stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr));
+  p[3] = stmt(BPF_ALU | BPF_AND | BPF_K, ~kX32Bit);
+  p[4] = jeq(static_cast<std::uint32_t>(sys::kMseal), 1, 0);
+  p[5] = jeq(static_cast<std::uint32_t>(sys::kIoUringSetup), 1, 2);
+  p[6] = stmt(BPF_RET | BPF_K, SECCOMP_RET_TRAP | kTrapData);
+  p[7] = stmt(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | 38 /* ENOSYS */);
+}
+
+// Sets no_new_privs unless the thread has CAP_SYS_ADMIN (the kernel accepts a
+// filter only then); false when it cannot.
+bool allow_filters(FilterResult& r) {
+  if (sys::has_cap_sys_admin()) return true;
+  if (sys::call(sys::kPrctl, sys::kPrGetNoNewPrivs) == 1) return true;
+  if (sys::call(sys::kPrctl, sys::kPrSetNoNewPrivs, 1, 0, 0) != 0) return false;
+  r.set_no_new_privs = true;
+  return true;
+}
+
+struct Scratch {
+  bs::BuildWorkspace work;
+  bs::Program program;
+};
+
+}  // namespace
+
+std::uint64_t task_size() {
+  std::uint64_t v = g_task_size.load(std::memory_order_relaxed);
+  if (v != 0) return v;
+  // A hint above 2^47 is honoured only with 5-level paging.
+  constexpr std::uint64_t k47 = std::uint64_t{1} << 47;
+  v = k47 - 4096;
+  const long p = sys::call6(rt::sys::kMmap, static_cast<long>(k47 << 1), 4096, 0 /* PROT_NONE */,
+                            0x22 | 0x4000 /* MAP_PRIVATE|MAP_ANONYMOUS|MAP_NORESERVE */, -1, 0);
+  if (!rt::sys::failed(p)) {
+    if (static_cast<std::uint64_t>(p) >= k47) v = (std::uint64_t{1} << 56) - 4096;
+    sys::munmap(reinterpret_cast<void*>(p), 4096);
+  }
+  g_task_size.store(v, std::memory_order_relaxed);
+  return v;
+}
+
+std::size_t installed_kernel_length() { return g_installed.load(std::memory_order_relaxed); }
+
+FilterResult install_filter(const SealedRange* ranges, std::size_t n, bool with_policy) {
+  FilterResult r;
+  if (!sys::kSupported) {
+    r.error = 38;  // ENOSYS
+    return r;
+  }
+  void* mem = sys::mmap_anon(sizeof(Scratch));
+  if (mem == nullptr) {
+    r.error = 12;  // ENOMEM
+    return r;
+  }
+  auto* s = new (mem) Scratch;
+  bs::Input in;
+  in.ranges = ranges;
+  in.count = n;
+  in.task_size = task_size();
+  const bs::BuildStatus st = bs::build(in, s->program, s->work);
+  bs::Program& prog = s->program;
+  if (st != bs::BuildStatus::kOk) {
+    r.error = bs::to_errno(st);
+  } else if (with_policy && prog.length + kPolicyLength > bs::kMaxInstructions) {
+    r.error = 12;  // no room for the policy in one filter
+  } else {
+    if (with_policy) {
+      for (std::size_t i = prog.length; i-- > 0;) prog.insns[i + kPolicyLength] = prog.insns[i];
+      write_policy(prog.insns);
+      prog.length += kPolicyLength;
+    }
+    r.ranges = prog.merged_ranges;
+    r.discard_ranges = prog.discard_ranges;
+    r.instructions = prog.length;
+    r.kernel_length = bs::kernel_length(prog);
+    const std::size_t cost = r.kernel_length + bs::kFilterPenalty;
+    if (installed_kernel_length() + cost > bs::kMaxTotalInstructions) {
+      r.error = 12;  // the kernel would refuse it: ENOMEM, nothing installed
+    } else if (!allow_filters(r)) {
+      r.error = 13;  // EACCES
+    } else {
+      sock_fprog fprog{static_cast<unsigned short>(prog.length), prog.insns};
+      const long rc = sys::call(sys::kSeccomp, sys::kSeccompSetModeFilter, sys::kSeccompFilterFlagTsync,
+                                reinterpret_cast<long>(&fprog));
+      if (rc == 0) g_installed.fetch_add(cost, std::memory_order_relaxed);
+      else if (rc > 0) r.error = 11;  // EAGAIN: TSYNC named a thread with a filter of its own
+      else r.error = rc == -14 /* EFAULT */ ? 22 : static_cast<int>(-rc);
+    }
+  }
+  s->~Scratch();
+  sys::munmap(mem, sizeof(Scratch));
+  return r;
+}
+
+}  // namespace sealkit::rt::seccomp

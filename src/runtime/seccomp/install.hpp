@@ -1,0 +1,53 @@
+// Installing one seccomp filter from the runtime (no libc): the one place
+// where both injected objects turn sealed ranges into an enforced filter, so
+// that the exec supervisor (docs/seccomp-exec.md) has one function to wire.
+//
+// The filter is backend/seccomp's generated program, built in a workspace
+// mapped for the call and unmapped after. The first filter of a process may
+// carry the process policy in front of it (install_filter's with_policy):
+//   - syscall 462 (mseal) -> SECCOMP_RET_TRAP, answered by the polyfill's
+//     SIGSYS handler (polyfill.hpp), which seals like the kernel would;
+//   - io_uring_setup -> ENOSYS: io_uring's IORING_OP_MADVISE would discard
+//     sealed memory behind the filter's back (docs/seccomp.md, difference 8),
+//     and programs fall back when io_uring is missing.
+// Both only for the x86_64 ABI (and x32), like the rest of the filter.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "backend/seccomp/filter.hpp"
+
+namespace sealkit::rt::seccomp {
+
+using backend::seccomp::SealedRange;
+
+// SECCOMP_RET_DATA of the polyfill's trap: the SIGSYS handler sees it in
+// si_errno and answers only traps that carry it.
+inline constexpr std::uint32_t kTrapData = 0x5ea1;
+
+struct FilterResult {
+  int error = 0;                    // 0, or ENOMEM (too large / budget), EINVAL, EACCES (no_new_privs), EAGAIN (TSYNC)
+  std::size_t ranges = 0;           // merged ranges the filter searches
+  std::size_t discard_ranges = 0;   // of which madvise discard is refused
+  std::size_t instructions = 0;     // classic BPF instructions
+  std::size_t kernel_length = 0;    // what the kernel counts against its 32768 budget
+  bool set_no_new_privs = false;    // this call turned no_new_privs on
+};
+
+// Builds and installs (TSYNC: every thread) one filter for `ranges`.
+// Allocation-free apart from one mmap/munmap pair, async-signal-safe: the
+// polyfill calls it from its SIGSYS handler. Never called with n == 0.
+FilterResult install_filter(const SealedRange* ranges, std::size_t n, bool with_policy);
+
+// The eBPF instructions (with the per-filter penalty) this object has
+// installed so far: the kernel refuses a filter past 32768 with ENOMEM, and
+// install_filter refuses it first when this object's own filters already
+// tell that it would not fit.
+std::size_t installed_kernel_length();
+
+// The kernel's TASK_SIZE for this process (raw-syscall version of
+// backend::seccomp::task_size()).
+std::uint64_t task_size();
+
+}  // namespace sealkit::rt::seccomp

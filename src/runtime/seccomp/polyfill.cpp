@@ -1,0 +1,89 @@
+#include "runtime/seccomp/polyfill.hpp"
+
+#include <signal.h>
+#include <sys/ucontext.h>
+
+#include "runtime/seccomp/collector.hpp"
+#include "runtime/seccomp/install.hpp"
+#include "runtime/seccomp/sys.hpp"
+
+#if defined(__x86_64__)
+// The restorer the kernel returns to from the handler (SA_RESTORER is
+// mandatory on x86_64): rt_sigreturn, which restores the registers from the
+// ucontext, including the rax the handler wrote.
+extern "C" void sealkit_rt_sigreturn() __attribute__((visibility("hidden")));
+__asm__(
+    ".text\n"
+    ".globl sealkit_rt_sigreturn\n"
+    ".hidden sealkit_rt_sigreturn\n"
+    ".type sealkit_rt_sigreturn,@function\n"
+    "sealkit_rt_sigreturn:\n"
+    "  movq $15, %rax\n"
+    "  syscall\n"
+    "  hlt\n"
+    ".size sealkit_rt_sigreturn, .-sealkit_rt_sigreturn\n");
+#endif
+
+namespace sealkit::rt::seccomp {
+
+namespace {
+
+constexpr long kEinval = -22, kEnomem = -12, kEnosys = -38;
+constexpr std::uint64_t kPageMask = 4095;
+
+#if defined(__x86_64__)
+// The kernel's struct sigaction for rt_sigaction (not glibc's).
+struct KernelSigaction {
+  void (*handler)(int, siginfo_t*, void*);
+  unsigned long flags;
+  void (*restorer)();
+  std::uint64_t mask;
+};
+
+void on_sigsys(int, siginfo_t* info, void* context) {
+  greg_t* regs = static_cast<ucontext_t*>(context)->uc_mcontext.gregs;
+  constexpr int kSysSeccomp = 1;  // si_code of a seccomp trap
+  const unsigned nr = static_cast<unsigned>(info->si_syscall) & ~0x40000000u;
+  if (info->si_code != kSysSeccomp || info->si_errno != static_cast<int>(kTrapData) || nr != sys::kMseal) {
+    // Not our trap (a filter an earlier image installed with RET_TRAP): the
+    // call did not run; say so as a kernel without it would.
+    regs[REG_RAX] = kEnosys;
+    return;
+  }
+  regs[REG_RAX] = polyfill_mseal(static_cast<std::uint64_t>(regs[REG_RDI]), static_cast<std::uint64_t>(regs[REG_RSI]),
+                                 static_cast<std::uint64_t>(regs[REG_RDX]));
+}
+#endif
+
+}  // namespace
+
+long polyfill_mseal(std::uint64_t addr, std::uint64_t len, std::uint64_t flags) {
+  // mm/mseal.c's order: flags, alignment, the rounded length, overflow, empty.
+  if (flags != 0 || (addr & kPageMask) != 0) return kEinval;
+  const std::uint64_t rounded = (len + kPageMask) & ~kPageMask;
+  if (len != 0 && rounded == 0) return kEinval;
+  const std::uint64_t end = addr + rounded;
+  if (end < addr) return kEinval;
+  if (end == addr) return 0;
+  Collector c;
+  if (!c.begin()) return kEnomem;
+  const AddStatus st = c.add(core::Range{static_cast<std::uintptr_t>(addr), static_cast<std::uintptr_t>(end)});
+  if (st != AddStatus::kOk) return kEnomem;  // a page not mapped (or more VMAs than one filter holds)
+  const FilterResult r = c.install(false);
+  return r.error == 0 ? 0 : -static_cast<long>(r.error);
+}
+
+bool install_polyfill() {
+#if defined(__x86_64__)
+  KernelSigaction act{};
+  act.handler = on_sigsys;
+  act.flags = SA_SIGINFO | 0x04000000 /* SA_RESTORER */;
+  act.restorer = sealkit_rt_sigreturn;
+  act.mask = ~std::uint64_t{0};  // nothing else runs on this thread meanwhile (SIGKILL/SIGSTOP stay unblockable)
+  return sys::call(sys::kRtSigaction, SIGSYS, reinterpret_cast<long>(&act), 0, 8) == 0;
+#else
+  return false;
+#endif
+}
+
+}  // namespace sealkit::rt::seccomp
