@@ -110,7 +110,7 @@ void Emitter::block_process_madvise(Label entry) {
   Label deny = label();
   jmp(BPF_JGT, kUioMaxIov, pass, deny);
   bind(deny);
-  ret(kRetDeny);
+  ret(in_.refusal_action);
   bind(pass);
   ret(kRetAllow);
 }

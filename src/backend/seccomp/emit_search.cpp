@@ -33,7 +33,7 @@ void Emitter::maybe_flush_islands(bool force) {
   if (!force && a_.size() - island_first_use_ < kIslandDistance) return;
   if (deny_island_ != kNoLabel) {
     bind(deny_island_);
-    ret(kRetDeny);
+    ret(in_.refusal_action);
     deny_island_ = kNoLabel;
   }
   if (none_island_ != kNoLabel) {
@@ -141,7 +141,7 @@ void Emitter::tree(const RangeLayout& t, Label entry, Label none_target) {
     // S lies in this entry's windows.
     bind(in_window[i]);
     if (w.full()) {
-      ret(kRetDeny);
+      ret(in_.refusal_action);
       continue;
     }
     // Level 2: the first piece of this window whose last offset >= S's offset.

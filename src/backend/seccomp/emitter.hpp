@@ -22,7 +22,6 @@
 namespace sealkit::backend::seccomp::detail {
 
 inline constexpr std::uint32_t kRetAllow = SECCOMP_RET_ALLOW;
-inline constexpr std::uint32_t kRetDeny = SECCOMP_RET_ERRNO | EPERM;
 inline constexpr std::uint32_t kX32SyscallBit = 0x40000000u;
 inline constexpr std::uint32_t kPageOffsetMask = static_cast<std::uint32_t>(kPageSize - 1);
 inline constexpr std::uint32_t kUioMaxIov = 1024;

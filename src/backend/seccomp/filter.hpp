@@ -24,11 +24,15 @@
 //       every jump goes forward; a node whose right subtree is more than 255
 //       instructions away gets a BPF_JA, and leaves share RET islands.
 //
-// Refused calls get SECCOMP_RET_ERRNO | EPERM, as mseal's own refusals.
+// Refused calls get Input::refusal_action: SECCOMP_RET_ERRNO | EPERM, as mseal's
+// own refusals, or SECCOMP_RET_USER_NOTIF for a supervisor (docs/seccomp-exec.md).
 // Building allocates nothing and throws nothing: the workspace is the caller's.
 #pragma once
 
 #include <linux/filter.h>
+#include <linux/seccomp.h>
+
+#include <cerrno>
 
 #include <cstddef>
 #include <cstdint>
@@ -58,6 +62,10 @@ struct Input {
   // false: skip the exact mremap-destination search and use the hull at once
   // (what build() falls back to when the exact program does not fit; for tests).
   bool try_exact_mremap_destination = true;
+  // What the filter returns for a refused call: SECCOMP_RET_ERRNO | EPERM (the
+  // kernel's own answer, decided in the kernel), or SECCOMP_RET_USER_NOTIF (a
+  // supervisor holding the filter's listener decides; docs/seccomp-exec.md).
+  std::uint32_t refusal_action = SECCOMP_RET_ERRNO | EPERM;
 };
 
 struct Program {

@@ -45,7 +45,7 @@ std::size_t kernel_length(const sock_filter* insns, std::size_t length) noexcept
 }
 
 #ifndef SEALKIT_FREESTANDING
-InstallOutcome install(const Program& program) noexcept {
+InstallOutcome install(const Program& program, const InstallOptions& options) noexcept {
   InstallOutcome out;
   const int saved_errno = errno;
   sock_fprog fprog{static_cast<unsigned short>(program.length), const_cast<sock_filter*>(program.insns)};
@@ -62,8 +62,16 @@ InstallOutcome install(const Program& program) noexcept {
     }
     out.set_no_new_privs = true;
   }
-  long r = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &fprog);
-  if (r == 0) {
+  const unsigned flags = options.new_listener ? kInstallListenerFlags : kInstallFlags;
+  long r = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &fprog);
+  if (options.new_listener) {
+    if (r >= 0) {
+      out.all_threads = true;
+      out.listener_fd = static_cast<int>(r);
+    } else {
+      out.error = errno == ESRCH ? EAGAIN : errno == EFAULT ? EINVAL : errno;
+    }
+  } else if (r == 0) {
     out.all_threads = true;
   } else if (r > 0) {
     // TSYNC: the id of a thread that could not be synchronized.

@@ -23,7 +23,20 @@ struct InstallOutcome {
   bool set_no_new_privs = false;  // this call turned no_new_privs on
   bool had_cap_sys_admin = false;
   bool all_threads = false;       // TSYNC applied it to every thread (false only with the prctl fallback)
-  int conflicting_thread = 0;     // EAGAIN: the thread id the kernel named
+  int conflicting_thread = 0;     // EAGAIN: the thread id the kernel named (not with a listener: see below)
+  int listener_fd = -1;           // InstallOptions::new_listener: the filter's listener (O_CLOEXEC), owned by the caller
+};
+
+struct InstallOptions {
+  // SECCOMP_FILTER_FLAG_NEW_LISTENER: the outcome carries the listener fd for a
+  // filter whose refusal action is SECCOMP_RET_USER_NOTIF. The kernel refuses
+  // it together with TSYNC (both report through the return value) unless
+  // SECCOMP_FILTER_FLAG_TSYNC_ESRCH is given too (5.7+, so 6.1 has it): a TSYNC
+  // failure is then ESRCH, reported here as EAGAIN without a thread id. And it
+  // refuses (EBUSY) a listener while any filter this thread already has still
+  // has an open listener (has_duplicate_listener, kernel/seccomp.c, 6.1 to
+  // 6.18): one live listener per chain of filters, docs/seccomp-exec.md.
+  bool new_listener = false;
 };
 
 // Whether the calling thread has CAP_SYS_ADMIN in its effective set.
@@ -32,7 +45,12 @@ bool has_cap_sys_admin() noexcept;
 // Installs `program` on every thread of the calling process. Falls back to
 // prctl(PR_SET_SECCOMP) (calling thread only) only where seccomp(2) does not
 // exist (ENOSYS, kernels before 3.17).
-InstallOutcome install(const Program& program) noexcept;
+InstallOutcome install(const Program& program, const InstallOptions& options = {}) noexcept;
+
+// The seccomp(2) flags install() uses.
+inline constexpr unsigned kInstallFlags = SECCOMP_FILTER_FLAG_TSYNC;
+inline constexpr unsigned kInstallListenerFlags =
+    SECCOMP_FILTER_FLAG_TSYNC | SECCOMP_FILTER_FLAG_TSYNC_ESRCH | SECCOMP_FILTER_FLAG_NEW_LISTENER;
 
 // The per-thread budget: installing a filter fails with ENOMEM when its length
 // plus, for every filter already installed, that filter's length + 4 exceeds
