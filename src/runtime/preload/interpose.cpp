@@ -23,6 +23,7 @@
 #include "runtime/preload/real_dl.hpp"
 #include "runtime/preload/startup.hpp"
 #include "runtime/process_info.hpp"
+#include "runtime/seccomp/backend_choice.hpp"
 #include "runtime/sys.hpp"
 #include "runtime/text_out.hpp"
 
@@ -62,6 +63,11 @@ void init_once() {
   }
   if (!audited) seal_startup_objects(info, g_config, load);  // machine-wide: /etc/ld.so.preload
   use_config(g_config);
+  // The audit module's backend, chosen from the same setting and kernel.
+  // Machine-wide (no audit module) it is always the kernel's: a filter would
+  // set no_new_privs in every process of the machine.
+  bool invalid = false;
+  if (audited && seccomp::choose_backend(info.backend, invalid) == seccomp::Backend::kSeccomp) use_seccomp_backend();
   if (g_policy != Policy::kOff) {
     pthread_atfork(lock_for_fork, unlock_after_fork, unlock_after_fork);
     remember_startup_objects(g_startup_objects);

@@ -13,6 +13,8 @@
 #include "runtime/maps_snapshot.hpp"
 #include "runtime/preload/dynamic_info.hpp"
 #include "runtime/preload/real_dl.hpp"
+#include "runtime/process_info.hpp"
+#include "runtime/seccomp/collector.hpp"
 #include "runtime/sys.hpp"
 
 // A pass costs what a dlopen of a small library costs the program, so it reads
@@ -283,18 +285,37 @@ struct Want {
   std::size_t name_off;  // into the pass's own copy of the names (untrusted objects only)
 };
 
+// The seccomp backend (use_seccomp_backend): each pass gathers its objects'
+// runs into one new filter with only them (runtime/seccomp/). Filters add up
+// against the kernel's 32768-instruction budget; once one does not fit, later
+// objects are left unsealed, said once, and the program goes on.
+bool g_seccomp = false;
+bool g_budget_spent = false;  // under g_mu
+
 // Seals one confirmed object: from its headers when they were read, else (or
-// when that plan fails) from the maps text, read once per pass.
+// when that plan fails) from the maps text, read once per pass. On the
+// seccomp backend "sealing" gathers, and finish() installs the pass's filter.
 class Sealer {
  public:
   void seal(const Want& w) {
+    if (g_seccomp && g_budget_spent) return;
     if (w.has_image && plan_from_image(w.img)) return;
     if (!maps_loaded_) maps_ok_ = maps_.load(), maps_loaded_ = true;
     if (!maps_ok_) return;
     ElfImage img;
     if (read_loaded_image(maps_, w.bias, w.dynamic, img) != ImageError::kNone) return;
     core::plan_object_seal(img.segments, img.nseg, img.keep_mutable, img.nmut, maps_,
-                           [](core::Range r) { sys::mseal(r.begin, r.size()); });
+                           [this](core::Range r) { seal_run(r); });
+  }
+
+  // The seccomp backend's one filter for the pass. Under g_mu.
+  void finish() {
+    if (!g_seccomp || collector_.size() == 0 || g_budget_spent) return;
+    const seccomp::FilterResult r = collector_.install(false);
+    if (r.error != 12 /* ENOMEM: the budget (or a filter too large) */) return;
+    g_budget_spent = true;
+    warn("the seccomp filter budget (32768 instructions per thread) is spent; objects loaded from now on are "
+         "not sealed (docs/runtime.md)");
   }
 
  private:
@@ -318,11 +339,21 @@ class Sealer {
     // without gaps assumes it is). The maps path then plans the object again;
     // sealing a run twice is harmless.
     for (std::size_t i = 0; i < n; ++i)
-      if (sys::mseal(runs[i].begin, runs[i].size()) != 0) return false;
+      if (seal_run(runs[i]) != 0) return false;
     return true;
   }
 
+  // mseal, or on the seccomp backend a run added to the pass's filter (which
+  // checks as mseal would that every page is mapped: -ENOMEM otherwise).
+  long seal_run(core::Range r) {
+    if (!g_seccomp) return sys::mseal(r.begin, r.size());
+    if (!collector_begun_) collector_begun_ = true, collector_.begin();
+    return collector_.add(r) == seccomp::AddStatus::kOk ? 0 : -12;
+  }
+
   MapsSnapshot maps_;
+  seccomp::Collector collector_;
+  bool collector_begun_ = false;
   bool maps_loaded_ = false, maps_ok_ = false;
   VmaQuery query_;
   bool query_opened_ = false, query_ok_ = false;
@@ -351,6 +382,7 @@ bool seal_alone(void* handle, link_map* head) {
     w.has_image = true;
     Sealer sealer;
     sealer.seal(w);
+    sealer.finish();
     sealed = true;
   }
   g_known[g_nknown++] = {LM_ID_BASE, head->l_addr, reinterpret_cast<std::uintptr_t>(head->l_ld), sealed, true};
@@ -360,6 +392,8 @@ bool seal_alone(void* handle, link_map* head) {
 }  // namespace
 
 void use_config(const Config& config) { g_config = &config; }
+
+void use_seccomp_backend() { g_seccomp = true; }
 
 void lock_for_fork() { pthread_mutex_lock(&g_mu); }
 void unlock_after_fork() { pthread_mutex_unlock(&g_mu); }
@@ -536,6 +570,7 @@ void seal_pass(Policy policy, const Opened& opened) {
     sealer.seal(wants[i]);
     if (Known* k = find_known(lmid, wants[i].bias, wants[i].dynamic)) k->sealed = true;
   }
+  sealer.finish();
   pthread_mutex_unlock(&g_mu);
   release();
 }

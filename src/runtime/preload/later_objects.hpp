@@ -48,6 +48,11 @@ void unlock_after_fork();
 // `config` must outlive every pass.
 void use_config(const Config& config);
 
+// Later objects are sealed with seccomp filters (one per pass) instead of
+// mseal: the audit module chose that backend at start-up. Called once, before
+// any pass.
+void use_seccomp_backend();
+
 // The number of objects in the base namespace now (cheap: no object is read).
 std::size_t count_startup_objects();
 

@@ -1,0 +1,265 @@
+// `sealkit run --backend seccomp` on this machine (Linux 6.18, which has mseal:
+// the backend is forced): real programs run as they do unsealed, attacks on
+// their memory get EPERM from the filter, the log line reports the filter,
+// the mseal polyfill answers like the kernel, io_uring_setup is refused, and
+// without mseal (simulated by seccomp_no_mseal) `sealkit run` refuses to pick
+// this backend silently. Every process here is a child: filters cannot be
+// removed, so nothing is installed in the test process itself.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "runtime/subprocess.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using Outcome = sealkit::test::Captured;
+
+Outcome run(const std::vector<std::string>& argv, const std::vector<std::string>& env = {}) {
+  return sealkit::test::run_captured(argv, env);
+}
+
+std::vector<std::string> sealed(const std::vector<std::string>& command, const std::string& log = "") {
+  std::vector<std::string> argv{SEALKIT_BIN, "run", "--backend", "seccomp"};
+  if (!log.empty()) argv.insert(argv.end(), {"--log", log});
+  argv.push_back("--");
+  argv.insert(argv.end(), command.begin(), command.end());
+  return argv;
+}
+
+std::map<std::string, std::string> parse_report(const std::string& text) {
+  std::map<std::string, std::string> m;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    auto sp = line.find(' ');
+    if (sp != std::string::npos) m[line.substr(0, sp)] = line.substr(sp + 1);
+  }
+  return m;
+}
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    char tmpl[] = "/tmp/sealkit-seccomp-run-XXXXXX";
+    path = mkdtemp(tmpl);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  std::string file(const std::string& name) const { return (path / name).string(); }
+};
+
+std::vector<nlohmann::json> log_lines(const std::string& path) {
+  std::vector<nlohmann::json> lines;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) lines.push_back(nlohmann::json::parse(line));
+  return lines;
+}
+
+bool kernel_has_mseal() {
+  Outcome o = run({SECCOMP_TARGET, "probe_mseal"});
+  return o.out == "mseal ok\n";
+}
+
+}  // namespace
+
+// Real programs nobody here wrote: the same status and output as unsealed,
+// every process sealed by one filter.
+TEST(SeccompRun, RealProgramsRunAsTheyDoUnsealed) {
+  const std::vector<std::vector<std::string>> programs = {
+      {"/bin/true"},
+      {"/bin/ls", "-1", "/"},
+      {"/bin/sh", "-c", "ls -1 / | grep -c . | cat"},
+      {"python3", "-c",
+       "import json, decimal, sqlite3, ctypes, ssl, hashlib, zlib\n"
+       "print(json.dumps({'d': str(decimal.Decimal(1) / 7)}), sqlite3.connect(':memory:').execute('select 6*7')"
+       ".fetchone()[0], hashlib.sha256(zlib.compress(b'x')).hexdigest()[:8], ctypes.sizeof(ctypes.c_long))"},
+  };
+  for (const auto& p : programs) {
+    TempDir dir;
+    const std::string log = dir.file("log");
+    Outcome s = run(sealed(p, log));
+    Outcome c = run(p);
+    EXPECT_EQ(s.status, c.status) << p.back() << "\n" << s.err;
+    EXPECT_EQ(s.out, c.out) << p.back();
+    EXPECT_EQ(s.err, c.err) << p.back();
+    auto lines = log_lines(log);
+    EXPECT_FALSE(lines.empty()) << p.back();
+    for (const auto& j : lines) {
+      EXPECT_EQ(j.at("backend"), "seccomp") << j.dump();
+      EXPECT_TRUE(j.at("filter_installed").get<bool>()) << j.dump();
+      EXPECT_EQ(j.at("mseal_failures").get<int>(), 0) << j.dump();
+      EXPECT_EQ(j.at("objects_sealed").get<int>() + j.at("objects_skipped").get<int>(),
+                j.at("objects_seen").get<int>())
+          << j.dump();
+    }
+    if (p.front() == "/bin/sh") {
+      EXPECT_GE(lines.size(), 4u) << "sh, ls, grep and cat each seal themselves";
+    }
+  }
+}
+
+TEST(SeccompRun, AttacksOnTextRelroStackAndBssGetEperm) {
+  Outcome s = run(sealed({SECCOMP_TARGET, "attacks"}));
+  ASSERT_EQ(s.status, 0) << s.err;
+  Outcome c = run({SECCOMP_TARGET, "attacks"});
+  ASSERT_EQ(c.status, 0) << c.err;
+  auto sr = parse_report(s.out), cr = parse_report(c.out);
+  ASSERT_EQ(sr.size(), 9u) << s.out;
+  for (const auto& [name, result] : cr) {
+    EXPECT_EQ(result, "ok") << "unsealed control: " << name;
+    const bool fresh = name.find("fresh") != std::string::npos;
+    EXPECT_EQ(sr[name], fresh ? "ok" : "EPERM") << name;
+  }
+}
+
+TEST(SeccompRun, TheLogLineReportsTheFilter) {
+  TempDir dir;
+  const std::string log = dir.file("log");
+  Outcome s = run(sealed({"/bin/true"}, log));
+  ASSERT_EQ(s.status, 0) << s.err;
+  auto lines = log_lines(log);
+  ASSERT_EQ(lines.size(), 1u);
+  const auto& j = lines[0];
+  EXPECT_EQ(j.at("backend"), "seccomp");
+  EXPECT_EQ(j.at("mseal_calls").get<int>(), 0) << "no mseal(2) on this backend";
+  const int ranges = j.at("filter_ranges").get<int>();
+  const int insns = j.at("filter_instructions").get<int>();
+  const int klen = j.at("filter_kernel_length").get<int>();
+  EXPECT_GE(ranges, 4) << "program, libc, ld.so, the runtime (merged where they touch)";
+  EXPECT_GT(insns, 8) << "the process policy alone is 8";
+  EXPECT_LE(insns, 4096);
+  EXPECT_GT(klen, insns) << "the kernel's eBPF is longer than the classic program";
+  EXPECT_TRUE(j.at("polyfill").get<bool>());
+  EXPECT_TRUE(j.at("stack_sealed").get<bool>());
+  EXPECT_GE(j.at("system_mappings_sealed").get<int>(), 2);
+  std::printf("[ info ] /bin/true on the seccomp backend: %d ranges, %d instructions, kernel_length %d\n", ranges,
+              insns, klen);
+}
+
+// syscall(462) answered by the SIGSYS handler gives what mseal(2) gives on this
+// kernel, line by line (EINVAL cases, 0 for length 0, ENOMEM for a hole with
+// nothing sealed, EPERM afterwards, discard refused on anonymous read-only).
+TEST(SeccompRun, ThePolyfillAnswersLikeTheKernelsMseal) {
+  Outcome s = run(sealed({SECCOMP_TARGET, "polyfill"}));
+  ASSERT_EQ(s.status, 0) << s.err;
+  auto sr = parse_report(s.out);
+  EXPECT_EQ(sr["filter_added"], "yes") << "the call went through the polyfill, not mseal(2)";
+  EXPECT_EQ(sr["mseal"], "ok");
+  EXPECT_EQ(sr["mprotect_sealed"], "EPERM");
+  EXPECT_EQ(sr["madvise_dontneed_sealed"], "EPERM");
+  EXPECT_EQ(sr["data_kept"], "yes");
+  EXPECT_EQ(sr["mseal_hole"], "ENOMEM");
+  EXPECT_EQ(sr["mprotect_after_hole"], "ok") << "a failed mseal seals nothing";
+  if (!kernel_has_mseal()) GTEST_SKIP() << "no mseal(2) here to compare the polyfill with";
+  Outcome c = run({SECCOMP_TARGET, "polyfill"});
+  ASSERT_EQ(c.status, 0) << c.err;
+  auto cr = parse_report(c.out);
+  cr.erase("filter_added");
+  sr.erase("filter_added");
+  EXPECT_EQ(sr, cr) << "polyfill:\n" << s.out << "mseal(2):\n" << c.out;
+}
+
+// On the kernel backend syscall 462 is the kernel's own: no filter, no trap.
+TEST(SeccompRun, TheKernelBackendLeavesSyscall462Alone) {
+  if (!kernel_has_mseal()) GTEST_SKIP() << "no mseal(2) here";
+  Outcome s = run({SEALKIT_BIN, "run", "--backend", "kernel", "--", SECCOMP_TARGET, "polyfill"});
+  ASSERT_EQ(s.status, 0) << s.err;
+  auto sr = parse_report(s.out);
+  EXPECT_EQ(sr["filter_added"], "no");
+  EXPECT_EQ(sr["mprotect_sealed"], "EPERM");
+}
+
+TEST(SeccompRun, IoUringSetupIsRefusedAndAFallbackWorks) {
+  Outcome s = run(sealed({SECCOMP_TARGET, "io_uring"}));
+  ASSERT_EQ(s.status, 0) << s.err;
+  auto sr = parse_report(s.out);
+  EXPECT_EQ(sr["io_uring_setup"], "ENOSYS");
+  EXPECT_EQ(sr["fallback_read"], "ok");
+  Outcome c = run({SECCOMP_TARGET, "io_uring"});
+  auto cr = parse_report(c.out);
+  if (cr["io_uring_setup"] != "ok") GTEST_SKIP() << "io_uring unavailable here anyway: " << cr["io_uring_setup"];
+}
+
+// A program that installs its own SIGSYS handler replaces the polyfill's: its
+// handler sees the trap (si_syscall 462, si_errno 0x5ea1), nothing is sealed,
+// and the raw call returns what the handler left in rax (documented).
+TEST(SeccompRun, AProgramsOwnSigsysHandlerReplacesThePolyfill) {
+  Outcome s = run(sealed({SECCOMP_TARGET, "own_sigsys"}));
+  ASSERT_EQ(s.status, 0) << s.err;
+  auto sr = parse_report(s.out);
+  EXPECT_EQ(sr["own_handler_calls"], "1 nr 462 si_errno 24225");
+  EXPECT_EQ(sr["mprotect_after"], "ok");
+}
+
+// Objects loaded later: one filter per dlopen until the budget ends, then a
+// single warning, and the program goes on.
+TEST(SeccompRun, LaterObjectsGetAFilterEachUntilTheBudgetEndsCleanly) {
+  TempDir dir;
+  std::vector<std::string> argv{SECCOMP_TARGET, "dlopen_count"};
+  for (int i = 0; i < 120; ++i) {
+    const std::string copy = dir.file("libcopy" + std::to_string(i) + ".so");
+    fs::copy_file(DLOPEN_LIB, copy);
+    argv.push_back(copy);
+  }
+  Outcome s = run(sealed(argv));
+  ASSERT_EQ(s.status, 0) << s.err;
+  int opened = 0, sealed_count = 0, before = 0, after = 0;
+  ASSERT_EQ(std::sscanf(s.out.c_str(), "opened %d sealed %d filters_before %d filters_after %d", &opened,
+                        &sealed_count, &before, &after),
+            4)
+      << s.out;
+  EXPECT_EQ(opened, 120);
+  EXPECT_GE(before, 1) << "the start-up filter (and the supervisor's, when sealkit run adds one)";
+  EXPECT_GT(sealed_count, 20);
+  EXPECT_LT(sealed_count, 120) << "the budget cannot hold a filter per object for 120 objects";
+  EXPECT_EQ(after, before + sealed_count);
+  std::size_t warnings = 0;
+  for (std::size_t at = 0; (at = s.err.find("filter budget", at)) != std::string::npos; ++at) ++warnings;
+  EXPECT_EQ(warnings, 1u) << s.err;
+  std::printf("[ info ] dlopens sealed after the start-up filter: %d of %d\n", sealed_count, opened);
+  EXPECT_NE(s.out.find("first_object_sealed yes"), std::string::npos) << s.out;
+  EXPECT_NE(s.out.find("last_object_sealed no"), std::string::npos) << s.out;
+}
+
+// auto where mseal is missing and CAP_SYS_ADMIN is not there: refused (exit 2)
+// with what no_new_privs changes; --backend seccomp is the consent.
+TEST(SeccompRun, WithoutMsealAutoRefusesUnlessTheBackendIsNamed) {
+  Outcome refused = run({NO_MSEAL_HELPER, SEALKIT_BIN, "run", "--", "/bin/true"});
+  EXPECT_EQ(refused.status, 2);
+  EXPECT_NE(refused.err.find("no_new_privs"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("setuid"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("--backend seccomp"), std::string::npos) << refused.err;
+  TempDir dir;
+  const std::string log = dir.file("log");
+  Outcome s = run({NO_MSEAL_HELPER, SEALKIT_BIN, "run", "--backend", "seccomp", "--log", log, "--", SECCOMP_TARGET,
+                   "attacks"});
+  ASSERT_EQ(s.status, 0) << s.err;
+  auto sr = parse_report(s.out);
+  EXPECT_EQ(sr["mprotect_program_text"], "EPERM");
+  EXPECT_EQ(sr["mprotect_relro"], "EPERM");
+  auto lines = log_lines(log);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].at("backend"), "seccomp");
+  // What the consent was for: no_new_privs is on in the program (set by the
+  // runtime's install, or earlier by sealkit run's own set-up).
+  Outcome status = run({NO_MSEAL_HELPER, SEALKIT_BIN, "run", "--backend", "seccomp", "--", "/bin/grep", "NoNewPrivs",
+                        "/proc/self/status"});
+  EXPECT_EQ(status.out, "NoNewPrivs:\t1\n") << status.err;
+  Outcome kernel = run({NO_MSEAL_HELPER, SEALKIT_BIN, "run", "--backend", "kernel", "--log", log, "--", "/bin/true"});
+  EXPECT_EQ(kernel.status, 0) << "explicitly unsealed: runs, and the runtime logs ENOSYS";
+}
