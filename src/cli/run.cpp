@@ -19,6 +19,7 @@
 #include "cli/command.hpp"
 #include "cli/output.hpp"
 #include "cli/run/backend.hpp"
+#include "cli/run/supervise.hpp"
 
 namespace sealkit::cli {
 
@@ -196,6 +197,13 @@ int run(const RunOptions& o) {
   std::vector<char*> argv;
   for (const std::string& a : o.command) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
+  // On the seccomp backend sealkit stays as the program's supervisor, so that
+  // a filter never outlives the image it seals (docs/seccomp-exec.md).
+  if (backend == "seccomp") {
+    run_supervise::run(program->c_str(), argv.data(), why);
+    print_error(why);
+    return kExitError;
+  }
   execv(program->c_str(), argv.data());
   print_error("cannot run " + program->string() + ": " + std::strerror(errno));
   return kExitError;

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <memory>
 #include <mutex>
 
@@ -15,6 +16,8 @@
 
 #include "backend/seccomp/filter.hpp"
 #include "backend/seccomp/install.hpp"
+#include "backend/seccomp/registration.hpp"
+#include "backend/seccomp/registration_proto.hpp"
 #include "backend/seccomp/table.hpp"
 #include "core/page.hpp"
 #include "core/proc_maps.hpp"
@@ -76,6 +79,14 @@ core::RangeSet sealed_overlapping(core::Range span, bool& intact) {
   return std::move(ctx.set);
 }
 
+// The supervisor's registration socket when this process runs under one
+// (docs/seccomp-exec.md), else -1. Read once; secure_getenv, so a setuid
+// program ignores it (it then seals with its own filters).
+int supervisor_fd() noexcept {
+  static const int fd = registration::parse_supervisor_fd(::secure_getenv(registration::kSupervisorFdEnv));
+  return fd;
+}
+
 int seal_locked(core::Range span) {
   bool intact = true;
   core::RangeSet already = sealed_overlapping(span, intact);
@@ -96,6 +107,16 @@ int seal_locked(core::Range span) {
   PendingChunk chunk;
   if ((e = chunk.create(pieces.data(), pieces.size())) || (e = chunk.freeze())) return e;
   pieces.push_back(chunk.self_range());
+
+  if (supervisor_fd() >= 0) {
+    // Under a supervisor the root filter already sends every guarded call to
+    // it; sealing is telling it the ranges (no filter of our own, which would
+    // outlive this image at execve). Failure: nothing recorded, the errno.
+    SealedRange token;
+    if ((e = registration::register_seal(supervisor_fd(), pieces.data(), pieces.size(), token))) return e;
+    chunk.publish();
+    return 0;
+  }
 
   std::unique_ptr<Program> program(new (std::nothrow) Program);
   if (!program) return ENOMEM;

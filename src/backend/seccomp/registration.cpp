@@ -1,0 +1,138 @@
+#include "backend/seccomp/registration.hpp"
+
+#include <linux/memfd.h>
+#include <sys/socket.h>
+
+#include "backend/seccomp/registration_proto.hpp"
+#include "backend/seccomp/registration_sys.hpp"
+
+namespace sealkit::backend::seccomp::registration {
+
+namespace {
+
+namespace sys = rawsys;
+
+constexpr long kEinval = 22, kEpipe = 32, kEtimedout = 110, kEagain = 11, kEintr = 4;
+constexpr long kProtRead = 1, kMapShared = 1;
+constexpr long kFaddSeals = 1033;  // F_ADD_SEALS
+constexpr long kAllSeals = 1 | 2 | 4 | 8;  // F_SEAL_SEAL | SHRINK | GROW | WRITE
+
+long write_all(int fd, const void* data, std::size_t n) noexcept {
+  const auto* p = static_cast<const unsigned char*>(data);
+  while (n > 0) {
+    long r = sys::call(sys::kWrite, fd, sys::as_long(p), static_cast<long>(n));
+    if (r == -kEintr) continue;
+    if (sys::failed(r)) return r;
+    if (r == 0) return -kEpipe;
+    p += r;
+    n -= static_cast<std::size_t>(r);
+  }
+  return 0;
+}
+
+// The token's contents: a header and the ranges, written to a fresh memfd that
+// is then sealed against any change (F_SEAL_WRITE etc.), so that what the
+// supervisor reads from it is what was registered.
+long write_token(int memfd, const SealedRange* ranges, std::size_t count) noexcept {
+  TokenHeader header;
+  header.count = count;
+  if (long r = write_all(memfd, &header, sizeof header)) return r;
+  WireRange chunk[32];
+  for (std::size_t done = 0; done < count;) {
+    std::size_t n = 0;
+    for (; n < 32 && done + n < count; ++n) {
+      const SealedRange& s = ranges[done + n];
+      chunk[n] = WireRange{s.start, s.end, s.discard_protected ? kDiscardProtected : 0};
+    }
+    if (long r = write_all(memfd, chunk, n * sizeof(WireRange))) return r;
+    done += n;
+  }
+  return sys::call(sys::kFcntl, memfd, kFaddSeals, kAllSeals);
+}
+
+// Sends the request with [reply_end, memfd] and waits for the answer on `own_end`.
+long exchange(int socket_fd, int own_end, int reply_end, int memfd, std::uint64_t token_address) noexcept {
+  struct {
+    long sec, usec;
+  } timeout{10, 0};
+  long r = sys::call6(sys::kSetsockopt, own_end, SOL_SOCKET, SO_RCVTIMEO, sys::as_long(&timeout), sizeof timeout, 0);
+  if (sys::failed(r)) {
+    sys::call(sys::kClose, reply_end);
+    return r;
+  }
+
+  Request request;
+  request.token_address = token_address;
+  iovec iov{&request, sizeof request};
+  alignas(cmsghdr) unsigned char control[CMSG_SPACE(2 * sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(2 * sizeof(int));
+  int* fds = reinterpret_cast<int*>(CMSG_DATA(c));
+  fds[0] = reply_end;
+  fds[1] = memfd;
+  do r = sys::call(sys::kSendmsg, socket_fd, sys::as_long(&msg), MSG_NOSIGNAL);
+  while (r == -kEintr);
+  // Only the supervisor may hold the other end now: if it goes away without
+  // answering, the wait below ends at once instead of at the timeout.
+  sys::call(sys::kClose, reply_end);
+  if (sys::failed(r)) return r;
+
+  Reply reply;
+  iovec riov{&reply, sizeof reply};
+  msghdr rmsg{};
+  rmsg.msg_iov = &riov;
+  rmsg.msg_iovlen = 1;
+  do r = sys::call(sys::kRecvmsg, own_end, sys::as_long(&rmsg), MSG_CMSG_CLOEXEC);
+  while (r == -kEintr);
+  if (r == -kEagain) return -kEtimedout;
+  if (sys::failed(r)) return r;
+  if (r != static_cast<long>(sizeof reply) || reply.magic != kMagic) return -kEpipe;  // closed without an answer
+  return reply.error > 0 ? -static_cast<long>(reply.error) : (reply.error == 0 ? 0 : -kEpipe);
+}
+
+}  // namespace
+
+int parse_supervisor_fd(const char* text) noexcept {
+  if (text == nullptr || *text == '\0') return -1;
+  long v = 0;
+  for (const char* p = text; *p; ++p) {
+    if (*p < '0' || *p > '9' || p - text > 7) return -1;
+    v = v * 10 + (*p - '0');
+  }
+  return v <= (1 << 20) ? static_cast<int>(v) : -1;
+}
+
+int register_seal(int socket_fd, const SealedRange* ranges, std::size_t count, SealedRange& token) noexcept {
+  if (socket_fd < 0 || count > kMaxWireRanges || (count > 0 && ranges == nullptr)) return static_cast<int>(kEinval);
+  long memfd = sys::call(sys::kMemfdCreate, sys::as_long(kTokenName), MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (sys::failed(memfd)) return static_cast<int>(-memfd);
+  const int mfd = static_cast<int>(memfd);
+  long r = write_token(mfd, ranges, count);
+  long address = 0;
+  if (!sys::failed(r)) {
+    address = sys::call6(sys::kMmap, 0, kTokenPage, kProtRead, kMapShared, mfd, 0);
+    r = sys::failed(address) ? address : 0;
+  }
+  int pair[2] = {-1, -1};
+  if (!sys::failed(r)) r = sys::call(sys::kSocketpair, AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sys::as_long(pair));
+  if (!sys::failed(r)) {
+    r = exchange(socket_fd, pair[0], pair[1], mfd, static_cast<std::uint64_t>(address));
+    sys::call(sys::kClose, pair[0]);
+  }
+  sys::call(sys::kClose, mfd);
+  if (sys::failed(r)) {
+    if (address != 0 && !sys::failed(address)) sys::call(sys::kMunmap, address, kTokenPage);
+    return static_cast<int>(-r);
+  }
+  token = SealedRange{static_cast<std::uint64_t>(address), static_cast<std::uint64_t>(address) + kTokenPage, false};
+  return 0;
+}
+
+}  // namespace sealkit::backend::seccomp::registration

@@ -1,0 +1,285 @@
+#include "backend/seccomp/supervisor.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <new>
+#include <string_view>
+
+#include "backend/seccomp/install.hpp"
+#include "backend/seccomp/registration_proto.hpp"
+#include "backend/seccomp/supervisor_bpf.hpp"
+#include "core/proc_maps.hpp"
+
+namespace sealkit::backend::seccomp {
+
+namespace reg = registration;
+
+namespace {
+
+constexpr std::size_t kMaxFdsPerMessage = 8;
+constexpr std::size_t kMaxTokenBytes = sizeof(reg::TokenHeader) + reg::kMaxWireRanges * sizeof(reg::WireRange);
+
+bool is_token_path(std::string_view path) noexcept { return path.starts_with(reg::kTokenMapsPath); }
+
+bool read_exact(int fd, void* out, std::size_t n, off_t at) {
+  auto* p = static_cast<unsigned char*>(out);
+  while (n > 0) {
+    ssize_t r = ::pread(fd, p, n, at);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return false;
+    p += r;
+    at += r;
+    n -= static_cast<std::size_t>(r);
+  }
+  return true;
+}
+
+}  // namespace
+
+int install_root_filter(int& listener_fd) noexcept {
+  // One range over the whole address space: the generator's own validation
+  // still lets through (RET ALLOW) every call the kernel refuses first, and
+  // sends the rest, process_madvise with discard advice included, to the listener.
+  const SealedRange everything{0, task_size(), true};
+  Input in;
+  in.ranges = &everything;
+  in.count = 1;
+  in.task_size = task_size();
+  in.refusal_action = SECCOMP_RET_USER_NOTIF;
+  std::unique_ptr<Program> program(new (std::nothrow) Program);
+  if (!program) return ENOMEM;
+  if (BuildStatus st = build(in, *program); st != BuildStatus::kOk) return to_errno(st);
+  InstallOptions options;
+  options.new_listener = true;
+  InstallOutcome out = install(*program, options);
+  if (out.error) return out.error;
+  listener_fd = out.listener_fd;
+  return 0;
+}
+
+Supervisor::Supervisor(int registration_socket) noexcept : socket_(registration_socket) {
+  if (socket_ >= 0) ::fcntl(socket_, F_SETFL, ::fcntl(socket_, F_GETFL) | O_NONBLOCK);
+}
+
+Supervisor::~Supervisor() {
+  if (socket_ >= 0) ::close(socket_);
+  for (int fd : listeners_) ::close(fd);
+}
+
+void Supervisor::add_listener(int fd) { listeners_.push_back(fd); }
+
+std::vector<int> Supervisor::owned_fds() const {
+  std::vector<int> fds = listeners_;
+  if (socket_ >= 0) fds.push_back(socket_);
+  return fds;
+}
+
+bool Supervisor::step(int timeout_ms, int extra_fd, bool* extra_ready) {
+  if (extra_ready) *extra_ready = false;
+  std::vector<pollfd> fds;
+  for (int fd : listeners_) fds.push_back({fd, POLLIN, 0});
+  const std::size_t socket_index = fds.size();
+  if (socket_ >= 0) fds.push_back({socket_, POLLIN, 0});
+  const std::size_t extra_index = fds.size();
+  if (extra_fd >= 0) fds.push_back({extra_fd, POLLIN, 0});
+  if (fds.empty()) return false;
+  int n = ::poll(fds.data(), fds.size(), timeout_ms);
+  if (n <= 0) return !listeners_.empty();
+  if (extra_fd >= 0 && fds[extra_index].revents != 0 && extra_ready) *extra_ready = true;
+  if (socket_ >= 0) {
+    const short re = fds[socket_index].revents;
+    if (re & POLLIN) on_registration();
+    else if (re & (POLLHUP | POLLERR | POLLNVAL)) {
+      // Nobody holds the other end any more: no registration can come.
+      ::close(socket_);
+      socket_ = -1;
+    }
+  }
+  std::vector<int> alive;
+  for (std::size_t i = 0; i < listeners_.size(); ++i) {
+    const short re = fds[i].revents;
+    if (re & POLLIN) on_notification(listeners_[i]);
+    if ((re & (POLLHUP | POLLERR | POLLNVAL)) && !(re & POLLIN)) {
+      ::close(listeners_[i]);  // the filter has no task left: nothing more will come
+      continue;
+    }
+    alive.push_back(listeners_[i]);
+  }
+  listeners_.swap(alive);
+  return !listeners_.empty();
+}
+
+void Supervisor::on_registration() {
+  reg::Request request;
+  alignas(cmsghdr) unsigned char control[CMSG_SPACE(kMaxFdsPerMessage * sizeof(int))];
+  iovec iov{&request, sizeof request};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t r = ::recvmsg(socket_, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+  if (r < 0) return;  // EAGAIN: someone else's wake-up; anything else: try again next round
+  if (r == 0) {
+    ::close(socket_);
+    socket_ = -1;
+    return;
+  }
+  // Every fd that came along is ours to close, whatever the message says.
+  int fds[kMaxFdsPerMessage * 2];
+  std::size_t nfds = 0;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len < CMSG_LEN(0)) continue;
+    const std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (std::size_t i = 0; i < count && nfds < sizeof fds / sizeof fds[0]; ++i)
+      std::memcpy(&fds[nfds++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+  }
+  int error = EINVAL;
+  const bool well_formed = (msg.msg_flags & (MSG_CTRUNC | MSG_TRUNC)) == 0 && nfds == 2;
+  struct stat st{};
+  const bool reply_is_socket = nfds >= 1 && ::fstat(fds[0], &st) == 0 && S_ISSOCK(st.st_mode);
+  if (well_formed && reply_is_socket) {
+    try {
+      error = handle_registration(&request, static_cast<std::size_t>(r), fds[0], fds[1]);
+    } catch (const std::bad_alloc&) {
+      error = ENOMEM;
+    }
+  }
+  if (error == 0) ++stats_.registrations;
+  else ++stats_.rejected;
+  if (reply_is_socket) {
+    reg::Reply reply;
+    reply.error = error;
+    (void)::send(fds[0], &reply, sizeof reply, MSG_DONTWAIT | MSG_NOSIGNAL);
+  }
+  for (std::size_t i = 0; i < nfds; ++i) ::close(fds[i]);
+}
+
+int Supervisor::handle_registration(const void* raw, std::size_t size, int reply_fd, int token_fd) {
+  reg::Request request;
+  if (size != sizeof request) return EINVAL;
+  std::memcpy(&request, raw, sizeof request);
+  if (request.magic != reg::kMagic || request.version != reg::kVersion) return EINVAL;
+  if (request.token_address % reg::kTokenPage != 0 || request.token_address == 0) return EINVAL;
+
+  // Who registers: the process that made the reply socket (the kernel says so).
+  ucred cred{};
+  socklen_t len = sizeof cred;
+  if (::getsockopt(reply_fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.pid <= 0) return EINVAL;
+
+  // The token: a memfd sealed against any change, so its contents are final.
+  struct stat st{};
+  if (::fstat(token_fd, &st) != 0 || !S_ISREG(st.st_mode)) return EINVAL;
+  const int seals = ::fcntl(token_fd, F_GET_SEALS);
+  constexpr int kNeeded = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
+  if (seals < 0 || (seals & kNeeded) != kNeeded) return EINVAL;
+  if (st.st_size < static_cast<off_t>(sizeof(reg::TokenHeader)) || st.st_size > static_cast<off_t>(kMaxTokenBytes))
+    return EINVAL;
+  reg::TokenHeader header;
+  if (!read_exact(token_fd, &header, sizeof header, 0)) return EINVAL;
+  if (header.magic != reg::kMagic || header.version != reg::kVersion || header.count > reg::kMaxWireRanges ||
+      static_cast<std::uint64_t>(st.st_size) != sizeof header + header.count * sizeof(reg::WireRange))
+    return EINVAL;
+  std::vector<reg::WireRange> wire(header.count);
+  if (header.count && !read_exact(token_fd, wire.data(), wire.size() * sizeof wire[0], sizeof header)) return EINVAL;
+
+  // The token must be mapped where the caller says, read-only: that mapping is
+  // what later tells its image (and its forked children) from any other.
+  const std::string maps_path = "/proc/" + std::to_string(cred.pid) + "/maps";
+  auto text = core::read_proc_file(maps_path.c_str());
+  if (!text) return EINVAL;
+  bool mapped = false;
+  core::for_each_maps_entry(*text, [&](const core::MapsEntry& m) {
+    if (m.range.begin != request.token_address) return true;
+    mapped = !m.write && m.inode == st.st_ino && m.dev_major == major(st.st_dev) && m.dev_minor == minor(st.st_dev) &&
+             is_token_path(m.path);
+    return false;
+  });
+  if (!mapped) return EINVAL;
+
+  const std::uint64_t limit = task_size();
+  std::vector<SealedRange> ranges;
+  ranges.reserve(wire.size() + 1);
+  for (const reg::WireRange& w : wire) {
+    if (w.start % kPageSize || w.end % kPageSize || w.start >= w.end || w.end > limit) return EINVAL;
+    ranges.push_back({w.start, w.end, (w.flags & reg::kDiscardProtected) != 0});
+  }
+  ranges.push_back({request.token_address, request.token_address + reg::kTokenPage, false});
+
+  if (!work_) work_.reset(new BuildWorkspace);
+  if (!program_) program_.reset(new Program);
+  Input in;
+  in.ranges = ranges.data();
+  in.count = ranges.size();
+  in.task_size = limit;
+  if (BuildStatus s = build(in, *program_, *work_); s != BuildStatus::kOk) return to_errno(s);
+  Record record;
+  record.program.assign(program_->insns, program_->insns + program_->length);
+  // A key seen before belongs to a token that is gone (the inode was freed and reused).
+  records_[Key{major(st.st_dev), minor(st.st_dev), st.st_ino}] = std::move(record);
+  return 0;
+}
+
+bool Supervisor::refuses(const seccomp_notif& req) {
+  if (req.pid == 0) return true;  // not in our pid namespace: cannot look, fail closed
+  const std::string maps_path = "/proc/" + std::to_string(req.pid) + "/maps";
+  auto text = core::read_proc_file(maps_path.c_str());
+  if (!text) {
+    ++stats_.unreadable;
+    return true;
+  }
+  bool refuse = false;
+  core::for_each_maps_entry(*text, [&](const core::MapsEntry& m) {
+    if (!is_token_path(m.path)) return true;
+    auto it = records_.find(Key{m.dev_major, m.dev_minor, m.inode});
+    if (it == records_.end()) return true;  // a token nobody registered: it seals nothing
+    const std::vector<sock_filter>& p = it->second.program;
+    const std::uint32_t action = run_filter(p.data(), p.size(), req.data);
+    refuse = (action & SECCOMP_RET_ACTION_FULL) != SECCOMP_RET_ALLOW;
+    return !refuse;
+  });
+  return refuse;
+}
+
+void Supervisor::on_notification(int listener) {
+  seccomp_notif req;
+  std::memset(&req, 0, sizeof req);  // the kernel insists
+  if (::ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &req) != 0) return;  // ENOENT: the caller went away first
+  ++stats_.notifications;
+  bool refuse;
+  try {
+    refuse = refuses(req);
+  } catch (...) {
+    refuse = true;
+  }
+  // The pid read above is the caller's only while the notification is alive:
+  // checked after reading, so a recycled pid's maps never decide.
+  if (::ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &req.id) != 0) {
+    ++stats_.gone;
+    return;
+  }
+  seccomp_notif_resp resp;
+  std::memset(&resp, 0, sizeof resp);
+  resp.id = req.id;
+  if (refuse) {
+    resp.error = -EPERM;
+  } else {
+    resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+  }
+  if (::ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp) != 0) {
+    ++stats_.gone;
+    return;
+  }
+  if (refuse) ++stats_.answered_eperm;
+  else ++stats_.answered_continue;
+}
+
+}  // namespace sealkit::backend::seccomp

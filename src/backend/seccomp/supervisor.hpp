@@ -1,0 +1,84 @@
+// The supervisor of the seccomp backend across execve (docs/seccomp-exec.md):
+// it holds the listener of the one root filter of a process tree, which sends
+// it every guarded call that passes the kernel's own validation, and answers
+// each one by image: EPERM when the call touches a range that an image token
+// mapped in the caller says the caller's image (or an ancestor it was forked
+// from) sealed, else CONTINUE. Seals arrive as registrations (registration_proto.hpp)
+// on a Unix socket the tree inherits.
+//
+// Robust against its clients: every socket is non-blocking, every message is
+// validated, every fd received is closed, and no client can make it wait.
+#pragma once
+
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "backend/seccomp/filter.hpp"
+
+namespace sealkit::backend::seccomp {
+
+struct SupervisorStats {
+  std::uint64_t notifications = 0;    // received from a listener
+  std::uint64_t answered_continue = 0;
+  std::uint64_t answered_eperm = 0;
+  std::uint64_t unreadable = 0;       // the caller's maps could not be read: refused (fail closed)
+  std::uint64_t gone = 0;             // the caller died or was interrupted before the answer
+  std::uint64_t registrations = 0;    // seals accepted
+  std::uint64_t rejected = 0;         // registration messages refused (malformed, unverifiable, too large)
+};
+
+class Supervisor {
+ public:
+  // Takes ownership of `registration_socket` (SOCK_SEQPACKET; -1 for none).
+  explicit Supervisor(int registration_socket) noexcept;
+  ~Supervisor();
+  Supervisor(const Supervisor&) = delete;
+  Supervisor& operator=(const Supervisor&) = delete;
+
+  // Takes ownership of a listener fd (SECCOMP_FILTER_FLAG_NEW_LISTENER).
+  void add_listener(int fd);
+
+  // Waits up to timeout_ms (-1: no limit) for work and does all that is ready.
+  // `extra_fd` (>= 0) is polled too; `extra_ready` says whether it became
+  // readable. EINTR returns early. False once nothing is left to supervise:
+  // every listener hung up (all processes under the filters have exited).
+  bool step(int timeout_ms, int extra_fd = -1, bool* extra_ready = nullptr);
+
+  bool has_listeners() const noexcept { return !listeners_.empty(); }
+  const SupervisorStats& stats() const noexcept { return stats_; }
+  // The fds this supervisor owns (for a process that must keep only them).
+  std::vector<int> owned_fds() const;
+
+ private:
+  struct Record {
+    std::vector<sock_filter> program;  // the image's own filter, ERRNO action
+  };
+  using Key = std::tuple<std::uint32_t, std::uint32_t, std::uint64_t>;  // token memfd: dev major, minor, inode
+
+  void on_registration();
+  int handle_registration(const void* request, std::size_t size, int reply_fd, int token_fd);
+  void on_notification(int listener);
+  bool refuses(const seccomp_notif& req);
+
+  int socket_ = -1;
+  std::vector<int> listeners_;
+  std::map<Key, Record> records_;
+  std::unique_ptr<BuildWorkspace> work_;
+  std::unique_ptr<Program> program_;
+  SupervisorStats stats_;
+};
+
+// The root filter of a supervised tree: every guarded call that the kernel
+// does not refuse on its own (alignment, lengths, flags...) is sent to the
+// listener. 0 and the listener fd, or an errno (install()'s).
+int install_root_filter(int& listener_fd) noexcept;
+
+}  // namespace sealkit::backend::seccomp

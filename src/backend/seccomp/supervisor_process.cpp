@@ -1,0 +1,180 @@
+#include "backend/seccomp/supervisor_process.hpp"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "backend/seccomp/registration_proto.hpp"
+
+namespace sealkit::backend::seccomp {
+
+namespace {
+
+// Child -> parent, once: the listener (SCM_RIGHTS) with error 0, or an errno
+// and the step that failed.
+struct Handoff {
+  int error = 0;
+  char step[48] = {};
+};
+
+void send_handoff(int sock, int listener, int error, const char* step) {
+  Handoff h;
+  h.error = error;
+  std::strncpy(h.step, step, sizeof h.step - 1);
+  iovec iov{&h, sizeof h};
+  alignas(cmsghdr) unsigned char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  if (listener >= 0) {
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(c), &listener, sizeof(int));
+  }
+  (void)::sendmsg(sock, &msg, MSG_NOSIGNAL);
+}
+
+// The parent's side: the listener fd, or -1 with `h` saying why.
+int receive_handoff(int sock, Handoff& h) {
+  iovec iov{&h, sizeof h};
+  alignas(cmsghdr) unsigned char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t r;
+  do r = ::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+  while (r < 0 && errno == EINTR);
+  if (r != static_cast<ssize_t>(sizeof h)) {
+    h.error = r < 0 ? errno : EPIPE;
+    std::strncpy(h.step, "the child ended before installing the filter", sizeof h.step - 1);
+    return -1;
+  }
+  h.step[sizeof h.step - 1] = '\0';
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  if (h.error != 0 || c == nullptr || c->cmsg_type != SCM_RIGHTS) {
+    if (h.error == 0) h.error = EPROTO;
+    return -1;
+  }
+  int fd;
+  std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
+  return fd;
+}
+
+[[noreturn]] void child_main(const char* path, char* const argv[], int handoff, int client_end) {
+  int listener = -1;
+  if (int e = install_root_filter(listener)) {
+    send_handoff(handoff, -1, e, "installing the root filter");
+    ::_exit(127);
+  }
+  send_handoff(handoff, listener, 0, "");
+  ::close(listener);
+  ::close(handoff);
+  // The registration socket is the one fd the program inherits from us.
+  ::fcntl(client_end, F_SETFD, 0);
+  char number[16];
+  std::snprintf(number, sizeof number, "%d", client_end);
+  ::setenv(registration::kSupervisorFdEnv, number, 1);
+  ::execv(path, argv);
+  const int e = errno;
+  std::fprintf(stderr, "sealkit: cannot run %s: %s\n", path, std::strerror(e));
+  ::_exit(127);
+}
+
+}  // namespace
+
+SupervisedChild spawn_supervised(const char* path, char* const argv[]) {
+  SupervisedChild out;
+  int registration[2], handoff[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, registration) != 0) {
+    out.error = errno;
+    out.step = "socketpair";
+    return out;
+  }
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, handoff) != 0) {
+    out.error = errno;
+    out.step = "socketpair";
+    ::close(registration[0]);
+    ::close(registration[1]);
+    return out;
+  }
+  std::fflush(nullptr);
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    out.error = errno;
+    out.step = "fork";
+    for (int fd : {registration[0], registration[1], handoff[0], handoff[1]}) ::close(fd);
+    return out;
+  }
+  if (pid == 0) {
+    ::close(registration[0]);
+    ::close(handoff[0]);
+    child_main(path, argv, handoff[1], registration[1]);
+  }
+  ::close(registration[1]);
+  ::close(handoff[1]);
+  out.pid = pid;
+  out.supervisor = std::make_unique<Supervisor>(registration[0]);
+  Handoff h;
+  const int listener = receive_handoff(handoff[0], h);
+  ::close(handoff[0]);
+  if (listener < 0) {
+    out.error = h.error;
+    out.step = h.step;
+    int status;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    out.pid = -1;
+    return out;
+  }
+  out.supervisor->add_listener(listener);
+  out.pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  return out;
+}
+
+int supervise_until_exit(SupervisedChild& child) {
+  int status = 0;
+  while (true) {
+    bool exited = false;
+    // Without a pidfd (never on 5.3+), poll for the exit between rounds.
+    child.supervisor->step(child.pidfd >= 0 ? -1 : 50, child.pidfd, &exited);
+    pid_t r = ::waitpid(child.pid, &status, WNOHANG);
+    if (r == child.pid) break;
+    if (r < 0 && errno != EINTR) {
+      status = 0;
+      break;
+    }
+  }
+  if (child.pidfd >= 0) ::close(child.pidfd);
+  child.pidfd = -1;
+  return status;
+}
+
+bool keep_supervising_in_background(SupervisedChild& child) {
+  // Handle what is ready first (the listener's hang-up, when the child was the
+  // last process under the filter).
+  for (int round = 0; round < 16 && child.supervisor->has_listeners(); ++round) child.supervisor->step(0);
+  if (!child.supervisor->has_listeners()) return false;
+  std::fflush(nullptr);
+  pid_t pid = ::fork();
+  if (pid != 0) return pid > 0;
+  int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  for (int fd = 0; fd < 3 && null >= 0; ++fd) ::dup2(null, fd);
+  while (child.supervisor->step(-1)) {
+  }
+  ::_exit(0);
+}
+
+}  // namespace sealkit::backend::seccomp

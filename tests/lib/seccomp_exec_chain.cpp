@@ -1,0 +1,253 @@
+// The image of the exec-chain stress test (docs/seccomp-exec.md, "How it is
+// tested"), run under the supervisor by seccomp_exec_test.cpp with
+// SEALKIT_BACKEND=seccomp. Every generation:
+//   1. seals, through libsealkit, a page of its own text, its RELRO, an
+//      anonymous read-only page, and a "slot" page at one of two fixed
+//      addresses (generation parity), so that every next image meets the
+//      previous one's seal at a known address, ASLR or not;
+//   2. attacks its own seals: mprotect, munmap, MAP_FIXED, mremap, discard
+//      madvise must all fail with EPERM;
+//   3. does what the previous image's seals must no longer stop: MAP_FIXED and
+//      munmap over the previous slot page, and over every previous range that
+//      is unmapped here (with ASLR off the text and RELRO are at the same
+//      addresses: then they are this image's own seals, and refused);
+//   4. execs itself (its ld.so has just done the same on the same addresses).
+// Usage: chain GEN LAST [PREV_RANGES]   (ranges as hex start-end, comma-separated)
+//        chain fork                      seal; a forked child must be refused too,
+//                                        and a forked child's exec must not be
+//        chain probe RANGES              a fresh image: MAP_FIXED over RANGES must work
+//        chain wait READY_FD GO_FD       seal, say so, wait; then the supervisor is
+//                                        gone: attacks and unsealed calls get ENOSYS
+// Exit 0 when everything behaved, 3 with a message on stderr otherwise.
+#include <elf.h>
+#include <link.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "sealkit/sealkit.h"
+
+namespace {
+
+constexpr std::uintptr_t kPage = 4096;
+constexpr std::uintptr_t kSlotBase = 0x5e0000000000;  // far from where ld.so and mmap place anything
+int g_gen = 0;
+
+struct Span {
+  std::uintptr_t start, end;
+};
+
+[[noreturn]] void fail(const char* what, int err) {
+  std::fprintf(stderr, "chain generation %d: %s: %s\n", g_gen, what, std::strerror(err));
+  std::exit(3);
+}
+
+void expect_errno(const char* what, long r, int want) {
+  if (r == 0 || (r == -1 && errno != want)) fail(what, r == 0 ? 0 : errno);
+}
+
+Span page_down_up(std::uintptr_t a, std::uintptr_t b) { return {a & ~(kPage - 1), (b + kPage - 1) & ~(kPage - 1)}; }
+
+// A page of the program's text and its RELRO (what ld.so mprotects at start).
+void own_object(Span out[2]) {
+  out[0] = out[1] = {0, 0};
+  dl_iterate_phdr(
+      [](dl_phdr_info* info, size_t, void* data) -> int {
+        auto* spans = static_cast<Span*>(data);
+        for (int i = 0; i < info->dlpi_phnum; ++i) {
+          const ElfW(Phdr)& ph = info->dlpi_phdr[i];
+          const std::uintptr_t at = info->dlpi_addr + ph.p_vaddr;
+          if (ph.p_type == PT_LOAD && (ph.p_flags & PF_X)) spans[0] = page_down_up(at, at + kPage);
+          if (ph.p_type == PT_GNU_RELRO) spans[1] = {at & ~(kPage - 1), (at + ph.p_memsz) & ~(kPage - 1)};
+        }
+        return 1;  // the first object is the program
+      },
+      out);
+}
+
+std::uintptr_t slot(int gen) { return kSlotBase + static_cast<std::uintptr_t>(gen % 2) * 0x10000; }
+
+void seal(const char* what, Span s) {
+  if (s.end <= s.start) return;
+  if (sealkit_mseal(reinterpret_cast<void*>(s.start), s.end - s.start, 0) != 0) fail(what, errno);
+}
+
+std::vector<Span> seal_everything() {
+  Span own[2];
+  own_object(own);
+  void* anon = mmap(nullptr, kPage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (anon == MAP_FAILED) fail("mmap", errno);
+  std::memset(anon, 0x5a, kPage);
+  if (mprotect(anon, kPage, PROT_READ) != 0) fail("mprotect anon", errno);
+  void* fixed = mmap(reinterpret_cast<void*>(slot(g_gen)), kPage, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+  if (fixed == MAP_FAILED) fail("mmap slot page", errno);
+  const auto a = reinterpret_cast<std::uintptr_t>(anon), f = reinterpret_cast<std::uintptr_t>(fixed);
+  std::vector<Span> sealed = {own[0], own[1], {a, a + kPage}, {f, f + kPage}};
+  seal("seal text", own[0]);
+  seal("seal relro", own[1]);
+  seal("seal anon", sealed[2]);
+  seal("seal slot", sealed[3]);
+  return sealed;
+}
+
+void attack(const std::vector<Span>& s, int want) {
+  auto* text = reinterpret_cast<void*>(s[0].start);
+  auto* anon = reinterpret_cast<void*>(s[2].start);
+  auto* fixed = reinterpret_cast<void*>(s[3].start);
+  expect_errno("mprotect text", mprotect(text, kPage, PROT_READ | PROT_WRITE | PROT_EXEC), want);
+  expect_errno("munmap anon", munmap(anon, kPage), want);
+  expect_errno("MAP_FIXED over the slot",
+               mmap(fixed, kPage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED ? -1 : 0,
+               want);
+  expect_errno("madvise DONTNEED anon", madvise(anon, kPage, MADV_DONTNEED), want);
+  expect_errno("mremap anon", mremap(anon, kPage, 2 * kPage, MREMAP_MAYMOVE) == MAP_FAILED ? -1 : 0, want);
+  if (s[1].end > s[1].start) {
+    auto* relro = reinterpret_cast<void*>(s[1].start);
+    expect_errno("mprotect relro", mprotect(relro, kPage, PROT_READ | PROT_WRITE), want);
+  }
+}
+
+bool overlaps(Span a, const std::vector<Span>& set) {
+  for (Span b : set)
+    if (a.start < b.end && b.start < a.end) return true;
+  return false;
+}
+
+bool unmapped(Span s) {
+  unsigned char v[64];
+  for (std::uintptr_t p = s.start; p < s.end; p += kPage)
+    if (mincore(reinterpret_cast<void*>(p), kPage, v) == 0 || errno != ENOMEM) return false;
+  return true;
+}
+
+// Step 3: the previous image's seals must not stop this one.
+int reuse_previous(const std::vector<Span>& previous, const std::vector<Span>& own) {
+  int reused = 0;
+  for (Span p : previous) {
+    if (p.end <= p.start || p.end - p.start > 64 * kPage) continue;
+    if (overlaps(p, own)) {
+      // The same address sealed again by this image: refused, as it must be.
+      expect_errno("mprotect of an address this image sealed again", mprotect(reinterpret_cast<void*>(p.start), kPage, PROT_READ | PROT_WRITE), EPERM);
+      continue;
+    }
+    if (!unmapped(p)) continue;  // this image's own unsealed memory: not ours to clobber
+    void* m = mmap(reinterpret_cast<void*>(p.start), p.end - p.start, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    if (m == MAP_FAILED) fail("MAP_FIXED over the previous image's sealed range", errno);
+    if (mprotect(m, p.end - p.start, PROT_READ) != 0) fail("mprotect over the previous image's sealed range", errno);
+    if (munmap(m, p.end - p.start) != 0) fail("munmap over the previous image's sealed range", errno);
+    ++reused;
+  }
+  return reused;
+}
+
+std::string format(const std::vector<Span>& spans) {
+  std::string out;
+  char buf[64];
+  for (Span s : spans) {
+    std::snprintf(buf, sizeof buf, "%s%lx-%lx", out.empty() ? "" : ",", static_cast<unsigned long>(s.start),
+                  static_cast<unsigned long>(s.end));
+    out += buf;
+  }
+  return out.empty() ? "-" : out;
+}
+
+std::vector<Span> parse(const char* text) {
+  std::vector<Span> out;
+  while (text && *text && *text != '-') {
+    char* end;
+    Span s{};
+    s.start = std::strtoul(text, &end, 16);
+    if (*end != '-') break;
+    s.end = std::strtoul(end + 1, &end, 16);
+    out.push_back(s);
+    if (*end != ',') break;
+    text = end + 1;
+  }
+  return out;
+}
+
+int chain(int gen, int last, const char* previous_text) {
+  g_gen = gen;
+  const std::vector<Span> own = seal_everything();
+  attack(own, EPERM);
+  std::vector<Span> previous = parse(previous_text);
+  if (gen > 0) previous.push_back({slot(gen - 1), slot(gen - 1) + kPage});
+  reuse_previous(previous, own);
+  if (gen >= last) {
+    std::printf("chain ok: %d images\n", gen + 1);
+    return 0;
+  }
+  const std::string next = std::to_string(gen + 1), last_s = std::to_string(last), mine = format(own);
+  const char* argv[] = {"chain", next.c_str(), last_s.c_str(), mine.c_str(), nullptr};
+  execv("/proc/self/exe", const_cast<char* const*>(argv));
+  fail("execv", errno);
+}
+
+int fork_case() {
+  const std::vector<Span> own = seal_everything();
+  pid_t pid = fork();
+  if (pid == 0) {
+    attack(own, EPERM);  // same image: the parent's seals hold in the child
+    std::_Exit(0);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) fail("a forked child was not refused", 0);
+  pid = fork();
+  if (pid == 0) {
+    const std::string ranges = format({own[2], own[3]});
+    const char* argv[] = {"chain", "probe", ranges.c_str(), nullptr};
+    execv("/proc/self/exe", const_cast<char* const*>(argv));
+    std::_Exit(4);
+  }
+  waitpid(pid, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) fail("fork then exec still refused", 0);
+  attack(own, EPERM);  // and the parent's own seals are untouched by its children
+  std::printf("fork ok\n");
+  return 0;
+}
+
+int probe(const char* ranges) {
+  g_gen = -1;
+  std::vector<Span> spans = parse(ranges);
+  if (reuse_previous(spans, {}) != static_cast<int>(spans.size())) fail("probe: a range was mapped here", 0);
+  return 0;
+}
+
+int wait_case(int ready_fd, int go_fd) {
+  const std::vector<Span> own = seal_everything();
+  char c = 'S';
+  if (write(ready_fd, &c, 1) != 1) fail("write", errno);
+  if (read(go_fd, &c, 1) != 1) fail("read", errno);
+  // The supervisor is gone: the kernel answers ENOSYS for every call the root
+  // filter sends it, sealed or not (fail closed).
+  attack(own, ENOSYS);
+  void* fresh = mmap(nullptr, kPage, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  expect_errno("munmap of an unsealed page without a supervisor", munmap(fresh, kPage), ENOSYS);
+  std::printf("wait ok\n");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (std::strcmp(sealkit_backend(), "seccomp") != 0) {
+    std::fprintf(stderr, "chain: backend %s, not seccomp (SEALKIT_BACKEND=seccomp)\n", sealkit_backend());
+    return 3;
+  }
+  if (argc >= 2 && std::strcmp(argv[1], "fork") == 0) return fork_case();
+  if (argc >= 3 && std::strcmp(argv[1], "probe") == 0) return probe(argv[2]);
+  if (argc >= 4 && std::strcmp(argv[1], "wait") == 0) return wait_case(std::atoi(argv[2]), std::atoi(argv[3]));
+  if (argc >= 3) return chain(std::atoi(argv[1]), std::atoi(argv[2]), argc >= 4 ? argv[3] : nullptr);
+  std::fprintf(stderr, "usage: chain GEN LAST [RANGES] | fork | probe RANGES | wait READY_FD GO_FD\n");
+  return 2;
+}
