@@ -22,6 +22,7 @@
 #include "cli/audit/report.hpp"
 #include "cli/command.hpp"
 #include "cli/output.hpp"
+#include "core/seccomp_filters.hpp"
 #include "core/vma_class.hpp"
 
 namespace sealkit::cli {
@@ -38,6 +39,8 @@ struct AuditOptions {
   bool by_class = false;
   bool vmas = false;
   bool per_process = false;
+  bool no_filters = false;
+  std::uint64_t filter_budget = std::uint64_t{1} << 26;
 };
 
 // Every process (thread group) /proc lists now, in pid order.
@@ -109,8 +112,15 @@ int run_audit(const AuditOptions& o) {
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   const auto t0 = std::chrono::steady_clock::now();
   core::ElfLayoutCache cache;
+  core::AuditOptions ao;
+  ao.filters = !o.no_filters;
+  if (ao.filters) ao.filters_unreadable = core::why_filters_unreadable();
+  ao.filter_budget = o.filter_budget;
   m.processes.reserve(pids.size());
-  for (pid_t pid : pids) m.add(core::audit_process(pid, cache));
+  for (pid_t pid : pids) m.add(core::audit_process(pid, cache, ao));
+  // Targets that did not stop in time are still attached: detach them as
+  // they stop; what is left the kernel detaches when this process exits.
+  if (ao.filters) core::finish_pending_detaches(std::chrono::milliseconds(500));
   m.duration_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
   audit::RenderOptions ro;
@@ -162,6 +172,12 @@ Runner add_audit(CLI::App& app) {
   sub->add_flag("--by-class", o->by_class, "Add the totals by class of mapping (table), per process too (JSON)");
   sub->add_flag("--vmas", o->vmas, "JSON: list every VMA and object of each process");
   sub->add_flag("--per-process", o->per_process, "Prometheus: add per-process series (labels pid and comm)");
+  sub->add_flag("--no-filters", o->no_filters,
+                "Do not read seccomp filters. By default (as root) each process with filters is ptrace-stopped "
+                "for some microseconds to read them, and memory they refuse to change counts as sealed");
+  sub->add_option("--filter-budget", o->filter_budget,
+                  "BPF instructions evaluated per process; past it, VMAs are 'unknown' (default 67108864)")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
   sub->footer("Exit status: 0 done, 1 coverage below --require, 2 bad usage or an error. "
               "What counts as should-be-sealed: docs/audit.md.");
   return [o] { return run_audit(*o); };

@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/filter_seals.hpp"
+#include "core/seccomp_filters.hpp"
 #include "core/vma_class.hpp"
 
 namespace sealkit::core {
@@ -168,6 +170,24 @@ void explain_no_memory(ProcPaths& proc, ProcessAudit& a) {
   }
 }
 
+// After smaps: filters are only ever added, so ones read later than the
+// smaps can only seal more of what smaps showed, never less.
+void add_filter_seals(pid_t pid, const AuditOptions& options, ProcessAudit& a) {
+  if (!options.filters_unreadable.empty()) {
+    a.filters.reason = options.filters_unreadable;  // status stays not_checked
+    return;
+  }
+  auto status = read_seccomp_status(pid);
+  if (!status) {
+    a.filters.status = FilterSummary::Status::kUnknown;
+    a.filters.reason = std::string("cannot read its status: ") + std::strerror(errno);
+    return;
+  }
+  FilterReadLimits limits;
+  limits.stop_timeout = options.stop_timeout;
+  apply_filter_seals(read_filters(pid, *status, limits), options.filter_budget, a);
+}
+
 }  // namespace
 
 ElfLookup ElfLayoutCache::lookup(pid_t pid, const MapsEntry& m) {
@@ -191,7 +211,9 @@ ElfLookup ElfLayoutCache::lookup(pid_t pid, const MapsEntry& m) {
   return r;
 }
 
-ProcessAudit audit_process(pid_t pid, ElfLayoutCache& cache) {
+ProcessAudit audit_process(pid_t pid, ElfLayoutCache& cache) { return audit_process(pid, cache, AuditOptions{}); }
+
+ProcessAudit audit_process(pid_t pid, ElfLayoutCache& cache, const AuditOptions& options) {
   ProcessAudit a;
   a.pid = pid;
   ProcPaths proc(pid);
@@ -241,6 +263,7 @@ ProcessAudit audit_process(pid_t pid, ElfLayoutCache& cache) {
     c.pid = a.pid;
     c.comm = std::move(a.comm);
     c.exe = std::move(a.exe);
+    if (options.filters) add_filter_seals(pid, options, c);
     return c;
   }
   a.status = AuditStatus::kTorn;

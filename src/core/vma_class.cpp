@@ -208,6 +208,45 @@ const char* to_string(Verdict v) noexcept {
   return "n/a";
 }
 
+const char* to_string(SealedBy s) noexcept {
+  switch (s) {
+    case SealedBy::kNone: return "none";
+    case SealedBy::kKernel: return "kernel";
+    case SealedBy::kFilter: return "filter";
+  }
+  return "none";
+}
+
+const char* to_string(FilterCheck c) noexcept {
+  switch (c) {
+    case FilterCheck::kNotChecked: return "not_checked";
+    case FilterCheck::kSealed: return "sealed";
+    case FilterCheck::kNotSealed: return "not_sealed";
+    case FilterCheck::kUnknown: return "unknown";
+  }
+  return "unknown";
+}
+
+const char* to_string(FilterAction a) noexcept {
+  switch (a) {
+    case FilterAction::kNone: return "none";
+    case FilterAction::kErrno: return "errno";
+    case FilterAction::kUserNotif: return "user_notif";
+    case FilterAction::kTrap: return "trap";
+  }
+  return "none";
+}
+
+const char* to_string(FilterSummary::Status s) noexcept {
+  switch (s) {
+    case FilterSummary::Status::kNotChecked: return "not_checked";
+    case FilterSummary::Status::kNone: return "none";
+    case FilterSummary::Status::kRead: return "read";
+    case FilterSummary::Status::kUnknown: return "unknown";
+  }
+  return "unknown";
+}
+
 const char* to_string(AuditStatus s) noexcept {
   switch (s) {
     case AuditStatus::kOk: return "ok";
@@ -235,6 +274,10 @@ void ClassTotals::add(const VmaRecord& v) noexcept {
     ++sealed_vmas;
     sealed_bytes += v.map.range.size();
   }
+  if (v.sealed_by == SealedBy::kFilter) {
+    ++filter_sealed_vmas;
+    filter_sealed_bytes += v.map.range.size();
+  }
 }
 
 void ClassTotals::add(const ClassTotals& o) noexcept {
@@ -246,6 +289,8 @@ void ClassTotals::add(const ClassTotals& o) noexcept {
   sealed_should_bytes += o.sealed_should_bytes;
   sealed_vmas += o.sealed_vmas;
   sealed_bytes += o.sealed_bytes;
+  filter_sealed_vmas += o.filter_sealed_vmas;
+  filter_sealed_bytes += o.filter_sealed_bytes;
 }
 
 std::optional<double> ClassTotals::coverage_bytes() const noexcept {
@@ -256,6 +301,28 @@ std::optional<double> ClassTotals::coverage_bytes() const noexcept {
 std::optional<double> ClassTotals::coverage_vmas() const noexcept {
   if (should_vmas == 0) return std::nullopt;
   return static_cast<double>(sealed_should_vmas) / static_cast<double>(should_vmas);
+}
+
+void count_totals(ProcessAudit& a) {
+  a.by_class.fill({});
+  a.total = {};
+  for (ObjectRecord& o : a.objects) {
+    o.span = {};
+    o.should_vmas = o.sealed_should_vmas = 0;
+  }
+  for (const VmaRecord& v : a.vmas) {
+    a.by_class[static_cast<std::size_t>(v.cls)].add(v);
+    a.total.add(v);
+    if (v.object < 0) continue;
+    ObjectRecord& o = a.objects[static_cast<std::size_t>(v.object)];
+    if (o.span.empty()) o.span = v.map.range;
+    o.span.begin = std::min(o.span.begin, v.map.range.begin);
+    o.span.end = std::max(o.span.end, v.map.range.end);
+    if (v.should_seal()) {
+      ++o.should_vmas;
+      if (v.sealed) ++o.sealed_should_vmas;
+    }
+  }
 }
 
 std::optional<ElfLayout> layout_from_headers(const std::vector<ElfSegment>& segments) {
@@ -300,6 +367,7 @@ ProcessAudit classify_smaps(std::string_view smaps_text, const ElfLookupFn& look
     v.path.assign(m.path);
     v.map.path = {};
     v.sealed = sealed;
+    v.sealed_by = sealed ? SealedBy::kKernel : SealedBy::kNone;
     a.vmas.push_back(std::move(v));
   };
   SmapsStats st;
@@ -346,19 +414,7 @@ ProcessAudit classify_smaps(std::string_view smaps_text, const ElfLookupFn& look
     if (!verified) ++a.objects_unverified;
   }
 
-  for (const VmaRecord& v : a.vmas) {
-    a.by_class[static_cast<std::size_t>(v.cls)].add(v);
-    a.total.add(v);
-    if (v.object < 0) continue;
-    ObjectRecord& o = a.objects[static_cast<std::size_t>(v.object)];
-    if (o.span.empty()) o.span = v.map.range;
-    o.span.begin = std::min(o.span.begin, v.map.range.begin);
-    o.span.end = std::max(o.span.end, v.map.range.end);
-    if (v.should_seal()) {
-      ++o.should_vmas;
-      if (v.sealed) ++o.sealed_should_vmas;
-    }
-  }
+  count_totals(a);
   return a;
 }
 

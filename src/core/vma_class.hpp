@@ -10,7 +10,8 @@
 //     v.cls;                                          // VmaClass: elf_text ... file (to_string(v.cls))
 //     v.object;                                       // index into a.objects for elf_* classes, else -1
 //     v.should_seal_bytes;                            // > 0: the rule says (part of) it should be sealed
-//     v.sealed;                                       // "sl" in its VmFlags
+//     v.sealed;                                       // "sl" in its VmFlags, or (with AuditOptions::filters)
+//     v.sealed_by;                                    //   refused by its seccomp filters: kKernel / kFilter
 //     v.verdict();                                    // sealed / unsealed (should be, is not) / not applicable
 //   }
 //   a.by_class[i], a.total                            // ClassTotals: VMAs and bytes, should-seal and sealed
@@ -29,6 +30,7 @@
 #include <sys/types.h>
 
 #include <array>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -77,13 +79,35 @@ enum class Verdict : std::uint8_t {
 };
 const char* to_string(Verdict v) noexcept;
 
+// Who enforces a VMA's seal: the kernel (mseal, "sl" in VmFlags) or the
+// process's seccomp filters (core/filter_seals.hpp; docs/audit.md).
+enum class SealedBy : std::uint8_t { kNone, kKernel, kFilter };
+const char* to_string(SealedBy s) noexcept;  // "none", "kernel", "filter"
+
+// What the filters of the process say about a VMA the kernel has not sealed.
+enum class FilterCheck : std::uint8_t {
+  kNotChecked,  // no filters, filters not read, or sealed by the kernel
+  kSealed,      // every page refused for mprotect, munmap, mremap and mmap(MAP_FIXED)
+  kNotSealed,   // some page of it allowed for some of them
+  kUnknown,     // the per-process instruction budget ran out before this VMA
+};
+const char* to_string(FilterCheck c) noexcept;  // "not_checked", "sealed", "not_sealed", "unknown"
+
+// The refusal a filter seal answers with (the weakest one met, for a VMA).
+enum class FilterAction : std::uint8_t { kNone, kErrno, kUserNotif, kTrap };
+const char* to_string(FilterAction a) noexcept;  // "none", "errno", "user_notif", "trap"
+
 struct VmaRecord {
   MapsEntry map;     // map.path is left empty (it would point into the smaps text): use `path`
   std::string path;  // the smaps pathname ("" for anonymous memory)
   VmaClass cls = VmaClass::kAnon;
   int object = -1;   // index into ProcessAudit::objects, for elf_* classes
   std::uint64_t should_seal_bytes = 0;  // bytes of this VMA the rule wants sealed
-  bool sealed = false;                  // "sl" in VmFlags
+  bool sealed = false;                  // sealed by the kernel ("sl" in VmFlags) or by a filter
+  SealedBy sealed_by = SealedBy::kNone;
+  FilterCheck filter = FilterCheck::kNotChecked;
+  FilterAction filter_action = FilterAction::kNone;  // for filter = kSealed
+  bool filter_discard_refused = false;  // filter-sealed and madvise(MADV_DONTNEED) refused on every page
 
   bool should_seal() const noexcept { return should_seal_bytes != 0; }
   Verdict verdict() const noexcept {
@@ -126,6 +150,7 @@ struct ClassTotals {
   std::uint64_t should_vmas = 0, should_bytes = 0;                // the rule wants them sealed
   std::uint64_t sealed_should_vmas = 0, sealed_should_bytes = 0;  // ... and they are
   std::uint64_t sealed_vmas = 0, sealed_bytes = 0;                // sealed, whether asked or not
+  std::uint64_t filter_sealed_vmas = 0, filter_sealed_bytes = 0;  // of those, sealed by a seccomp filter
 
   void add(const VmaRecord& v) noexcept;
   void add(const ClassTotals& o) noexcept;
@@ -144,6 +169,24 @@ enum class AuditStatus : std::uint8_t {
 };
 const char* to_string(AuditStatus s) noexcept;
 
+// What the audit learnt from a process's seccomp filters (docs/audit.md).
+struct FilterSummary {
+  enum class Status : std::uint8_t {
+    kNotChecked,  // not asked (--no-filters, or the audit cannot read filters: `reason`)
+    kNone,        // the process has no seccomp filter
+    kRead,        // read and evaluated (some VMAs may still be unknown: budget)
+    kUnknown,     // has filters that could not be read: `reason`
+  };
+  Status status = Status::kNotChecked;
+  std::string reason;
+  std::size_t filters = 0, instructions = 0;  // read
+  std::uint64_t executed = 0;                 // instructions run evaluating them
+  std::size_t sealed_vmas = 0, unknown_vmas = 0, discard_refused_vmas = 0;
+  std::uint64_t sealed_bytes = 0;
+  double stopped_seconds = 0;  // how long the process was ptrace-stopped
+};
+const char* to_string(FilterSummary::Status s) noexcept;  // "not_checked", "none", "read", "unknown"
+
 struct ProcessAudit {
   pid_t pid = 0;
   std::string comm;  // from /proc/PID/comm
@@ -155,7 +198,11 @@ struct ProcessAudit {
   std::array<ClassTotals, kVmaClassCount> by_class{};
   ClassTotals total;
   std::size_t objects_unverified = 0;
+  FilterSummary filters;
 };
+
+// (Re)computes by_class, total and the objects' spans and counts from `vmas`.
+void count_totals(ProcessAudit& a);
 
 // Classifies a whole smaps text. status is kOk, or kTorn when a line cannot
 // be read, an entry lacks VmFlags, or addresses are not strictly increasing.
@@ -184,5 +231,15 @@ class ElfLayoutCache {
 // classifies. Never throws for a process that vanishes or is out of reach:
 // the status says what happened.
 ProcessAudit audit_process(pid_t pid, ElfLayoutCache& cache);
+
+struct AuditOptions {
+  // Read the seccomp filters of processes that have some and count what they
+  // seal (core/filter_seals.hpp). Stops each such process for microseconds.
+  bool filters = false;
+  std::string filters_unreadable;         // when non-empty, the reason filters are not read (status not_checked)
+  std::uint64_t filter_budget = 1 << 26;  // instructions evaluated per process; past it, VMAs are unknown
+  std::chrono::microseconds stop_timeout{std::chrono::milliseconds(200)};
+};
+ProcessAudit audit_process(pid_t pid, ElfLayoutCache& cache, const AuditOptions& options);
 
 }  // namespace sealkit::core

@@ -25,6 +25,8 @@ json counters(const core::ClassTotals& t) {
               {"sealed_should_bytes", t.sealed_should_bytes},
               {"sealed_vmas", t.sealed_vmas},
               {"sealed_bytes", t.sealed_bytes},
+              {"filter_sealed_vmas", t.filter_sealed_vmas},
+              {"filter_sealed_bytes", t.filter_sealed_bytes},
               {"coverage_bytes_percent", percent_or_null(t.coverage_bytes())},
               {"coverage_vmas_percent", percent_or_null(t.coverage_vmas())}};
 }
@@ -38,9 +40,9 @@ json classes(const std::array<core::ClassTotals, core::kVmaClassCount>& by_class
 }
 
 
-json vma_json(const core::VmaRecord& v) {
+json vma_json(const core::VmaRecord& v, bool filters_read) {
   std::string perms{v.map.read ? 'r' : '-', v.map.write ? 'w' : '-', v.map.exec ? 'x' : '-', v.map.shared ? 's' : 'p'};
-  return json{{"start", hex(v.map.range.begin)},
+  json j{{"start", hex(v.map.range.begin)},
               {"end", hex(v.map.range.end)},
               {"perms", perms},
               {"offset", v.map.offset},
@@ -50,7 +52,29 @@ json vma_json(const core::VmaRecord& v) {
               {"object", v.object},
               {"should_seal_bytes", v.should_seal_bytes},
               {"sealed", v.sealed},
+              {"sealed_by", v.sealed_by == core::SealedBy::kNone ? json(nullptr) : json(core::to_string(v.sealed_by))},
               {"verdict", core::to_string(v.verdict())}};
+  if (filters_read && v.sealed_by != core::SealedBy::kKernel) j["filter"] = core::to_string(v.filter);
+  if (v.sealed_by == core::SealedBy::kFilter) {
+    j["filter_action"] = core::to_string(v.filter_action);
+    j["discard_refused"] = v.filter_discard_refused;
+  }
+  return j;
+}
+
+json filters_json(const core::FilterSummary& f) {
+  json j{{"status", core::to_string(f.status)}};
+  if (!f.reason.empty()) j["reason"] = f.reason;
+  if (f.status != core::FilterSummary::Status::kRead && f.filters == 0) return j;
+  j["count"] = f.filters;
+  j["instructions"] = f.instructions;
+  j["executed"] = f.executed;
+  j["sealed_vmas"] = f.sealed_vmas;
+  j["sealed_bytes"] = f.sealed_bytes;
+  j["unknown_vmas"] = f.unknown_vmas;
+  j["discard_refused_vmas"] = f.discard_refused_vmas;
+  j["stopped_microseconds"] = f.stopped_seconds * 1e6;
+  return j;
 }
 
 json process_json(const core::ProcessAudit& p, const RenderOptions& o) {
@@ -64,6 +88,7 @@ json process_json(const core::ProcessAudit& p, const RenderOptions& o) {
   j["objects_fully_sealed"] = fully;
   j["objects_unverified"] = p.objects_unverified;
   j["unsealed_classes"] = unsealed_classes(p.by_class);
+  j["filters"] = filters_json(p.filters);
   if (o.by_class) j["classes"] = classes(p.by_class);
   if (o.vmas) {
     json objs = json::array();
@@ -76,7 +101,8 @@ json process_json(const core::ProcessAudit& p, const RenderOptions& o) {
                       {"should_vmas", ob.should_vmas},
                       {"sealed_should_vmas", ob.sealed_should_vmas}});
     json vmas = json::array();
-    for (const core::VmaRecord& v : p.vmas) vmas.push_back(vma_json(v));
+    const bool filters_read = p.filters.status == core::FilterSummary::Status::kRead;
+    for (const core::VmaRecord& v : p.vmas) vmas.push_back(vma_json(v, filters_read));
     j["object_list"] = std::move(objs);
     j["vma_list"] = std::move(vmas);
   }
@@ -95,6 +121,13 @@ void write_json(std::ostream& out, const MachineAudit& m, const RenderOptions& o
   totals["objects_unverified"] = m.objects_unverified;
   totals["unsealed_classes"] = unsealed_classes(m.by_class);
   totals["classes"] = classes(m.by_class);
+  json filters = json::object();
+  for (std::size_t s = 0; s < kFilterStatusCount; ++s)
+    filters[core::to_string(static_cast<core::FilterSummary::Status>(s))] = m.by_filter_status[s];
+  filters["instructions_executed"] = m.filter_instructions_executed;
+  filters["unknown_vmas"] = m.filter_unknown_vmas;
+  filters["max_stopped_microseconds"] = m.filter_stopped_seconds_max * 1e6;
+  totals["filters"] = std::move(filters);
   json skipped = json::object();
   for (std::size_t s = 1; s < kStatusCount; ++s) skipped[core::to_string(static_cast<core::AuditStatus>(s))] = m.by_status[s];
   // The small objects pretty, indented one level.

@@ -71,6 +71,18 @@ void write_prometheus(std::ostream& out, const MachineAudit& m, const RenderOpti
   per_class(out, m, "sealkit_audit_sealed_bytes", "Sealed bytes, asked for by the rule or not, by class.",
             &T::sealed_bytes);
 
+  per_class(out, m, "sealkit_audit_filter_sealed_vmas",
+            "VMAs sealed by a seccomp filter rather than mseal (counted in sealkit_audit_sealed_vmas too), by class.",
+            &T::filter_sealed_vmas);
+  per_class(out, m, "sealkit_audit_filter_sealed_bytes", "Bytes sealed by a seccomp filter, by class.",
+            &T::filter_sealed_bytes);
+  header(out, "sealkit_audit_filter_processes",
+         "Audited processes by what their seccomp filters gave (read, none, unknown, not_checked).");
+  for (std::size_t s = 0; s < kFilterStatusCount; ++s)
+    out << "sealkit_audit_filter_processes{status=\"" << core::to_string(static_cast<core::FilterSummary::Status>(s))
+        << "\"} " << m.by_filter_status[s] << '\n';
+  header(out, "sealkit_audit_filter_unknown_vmas", "VMAs left unknown: the filter evaluation budget ran out.");
+  out << "sealkit_audit_filter_unknown_vmas " << m.filter_unknown_vmas << '\n';
   header(out, "sealkit_audit_processes", "Processes looked at, by outcome (ok: audited; the others are skipped).");
   for (std::size_t s = 0; s < kStatusCount; ++s)
     out << "sealkit_audit_processes{status=\"" << core::to_string(static_cast<core::AuditStatus>(s)) << "\"} "
@@ -94,15 +106,17 @@ void write_prometheus(std::ostream& out, const MachineAudit& m, const RenderOpti
   const Family fams[] = {
       {"sealkit_audit_process_coverage_bytes_ratio", "Per process: sealed share of should-be-sealed bytes."},
       {"sealkit_audit_process_should_seal_bytes", "Per process: bytes that should be sealed."},
-      {"sealkit_audit_process_should_seal_sealed_bytes", "Per process: bytes that should be sealed and are."}};
-  for (std::size_t f = 0; f < 3; ++f) {
+      {"sealkit_audit_process_should_seal_sealed_bytes", "Per process: bytes that should be sealed and are."},
+      {"sealkit_audit_process_filter_sealed_bytes", "Per process: bytes sealed by its seccomp filters."}};
+  for (std::size_t f = 0; f < 4; ++f) {
     header(out, fams[f].name, fams[f].help);
     for (const core::ProcessAudit& p : m.processes) {
       if (p.status != core::AuditStatus::kOk) continue;
       out << fams[f].name << "{pid=\"" << p.pid << "\",comm=\"" << label_value(p.comm) << "\"} ";
       if (f == 0) out << number(ratio_or_nan(p.total.coverage_bytes()));
       else if (f == 1) out << number(p.total.should_bytes);
-      else out << number(p.total.sealed_should_bytes);
+      else if (f == 2) out << number(p.total.sealed_should_bytes);
+      else out << number(p.total.filter_sealed_bytes);
       out << '\n';
     }
   }

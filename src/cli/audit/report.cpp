@@ -1,5 +1,7 @@
 #include "cli/audit/report.hpp"
 
+#include <algorithm>
+
 namespace sealkit::cli::audit {
 
 void MachineAudit::add(core::ProcessAudit p) {
@@ -10,6 +12,11 @@ void MachineAudit::add(core::ProcessAudit p) {
     objects += p.objects.size();
     objects_unverified += p.objects_unverified;
     for (const core::ObjectRecord& o : p.objects) objects_fully_sealed += o.fully_sealed();
+    ++by_filter_status[static_cast<std::size_t>(p.filters.status)];
+    filter_instructions_executed += p.filters.executed;
+    filter_unknown_vmas += p.filters.unknown_vmas;
+    filter_stopped_seconds_max = std::max(filter_stopped_seconds_max, p.filters.stopped_seconds);
+    filter_stopped_seconds_total += p.filters.stopped_seconds;
   }
   if (!keep_vmas) std::vector<core::VmaRecord>().swap(p.vmas);  // 2000 processes hold ~100k of them
   processes.push_back(std::move(p));

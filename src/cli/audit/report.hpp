@@ -15,6 +15,7 @@
 namespace sealkit::cli::audit {
 
 inline constexpr std::size_t kStatusCount = static_cast<std::size_t>(core::AuditStatus::kTorn) + 1;
+inline constexpr std::size_t kFilterStatusCount = static_cast<std::size_t>(core::FilterSummary::Status::kUnknown) + 1;
 
 struct MachineAudit {
   std::vector<core::ProcessAudit> processes;  // in pid order, every status
@@ -22,6 +23,10 @@ struct MachineAudit {
   std::array<core::ClassTotals, core::kVmaClassCount> by_class{};
   std::array<std::size_t, kStatusCount> by_status{};
   std::size_t objects = 0, objects_fully_sealed = 0, objects_unverified = 0;
+  // Seccomp filters (docs/audit.md), over processes with status ok.
+  std::array<std::size_t, kFilterStatusCount> by_filter_status{};
+  std::uint64_t filter_instructions_executed = 0, filter_unknown_vmas = 0;
+  double filter_stopped_seconds_max = 0, filter_stopped_seconds_total = 0;
   double started_unix_seconds = 0;  // wall clock at the start of the scan
   double duration_seconds = 0;
   bool keep_vmas = false;  // keep each process's VMA list (JSON --vmas); else it is freed once counted

@@ -31,21 +31,35 @@ std::string join(const std::vector<const char*>& names) {
 
 std::string of(std::uint64_t a, std::uint64_t b) { return std::to_string(a) + "/" + std::to_string(b); }
 
+// The FILTERS cell: "-" not looked at, "none", "3 (5 VMAs sealed)", "unknown: why".
+std::string filters_cell(const core::FilterSummary& f) {
+  using S = core::FilterSummary::Status;
+  switch (f.status) {
+    case S::kNotChecked: return "-";
+    case S::kNone: return "none";
+    case S::kUnknown: return "unknown: " + printable(f.reason);
+    case S::kRead: break;
+  }
+  std::string s = std::to_string(f.filters) + " (" + std::to_string(f.sealed_vmas) + " VMAs sealed";
+  if (f.unknown_vmas) s += ", " + std::to_string(f.unknown_vmas) + " unknown";
+  return s + ")";
+}
+
 }  // namespace
 
 void write_table(std::ostream& out, const MachineAudit& m, const RenderOptions& o) {
-  Rows rows{{"PID", "COMM", "COVERAGE", "SEALED/SHOULD VMAS", "SEALED/SHOULD BYTES", "UNSEALED CLASSES"}};
+  Rows rows{{"PID", "COMM", "COVERAGE", "SEALED/SHOULD VMAS", "SEALED/SHOULD BYTES", "UNSEALED CLASSES", "FILTERS"}};
   for (const core::ProcessAudit& p : m.processes) {
     if (p.status != core::AuditStatus::kOk) {
       if (!o.only_ok)
-        rows.push_back({std::to_string(p.pid), printable(p.comm), core::to_string(p.status), "", "", p.detail});
+        rows.push_back({std::to_string(p.pid), printable(p.comm), core::to_string(p.status), "", "", p.detail, ""});
       continue;
     }
     const core::ClassTotals& t = p.total;
     rows.push_back({std::to_string(p.pid), printable(p.comm), percent_text(t.coverage_bytes()),
                     of(t.sealed_should_vmas, t.should_vmas),
                     human_bytes(t.sealed_should_bytes) + "/" + human_bytes(t.should_bytes),
-                    join(unsealed_classes(p.by_class))});
+                    join(unsealed_classes(p.by_class)), filters_cell(p.filters)});
   }
   print_table(rows, out);
 
@@ -56,6 +70,12 @@ void write_table(std::ostream& out, const MachineAudit& m, const RenderOptions& 
       << "); " << m.by_status[0] << " processes, " << m.objects << " ELF objects (" << m.objects_fully_sealed
       << " fully sealed, " << m.objects_unverified << " unverified)\n";
   out << "unsealed classes: " << join(unsealed_classes(m.by_class)) << "\n";
+  auto f = [&](core::FilterSummary::Status s) { return m.by_filter_status[static_cast<std::size_t>(s)]; };
+  out << "seccomp filters: " << f(core::FilterSummary::Status::kRead) << " processes read ("
+      << t.filter_sealed_vmas << " VMAs, " << human_bytes(t.filter_sealed_bytes)
+      << " sealed by filters, counted as sealed above), " << f(core::FilterSummary::Status::kUnknown) << " unknown, "
+      << f(core::FilterSummary::Status::kNone) << " without, " << f(core::FilterSummary::Status::kNotChecked)
+      << " not checked\n";
   auto n = [&](core::AuditStatus s) { return m.by_status[static_cast<std::size_t>(s)]; };
   out << "skipped: " << m.skipped() << " (" << n(core::AuditStatus::kGone) << " gone, "
       << n(core::AuditStatus::kDenied) << " denied, " << n(core::AuditStatus::kKernelThread) << " kernel threads, "

@@ -1,0 +1,82 @@
+// Reading the seccomp filters of another process, for `sealkit audit`
+// (docs/audit.md, "Seals made by seccomp filters").
+//
+// The kernel hands a process's classic-BPF filters out only through
+// PTRACE_SECCOMP_GET_FILTER, which needs CAP_SYS_ADMIN, a tracer that is not
+// itself under seccomp, and the target ptrace-stopped by the caller. So:
+// PTRACE_SEIZE, PTRACE_INTERRUPT, a bounded wait for the stop, every filter
+// index until ENOENT, PTRACE_DETACH. The target is stopped for the time
+// that takes (tens of microseconds; `stopped_seconds` says).
+//
+// Never a hang, never a process left stopped:
+// - the wait for the stop is bounded; a target that does not stop in time
+//   (uninterruptible sleep, a vfork parent) is "unknown" and kept on a
+//   pending list: finish_pending_detaches() (also run by every later
+//   read_filters call) detaches it once it stops, and when sealkit exits for
+//   any reason, SIGINT and SIGKILL included, the kernel detaches every tracee
+//   of the exiting tracer (kernel/ptrace.c exit_ptrace) and lets it run;
+// - a signal that arrived meanwhile is handed back on detach; a process that
+//   was in a job-control stop stays in it;
+// - an already traced process (debugger, strace) is not touched: "unknown".
+// Everything read is checked as hostile input (core/bpf_eval.hpp).
+#pragma once
+
+#include <linux/filter.h>
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sealkit::core {
+
+// The lines of /proc/PID/status that decide whether to look at filters.
+struct SeccompStatus {
+  int mode = -1;        // Seccomp: 0 none, 1 strict, 2 filter; -1 when the line is missing
+  long filters = -1;    // Seccomp_filters: (5.9+); -1 when missing
+  pid_t tracer = 0;     // TracerPid:
+  char state = '?';     // State:
+};
+// nullopt with errno set when the file cannot be read or has no State line.
+std::optional<SeccompStatus> read_seccomp_status(pid_t pid);
+// The same for a status text (tests).
+std::optional<SeccompStatus> parse_seccomp_status(std::string_view text);
+
+// Whether this process can read filters at all: CAP_SYS_ADMIN in its
+// effective set and no seccomp filter of its own. Empty when it can, else why not.
+std::string why_filters_unreadable();
+
+struct ProcessFilters {
+  enum class Status : std::uint8_t {
+    kNone,     // no filter (Seccomp: 0 or 1)
+    kRead,     // every filter read: `programs`
+    kUnknown,  // could not be read: `reason`
+  };
+  Status status = Status::kNone;
+  std::string reason;
+  std::uint32_t arch = 0;  // AUDIT_ARCH_* of the stopped thread (PTRACE_GET_SYSCALL_INFO)
+  // Newest first: the order the kernel runs them in (kernel/seccomp.c
+  // seccomp_run_filters), which decides between equal actions.
+  std::vector<std::vector<sock_filter>> programs;
+  std::size_t instructions = 0;
+  double stopped_seconds = 0;  // from PTRACE_INTERRUPT to PTRACE_DETACH
+};
+const char* to_string(ProcessFilters::Status s) noexcept;
+
+struct FilterReadLimits {
+  std::chrono::microseconds stop_timeout{std::chrono::milliseconds(200)};
+  std::size_t max_filters = 8192;  // 32768 / (1 + 4): more cannot be installed
+};
+
+// Reads the filters of `pid` (its main thread; sealkit installs with TSYNC,
+// so every thread has the same). `status` is what read_seccomp_status said.
+ProcessFilters read_filters(pid_t pid, const SeccompStatus& status, const FilterReadLimits& limits = {});
+
+// Waits up to `timeout` for targets whose stop timed out, detaching each as
+// it stops. Returns how many are still attached (the kernel detaches them
+// when this process exits).
+std::size_t finish_pending_detaches(std::chrono::microseconds timeout);
+
+}  // namespace sealkit::core
