@@ -83,7 +83,7 @@ TEST(SeccompRun, RealProgramsRunAsTheyDoUnsealed) {
   const std::vector<std::vector<std::string>> programs = {
       {"/bin/true"},
       {"/bin/ls", "-1", "/"},
-      {"/bin/sh", "-c", "ls -1 / | grep -c . | cat"},
+      {"/bin/sh", "-c", "ls -1 / | cat | wc -l"},
       {"python3", "-c",
        "import json, decimal, sqlite3, ctypes, ssl, hashlib, zlib\n"
        "print(json.dumps({'d': str(decimal.Decimal(1) / 7)}), sqlite3.connect(':memory:').execute('select 6*7')"
@@ -92,8 +92,13 @@ TEST(SeccompRun, RealProgramsRunAsTheyDoUnsealed) {
   for (const auto& p : programs) {
     TempDir dir;
     const std::string log = dir.file("log");
-    Outcome s = run(sealed(p, log));
     Outcome c = run(p);
+    if (c.status != 0 && p.front() == "python3") {
+      // A minimal system (the old-kernel guest) has python3 without these modules.
+      std::printf("[ note ] not compared: python3 itself fails here: %s\n", c.err.substr(0, 200).c_str());
+      continue;
+    }
+    Outcome s = run(sealed(p, log));
     EXPECT_EQ(s.status, c.status) << p.back() << "\n" << s.err;
     EXPECT_EQ(s.out, c.out) << p.back();
     EXPECT_EQ(s.err, c.err) << p.back();
@@ -108,7 +113,7 @@ TEST(SeccompRun, RealProgramsRunAsTheyDoUnsealed) {
           << j.dump();
     }
     if (p.front() == "/bin/sh") {
-      EXPECT_GE(lines.size(), 4u) << "sh, ls, grep and cat each seal themselves";
+      EXPECT_GE(lines.size(), 4u) << "sh, ls, cat and wc each seal themselves";
     }
   }
 }
@@ -257,9 +262,8 @@ TEST(SeccompRun, WithoutMsealAutoRefusesUnlessTheBackendIsNamed) {
   EXPECT_EQ(lines[0].at("backend"), "seccomp");
   // What the consent was for: no_new_privs is on in the program (set by the
   // runtime's install, or earlier by sealkit run's own set-up).
-  Outcome status = run({NO_MSEAL_HELPER, SEALKIT_BIN, "run", "--backend", "seccomp", "--", "/bin/grep", "NoNewPrivs",
-                        "/proc/self/status"});
-  EXPECT_EQ(status.out, "NoNewPrivs:\t1\n") << status.err;
+  Outcome status = run({NO_MSEAL_HELPER, SEALKIT_BIN, "run", "--backend", "seccomp", "--", SECCOMP_TARGET, "nnp"});
+  EXPECT_EQ(status.out, "no_new_privs 1\n") << status.err;
   Outcome kernel = run({NO_MSEAL_HELPER, SEALKIT_BIN, "run", "--backend", "kernel", "--log", log, "--", "/bin/true"});
   EXPECT_EQ(kernel.status, 0) << "explicitly unsealed: runs, and the runtime logs ENOSYS";
 }

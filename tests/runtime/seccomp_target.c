@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -154,6 +155,10 @@ int main(int argc, char **argv) {
   const char *mode = argc > 1 ? argv[1] : "attacks";
   if (strcmp(mode, "probe_mseal") == 0) {
     report("mseal", raw_mseal(NULL, 0, 0));
+    return 0;
+  }
+  if (strcmp(mode, "nnp") == 0) {
+    printf("no_new_privs %d\n", prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0));
     return 0;
   }
   if (strcmp(mode, "attacks") == 0) return attacks();
