@@ -1,0 +1,97 @@
+// A process for `sealkit audit`'s filter tests (audit_filters_test.cpp).
+//
+//   filter_seal_target seal     seals an anonymous mapping and its own text through the library
+//                               (the caller sets SEALKIT_BACKEND=seccomp), leaves a control mapping
+//   filter_seal_target allow    installs a seccomp filter that allows everything, seals nothing
+//   filter_seal_target plain    no filter
+//
+// Then it prints one line per VMA of /proc/self/maps, "BEGIN END ANSWER"
+// (hex, hex, sealkit_is_sealed's answer for the VMA: 1, 0 or -1), then
+// "sealed BEGIN END" and "control BEGIN END" for its two mappings, then
+// "ready", and waits for SIGKILL.
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "sealkit/sealkit.h"
+
+namespace {
+
+struct Vma {
+  std::uintptr_t begin = 0, end = 0;
+};
+
+std::vector<Vma> own_vmas() {
+  std::vector<Vma> out;
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  while (std::getline(maps, line)) {
+    Vma v;
+    if (std::sscanf(line.c_str(), "%" SCNxPTR "-%" SCNxPTR, &v.begin, &v.end) == 2) out.push_back(v);
+  }
+  return out;
+}
+
+int install_allow_all() {
+  sock_filter allow[] = {BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)};
+  sock_fprog prog{1, allow};
+  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return -1;
+  return static_cast<int>(::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) return 2;
+  const std::string mode = argv[1];
+  const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  // Three pages sealed and two left alone, with a PROT_NONE page between so
+  // that the kernel cannot merge the two mappings into one VMA.
+  auto* region = static_cast<char*>(::mmap(nullptr, 6 * page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+  if (region == MAP_FAILED || ::mprotect(region + 3 * page, page, PROT_NONE) != 0) return 3;
+  char* sealed = region;
+  char* control = region + 4 * page;
+  if (mode == "seal") {
+    if (sealkit_mseal(sealed, 3 * page, 0) != 0) {
+      std::perror("sealkit_mseal of the anonymous mapping");
+      return 4;
+    }
+    // Its own text: the VMA holding main().
+    const auto here = reinterpret_cast<std::uintptr_t>(&main);
+    for (const Vma& v : own_vmas()) {
+      if (here >= v.begin && here < v.end && sealkit_mseal(reinterpret_cast<void*>(v.begin), v.end - v.begin, 0) != 0) {
+        std::perror("sealkit_mseal of the text");
+        return 5;
+      }
+    }
+  } else if (mode == "allow") {
+    if (install_allow_all() != 0) {
+      std::perror("seccomp");
+      return 6;
+    }
+  } else if (mode != "plain") {
+    return 2;
+  }
+  for (const Vma& v : own_vmas()) {
+    const int answer = sealkit_is_sealed(reinterpret_cast<void*>(v.begin), v.end - v.begin);
+    std::printf("%" PRIxPTR " %" PRIxPTR " %d\n", v.begin, v.end, answer);
+  }
+  std::printf("sealed %" PRIxPTR " %" PRIxPTR "\n", reinterpret_cast<std::uintptr_t>(sealed),
+              reinterpret_cast<std::uintptr_t>(sealed + 3 * page));
+  std::printf("control %" PRIxPTR " %" PRIxPTR "\n", reinterpret_cast<std::uintptr_t>(control),
+              reinterpret_cast<std::uintptr_t>(control + 2 * page));
+  std::printf("backend %s\nready\n", sealkit_backend());
+  std::fflush(stdout);
+  for (;;) ::pause();
+}
