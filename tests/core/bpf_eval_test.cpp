@@ -1,0 +1,222 @@
+// core/bpf_eval (the audit's BPF interpreter) and core/filter_seals (which
+// VMAs a set of filters seals), without any process: programs written here,
+// random programs, and filters from the seccomp backend's generator. The
+// oracle is the test suite's own model (tests/backend/bpf_model.*).
+#include <linux/audit.h>
+#include <sys/mman.h>
+
+#include <cerrno>
+#include <cstddef>
+#include <memory>
+#include <random>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "backend/bpf_model.hpp"
+#include "backend/seccomp/filter.hpp"
+#include "core/bpf_eval.hpp"
+#include "core/filter_seals.hpp"
+
+namespace {
+
+namespace bpf = sealkit::core::bpf;
+namespace gen = sealkit::backend::seccomp;
+using sealkit::core::check_range;
+using sealkit::core::FilterAction;
+using sealkit::core::FilterCheck;
+using Prog = std::vector<sock_filter>;
+
+constexpr std::uint64_t kPage = 4096;
+
+sock_filter stmt(std::uint16_t code, std::uint32_t k) { return BPF_STMT(code, k); }
+sock_filter jump(std::uint16_t code, std::uint32_t k, std::uint8_t jt, std::uint8_t jf) {
+  return BPF_JUMP(code, k, jt, jf);
+}
+std::string problem(const Prog& p) { return bpf::check_seccomp_program(p.data(), p.size()); }
+
+const sock_filter kRetAllow = stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+
+TEST(BpfEval, RefusesWhatTheKernelRefuses) {
+  EXPECT_NE(bpf::check_seccomp_program(nullptr, 0), "");
+  EXPECT_NE(problem(Prog(BPF_MAXINSNS + 1, kRetAllow)), "");
+  EXPECT_EQ(problem(Prog(BPF_MAXINSNS, kRetAllow)), "");
+  EXPECT_EQ(problem({kRetAllow}), "");
+  EXPECT_NE(problem({stmt(BPF_LD | BPF_W | BPF_ABS, 0)}), "") << "no final RET";
+  EXPECT_NE(problem({stmt(BPF_LD | BPF_W | BPF_ABS, 64), kRetAllow}), "") << "beyond seccomp_data";
+  EXPECT_NE(problem({stmt(BPF_LD | BPF_W | BPF_ABS, 2), kRetAllow}), "") << "unaligned";
+  EXPECT_NE(problem({stmt(BPF_LD | BPF_B | BPF_ABS, 0), kRetAllow}), "") << "byte loads: not for seccomp";
+  EXPECT_NE(problem({stmt(BPF_LD | BPF_W | BPF_IND, 0), kRetAllow}), "") << "indirect loads: not for seccomp";
+  EXPECT_NE(problem({jump(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0), kRetAllow}), "") << "jump past the end";
+  EXPECT_NE(problem({stmt(BPF_JMP | BPF_JA, 1), kRetAllow}), "") << "JA past the end";
+  EXPECT_NE(problem({stmt(BPF_ST, 16), kRetAllow}), "") << "scratch word 16";
+  EXPECT_NE(problem({stmt(BPF_LD | BPF_MEM, 0), kRetAllow}), "") << "load before store";
+  EXPECT_EQ(problem({stmt(BPF_ST, 0), stmt(BPF_LD | BPF_MEM, 0), kRetAllow}), "");
+  EXPECT_NE(problem({stmt(BPF_ALU | BPF_DIV | BPF_K, 0), kRetAllow}), "") << "division by constant 0";
+  EXPECT_NE(problem({stmt(BPF_ALU | BPF_LSH | BPF_K, 32), kRetAllow}), "") << "shift by 32";
+  EXPECT_NE(problem({stmt(0xffff, 0), kRetAllow}), "") << "no such opcode";
+  // A store on one branch only: the load after the join is refused, as check_load_and_stores does.
+  EXPECT_NE(problem({jump(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1), stmt(BPF_ST, 3), stmt(BPF_LD | BPF_MEM, 3), kRetAllow}),
+            "");
+}
+
+TEST(BpfEval, ActionsOrderAsInTheKernel) {
+  const std::uint32_t order[] = {SECCOMP_RET_KILL_PROCESS, SECCOMP_RET_KILL_THREAD, SECCOMP_RET_TRAP,
+                                 SECCOMP_RET_ERRNO | EPERM, SECCOMP_RET_USER_NOTIF,  SECCOMP_RET_TRACE,
+                                 SECCOMP_RET_LOG,           SECCOMP_RET_ALLOW};
+  for (std::size_t i = 0; i < std::size(order); ++i)
+    for (std::size_t k = 0; k < std::size(order); ++k)
+      EXPECT_EQ(bpf::more_restrictive(order[i], order[k]), i < k) << i << " vs " << k;
+  // The data part does not count: ERRNO EPERM and ERRNO EACCES are equal.
+  EXPECT_FALSE(bpf::more_restrictive(SECCOMP_RET_ERRNO | EACCES, SECCOMP_RET_ERRNO | EPERM));
+}
+
+// Random programs over the opcodes both interpreters know, accepted by both
+// checkers, give the same action on random data.
+TEST(BpfEval, RandomProgramsAgreeWithTheTestModel) {
+  std::mt19937_64 rng(20261127);
+  const std::uint16_t codes[] = {
+      BPF_LD | BPF_W | BPF_ABS,     BPF_LD | BPF_IMM,          BPF_LDX | BPF_IMM,         BPF_LD | BPF_MEM,
+      BPF_LDX | BPF_MEM,            BPF_ST,                    BPF_STX,                   BPF_MISC | BPF_TAX,
+      BPF_MISC | BPF_TXA,           BPF_ALU | BPF_ADD | BPF_K, BPF_ALU | BPF_ADD | BPF_X, BPF_ALU | BPF_SUB | BPF_K,
+      BPF_ALU | BPF_SUB | BPF_X,    BPF_ALU | BPF_AND | BPF_K, BPF_ALU | BPF_AND | BPF_X, BPF_ALU | BPF_OR | BPF_K,
+      BPF_ALU | BPF_RSH | BPF_K,    BPF_ALU | BPF_LSH | BPF_K, BPF_JMP | BPF_JA,          BPF_JMP | BPF_JEQ | BPF_K,
+      BPF_JMP | BPF_JEQ | BPF_X,    BPF_JMP | BPF_JGE | BPF_K, BPF_JMP | BPF_JGT | BPF_K, BPF_JMP | BPF_JGT | BPF_X,
+      BPF_JMP | BPF_JSET | BPF_K,   BPF_RET | BPF_K,           BPF_RET | BPF_A};
+  std::size_t programs = 0, runs = 0;
+  for (int attempt = 0; attempt < 20000; ++attempt) {
+    const std::size_t n = 2 + rng() % 24;
+    Prog p(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint16_t code = codes[rng() % std::size(codes)];
+      std::uint32_t k = static_cast<std::uint32_t>(rng());
+      if (code == (BPF_LD | BPF_W | BPF_ABS)) k = 4 * static_cast<std::uint32_t>(rng() % 16);
+      if (BPF_CLASS(code) == BPF_ST || BPF_CLASS(code) == BPF_STX || BPF_MODE(code) == BPF_MEM) k %= 4;
+      if (code == (BPF_ALU | BPF_RSH | BPF_K) || code == (BPF_ALU | BPF_LSH | BPF_K)) k %= 32;
+      if (code == (BPF_JMP | BPF_JA)) k %= 4;
+      if (code == (BPF_LD | BPF_IMM) && rng() % 2) k %= 64;  // small values meet the comparisons
+      p[i] = {code, static_cast<std::uint8_t>(rng() % 4), static_cast<std::uint8_t>(rng() % 4), k};
+    }
+    p[n - 1] = stmt(BPF_RET | BPF_A, 0);
+    const bool ours = problem(p).empty();
+    const bool model = sealkit::test::backend::seccomp_filter_problem(p.data(), p.size()).empty();
+    ASSERT_EQ(ours, model) << "the checkers disagree; ours: " << problem(p);
+    if (!ours) continue;
+    ++programs;
+    for (int r = 0; r < 8; ++r) {
+      seccomp_data d{};
+      d.nr = static_cast<int>(rng() % 64);
+      d.arch = rng() % 2 ? AUDIT_ARCH_X86_64 : static_cast<std::uint32_t>(rng());
+      d.instruction_pointer = rng() % 64;
+      for (auto& a : d.args) a = rng() % 4 ? rng() % 64 : rng();
+      const auto mine = bpf::run(p.data(), p.size(), d);
+      const auto theirs = sealkit::test::backend::run_filter(p.data(), p.size(), d);
+      ASSERT_EQ(mine.ret, theirs.action);
+      ASSERT_EQ(mine.executed, theirs.executed);
+      ++runs;
+    }
+  }
+  std::printf("%zu random programs accepted, %zu runs compared\n", programs, runs);
+  EXPECT_GT(programs, 1000u);
+}
+
+// The seccomp backend's own filters.
+struct Built {
+  std::unique_ptr<gen::Program> program = std::make_unique<gen::Program>();
+  Prog insns() const { return Prog(program->insns, program->insns + program->length); }
+};
+
+Built build(const std::vector<gen::SealedRange>& ranges, std::uint32_t action = SECCOMP_RET_ERRNO | EPERM) {
+  Built b;
+  gen::Input in{ranges.data(), ranges.size(), gen::task_size()};
+  in.refusal_action = action;
+  EXPECT_EQ(gen::build(in, *b.program), gen::BuildStatus::kOk);
+  return b;
+}
+
+TEST(BpfEval, GeneratedFiltersRunAsInTheTestModel) {
+  std::mt19937_64 rng(7);
+  for (int layout = 0; layout < 20; ++layout) {
+    std::vector<gen::SealedRange> ranges;
+    std::uint64_t at = 0x7f0000000000 + (rng() % 1024) * kPage;
+    for (int i = 0; i < 1 + layout * 5; ++i) {
+      at += (1 + rng() % 64) * kPage;
+      const std::uint64_t len = (1 + rng() % 16) * kPage;
+      ranges.push_back({at, at + len, rng() % 2 == 0});
+      at += len;
+    }
+    Built b = build(ranges);
+    const Prog p = b.insns();
+    ASSERT_EQ(problem(p), "");
+    for (int r = 0; r < 2000; ++r) {
+      seccomp_data d{};
+      d.arch = AUDIT_ARCH_X86_64;
+      const int nrs[] = {9, 10, 11, 25, 28, 39, 329};
+      d.nr = nrs[rng() % std::size(nrs)];
+      d.args[0] = (ranges.front().start - 64 * kPage + (rng() % (at - ranges.front().start + 128 * kPage))) & ~(kPage - 1);
+      d.args[1] = (1 + rng() % 8) * kPage;
+      d.args[2] = rng() % 8;
+      d.args[3] = rng() % 2 ? MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS : rng() % 4;
+      const auto mine = bpf::run(p.data(), p.size(), d);
+      const auto theirs = sealkit::test::backend::run_filter(p.data(), p.size(), d);
+      ASSERT_EQ(mine.ret, theirs.action);
+      ASSERT_EQ(mine.executed, theirs.executed);
+    }
+  }
+}
+
+TEST(FilterSeals, AVmaIsSealedWhenEveryPageIsRefusedForEveryCall) {
+  const std::uint64_t a = 0x7f1200000000, b = a + 16 * kPage;
+  Built f = build({{a, a + 4 * kPage, true}, {b, b + 2 * kPage, false}});
+  const std::vector<Prog> programs{f.insns()};
+  std::uint64_t budget = 1 << 20, executed = 0;
+  auto check = [&](std::uint64_t begin, std::uint64_t end) { return check_range(programs, begin, end, budget, executed); };
+
+  auto whole = check(a, a + 4 * kPage);
+  EXPECT_EQ(whole.check, FilterCheck::kSealed);
+  EXPECT_EQ(whole.action, FilterAction::kErrno);
+  EXPECT_TRUE(whole.discard_refused);
+  EXPECT_EQ(check(a + kPage, a + 3 * kPage).check, FilterCheck::kSealed) << "part of a sealed range";
+  EXPECT_EQ(check(a, a + 5 * kPage).check, FilterCheck::kNotSealed) << "one page past the end";
+  EXPECT_EQ(check(a - kPage, a + 4 * kPage).check, FilterCheck::kNotSealed) << "one page before";
+  EXPECT_EQ(check(a + 4 * kPage, b).check, FilterCheck::kNotSealed) << "the gap";
+  auto file = check(b, b + 2 * kPage);
+  EXPECT_EQ(file.check, FilterCheck::kSealed);
+  EXPECT_FALSE(file.discard_refused) << "not discard-protected: madvise passes";
+  EXPECT_GT(executed, 0u);
+
+  // Other refusal actions, and ones that are not seals.
+  const std::vector<Prog> notif{build({{a, a + 4 * kPage, true}}, SECCOMP_RET_USER_NOTIF).insns()};
+  EXPECT_EQ(check_range(notif, a, a + kPage, budget, executed).action, FilterAction::kUserNotif);
+  const std::vector<Prog> trap{build({{a, a + 4 * kPage, true}}, SECCOMP_RET_TRAP).insns()};
+  EXPECT_EQ(check_range(trap, a, a + kPage, budget, executed).action, FilterAction::kTrap);
+  const std::vector<Prog> eacces{build({{a, a + 4 * kPage, true}}, SECCOMP_RET_ERRNO | EACCES).insns()};
+  EXPECT_EQ(check_range(eacces, a, a + kPage, budget, executed).check, FilterCheck::kNotSealed);
+  const std::vector<Prog> kill{build({{a, a + 4 * kPage, true}}, SECCOMP_RET_KILL_PROCESS).insns()};
+  EXPECT_EQ(check_range(kill, a, a + kPage, budget, executed).check, FilterCheck::kNotSealed);
+
+  // Several filters: the most restrictive action wins, whichever filter gives it.
+  const std::vector<Prog> stacked{Prog{kRetAllow}, f.insns(), Prog{stmt(BPF_RET | BPF_K, SECCOMP_RET_LOG)}};
+  EXPECT_EQ(check_range(stacked, a, a + kPage, budget, executed).check, FilterCheck::kSealed);
+  const std::vector<Prog> with_trap{trap[0], f.insns()};
+  EXPECT_EQ(check_range(with_trap, a, a + kPage, budget, executed).action, FilterAction::kTrap);
+}
+
+TEST(FilterSeals, TheBudgetEndsInUnknown) {
+  const std::uint64_t a = 0x7f1200000000;
+  const std::vector<Prog> programs{build({{a, a + 64 * kPage, true}}).insns()};
+  std::uint64_t executed = 0, budget = 1 << 30;
+  ASSERT_EQ(check_range(programs, a, a + 64 * kPage, budget, executed).check, FilterCheck::kSealed);
+  const std::uint64_t needed = executed;
+  std::uint64_t small = needed / 2;
+  executed = 0;
+  EXPECT_EQ(check_range(programs, a, a + 64 * kPage, small, executed).check, FilterCheck::kUnknown);
+  EXPECT_LE(executed, needed / 2);
+  // An unsealed VMA is decided by its first page: one run per call at most.
+  std::uint64_t tiny = programs[0].size();
+  EXPECT_EQ(check_range(programs, a + 64 * kPage, a + 1064 * kPage, tiny, executed).check, FilterCheck::kNotSealed);
+  std::printf("64 sealed pages: %llu instructions (%.1f per page and call)\n", static_cast<unsigned long long>(needed),
+              static_cast<double>(needed) / (64 * 5));
+}
+
+}  // namespace
