@@ -172,15 +172,15 @@ void explain_no_memory(ProcPaths& proc, ProcessAudit& a) {
 
 // After smaps: filters are only ever added, so ones read later than the
 // smaps can only seal more of what smaps showed, never less.
-void add_filter_seals(pid_t pid, const AuditOptions& options, ProcessAudit& a) {
+void add_filter_seals(pid_t pid, const AuditOptions& options, const std::optional<SeccompStatus>& status,
+                      ProcessAudit& a) {
   if (!options.filters_unreadable.empty()) {
     a.filters.reason = options.filters_unreadable;  // status stays not_checked
     return;
   }
-  auto status = read_seccomp_status(pid);
   if (!status) {
     a.filters.status = FilterSummary::Status::kUnknown;
-    a.filters.reason = std::string("cannot read its status: ") + std::strerror(errno);
+    a.filters.reason = "its status shows no State line";
     return;
   }
   FilterReadLimits limits;
@@ -218,20 +218,35 @@ ProcessAudit audit_process(pid_t pid, ElfLayoutCache& cache, const AuditOptions&
   a.pid = pid;
   ProcPaths proc(pid);
 
-  // comm, not stat: the kernel computes much for a stat line, and kernel
-  // threads and zombies (the reasons to look at it) show an empty smaps.
-  char comm[64];
-  int comm_fd = ::open(proc("comm"), O_RDONLY | O_CLOEXEC);
-  ssize_t comm_len = comm_fd < 0 ? -1 : ::read(comm_fd, comm, sizeof comm);
-  const int comm_err = errno;
-  if (comm_fd >= 0) ::close(comm_fd);
-  if (comm_len < 0) {
-    a.status = denied_errno(comm_err) ? AuditStatus::kDenied : AuditStatus::kGone;
-    a.detail = std::strerror(comm_err);
-    return a;
+  // With filters, status (comm and the seccomp lines in one file); without,
+  // comm alone, not stat: the kernel computes much for a stat line, and
+  // kernel threads and zombies (the reasons to look at it) show an empty smaps.
+  const bool filters = options.filters && options.filters_unreadable.empty();
+  std::optional<SeccompStatus> seccomp;
+  if (filters) {
+    thread_local std::string status_text;
+    if (!read_status_text(pid, status_text)) {
+      const int e = errno;
+      a.status = denied_errno(e) ? AuditStatus::kDenied : AuditStatus::kGone;
+      a.detail = std::strerror(e);
+      return a;
+    }
+    a.comm = status_name(status_text).value_or("");
+    seccomp = parse_seccomp_status(status_text);
+  } else {
+    char comm[64];
+    int comm_fd = ::open(proc("comm"), O_RDONLY | O_CLOEXEC);
+    ssize_t comm_len = comm_fd < 0 ? -1 : ::read(comm_fd, comm, sizeof comm);
+    const int comm_err = errno;
+    if (comm_fd >= 0) ::close(comm_fd);
+    if (comm_len < 0) {
+      a.status = denied_errno(comm_err) ? AuditStatus::kDenied : AuditStatus::kGone;
+      a.detail = std::strerror(comm_err);
+      return a;
+    }
+    a.comm.assign(comm, static_cast<std::size_t>(comm_len));
+    if (!a.comm.empty() && a.comm.back() == '\n') a.comm.pop_back();
   }
-  a.comm.assign(comm, static_cast<std::size_t>(comm_len));
-  if (!a.comm.empty() && a.comm.back() == '\n') a.comm.pop_back();
   char exe[4096];
   ssize_t n = ::readlink(proc("exe"), exe, sizeof exe);
   if (n > 0 && static_cast<std::size_t>(n) < sizeof exe) a.exe.assign(exe, static_cast<std::size_t>(n));
@@ -263,7 +278,7 @@ ProcessAudit audit_process(pid_t pid, ElfLayoutCache& cache, const AuditOptions&
     c.pid = a.pid;
     c.comm = std::move(a.comm);
     c.exe = std::move(a.exe);
-    if (options.filters) add_filter_seals(pid, options, c);
+    if (options.filters) add_filter_seals(pid, options, seccomp, c);
     return c;
   }
   a.status = AuditStatus::kTorn;

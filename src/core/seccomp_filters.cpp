@@ -171,14 +171,51 @@ std::optional<SeccompStatus> parse_seccomp_status(std::string_view text) {
   return s;
 }
 
-std::optional<SeccompStatus> read_seccomp_status(pid_t pid) {
+bool read_status_text(pid_t pid, std::string& text) {
   char path[64];
   std::snprintf(path, sizeof path, "/proc/%d/status", static_cast<int>(pid));
+  return read_small_file(path, text);
+}
+
+std::optional<SeccompStatus> read_seccomp_status(pid_t pid) {
   std::string text;
-  if (!read_small_file(path, text)) return std::nullopt;
+  if (!read_status_text(pid, text)) return std::nullopt;
   auto s = parse_seccomp_status(text);
   if (!s) errno = ESRCH;
   return s;
+}
+
+std::optional<std::string> status_name(std::string_view text) {
+  // Not field(): it would strip a comm's own leading tabs and spaces. The
+  // line is "Name:\t" then the escaped comm.
+  std::string_view rest;
+  if (text.substr(0, 6) == "Name:\t") {
+    rest = text.substr(6);
+  } else if (auto at = text.find("\nName:\t"); at != std::string_view::npos) {
+    rest = text.substr(at + 7);
+  } else {
+    return std::nullopt;
+  }
+  rest = rest.substr(0, rest.find('\n'));
+  std::string out;
+  for (std::size_t i = 0; i < rest.size(); ++i) {
+    if (rest[i] != '\\' || i + 1 == rest.size()) {
+      out += rest[i];
+      continue;
+    }
+    const char c = rest[i + 1];
+    if (c == 'n' || c == '\\') {
+      out += c == 'n' ? '\n' : '\\';
+      ++i;
+    } else if (i + 3 < rest.size() && c >= '0' && c <= '3' && rest[i + 2] >= '0' && rest[i + 2] <= '7' &&
+               rest[i + 3] >= '0' && rest[i + 3] <= '7') {
+      out += static_cast<char>((c - '0') * 64 + (rest[i + 2] - '0') * 8 + (rest[i + 3] - '0'));
+      i += 3;
+    } else {
+      out += rest[i];
+    }
+  }
+  return out;
 }
 
 std::string why_filters_unreadable() {
