@@ -36,6 +36,8 @@ long write_all(int fd, const void* data, std::size_t n) noexcept {
 long write_token(int memfd, const SealedRange* ranges, std::size_t count) noexcept {
   TokenHeader header;
   header.count = count;
+  long got = sys::call(sys::kGetrandom, sys::as_long(header.nonce), sizeof header.nonce, 0);
+  if (got != static_cast<long>(sizeof header.nonce)) return sys::failed(got) ? got : -kEinval;
   if (long r = write_all(memfd, &header, sizeof header)) return r;
   WireRange chunk[32];
   for (std::size_t done = 0; done < count;) {
@@ -116,8 +118,9 @@ int register_seal(int socket_fd, const SealedRange* ranges, std::size_t count, S
   const int mfd = static_cast<int>(memfd);
   long r = write_token(mfd, ranges, count);
   long address = 0;
+  const std::size_t length = token_length(count);
   if (!sys::failed(r)) {
-    address = sys::call6(sys::kMmap, 0, kTokenPage, kProtRead, kMapShared, mfd, 0);
+    address = sys::call6(sys::kMmap, 0, static_cast<long>(length), kProtRead, kMapShared, mfd, 0);
     r = sys::failed(address) ? address : 0;
   }
   int pair[2] = {-1, -1};
@@ -128,10 +131,10 @@ int register_seal(int socket_fd, const SealedRange* ranges, std::size_t count, S
   }
   sys::call(sys::kClose, mfd);
   if (sys::failed(r)) {
-    if (address != 0 && !sys::failed(address)) sys::call(sys::kMunmap, address, kTokenPage);
+    if (address != 0 && !sys::failed(address)) sys::call(sys::kMunmap, address, static_cast<long>(length));
     return static_cast<int>(-r);
   }
-  token = SealedRange{static_cast<std::uint64_t>(address), static_cast<std::uint64_t>(address) + kTokenPage, false};
+  token = SealedRange{static_cast<std::uint64_t>(address), static_cast<std::uint64_t>(address) + length, false};
   return 0;
 }
 

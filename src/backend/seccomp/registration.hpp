@@ -20,7 +20,7 @@ int parse_supervisor_fd(const char* text) noexcept;
 
 // Registers `ranges` (page-aligned, at most kMaxWireRanges) with the supervisor
 // listening on `socket_fd`, and waits for its answer (10 s at most). On 0, the
-// image token is mapped at `token` (one read-only page): it is part of the seal
+// image token is mapped at `token` (read-only, registration_proto.hpp): it is part of the seal
 // (the supervisor refuses unmapping or changing it) and what tells this image
 // and its forked children apart from any later image. Otherwise an errno, with
 // nothing mapped: EINVAL (bad input), ENOTSOCK/EBADF/ECONNREFUSED/EPIPE (no

@@ -7,8 +7,8 @@
 // (SCM_RIGHTS): a reply socket (one end of a fresh socketpair, so that the
 // answer reaches this caller and no other process sharing the inherited
 // socket) and the image token: a sealed memfd named kTokenName whose contents
-// are a TokenHeader and the sealed ranges, mapped read-only in the caller at
-// Request::token_address. The supervisor answers with one Reply.
+// are a TokenHeader and the sealed ranges, mapped whole, read-only and shared,
+// in the caller at Request::token_address (token_length bytes). The supervisor answers with one Reply.
 #pragma once
 
 #include <cstddef>
@@ -28,7 +28,7 @@ inline constexpr std::size_t kTokenPage = 4096;
 struct Request {
   std::uint32_t magic = kMagic;
   std::uint32_t version = kVersion;
-  std::uint64_t token_address = 0;  // where the caller mapped the token (one page, read-only, shared)
+  std::uint64_t token_address = 0;  // where the caller mapped the token (token_length bytes, read-only, shared)
 };
 
 struct WireRange {
@@ -42,7 +42,18 @@ struct TokenHeader {
   std::uint32_t magic = kMagic;
   std::uint32_t version = kVersion;
   std::uint64_t count = 0;  // WireRange entries that follow
+  // Random (getrandom), so that the supervisor can check with one read of the
+  // caller's memory that a token it saw there before is still there (the
+  // caller has not exec'd) instead of reading /proc/PID/maps again.
+  std::uint8_t nonce[16] = {};
 };
+
+// The token is mapped whole (so that a reader of the process, `sealkit audit`
+// for one, finds every range in it): this many bytes, read-only, shared.
+inline constexpr std::size_t token_length(std::size_t count) noexcept {
+  const std::size_t bytes = sizeof(TokenHeader) + count * sizeof(WireRange);
+  return (bytes + kTokenPage - 1) / kTokenPage * kTokenPage;
+}
 
 struct Reply {
   std::uint32_t magic = kMagic;

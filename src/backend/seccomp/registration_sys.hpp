@@ -19,12 +19,14 @@ inline long call6(long n, long a, long b, long c, long d, long e, long f) noexce
   return ret;
 }
 inline constexpr long kWrite = 1, kClose = 3, kMmap = 9, kMunmap = 11, kSendmsg = 46, kRecvmsg = 47,
-                      kSocketpair = 53, kSetsockopt = 54, kFcntl = 72, kFtruncate = 77, kMemfdCreate = 319;
+                      kSocketpair = 53, kSetsockopt = 54, kFcntl = 72, kFtruncate = 77, kGetrandom = 318,
+                      kMemfdCreate = 319;
 #else
 // The filter is generated for x86_64 only (docs/seccomp.md); nothing registers elsewhere.
 inline long call6(long, long, long, long, long, long, long) noexcept { return -38; /* ENOSYS */ }
 inline constexpr long kWrite = -1, kClose = -1, kMmap = -1, kMunmap = -1, kSendmsg = -1, kRecvmsg = -1,
-                      kSocketpair = -1, kSetsockopt = -1, kFcntl = -1, kFtruncate = -1, kMemfdCreate = -1;
+                      kSocketpair = -1, kSetsockopt = -1, kFcntl = -1, kFtruncate = -1, kGetrandom = -1,
+                      kMemfdCreate = -1;
 #endif
 
 inline long call(long n, long a = 0, long b = 0, long c = 0, long d = 0) noexcept { return call6(n, a, b, c, d, 0, 0); }

@@ -5,10 +5,13 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <new>
 #include <string_view>
@@ -25,6 +28,7 @@ namespace reg = registration;
 namespace {
 
 constexpr std::size_t kMaxFdsPerMessage = 8;
+constexpr std::size_t kMaxCachedTasks = 256;  // pidfds held at most
 constexpr std::size_t kMaxTokenBytes = sizeof(reg::TokenHeader) + reg::kMaxWireRanges * sizeof(reg::WireRange);
 
 bool is_token_path(std::string_view path) noexcept { return path.starts_with(reg::kTokenMapsPath); }
@@ -72,6 +76,68 @@ Supervisor::Supervisor(int registration_socket) noexcept : socket_(registration_
 Supervisor::~Supervisor() {
   if (socket_ >= 0) ::close(socket_);
   for (int fd : listeners_) ::close(fd);
+  clear_cache();
+}
+
+void Supervisor::clear_cache() {
+  for (auto& [tid, e] : cache_)
+    if (e.pidfd >= 0) ::close(e.pidfd);
+  cache_.clear();
+}
+
+void Supervisor::forget(std::uint32_t tid) {
+  auto it = cache_.find(tid);
+  if (it == cache_.end()) return;
+  if (it->second.pidfd >= 0) ::close(it->second.pidfd);
+  cache_.erase(it);
+}
+
+bool Supervisor::still_valid(std::uint32_t tid, const CacheEntry& e) {
+  pollfd p{e.pidfd, POLLIN, 0};
+  if (::poll(&p, 1, 0) != 0) return false;  // exited (or an error): the id may be reused
+  if (e.records.empty()) return true;
+  std::vector<reg::TokenHeader> seen(e.records.size());
+  std::vector<iovec> local(e.records.size()), remote(e.records.size());
+  for (std::size_t i = 0; i < e.records.size(); ++i) {
+    local[i] = {&seen[i], sizeof seen[i]};
+    remote[i] = {reinterpret_cast<void*>(e.token_addresses[i]), sizeof seen[i]};
+  }
+  const ssize_t want = static_cast<ssize_t>(seen.size() * sizeof seen[0]);
+  if (::process_vm_readv(static_cast<pid_t>(tid), local.data(), local.size(), remote.data(), remote.size(), 0) != want)
+    return false;
+  for (std::size_t i = 0; i < seen.size(); ++i)
+    if (seen[i].magic != reg::kMagic || std::memcmp(seen[i].nonce, e.records[i]->nonce, sizeof seen[i].nonce) != 0)
+      return false;
+  return true;
+}
+
+const std::vector<const Supervisor::Record*>* Supervisor::records_of(std::uint32_t tid) {
+  if (auto it = cache_.find(tid); it != cache_.end()) {
+    if (still_valid(tid, it->second)) {
+      ++stats_.cache_hits;
+      return &it->second.records;
+    }
+    forget(tid);
+  }
+  std::string_view text;
+  if (!read_maps(static_cast<pid_t>(tid), text)) return nullptr;
+  CacheEntry e;
+  core::for_each_maps_entry(text, [&](const core::MapsEntry& m) {
+    if (!is_token_path(m.path)) return true;
+    auto it = records_.find(Key{m.dev_major, m.dev_minor, m.inode});
+    if (it == records_.end()) return true;  // a token nobody registered: it seals nothing
+    e.records.push_back(&it->second);
+    e.token_addresses.push_back(m.range.begin);
+    return true;
+  });
+  e.pidfd = static_cast<int>(::syscall(SYS_pidfd_open, static_cast<pid_t>(tid), 0));
+  if (e.pidfd < 0) {
+    uncached_ = std::move(e);
+    return &uncached_.records;
+  }
+  ::fcntl(e.pidfd, F_SETFD, FD_CLOEXEC);
+  if (cache_.size() >= kMaxCachedTasks) clear_cache();
+  return &(cache_[tid] = std::move(e)).records;
 }
 
 void Supervisor::add_listener(int fd) { listeners_.push_back(fd); }
@@ -196,10 +262,11 @@ int Supervisor::handle_registration(const void* raw, std::size_t size, int reply
   const std::string maps_path = "/proc/" + std::to_string(cred.pid) + "/maps";
   auto text = core::read_proc_file(maps_path.c_str());
   if (!text) return EINVAL;
+  const std::uint64_t token_end = request.token_address + reg::token_length(header.count);
   bool mapped = false;
   core::for_each_maps_entry(*text, [&](const core::MapsEntry& m) {
     if (m.range.begin != request.token_address) return true;
-    mapped = !m.write && m.inode == st.st_ino && m.dev_major == major(st.st_dev) && m.dev_minor == minor(st.st_dev) &&
+    mapped = !m.write && m.range.end == token_end && m.inode == st.st_ino && m.dev_major == major(st.st_dev) && m.dev_minor == minor(st.st_dev) &&
              is_token_path(m.path);
     return false;
   });
@@ -212,7 +279,7 @@ int Supervisor::handle_registration(const void* raw, std::size_t size, int reply
     if (w.start % kPageSize || w.end % kPageSize || w.start >= w.end || w.end > limit) return EINVAL;
     ranges.push_back({w.start, w.end, (w.flags & reg::kDiscardProtected) != 0});
   }
-  ranges.push_back({request.token_address, request.token_address + reg::kTokenPage, false});
+  ranges.push_back({request.token_address, token_end, false});
 
   if (!work_) work_.reset(new BuildWorkspace);
   if (!program_) program_.reset(new Program);
@@ -223,30 +290,54 @@ int Supervisor::handle_registration(const void* raw, std::size_t size, int reply
   if (BuildStatus s = build(in, *program_, *work_); s != BuildStatus::kOk) return to_errno(s);
   Record record;
   record.program.assign(program_->insns, program_->insns + program_->length);
+  std::memcpy(record.nonce, header.nonce, sizeof record.nonce);
+  clear_cache();  // the registering task maps a new token now
   // A key seen before belongs to a token that is gone (the inode was freed and reused).
   records_[Key{major(st.st_dev), minor(st.st_dev), st.st_ino}] = std::move(record);
   return 0;
 }
 
+bool Supervisor::read_maps(pid_t pid, std::string_view& text) {
+  char path[32];
+  std::snprintf(path, sizeof path, "/proc/%d/maps", static_cast<int>(pid));
+  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  if (maps_buffer_.size() < 65536) maps_buffer_.resize(65536);
+  std::size_t used = 0;
+  while (true) {
+    if (used == maps_buffer_.size()) {
+      if (used >= (std::size_t{64} << 20)) break;  // a process this large is refused, not read forever
+      maps_buffer_.resize(used * 2);
+    }
+    ssize_t n = ::read(fd, maps_buffer_.data() + used, maps_buffer_.size() - used);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      ::close(fd);
+      return false;
+    }
+    if (n == 0) {
+      ::close(fd);
+      text = std::string_view(maps_buffer_.data(), used);
+      return true;
+    }
+    used += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  return false;
+}
+
 bool Supervisor::refuses(const seccomp_notif& req) {
   if (req.pid == 0) return true;  // not in our pid namespace: cannot look, fail closed
-  const std::string maps_path = "/proc/" + std::to_string(req.pid) + "/maps";
-  auto text = core::read_proc_file(maps_path.c_str());
-  if (!text) {
+  const std::vector<const Record*>* records = records_of(req.pid);
+  if (records == nullptr) {
     ++stats_.unreadable;
     return true;
   }
-  bool refuse = false;
-  core::for_each_maps_entry(*text, [&](const core::MapsEntry& m) {
-    if (!is_token_path(m.path)) return true;
-    auto it = records_.find(Key{m.dev_major, m.dev_minor, m.inode});
-    if (it == records_.end()) return true;  // a token nobody registered: it seals nothing
-    const std::vector<sock_filter>& p = it->second.program;
-    const std::uint32_t action = run_filter(p.data(), p.size(), req.data);
-    refuse = (action & SECCOMP_RET_ACTION_FULL) != SECCOMP_RET_ALLOW;
-    return !refuse;
-  });
-  return refuse;
+  for (const Record* r : *records) {
+    const std::uint32_t action = run_filter(r->program.data(), r->program.size(), req.data);
+    if ((action & SECCOMP_RET_ACTION_FULL) != SECCOMP_RET_ALLOW) return true;
+  }
+  return false;
 }
 
 void Supervisor::on_notification(int listener) {
@@ -264,6 +355,7 @@ void Supervisor::on_notification(int listener) {
   // checked after reading, so a recycled pid's maps never decide.
   if (::ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &req.id) != 0) {
     ++stats_.gone;
+    forget(req.pid);  // its entry may describe another task by now
     return;
   }
   seccomp_notif_resp resp;

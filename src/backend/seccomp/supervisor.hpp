@@ -18,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
@@ -33,6 +34,7 @@ struct SupervisorStats {
   std::uint64_t gone = 0;             // the caller died or was interrupted before the answer
   std::uint64_t registrations = 0;    // seals accepted
   std::uint64_t rejected = 0;         // registration messages refused (malformed, unverifiable, too large)
+  std::uint64_t cache_hits = 0;       // answered without reading /proc/PID/maps (see CacheEntry)
 };
 
 class Supervisor {
@@ -60,6 +62,19 @@ class Supervisor {
  private:
   struct Record {
     std::vector<sock_filter> program;  // the image's own filter, ERRNO action
+    std::uint8_t nonce[16] = {};       // the token's (registration_proto.hpp TokenHeader)
+  };
+  // What a task's maps said, kept while it provably still holds: the task is
+  // alive (its pidfd has not signalled an exit, so the id is not reused) and
+  // every token found is still at its address with its nonce (one
+  // process_vm_readv; an exec would have dropped them). Tokens only appear by a
+  // registration, which empties the cache, or by fork, which makes a new task.
+  // A task that had none keeps none until it registers. Not kept for threads
+  // other than the main one (pidfd_open needs a process).
+  struct CacheEntry {
+    int pidfd = -1;
+    std::vector<const Record*> records;
+    std::vector<std::uint64_t> token_addresses;
   };
   using Key = std::tuple<std::uint32_t, std::uint32_t, std::uint64_t>;  // token memfd: dev major, minor, inode
 
@@ -67,10 +82,22 @@ class Supervisor {
   int handle_registration(const void* request, std::size_t size, int reply_fd, int token_fd);
   void on_notification(int listener);
   bool refuses(const seccomp_notif& req);
+  // The records whose tokens task `tid` maps (cached); nullptr when its maps
+  // cannot be read.
+  const std::vector<const Record*>* records_of(std::uint32_t tid);
+  bool still_valid(std::uint32_t tid, const CacheEntry& e);
+  void forget(std::uint32_t tid);
+  void clear_cache();
+  // /proc/PID/maps into maps_buffer_ (kept between calls: a notification must
+  // not pay for a fresh allocation and its page faults). False when unreadable.
+  bool read_maps(pid_t pid, std::string_view& text);
 
   int socket_ = -1;
   std::vector<int> listeners_;
   std::map<Key, Record> records_;
+  std::vector<char> maps_buffer_;
+  std::map<std::uint32_t, CacheEntry> cache_;
+  CacheEntry uncached_;  // the last lookup that could not be cached
   std::unique_ptr<BuildWorkspace> work_;
   std::unique_ptr<Program> program_;
   SupervisorStats stats_;
