@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <optional>
 
 #include "core/bpf_eval.hpp"
 
@@ -62,6 +63,17 @@ bool run_all(const std::vector<std::vector<sock_filter>>& programs, const seccom
     if (bpf::more_restrictive(o.ret, ret)) ret = o.ret;
   }
   return true;
+}
+
+// The first page at or above 64 KiB (the usual vm.mmap_min_addr) that no VMA
+// covers: a request there touches nothing anyone could have sealed.
+std::optional<std::uint64_t> unmapped_page(const std::vector<VmaRecord>& vmas) {
+  std::uint64_t at = 0x10000;
+  for (const VmaRecord& v : vmas) {
+    if (v.map.range.begin >= at + kPage) return at;
+    at = std::max<std::uint64_t>(at, v.map.range.end);
+  }
+  return at < (std::uint64_t{1} << 47) - kPage ? std::optional<std::uint64_t>(at) : std::nullopt;
 }
 
 }  // namespace
@@ -125,6 +137,10 @@ void apply_filter_seals(const ProcessFilters& filters, std::uint64_t budget, Pro
     return;
   }
   s.status = FilterSummary::Status::kRead;
+  if (auto hole = unmapped_page(a.vmas)) {
+    RangeCheck c = check_range(filters.programs, *hole, *hole + kPage, budget, s.executed);
+    s.refuses_unmapped = c.check == FilterCheck::kSealed;
+  }
   bool exhausted = false;
   for (VmaRecord& v : a.vmas) {
     if (v.sealed_by == SealedBy::kKernel) continue;

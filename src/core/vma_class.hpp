@@ -184,6 +184,10 @@ struct FilterSummary {
   std::size_t sealed_vmas = 0, unknown_vmas = 0, discard_refused_vmas = 0;
   std::uint64_t sealed_bytes = 0;
   double stopped_seconds = 0;  // how long the process was ptrace-stopped
+  // The filters refuse the calls on a page the process has not mapped: they
+  // forbid memory management as such (a sandbox), so "sealed" VMAs may not be
+  // anyone's seal. The VMAs still count (nothing can change them), flagged.
+  bool refuses_unmapped = false;
 };
 const char* to_string(FilterSummary::Status s) noexcept;  // "not_checked", "none", "read", "unknown"
 

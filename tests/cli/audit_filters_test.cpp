@@ -41,6 +41,18 @@ char state_of(pid_t pid) {
   return close == std::string::npos || close + 2 >= s.size() ? '?' : s[close + 2];
 }
 
+// The state a process settles in within a second: a target just detached is
+// 'R' for a moment, on its way back into pause() ('S') or into the job-control
+// stop it was in ('T'); one left in a ptrace stop stays 't' and never gets there.
+char settled_state(pid_t pid, char want = 'S') {
+  char s = state_of(pid);
+  for (int i = 0; i < 200 && s != want; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    s = state_of(pid);
+  }
+  return s;
+}
+
 // A running filter_seal_target: its VMAs with its own sealkit_is_sealed answers.
 struct Target {
   pid_t pid = -1;
@@ -126,13 +138,14 @@ TEST(AuditFilters, FilterSealsAreExactlyWhatTheProcessItselfReportsSealed) {
   if (t.backend != "seccomp") GTEST_SKIP() << "the library's seccomp backend is not available: " << t.backend;
 
   const json j = audit({std::to_string(t.pid), "--json", "--vmas"});
-  EXPECT_EQ(state_of(t.pid), 'S') << "the target must be left running (sleeping in pause)";
+  EXPECT_EQ(settled_state(t.pid), 'S') << "the target must be left running (sleeping in pause)";
   const json& p = process_of(j);
   ASSERT_EQ(p.at("status"), "ok") << p;
   const json& f = p.at("filters");
   ASSERT_EQ(f.at("status"), "read") << f;
   EXPECT_GE(f.at("count").get<int>(), 2);  // one filter per sealkit_mseal call
   EXPECT_EQ(f.at("unknown_vmas"), 0);
+  EXPECT_EQ(f.at("refuses_unmapped"), false);
 
   std::size_t compared = 0, filter_sealed = 0, said_sealed = 0;
   bool saw_sealed = false, saw_control = false, saw_text = false;
@@ -186,13 +199,14 @@ TEST(AuditFilters, AFilterThatAllowsEverythingSealsNothing) {
   start_target(t, "allow", false);
   if (HasFatalFailure()) return;
   const json j = audit({std::to_string(t.pid), "--json", "--vmas"});
-  EXPECT_EQ(state_of(t.pid), 'S');
+  EXPECT_EQ(settled_state(t.pid), 'S');
   const json& p = process_of(j);
   ASSERT_EQ(p.at("status"), "ok") << p;
   EXPECT_EQ(p.at("filters").at("status"), "read");
   EXPECT_EQ(p.at("filters").at("count"), 1);
   EXPECT_EQ(p.at("filters").at("instructions"), 1);
   EXPECT_EQ(p.at("filters").at("sealed_vmas"), 0);
+  EXPECT_EQ(p.at("filters").at("refuses_unmapped"), false);
   EXPECT_EQ(p.at("filter_sealed_vmas"), 0);
   for (const json& v : p.at("vma_list")) {
     // The library's first call probes mseal with a page of its own: that one the kernel seals.
@@ -200,6 +214,29 @@ TEST(AuditFilters, AFilterThatAllowsEverythingSealsNothing) {
     EXPECT_TRUE(v.at("sealed_by").is_null()) << v;
     EXPECT_EQ(v.at("filter"), "not_sealed") << v;
   }
+}
+
+// A sandbox that forbids memory management everywhere is no seal: every VMA
+// counts (nothing can change it), and the audit says the filter refuses
+// unmapped memory too, which no seal does.
+TEST(AuditFilters, AFilterThatRefusesEverywhereIsFlagged) {
+  if (!root()) GTEST_SKIP() << "reading another process's seccomp filters needs CAP_SYS_ADMIN (run as root)";
+  Target t;
+  start_target(t, "deny", false);
+  if (HasFatalFailure()) return;
+  const json j = audit({std::to_string(t.pid), "--json", "--vmas"});
+  const json& p = process_of(j);
+  ASSERT_EQ(p.at("status"), "ok") << p;
+  EXPECT_EQ(p.at("filters").at("refuses_unmapped"), true) << p.at("filters");
+  std::size_t not_kernel = 0;
+  for (const json& v : p.at("vma_list")) {
+    if (v.at("sealed_by") == "kernel") continue;
+    ++not_kernel;
+    EXPECT_EQ(v.at("sealed_by"), "filter") << v;
+  }
+  EXPECT_EQ(p.at("filter_sealed_vmas"), not_kernel);
+  sealkit::test::Captured table = sealkit::test::run_captured({SEALKIT_BIN, "audit", std::to_string(t.pid)});
+  EXPECT_NE(table.out.find("refuses unmapped memory too"), std::string::npos) << table.out;
 }
 
 TEST(AuditFilters, AProcessWithoutFiltersIsNotStopped) {
@@ -210,7 +247,7 @@ TEST(AuditFilters, AProcessWithoutFiltersIsNotStopped) {
   const json& f = process_of(j).at("filters");
   EXPECT_EQ(f.at("status"), root() ? "none" : "not_checked") << f;
   EXPECT_FALSE(f.contains("stopped_microseconds")) << f;
-  EXPECT_EQ(state_of(t.pid), 'S');
+  EXPECT_EQ(settled_state(t.pid), 'S');
 }
 
 TEST(AuditFilters, NoFiltersLeavesFilterSealsUncounted) {
@@ -239,7 +276,7 @@ TEST(AuditFilters, AProcessTracedBySomeoneElseIsUnknownAndKeepsRunning) {
   EXPECT_EQ(f.at("status"), "unknown") << f;
   EXPECT_NE(f.at("reason").get<std::string>().find("traced"), std::string::npos) << f;
   EXPECT_EQ(process_of(j).at("sealed_vmas"), 0);
-  EXPECT_EQ(state_of(t.pid), 'S') << "the traced target must keep running";
+  EXPECT_EQ(settled_state(t.pid), 'S') << "the traced target must keep running";
   EXPECT_NE(read_text("/proc/" + std::to_string(t.pid) + "/status").find("TracerPid:\t" + std::to_string(::getpid())),
             std::string::npos)
       << "this test must still be its tracer";
@@ -266,11 +303,11 @@ TEST(AuditFilters, AStoppedProcessIsReadAndStaysStopped) {
   const json& p = process_of(j);
   EXPECT_EQ(p.at("filters").at("status"), "read") << p.at("filters");
   EXPECT_GE(p.at("filters").at("sealed_vmas").get<int>(), 3);
-  EXPECT_EQ(state_of(t.pid), 'T') << "a stopped process stays stopped";
+  EXPECT_EQ(settled_state(t.pid, 'T'), 'T') << "a stopped process stays stopped";
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(state_of(t.pid), 'T') << "and does not run on its own";
   ASSERT_EQ(::kill(t.pid, SIGCONT), 0);
-  char s = '?';
-  for (int i = 0; i < 200 && (s = state_of(t.pid)) != 'S'; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  EXPECT_EQ(s, 'S') << "and runs again on SIGCONT";
+  EXPECT_EQ(settled_state(t.pid), 'S') << "and runs again on SIGCONT";
 }
 
 // Every process of the machine: none of them may be left stopped or traced by the audit.
@@ -291,7 +328,7 @@ TEST(AuditFilters, AllLeavesNoProcessStoppedOrTraced) {
     EXPECT_EQ(status.find("TracerPid:\t" + std::to_string(pid)), std::string::npos);
   }
   EXPECT_GE(read, 2u);
-  EXPECT_EQ(state_of(sealed.pid), 'S');
-  EXPECT_EQ(state_of(allow.pid), 'S');
+  EXPECT_EQ(settled_state(sealed.pid), 'S');
+  EXPECT_EQ(settled_state(allow.pid), 'S');
   EXPECT_GE(j.at("totals").at("filter_sealed_vmas").get<int>(), 3);
 }

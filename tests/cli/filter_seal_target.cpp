@@ -3,6 +3,8 @@
 //   filter_seal_target seal     seals an anonymous mapping and its own text through the library
 //                               (the caller sets SEALKIT_BACKEND=seccomp), leaves a control mapping
 //   filter_seal_target allow    installs a seccomp filter that allows everything, seals nothing
+//   filter_seal_target deny     installs a sandbox-like filter: mprotect, munmap, mremap and mmap with
+//                               MAP_FIXED fail with EPERM everywhere (no seal, memory management forbidden)
 //   filter_seal_target plain    no filter
 //
 // Then it prints one line per VMA of /proc/self/maps, "BEGIN END ANSWER"
@@ -16,7 +18,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cinttypes>
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -43,11 +47,29 @@ std::vector<Vma> own_vmas() {
   return out;
 }
 
-int install_allow_all() {
-  sock_filter allow[] = {BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)};
-  sock_fprog prog{1, allow};
+int install(sock_filter* insns, unsigned short length) {
+  sock_fprog prog{length, insns};
   if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return -1;
   return static_cast<int>(::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog));
+}
+
+int install_allow_all() {
+  sock_filter allow[] = {BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)};
+  return install(allow, 1);
+}
+
+int install_deny_memory_management() {
+  sock_filter deny[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_mprotect, 5, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_munmap, 4, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_mremap, 3, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_mmap, 0, 3),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, args[3])),
+      BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, MAP_FIXED, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)};
+  return install(deny, sizeof deny / sizeof deny[0]);
 }
 
 }  // namespace
@@ -77,6 +99,11 @@ int main(int argc, char** argv) {
     }
   } else if (mode == "allow") {
     if (install_allow_all() != 0) {
+      std::perror("seccomp");
+      return 6;
+    }
+  } else if (mode == "deny") {
+    if (install_deny_memory_management() != 0) {
       std::perror("seccomp");
       return 6;
     }

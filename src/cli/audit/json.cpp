@@ -73,6 +73,7 @@ json filters_json(const core::FilterSummary& f) {
   j["sealed_bytes"] = f.sealed_bytes;
   j["unknown_vmas"] = f.unknown_vmas;
   j["discard_refused_vmas"] = f.discard_refused_vmas;
+  j["refuses_unmapped"] = f.refuses_unmapped;
   j["stopped_microseconds"] = f.stopped_seconds * 1e6;
   return j;
 }

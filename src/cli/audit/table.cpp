@@ -42,6 +42,7 @@ std::string filters_cell(const core::FilterSummary& f) {
   }
   std::string s = std::to_string(f.filters) + " (" + std::to_string(f.sealed_vmas) + " VMAs sealed";
   if (f.unknown_vmas) s += ", " + std::to_string(f.unknown_vmas) + " unknown";
+  if (f.refuses_unmapped) s += ", refuses unmapped memory too: a sandbox, not seals";
   return s + ")";
 }
 
