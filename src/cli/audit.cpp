@@ -179,7 +179,9 @@ Runner add_audit(CLI::App& app) {
                   "BPF instructions evaluated per process; past it, VMAs are 'unknown' (default 67108864)")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
   sub->footer("Exit status: 0 done, 1 coverage below --require, 2 bad usage or an error. "
-              "What counts as should-be-sealed: docs/audit.md.");
+              "What counts as should-be-sealed: docs/audit.md. As root, a process with seccomp filters is "
+              "ptrace-stopped for microseconds while they are read, and memory they refuse to change counts as "
+              "sealed (sealed_by filter); --no-filters leaves every process untouched.");
   return [o] { return run_audit(*o); };
 }
 
