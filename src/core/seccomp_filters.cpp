@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <linux/audit.h>
+#include <signal.h>
 #include <sys/ptrace.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -89,21 +90,35 @@ bool detach(pid_t pid, int wait_status) {
 
 enum class StopResult { kStopped, kGone, kTimeout, kError };
 
-// Waits until the seized `pid` reports a stop, at most `timeout`.
+// Waits until the seized `pid` reports a stop, at most `timeout`. A ptrace
+// stop sends the tracer SIGCHLD: with SIGCHLD blocked, sigtimedwait wakes the
+// moment it comes, so the process is not left stopped while we sleep.
 StopResult wait_for_stop(pid_t pid, std::chrono::microseconds timeout, int& status) {
   const auto deadline = Clock::now() + timeout;
-  auto pause = std::chrono::microseconds(5);
+  sigset_t chld, old;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  ::pthread_sigmask(SIG_BLOCK, &chld, &old);
+  StopResult result = StopResult::kTimeout;
   for (;;) {
     pid_t r = ::waitpid(pid, &status, __WALL | WNOHANG);
     if (r == pid) {
-      if (WIFSTOPPED(status)) return StopResult::kStopped;
-      return StopResult::kGone;  // exited or killed while being seized
+      result = WIFSTOPPED(status) ? StopResult::kStopped : StopResult::kGone;  // gone: exited meanwhile
+      break;
     }
-    if (r < 0 && errno != EINTR) return errno == ECHILD ? StopResult::kGone : StopResult::kError;
-    if (Clock::now() >= deadline) return StopResult::kTimeout;
-    std::this_thread::sleep_for(pause);
-    pause = std::min(pause * 2, std::chrono::microseconds(2000));
+    if (r < 0 && errno != EINTR) {
+      result = errno == ECHILD ? StopResult::kGone : StopResult::kError;
+      break;
+    }
+    const auto left = deadline - Clock::now();
+    if (left <= Clock::duration::zero()) break;
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
+    timespec ts{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
+    ::sigtimedwait(&chld, nullptr, &ts);  // a SIGCHLD, a timeout or EINTR: look again
   }
+  // A SIGCHLD consumed here was for us (sealkit's audit has no other children).
+  if (!sigismember(&old, SIGCHLD)) ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  return result;
 }
 
 std::string errno_text(const char* what, int e) { return std::string(what) + ": " + std::strerror(e); }
@@ -252,7 +267,7 @@ ProcessFilters read_filters(pid_t pid, const SeccompStatus& status, const Filter
                                                     : errno_text("PTRACE_SEIZE", e);
     return out;
   }
-  const auto t0 = Clock::now();
+  auto t_stopped = Clock::now();
   if (::ptrace(PTRACE_INTERRUPT, pid, nullptr, nullptr) != 0) {
     // Seized but not interrupted: it is running, so it cannot be detached
     // now; the pending list does, or the kernel when sealkit exits.
@@ -262,7 +277,7 @@ ProcessFilters read_filters(pid_t pid, const SeccompStatus& status, const Filter
   }
   int wait_status = 0;
   switch (wait_for_stop(pid, limits.stop_timeout, wait_status)) {
-    case StopResult::kStopped: break;
+    case StopResult::kStopped: t_stopped = Clock::now(); break;
     case StopResult::kGone:
       out.reason = "exited";
       return out;
@@ -276,7 +291,7 @@ ProcessFilters read_filters(pid_t pid, const SeccompStatus& status, const Filter
   const bool ok = read_all(pid, limits, out);
   const bool detached = detach(pid, wait_status);
   const int detach_errno = errno;
-  out.stopped_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  out.stopped_seconds = std::chrono::duration<double>(Clock::now() - t_stopped).count();
   if (!detached && detach_errno != ESRCH) {
     // Cannot happen for a tracee in a ptrace stop; if it does, the kernel
     // detaches it when sealkit exits.

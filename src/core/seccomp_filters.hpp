@@ -69,7 +69,7 @@ struct ProcessFilters {
   // seccomp_run_filters), which decides between equal actions.
   std::vector<std::vector<sock_filter>> programs;
   std::size_t instructions = 0;
-  double stopped_seconds = 0;  // from PTRACE_INTERRUPT to PTRACE_DETACH
+  double stopped_seconds = 0;  // from the moment the stop was seen to PTRACE_DETACH
 };
 const char* to_string(ProcessFilters::Status s) noexcept;
 
