@@ -18,6 +18,7 @@
 #include "runtime/process_info.hpp"
 #include "runtime/sealer.hpp"
 #include "runtime/seccomp/backend_choice.hpp"
+#include "runtime/seccomp/install.hpp"
 #include "runtime/seccomp/polyfill.hpp"
 
 extern "C" const sealkit::rt::NativeEhdr __ehdr_start __attribute__((visibility("hidden")));
@@ -69,6 +70,7 @@ __attribute__((visibility("default"))) void la_activity(uintptr_t* cookie, unsig
   g_startup_done = true;
   sealkit::rt::ProcessInfo info;
   sealkit::rt::read_process_info(info);
+  sealkit::rt::seccomp::set_supervisor_fd(info.supervisor_fd);  // seals are registered under the exec supervisor
   sealkit::rt::SealStats stats;
   stats.config = sealkit::rt::describe(g_config.load(info.secure, info.config_path, false));
   if (g_config.excludes_this_program()) {

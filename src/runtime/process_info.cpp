@@ -141,7 +141,8 @@ std::string_view c_string(const char* s) {
 }
 
 void take_setting(ProcessInfo& info, std::string_view kv, bool quiet) {
-  constexpr std::string_view kLog = "SEALKIT_LOG=", kConfig = "SEALKIT_CONFIG=", kBackend = "SEALKIT_BACKEND=";
+  constexpr std::string_view kLog = "SEALKIT_LOG=", kConfig = "SEALKIT_CONFIG=", kBackend = "SEALKIT_BACKEND=",
+                             kSupervisor = "SEALKIT_SUPERVISOR_FD=";
   if (kv.substr(0, kLog.size()) == kLog) take_log_path(info, kv.substr(kLog.size()), quiet);
   else if (kv.substr(0, kConfig.size()) == kConfig) take_config_path(info, kv.substr(kConfig.size()), quiet);
   else if (kv.substr(0, kBackend.size()) == kBackend) {
@@ -150,6 +151,12 @@ void take_setting(ProcessInfo& info, std::string_view kv, bool quiet) {
     std::size_t n = v.size() < sizeof info.backend - 1 ? v.size() : sizeof info.backend - 1;
     for (std::size_t i = 0; i < n; ++i) info.backend[i] = v[i];
     info.backend[n] = '\0';
+  } else if (kv.substr(0, kSupervisor.size()) == kSupervisor) {
+    // The exec supervisor's socket (docs/seccomp-exec.md): a decimal fd number.
+    std::string_view v = kv.substr(kSupervisor.size());
+    long fd = v.empty() || v.size() > 7 ? -1 : 0;
+    for (char c : v) fd = fd >= 0 && c >= '0' && c <= '9' ? fd * 10 + (c - '0') : -1;
+    info.supervisor_fd = static_cast<int>(fd);
   }
 }
 

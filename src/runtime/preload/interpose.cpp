@@ -24,6 +24,7 @@
 #include "runtime/preload/startup.hpp"
 #include "runtime/process_info.hpp"
 #include "runtime/seccomp/backend_choice.hpp"
+#include "runtime/seccomp/install.hpp"
 #include "runtime/sys.hpp"
 #include "runtime/text_out.hpp"
 
@@ -47,6 +48,7 @@ void init_once() {
   const bool audited = audit_module_ran();
   ProcessInfo info;
   read_process_info(info, audited);
+  sealkit::rt::seccomp::set_supervisor_fd(info.supervisor_fd);  // seals are registered under the exec supervisor
   const Config::Load load = g_config.load(info.secure, info.config_path, audited);
   if (g_config.has_policy()) g_policy = g_config.policy();
   // secure_getenv: in secure execution the environment is not ours to trust.

@@ -8,6 +8,7 @@
 #include <new>
 
 #include "backend/seccomp/install.hpp"
+#include "backend/seccomp/registration.hpp"
 #include "runtime/seccomp/sys.hpp"
 
 namespace sealkit::rt::seccomp {
@@ -17,6 +18,7 @@ namespace {
 namespace bs = backend::seccomp;
 
 std::atomic<std::size_t> g_installed{0};
+std::atomic<int> g_supervisor_fd{-1};
 std::atomic<std::uint64_t> g_task_size{0};
 
 constexpr std::uint32_t kX32Bit = 0x40000000u;
@@ -55,7 +57,43 @@ struct Scratch {
   bs::Program program;
 };
 
+long install_program(bs::Program& prog) {
+  sock_fprog fprog{static_cast<unsigned short>(prog.length), prog.insns};
+  return sys::call(sys::kSeccomp, sys::kSeccompSetModeFilter, sys::kSeccompFilterFlagTsync, reinterpret_cast<long>(&fprog));
+}
+
+// Under the supervisor: the policy alone as a filter (when asked), the ranges registered.
+FilterResult register_ranges(const SealedRange* ranges, std::size_t n, bool with_policy, int fd) {
+  FilterResult r;
+  r.supervised = true;
+  if (with_policy) {
+    bs::Program* prog = static_cast<bs::Program*>(sys::mmap_anon(sizeof(bs::Program)));
+    if (prog == nullptr) {
+      r.error = 12;  // ENOMEM
+      return r;
+    }
+    write_policy(prog->insns);
+    prog->insns[kPolicyLength] = stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+    prog->length = kPolicyLength + 1;
+    r.instructions = prog->length;
+    r.kernel_length = bs::kernel_length(*prog);
+    long rc = allow_filters(r) ? install_program(*prog) : -13;
+    sys::munmap(prog, sizeof(bs::Program));
+    if (rc != 0) {
+      r.error = rc > 0 ? 11 : rc == -14 ? 22 : static_cast<int>(-rc);
+      return r;
+    }
+    g_installed.fetch_add(r.kernel_length + bs::kFilterPenalty, std::memory_order_relaxed);
+  }
+  bs::SealedRange token;
+  r.error = bs::registration::register_seal(fd, ranges, n, token);
+  r.ranges = n;
+  return r;
+}
+
 }  // namespace
+
+void set_supervisor_fd(int fd) { g_supervisor_fd.store(fd, std::memory_order_relaxed); }
 
 std::uint64_t task_size() {
   std::uint64_t v = g_task_size.load(std::memory_order_relaxed);
@@ -81,6 +119,8 @@ FilterResult install_filter(const SealedRange* ranges, std::size_t n, bool with_
     r.error = 38;  // ENOSYS
     return r;
   }
+  if (const int fd = g_supervisor_fd.load(std::memory_order_relaxed); fd >= 0)
+    return register_ranges(ranges, n, with_policy, fd);
   void* mem = sys::mmap_anon(sizeof(Scratch));
   if (mem == nullptr) {
     r.error = 12;  // ENOMEM
@@ -113,9 +153,7 @@ FilterResult install_filter(const SealedRange* ranges, std::size_t n, bool with_
     } else if (!allow_filters(r)) {
       r.error = 13;  // EACCES
     } else {
-      sock_fprog fprog{static_cast<unsigned short>(prog.length), prog.insns};
-      const long rc = sys::call(sys::kSeccomp, sys::kSeccompSetModeFilter, sys::kSeccompFilterFlagTsync,
-                                reinterpret_cast<long>(&fprog));
+      const long rc = install_program(prog);
       if (rc == 0) g_installed.fetch_add(cost, std::memory_order_relaxed);
       else if (rc > 0) r.error = 11;  // EAGAIN: TSYNC named a thread with a filter of its own
       else r.error = rc == -14 /* EFAULT */ ? 22 : static_cast<int>(-rc);

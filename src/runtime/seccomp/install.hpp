@@ -33,7 +33,14 @@ struct FilterResult {
   std::size_t instructions = 0;     // classic BPF instructions
   std::size_t kernel_length = 0;    // what the kernel counts against its 32768 budget
   bool set_no_new_privs = false;    // this call turned no_new_privs on
+  bool supervised = false;          // registered with the supervisor: the counts above are the policy filter's
 };
+
+// Under the exec supervisor (`sealkit run --backend seccomp`, SEALKIT_SUPERVISOR_FD
+// read by process_info): install_filter registers the ranges with it instead of
+// installing a filter of its own, which would outlive this image at execve
+// (docs/seccomp-exec.md); with_policy still installs the process policy, alone.
+void set_supervisor_fd(int fd);
 
 // Builds and installs (TSYNC: every thread) one filter for `ranges`.
 // Allocation-free apart from one mmap/munmap pair, async-signal-safe: the
