@@ -38,6 +38,24 @@ std::vector<std::string> sealed(const std::vector<std::string>& command, const s
   return argv;
 }
 
+// The runtime injected by hand, as `sealkit run` injects it but without
+// sealkit run's own process structure (its exec supervisor registers ranges
+// instead of the runtime installing filters of its own): the runtime's own
+// filter path, per start-up and per dlopen pass.
+std::vector<std::string> runtime_alone(const std::vector<std::string>& command, const std::string& log = "") {
+  const fs::path lib = fs::path(SEALKIT_BIN).parent_path().parent_path() / "lib";
+  std::vector<std::string> argv{"/usr/bin/env", "LD_AUDIT=" + (lib / "libsealkit-runtime.so").string(),
+                                "LD_PRELOAD=" + (lib / "libsealkit-preload.so").string(), "SEALKIT_BACKEND=seccomp"};
+  if (!log.empty()) argv.push_back("SEALKIT_LOG=" + log);
+  argv.insert(argv.end(), command.begin(), command.end());
+  return argv;
+}
+
+std::vector<std::string> with_prefix(std::vector<std::string> prefix, const std::vector<std::string>& argv) {
+  prefix.insert(prefix.end(), argv.begin(), argv.end());
+  return prefix;
+}
+
 std::map<std::string, std::string> parse_report(const std::string& text) {
   std::map<std::string, std::string> m;
   std::istringstream in(text);
@@ -119,23 +137,26 @@ TEST(SeccompRun, RealProgramsRunAsTheyDoUnsealed) {
 }
 
 TEST(SeccompRun, AttacksOnTextRelroStackAndBssGetEperm) {
-  Outcome s = run(sealed({SECCOMP_TARGET, "attacks"}));
-  ASSERT_EQ(s.status, 0) << s.err;
   Outcome c = run({SECCOMP_TARGET, "attacks"});
   ASSERT_EQ(c.status, 0) << c.err;
-  auto sr = parse_report(s.out), cr = parse_report(c.out);
-  ASSERT_EQ(sr.size(), 9u) << s.out;
-  for (const auto& [name, result] : cr) {
-    EXPECT_EQ(result, "ok") << "unsealed control: " << name;
-    const bool fresh = name.find("fresh") != std::string::npos;
-    EXPECT_EQ(sr[name], fresh ? "ok" : "EPERM") << name;
+  auto cr = parse_report(c.out);
+  for (const auto& argv : {sealed({SECCOMP_TARGET, "attacks"}), runtime_alone({SECCOMP_TARGET, "attacks"})}) {
+    Outcome s = run(argv);
+    ASSERT_EQ(s.status, 0) << s.err;
+    auto sr = parse_report(s.out);
+    ASSERT_EQ(sr.size(), 9u) << s.out;
+    for (const auto& [name, result] : cr) {
+      EXPECT_EQ(result, "ok") << "unsealed control: " << name;
+      const bool fresh = name.find("fresh") != std::string::npos;
+      EXPECT_EQ(sr[name], fresh ? "ok" : "EPERM") << name << " via " << argv[0];
+    }
   }
 }
 
 TEST(SeccompRun, TheLogLineReportsTheFilter) {
   TempDir dir;
   const std::string log = dir.file("log");
-  Outcome s = run(sealed({"/bin/true"}, log));
+  Outcome s = run(runtime_alone({"/bin/true"}, log));
   ASSERT_EQ(s.status, 0) << s.err;
   auto lines = log_lines(log);
   ASSERT_EQ(lines.size(), 1u);
@@ -159,24 +180,32 @@ TEST(SeccompRun, TheLogLineReportsTheFilter) {
 // syscall(462) answered by the SIGSYS handler gives what mseal(2) gives on this
 // kernel, line by line (EINVAL cases, 0 for length 0, ENOMEM for a hole with
 // nothing sealed, EPERM afterwards, discard refused on anonymous read-only).
+// Run where mseal(2) says ENOSYS (seccomp_no_mseal), so that every seal seen
+// is the polyfill's, through sealkit run and through the runtime alone.
 TEST(SeccompRun, ThePolyfillAnswersLikeTheKernelsMseal) {
-  Outcome s = run(sealed({SECCOMP_TARGET, "polyfill"}));
-  ASSERT_EQ(s.status, 0) << s.err;
-  auto sr = parse_report(s.out);
-  EXPECT_EQ(sr["filter_added"], "yes") << "the call went through the polyfill, not mseal(2)";
-  EXPECT_EQ(sr["mseal"], "ok");
-  EXPECT_EQ(sr["mprotect_sealed"], "EPERM");
-  EXPECT_EQ(sr["madvise_dontneed_sealed"], "EPERM");
-  EXPECT_EQ(sr["data_kept"], "yes");
-  EXPECT_EQ(sr["mseal_hole"], "ENOMEM");
-  EXPECT_EQ(sr["mprotect_after_hole"], "ok") << "a failed mseal seals nothing";
-  if (!kernel_has_mseal()) GTEST_SKIP() << "no mseal(2) here to compare the polyfill with";
-  Outcome c = run({SECCOMP_TARGET, "polyfill"});
-  ASSERT_EQ(c.status, 0) << c.err;
-  auto cr = parse_report(c.out);
-  cr.erase("filter_added");
-  sr.erase("filter_added");
-  EXPECT_EQ(sr, cr) << "polyfill:\n" << s.out << "mseal(2):\n" << c.out;
+  Outcome plain = run({NO_MSEAL_HELPER, SECCOMP_TARGET, "polyfill"});
+  EXPECT_EQ(parse_report(plain.out)["mseal"], "ENOSYS") << "the simulated old kernel: " << plain.out;
+  const std::vector<std::string> helper{NO_MSEAL_HELPER};
+  for (const auto& argv : {with_prefix(helper, sealed({SECCOMP_TARGET, "polyfill"})),
+                           with_prefix(helper, runtime_alone({SECCOMP_TARGET, "polyfill"}))}) {
+    Outcome s = run(argv);
+    ASSERT_EQ(s.status, 0) << s.err;
+    auto sr = parse_report(s.out);
+    const std::string via = argv[1];
+    EXPECT_EQ(sr["mseal"], "ok") << via;
+    EXPECT_EQ(sr["mprotect_sealed"], "EPERM") << via;
+    EXPECT_EQ(sr["madvise_dontneed_sealed"], "EPERM") << via;
+    EXPECT_EQ(sr["data_kept"], "yes") << via;
+    EXPECT_EQ(sr["mseal_hole"], "ENOMEM") << via;
+    EXPECT_EQ(sr["mprotect_after_hole"], "ok") << "a failed mseal seals nothing, via " << via;
+    if (!kernel_has_mseal()) continue;  // no mseal(2) here to compare the polyfill with
+    Outcome c = run({SECCOMP_TARGET, "polyfill"});
+    ASSERT_EQ(c.status, 0) << c.err;
+    auto cr = parse_report(c.out);
+    cr.erase("filter_added");
+    sr.erase("filter_added");
+    EXPECT_EQ(sr, cr) << "polyfill (" << via << "):\n" << s.out << "mseal(2):\n" << c.out;
+  }
 }
 
 // On the kernel backend syscall 462 is the kernel's own: no filter, no trap.
@@ -190,11 +219,13 @@ TEST(SeccompRun, TheKernelBackendLeavesSyscall462Alone) {
 }
 
 TEST(SeccompRun, IoUringSetupIsRefusedAndAFallbackWorks) {
-  Outcome s = run(sealed({SECCOMP_TARGET, "io_uring"}));
-  ASSERT_EQ(s.status, 0) << s.err;
-  auto sr = parse_report(s.out);
-  EXPECT_EQ(sr["io_uring_setup"], "ENOSYS");
-  EXPECT_EQ(sr["fallback_read"], "ok");
+  for (const auto& argv : {sealed({SECCOMP_TARGET, "io_uring"}), runtime_alone({SECCOMP_TARGET, "io_uring"})}) {
+    Outcome s = run(argv);
+    ASSERT_EQ(s.status, 0) << s.err;
+    auto sr = parse_report(s.out);
+    EXPECT_EQ(sr["io_uring_setup"], "ENOSYS") << argv[0];
+    EXPECT_EQ(sr["fallback_read"], "ok") << argv[0];
+  }
   Outcome c = run({SECCOMP_TARGET, "io_uring"});
   auto cr = parse_report(c.out);
   if (cr["io_uring_setup"] != "ok") GTEST_SKIP() << "io_uring unavailable here anyway: " << cr["io_uring_setup"];
@@ -211,8 +242,8 @@ TEST(SeccompRun, AProgramsOwnSigsysHandlerReplacesThePolyfill) {
   EXPECT_EQ(sr["mprotect_after"], "ok");
 }
 
-// Objects loaded later: one filter per dlopen until the budget ends, then a
-// single warning, and the program goes on.
+// Objects loaded later, by the runtime alone: one filter per dlopen until the
+// budget ends, then a single warning, and the program goes on.
 TEST(SeccompRun, LaterObjectsGetAFilterEachUntilTheBudgetEndsCleanly) {
   TempDir dir;
   std::vector<std::string> argv{SECCOMP_TARGET, "dlopen_count"};
@@ -221,7 +252,7 @@ TEST(SeccompRun, LaterObjectsGetAFilterEachUntilTheBudgetEndsCleanly) {
     fs::copy_file(DLOPEN_LIB, copy);
     argv.push_back(copy);
   }
-  Outcome s = run(sealed(argv));
+  Outcome s = run(runtime_alone(argv));
   ASSERT_EQ(s.status, 0) << s.err;
   int opened = 0, sealed_count = 0, before = 0, after = 0;
   ASSERT_EQ(std::sscanf(s.out.c_str(), "opened %d sealed %d filters_before %d filters_after %d", &opened,
@@ -229,7 +260,7 @@ TEST(SeccompRun, LaterObjectsGetAFilterEachUntilTheBudgetEndsCleanly) {
             4)
       << s.out;
   EXPECT_EQ(opened, 120);
-  EXPECT_GE(before, 1) << "the start-up filter (and the supervisor's, when sealkit run adds one)";
+  EXPECT_EQ(before, 1) << "the start-up filter";
   EXPECT_GT(sealed_count, 20);
   EXPECT_LT(sealed_count, 120) << "the budget cannot hold a filter per object for 120 objects";
   EXPECT_EQ(after, before + sealed_count);
@@ -266,4 +297,22 @@ TEST(SeccompRun, WithoutMsealAutoRefusesUnlessTheBackendIsNamed) {
   EXPECT_EQ(status.out, "no_new_privs 1\n") << status.err;
   Outcome kernel = run({NO_MSEAL_HELPER, SEALKIT_BIN, "run", "--backend", "kernel", "--log", log, "--", "/bin/true"});
   EXPECT_EQ(kernel.status, 0) << "explicitly unsealed: runs, and the runtime logs ENOSYS";
+}
+
+// The runtime without `sealkit run` (LD_AUDIT set by hand, SEALKIT_BACKEND
+// unset) decides auto the same way: where mseal is missing and the filter
+// would need no_new_privs, it does not install one (the kernel backend's
+// ENOSYS is logged), and no_new_privs stays off.
+TEST(SeccompRun, TheRuntimeAloneNeverTurnsNoNewPrivsOnUnasked) {
+  TempDir dir;
+  const std::string log = dir.file("log");
+  std::vector<std::string> argv = with_prefix({NO_MSEAL_HELPER}, runtime_alone({SECCOMP_TARGET, "nnp"}, log));
+  argv.erase(argv.begin() + 4);  // SEALKIT_BACKEND=seccomp: auto here
+  Outcome o = run(argv);
+  ASSERT_EQ(o.status, 0) << o.err;
+  EXPECT_EQ(o.out, "no_new_privs 0\n");
+  auto lines = log_lines(log);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].at("backend"), "kernel") << lines[0].dump();
+  EXPECT_EQ(lines[0].at("first_errno").get<int>(), 38) << "ENOSYS: nothing sealed, and said so";
 }

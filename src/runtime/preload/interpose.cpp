@@ -10,6 +10,7 @@
 // like the program, and is itself sealed at start-up as a preloaded object.
 #include <dlfcn.h>
 #include <pthread.h>
+#include <signal.h>
 #include <link.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -23,8 +24,8 @@
 #include "runtime/preload/real_dl.hpp"
 #include "runtime/preload/startup.hpp"
 #include "runtime/process_info.hpp"
-#include "runtime/seccomp/backend_choice.hpp"
 #include "runtime/seccomp/install.hpp"
+#include "runtime/seccomp/sys.hpp"
 #include "runtime/sys.hpp"
 #include "runtime/text_out.hpp"
 
@@ -38,6 +39,27 @@ Config g_config;
 pthread_once_t g_once = PTHREAD_ONCE_INIT;
 __thread int t_depth = 0;  // wrapped dlopen/dlmopen calls in progress on this thread
 std::size_t g_startup_objects = 0;  // base-namespace objects when the constructor ran (0: not counted)
+
+// Whether the audit module seals this process with the seccomp backend.
+// `sealkit run` always passes the resolved choice, so SEALKIT_BACKEND says it.
+// Without it (auto), the audit module decided from an mseal probe that this
+// object must not repeat: under the filter syscall 462 traps, and the program
+// may have replaced the runtime's SIGSYS handler by now. The handler itself
+// tells instead: the audit module installs it exactly when its filter is in.
+bool audit_module_chose_seccomp(const char* setting) {
+  const std::string_view s = setting;
+  if (s == "seccomp" || s == "kernel") return s == "seccomp";
+  struct {
+    void* handler;
+    unsigned long flags;
+    void* restorer;
+    unsigned long mask;
+  } old{};
+  if (sys::call(seccomp::sys::kRtSigaction, SIGSYS, 0, reinterpret_cast<long>(&old), 8) != 0) return false;
+  Dl_info di{};
+  return old.handler != nullptr && dladdr(old.handler, &di) != 0 && di.dli_fname != nullptr &&
+         std::string_view(di.dli_fname).find("libsealkit-runtime.so") != std::string_view::npos;
+}
 
 void init_once() {
   g_real.dlopen = reinterpret_cast<void* (*)(const char*, int)>(dlsym(RTLD_NEXT, "dlopen"));
@@ -65,11 +87,10 @@ void init_once() {
   }
   if (!audited) seal_startup_objects(info, g_config, load);  // machine-wide: /etc/ld.so.preload
   use_config(g_config);
-  // The audit module's backend, chosen from the same setting and kernel.
-  // Machine-wide (no audit module) it is always the kernel's: a filter would
-  // set no_new_privs in every process of the machine.
-  bool invalid = false;
-  if (audited && seccomp::choose_backend(info.backend, invalid) == seccomp::Backend::kSeccomp) use_seccomp_backend();
+  // The audit module's backend. Machine-wide (no audit module) it is always
+  // the kernel's: a filter would set no_new_privs in every process of the
+  // machine.
+  if (audited && audit_module_chose_seccomp(info.backend)) use_seccomp_backend();
   if (g_policy != Policy::kOff) {
     pthread_atfork(lock_for_fork, unlock_after_fork, unlock_after_fork);
     remember_startup_objects(g_startup_objects);

@@ -12,9 +12,11 @@ Backend choose_backend(std::string_view setting, bool& invalid) {
   if (rt::sys::mseal(0, 0) == 0) return Backend::kKernel;
   // SECCOMP_GET_ACTION_AVAIL of SECCOMP_RET_ERRNO: 0 where filters exist.
   std::uint32_t action = 0x00050000u;
-  if (sys::kSupported &&
-      sys::call(sys::kSeccomp, sys::kSeccompGetActionAvail, 0, reinterpret_cast<long>(&action)) == 0)
-    return Backend::kSeccomp;
+  if (!sys::kSupported || sys::call(sys::kSeccomp, sys::kSeccompGetActionAvail, 0, reinterpret_cast<long>(&action)) != 0)
+    return Backend::kKernel;
+  // As `sealkit run` decides: never turn no_new_privs on unasked. Only when the
+  // filter needs no change of it (CAP_SYS_ADMIN, or already set).
+  if (sys::has_cap_sys_admin() || sys::call(sys::kPrctl, sys::kPrGetNoNewPrivs) == 1) return Backend::kSeccomp;
   return Backend::kKernel;
 }
 
