@@ -332,3 +332,53 @@ TEST(AuditFilters, AllLeavesNoProcessStoppedOrTraced) {
   EXPECT_EQ(settled_state(allow.pid), 'S');
   EXPECT_GE(j.at("totals").at("filter_sealed_vmas").get<int>(), 3);
 }
+
+// `sealkit run --backend seccomp`: the runtime seals the program at start-up
+// with one filter; the audit must see its objects sealed by that filter.
+TEST(AuditFilters, SealkitRunOnTheSeccompBackendIsSeenSealed) {
+  if (!root()) GTEST_SKIP() << "reading another process's seccomp filters needs CAP_SYS_ADMIN (run as root)";
+  Target t;  // only for its cleanup
+  t.pid = ::fork();
+  ASSERT_GE(t.pid, 0);
+  if (t.pid == 0) {
+    ::execl(SEALKIT_BIN, SEALKIT_BIN, "run", "--backend", "seccomp", "--", "sleep", "300", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // Sealed and idle: `sleep` blocked in clock_nanosleep (230 in /proc/PID/syscall).
+  const std::string base = "/proc/" + std::to_string(t.pid);
+  bool idle = false;
+  for (int i = 0; i < 1000 && !idle; ++i) {
+    char exe[256] = {};
+    const ssize_t n = ::readlink((base + "/exe").c_str(), exe, sizeof exe - 1);
+    idle = n > 0 && std::string(exe) == "/usr/bin/sleep" && read_text(base + "/syscall").rfind("230 ", 0) == 0;
+    if (!idle) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(idle) << "sealkit run --backend seccomp -- sleep did not reach its sleep";
+
+  const json j = audit({std::to_string(t.pid), "--json", "--vmas"});
+  EXPECT_EQ(settled_state(t.pid), 'S');
+  const json& p = process_of(j);
+  ASSERT_EQ(p.at("status"), "ok") << p;
+  const json& f = p.at("filters");
+  ASSERT_EQ(f.at("status"), "read") << f;
+  EXPECT_EQ(f.at("refuses_unmapped"), false);
+  std::size_t code_and_data = 0;
+  for (const json& v : p.at("vma_list")) {
+    EXPECT_NE(v.at("sealed_by"), "kernel") << v;
+    const std::string cls = v.at("class");
+    // Text, rodata, RELRO and data of every object, and the kernel's pages, are in the start-up filter.
+    if (cls == "elf_text" || cls == "elf_rodata" || cls == "elf_relro" || cls == "elf_data" || cls == "vdso" ||
+        cls == "stack") {
+      ++code_and_data;
+      EXPECT_EQ(v.at("sealed_by"), "filter") << v;
+    }
+    if (cls == "heap") {
+      EXPECT_TRUE(v.at("sealed_by").is_null()) << v;
+    }
+  }
+  EXPECT_GE(code_and_data, 15u);
+  EXPECT_GT(p.at("coverage_bytes_percent").get<double>(), 50.0);
+  std::printf("sealkit run --backend seccomp: %d VMAs sealed by %d filter(s), coverage %.1f%%, stopped %.1f us\n",
+              f.at("sealed_vmas").get<int>(), f.at("count").get<int>(), p.at("coverage_bytes_percent").get<double>(),
+              f.at("stopped_microseconds").get<double>());
+}
