@@ -382,3 +382,28 @@ TEST(AuditFilters, SealkitRunOnTheSeccompBackendIsSeenSealed) {
               f.at("sealed_vmas").get<int>(), f.at("count").get<int>(), p.at("coverage_bytes_percent").get<double>(),
               f.at("stopped_microseconds").get<double>());
 }
+
+// What the audit relies on when it is interrupted (SIGINT, SIGKILL) with a
+// process in its ptrace stop: the kernel detaches every tracee of a tracer
+// that dies, and the tracee runs again. A child of this test plays the audit.
+TEST(AuditFilters, ATracerKilledDuringTheStopLeavesTheProcessRunning) {
+  if (!root()) GTEST_SKIP() << "a sibling may trace the target only with privilege (Yama)";
+  Target t;
+  start_target(t, "plain", false);
+  if (HasFatalFailure()) return;
+  pid_t tracer = ::fork();
+  ASSERT_GE(tracer, 0);
+  if (tracer == 0) {
+    if (::ptrace(PTRACE_SEIZE, t.pid, nullptr, nullptr) != 0 || ::ptrace(PTRACE_INTERRUPT, t.pid, nullptr, nullptr) != 0)
+      _exit(1);
+    int st = 0;
+    if (::waitpid(t.pid, &st, __WALL) != t.pid || !WIFSTOPPED(st)) _exit(2);
+    ::raise(SIGINT);  // dies with the target in its ptrace stop
+    _exit(3);
+  }
+  int st = 0;
+  ASSERT_EQ(::waitpid(tracer, &st, 0), tracer);
+  ASSERT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGINT) << "the tracer did not reach the stop: status " << st;
+  EXPECT_EQ(settled_state(t.pid), 'S');
+  EXPECT_NE(read_text("/proc/" + std::to_string(t.pid) + "/status").find("TracerPid:\t0\n"), std::string::npos);
+}
