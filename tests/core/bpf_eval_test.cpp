@@ -4,6 +4,8 @@
 // oracle is the test suite's own model (tests/backend/bpf_model.*).
 #include <linux/audit.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstddef>
@@ -17,6 +19,7 @@
 #include "backend/seccomp/filter.hpp"
 #include "core/bpf_eval.hpp"
 #include "core/filter_seals.hpp"
+#include "core/seccomp_filters.hpp"
 
 namespace {
 
@@ -217,6 +220,39 @@ TEST(FilterSeals, TheBudgetEndsInUnknown) {
   EXPECT_EQ(check_range(programs, a + 64 * kPage, a + 1064 * kPage, tiny, executed).check, FilterCheck::kNotSealed);
   std::printf("64 sealed pages: %llu instructions (%.1f per page and call)\n", static_cast<unsigned long long>(needed),
               static_cast<double>(needed) / (64 * 5));
+}
+
+// The status lines the audit reads, and the comm from "Name:" (escaped by the
+// kernel: \n and \\ on 6.x, octal on older kernels), compared with this
+// process's real comm.
+TEST(SeccompStatus, ParsedFromStatusText) {
+  auto s = sealkit::core::parse_seccomp_status(
+      "Name:\ta\\b\\nc\nUmask:\t0022\nState:\tS (sleeping)\nTracerPid:\t42\nSeccomp:\t2\nSeccomp_filters:\t3\n");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->state, 'S');
+  EXPECT_EQ(s->tracer, 42);
+  EXPECT_EQ(s->mode, 2);
+  EXPECT_EQ(s->filters, 3);
+  auto old = sealkit::core::parse_seccomp_status("State:\tR (running)\nSeccomp:\t0\n");  // before Seccomp_filters
+  ASSERT_TRUE(old);
+  EXPECT_EQ(old->filters, -1);
+  EXPECT_FALSE(sealkit::core::parse_seccomp_status("Name:\tx\n"));
+  EXPECT_EQ(sealkit::core::status_name("Name:\ta\\\\b\\nc\nState:\tS\n"), std::string("a\\b\nc"));
+  EXPECT_EQ(sealkit::core::status_name("Name:\ta\\134b\\012c\n"), std::string("a\\b\nc"));
+  EXPECT_EQ(sealkit::core::status_name("Name:\t\t x\n"), std::string("\t x")) << "leading blanks are the comm's";
+  EXPECT_FALSE(sealkit::core::status_name("State:\tS\n"));
+}
+
+TEST(SeccompStatus, NameMatchesCommForAHostileName) {
+  const char name[] = "\xff\"a\\b\n\x1b[2J\t";
+  std::string old_comm(16, '\0');
+  ASSERT_EQ(::prctl(PR_GET_NAME, old_comm.data(), 0, 0, 0), 0);
+  ASSERT_EQ(::prctl(PR_SET_NAME, name, 0, 0, 0), 0);
+  std::string status;
+  const bool read = sealkit::core::read_status_text(::getpid(), status);
+  ::prctl(PR_SET_NAME, old_comm.c_str(), 0, 0, 0);
+  ASSERT_TRUE(read);
+  EXPECT_EQ(sealkit::core::status_name(status), std::string(name));
 }
 
 }  // namespace
