@@ -4,6 +4,7 @@
 // Filters cannot be removed, so every program runs in a child; this process
 // is the supervisor and never installs a filter.
 #include <fcntl.h>
+#include <signal.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sys/mman.h>
@@ -240,6 +241,75 @@ TEST(SeccompExec, HostileRegistrationsAreRefusedAndTheSupervisorGoesOn) {
   for (int fd : {dummy, memfd, rp[0], rp[1], pair[1]}) ::close(fd);
   owned.reset();
   EXPECT_EQ(open_fds(), fds_before);
+}
+
+}  // namespace
+
+namespace {
+
+// `sealkit run --backend seccomp`: the program is sealkit's child, and sealkit
+// ends the way it did.
+pid_t start_sealkit_run(const std::vector<std::string>& command, int& out_fd) {
+  std::vector<std::string> args = {SEALKIT_BIN, "run", "--backend", "seccomp", "--"};
+  args.insert(args.end(), command.begin(), command.end());
+  int pipefd[2];
+  if (::pipe2(pipefd, O_CLOEXEC) != 0) return -1;
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(pipefd[1], 1);
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    ::_exit(126);
+  }
+  ::close(pipefd[1]);
+  out_fd = pipefd[0];
+  return pid;
+}
+
+int wait_status(pid_t pid) {
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return status;
+}
+
+TEST(SeccompExecRun, EndsAsTheProgramDid) {
+  std::string why;
+  if (!usable(why)) GTEST_SKIP() << why;
+  int out = -1;
+  pid_t pid = start_sealkit_run({"/bin/sh", "-c", "exit 7"}, out);
+  ASSERT_GT(pid, 0);
+  int status = wait_status(pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 7) << status;
+  ::close(out);
+  pid = start_sealkit_run({"/bin/sh", "-c", "kill -TERM $$"}, out);
+  status = wait_status(pid);
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM) << "sealkit raises the program's signal: " << status;
+  ::close(out);
+}
+
+TEST(SeccompExecRun, SignalsSentToSealkitReachTheProgram) {
+  std::string why;
+  if (!usable(why)) GTEST_SKIP() << why;
+  if (::access("/usr/bin/python3", X_OK) != 0) GTEST_SKIP() << "no python3";
+  int out = -1;
+  pid_t pid = start_sealkit_run(
+      {"/usr/bin/python3", "-c",
+       "import signal, sys\n"
+       "signal.signal(signal.SIGUSR1, lambda *a: sys.exit(42))\n"
+       "print('ready', flush=True)\n"
+       "while True: signal.pause()\n"},
+      out);
+  ASSERT_GT(pid, 0);
+  char buf[16] = {};
+  ASSERT_GT(::read(out, buf, sizeof buf - 1), 0) << "the program never started";
+  EXPECT_STREQ(buf, "ready\n");
+  ASSERT_EQ(::kill(pid, SIGUSR1), 0);  // to sealkit, which passes it on
+  const int status = wait_status(pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 42) << status;
+  ::close(out);
 }
 
 }  // namespace
