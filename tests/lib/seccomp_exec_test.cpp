@@ -68,18 +68,25 @@ Outcome supervise(std::vector<std::string> args) {
 
 void report(const char* what, const Outcome& o, int images) {
   std::printf("%s: %d images in %.2f s (%.2f ms each); notifications %llu: CONTINUE %llu, EPERM %llu, "
-              "unreadable %llu, gone %llu; registrations %llu, rejected %llu\n",
+              "unreadable %llu, gone %llu; registrations %llu, rejected %llu; internal errors %llu\n",
               what, images, o.seconds, 1000 * o.seconds / images, static_cast<unsigned long long>(o.stats.notifications),
               static_cast<unsigned long long>(o.stats.answered_continue),
               static_cast<unsigned long long>(o.stats.answered_eperm),
               static_cast<unsigned long long>(o.stats.unreadable), static_cast<unsigned long long>(o.stats.gone),
               static_cast<unsigned long long>(o.stats.registrations),
-              static_cast<unsigned long long>(o.stats.rejected));
+              static_cast<unsigned long long>(o.stats.rejected),
+              static_cast<unsigned long long>(o.stats.internal_errors));
 }
 
-constexpr int kChainImages = 2000;
+bool kernel_has_mseal() { return ::syscall(462, 0, 0, 0) == 0; }
+
+// 2000 images here; where the kernel has no mseal (Debian 12's 6.1, which the
+// project boots under qemu, often in software emulation, with a per-binary
+// time limit) 300, which still crosses every path many times.
+int chain_images() { return kernel_has_mseal() ? 2000 : 300; }
 
 void run_chain(bool aslr_off) {
+  const int kChainImages = chain_images();
   std::vector<std::string> args;
   if (aslr_off) args = {"/usr/bin/setarch", "x86_64", "-R"};
   args.insert(args.end(), {SEALKIT_EXEC_CHAIN, "0", std::to_string(kChainImages - 1)});
@@ -95,6 +102,7 @@ void run_chain(bool aslr_off) {
   EXPECT_GE(o.stats.answered_eperm, 5u * kChainImages);
   EXPECT_GT(o.stats.answered_continue, o.stats.answered_eperm);
   EXPECT_EQ(o.stats.unreadable, 0u);
+  EXPECT_EQ(o.stats.internal_errors, 0u);
 }
 
 TEST(SeccompExec, ChainOfThousandsOfExecsWithAslr) {
@@ -303,9 +311,10 @@ TEST(SeccompExecRun, SignalsSentToSealkitReachTheProgram) {
        "while True: signal.pause()\n"},
       out);
   ASSERT_GT(pid, 0);
-  char buf[16] = {};
-  ASSERT_GT(::read(out, buf, sizeof buf - 1), 0) << "the program never started";
-  EXPECT_STREQ(buf, "ready\n");
+  std::string line;  // one byte at a time: the line may come in more than one write
+  char c = 0;
+  while (line.size() < 16 && ::read(out, &c, 1) == 1 && c != '\n') line += c;
+  ASSERT_EQ(line, "ready") << "the program never started";
   ASSERT_EQ(::kill(pid, SIGUSR1), 0);  // to sealkit, which passes it on
   const int status = wait_status(pid);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 42) << status;

@@ -149,6 +149,17 @@ std::vector<int> Supervisor::owned_fds() const {
 }
 
 bool Supervisor::step(int timeout_ms, int extra_fd, bool* extra_ready) {
+  // Nothing may escape: a supervisor that unwinds closes the listener, and
+  // every guarded call of the tree fails with ENOSYS from then on.
+  try {
+    return step_unguarded(timeout_ms, extra_fd, extra_ready);
+  } catch (...) {
+    ++stats_.internal_errors;
+    return !listeners_.empty();
+  }
+}
+
+bool Supervisor::step_unguarded(int timeout_ms, int extra_fd, bool* extra_ready) {
   if (extra_ready) *extra_ready = false;
   std::vector<pollfd> fds;
   for (int fd : listeners_) fds.push_back({fd, POLLIN, 0});

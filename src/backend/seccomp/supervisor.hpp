@@ -35,6 +35,7 @@ struct SupervisorStats {
   std::uint64_t registrations = 0;    // seals accepted
   std::uint64_t rejected = 0;         // registration messages refused (malformed, unverifiable, too large)
   std::uint64_t cache_hits = 0;       // answered without reading /proc/PID/maps (see CacheEntry)
+  std::uint64_t internal_errors = 0;  // rounds cut short by an exception (no memory): the loop goes on
 };
 
 class Supervisor {
@@ -78,6 +79,7 @@ class Supervisor {
   };
   using Key = std::tuple<std::uint32_t, std::uint32_t, std::uint64_t>;  // token memfd: dev major, minor, inode
 
+  bool step_unguarded(int timeout_ms, int extra_fd, bool* extra_ready);
   void on_registration();
   int handle_registration(const void* request, std::size_t size, int reply_fd, int token_fd);
   void on_notification(int listener);

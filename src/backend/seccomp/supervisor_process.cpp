@@ -1,6 +1,8 @@
 #include "backend/seccomp/supervisor_process.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -73,7 +75,12 @@ int receive_handoff(int sock, Handoff& h) {
   return fd;
 }
 
-[[noreturn]] void child_main(const char* path, char* const argv[], int handoff, int client_end) {
+[[noreturn]] void child_main(const char* path, char* const argv[], int handoff, int client_end, pid_t parent) {
+  // Without its supervisor every guarded call of the program would fail with
+  // ENOSYS: the program ends with it instead (kept across the exec: no_new_privs
+  // rules out the setuid exec that would clear it).
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  if (::getppid() != parent) ::_exit(127);  // it died before the line above
   int listener = -1;
   if (int e = install_root_filter(listener)) {
     send_handoff(handoff, -1, e, "installing the root filter");
@@ -111,6 +118,7 @@ SupervisedChild spawn_supervised(const char* path, char* const argv[]) {
     return out;
   }
   std::fflush(nullptr);
+  const pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) {
     out.error = errno;
@@ -121,10 +129,15 @@ SupervisedChild spawn_supervised(const char* path, char* const argv[]) {
   if (pid == 0) {
     ::close(registration[0]);
     ::close(handoff[0]);
-    child_main(path, argv, handoff[1], registration[1]);
+    child_main(path, argv, handoff[1], registration[1], parent);
   }
   ::close(registration[1]);
   ::close(handoff[1]);
+  // The program runs as the same user: without this it could ptrace its
+  // supervisor or write its memory (/proc/PID/mem) and answer CONTINUE to
+  // itself. Non-dumpable, only CAP_SYS_PTRACE can. (The child got the flag
+  // too, until its exec.)
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   out.pid = pid;
   out.supervisor = std::make_unique<Supervisor>(registration[0]);
   Handoff h;
@@ -149,8 +162,9 @@ int supervise_until_exit(SupervisedChild& child) {
   while (true) {
     bool exited = false;
     // Without a pidfd (never on 5.3+), poll for the exit between rounds.
-    child.supervisor->step(child.pidfd >= 0 ? -1 : 50, child.pidfd, &exited);
-    pid_t r = ::waitpid(child.pid, &status, WNOHANG);
+    const bool more = child.supervisor->step(child.pidfd >= 0 ? -1 : 50, child.pidfd, &exited);
+    // Nothing left to poll and no pidfd (kernels before 5.3): just wait.
+    pid_t r = ::waitpid(child.pid, &status, more || child.pidfd >= 0 ? WNOHANG : 0);
     if (r == child.pid) break;
     if (r < 0 && errno != EINTR) {
       status = 0;
@@ -170,6 +184,10 @@ bool keep_supervising_in_background(SupervisedChild& child) {
   std::fflush(nullptr);
   pid_t pid = ::fork();
   if (pid != 0) return pid > 0;
+  // Out of the terminal's reach: a hang-up or Ctrl-C in the session that
+  // started sealkit must not take the supervisor from under a daemon.
+  ::setsid();
+  for (int sig : {SIGHUP, SIGINT, SIGQUIT, SIGTSTP, SIGTTIN, SIGTTOU, SIGPIPE}) ::signal(sig, SIG_IGN);
   int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
   for (int fd = 0; fd < 3 && null >= 0; ++fd) ::dup2(null, fd);
   while (child.supervisor->step(-1)) {

@@ -22,7 +22,8 @@ struct SupervisedChild {
 };
 
 // Forks and execs `path` with `argv` (execv: no PATH search) under the root
-// filter. On failure before the exec nothing keeps running: the child has
+// filter. The child is killed (SIGKILL) if the caller dies: without its
+// supervisor it could not work anyway. On failure before the exec nothing keeps running: the child has
 // exited and been reaped, and `error`/`step` say why (an exec failure is the
 // child's exit status 127, as a shell reports it).
 SupervisedChild spawn_supervised(const char* path, char* const argv[]);

@@ -2,13 +2,17 @@
 
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <initializer_list>
 
+#include "backend/seccomp/registration.hpp"
+#include "backend/seccomp/registration_proto.hpp"
 #include "backend/seccomp/supervisor_process.hpp"
 
 namespace sealkit::cli::run_supervise {
@@ -66,7 +70,23 @@ void restore_defaults() {
 
 }  // namespace
 
+// Already under a supervisor (sealkit run inside sealkit run, or a supervised
+// shell starting one): the kernel allows one listener per chain of filters,
+// so a second root filter would be EBUSY; the outer supervisor serves this
+// program too, through the socket the environment names.
+bool already_supervised() {
+  const int fd = backend::seccomp::registration::parse_supervisor_fd(std::getenv(
+      backend::seccomp::registration::kSupervisorFdEnv));
+  struct stat st{};
+  return fd >= 0 && ::fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
 int run(const char* path, char* const argv[], std::string& why) {
+  if (already_supervised()) {
+    ::execv(path, argv);
+    why = "cannot run " + std::string(path) + ": " + std::strerror(errno);
+    return 2;
+  }
   install_forwarding();
   sc::SupervisedChild child = sc::spawn_supervised(path, argv);
   if (child.pid < 0) {
