@@ -1,5 +1,6 @@
 #include "core/bpf_eval.hpp"
 
+#include <cstddef>
 #include <cstring>
 
 namespace sealkit::core::bpf {
@@ -127,6 +128,7 @@ RunOutcome run(const sock_filter* insns, std::size_t length, const seccomp_data&
           case BPF_ABS:
             if (k % 4 != 0 || k + 4 > sizeof data) return r;  // unreachable for a checked program
             std::memcpy(&v, reinterpret_cast<const unsigned char*>(&data) + k, 4);
+            if (k / 8 == offsetof(seccomp_data, args) / 8) r.read_arg0 = true;
             break;
           case BPF_MEM: v = mem[k % BPF_MEMWORDS]; break;
           case BPF_LEN: v = sizeof data; break;

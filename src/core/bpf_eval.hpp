@@ -27,6 +27,7 @@ std::string check_seccomp_program(const sock_filter* insns, std::size_t length);
 struct RunOutcome {
   std::uint32_t ret = SECCOMP_RET_KILL_THREAD;
   std::uint32_t executed = 0;  // instructions executed, RET included
+  bool read_arg0 = false;      // loaded a word of args[0]: without it, the result does not depend on args[0]
 };
 
 // Runs a program that check_seccomp_program() accepted. Division by X == 0

@@ -102,12 +102,7 @@ int main(int argc, char** argv) {
       std::perror("seccomp");
       return 6;
     }
-  } else if (mode == "deny") {
-    if (install_deny_memory_management() != 0) {
-      std::perror("seccomp");
-      return 6;
-    }
-  } else if (mode != "plain") {
+  } else if (mode != "plain" && mode != "deny") {
     return 2;
   }
   for (const Vma& v : own_vmas()) {
@@ -118,7 +113,13 @@ int main(int argc, char** argv) {
               reinterpret_cast<std::uintptr_t>(sealed + 3 * page));
   std::printf("control %" PRIxPTR " %" PRIxPTR "\n", reinterpret_cast<std::uintptr_t>(control),
               reinterpret_cast<std::uintptr_t>(control + 2 * page));
-  std::printf("backend %s\nready\n", sealkit_backend());
+  std::printf("backend %s\n", sealkit_backend());
+  // Last: after it no mmap(MAP_FIXED) or munmap works, which a sanitizer runtime needs.
+  if (mode == "deny" && install_deny_memory_management() != 0) {
+    std::perror("seccomp");
+    return 6;
+  }
+  std::printf("ready\n");
   std::fflush(stdout);
   for (;;) ::pause();
 }

@@ -222,6 +222,21 @@ TEST(FilterSeals, TheBudgetEndsInUnknown) {
               static_cast<double>(needed) / (64 * 5));
 }
 
+// A filter that decides by number alone never loads the address: one run per
+// call decides a VMA of any size (a 1 TiB one here), within a tiny budget.
+TEST(FilterSeals, AFilterBlindToTheAddressIsDecidedOnce) {
+  const Prog by_number{stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+                       jump(BPF_JMP | BPF_JEQ | BPF_K, sealkit::core::kNrMadvise, 1, 0),
+                       stmt(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM), kRetAllow};
+  const std::vector<Prog> programs{by_number};
+  std::uint64_t budget = 100, executed = 0;
+  const std::uint64_t a = 0x100000000000;
+  auto c = check_range(programs, a, a + (std::uint64_t{1} << 40), budget, executed);
+  EXPECT_EQ(c.check, FilterCheck::kSealed);
+  EXPECT_FALSE(c.discard_refused);
+  EXPECT_EQ(executed, 4u * 3 + 3) << "four calls and one madvise, each run once";
+}
+
 // The status lines the audit reads, and the comm from "Name:" (escaped by the
 // kernel: \n and \\ on 6.x, octal on older kernels), compared with this
 // process's real comm.
