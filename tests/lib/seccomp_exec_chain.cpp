@@ -13,6 +13,7 @@
 //      addresses: then they are this image's own seals, and refused);
 //   4. execs itself (its ld.so has just done the same on the same addresses).
 // Usage: chain GEN LAST [PREV_RANGES]   (ranges as hex start-end, comma-separated)
+//        chain norandom GEN LAST         the same without ASLR (personality ADDR_NO_RANDOMIZE, as setarch -R)
 //        chain fork                      seal; a forked child must be refused too,
 //                                        and a forked child's exec must not be
 //        chain probe RANGES              a fresh image: MAP_FIXED over RANGES must work
@@ -22,6 +23,7 @@
 #include <elf.h>
 #include <link.h>
 #include <sys/mman.h>
+#include <sys/personality.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -263,6 +265,12 @@ int main(int argc, char** argv) {
   if (std::strcmp(sealkit_backend(), "seccomp") != 0) {
     std::fprintf(stderr, "chain: backend %s, not seccomp (SEALKIT_BACKEND=seccomp)\n", sealkit_backend());
     return 3;
+  }
+  if (argc >= 3 && std::strcmp(argv[1], "norandom") == 0) {
+    // What `setarch -R` does: no ASLR from the next exec on, for every image after it.
+    if (personality(static_cast<unsigned long>(personality(0xffffffff)) | ADDR_NO_RANDOMIZE) < 0) fail("personality", errno);
+    execv("/proc/self/exe", argv + 1);
+    fail("execv", errno);
   }
   if (argc >= 2 && std::strcmp(argv[1], "fork") == 0) return fork_case();
   if (argc >= 3 && std::strcmp(argv[1], "probe") == 0) return probe(argv[2]);
