@@ -232,6 +232,8 @@ Runner add_run(CLI::App& app) {
   sub->add_option("command", o->command, "PROGRAM and its arguments (after --)")->required();
   sub->footer(
       "Exit status: the program's own; 2 when sealkit itself cannot start it (the message says why).\n"
+      "With --backend seccomp sealkit stays as the program's parent: its supervisor across execve\n"
+      "(docs/seccomp-exec.md); signals sent to sealkit are passed on.\n"
       "Example: sealkit run -- python3 -c 'print(1)'");
   return [o] { return run(*o); };
 }
