@@ -17,6 +17,7 @@
 //        chain fork                      seal; a forked child must be refused too,
 //                                        and a forked child's exec must not be
 //        chain probe RANGES              a fresh image: MAP_FIXED over RANGES must work
+//        chain thread                    seal; a second thread is refused and may unmap its own page
 //        chain wait READY_FD GO_FD       seal, say so, wait; then the supervisor is
 //                                        gone: attacks and unsealed calls get ENOSYS
 // Exit 0 when everything behaved, 3 with a message on stderr otherwise.
@@ -34,6 +35,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "sealkit/sealkit.h"
@@ -223,6 +225,22 @@ int fork_case() {
   return 0;
 }
 
+// From a second thread (its notifications carry its own task id, which the
+// supervisor cannot hold a pidfd for): the same answers.
+int thread_case() {
+  const std::vector<Span> own = seal_everything();
+  int result = 0;
+  std::thread t([&] {
+    attack(own, EPERM);
+    void* fresh = mmap(nullptr, kPage, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    result = fresh == MAP_FAILED ? errno : munmap(fresh, kPage) == 0 ? 0 : errno;
+  });
+  t.join();
+  if (result != 0) fail("munmap of an unsealed page from a thread", result);
+  std::printf("thread ok\n");
+  return 0;
+}
+
 int probe(const char* ranges) {
   g_gen = -1;
   std::vector<Span> spans = parse(ranges);
@@ -273,6 +291,7 @@ int main(int argc, char** argv) {
     fail("execv", errno);
   }
   if (argc >= 2 && std::strcmp(argv[1], "fork") == 0) return fork_case();
+  if (argc >= 2 && std::strcmp(argv[1], "thread") == 0) return thread_case();
   if (argc >= 3 && std::strcmp(argv[1], "probe") == 0) return probe(argv[2]);
   if (argc >= 4 && std::strcmp(argv[1], "wait") == 0) return wait_case(std::atoi(argv[2]), std::atoi(argv[3]));
   if (argc >= 3) return chain(std::atoi(argv[1]), std::atoi(argv[2]), argc >= 4 ? argv[3] : nullptr);

@@ -127,6 +127,15 @@ TEST(SeccompExec, ForkKeepsTheSealsAndExecDropsThem) {
   EXPECT_TRUE(WIFEXITED(o.status) && WEXITSTATUS(o.status) == 0) << "wait status " << o.status;
 }
 
+TEST(SeccompExec, AnotherThreadGetsTheSameAnswers) {
+  std::string why;
+  if (!usable(why)) GTEST_SKIP() << why;
+  Outcome o = supervise({SEALKIT_EXEC_CHAIN, "thread"});
+  report("thread", o, 1);
+  EXPECT_TRUE(WIFEXITED(o.status) && WEXITSTATUS(o.status) == 0) << "wait status " << o.status;
+  EXPECT_GE(o.stats.answered_eperm, 6u) << "the thread's attacks";
+}
+
 TEST(SeccompExec, WithoutTheSupervisorEveryGuardedCallGetsEnosys) {
   std::string why;
   if (!usable(why)) GTEST_SKIP() << why;
