@@ -85,12 +85,14 @@ __attribute__((visibility("default"))) void la_activity(uintptr_t* cookie, unsig
   stats.seccomp = sealkit::rt::seccomp::choose_backend(info.backend, invalid_backend) ==
                   sealkit::rt::seccomp::Backend::kSeccomp;
   if (invalid_backend) sealkit::rt::warn("SEALKIT_BACKEND must be kernel, seccomp or auto; using auto");
+  // On this backend the handler comes first, whatever happens next: a filter
+  // an earlier image installed (kept across execve) may trap syscall 462
+  // already, and this image's own filter may fail to install (its budget
+  // spent by a long exec chain); without the handler, the preload object's
+  // probe or the program's own syscall(462) would then die of SIGSYS.
+  if (stats.seccomp) stats.polyfill = sealkit::rt::seccomp::install_polyfill();
   sealkit::rt::seal_startup(g_objects, g_nobjects, reinterpret_cast<std::uintptr_t>(&__ehdr_start),
                             info.page_size, stats);
-  // The filter traps syscall 462 from now on: the handler must be there
-  // before the program's first instruction (la_activity precedes every
-  // constructor).
-  if (stats.filter_installed) stats.polyfill = sealkit::rt::seccomp::install_polyfill();
   sealkit::rt::report_startup(info, stats, g_dropped);
 }
 

@@ -39,6 +39,7 @@ void report_startup(const ProcessInfo& info, const SealStats& st, std::size_t dr
     o.str(",\"filter_kernel_length\":").num(st.filter_kernel_length);
     o.str(",\"set_no_new_privs\":").str(st.set_no_new_privs ? "true" : "false");
     o.str(",\"polyfill\":").str(st.polyfill ? "true" : "false");
+    o.str(",\"policy_inherited\":").str(st.policy_inherited ? "true" : "false");
   }
   o.str(",\"elapsed_ns\":").num(st.elapsed_ns);
   o.str("}\n");

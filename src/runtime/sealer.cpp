@@ -7,6 +7,7 @@
 #include "runtime/image_plan.hpp"
 #include "runtime/process_info.hpp"
 #include "runtime/seccomp/collector.hpp"
+#include "runtime/seccomp/polyfill.hpp"
 #include "runtime/sys.hpp"
 
 // Start-up sealing runs in every process, so its cost is the runtime's cost
@@ -243,10 +244,13 @@ void seal_with_maps(const LoadedRef* objects, std::size_t n, std::uintptr_t self
 }
 
 // The seccomp backend's end of the pass: one filter for everything gathered,
-// with the process policy. If it cannot be installed, nothing is sealed.
+// with the process policy unless an earlier image's filter holds it already
+// (it survives execve; asked only with the SIGSYS handler in place, see
+// polyfill.hpp). If it cannot be installed, nothing is sealed.
 void finish_seccomp(std::size_t n, SealStats& st) {
+  st.policy_inherited = st.polyfill && seccomp::policy_inherited();
   const seccomp::FilterResult r = g_collector->size() == 0 ? seccomp::FilterResult{}
-                                                           : g_collector->install(true);
+                                                           : g_collector->install(!st.policy_inherited);
   st.filter_installed = g_collector->size() != 0 && r.error == 0;
   st.filter_ranges = r.ranges;
   st.filter_discard_ranges = r.discard_ranges;

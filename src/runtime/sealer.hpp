@@ -47,6 +47,7 @@ struct SealStats {
   std::size_t filter_kernel_length = 0;   // counted against the kernel's 32768
   bool set_no_new_privs = false;          // the install turned no_new_privs on
   bool polyfill = false;                  // the SIGSYS handler for syscall 462 is in place
+  bool policy_inherited = false;          // an earlier image's filter already holds the process policy
 };
 
 // Seals what start-up loaded. `objects` are the base namespace's link maps;

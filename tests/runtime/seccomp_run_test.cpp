@@ -316,3 +316,51 @@ TEST(SeccompRun, TheRuntimeAloneNeverTurnsNoNewPrivsOnUnasked) {
   EXPECT_EQ(lines[0].at("backend"), "kernel") << lines[0].dump();
   EXPECT_EQ(lines[0].at("first_errno").get<int>(), 38) << "ENOSYS: nothing sealed, and said so";
 }
+
+namespace {
+
+std::size_t count_lines_with(const std::string& text, const std::string& needle) {
+  std::size_t n = 0;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) n += line.find(needle) != std::string::npos;
+  return n;
+}
+
+}  // namespace
+
+// An exec chain through the runtime: the process policy (syscall 462 traps,
+// io_uring_setup refused) is kept across execve, so it must be installed once
+// per lineage, not once per image: before, every image added a 9-instruction
+// filter, the budget ran out after ~1536 images, and the next image, whose
+// own install failed, died of SIGSYS at the preload object's 462 probe.
+// (The runtime alone, without the supervisor, is not chained here: its own
+// per-image filters outlive execve by design, docs/seccomp-exec.md.)
+TEST(SeccompRun, AnExecChainThroughTheRuntimeKeepsOnePolicyFilter) {
+  TempDir dir;
+  const std::string script = dir.file("chain.sh");
+  std::ofstream(script) << "#!/bin/sh\n"
+                           "n=$1\n"
+                           "if [ \"$n\" -gt 0 ]; then exec \"$0\" $((n-1)); fi\n"
+                           "grep '^Seccomp_filters:' /proc/self/status\n";
+  ASSERT_EQ(chmod(script.c_str(), 0755), 0);
+  constexpr int kImages = 1800;  // more than the ~1536 one filter per image allowed
+  {
+    const std::string log = dir.file("chain.log");
+    Outcome o = run(sealed({script, std::to_string(kImages)}, log));
+    ASSERT_EQ(o.status, 0) << o.err.substr(0, 2000);
+    std::ifstream in(log);
+    std::stringstream s;
+    s << in.rdbuf();
+    const std::string text = s.str();
+    // dash for each image, grep at the end.
+    EXPECT_GE(count_lines_with(text, "\"exe\":\"/usr/bin/dash\""), static_cast<std::size_t>(kImages) + 1);
+    EXPECT_EQ(count_lines_with(text, "\"mseal_failures\":0"), count_lines_with(text, "\"pid\":"))
+        << "an image failed to seal";
+    EXPECT_EQ(count_lines_with(text, "\"policy_inherited\":false"), 1u) << "the policy is installed once, by the first image";
+    // The last image (grep) has the root filter and the one policy filter.
+    const auto at = o.out.find("Seccomp_filters:");
+    ASSERT_NE(at, std::string::npos) << o.out;
+    EXPECT_EQ(std::stoi(o.out.substr(at + 16)), 2) << "the root filter and the one policy filter";
+  }
+}

@@ -45,20 +45,11 @@ std::size_t g_startup_objects = 0;  // base-namespace objects when the construct
 // Without it (auto), the audit module decided from an mseal probe that this
 // object must not repeat: under the filter syscall 462 traps, and the program
 // may have replaced the runtime's SIGSYS handler by now. The handler itself
-// tells instead: the audit module installs it exactly when its filter is in.
+// tells instead: the audit module installs it exactly when it chose this backend.
 bool audit_module_chose_seccomp(const char* setting) {
   const std::string_view s = setting;
   if (s == "seccomp" || s == "kernel") return s == "seccomp";
-  struct {
-    void* handler;
-    unsigned long flags;
-    void* restorer;
-    unsigned long mask;
-  } old{};
-  if (sys::call(seccomp::sys::kRtSigaction, SIGSYS, 0, reinterpret_cast<long>(&old), 8) != 0) return false;
-  Dl_info di{};
-  return old.handler != nullptr && dladdr(old.handler, &di) != 0 && di.dli_fname != nullptr &&
-         std::string_view(di.dli_fname).find("libsealkit-runtime.so") != std::string_view::npos;
+  return runtime_handles_sigsys();
 }
 
 void init_once() {

@@ -1,6 +1,8 @@
 #include "runtime/preload/startup.hpp"
 
+#include <dlfcn.h>
 #include <elf.h>
+#include <signal.h>
 
 #include "runtime/native_elf.hpp"
 #include <link.h>  // declares _DYNAMIC, this object's own dynamic section
@@ -10,6 +12,7 @@
 
 #include "runtime/log.hpp"
 #include "runtime/sealer.hpp"
+#include "runtime/seccomp/sys.hpp"
 #include "runtime/sys.hpp"
 
 extern "C" const sealkit::rt::NativeEhdr __ehdr_start __attribute__((visibility("hidden")));
@@ -37,7 +40,24 @@ bool audit_module_ran() {
   // costs (the probe is one more system call in every process).
   const char* audit = secure_getenv("LD_AUDIT");
   if (audit == nullptr || std::strstr(audit, "libsealkit-runtime.so") == nullptr) return false;
+  // On the seccomp backend the audit module put its SIGSYS handler in first;
+  // asking with syscall 462 would only reach that handler (or, if this image's
+  // audit module never ran, an earlier image's trap, which would kill).
+  if (runtime_handles_sigsys()) return true;
   return sys::mseal(0, 0) == -38 /* ENOSYS */;
+}
+
+bool runtime_handles_sigsys() {
+  struct {
+    void* handler;
+    unsigned long flags;
+    void* restorer;
+    unsigned long mask;
+  } old{};
+  if (sys::call(seccomp::sys::kRtSigaction, SIGSYS, 0, reinterpret_cast<long>(&old), 8) != 0) return false;
+  Dl_info di{};
+  return old.handler != nullptr && dladdr(old.handler, &di) != 0 && di.dli_fname != nullptr &&
+         std::strstr(di.dli_fname, "libsealkit-runtime.so") != nullptr;
 }
 
 void seal_startup_objects(const ProcessInfo& info, const Config& config, Config::Load load) {

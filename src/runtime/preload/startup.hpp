@@ -17,6 +17,10 @@ namespace sealkit::rt::preload {
 // naming it does.
 bool audit_module_ran();
 
+// True when the SIGSYS handler in place is the runtime's (the audit module
+// installs it first thing on the seccomp backend, seccomp/polyfill.hpp).
+bool runtime_handles_sigsys();
+
 // Seals every object of the base namespace, the system mappings and the
 // stack, and writes the SEALKIT_LOG line (injected_as "preload").
 void seal_startup_objects(const ProcessInfo& info, const Config& config, Config::Load load);

@@ -29,6 +29,11 @@ namespace sealkit::rt::seccomp {
 namespace {
 
 constexpr long kEinval = -22, kEnomem = -12, kEnosys = -38;
+// policy_inherited()'s question: mseal(0, 0, flags) with flags no kernel
+// accepts (the kernel's answer is EINVAL, or ENOSYS before 6.10), and the
+// handler's answer, a value mseal never returns.
+constexpr std::uint64_t kPolicyProbe = 0x5ea1'5ea1'5ea1'5ea1ull;
+constexpr long kPolicyProbeAnswer = 0x5ea1;
 constexpr std::uint64_t kPageMask = 4095;
 
 #if defined(__x86_64__)
@@ -48,6 +53,10 @@ void on_sigsys(int, siginfo_t* info, void* context) {
     // Not our trap (a filter an earlier image installed with RET_TRAP): the
     // call did not run; say so as a kernel without it would.
     regs[REG_RAX] = kEnosys;
+    return;
+  }
+  if (regs[REG_RDI] == 0 && regs[REG_RSI] == 0 && static_cast<std::uint64_t>(regs[REG_RDX]) == kPolicyProbe) {
+    regs[REG_RAX] = kPolicyProbeAnswer;  // policy_inherited(): the trap is in place
     return;
   }
   regs[REG_RAX] = polyfill_mseal(static_cast<std::uint64_t>(regs[REG_RDI]), static_cast<std::uint64_t>(regs[REG_RSI]),
@@ -71,6 +80,14 @@ long polyfill_mseal(std::uint64_t addr, std::uint64_t len, std::uint64_t flags) 
   if (st != AddStatus::kOk) return kEnomem;  // a page not mapped (or more VMAs than one filter holds)
   const FilterResult r = c.install(false);
   return r.error == 0 ? 0 : -static_cast<long>(r.error);
+}
+
+bool policy_inherited() {
+#if defined(__x86_64__)
+  return sys::call(sys::kMseal, 0, 0, static_cast<long>(kPolicyProbe)) == kPolicyProbeAnswer;
+#else
+  return false;
+#endif
 }
 
 bool install_polyfill() {

@@ -24,6 +24,13 @@ namespace sealkit::rt::seccomp {
 // false when rt_sigaction failed (or this architecture has no backend).
 bool install_polyfill();
 
+// Whether a filter an earlier image of this process installed already traps
+// syscall 462 to this handler's kind (the policy is kept across execve, so one
+// per process lineage is enough: installing it again in every image would use
+// up the filter budget after ~1500 execs). Asks by trapping: call only with
+// the handler installed (install_polyfill() true), or an inherited trap kills.
+bool policy_inherited();
+
 // What the handler puts in rax: 0 or -errno, as mseal(addr, len, flags).
 long polyfill_mseal(std::uint64_t addr, std::uint64_t len, std::uint64_t flags);
 
