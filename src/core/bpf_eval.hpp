@@ -6,10 +6,11 @@
 // inside seccomp_data, scratch words, the final RET) and run() executes only
 // checked programs, counting instructions so that callers can bound work.
 //
-// The test suite keeps its own independent model (tests/backend/bpf_model.*);
-// the supervisor has another for its own programs. This one adds what an
-// audit of foreign filters needs: every classic opcode seccomp accepts, the
-// kernel's action precedence across stacked filters, and the counting.
+// The test suite keeps its own independent model (tests/backend/bpf_model.*).
+// Two users: the audit, for foreign filters (every classic opcode seccomp
+// accepts, the kernel's action precedence across stacked filters, the
+// counting), and the exec supervisor (backend/seccomp/supervisor.hpp), which
+// asks each registered image's own generated program about a notified call.
 #pragma once
 
 #include <linux/filter.h>

@@ -18,7 +18,7 @@
 
 #include "backend/seccomp/install.hpp"
 #include "backend/seccomp/registration_proto.hpp"
-#include "backend/seccomp/supervisor_bpf.hpp"
+#include "core/bpf_eval.hpp"
 #include "core/proc_maps.hpp"
 
 namespace sealkit::backend::seccomp {
@@ -299,6 +299,9 @@ int Supervisor::handle_registration(const void* raw, std::size_t size, int reply
   in.count = ranges.size();
   in.task_size = limit;
   if (BuildStatus s = build(in, *program_, *work_); s != BuildStatus::kOk) return to_errno(s);
+  // core::bpf::run() executes only programs the kernel's static rules accept;
+  // the generator's always are (its tests load them into the kernel).
+  if (!core::bpf::check_seccomp_program(program_->insns, program_->length).empty()) return EINVAL;
   Record record;
   record.program.assign(program_->insns, program_->insns + program_->length);
   std::memcpy(record.nonce, header.nonce, sizeof record.nonce);
@@ -345,7 +348,7 @@ bool Supervisor::refuses(const seccomp_notif& req) {
     return true;
   }
   for (const Record* r : *records) {
-    const std::uint32_t action = run_filter(r->program.data(), r->program.size(), req.data);
+    const std::uint32_t action = core::bpf::run(r->program.data(), r->program.size(), req.data).ret;
     if ((action & SECCOMP_RET_ACTION_FULL) != SECCOMP_RET_ALLOW) return true;
   }
   return false;
