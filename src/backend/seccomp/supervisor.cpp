@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -58,12 +59,23 @@ int install_root_filter(int& listener_fd) noexcept {
   in.count = 1;
   in.task_size = task_size();
   in.refusal_action = SECCOMP_RET_USER_NOTIF;
-  std::unique_ptr<Program> program(new (std::nothrow) Program);
-  if (!program) return ENOMEM;
-  if (BuildStatus st = build(in, *program); st != BuildStatus::kOk) return to_errno(st);
+  // The program and its workspace come from mmap (never a guarded call) and
+  // are not given back once a root filter may be in place: from then on an
+  // munmap, or an allocator's munmap or discarding madvise on free (ASan's
+  // does), is a guarded call, handed to a listener that nobody reads until
+  // the caller has passed it on, so the process would wait forever. The caller
+  // execs next; the ~300 KiB stay with the image it leaves.
+  struct Scratch {
+    Program program;
+    BuildWorkspace work;
+  };
+  void* mem = ::mmap(nullptr, sizeof(Scratch), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mem == MAP_FAILED) return ENOMEM;
+  auto* scratch = new (mem) Scratch;
+  if (BuildStatus st = build(in, scratch->program, scratch->work); st != BuildStatus::kOk) return to_errno(st);
   InstallOptions options;
   options.new_listener = true;
-  InstallOutcome out = install(*program, options);
+  InstallOutcome out = install(scratch->program, options);
   if (out.error) return out.error;
   listener_fd = out.listener_fd;
   return 0;
