@@ -7,62 +7,33 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "core/raw_syscall.hpp"
+
 namespace sealkit::rt::sys {
 
+using core::raw::call;
+using core::raw::call6;
+using core::raw::failed;
+
+// The numbers the runtime uses, per architecture (the conventions are in
+// core/raw_syscall.hpp).
 #if defined(__x86_64__)
-inline long call6(long n, long a, long b, long c, long d, long e, long f) {
-  register long r10 __asm__("r10") = d;
-  register long r8 __asm__("r8") = e;
-  register long r9 __asm__("r9") = f;
-  long ret;
-  __asm__ volatile("syscall" : "=a"(ret) : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
-                   : "rcx", "r11", "memory");
-  return ret;
-}
 inline constexpr long kRead = 0, kWrite = 1, kOpen = 2, kClose = 3, kMmap = 9, kMunmap = 11, kMremap = 25,
                       kGetpid = 39, kGetuid = 102, kClockGettime = 228, kOpenat = 257, kReadlinkat = 267,
                       kStatx = 332, kMseal = 462;
 #elif defined(__aarch64__)
-inline long call6(long n, long a, long b, long c, long d, long e, long f) {
-  register long x8 __asm__("x8") = n;
-  register long x0 __asm__("x0") = a;
-  register long x1 __asm__("x1") = b;
-  register long x2 __asm__("x2") = c;
-  register long x3 __asm__("x3") = d;
-  register long x4 __asm__("x4") = e;
-  register long x5 __asm__("x5") = f;
-  __asm__ volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5) : "memory");
-  return x0;
-}
 inline constexpr long kRead = 63, kWrite = 64, kClose = 57, kMmap = 222, kMunmap = 215, kMremap = 216,
                       kGetpid = 172, kGetuid = 174, kClockGettime = 113, kOpenat = 56, kReadlinkat = 78,
                       kStatx = 291, kMseal = 462;
 #elif defined(__i386__)
-// int $0x80 rather than the vDSO's __kernel_vsyscall: the runtime calls nothing
-// it did not map itself, and a few slower calls at start-up do not matter.
-// Arguments go in ebx, ecx, edx, esi, edi and ebp; ebp cannot be an asm
-// operand, so the sixth is pushed while every operand is still addressable and
-// loaded from the stack after ebp is saved.
-inline long call6(long n, long a, long b, long c, long d, long e, long f) {
-  long ret;
-  __asm__ volatile("pushl %7\n\tpushl %%ebp\n\tmovl 4(%%esp), %%ebp\n\tint $0x80\n\tpopl %%ebp\n\taddl $4, %%esp"
-                   : "=a"(ret)
-                   : "a"(n), "b"(a), "c"(b), "d"(c), "S"(d), "D"(e), "g"(f)
-                   : "memory");
-  return ret;
-}
 // mmap is mmap2 (offset in pages; the runtime maps only at offset 0), getuid the
 // 32-bit-uid getuid32, clock_gettime the 32-bit-time one (a monotonic clock).
 inline constexpr long kRead = 3, kWrite = 4, kOpen = 5, kClose = 6, kMmap = 192, kMunmap = 91, kMremap = 163,
                       kGetpid = 20, kGetuid = 199, kClockGettime = 265, kOpenat = 295, kReadlinkat = 305,
                       kStatx = 383, kMseal = 462;
 #else
-#error "sealkit runtime: add this architecture's system call convention"
+#error "sealkit runtime: add this architecture's system call numbers"
 #endif
-
-inline long call(long n, long a = 0, long b = 0, long c = 0, long d = 0) { return call6(n, a, b, c, d, 0, 0); }
-
-inline bool failed(long r) { return r < 0 && r > -4096; }
 
 inline int open_read(const char* path) {
   return static_cast<int>(call(kOpenat, -100 /* AT_FDCWD */, reinterpret_cast<long>(path), 02000000 /* O_RDONLY|O_CLOEXEC */));
