@@ -14,8 +14,10 @@
 #include <cstring>
 #include <string_view>
 #include <thread>
+#include <utility>
 
 #include "core/bpf_eval.hpp"
+#include "core/proc_maps.hpp"
 
 namespace sealkit::core {
 
@@ -30,25 +32,11 @@ std::vector<pid_t>& pending() {
   return p;
 }
 
-bool read_small_file(const char* path, std::string& out) {
-  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  char buf[4096];
-  out.clear();
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int e = errno;
-      ::close(fd);
-      errno = e;
-      return false;
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
-    if (out.size() > (1u << 20)) break;  // status is a few KiB; anything larger is not status
-  }
-  ::close(fd);
+// /proc/PID/status is a few KiB; anything larger is not status.
+bool read_status_file(const char* path, std::string& out) {
+  auto text = read_proc_file(path, std::size_t{1} << 20);
+  if (!text) return false;
+  out = std::move(*text);
   return true;
 }
 
@@ -189,7 +177,7 @@ std::optional<SeccompStatus> parse_seccomp_status(std::string_view text) {
 bool read_status_text(pid_t pid, std::string& text) {
   char path[64];
   std::snprintf(path, sizeof path, "/proc/%d/status", static_cast<int>(pid));
-  return read_small_file(path, text);
+  return read_status_file(path, text);
 }
 
 std::optional<SeccompStatus> read_seccomp_status(pid_t pid) {
@@ -235,7 +223,7 @@ std::optional<std::string> status_name(std::string_view text) {
 
 std::string why_filters_unreadable() {
   std::string text;
-  if (!read_small_file("/proc/self/status", text)) return errno_text("cannot read /proc/self/status", errno);
+  if (!read_status_file("/proc/self/status", text)) return errno_text("cannot read /proc/self/status", errno);
   auto caps = field(text, "CapEff");
   const unsigned long long eff = caps ? std::strtoull(std::string(*caps).c_str(), nullptr, 16) : 0;
   if (!(eff & (1ull << kCapSysAdmin))) return "needs CAP_SYS_ADMIN (run as root)";
