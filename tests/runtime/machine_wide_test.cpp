@@ -60,6 +60,31 @@ std::string ld_so_lib_of(pid_t pid) {
   return {};
 }
 
+// The attack target's report (one "<attack> <result>" line each, eight of
+// them): every attack refused, and nothing on stderr from ld.so or the runtime.
+void expect_attacks_refused(const sealkit::test::Captured& o) {
+  EXPECT_TRUE(o.err.empty()) << "ld.so or the runtime complained: " << o.err;
+  std::istringstream in(o.out);
+  std::string name, result;
+  std::size_t n = 0;
+  while (in >> name >> result) {
+    ++n;
+    // File-backed text may be discarded under the kernel's rules, sealed or not.
+    if (name != "madvise_dontneed_program_text") {
+      EXPECT_EQ(result, "EPERM") << name;
+    }
+  }
+  EXPECT_EQ(n, 8u) << o.out;
+}
+
+// One SEALKIT_LOG line of the preload object's start-up pass that sealed everything.
+void expect_everything_sealed_by_preload(const nlohmann::json& j) {
+  EXPECT_EQ(j["injected_as"], "preload");
+  EXPECT_EQ(j["mseal_failures"], 0);
+  EXPECT_EQ(j["objects_sealed"].get<int>() + j["objects_skipped"].get<int>(), j["objects_seen"].get<int>()) << j;
+  EXPECT_EQ(j["stack_sealed"], true);
+}
+
 class MachineWide : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { ready_ = enter_namespace(); }
@@ -154,6 +179,14 @@ class MachineWide : public ::testing::Test {
     return t;
   }
 
+  // Every object VMA and system mapping sealed, the preload object among them
+  // (`lib` is the directory it was expected in).
+  static void expect_fully_sealed(const Tally& t, const std::string& lib) {
+    EXPECT_TRUE(t.preload_mapped) << "ld.so did not load " << lib << "/libsealkit-preload.so: is $LIB right?";
+    EXPECT_GE(t.sealed, 16u) << "program, libc, ld.so, the preload object, [vdso], [vvar], [stack]";
+    EXPECT_EQ(t.open, 0u) << "first unsealed: " << t.first_open;
+  }
+
   static inline bool ready_ = false;
   static inline std::string why_, dir_, lib_dir_, target_, suid_target_;
   static inline std::string lib32_, lib32_dir_, target32_;  // empty without the i386 build
@@ -164,27 +197,13 @@ TEST_F(MachineWide, EveryObjectOfAnUnmodifiedProgramIsSealed) {
   std::string why;
   ASSERT_TRUE(sealkit::test::start_live(l, {target_, "--wait"}, {}, why)) << why;
   const Tally t = tally(l.pid, target_);
-  EXPECT_TRUE(t.preload_mapped) << "ld.so did not load " << lib_dir_ << "/libsealkit-preload.so: is $LIB "
-                                << ld_so_lib() << "?";
-  EXPECT_GE(t.sealed, 16u) << "program, libc, ld.so, the preload object, [vdso], [vvar], [stack]";
-  EXPECT_EQ(t.open, 0u) << "first unsealed: " << t.first_open;
+  expect_fully_sealed(t, lib_dir_);
 }
 
 TEST_F(MachineWide, AttacksFailWithEperm) {
   auto o = sealkit::test::run_captured({target_});
   ASSERT_EQ(o.status, 0) << o.err;
-  EXPECT_TRUE(o.err.empty()) << "ld.so or the runtime complained: " << o.err;
-  std::istringstream in(o.out);
-  std::string name, result;
-  std::size_t n = 0;
-  while (in >> name >> result) {
-    ++n;
-    // File-backed text may be discarded under the kernel's rules, sealed or not.
-    if (name != "madvise_dontneed_program_text") {
-      EXPECT_EQ(result, "EPERM") << name;
-    }
-  }
-  EXPECT_EQ(n, 8u) << o.out;
+  expect_attacks_refused(o);
 }
 
 // A 32-bit program on the same machine: ld.so (32-bit) expands the same line's
@@ -196,29 +215,13 @@ TEST_F(MachineWide, A32BitProgramFindsTheI386ObjectAndIsSealed) {
     std::string why;
     ASSERT_TRUE(sealkit::test::start_live(l, {target32_, "--wait"}, {}, why)) << why;
     const Tally t = tally(l.pid, target32_);
-    EXPECT_TRUE(t.preload_mapped) << "ld.so did not load " << lib32_dir_ << "/libsealkit-preload.so";
-    EXPECT_GE(t.sealed, 16u) << "program, libc, ld.so, the preload object, [vdso], [vvar], [stack]";
-    EXPECT_EQ(t.open, 0u) << "first unsealed: " << t.first_open;
+    expect_fully_sealed(t, lib32_dir_);
   }
   const std::string log = dir_ + "/i386.log";
   auto o = sealkit::test::run_captured({target32_}, {"SEALKIT_LOG=" + log});
   ASSERT_EQ(o.status, 0) << o.err;
-  EXPECT_TRUE(o.err.empty()) << "ld.so or the runtime complained: " << o.err;
-  std::istringstream in(o.out);
-  std::string name, result;
-  std::size_t n = 0;
-  while (in >> name >> result) {
-    ++n;
-    if (name != "madvise_dontneed_program_text") {
-      EXPECT_EQ(result, "EPERM") << name;
-    }
-  }
-  EXPECT_EQ(n, 8u) << o.out;
-  auto j = nlohmann::json::parse(read_file(log));
-  EXPECT_EQ(j["injected_as"], "preload");
-  EXPECT_EQ(j["mseal_failures"], 0);
-  EXPECT_EQ(j["stack_sealed"], true);
-  EXPECT_EQ(j["objects_sealed"].get<int>() + j["objects_skipped"].get<int>(), j["objects_seen"].get<int>());
+  expect_attacks_refused(o);
+  expect_everything_sealed_by_preload(nlohmann::json::parse(read_file(log)));
 }
 
 TEST_F(MachineWide, TheLogSaysPreloadAndEveryObjectWasSealed) {
@@ -230,11 +233,7 @@ TEST_F(MachineWide, TheLogSaysPreloadAndEveryObjectWasSealed) {
   std::size_t n = 0;
   while (std::getline(lines, line)) {
     ++n;
-    auto j = nlohmann::json::parse(line);
-    EXPECT_EQ(j["injected_as"], "preload");
-    EXPECT_EQ(j["mseal_failures"], 0);
-    EXPECT_EQ(j["objects_sealed"].get<int>() + j["objects_skipped"].get<int>(), j["objects_seen"].get<int>()) << line;
-    EXPECT_EQ(j["stack_sealed"], true);
+    expect_everything_sealed_by_preload(nlohmann::json::parse(line));
   }
   EXPECT_EQ(n, 1u);
 }
@@ -254,9 +253,7 @@ TEST_F(MachineWide, SetuidProgramIsSealedAndIgnoresTheEnvironment) {
         l, {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", suid_target_, "--wait"}, env, why))
         << why;
     const Tally t = tally(l.pid, suid_target_);
-    EXPECT_TRUE(t.preload_mapped);
-    EXPECT_GE(t.sealed, 16u);
-    EXPECT_EQ(t.open, 0u) << "first unsealed: " << t.first_open;
+    expect_fully_sealed(t, lib_dir_);
     EXPECT_NE(read_file("/proc/" + std::to_string(l.pid) + "/status").find("Uid:\t65534\t0\t"), std::string::npos)
         << "not really setuid?";
   }
