@@ -2,7 +2,6 @@
 
 #include <dlfcn.h>
 #include <elf.h>
-#include <signal.h>
 
 #include "runtime/native_elf.hpp"
 #include <link.h>  // declares _DYNAMIC, this object's own dynamic section
@@ -12,7 +11,7 @@
 
 #include "runtime/log.hpp"
 #include "runtime/sealer.hpp"
-#include "runtime/seccomp/sys.hpp"
+#include "runtime/seccomp/polyfill.hpp"
 #include "runtime/sys.hpp"
 
 extern "C" const sealkit::rt::NativeEhdr __ehdr_start __attribute__((visibility("hidden")));
@@ -48,15 +47,9 @@ bool audit_module_ran() {
 }
 
 bool runtime_handles_sigsys() {
-  struct {
-    void* handler;
-    unsigned long flags;
-    void* restorer;
-    unsigned long mask;
-  } old{};
-  if (sys::call(seccomp::sys::kRtSigaction, SIGSYS, 0, reinterpret_cast<long>(&old), 8) != 0) return false;
+  const void* handler = seccomp::sigsys_handler_in_place();
   Dl_info di{};
-  return old.handler != nullptr && dladdr(old.handler, &di) != 0 && di.dli_fname != nullptr &&
+  return handler != nullptr && dladdr(handler, &di) != 0 && di.dli_fname != nullptr &&
          std::strstr(di.dli_fname, "libsealkit-runtime.so") != nullptr;
 }
 

@@ -90,6 +90,16 @@ bool policy_inherited() {
 #endif
 }
 
+const void* sigsys_handler_in_place() {
+#if defined(__x86_64__)
+  KernelSigaction old{};
+  if (sys::call(sys::kRtSigaction, SIGSYS, 0, reinterpret_cast<long>(&old), 8) != 0) return nullptr;
+  return reinterpret_cast<const void*>(old.handler);
+#else
+  return nullptr;
+#endif
+}
+
 bool install_polyfill() {
 #if defined(__x86_64__)
   KernelSigaction act{};

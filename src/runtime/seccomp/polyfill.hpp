@@ -24,6 +24,10 @@ namespace sealkit::rt::seccomp {
 // false when rt_sigaction failed (or this architecture has no backend).
 bool install_polyfill();
 
+// The SIGSYS handler the kernel has for this process now (whoever installed
+// it), or nullptr: for telling from another object whether it is the runtime's.
+const void* sigsys_handler_in_place();
+
 // Whether a filter an earlier image of this process installed already traps
 // syscall 462 to this handler's kind (the policy is kept across execve, so one
 // per process lineage is enough: installing it again in every image would use
