@@ -1,31 +1,31 @@
 #include "backend/seccomp/install.hpp"
 
+// Raw system calls only (core/raw_syscall.hpp), no libc and no errno: the
+// libc-free runtime installs its filters with this same function.
+#include <linux/capability.h>
+#include <linux/errno.h>
+#include <linux/prctl.h>
+#include <linux/seccomp.h>
+#include <sys/syscall.h>  // __NR_* only
+
 #include <cstdint>
 
-// SEALKIT_FREESTANDING: the libc-free runtime compiles this file for
-// kernel_length() only; it installs with raw system calls of its own
-// (src/runtime/seccomp/).
-#ifndef SEALKIT_FREESTANDING
-#include <linux/capability.h>
-#include <linux/seccomp.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
-#include <cerrno>
-#endif
+#include "core/raw_syscall.hpp"
 
 namespace sealkit::backend::seccomp {
 
-#ifndef SEALKIT_FREESTANDING
+namespace {
+
+long as_long(const void* p) noexcept { return reinterpret_cast<long>(p); }
+
+}  // namespace
+
 bool has_cap_sys_admin() noexcept {
   __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
   __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
-  if (::syscall(SYS_capget, &header, data) != 0) return false;
+  if (core::raw::call(__NR_capget, as_long(&header), as_long(data)) != 0) return false;
   return (data[CAP_TO_INDEX(CAP_SYS_ADMIN)].effective & CAP_TO_MASK(CAP_SYS_ADMIN)) != 0;
 }
-
-#endif  // SEALKIT_FREESTANDING
 
 std::size_t kernel_length(const sock_filter* insns, std::size_t length) noexcept {
   std::size_t total = 3;  // A = 0, X = 0, the context pointer saved
@@ -44,32 +44,30 @@ std::size_t kernel_length(const sock_filter* insns, std::size_t length) noexcept
   return total;
 }
 
-#ifndef SEALKIT_FREESTANDING
 InstallOutcome install(const Program& program, const InstallOptions& options) noexcept {
+  namespace raw = core::raw;
   InstallOutcome out;
-  const int saved_errno = errno;
   sock_fprog fprog{static_cast<unsigned short>(program.length), const_cast<sock_filter*>(program.insns)};
   if (program.length == 0 || program.length > kMaxInstructions) {
     out.error = EINVAL;
     return out;
   }
   out.had_cap_sys_admin = has_cap_sys_admin();
-  if (!out.had_cap_sys_admin && ::prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1) {
-    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+  if (!out.had_cap_sys_admin && raw::call(__NR_prctl, PR_GET_NO_NEW_PRIVS) != 1) {
+    if (raw::call(__NR_prctl, PR_SET_NO_NEW_PRIVS, 1) != 0) {
       out.error = EACCES;
-      errno = saved_errno;
       return out;
     }
     out.set_no_new_privs = true;
   }
   const unsigned flags = options.new_listener ? kInstallListenerFlags : kInstallFlags;
-  long r = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &fprog);
+  const long r = raw::call(__NR_seccomp, SECCOMP_SET_MODE_FILTER, flags, as_long(&fprog));
   if (options.new_listener) {
     if (r >= 0) {
       out.all_threads = true;
       out.listener_fd = static_cast<int>(r);
     } else {
-      out.error = errno == ESRCH ? EAGAIN : errno == EFAULT ? EINVAL : errno;
+      out.error = r == -ESRCH ? EAGAIN : r == -EFAULT ? EINVAL : static_cast<int>(-r);
     }
   } else if (r == 0) {
     out.all_threads = true;
@@ -77,15 +75,13 @@ InstallOutcome install(const Program& program, const InstallOptions& options) no
     // TSYNC: the id of a thread that could not be synchronized.
     out.error = EAGAIN;
     out.conflicting_thread = static_cast<int>(r);
-  } else if (errno == ENOSYS) {
-    if (::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog, 0, 0) != 0) out.error = errno;
+  } else if (r == -ENOSYS) {
+    const long p = raw::call(__NR_prctl, PR_SET_SECCOMP, SECCOMP_MODE_FILTER, as_long(&fprog));
+    if (p != 0) out.error = static_cast<int>(-p);
   } else {
-    out.error = errno == EFAULT ? EINVAL : errno;
+    out.error = r == -EFAULT ? EINVAL : static_cast<int>(-r);
   }
-  errno = saved_errno;
   return out;
 }
-
-#endif  // SEALKIT_FREESTANDING
 
 }  // namespace sealkit::backend::seccomp

@@ -1,5 +1,6 @@
 #include "runtime/seccomp/backend_choice.hpp"
 
+#include "backend/seccomp/install.hpp"
 #include "runtime/seccomp/sys.hpp"
 
 namespace sealkit::rt::seccomp {
@@ -16,7 +17,7 @@ Backend choose_backend(std::string_view setting, bool& invalid) {
     return Backend::kKernel;
   // As `sealkit run` decides: never turn no_new_privs on unasked. Only when the
   // filter needs no change of it (CAP_SYS_ADMIN, or already set).
-  if (sys::has_cap_sys_admin() || sys::call(sys::kPrctl, sys::kPrGetNoNewPrivs) == 1) return Backend::kSeccomp;
+  if (backend::seccomp::has_cap_sys_admin() || sys::call(sys::kPrctl, sys::kPrGetNoNewPrivs) == 1) return Backend::kSeccomp;
   return Backend::kKernel;
 }
 

@@ -42,24 +42,17 @@ void write_policy(sock_filter* p) {
   p[7] = stmt(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | 38 /* ENOSYS */);
 }
 
-// Sets no_new_privs unless the thread has CAP_SYS_ADMIN (the kernel accepts a
-// filter only then); false when it cannot.
-bool allow_filters(FilterResult& r) {
-  if (sys::has_cap_sys_admin()) return true;
-  if (sys::call(sys::kPrctl, sys::kPrGetNoNewPrivs) == 1) return true;
-  if (sys::call(sys::kPrctl, sys::kPrSetNoNewPrivs, 1, 0, 0) != 0) return false;
-  r.set_no_new_privs = true;
-  return true;
-}
-
 struct Scratch {
   bs::BuildWorkspace work;
   bs::Program program;
 };
 
-long install_program(bs::Program& prog) {
-  sock_fprog fprog{static_cast<unsigned short>(prog.length), prog.insns};
-  return sys::call(sys::kSeccomp, sys::kSeccompSetModeFilter, sys::kSeccompFilterFlagTsync, reinterpret_cast<long>(&fprog));
+// The library's installer (TSYNC; no_new_privs set first unless the thread
+// has CAP_SYS_ADMIN): 0 or an errno value, the no_new_privs step in `r`.
+int install_program(const bs::Program& prog, FilterResult& r) {
+  const bs::InstallOutcome o = bs::install(prog);
+  r.set_no_new_privs = o.set_no_new_privs;
+  return o.error;
 }
 
 // Under the supervisor: the policy alone as a filter (when asked), the ranges registered.
@@ -77,10 +70,10 @@ FilterResult register_ranges(const SealedRange* ranges, std::size_t n, bool with
     prog->length = kPolicyLength + 1;
     r.instructions = prog->length;
     r.kernel_length = bs::kernel_length(*prog);
-    long rc = allow_filters(r) ? install_program(*prog) : -13;
+    const int error = install_program(*prog, r);
     sys::munmap(prog, sizeof(bs::Program));
-    if (rc != 0) {
-      r.error = rc > 0 ? 11 : rc == -14 ? 22 : static_cast<int>(-rc);
+    if (error != 0) {
+      r.error = error;
       return r;
     }
     g_installed.fetch_add(r.kernel_length + bs::kFilterPenalty, std::memory_order_relaxed);
@@ -150,13 +143,9 @@ FilterResult install_filter(const SealedRange* ranges, std::size_t n, bool with_
     const std::size_t cost = r.kernel_length + bs::kFilterPenalty;
     if (installed_kernel_length() + cost > bs::kMaxTotalInstructions) {
       r.error = 12;  // the kernel would refuse it: ENOMEM, nothing installed
-    } else if (!allow_filters(r)) {
-      r.error = 13;  // EACCES
     } else {
-      const long rc = install_program(prog);
-      if (rc == 0) g_installed.fetch_add(cost, std::memory_order_relaxed);
-      else if (rc > 0) r.error = 11;  // EAGAIN: TSYNC named a thread with a filter of its own
-      else r.error = rc == -14 /* EFAULT */ ? 22 : static_cast<int>(-rc);
+      r.error = install_program(prog, r);  // EAGAIN: TSYNC named a thread with a filter of its own
+      if (r.error == 0) g_installed.fetch_add(cost, std::memory_order_relaxed);
     }
   }
   s->~Scratch();
