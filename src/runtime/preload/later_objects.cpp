@@ -347,7 +347,10 @@ class Sealer {
   // checks as mseal would that every page is mapped: -ENOMEM otherwise).
   long seal_run(core::Range r) {
     if (!g_seccomp) return sys::mseal(r.begin, r.size());
-    if (!collector_begun_) collector_begun_ = true, collector_.begin();
+    if (!collector_begun_) {
+      collector_begun_ = true;  // one read of the maps per pass, even when it fails
+      collector_.begin();
+    }
     return collector_.add(r) == seccomp::AddStatus::kOk ? 0 : -12;
   }
 
