@@ -206,8 +206,12 @@ bool seal_image_with_maps(const MapsSnapshot& maps, const ElfImage& img, SealSta
 
 // Everything the fast path left to the maps path.
 void seal_with_maps(const LoadedRef* objects, std::size_t n, std::uintptr_t self_ehdr, SealStats& st) {
-  MapsSnapshot maps;
-  if (!maps.load()) {
+  // On the seccomp backend the collector read the maps at the start of the
+  // pass: the same text, not a second /proc read in every process.
+  MapsSnapshot own;
+  const bool shared = g_collector != nullptr && g_collector->ready();
+  const MapsSnapshot& maps = shared ? g_collector->maps() : own;
+  if (!shared && !own.load()) {
     ++st.mseal_failures;
     if (st.first_error == 0) st.first_error = -5;  // EIO: /proc/self/maps unreadable, these left unsealed
     for (std::size_t i = 0; i <= n && i < kMaxTracked; ++i) {

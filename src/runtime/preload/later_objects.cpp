@@ -300,11 +300,11 @@ class Sealer {
   void seal(const Want& w) {
     if (g_seccomp && g_budget_spent) return;
     if (w.has_image && plan_from_image(w.img)) return;
-    if (!maps_loaded_) maps_ok_ = maps_.load(), maps_loaded_ = true;
-    if (!maps_ok_) return;
+    const MapsSnapshot* maps = maps_text();
+    if (maps == nullptr) return;
     ElfImage img;
-    if (read_loaded_image(maps_, w.bias, w.dynamic, img) != ImageError::kNone) return;
-    core::plan_object_seal(img.segments, img.nseg, img.keep_mutable, img.nmut, maps_,
+    if (read_loaded_image(*maps, w.bias, w.dynamic, img) != ImageError::kNone) return;
+    core::plan_object_seal(img.segments, img.nseg, img.keep_mutable, img.nmut, *maps,
                            [this](core::Range r) { seal_run(r); });
   }
 
@@ -347,11 +347,29 @@ class Sealer {
   // checks as mseal would that every page is mapped: -ENOMEM otherwise).
   long seal_run(core::Range r) {
     if (!g_seccomp) return sys::mseal(r.begin, r.size());
-    if (!collector_begun_) {
-      collector_begun_ = true;  // one read of the maps per pass, even when it fails
-      collector_.begin();
-    }
+    begin_collector();
     return collector_.add(r) == seccomp::AddStatus::kOk ? 0 : -12;
+  }
+
+  void begin_collector() {
+    if (collector_begun_) return;
+    collector_begun_ = true;  // one read of the maps per pass, even when it fails
+    collector_.begin();
+  }
+
+  // The maps text, read once per pass: on the seccomp backend the collector's
+  // own reading (it checks every run against it), else this pass's. nullptr
+  // when /proc/self/maps could not be read.
+  const MapsSnapshot* maps_text() {
+    if (g_seccomp) {
+      begin_collector();
+      return collector_.ready() ? &collector_.maps() : nullptr;
+    }
+    if (!maps_loaded_) {
+      maps_loaded_ = true;
+      maps_ok_ = maps_.load();
+    }
+    return maps_ok_ ? &maps_ : nullptr;
   }
 
   MapsSnapshot maps_;

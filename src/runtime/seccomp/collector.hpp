@@ -32,6 +32,8 @@ class Collector {
   // touching pieces of the same kind merged). Nothing is added unless it all is.
   AddStatus add(core::Range r);
   bool ready() const { return ready_; }
+  // The maps it checks against (valid when ready()): the pass's one reading.
+  const MapsSnapshot& maps() const { return maps_; }
   std::size_t size() const { return n_; }
   // One filter for everything added (see install_filter).
   FilterResult install(bool with_policy) { return install_filter(ranges_, n_, with_policy); }
