@@ -1,137 +1,221 @@
 #include "core/filter_seals.hpp"
 
+#include <elf.h>
+#include <fcntl.h>
 #include <linux/audit.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <iterator>
 #include <optional>
 
 #include "core/bpf_eval.hpp"
+#include "core/bpf_span.hpp"
 
 namespace sealkit::core {
 
 namespace {
 
-constexpr std::uint64_t kPage = 4096;  // x86_64: the only arch evaluated
+constexpr std::uint64_t kPage = bpf::kSpanPage;  // x86_64 and i386 alike
+constexpr std::uint64_t kNoEnd = ~std::uint64_t{0};
 
-seccomp_data request(int nr, std::uint64_t page) {
+static_assert(kAbiX86_64.audit_arch == AUDIT_ARCH_X86_64 && kAbiI386.audit_arch == AUDIT_ARCH_I386);
+
+seccomp_data request(const FilterAbi& abi, int nr, std::uint64_t page) {
   seccomp_data d{};
   d.nr = nr;
-  d.arch = AUDIT_ARCH_X86_64;
+  d.arch = abi.audit_arch;
   d.args[0] = page;
   d.args[1] = kPage;
-  switch (nr) {
-    case kNrMprotect: d.args[2] = PROT_READ; break;
-    case kNrMremap:
-      d.args[2] = 2 * kPage;
-      d.args[3] = MREMAP_MAYMOVE;
-      break;
-    case kNrMmap:
-      d.args[2] = PROT_READ;
-      d.args[3] = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED;
-      d.args[4] = ~std::uint64_t{0};  // fd -1
-      break;
-    case kNrMadvise: d.args[2] = MADV_DONTNEED; break;
-    default: break;
+  // A 32-bit process's arguments are 32-bit: the kernel zero-extends them into seccomp_data.
+  const std::uint64_t minus_one = abi.address_limit == (std::uint64_t{1} << 32) ? 0xffffffffu : ~std::uint64_t{0};
+  if (nr == abi.nr_mprotect) {
+    d.args[2] = PROT_READ;
+  } else if (nr == abi.nr_mremap) {
+    d.args[2] = 2 * kPage;
+    d.args[3] = MREMAP_MAYMOVE;
+  } else if (nr == abi.nr_mmap) {
+    d.args[2] = PROT_READ;
+    d.args[3] = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED;
+    d.args[4] = minus_one;  // fd -1
+  } else if (nr == abi.nr_madvise) {
+    d.args[2] = MADV_DONTNEED;
   }
   return d;
 }
 
-// The refusal an action is, kNone when it is not one that mseal's EPERM maps to.
-FilterAction refusal(std::uint32_t ret) noexcept {
+// What one request's combined action means for a seal.
+enum class Outcome : std::uint8_t { kAllowed, kSupervised, kRefused };
+
+Outcome outcome_of(std::uint32_t ret, FilterAction& refusal) noexcept {
   switch (ret & SECCOMP_RET_ACTION_FULL) {
-    case SECCOMP_RET_ERRNO: return (ret & SECCOMP_RET_DATA) == EPERM ? FilterAction::kErrno : FilterAction::kNone;
-    case SECCOMP_RET_USER_NOTIF: return FilterAction::kUserNotif;
-    case SECCOMP_RET_TRAP: return FilterAction::kTrap;
-    default: return FilterAction::kNone;
+    case SECCOMP_RET_ERRNO:
+      if ((ret & SECCOMP_RET_DATA) != EPERM) return Outcome::kAllowed;  // another errno: not mseal's answer
+      refusal = FilterAction::kErrno;
+      return Outcome::kRefused;
+    case SECCOMP_RET_TRAP:
+      refusal = FilterAction::kTrap;
+      return Outcome::kRefused;
+    case SECCOMP_RET_USER_NOTIF: return Outcome::kSupervised;
+    default: return Outcome::kAllowed;
   }
 }
 
 // All filters on one request, the kernel's way: newest first, the most
-// restrictive action wins, the first of equal ones keeps its data. false when
-// the budget does not cover it.
+// restrictive action wins, the first of equal ones keeps its data.
+// `through`: the last page-aligned address up to which every filter answers
+// the same. false when the budget does not cover it.
 bool run_all(const std::vector<std::vector<sock_filter>>& programs, const seccomp_data& d, std::uint64_t& budget,
-             std::uint64_t& executed, std::uint32_t& ret, bool& read_arg0) {
+             std::uint64_t& executed, std::uint32_t& ret, std::uint64_t& through) {
   ret = SECCOMP_RET_ALLOW;
-  read_arg0 = false;
+  through = kNoEnd;
   for (const auto& p : programs) {
     // A run executes at most p.size() instructions (jumps go forward only).
     if (budget < p.size()) return false;
-    bpf::RunOutcome o = bpf::run(p.data(), p.size(), d);
-    budget -= o.executed;
-    executed += o.executed;
-    read_arg0 = read_arg0 || o.read_arg0;
-    if (bpf::more_restrictive(o.ret, ret)) ret = o.ret;
+    bpf::SpanOutcome o = bpf::run_span(p.data(), p.size(), d);
+    budget -= o.run.executed;
+    executed += o.run.executed;
+    through = std::min(through, o.same_through);
+    if (bpf::more_restrictive(o.run.ret, ret)) ret = o.run.ret;
+  }
+  return true;
+}
+
+// The next page after `through`, at most `end`.
+std::uint64_t next_page(std::uint64_t through, std::uint64_t end) {
+  return through >= end - 1 ? end : (through | (kPage - 1)) + 1;
+}
+
+void append(std::vector<Range>& out, std::uint64_t begin, std::uint64_t end) {
+  if (!out.empty() && out.back().end == begin) out.back().end = end;
+  else out.push_back({begin, end});
+}
+
+// Whether madvise(MADV_DONTNEED) is refused on every page of `r`; nullopt when the budget ran out.
+std::optional<bool> discard_refused(const FilterAbi& abi, const std::vector<std::vector<sock_filter>>& programs,
+                                    Range r, std::uint64_t& budget, std::uint64_t& executed) {
+  for (std::uint64_t p = r.begin; p < r.end;) {
+    std::uint32_t ret = 0;
+    std::uint64_t through = 0;
+    if (!run_all(programs, request(abi, abi.nr_madvise, p), budget, executed, ret, through)) return std::nullopt;
+    FilterAction ignored = FilterAction::kNone;
+    if (outcome_of(ret, ignored) != Outcome::kRefused) return false;
+    p = next_page(through, r.end);
   }
   return true;
 }
 
 // The first page at or above 64 KiB (the usual vm.mmap_min_addr) that no VMA
 // covers: a request there touches nothing anyone could have sealed.
-std::optional<std::uint64_t> unmapped_page(const std::vector<VmaRecord>& vmas) {
+std::optional<std::uint64_t> unmapped_page(const std::vector<VmaRecord>& vmas, std::uint64_t limit) {
   std::uint64_t at = 0x10000;
   for (const VmaRecord& v : vmas) {
     if (v.map.range.begin >= at + kPage) return at;
     at = std::max<std::uint64_t>(at, v.map.range.end);
   }
-  return at < (std::uint64_t{1} << 47) - kPage ? std::optional<std::uint64_t>(at) : std::nullopt;
+  return at < limit - kPage ? std::optional<std::uint64_t>(at) : std::nullopt;
+}
+
+// Bytes of `part` (sorted, disjoint) inside `of` (sorted, disjoint).
+std::uint64_t overlap(const std::vector<Range>& part, const std::vector<Range>& of) {
+  std::uint64_t n = 0;
+  auto o = of.begin();
+  for (const Range& r : part) {
+    while (o != of.end() && o->end <= r.begin) ++o;
+    for (auto k = o; k != of.end() && k->begin < r.end; ++k)
+      n += std::min(r.end, k->end) - std::max(r.begin, k->begin);
+  }
+  return n;
 }
 
 }  // namespace
 
-RangeCheck check_range(const std::vector<std::vector<sock_filter>>& programs, std::uint64_t begin,
-                       std::uint64_t end, std::uint64_t& budget, std::uint64_t& executed) {
+RangeCheck check_range(const FilterAbi& abi, const std::vector<std::vector<sock_filter>>& programs,
+                       std::uint64_t begin, std::uint64_t end, std::uint64_t& budget, std::uint64_t& executed) {
   RangeCheck r;
   if (programs.empty() || end <= begin) return r;
-  const std::uint64_t pages = (end - begin) / kPage;
-  static constexpr int kCalls[] = {kNrMprotect, kNrMunmap, kNrMremap, kNrMmap};
-  auto page_at = [&](std::uint64_t i) {
-    // first, last, then the ones between: an unsealed end shows at once
-    const std::uint64_t k = i == 0 ? 0 : i == 1 ? pages - 1 : i - 1;
-    return begin + k * kPage;
-  };
-  // Pages differ only in args[0]: a call whose filters never loaded it on
-  // the first page gets the same answer on every page (sound, and what makes
-  // a filter that decides by number alone cost one run per call for any size).
-  bool address_matters[std::size(kCalls)] = {};
+  const int calls[] = {abi.nr_mprotect, abi.nr_munmap, abi.nr_mremap, abi.nr_mmap};
   FilterAction weakest = FilterAction::kNone;
-  for (std::uint64_t i = 0; i < pages; ++i) {
-    const std::uint64_t page = page_at(i);
-    for (std::size_t c = 0; c < std::size(kCalls); ++c) {
-      if (i > 0 && !address_matters[c]) continue;
+  for (std::uint64_t p = begin; p < end;) {
+    Outcome page = Outcome::kRefused;
+    FilterAction page_refusal = FilterAction::kNone;
+    std::uint64_t through = kNoEnd;
+    for (int nr : calls) {
       std::uint32_t ret = 0;
-      bool read_arg0 = false;
-      if (!run_all(programs, request(kCalls[c], page), budget, executed, ret, read_arg0)) {
-        r.check = FilterCheck::kUnknown;
-        return r;
+      std::uint64_t same = 0;
+      if (!run_all(programs, request(abi, nr, p), budget, executed, ret, same)) {
+        RangeCheck unknown;
+        unknown.check = FilterCheck::kUnknown;
+        return unknown;
       }
-      if (i == 0) address_matters[c] = read_arg0;
-      const FilterAction a = refusal(ret);
-      if (a == FilterAction::kNone) return r;  // kNotSealed
-      weakest = std::max(weakest, a);
+      FilterAction refusal = FilterAction::kNone;
+      const Outcome o = outcome_of(ret, refusal);
+      if (o == Outcome::kAllowed) {  // not sealed wherever this call stays allowed, whatever the others say
+        page = o;
+        through = same;
+        break;
+      }
+      through = std::min(through, same);
+      page = std::min(page, o);
+      page_refusal = std::max(page_refusal, refusal);
     }
-    if (i == 0 && std::none_of(std::begin(address_matters), std::end(address_matters), [](bool m) { return m; }))
-      break;  // no call looked at the address: every page is answered alike
+    const std::uint64_t next = next_page(through, end);
+    if (page == Outcome::kRefused) {
+      weakest = std::max(weakest, page_refusal);
+      append(r.refused, p, next);
+      r.refused_bytes += next - p;
+    } else if (page == Outcome::kSupervised) {
+      r.supervised_bytes += next - p;
+    }
+    p = next;
   }
-  r.check = FilterCheck::kSealed;
+  if (r.refused_bytes == end - begin) r.check = FilterCheck::kSealed;
+  else if (r.refused_bytes != 0) r.check = FilterCheck::kPartial;
+  else if (r.supervised_bytes != 0) r.check = FilterCheck::kSupervised;
+  if (r.refused_bytes == 0) return r;
   r.action = weakest;
   r.discard_refused = true;
-  for (std::uint64_t i = 0; i < pages && r.discard_refused; ++i) {
-    std::uint32_t ret = 0;
-    bool read_arg0 = false;
-    if (!run_all(programs, request(kNrMadvise, page_at(i)), budget, executed, ret, read_arg0)) {
-      r.discard_refused = false;  // not known: not claimed
-      break;
-    }
-    r.discard_refused = refusal(ret) != FilterAction::kNone;
-    if (!read_arg0) break;  // the same for every page
+  for (const Range& piece : r.refused) {
+    // Not known (budget): not claimed.
+    r.discard_refused = discard_refused(abi, programs, piece, budget, executed).value_or(false);
+    if (!r.discard_refused) break;
   }
   return r;
 }
 
-void apply_filter_seals(const ProcessFilters& filters, std::uint64_t budget, ProcessAudit& a) {
+RangeCheck check_range(const std::vector<std::vector<sock_filter>>& programs, std::uint64_t begin,
+                       std::uint64_t end, std::uint64_t& budget, std::uint64_t& executed) {
+  return check_range(kAbiX86_64, programs, begin, end, budget, executed);
+}
+
+const FilterAbi* process_abi(pid_t pid, std::string& why) {
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%d/exe", static_cast<int>(pid));
+  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    why = std::string("its executable cannot be read (") + std::strerror(errno) + "): its ABI is not known";
+    return nullptr;
+  }
+  unsigned char ident[20] = {};  // e_ident (16), e_type (2), e_machine (2)
+  const ssize_t n = ::pread(fd, ident, sizeof ident, 0);
+  ::close(fd);
+  if (n != static_cast<ssize_t>(sizeof ident) || std::memcmp(ident, ELFMAG, SELFMAG) != 0 || ident[EI_DATA] != ELFDATA2LSB) {
+    why = "its executable is not a little-endian ELF file: its ABI is not known";
+    return nullptr;
+  }
+  const unsigned machine = ident[18] | (ident[19] << 8);
+  if (ident[EI_CLASS] == ELFCLASS64 && machine == EM_X86_64) return &kAbiX86_64;
+  if (ident[EI_CLASS] == ELFCLASS32 && machine == EM_386) return &kAbiI386;
+  why = ident[EI_CLASS] == ELFCLASS32 && machine == EM_X86_64 ? "an x32 process: its filters are not evaluated"
+                                                              : "neither x86_64 nor i386: its filters are not evaluated";
+  return nullptr;
+}
+
+void apply_filter_seals(const ProcessFilters& filters, const FilterAbi* abi, std::uint64_t budget, ProcessAudit& a) {
   FilterSummary& s = a.filters;
   s.stopped_seconds = filters.stopped_seconds;
   switch (filters.status) {
@@ -144,37 +228,55 @@ void apply_filter_seals(const ProcessFilters& filters, std::uint64_t budget, Pro
   }
   s.filters = filters.programs.size();
   s.instructions = filters.instructions;
-  if (filters.arch != AUDIT_ARCH_X86_64) {
+  if (abi == nullptr) {
     s.status = FilterSummary::Status::kUnknown;
-    s.reason = filters.arch == 0 ? "its system call arch could not be read"
-                                 : "not an x86_64 process: its filters are not evaluated";
+    if (s.reason.empty()) s.reason = "its ABI is not known: its filters are not evaluated";
     return;
   }
   s.status = FilterSummary::Status::kRead;
-  if (auto hole = unmapped_page(a.vmas)) {
-    RangeCheck c = check_range(filters.programs, *hole, *hole + kPage, budget, s.executed);
+  s.abi = abi->name;
+  if (auto hole = unmapped_page(a.vmas, abi->address_limit)) {
+    RangeCheck c = check_range(*abi, filters.programs, *hole, *hole + kPage, budget, s.executed);
     s.refuses_unmapped = c.check == FilterCheck::kSealed;
+    s.supervises_unmapped = c.check == FilterCheck::kSupervised;
   }
   bool exhausted = false;
   for (VmaRecord& v : a.vmas) {
     if (v.sealed_by == SealedBy::kKernel) continue;
     RangeCheck c;
     if (exhausted) c.check = FilterCheck::kUnknown;  // past the budget: the rest is unknown
-    else c = check_range(filters.programs, v.map.range.begin, v.map.range.end, budget, s.executed);
+    else c = check_range(*abi, filters.programs, v.map.range.begin, v.map.range.end, budget, s.executed);
     exhausted = c.check == FilterCheck::kUnknown;
     v.filter = c.check;
     if (c.check == FilterCheck::kUnknown) {
       ++s.unknown_vmas;
       continue;
     }
-    if (c.check != FilterCheck::kSealed) continue;
-    v.sealed = true;
-    v.sealed_by = SealedBy::kFilter;
+    v.filter_supervised_bytes = c.supervised_bytes;
+    s.supervised_vmas += c.supervised_bytes != 0;
+    s.supervised_bytes += c.supervised_bytes;
+    if (c.refused_bytes == 0) continue;
     v.filter_action = c.action;
     v.filter_discard_refused = c.discard_refused;
-    ++s.sealed_vmas;
-    s.sealed_bytes += v.map.range.size();
     s.discard_refused_vmas += c.discard_refused;
+    s.sealed_bytes += c.refused_bytes;
+    if (c.check == FilterCheck::kSealed) {
+      v.sealed = true;
+      v.sealed_by = SealedBy::kFilter;
+      ++s.sealed_vmas;
+      continue;
+    }
+    // Sealed in part: which of the bytes the rule asks for are in the refused part.
+    v.filter_part_bytes = c.refused_bytes;
+    if (v.should_seal_bytes == v.map.range.size()) {
+      v.filter_part_should_bytes = c.refused_bytes;
+    } else if (v.should_seal_bytes != 0) {
+      std::vector<Range> asked;
+      for (const Range& r : a.should_seal_ranges)
+        if (r.overlaps(v.map.range)) asked.push_back({std::max(r.begin, v.map.range.begin), std::min(r.end, v.map.range.end)});
+      v.filter_part_should_bytes = overlap(c.refused, asked);
+    }
+    ++s.partial_vmas;
   }
   count_totals(a);
 }

@@ -1,50 +1,82 @@
-// Which VMAs a process's seccomp filters seal: the filters refuse, for every
-// page of the VMA, each of the calls mseal refuses (mprotect, munmap, mremap,
-// mmap with MAP_FIXED). docs/audit.md, "Seals made by seccomp filters".
+// What a process's seccomp filters seal: the pages for which the filters
+// refuse each of the calls mseal refuses (mprotect, munmap, mremap, mmap
+// with MAP_FIXED). docs/audit.md, "Seals made by seccomp filters".
 //
-// The filters are run (core/bpf_eval.hpp) on synthetic seccomp_data: the
-// process's audit arch, the call's number, and one page at the page's
-// address as arguments (mprotect PROT_READ; munmap; mremap growing to two
-// pages with MREMAP_MAYMOVE; mmap PROT_READ, MAP_PRIVATE|MAP_ANONYMOUS|
-// MAP_FIXED, fd -1, offset 0), instruction pointer 0. All filters run on
-// every request and the most restrictive action wins, as in the kernel. A
-// refusal is SECCOMP_RET_ERRNO with EPERM (mseal's own answer), or
-// USER_NOTIF or TRAP, which sealkit's supervisor and SIGSYS designs answer
-// with EPERM; the weakest one met is reported. Anything else (ALLOW, LOG,
-// TRACE, another errno, KILL) is not a seal. For a VMA found sealed,
-// madvise(MADV_DONTNEED) is checked the same way (discard protection).
+// The filters are run on synthetic seccomp_data: the process's audit arch
+// and its numbers for the calls (x86_64, or i386 for a 32-bit process), one
+// page at the page's address as arguments (mprotect PROT_READ; munmap;
+// mremap growing to two pages with MREMAP_MAYMOVE; mmap PROT_READ,
+// MAP_PRIVATE|MAP_ANONYMOUS|MAP_FIXED, fd -1, offset 0), instruction
+// pointer 0. All filters run on every request and the most restrictive
+// action wins, as in the kernel. Per page, the outcome is one of:
+// - refused: SECCOMP_RET_ERRNO with EPERM (mseal's own answer) or TRAP
+//   (sealkit's SIGSYS design answers EPERM) for all four calls: sealed;
+// - supervised: no call allowed, and some handed to a supervisor
+//   (USER_NOTIF): what it answers is not in the filter, so it is not
+//   counted as sealed (sealkit run's supervisor answers by the caller's
+//   registrations, docs/seccomp-exec.md);
+// - anything else (ALLOW, LOG, TRACE, another errno, KILL): not sealed.
+// A VMA is split into runs of pages with the same outcome: the filters do
+// not split VMAs as mseal does, so a VMA can be sealed in part (an object's
+// bss merged with the anonymous memory after it).
 //
-// Work is bounded: pages are tried first, last, then in order, a VMA stops
-// at its first allowed page (an unsealed VMA costs one run per filter), and
-// an instruction budget per process leaves the VMAs past it "unknown".
+// Work is bounded: each run of a filter also says for how many following
+// pages its answer is the same (core/bpf_span.hpp), so a VMA costs one run
+// per filter and call for each range boundary in it, not one per page; an
+// instruction budget per process leaves the VMAs past it "unknown".
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
+#include "core/range.hpp"
 #include "core/seccomp_filters.hpp"
 #include "core/vma_class.hpp"
 
 namespace sealkit::core {
 
-// The x86_64 numbers of the calls checked (arch/x86/entry/syscalls/syscall_64.tbl).
+// The system call numbers of the calls checked, per ABI
+// (arch/x86/entry/syscalls/syscall_64.tbl, syscall_32.tbl).
+struct FilterAbi {
+  std::uint32_t audit_arch;
+  int nr_mmap, nr_mprotect, nr_munmap, nr_mremap, nr_madvise;
+  std::uint64_t address_limit;  // no page at or above it (TASK_SIZE)
+  const char* name;
+};
+// i386: mmap2 (192), whose arguments are in registers; old_mmap (90) passes a
+// pointer to them, which no filter can look at.
+inline constexpr FilterAbi kAbiX86_64{0xc000003eu, 9, 10, 11, 25, 28, std::uint64_t{1} << 47, "x86_64"};
+inline constexpr FilterAbi kAbiI386{0x40000003u, 192, 125, 91, 163, 219, std::uint64_t{1} << 32, "i386"};
+// The x86_64 numbers, as before the ABI became a parameter.
 inline constexpr int kNrMmap = 9, kNrMprotect = 10, kNrMunmap = 11, kNrMremap = 25, kNrMadvise = 28;
 
 struct RangeCheck {
-  FilterCheck check = FilterCheck::kNotSealed;
-  FilterAction action = FilterAction::kNone;
-  bool discard_refused = false;
+  FilterCheck check = FilterCheck::kNotSealed;  // kSealed, kPartial, kSupervised, kNotSealed or kUnknown
+  FilterAction action = FilterAction::kNone;    // the weakest refusal over the refused pages
+  bool discard_refused = false;                 // every refused page refuses madvise(MADV_DONTNEED) too
+  std::uint64_t refused_bytes = 0, supervised_bytes = 0;
+  std::vector<Range> refused;  // the refused pages as ranges, in order, adjacent ones merged
 };
 
-// Checks [begin, end) (page-aligned) against `programs` (newest first) for an
-// x86_64 process, spending at most `budget` instructions (decremented;
-// `executed` incremented). kUnknown when the budget ran out first.
+// Checks [begin, end) (page-aligned) against `programs` (newest first),
+// spending at most `budget` instructions (decremented; `executed`
+// incremented). kUnknown when the budget ran out first.
+RangeCheck check_range(const FilterAbi& abi, const std::vector<std::vector<sock_filter>>& programs,
+                       std::uint64_t begin, std::uint64_t end, std::uint64_t& budget, std::uint64_t& executed);
+// The same for an x86_64 process.
 RangeCheck check_range(const std::vector<std::vector<sock_filter>>& programs, std::uint64_t begin,
                        std::uint64_t end, std::uint64_t& budget, std::uint64_t& executed);
 
-// Applies read filters to every VMA of `a` that the kernel has not sealed,
-// marks the filter-sealed ones sealed (sealed_by kFilter), fills a.filters
-// and recounts the totals.
-void apply_filter_seals(const ProcessFilters& filters, std::uint64_t budget, ProcessAudit& a);
+// Applies read filters to every VMA of `a` that the kernel has not sealed:
+// marks the wholly refused ones sealed (sealed_by kFilter), records the
+// refused and supervised parts of the others, fills a.filters and recounts
+// the totals. `abi` is the process's (nullptr: not one the audit can
+// evaluate, `why` says which).
+void apply_filter_seals(const ProcessFilters& filters, const FilterAbi* abi, std::uint64_t budget, ProcessAudit& a);
+
+// The ABI of a process from its executable's ELF header (class and machine)
+// read through /proc/PID/exe; nullptr when it is not i386 or x86_64 (x32, or
+// unreadable), with `why` set.
+const FilterAbi* process_abi(pid_t pid, std::string& why);
 
 }  // namespace sealkit::core

@@ -185,7 +185,16 @@ void add_filter_seals(pid_t pid, const AuditOptions& options, const std::optiona
   }
   FilterReadLimits limits;
   limits.stop_timeout = options.stop_timeout;
-  apply_filter_seals(read_filters(pid, *status, limits), options.filter_budget, a);
+  ProcessFilters filters = read_filters(pid, *status, limits);
+  const FilterAbi* abi = nullptr;
+  if (filters.status == ProcessFilters::Status::kRead) {
+    // The ABI from the executable, not from the stopped thread's arch: that
+    // one is i386 only while a 32-bit process is inside a system call.
+    std::string why;
+    abi = process_abi(pid, why);
+    if (!abi) a.filters.reason = why;
+  }
+  apply_filter_seals(filters, abi, options.filter_budget, a);
 }
 
 }  // namespace

@@ -104,7 +104,8 @@ std::size_t first_vma_ending_above(const std::vector<VmaRecord>& vmas, std::uint
 
 // The object whose mapping at file offset 0 is vmas[first], with its program headers.
 // False when the headers do not fit where it is mapped (then it is left as a file mapping).
-bool attribute_verified(std::vector<VmaRecord>& vmas, std::size_t first, const ElfLayout& layout, int index) {
+bool attribute_verified(std::vector<VmaRecord>& vmas, std::size_t first, const ElfLayout& layout, int index,
+                        std::vector<Range>& asked_in_part) {
   const MapsEntry& head = vmas[first].map;
   if (head.range.begin < layout.offset0_vaddr) return false;
   const std::uintptr_t bias = head.range.begin - layout.offset0_vaddr;
@@ -145,6 +146,11 @@ bool attribute_verified(std::vector<VmaRecord>& vmas, std::size_t first, const E
     v.cls = object_part(v, in_segment, !relro.empty() && v.map.range.overlaps(relro));
     v.object = index;
     v.should_seal_bytes = should;
+    if (should == 0 || should == v.map.range.size()) continue;
+    for (const Range& r : planned) {
+      const Range c{std::max(r.begin, v.map.range.begin), std::min(r.end, v.map.range.end)};
+      if (c.begin < c.end) asked_in_part.push_back(c);
+    }
   }
   return true;
 }
@@ -204,6 +210,7 @@ const char* to_string(Verdict v) noexcept {
     case Verdict::kSealed: return "sealed";
     case Verdict::kUnsealed: return "unsealed";
     case Verdict::kNotApplicable: return "n/a";
+    case Verdict::kPartial: return "partial";
   }
   return "n/a";
 }
@@ -223,6 +230,8 @@ const char* to_string(FilterCheck c) noexcept {
     case FilterCheck::kSealed: return "sealed";
     case FilterCheck::kNotSealed: return "not_sealed";
     case FilterCheck::kUnknown: return "unknown";
+    case FilterCheck::kPartial: return "partial";
+    case FilterCheck::kSupervised: return "supervised";
   }
   return "unknown";
 }
@@ -265,19 +274,20 @@ void ClassTotals::add(const VmaRecord& v) noexcept {
   if (v.should_seal()) {
     ++should_vmas;
     should_bytes += v.should_seal_bytes;
-    if (v.sealed) {
-      ++sealed_should_vmas;
-      sealed_should_bytes += v.should_seal_bytes;
-    }
+    sealed_should_vmas += v.should_sealed();
+    sealed_should_bytes += v.sealed_should_bytes();
   }
-  if (v.sealed) {
-    ++sealed_vmas;
-    sealed_bytes += v.map.range.size();
-  }
+  sealed_vmas += v.sealed;
+  sealed_bytes += v.sealed_bytes();
   if (v.sealed_by == SealedBy::kFilter) {
     ++filter_sealed_vmas;
     filter_sealed_bytes += v.map.range.size();
   }
+  filter_sealed_bytes += v.filter_part_bytes;
+  partial_vmas += v.filter_part_bytes != 0;
+  partial_bytes += v.filter_part_bytes;
+  supervised_vmas += v.filter_supervised_bytes != 0;
+  supervised_bytes += v.filter_supervised_bytes;
 }
 
 void ClassTotals::add(const ClassTotals& o) noexcept {
@@ -291,6 +301,10 @@ void ClassTotals::add(const ClassTotals& o) noexcept {
   sealed_bytes += o.sealed_bytes;
   filter_sealed_vmas += o.filter_sealed_vmas;
   filter_sealed_bytes += o.filter_sealed_bytes;
+  partial_vmas += o.partial_vmas;
+  partial_bytes += o.partial_bytes;
+  supervised_vmas += o.supervised_vmas;
+  supervised_bytes += o.supervised_bytes;
 }
 
 std::optional<double> ClassTotals::coverage_bytes() const noexcept {
@@ -320,7 +334,7 @@ void count_totals(ProcessAudit& a) {
     o.span.end = std::max(o.span.end, v.map.range.end);
     if (v.should_seal()) {
       ++o.should_vmas;
-      if (v.sealed) ++o.sealed_should_vmas;
+      o.sealed_should_vmas += v.should_sealed();
     }
   }
 }
@@ -402,7 +416,8 @@ ProcessAudit classify_smaps(std::string_view smaps_text, const ElfLookupFn& look
     if (found.kind == ElfLookup::Kind::kNotElf) continue;
     const int index = static_cast<int>(a.objects.size());
     const bool verified = found.kind == ElfLookup::Kind::kElf && found.layout && !found.layout->loads.empty();
-    if (verified ? !attribute_verified(a.vmas, i, *found.layout, index) : !attribute_from_smaps(a.vmas, i, index))
+    if (verified ? !attribute_verified(a.vmas, i, *found.layout, index, a.should_seal_ranges)
+                 : !attribute_from_smaps(a.vmas, i, index))
       continue;
     ObjectRecord o;
     o.path = head.path;
@@ -414,6 +429,8 @@ ProcessAudit classify_smaps(std::string_view smaps_text, const ElfLookupFn& look
     if (!verified) ++a.objects_unverified;
   }
 
+  std::sort(a.should_seal_ranges.begin(), a.should_seal_ranges.end(),
+            [](const Range& x, const Range& y) { return x.begin < y.begin; });
   count_totals(a);
   return a;
 }

@@ -76,6 +76,7 @@ enum class Verdict : std::uint8_t {
   kSealed,         // sealed (whether or not the rule asks for it)
   kUnsealed,       // should be sealed and is not
   kNotApplicable,  // not sealed, and the rule does not ask for it
+  kPartial,        // sealed in part by a seccomp filter (FilterCheck::kPartial), asked for or not
 };
 const char* to_string(Verdict v) noexcept;
 
@@ -88,10 +89,13 @@ const char* to_string(SealedBy s) noexcept;  // "none", "kernel", "filter"
 enum class FilterCheck : std::uint8_t {
   kNotChecked,  // no filters, filters not read, or sealed by the kernel
   kSealed,      // every page refused for mprotect, munmap, mremap and mmap(MAP_FIXED)
-  kNotSealed,   // some page of it allowed for some of them
+  kNotSealed,   // no page refused for all of them, none handed to a supervisor
   kUnknown,     // the per-process instruction budget ran out before this VMA
+  kPartial,     // some pages refused, not all: sealed in part (filter_part_bytes)
+  kSupervised,  // no page refused; some handed to a supervisor (USER_NOTIF), whose answer the filter does not say
 };
-const char* to_string(FilterCheck c) noexcept;  // "not_checked", "sealed", "not_sealed", "unknown"
+// "not_checked", "sealed", "not_sealed", "unknown", "partial", "supervised"
+const char* to_string(FilterCheck c) noexcept;
 
 // The refusal a filter seal answers with (the weakest one met, for a VMA).
 enum class FilterAction : std::uint8_t { kNone, kErrno, kUserNotif, kTrap };
@@ -107,11 +111,23 @@ struct VmaRecord {
   SealedBy sealed_by = SealedBy::kNone;
   FilterCheck filter = FilterCheck::kNotChecked;
   FilterAction filter_action = FilterAction::kNone;  // for filter = kSealed
-  bool filter_discard_refused = false;  // filter-sealed and madvise(MADV_DONTNEED) refused on every page
+  bool filter_discard_refused = false;  // every filter-refused page refuses madvise(MADV_DONTNEED) too
+  // A filter does not split VMAs as mseal does: a VMA can be refused in part
+  // (filter = kPartial; `sealed` stays false). Its refused bytes, and those
+  // of them the rule asks for; and bytes handed to a supervisor (USER_NOTIF),
+  // which count as sealed nowhere.
+  std::uint64_t filter_part_bytes = 0, filter_part_should_bytes = 0;
+  std::uint64_t filter_supervised_bytes = 0;
 
   bool should_seal() const noexcept { return should_seal_bytes != 0; }
+  std::uint64_t sealed_bytes() const noexcept { return sealed ? map.range.size() : filter_part_bytes; }
+  std::uint64_t sealed_should_bytes() const noexcept { return sealed ? should_seal_bytes : filter_part_should_bytes; }
+  // Every byte the rule asks for is sealed (the whole VMA, or the asked-for part of a partly sealed one).
+  bool should_sealed() const noexcept { return should_seal() && sealed_should_bytes() == should_seal_bytes; }
   Verdict verdict() const noexcept {
-    return sealed ? Verdict::kSealed : should_seal() ? Verdict::kUnsealed : Verdict::kNotApplicable;
+    return sealed ? Verdict::kSealed
+         : filter_part_bytes != 0 ? Verdict::kPartial
+         : should_seal() ? Verdict::kUnsealed : Verdict::kNotApplicable;
   }
 };
 
@@ -151,6 +167,12 @@ struct ClassTotals {
   std::uint64_t sealed_should_vmas = 0, sealed_should_bytes = 0;  // ... and they are
   std::uint64_t sealed_vmas = 0, sealed_bytes = 0;                // sealed, whether asked or not
   std::uint64_t filter_sealed_vmas = 0, filter_sealed_bytes = 0;  // of those, sealed by a seccomp filter
+  // Bytes count sealed parts of VMAs too (sealed_should_bytes, sealed_bytes,
+  // filter_sealed_bytes; a VMA whose asked-for bytes are all sealed counts in
+  // sealed_should_vmas); *_vmas otherwise count whole VMAs. These say how
+  // much of it is in part:
+  std::uint64_t partial_vmas = 0, partial_bytes = 0;  // VMAs a filter seals in part, and their sealed bytes
+  std::uint64_t supervised_vmas = 0, supervised_bytes = 0;  // handed to a supervisor: not counted as sealed
 
   void add(const VmaRecord& v) noexcept;
   void add(const ClassTotals& o) noexcept;
@@ -188,6 +210,12 @@ struct FilterSummary {
   // forbid memory management as such (a sandbox), so "sealed" VMAs may not be
   // anyone's seal. The VMAs still count (nothing can change them), flagged.
   bool refuses_unmapped = false;
+  // The filters hand the calls on a page nobody mapped to a supervisor
+  // (USER_NOTIF): a supervisor decides (sealkit run --backend seccomp).
+  bool supervises_unmapped = false;
+  const char* abi = "";  // the ABI its filters were evaluated for: "x86_64", "i386"
+  std::size_t partial_vmas = 0, supervised_vmas = 0;
+  std::uint64_t supervised_bytes = 0;
 };
 const char* to_string(FilterSummary::Status s) noexcept;  // "not_checked", "none", "read", "unknown"
 
@@ -203,6 +231,9 @@ struct ProcessAudit {
   ClassTotals total;
   std::size_t objects_unverified = 0;
   FilterSummary filters;
+  // The parts of VMAs that the rule asks for in part only (0 < should_seal_bytes
+  // < size), sorted: what a seal of part of such a VMA is measured against.
+  std::vector<Range> should_seal_ranges;
 };
 
 // (Re)computes by_class, total and the objects' spans and counts from `vmas`.

@@ -27,6 +27,10 @@ json counters(const core::ClassTotals& t) {
               {"sealed_bytes", t.sealed_bytes},
               {"filter_sealed_vmas", t.filter_sealed_vmas},
               {"filter_sealed_bytes", t.filter_sealed_bytes},
+              {"partial_vmas", t.partial_vmas},
+              {"partial_bytes", t.partial_bytes},
+              {"supervised_vmas", t.supervised_vmas},
+              {"supervised_bytes", t.supervised_bytes},
               {"coverage_bytes_percent", percent_or_null(t.coverage_bytes())},
               {"coverage_vmas_percent", percent_or_null(t.coverage_vmas())}};
 }
@@ -55,10 +59,15 @@ json vma_json(const core::VmaRecord& v, bool filters_read) {
               {"sealed_by", v.sealed_by == core::SealedBy::kNone ? json(nullptr) : json(core::to_string(v.sealed_by))},
               {"verdict", core::to_string(v.verdict())}};
   if (filters_read && v.sealed_by != core::SealedBy::kKernel) j["filter"] = core::to_string(v.filter);
-  if (v.sealed_by == core::SealedBy::kFilter) {
+  if (v.sealed_by == core::SealedBy::kFilter || v.filter_part_bytes != 0) {
     j["filter_action"] = core::to_string(v.filter_action);
     j["discard_refused"] = v.filter_discard_refused;
   }
+  if (v.filter_part_bytes != 0) {  // sealed in part: "sealed" stays false, these say how much
+    j["sealed_part_bytes"] = v.filter_part_bytes;
+    j["sealed_part_should_bytes"] = v.filter_part_should_bytes;
+  }
+  if (v.filter_supervised_bytes != 0) j["supervised_bytes"] = v.filter_supervised_bytes;
   return j;
 }
 
@@ -74,6 +83,11 @@ json filters_json(const core::FilterSummary& f) {
   j["unknown_vmas"] = f.unknown_vmas;
   j["discard_refused_vmas"] = f.discard_refused_vmas;
   j["refuses_unmapped"] = f.refuses_unmapped;
+  j["supervises_unmapped"] = f.supervises_unmapped;
+  j["abi"] = f.abi;
+  j["partial_vmas"] = f.partial_vmas;
+  j["supervised_vmas"] = f.supervised_vmas;
+  j["supervised_bytes"] = f.supervised_bytes;
   j["stopped_microseconds"] = f.stopped_seconds * 1e6;
   return j;
 }

@@ -2,6 +2,7 @@
 // node_exporter's textfile collector. Machine totals always; per-process
 // series only when asked (a pid label makes a new series per process start).
 #include <cmath>
+#include <iterator>
 #include <cstdio>
 #include <string>
 
@@ -76,6 +77,15 @@ void write_prometheus(std::ostream& out, const MachineAudit& m, const RenderOpti
             &T::filter_sealed_vmas);
   per_class(out, m, "sealkit_audit_filter_sealed_bytes", "Bytes sealed by a seccomp filter, by class.",
             &T::filter_sealed_bytes);
+  per_class(out, m, "sealkit_audit_partial_vmas",
+            "VMAs a seccomp filter seals in part only (not in sealkit_audit_sealed_vmas), by class.", &T::partial_vmas);
+  per_class(out, m, "sealkit_audit_partial_bytes",
+            "Sealed bytes inside VMAs sealed in part (counted in the sealed byte totals), by class.", &T::partial_bytes);
+  per_class(out, m, "sealkit_audit_supervised_vmas",
+            "VMAs whose calls a seccomp filter hands to a supervisor (USER_NOTIF): not counted as sealed, by class.",
+            &T::supervised_vmas);
+  per_class(out, m, "sealkit_audit_supervised_bytes", "Bytes handed to a supervisor, not counted as sealed, by class.",
+            &T::supervised_bytes);
   header(out, "sealkit_audit_filter_processes",
          "Audited processes by what their seccomp filters gave (read, none, unknown, not_checked).");
   for (std::size_t s = 0; s < kFilterStatusCount; ++s)
@@ -107,8 +117,9 @@ void write_prometheus(std::ostream& out, const MachineAudit& m, const RenderOpti
       {"sealkit_audit_process_coverage_bytes_ratio", "Per process: sealed share of should-be-sealed bytes."},
       {"sealkit_audit_process_should_seal_bytes", "Per process: bytes that should be sealed."},
       {"sealkit_audit_process_should_seal_sealed_bytes", "Per process: bytes that should be sealed and are."},
-      {"sealkit_audit_process_filter_sealed_bytes", "Per process: bytes sealed by its seccomp filters."}};
-  for (std::size_t f = 0; f < 4; ++f) {
+      {"sealkit_audit_process_filter_sealed_bytes", "Per process: bytes sealed by its seccomp filters."},
+      {"sealkit_audit_process_supervised_bytes", "Per process: bytes its filters hand to a supervisor."}};
+  for (std::size_t f = 0; f < std::size(fams); ++f) {
     header(out, fams[f].name, fams[f].help);
     for (const core::ProcessAudit& p : m.processes) {
       if (p.status != core::AuditStatus::kOk) continue;
@@ -116,7 +127,8 @@ void write_prometheus(std::ostream& out, const MachineAudit& m, const RenderOpti
       if (f == 0) out << number(ratio_or_nan(p.total.coverage_bytes()));
       else if (f == 1) out << number(p.total.should_bytes);
       else if (f == 2) out << number(p.total.sealed_should_bytes);
-      else out << number(p.total.filter_sealed_bytes);
+      else if (f == 3) out << number(p.total.filter_sealed_bytes);
+      else out << number(p.total.supervised_bytes);
       out << '\n';
     }
   }

@@ -18,7 +18,10 @@ void MachineAudit::add(core::ProcessAudit p) {
     filter_stopped_seconds_max = std::max(filter_stopped_seconds_max, p.filters.stopped_seconds);
     filter_stopped_seconds_total += p.filters.stopped_seconds;
   }
-  if (!keep_vmas) std::vector<core::VmaRecord>().swap(p.vmas);  // 2000 processes hold ~100k of them
+  if (!keep_vmas) {
+    std::vector<core::VmaRecord>().swap(p.vmas);  // 2000 processes hold ~100k of them
+    std::vector<core::Range>().swap(p.should_seal_ranges);
+  }
   processes.push_back(std::move(p));
 }
 

@@ -41,7 +41,11 @@ std::string filters_cell(const core::FilterSummary& f) {
     case S::kRead: break;
   }
   std::string s = std::to_string(f.filters) + " (" + std::to_string(f.sealed_vmas) + " VMAs sealed";
+  if (f.partial_vmas) s += ", " + std::to_string(f.partial_vmas) + " in part";
+  if (f.supervised_vmas) s += ", " + std::to_string(f.supervised_vmas) + " supervised";
+  if (f.supervises_unmapped) s += ": a supervisor decides, not counted as sealed";
   if (f.unknown_vmas) s += ", " + std::to_string(f.unknown_vmas) + " unknown";
+  if (std::string(f.abi) == "i386") s += ", i386";
   if (f.refuses_unmapped) s += ", refuses unmapped memory too: a sandbox, not seals";
   return s + ")";
 }
@@ -74,7 +78,10 @@ void write_table(std::ostream& out, const MachineAudit& m, const RenderOptions& 
   auto f = [&](core::FilterSummary::Status s) { return m.by_filter_status[static_cast<std::size_t>(s)]; };
   out << "seccomp filters: " << f(core::FilterSummary::Status::kRead) << " processes read ("
       << t.filter_sealed_vmas << " VMAs, " << human_bytes(t.filter_sealed_bytes)
-      << " sealed by filters, counted as sealed above), " << f(core::FilterSummary::Status::kUnknown) << " unknown, "
+      << " sealed by filters, counted as sealed above; " << t.partial_vmas << " VMAs sealed in part, "
+      << human_bytes(t.partial_bytes) << " of them; " << t.supervised_vmas << " VMAs, "
+      << human_bytes(t.supervised_bytes) << " left to a supervisor, not counted), "
+      << f(core::FilterSummary::Status::kUnknown) << " unknown, "
       << f(core::FilterSummary::Status::kNone) << " without, " << f(core::FilterSummary::Status::kNotChecked)
       << " not checked\n";
   auto n = [&](core::AuditStatus s) { return m.by_status[static_cast<std::size_t>(s)]; };
@@ -83,7 +90,8 @@ void write_table(std::ostream& out, const MachineAudit& m, const RenderOptions& 
       << n(core::AuditStatus::kZombie) << " zombies, " << n(core::AuditStatus::kTorn) << " torn)\n";
 
   if (!o.by_class) return;
-  Rows classes{{"CLASS", "VMAS", "BYTES", "SEALED/SHOULD VMAS", "SEALED/SHOULD BYTES", "COVERAGE", "SEALED VMAS"}};
+  Rows classes{{"CLASS", "VMAS", "BYTES", "SEALED/SHOULD VMAS", "SEALED/SHOULD BYTES", "COVERAGE", "SEALED VMAS",
+                 "IN PART", "SUPERVISED"}};
   for (std::size_t c = 0; c < core::kVmaClassCount; ++c) {
     const core::ClassTotals& k = m.by_class[c];
     if (!k.vmas) continue;
@@ -91,7 +99,8 @@ void write_table(std::ostream& out, const MachineAudit& m, const RenderOptions& 
     classes.push_back({core::to_string(static_cast<core::VmaClass>(c)), std::to_string(k.vmas), human_bytes(k.bytes),
                        applies ? of(k.sealed_should_vmas, k.should_vmas) : "n/a",
                        applies ? human_bytes(k.sealed_should_bytes) + "/" + human_bytes(k.should_bytes) : "n/a",
-                       percent_text(k.coverage_bytes()), std::to_string(k.sealed_vmas)});
+                       percent_text(k.coverage_bytes()), std::to_string(k.sealed_vmas), std::to_string(k.partial_vmas),
+                       std::to_string(k.supervised_vmas)});
   }
   out << '\n';
   print_table(classes, out);

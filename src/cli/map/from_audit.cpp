@@ -28,6 +28,8 @@ SealState state_of(const core::VmaRecord& v) {
       return SealState::kUnsealed;
     case core::Verdict::kNotApplicable:
       return SealState::kNotApplicable;
+    case core::Verdict::kPartial:  // sealed in part by a filter (sealkit audit): not wholly sealed
+      return v.should_seal() ? SealState::kUnsealed : SealState::kNotApplicable;
   }
   return SealState::kNotApplicable;
 }
