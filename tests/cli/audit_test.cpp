@@ -374,6 +374,10 @@ TEST(SealkitAudit, PrometheusOutputParsesAndEqualsTheJson) {
     EXPECT_EQ(m.at("sealkit_audit_should_seal_sealed_bytes" + l).get<double>(), val("sealed_should_bytes"));
     EXPECT_EQ(m.at("sealkit_audit_should_seal_vmas" + l).get<double>(), val("should_vmas"));
     EXPECT_EQ(m.at("sealkit_audit_sealed_vmas" + l).get<double>(), val("sealed_vmas"));
+    EXPECT_EQ(m.at("sealkit_audit_partial_vmas" + l).get<double>(), val("partial_vmas"));
+    EXPECT_EQ(m.at("sealkit_audit_partial_bytes" + l).get<double>(), val("partial_bytes"));
+    EXPECT_EQ(m.at("sealkit_audit_supervised_vmas" + l).get<double>(), val("supervised_vmas"));
+    EXPECT_EQ(m.at("sealkit_audit_supervised_bytes" + l).get<double>(), val("supervised_bytes"));
   }
   for (const json& p : j.at("processes")) {
     const std::string l = "{comm=" + p.at("comm").get<std::string>() + ",pid=" + std::to_string(p.at("pid").get<int>()) + "}";
@@ -494,7 +498,7 @@ TEST(SealkitAudit, HostileCommDoesNotBreakAnyFormat) {
       "labels = [s.labels['comm'] for f in text_string_to_metric_families(open(ppath).read())\n"
       "          for s in f.samples if 'comm' in s.labels]\n"
       "print(ascii(want), ascii(got), ascii(labels))\n"
-      "sys.exit(0 if got == [want] and labels == [want] * 4 else 1)\n";  // four per-process families
+      "sys.exit(0 if got == [want] and labels == [want] * 5 else 1)\n";  // five per-process families
   Captured check = sealkit::test::run_captured({"/usr/bin/python3", "-c", py, pid, dir + "/a.json", dir + "/a.prom"});
   EXPECT_EQ(check.status, 0) << check.out << check.err;
   std::printf("%s", check.out.c_str());
