@@ -1,8 +1,7 @@
 // `sealkit run [options] -- PROGRAM ARGS...`: run a program, and everything it
 // starts, with every ELF object sealed by the runtime (libsealkit-runtime.so,
-// injected through LD_AUDIT, which children inherit across fork and exec).
-#include <elf.h>
-#include <fcntl.h>
+// injected through LD_AUDIT, which children inherit across fork and exec;
+// cli/run/inject.hpp says which objects and how they are named).
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,7 +9,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +17,8 @@
 #include "cli/command.hpp"
 #include "cli/output.hpp"
 #include "cli/run/backend.hpp"
+#include "cli/run/inject.hpp"
+#include "cli/run/program.hpp"
 #include "cli/run/supervise.hpp"
 
 namespace sealkit::cli {
@@ -54,85 +54,21 @@ bool check_config(const std::string& path, std::string& why) {
   return why.empty();
 }
 
-// The runtime next to this binary: installed ($prefix/bin/sealkit and
-// $prefix/<libdir>/sealkit/), or in the build tree (bin/ and lib/).
-std::optional<fs::path> find_runtime(const std::string& override_path, std::string& why) {
-  if (!override_path.empty()) {
-    fs::path p = fs::absolute(override_path);
-    if (access(p.c_str(), R_OK) == 0) return p;
-    why = "--runtime " + override_path + ": " + std::strerror(errno);
-    return std::nullopt;
-  }
-  std::error_code ec;
-  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) {
-    why = "cannot read /proc/self/exe: " + ec.message();
-    return std::nullopt;
-  }
-  const fs::path prefix = exe.parent_path().parent_path();
-  for (const fs::path& cand : {prefix / SEALKIT_INSTALL_LIBDIR / "sealkit" / "libsealkit-runtime.so",
-                               prefix / "lib" / "libsealkit-runtime.so"}) {
-    if (access(cand.c_str(), R_OK) == 0) return cand;
-  }
-  why = "libsealkit-runtime.so not found next to " + exe.string() + "; reinstall sealkit or pass --runtime PATH";
-  return std::nullopt;
-}
-
-// PROGRAM as execvp would find it.
-std::optional<fs::path> resolve_program(const std::string& name) {
-  if (name.find('/') != std::string::npos) return fs::path(name);
-  const char* path = std::getenv("PATH");
-  std::string_view dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
-  while (true) {
-    auto colon = dirs.find(':');
-    std::string dir(dirs.substr(0, colon));
-    fs::path cand = fs::path(dir.empty() ? "." : dir) / name;
-    if (access(cand.c_str(), X_OK) == 0 && !fs::is_directory(cand)) return cand;
-    if (colon == std::string_view::npos) return std::nullopt;
-    dirs.remove_prefix(colon + 1);
-  }
-}
-
-enum class Linking { kDynamic, kStatic, kScript, kUnknown };
-
-// Whether ld.so will load the program (PT_INTERP), which is what lets the
-// runtime in. A "#!" script runs its interpreter, which is checked by exec.
-Linking linking_of(const fs::path& p) {
-  int fd = open(p.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Linking::kUnknown;
-  Elf64_Ehdr eh{};
-  ssize_t n = pread(fd, &eh, sizeof eh, 0);
-  Linking result = Linking::kUnknown;
-  if (n >= 2 && reinterpret_cast<const char*>(&eh)[0] == '#' && reinterpret_cast<const char*>(&eh)[1] == '!') {
-    result = Linking::kScript;
-  } else if (n == sizeof eh && std::memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 && eh.e_ident[EI_CLASS] == ELFCLASS64 &&
-             eh.e_phentsize == sizeof(Elf64_Phdr) && eh.e_phnum > 0 && eh.e_phnum < 4096) {
-    std::vector<Elf64_Phdr> ph(eh.e_phnum);
-    const auto bytes = static_cast<ssize_t>(ph.size() * sizeof(Elf64_Phdr));
-    if (pread(fd, ph.data(), static_cast<size_t>(bytes), static_cast<off_t>(eh.e_phoff)) == bytes) {
-      result = Linking::kStatic;
-      for (const auto& h : ph)
-        if (h.p_type == PT_INTERP) result = Linking::kDynamic;
-    }
-  }
-  close(fd);
-  return result;
-}
-
 int run(const RunOptions& o) {
   std::string why;
-  auto runtime = find_runtime(o.runtime, why);
-  if (!runtime) {
+  auto objects = run_inject::find_objects(o.runtime, why);
+  if (!objects) {
     print_error(why);
     return kExitError;
   }
-  auto program = resolve_program(o.command.front());
+  auto program = run_program::resolve(o.command.front());
   if (!program) {
     print_error(o.command.front() + ": command not found in PATH");
     return kExitError;
   }
-  switch (linking_of(*program)) {
-    case Linking::kStatic:
+  const run_program::Kind kind = run_program::kind_of(*program);
+  switch (kind.linking) {
+    case run_program::Linking::kStatic:
       if (!o.allow_static) {
         print_error(program->string() +
                     " is statically linked: ld.so never runs, so nothing can seal it from outside; "
@@ -140,14 +76,21 @@ int run(const RunOptions& o) {
         return kExitError;
       }
       break;
-    case Linking::kUnknown:
+    case run_program::Linking::kUnknown:
       if (access(program->c_str(), X_OK) != 0) {
         print_error(program->string() + ": " + std::strerror(errno));
         return kExitError;
       }
       break;
-    case Linking::kDynamic:
-    case Linking::kScript:
+    case run_program::Linking::kDynamic:
+      if (kind.is_32_bit && !objects->both_classes) {
+        print_error(program->string() + " is a 32-bit program and " + objects->audit +
+                    " is 64-bit only: install sealkit built with g++-multilib (both classes under $LIB), "
+                    "or drop --runtime");
+        return kExitError;
+      }
+      break;
+    case run_program::Linking::kScript:
       break;
   }
 
@@ -175,19 +118,14 @@ int run(const RunOptions& o) {
     print_error(why);
     return kExitError;
   }
-  const fs::path preload = runtime->parent_path() / "libsealkit-preload.so";
-  if (access(preload.c_str(), R_OK) != 0) {
-    print_error(preload.string() + ": " + std::strerror(errno) + "; reinstall sealkit");
-    return kExitError;
-  }
-  std::string preloads = preload.string();
+  std::string preloads = objects->preload;
   if (const char* old = std::getenv("LD_PRELOAD"); old && *old) preloads += std::string(":") + old;
   setenv("LD_PRELOAD", preloads.c_str(), 1);
   if (!dlopen_policy.empty()) setenv("SEALKIT_DLOPEN", dlopen_policy.c_str(), 1);
 
   // Ours first: ld.so loads audit modules in order, and the runtime must see
   // every object. Existing auditors are kept.
-  std::string audit = runtime->string();
+  std::string audit = objects->audit;
   if (const char* old = std::getenv("LD_AUDIT"); old && *old) audit += std::string(":") + old;
   setenv("LD_AUDIT", audit.c_str(), 1);
   if (!o.log.empty()) setenv("SEALKIT_LOG", fs::absolute(o.log).c_str(), 1);
@@ -215,7 +153,9 @@ Runner add_run(CLI::App& app) {
   auto* sub = app.add_subcommand("run", "Run a program with every ELF object of it and its children sealed");
   auto o = std::make_shared<RunOptions>();
   sub->add_option("--log", o->log, "Append one JSON line per sealed process to FILE (SEALKIT_LOG)");
-  sub->add_option("--runtime", o->runtime, "Use this libsealkit-runtime.so instead of the installed one");
+  sub->add_option("--runtime", o->runtime,
+                  "Use this libsealkit-runtime.so (and the libsealkit-preload.so beside it) instead of the installed "
+                  "ones; 64-bit programs only unless PATH is in the installed layout (<prefix>/<$LIB>/sealkit/)");
   sub->add_option("--policy", o->policies,
                   "dlopen=promote (default: every dlopen'd object kept loaded and sealed), dlopen=nodelete "
                   "(seal only objects the loader never unloads), dlopen=off")

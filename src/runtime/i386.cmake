@@ -1,6 +1,6 @@
 # The i386 build of both injected objects, for 32-bit programs on a 64-bit
 # machine. /etc/ld.so.preload names the preload object through ld.so's $LIB
-# (lib/x86_64-linux-gnu or lib/i386-linux-gnu on Debian), so a 32-bit program
+# (Debian amd64: lib/x86_64-linux-gnu and lib32), so a 32-bit program
 # finds an object of its own class instead of ld.so's "cannot be preloaded"
 # message; and a 32-bit process can seal: the kernel's compat mseal is the same
 # system call number (462) and the same rules.
@@ -10,11 +10,8 @@
 # g++-multilib, installed by scripts/bootstrap); without one the i386 objects
 # are not built and configure says so.
 option(SEALKIT_I386 "Also build the injected objects for 32-bit programs (needs g++-multilib)" ON)
-# Debian amd64's 32-bit ld.so (libc6-i386) expands $LIB to "lib32" (checked:
-# LD_PRELOAD='/x/$LIB/y.so' makes a -m32 program open /x/lib32/y.so); a native
-# i386 system's is lib/i386-linux-gnu.
-set(SEALKIT_INSTALL_LIBDIR_I386 "lib32" CACHE STRING
-  "Where the i386 objects are installed: the directory ld.so's $LIB names in a 32-bit process")
+# Installed (and laid out in the build tree) under ld.so's 32-bit $LIB:
+# SEALKIT_RUNTIME_LIBDIR_I386, cmake/runtime_layout.cmake.
 if(NOT SEALKIT_I386)
   return()
 endif()
@@ -34,7 +31,7 @@ if(NOT SEALKIT_HAVE_M32)
   return()
 endif()
 
-set(sealkit_i386_dir ${PROJECT_BINARY_DIR}/lib/i386)
+set(sealkit_i386_dir ${PROJECT_BINARY_DIR}/${SEALKIT_RUNTIME_LIBDIR_I386}/sealkit)
 foreach(base sealkit_runtime sealkit_preload)
   get_target_property(sources ${base} SOURCES)
   get_target_property(output ${base} OUTPUT_NAME)
@@ -42,7 +39,7 @@ foreach(base sealkit_runtime sealkit_preload)
   get_target_property(link_options ${base} LINK_OPTIONS)
   get_target_property(libraries ${base} LINK_LIBRARIES)
   add_library(${base}_i386 SHARED ${sources})
-  sealkit_injected_object(${base}_i386 ${output} OUTPUT_DIR ${sealkit_i386_dir} INSTALL_DIR ${SEALKIT_INSTALL_LIBDIR_I386}/sealkit)
+  sealkit_injected_object(${base}_i386 ${output} OUTPUT_DIR ${sealkit_i386_dir} INSTALL_DIR ${SEALKIT_RUNTIME_LIBDIR_I386}/sealkit)
   target_compile_options(${base}_i386 PRIVATE ${options} -m32)
   target_link_options(${base}_i386 PRIVATE ${link_options} -m32)
   if(libraries)

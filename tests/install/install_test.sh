@@ -81,4 +81,21 @@ if grep -q libsealkit <<<"$static_deps"; then fail "consumer_static should not n
 "$work/cxx/consumer_shared" || fail "C++ consumer (shared)"
 "$work/cxx/consumer_static" || fail "C++ consumer (static)"
 
+# The installed `sealkit run`: finds the injected objects in <prefix>/<$LIB>/sealkit/ (cmake/runtime_layout.cmake)
+# and seals a 64-bit program and, when the i386 objects are installed, a 32-bit one in the same tree.
+echo "== installed sealkit run"
+mapfile -t runtimes < <(find "$prefix" -name libsealkit-runtime.so | sort)
+[ ${#runtimes[@]} -ge 1 ] || fail "no libsealkit-runtime.so installed"
+run_log=$work/run.jsonl
+tree="/bin/true"
+if [ ${#runtimes[@]} -ge 2 ] && echo 'int main(void) { return 0; }' | "$cc" -m32 -x c - -o "$work/prog32" 2>/dev/null; then
+  tree="/bin/true; $work/prog32"
+fi
+"$prefix/bin/sealkit" run --log "$run_log" -- /bin/sh -c "$tree" 2>"$work/run.err" || { cat "$work/run.err"; fail "installed sealkit run"; }
+[ ! -s "$work/run.err" ] || { cat "$work/run.err"; fail "installed sealkit run printed errors (ld.so could not load an object?)"; }
+want=$(( $(tr -cd ';' <<<"$tree" | wc -c) + 2 ))  # sh and each program
+got=$(grep -c '"mseal_failures":0,' "$run_log" || true)
+[ "$got" -eq "$want" ] || { cat "$run_log"; fail "expected $want sealed processes in the log, got $got"; }
+echo "installed sealkit run: $got processes sealed ($tree; runtimes: ${runtimes[*]#"$prefix"/})"
+
 echo "install_test: passed"

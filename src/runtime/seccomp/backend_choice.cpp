@@ -8,7 +8,11 @@ namespace sealkit::rt::seccomp {
 Backend choose_backend(std::string_view setting, bool& invalid) {
   invalid = false;
   if (setting == "kernel") return Backend::kKernel;
-  if (setting == "seccomp") return Backend::kSeccomp;
+  // The filter generator guards the x86_64 ABI only (docs/seccomp.md): an
+  // i386 process sealed "on the seccomp backend" uses the kernel's mseal where
+  // it exists (and its log line says backend "kernel"), as auto would.
+  if (setting == "seccomp" && sys::kSupported) return Backend::kSeccomp;
+  if (setting == "seccomp") return Backend::kKernel;
   invalid = !setting.empty() && setting != "auto";
   if (rt::sys::mseal(0, 0) == 0) return Backend::kKernel;
   // SECCOMP_GET_ACTION_AVAIL of SECCOMP_RET_ERRNO: 0 where filters exist.

@@ -1,0 +1,147 @@
+// `sealkit run` on 32-bit programs: the objects are named through ld.so's
+// $LIB (cli/run/inject.hpp), so a 32-bit program, and one a 64-bit shell
+// starts, loads the i386 runtime and is sealed like any other. Checked from
+// outside: smaps of the running process, the attacks' results, the log.
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "runtime/live_process.hpp"
+#include "runtime/subprocess.hpp"
+
+namespace {
+
+using sealkit::test::Captured;
+using sealkit::test::Live;
+using sealkit::test::run_captured;
+using sealkit::test::smaps_of;
+using sealkit::test::Vma;
+
+std::map<std::string, std::string> parse_report(const std::string& text) {
+  std::map<std::string, std::string> m;
+  std::istringstream in(text);
+  std::string name, result;
+  while (in >> name >> result) m[name] = result;
+  return m;
+}
+
+// The lines of a SEALKIT_LOG file written by one `sealkit run`.
+struct Log {
+  std::string path;
+  Log() {
+    char tmpl[] = "/tmp/sealkit-run-i386-XXXXXX";
+    int fd = mkstemp(tmpl);
+    if (fd >= 0) close(fd);
+    path = tmpl;
+  }
+  ~Log() { unlink(path.c_str()); }
+  std::vector<nlohmann::json> lines() const {
+    std::vector<nlohmann::json> out;
+    std::ifstream in(path);
+    for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line));
+    return out;
+  }
+};
+
+}  // namespace
+
+TEST(SealkitRunI386, AttacksOnA32BitProgramFailWithEperm) {
+  Captured sealed = run_captured({SEALKIT_BIN, "run", "--", ATTACK_TARGET_I386});
+  ASSERT_EQ(sealed.status, 0) << sealed.err;
+  EXPECT_EQ(sealed.err, "") << "ld.so must not complain about an object of the wrong class";
+  Captured control = run_captured({ATTACK_TARGET_I386});
+  ASSERT_EQ(control.status, 0) << control.err;
+  auto s = parse_report(sealed.out), c = parse_report(control.out);
+  ASSERT_EQ(s.size(), 8u) << sealed.out;
+  for (const auto& [name, result] : c) {
+    EXPECT_EQ(result, "ok") << name << ": the unsealed control must succeed";
+    // File-backed text may be discarded under the kernel's rules, sealed or not.
+    if (name != "madvise_dontneed_program_text") {
+      EXPECT_EQ(s[name], "EPERM") << name;
+    }
+  }
+}
+
+TEST(SealkitRunI386, EveryObjectVmaOfA32BitProgramIsSealed) {
+  Live l;
+  std::string why;
+  ASSERT_TRUE(sealkit::test::start_live(l, {SEALKIT_BIN, "run", "--", ATTACK_TARGET_I386, "--wait"}, {}, why)) << why;
+  std::size_t objects = 0;
+  bool saw_i386_runtime = false, saw_stack = false, saw_vdso = false;
+  for (const Vma& v : smaps_of(l.pid)) {
+    if (v.path == ATTACK_TARGET_I386 || v.path.find(".so") != std::string::npos) {
+      ++objects;
+      EXPECT_TRUE(v.sealed) << v.range() << " " << v.perms << " " << v.path;
+      if (v.path.find(std::string("/") + SEALKIT_RUNTIME_LIBDIR_I386 + "/sealkit/libsealkit-runtime.so") !=
+          std::string::npos)
+        saw_i386_runtime = true;
+    } else if (v.path == "[vdso]" || v.path == "[vvar]" || v.path == "[vvar_vclock]") {
+      saw_vdso = true;
+      EXPECT_TRUE(v.sealed) << v.path;
+    } else if (v.path == "[stack]") {
+      saw_stack = true;
+      EXPECT_TRUE(v.sealed) << "[stack]";
+    }
+  }
+  EXPECT_GE(objects, 12u) << "program, libc, ld.so and the runtime";
+  EXPECT_TRUE(saw_i386_runtime) << "the 32-bit process must have loaded the i386 runtime from its $LIB directory";
+  EXPECT_TRUE(saw_vdso);
+  EXPECT_TRUE(saw_stack);
+}
+
+// One environment for the whole tree: a 64-bit shell runs a 32-bit program,
+// which runs a 64-bit one; each loads its own class and is sealed.
+TEST(SealkitRunI386, ClassesMixAcrossExecWithOneSetting) {
+  Log log;
+  Captured o = run_captured({SEALKIT_BIN, "run", "--log", log.path, "--", "/bin/sh", "-c",
+                             std::string(ATTACK_TARGET_I386) + " >/dev/null && /bin/true"});
+  ASSERT_EQ(o.status, 0) << o.err;
+  EXPECT_EQ(o.err, "");
+  auto lines = log.lines();
+  ASSERT_EQ(lines.size(), 3u) << "sh, the 32-bit target and /bin/true";
+  bool saw_i386 = false;
+  for (const auto& j : lines) {
+    if (j.at("exe") == ATTACK_TARGET_I386) saw_i386 = true;
+    EXPECT_EQ(j.at("mseal_failures").get<int>(), 0) << j;
+    EXPECT_EQ(j.at("injected_as"), "audit") << j;
+    EXPECT_EQ(j.at("objects_sealed").get<int>() + j.at("objects_skipped").get<int>(), j.at("objects_seen").get<int>());
+    EXPECT_TRUE(j.at("stack_sealed").get<bool>()) << j;
+  }
+  EXPECT_TRUE(saw_i386);
+}
+
+// --runtime naming an object outside the installed layout serves 64-bit
+// programs only: a 32-bit program is refused up front rather than run
+// unsealed behind ld.so's "wrong ELF class" message.
+TEST(SealkitRunI386, A64BitOnlyRuntimeRefuses32BitProgramsWithAReason) {
+  Captured o = run_captured({SEALKIT_BIN, "run", "--runtime", SEALKIT_RUNTIME, "--", ATTACK_TARGET_I386});
+  EXPECT_EQ(o.status, 2);
+  EXPECT_NE(o.err.find("32-bit program"), std::string::npos) << o.err;
+  EXPECT_EQ(o.out, "") << "the program must not have run";
+  // The same object named through the layout serves both classes.
+  Captured layout = run_captured({SEALKIT_BIN, "run", "--runtime", SEALKIT_LAYOUT_RUNTIME, "--", ATTACK_TARGET_I386});
+  EXPECT_EQ(layout.status, 0) << layout.err;
+  EXPECT_EQ(parse_report(layout.out)["mprotect_program_text"], "EPERM") << layout.out;
+}
+
+// The filter generator guards the x86_64 ABI only: on the seccomp backend a
+// 32-bit process is sealed by the kernel's mseal where it exists, and its log
+// line says so (docs/runtime.md).
+TEST(SealkitRunI386, OnTheSeccompBackendA32BitProcessUsesTheKernelAndSaysSo) {
+  Log log;
+  Captured o = run_captured({SEALKIT_BIN, "run", "--backend", "seccomp", "--log", log.path, "--", ATTACK_TARGET_I386});
+  ASSERT_EQ(o.status, 0) << o.err;
+  auto lines = log.lines();
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].at("backend"), "kernel") << lines[0];
+  EXPECT_EQ(lines[0].at("mseal_failures").get<int>(), 0) << lines[0];
+  EXPECT_EQ(parse_report(o.out)["mprotect_libc_text"], "EPERM") << o.out;
+}
