@@ -72,6 +72,7 @@ __attribute__((visibility("default"))) void la_activity(uintptr_t* cookie, unsig
   sealkit::rt::read_process_info(info);
   sealkit::rt::seccomp::set_supervisor_fd(info.supervisor_fd);  // seals are registered under the exec supervisor
   sealkit::rt::SealStats stats;
+  stats.timed = info.log_path[0] != '\0';
   stats.config = sealkit::rt::describe(g_config.load(info.secure, info.config_path, false));
   if (g_config.excludes_this_program()) {
     stats.program_excluded = true;

@@ -90,13 +90,16 @@ class Config {
   void parse_in_place(Report report, void* ctx);
 
   // Initialized, so that a static Config is constant-initialized (in bss).
-  char text_[kMaxBytes] = {};
+  // The counts first and the text last: when there is no file (the usual
+  // case) loading writes only the counts, and so faults in one page of bss
+  // in every process, not also the one after the text.
   std::size_t used_ = 0;
-  Pattern programs_[kMaxPatterns] = {};
-  Pattern objects_[kMaxPatterns] = {};
   std::size_t nprograms_ = 0, nobjects_ = 0;
   bool has_policy_ = false;
   Policy policy_ = kDefaultPolicy;
+  Pattern programs_[kMaxPatterns] = {};
+  Pattern objects_[kMaxPatterns] = {};
+  char text_[kMaxBytes] = {};
 };
 
 // "none", "loaded" or "rejected", for the log.

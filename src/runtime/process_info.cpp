@@ -73,6 +73,7 @@ bool parse_auxv(const NativeAuxv* v, std::size_t n, AuxRead& out) {
       case AT_ENTRY: seen |= kEntry; break;
       case AT_BASE: out.aux.base = val; break;
       case AT_SYSINFO_EHDR: out.aux.sysinfo_ehdr = val; break;
+      case 31 /* AT_EXECFN, in <linux/auxvec.h> */: out.aux.execfn = val; break;
       default: break;
     }
   }

@@ -19,6 +19,7 @@ struct StartupAux {
   std::size_t phnum = 0;            // AT_PHNUM
   std::uintptr_t base = 0;          // AT_BASE: ld.so's ELF header (0 when ld.so was run as a command)
   std::uintptr_t sysinfo_ehdr = 0;  // AT_SYSINFO_EHDR: the vDSO's ELF header
+  std::uintptr_t execfn = 0;        // AT_EXECFN: the executable's name, at the top of the stack
 };
 
 struct ProcessInfo {

@@ -9,31 +9,37 @@
 #include "runtime/seccomp/collector.hpp"
 #include "runtime/seccomp/polyfill.hpp"
 #include "runtime/sys.hpp"
+#include "runtime/system_extents.hpp"
 
 // Start-up sealing runs in every process, so its cost is the runtime's cost
 // (docs/benchmarks.md, "Runtime"). Reading /proc/self/maps alone costs the
 // kernel ~26 us for /bin/true, far more than the 1% of a spawn the issue
-// allows, so the usual path does not read it:
+// allows, and even opening it (for PROCMAP_QUERY) costs ~20 us in a new
+// process, so the usual path does not touch /proc at all:
 //
-// - each object's ELF header is found from what is already known: the main
-//   program's program headers from AT_PHDR, ld.so's header at AT_BASE, the
-//   runtime's own at __ehdr_start, and any other object's at its load bias,
-//   after one PROCMAP_QUERY lookup says a readable mapping of a file starts
-//   there at offset 0. Each header is accepted only if its PT_DYNAMIC lies
-//   where ld.so says the object's dynamic section is (link_map l_ld);
+// - each object's ELF header is found from what is already known: ld.so's
+//   copy of its program headers when the caller has them (the preload object
+//   asks dl_iterate_phdr), the main program's program headers from AT_PHDR,
+//   ld.so's header at AT_BASE, the runtime's own at __ehdr_start, and any
+//   other object's at its load bias, after one PROCMAP_QUERY lookup says a
+//   readable mapping of a file starts there at offset 0. Each header is
+//   accepted only if its PT_DYNAMIC lies where ld.so says the object's dynamic
+//   section is (link_map l_ld);
 // - an object whose page-rounded PT_LOAD segments leave no gap is sealed as
 //   their union: core::plan_object_seal seals every mapped page of the span
 //   then, and every page is mapped (a page that is not makes mseal fail with
 //   ENOMEM before it seals anything, and the object is planned again from the
 //   maps). An object with gaps is planned from PROCMAP_QUERY lookups of the
 //   VMAs in its span, which is what the planner reads from the maps;
-// - the vDSO and its [vvar] neighbours, and the stack, are looked up by an
-//   address known to be in them;
+// - the vDSO with its [vvar] neighbours, and the stack, are found by probes
+//   that need no /proc (system_extents.hpp), else looked up by an address
+//   known to be in them;
 // - runs of different objects that touch are sealed in one mseal call.
 //
-// Anything the fast path cannot establish (no PROCMAP_QUERY before Linux 6.11,
-// no auxiliary vector, a header that does not check out) goes the old way:
-// /proc/self/maps, read once, only when needed.
+// /proc/self/maps is opened for PROCMAP_QUERY only at the first lookup that is
+// needed. Anything the fast path cannot establish (no PROCMAP_QUERY before
+// Linux 6.11, no auxiliary vector, a header that does not check out) goes the
+// old way: /proc/self/maps, read once, only when needed.
 namespace sealkit::rt {
 
 namespace {
@@ -55,15 +61,36 @@ struct Piece {
 };
 
 // Per-process state of one start-up pass; static because it is large and the
-// pass runs once, from ld.so, on one thread. Raw storage, not Piece[]: a
-// constructor zeroing 24 KiB at load would fault in pages that are otherwise
-// never touched.
+// pass runs once, from ld.so, on one thread. Raw storage, not arrays of
+// structs: a constructor zeroing it at load would fault in pages that are
+// otherwise never touched. A pass lays it out for its own number of objects:
+// the slots (one per object, then the system mappings and the stack) and
+// right after them the pieces, so that a small process touches one page of
+// it, not one per array (every page first touched is a page fault).
+struct Slot {
+  Path path;
+  bool memory_seal_property;  // GNU_PROPERTY_MEMORY_SEAL seen in the object's image
+};
 struct Pass {
-  Path path[kMaxTracked + 2];
-  bool memory_seal_property[kMaxTracked];  // GNU_PROPERTY_MEMORY_SEAL seen in the object's image
-  alignas(Piece) unsigned char piece_bytes[kMaxPieces * sizeof(Piece)];
   std::size_t npieces;
-  Piece* pieces() { return reinterpret_cast<Piece*>(piece_bytes); }
+  std::size_t nobjects;  // objects[0..n], the runtime included: slots 0..n; then the system mappings, the stack
+  Slot* slots;
+  Piece* pieces;
+  alignas(Piece) unsigned char bytes[(kMaxTracked + 2) * sizeof(Slot) + alignof(Piece) + kMaxPieces * sizeof(Piece)];
+
+  void lay_out(std::size_t n) {
+    nobjects = n;
+    slots = reinterpret_cast<Slot*>(bytes);
+    std::size_t end = (n + 2) * sizeof(Slot);
+    end = (end + alignof(Piece) - 1) / alignof(Piece) * alignof(Piece);
+    pieces = reinterpret_cast<Piece*>(bytes + end);
+    npieces = 0;
+  }
+  // kOwnerSystem and kOwnerStack follow the objects' slots.
+  Slot& slot(std::size_t owner) {
+    return slots[owner == kOwnerSystem ? nobjects : owner == kOwnerStack ? nobjects + 1 : owner];
+  }
+  Path& path(std::size_t owner) { return slot(owner).path; }
 };
 Pass g_pass;
 
@@ -108,23 +135,47 @@ bool seal_final(core::Range r, SealStats& st) {
 
 bool add_piece(core::Range r, std::size_t owner) {
   if (g_pass.npieces == kMaxPieces) return false;
-  g_pass.pieces()[g_pass.npieces++] = Piece{r, owner};
+  g_pass.pieces[g_pass.npieces++] = Piece{r, owner};
   return true;
 }
 
+// PROCMAP_QUERY on /proc/self/maps, opened at the first lookup: most
+// processes need none (system_extents.hpp), and the open is the dearest step.
+class LazyQuery {
+ public:
+  VmaQuery* get() {
+    if (!tried_) {
+      tried_ = true;
+      ok_ = q_.open();
+    }
+    return ok_ ? &q_ : nullptr;
+  }
+  bool find(std::uintptr_t addr, bool or_next, bool with_name, Vma& out) {
+    VmaQuery* q = get();
+    return q != nullptr && q->find(addr, or_next, with_name, out);
+  }
+
+ private:
+  VmaQuery q_;
+  bool tried_ = false, ok_ = false;
+};
+
 // Plans `img` without the maps text; false when it cannot be done that way.
-bool plan_fast(VmaQuery& q, const ElfImage& img, std::size_t owner) {
+bool plan_fast(LazyQuery& q, const ElfImage& img, std::size_t owner) {
   const std::size_t mark = g_pass.npieces;
   bool full = false;
-  const bool planned = plan_without_maps(&q, img, [&](core::Range r) { full |= !add_piece(r, owner); });
+  VmaQuery* lookups = has_gaps(img) ? q.get() : nullptr;  // only an object with gaps needs them
+  const bool planned = plan_without_maps(lookups, img, [&](core::Range r) { full |= !add_piece(r, owner); });
   if (full || !planned) g_pass.npieces = mark;
   return planned && !full;
 }
 
 // An object's image from what is known without the maps (see the top).
-bool find_image_fast(VmaQuery& q, const StartupAux& aux, const LoadedRef& obj, ElfImage& img) {
+bool find_image_fast(LazyQuery& q, const StartupAux& aux, const LoadedRef& obj, ElfImage& img) {
   bool found = false;
-  if (obj.name != nullptr && obj.name[0] == '\0' && aux.phdr != 0) {
+  if (obj.phdr != 0 && obj.phnum != 0) {
+    found = read_image_from_phdrs(obj.bias, obj.phdr, obj.phnum, img) == ImageError::kNone;  // ld.so's copy
+  } else if (obj.name != nullptr && obj.name[0] == '\0' && aux.phdr != 0) {
     found = read_image_from_phdrs(obj.bias, aux.phdr, aux.phnum, img) == ImageError::kNone;  // the main program
   } else if (aux.base != 0 && obj.bias == aux.base) {
     // ld.so, mapped by the kernel from offset 0 at AT_BASE; it reads its own
@@ -140,7 +191,7 @@ bool find_image_fast(VmaQuery& q, const StartupAux& aux, const LoadedRef& obj, E
 }
 
 // The vDSO's VMA and the kernel's data pages below it, as one range.
-bool find_system_mappings(VmaQuery& q, std::uintptr_t vdso, core::Range& out, std::size_t& count) {
+bool find_system_mappings(LazyQuery& q, std::uintptr_t vdso, core::Range& out, std::size_t& count) {
   Vma v;
   if (!q.find(vdso, false, true, v) || name_of(v) != "[vdso]") return false;
   out = v.range;
@@ -168,7 +219,7 @@ void sort_pieces(Piece* p, std::size_t n) {
 // then sealed nothing: mseal checks the whole range first), each piece is
 // tried alone; a piece that still fails sends its owner to the maps path.
 void seal_pieces(SealStats& st) {
-  Piece* p = g_pass.pieces();
+  Piece* p = g_pass.pieces;
   const std::size_t n = g_pass.npieces;
   sort_pieces(p, n);
   for (std::size_t i = 0; i < n;) {
@@ -184,12 +235,12 @@ void seal_pieces(SealStats& st) {
       // then from the maps, would only cost time. Nothing can be sealed.
       ++st.mseal_failures;
       if (st.first_error == 0) st.first_error = rc;
-      for (std::size_t k = 0; k < n; ++k) g_pass.path[p[k].owner] = Path::kFailed;
+      for (std::size_t k = 0; k < n; ++k) g_pass.path(p[k].owner) = Path::kFailed;
       return;
     }
     if (rc != 0) {
       for (std::size_t k = i; k < j; ++k) {
-        if (seal_call(p[k].range, st) != 0) g_pass.path[p[k].owner] = Path::kMaps;
+        if (seal_call(p[k].range, st) != 0) g_pass.path(p[k].owner) = Path::kMaps;
       }
     }
     i = j;
@@ -215,13 +266,13 @@ void seal_with_maps(const LoadedRef* objects, std::size_t n, std::uintptr_t self
     ++st.mseal_failures;
     if (st.first_error == 0) st.first_error = -5;  // EIO: /proc/self/maps unreadable, these left unsealed
     for (std::size_t i = 0; i <= n && i < kMaxTracked; ++i) {
-      if (g_pass.path[i] == Path::kMaps) g_pass.path[i] = Path::kFailed;
+      if (g_pass.path(i) == Path::kMaps) g_pass.path(i) = Path::kFailed;
     }
     return;
   }
   st.maps_bad_lines = maps.bad_lines();
   for (std::size_t i = 0; i <= n && i < kMaxTracked; ++i) {
-    if (g_pass.path[i] != Path::kMaps) continue;
+    if (g_pass.path(i) != Path::kMaps) continue;
     ElfImage img;
     const bool self = i == n;
     const ImageError e = self ? read_image_at(maps, self_ehdr, self_ehdr, img)
@@ -229,14 +280,14 @@ void seal_with_maps(const LoadedRef* objects, std::size_t n, std::uintptr_t self
     if (e != ImageError::kNone) {
       // The vDSO (no file) is sealed as a system mapping; others are
       // reported as skipped, as before.
-      g_pass.path[i] = Path::kSkipped;
+      g_pass.path(i) = Path::kSkipped;
       continue;
     }
-    g_pass.memory_seal_property[i] = img.memory_seal_property;
-    g_pass.path[i] = seal_image_with_maps(maps, img, st) ? Path::kFast : Path::kFailed;
+    g_pass.slot(i).memory_seal_property = img.memory_seal_property;
+    g_pass.path(i) = seal_image_with_maps(maps, img, st) ? Path::kFast : Path::kFailed;
   }
-  const bool system = g_pass.path[kOwnerSystem] == Path::kMaps;
-  const bool stack = g_pass.path[kOwnerStack] == Path::kMaps;
+  const bool system = g_pass.path(kOwnerSystem) == Path::kMaps;
+  const bool stack = g_pass.path(kOwnerStack) == Path::kMaps;
   for (const core::MapsEntry& m : maps) {
     if (system && is_system_mapping(m.path)) {
       if (seal_final(m.range, st)) ++st.system_mappings_sealed;
@@ -265,7 +316,7 @@ void finish_seccomp(std::size_t n, SealStats& st) {
   ++st.mseal_failures;
   if (st.first_error == 0) st.first_error = -r.error;
   for (std::size_t i = 0; i <= n; ++i) {
-    if (g_pass.path[i] == Path::kFast) g_pass.path[i] = Path::kFailed;
+    if (g_pass.path(i) == Path::kFast) g_pass.path(i) = Path::kFailed;
   }
   st.system_mappings_sealed = 0;
   st.stack_sealed = false;
@@ -276,15 +327,15 @@ void finish_seccomp(std::size_t n, SealStats& st) {
 void seal_startup(const LoadedRef* objects, std::size_t n, std::uintptr_t self_ehdr, std::size_t page_size,
                   SealStats& st) {
   (void)page_size;  // segments are rounded to 4 KiB pages (elf_image.cpp)
-  const std::uint64_t t0 = sys::monotonic_ns();
+  const std::uint64_t t0 = st.timed ? sys::monotonic_ns() : 0;
   if (n >= kMaxTracked) n = kMaxTracked - 1;  // cannot happen: audit.cpp records at most 4096
   const std::size_t self = n;                // the runtime's slot
-  g_pass.npieces = 0;
+  g_pass.lay_out(n + 1);
   for (std::size_t i = 0; i <= n; ++i) {
-    g_pass.path[i] = i < n && objects[i].excluded ? Path::kExcluded : Path::kMaps;
-    g_pass.memory_seal_property[i] = false;
+    g_pass.path(i) = i < n && objects[i].excluded ? Path::kExcluded : Path::kMaps;
+    g_pass.slot(i).memory_seal_property = false;
   }
-  g_pass.path[kOwnerSystem] = g_pass.path[kOwnerStack] = Path::kMaps;
+  g_pass.path(kOwnerSystem) = g_pass.path(kOwnerStack) = Path::kMaps;
 
   seccomp::Collector collector;
   if (st.seccomp) {
@@ -294,46 +345,55 @@ void seal_startup(const LoadedRef* objects, std::size_t n, std::uintptr_t self_e
   }
 
   const StartupAux& aux = startup_aux();
-  VmaQuery q;
-  Vma stack;
-  // The stack lookup doubles as the probe for PROCMAP_QUERY. ld.so runs the
-  // start-up audit callbacks on the initial thread, so a local is on [stack].
-  int on_stack = 0;
-  const bool fast = aux.valid && q.open() &&
-                    q.find(reinterpret_cast<std::uintptr_t>(&on_stack), false, true, stack);
+  LazyQuery q;
+  const bool fast = aux.valid;
   std::size_t system_count = 0;
   if (fast) {
     for (std::size_t i = 0; i < n; ++i) {
-      if (g_pass.path[i] == Path::kExcluded) continue;
+      if (g_pass.path(i) == Path::kExcluded) continue;
       if (aux.sysinfo_ehdr != 0 && objects[i].bias == aux.sysinfo_ehdr) {
-        g_pass.path[i] = Path::kSkipped;  // the vDSO: no file, sealed as a system mapping
+        g_pass.path(i) = Path::kSkipped;  // the vDSO: no file, sealed as a system mapping
         continue;
       }
       ElfImage img;
       if (!find_image_fast(q, aux, objects[i], img)) continue;
-      g_pass.memory_seal_property[i] = img.memory_seal_property;
-      if (plan_fast(q, img, i)) g_pass.path[i] = Path::kFast;
+      g_pass.slot(i).memory_seal_property = img.memory_seal_property;
+      if (plan_fast(q, img, i)) g_pass.path(i) = Path::kFast;
     }
     ElfImage img;
     if (read_image_in(self_ehdr, self_ehdr, self_ehdr + kPage, img) == ImageError::kNone && plan_fast(q, img, self))
-      g_pass.path[self] = Path::kFast;
+      g_pass.path(self) = Path::kFast;
 
     core::Range system;
     if (aux.sysinfo_ehdr == 0) {
-      g_pass.path[kOwnerSystem] = Path::kFast;  // no vDSO (vdso=0): the kernel maps none of them
+      g_pass.path(kOwnerSystem) = Path::kFast;  // no vDSO (vdso=0): the kernel maps none of them
+    } else if (find_vdso_without_proc(aux.sysinfo_ehdr, system)) {
+      // [vdso] and its data pages, which only /proc could tell apart: counted as two.
+      if (add_piece(system, kOwnerSystem)) g_pass.path(kOwnerSystem) = Path::kFast;
+      system_count = 2;
     } else if (find_system_mappings(q, aux.sysinfo_ehdr, system, system_count) && add_piece(system, kOwnerSystem)) {
-      g_pass.path[kOwnerSystem] = Path::kFast;
+      g_pass.path(kOwnerSystem) = Path::kFast;
     }
-    if (name_of(stack) == "[stack]" && add_piece(stack.range, kOwnerStack))
-      g_pass.path[kOwnerStack] = Path::kFast;
+    core::Range stack_range;
+    if (find_stack_without_proc(aux.execfn, stack_range)) {
+      if (add_piece(stack_range, kOwnerStack)) g_pass.path(kOwnerStack) = Path::kFast;
+    } else {
+      // ld.so runs the start-up audit callbacks and the preload object's
+      // constructor on the initial thread, so a local is on [stack].
+      int on_stack = 0;
+      Vma stack;
+      if (q.find(reinterpret_cast<std::uintptr_t>(&on_stack), false, true, stack) && name_of(stack) == "[stack]" &&
+          add_piece(stack.range, kOwnerStack))
+        g_pass.path(kOwnerStack) = Path::kFast;
+    }
     seal_pieces(st);
   }
 
   bool need_maps = false;
-  for (std::size_t i = 0; i <= n; ++i) need_maps |= g_pass.path[i] == Path::kMaps;
-  need_maps |= g_pass.path[kOwnerSystem] == Path::kMaps || g_pass.path[kOwnerStack] == Path::kMaps;
-  if (g_pass.path[kOwnerSystem] == Path::kFast) st.system_mappings_sealed = system_count;
-  if (g_pass.path[kOwnerStack] == Path::kFast) st.stack_sealed = true;
+  for (std::size_t i = 0; i <= n; ++i) need_maps |= g_pass.path(i) == Path::kMaps;
+  need_maps |= g_pass.path(kOwnerSystem) == Path::kMaps || g_pass.path(kOwnerStack) == Path::kMaps;
+  if (g_pass.path(kOwnerSystem) == Path::kFast) st.system_mappings_sealed = system_count;
+  if (g_pass.path(kOwnerStack) == Path::kFast) st.stack_sealed = true;
   if (need_maps) seal_with_maps(objects, n, self_ehdr, st);
   if (st.seccomp) {
     finish_seccomp(n, st);
@@ -342,12 +402,12 @@ void seal_startup(const LoadedRef* objects, std::size_t n, std::uintptr_t self_e
 
   st.objects_seen = n + 1;
   for (std::size_t i = 0; i <= n; ++i) {
-    if (g_pass.path[i] == Path::kFast) ++st.objects_sealed;
-    else if (g_pass.path[i] == Path::kSkipped) ++st.objects_skipped;
-    else if (g_pass.path[i] == Path::kExcluded) ++st.objects_excluded;
-    st.objects_memory_seal_property += g_pass.memory_seal_property[i];
+    if (g_pass.path(i) == Path::kFast) ++st.objects_sealed;
+    else if (g_pass.path(i) == Path::kSkipped) ++st.objects_skipped;
+    else if (g_pass.path(i) == Path::kExcluded) ++st.objects_excluded;
+    st.objects_memory_seal_property += g_pass.slot(i).memory_seal_property;
   }
-  st.elapsed_ns = sys::monotonic_ns() - t0;
+  if (st.timed) st.elapsed_ns = sys::monotonic_ns() - t0;
 }
 
 }  // namespace sealkit::rt

@@ -18,6 +18,10 @@ struct LoadedRef {
   std::uintptr_t dynamic = 0;   // link_map l_ld
   const char* name = nullptr;   // link_map l_name ("" for the main program)
   bool excluded = false;        // the configuration says never to seal it (config.hpp)
+  // The program headers as ld.so keeps them (dl_iterate_phdr), when the caller
+  // knows them: the object's image is then read from them, with no lookup.
+  std::uintptr_t phdr = 0;
+  std::size_t phnum = 0;
 };
 
 struct SealStats {
@@ -33,6 +37,7 @@ struct SealStats {
   bool stack_sealed = false;
   std::size_t maps_bad_lines = 0;
   std::uint64_t elapsed_ns = 0;
+  bool timed = true;  // false: elapsed_ns is not measured (nothing logs it; two clock system calls saved)
   bool program_excluded = false;  // exclude-program matched: nothing was sealed
   const char* config = "none";    // the configuration file: none, loaded or rejected
   const char* injected_as = "audit";  // audit (sealkit run) or preload (/etc/ld.so.preload)

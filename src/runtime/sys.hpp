@@ -20,17 +20,20 @@ using core::raw::failed;
 #if defined(__x86_64__)
 inline constexpr long kRead = 0, kWrite = 1, kOpen = 2, kClose = 3, kMmap = 9, kMunmap = 11, kMremap = 25,
                       kGetpid = 39, kGetuid = 102, kClockGettime = 228, kOpenat = 257, kReadlinkat = 267,
-                      kStatx = 332, kMseal = 462;
+                      kStatx = 332, kMseal = 462, kSchedYield = 24, kFaccessat = 269,
+                      kMincore = 27, kMadvise = 28;
 #elif defined(__aarch64__)
 inline constexpr long kRead = 63, kWrite = 64, kClose = 57, kMmap = 222, kMunmap = 215, kMremap = 216,
                       kGetpid = 172, kGetuid = 174, kClockGettime = 113, kOpenat = 56, kReadlinkat = 78,
-                      kStatx = 291, kMseal = 462;
+                      kStatx = 291, kMseal = 462, kSchedYield = 124, kFaccessat = 48,
+                      kMincore = 232, kMadvise = 233;
 #elif defined(__i386__)
 // mmap is mmap2 (offset in pages; the runtime maps only at offset 0), getuid the
 // 32-bit-uid getuid32, clock_gettime the 32-bit-time one (a monotonic clock).
 inline constexpr long kRead = 3, kWrite = 4, kOpen = 5, kClose = 6, kMmap = 192, kMunmap = 91, kMremap = 163,
                       kGetpid = 20, kGetuid = 199, kClockGettime = 265, kOpenat = 295, kReadlinkat = 305,
-                      kStatx = 383, kMseal = 462;
+                      kStatx = 383, kMseal = 462, kSchedYield = 158, kFaccessat = 307,
+                      kMincore = 218, kMadvise = 219;
 #else
 #error "sealkit runtime: add this architecture's system call numbers"
 #endif
@@ -61,11 +64,20 @@ inline long readlink(const char* path, char* buf, std::size_t n) {
   return call(kReadlinkat, -100, reinterpret_cast<long>(path), reinterpret_cast<long>(buf), static_cast<long>(n));
 }
 inline long getpid() { return call(kGetpid); }
+inline void sched_yield() { call(kSchedYield); }
+// faccessat(AT_FDCWD, path, F_OK): whether path names something.
+inline bool exists(const char* path) { return call(kFaccessat, -100, reinterpret_cast<long>(path), 0) == 0; }
 inline void* mmap_anon(std::size_t len) {
   long r = call6(kMmap, 0, static_cast<long>(len), 3 /* PROT_READ|PROT_WRITE */, 0x22 /* MAP_PRIVATE|MAP_ANONYMOUS */, -1, 0);
   return failed(r) ? nullptr : reinterpret_cast<void*>(r);
 }
 inline void munmap(void* p, std::size_t len) { call(kMunmap, reinterpret_cast<long>(p), static_cast<long>(len)); }
+inline long mincore(std::uintptr_t start, std::size_t len, unsigned char* vec) {
+  return call(kMincore, static_cast<long>(start), static_cast<long>(len), reinterpret_cast<long>(vec));
+}
+inline long madvise(std::uintptr_t start, std::size_t len, int advice) {
+  return call(kMadvise, static_cast<long>(start), static_cast<long>(len), advice);
+}
 inline long mseal(std::uintptr_t start, std::size_t len) { return call(kMseal, static_cast<long>(start), static_cast<long>(len), 0); }
 
 // CLOCK_MONOTONIC in nanoseconds, by system call (the vDSO is not ours to call).

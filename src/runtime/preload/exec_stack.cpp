@@ -3,13 +3,12 @@
 #include <elf.h>
 
 #include "runtime/native_elf.hpp"
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <string_view>
 
 #include "runtime/process_info.hpp"
+#include "runtime/sys.hpp"
 #include "runtime/text_out.hpp"
 
 namespace sealkit::rt::preload {
@@ -18,27 +17,36 @@ namespace {
 
 std::atomic<bool> g_told{false};
 
-// True when `path` is a 64-bit ELF file whose PT_GNU_STACK asks for PF_X.
+// True when `path` is an ELF file of this process's class whose PT_GNU_STACK
+// asks for PF_X. Only its first page is read (raw system calls: the preload
+// object imports from libc only what it cannot do itself, each import being a
+// symbol lookup in every process at load): the program headers sit right
+// after the ELF header in every object a linker makes; elsewhere, no message.
 bool wants_exec_stack(const char* path) {
-  const int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  const int fd = sys::open_read_nonblock(path);
   if (fd < 0) return false;
-  bool wants = false;
-  NativeEhdr eh;
-  if (pread(fd, &eh, sizeof eh, 0) == static_cast<ssize_t>(sizeof eh) && eh.e_ident[EI_MAG0] == ELFMAG0 &&
-      eh.e_ident[EI_MAG1] == ELFMAG1 && eh.e_ident[EI_MAG2] == ELFMAG2 && eh.e_ident[EI_MAG3] == ELFMAG3 &&
-      eh.e_ident[EI_CLASS] == kNativeElfClass && eh.e_phentsize == sizeof(NativePhdr) && eh.e_phnum < 256) {
-    for (unsigned i = 0; i < eh.e_phnum; ++i) {
-      NativePhdr ph;
-      if (pread(fd, &ph, sizeof ph, static_cast<off_t>(eh.e_phoff + i * sizeof ph)) != static_cast<ssize_t>(sizeof ph))
-        break;
-      if (ph.p_type == PT_GNU_STACK) {
-        wants = (ph.p_flags & PF_X) != 0;
-        break;
-      }
-    }
+  alignas(NativeEhdr) unsigned char head[4096];
+  std::size_t got = 0;
+  while (got < sizeof head) {
+    const long r = sys::read(fd, head + got, sizeof head - got);
+    if (r == -4 /* EINTR */) continue;
+    if (r <= 0) break;
+    got += static_cast<std::size_t>(r);
   }
-  close(fd);
-  return wants;
+  sys::close(fd);
+  NativeEhdr eh;
+  if (got < sizeof eh) return false;
+  __builtin_memcpy(&eh, head, sizeof eh);
+  if (eh.e_ident[EI_MAG0] != ELFMAG0 || eh.e_ident[EI_MAG1] != ELFMAG1 || eh.e_ident[EI_MAG2] != ELFMAG2 ||
+      eh.e_ident[EI_MAG3] != ELFMAG3 || eh.e_ident[EI_CLASS] != kNativeElfClass || eh.e_phentsize != sizeof(NativePhdr) ||
+      eh.e_phoff > got || eh.e_phnum > (got - eh.e_phoff) / sizeof(NativePhdr))
+    return false;
+  for (unsigned i = 0; i < eh.e_phnum; ++i) {
+    NativePhdr ph;
+    __builtin_memcpy(&ph, head + eh.e_phoff + i * sizeof ph, sizeof ph);
+    if (ph.p_type == PT_GNU_STACK) return (ph.p_flags & PF_X) != 0;
+  }
+  return false;
 }
 
 }  // namespace

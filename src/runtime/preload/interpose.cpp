@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <string_view>
 
 #include "runtime/config.hpp"
@@ -29,6 +30,13 @@
 #include "runtime/sys.hpp"
 #include "runtime/text_out.hpp"
 
+// What crtbeginS.o would define (the object is linked -nostartfiles, see
+// CMakeLists.txt): the handle pthread_atfork registers the fork handlers
+// under, its own address, as in any shared object.
+extern "C" {
+__attribute__((visibility("hidden"))) void* __dso_handle = &__dso_handle;
+}
+
 namespace sealkit::rt::preload {
 
 namespace {
@@ -37,8 +45,16 @@ RealDl g_real;
 Policy g_policy = kDefaultPolicy;
 Config g_config;
 pthread_once_t g_once = PTHREAD_ONCE_INIT;
-__thread int t_depth = 0;  // wrapped dlopen/dlmopen calls in progress on this thread
-std::size_t g_startup_objects = 0;  // base-namespace objects when the constructor ran (0: not counted)
+// Wrapped dlopen/dlmopen calls in progress on this thread. Initial-exec: the
+// object is loaded at start-up (LD_PRELOAD, /etc/ld.so.preload), so its TLS is
+// in the static block and needs no relocation against ld.so's __tls_get_addr.
+__thread int t_depth __attribute__((tls_model("initial-exec"))) = 0;
+
+// What start-up decided, before the program's code ran (run_startup_once).
+bool g_audited = false;        // the audit module (`sealkit run`) did the start-up pass
+bool g_settings_read = false;  // the settings and the configuration were read then (machine-wide)
+bool g_excluded = false;       // exclude-program matched: nothing is sealed
+std::size_t g_startup_objects = 0;  // base-namespace objects at start-up (0: not counted)
 
 // Whether the audit module seals this process with the seccomp backend.
 // `sealkit run` always passes the resolved choice, so SEALKIT_BACKEND says it.
@@ -52,17 +68,64 @@ bool audit_module_chose_seccomp(const char* setting) {
   return runtime_handles_sigsys();
 }
 
+// The part of the set-up that cannot wait for the program's first dlopen.
+// Under `sealkit run` the audit module has sealed every start-up object
+// already: one system call and a count of the objects loaded so far.
+// Machine-wide (/etc/ld.so.preload) this is where start-up sealing happens, so
+// the settings and the configuration are read here, once.
+void startup_work() {
+  g_audited = audit_module_ran();
+  if (g_audited) {
+    g_startup_objects = count_startup_objects();
+    return;
+  }
+  ProcessInfo info;
+  read_process_info(info, false);
+  sealkit::rt::seccomp::set_supervisor_fd(info.supervisor_fd);  // seals are registered under the exec supervisor
+  const Config::Load load = g_config.load(info.secure, info.config_path, false);
+  g_settings_read = true;
+  if (g_config.excludes_this_program()) {
+    g_excluded = true;
+    g_startup_objects = count_startup_objects();
+    return;
+  }
+  g_startup_objects = seal_startup_objects(info, g_config, load);
+}
+
+// startup_work exactly once, from the constructor or from a dlopen that an
+// earlier constructor makes (possibly on another thread) before it ran. Not
+// pthread_once: that makes a futex system call in every process when done.
+enum : int { kNotStarted, kStarting, kStarted };
+std::atomic<int> g_startup_state{kNotStarted};
+
+void run_startup_once() {
+  int expected = kNotStarted;
+  if (g_startup_state.compare_exchange_strong(expected, kStarting, std::memory_order_acq_rel)) {
+    startup_work();
+    g_startup_state.store(kStarted, std::memory_order_release);
+    return;
+  }
+  // Another thread is at it: only at start-up, and only for as long as one pass takes.
+  while (g_startup_state.load(std::memory_order_acquire) != kStarted) sys::sched_yield();
+}
+
+// The rest of the set-up waits for the program's first dlopen, dlmopen or
+// dlclose (most programs make none): the real functions, the policy, the
+// known-object table, the fork handlers.
 void init_once() {
+  run_startup_once();
   g_real.dlopen = reinterpret_cast<void* (*)(const char*, int)>(dlsym(RTLD_NEXT, "dlopen"));
   g_real.dlmopen = reinterpret_cast<void* (*)(Lmid_t, const char*, int)>(dlsym(RTLD_NEXT, "dlmopen"));
   g_real.dlclose = reinterpret_cast<int (*)(void*)>(dlsym(RTLD_NEXT, "dlclose"));
-  // Under `sealkit run` the audit module has read the same settings and
-  // warned about them already: one warning per problem and process.
-  const bool audited = audit_module_ran();
   ProcessInfo info;
-  read_process_info(info, audited);
-  sealkit::rt::seccomp::set_supervisor_fd(info.supervisor_fd);  // seals are registered under the exec supervisor
-  const Config::Load load = g_config.load(info.secure, info.config_path, audited);
+  if (!g_settings_read) {
+    // Under `sealkit run` the audit module has read the same settings and
+    // warned about them already: one warning per problem and process.
+    read_process_info(info, true);
+    sealkit::rt::seccomp::set_supervisor_fd(info.supervisor_fd);
+    g_config.load(info.secure, info.config_path, true);
+    g_excluded = g_config.excludes_this_program();
+  }
   if (g_config.has_policy()) g_policy = g_config.policy();
   // secure_getenv: in secure execution the environment is not ours to trust.
   if (const char* v = secure_getenv("SEALKIT_DLOPEN"); v != nullptr && *v != '\0') {
@@ -72,16 +135,15 @@ void init_once() {
       warn(o.view());
     }
   }
-  if (g_config.excludes_this_program()) {
+  if (g_excluded) {
     g_policy = Policy::kOff;
     return;
   }
-  if (!audited) seal_startup_objects(info, g_config, load);  // machine-wide: /etc/ld.so.preload
   use_config(g_config);
   // The audit module's backend. Machine-wide (no audit module) it is always
   // the kernel's: a filter would set no_new_privs in every process of the
   // machine.
-  if (audited && audit_module_chose_seccomp(info.backend)) use_seccomp_backend();
+  if (g_audited && audit_module_chose_seccomp(info.backend)) use_seccomp_backend();
   if (g_policy != Policy::kOff) {
     pthread_atfork(lock_for_fork, unlock_after_fork, unlock_after_fork);
     remember_startup_objects(g_startup_objects);
@@ -90,15 +152,7 @@ void init_once() {
 
 void init() { pthread_once(&g_once, init_once); }
 
-// Under `sealkit run` the audit module has sealed every start-up object
-// already, and the rest of this object's set-up waits for the program's first
-// dlopen, dlmopen or dlclose (most programs make none): start-up pays one
-// system call and a count of the objects loaded so far. Machine-wide, this
-// constructor is where start-up sealing happens.
-__attribute__((constructor)) void preload_constructor() {
-  if (audit_module_ran()) g_startup_objects = count_startup_objects();
-  else init();
-}
+__attribute__((constructor)) void preload_constructor() { run_startup_once(); }
 
 // ld.so resolves a bare name with the calling object's DT_RUNPATH, and
 // "$ORIGIN" with its directory; behind this wrapper the caller it sees is
@@ -141,7 +195,7 @@ void* retry_as_caller(const char* file, int mode, const void* caller, Lmid_t lmi
     path[dir.size()] = '/';
     __builtin_memcpy(path + dir.size() + 1, name.data(), name.size());
     path[dir.size() + 1 + name.size()] = '\0';
-    if (access(path, F_OK) != 0) continue;
+    if (!sys::exists(path)) continue;
     if (void* h = try_path(path)) return h;
   }
   return nullptr;

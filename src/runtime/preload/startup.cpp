@@ -7,7 +7,7 @@
 #include <link.h>  // declares _DYNAMIC, this object's own dynamic section
 #include <stdlib.h>
 
-#include <cstring>
+#include <string_view>
 
 #include "runtime/log.hpp"
 #include "runtime/sealer.hpp"
@@ -22,23 +22,27 @@ namespace sealkit::rt::preload {
 namespace {
 
 constexpr std::size_t kMaxObjects = 4096;  // as the audit module records
+constexpr std::string_view kRuntimeName = "libsealkit-runtime.so";
 LoadedRef g_objects[kMaxObjects];
 
 }  // namespace
 
 bool audit_module_ran() {
-  // A same-size mremap of a page is a no-op that the kernel refuses with
-  // EPERM on a sealed VMA before anything else (src/backend/kernel.hpp).
+  // ld.so loads the audit module only when LD_AUDIT names it, and ignores
+  // LD_AUDIT in secure execution, as secure_getenv does. Machine-wide there is
+  // no LD_AUDIT: that is all it costs, no system call. (Should a constructor
+  // that ran before this one have removed LD_AUDIT, the start-up pass runs a
+  // second time: sealing twice succeeds, and the log has a second line.)
+  const char* audit = secure_getenv("LD_AUDIT");
+  if (audit == nullptr || std::string_view(audit).find(kRuntimeName) == std::string_view::npos) return false;
+  // The audit module seals this object with the rest. A same-size mremap of a
+  // page is a no-op that the kernel refuses with EPERM on a sealed VMA before
+  // anything else (src/backend/kernel.hpp).
   const auto page = reinterpret_cast<std::uintptr_t>(&__ehdr_start);
   if (sys::call(sys::kMremap, static_cast<long>(page), 4096, 4096, 0) == -1 /* EPERM */) return true;
   // Without mseal (a kernel before 6.10) nothing is sealed and the page cannot
-  // tell. The audit module then ran, found no mseal and logged so, exactly
-  // when LD_AUDIT names it: ld.so ignores LD_AUDIT in secure execution, and
-  // secure_getenv does too. A second pass would only fail again.
-  // The environment first: machine-wide, with no LD_AUDIT, that is all it
-  // costs (the probe is one more system call in every process).
-  const char* audit = secure_getenv("LD_AUDIT");
-  if (audit == nullptr || std::strstr(audit, "libsealkit-runtime.so") == nullptr) return false;
+  // tell: the audit module then ran, found no mseal and logged so. A second
+  // pass would only fail again.
   // On the seccomp backend the audit module put its SIGSYS handler in first;
   // asking with syscall 462 would only reach that handler (or, if this image's
   // audit module never ran, an earlier image's trap, which would kill).
@@ -50,28 +54,52 @@ bool runtime_handles_sigsys() {
   const void* handler = seccomp::sigsys_handler_in_place();
   Dl_info di{};
   return handler != nullptr && dladdr(handler, &di) != 0 && di.dli_fname != nullptr &&
-         std::strstr(di.dli_fname, "libsealkit-runtime.so") != nullptr;
+         std::string_view(di.dli_fname).find(kRuntimeName) != std::string_view::npos;
 }
 
-void seal_startup_objects(const ProcessInfo& info, const Config& config, Config::Load load) {
+std::size_t seal_startup_objects(const ProcessInfo& info, const Config& config, Config::Load load) {
   SealStats stats;
   stats.injected_as = "preload";
+  stats.timed = info.log_path[0] != '\0';
   stats.config = describe(load);
   // ld.so's list of the base namespace. At start-up nothing else changes it
   // (unless an earlier constructor started a thread that loads objects:
   // then an object appended meanwhile is left to the next dlopen's pass).
-  std::size_t n = 0, dropped = 0;
+  std::size_t n = 0, dropped = 0, listed = 0;
   for (link_map* l = _r_debug.r_map; l != nullptr; l = l->l_next) {
+    ++listed;
     if (l->l_ld == _DYNAMIC) continue;  // this object: sealed as "self"
     if (n == kMaxObjects) {
       ++dropped;
       continue;
     }
     const char* name = l->l_name ? l->l_name : "";
-    g_objects[n++] = {l->l_addr, reinterpret_cast<std::uintptr_t>(l->l_ld), name, config.object_excluded(name)};
+    g_objects[n++] = {l->l_addr, reinterpret_cast<std::uintptr_t>(l->l_ld), name, config.object_excluded(name), 0, 0};
   }
+  // ld.so's copy of each object's program headers: the pass then reads no
+  // header and makes no lookup to find one (sealer.cpp). dl_iterate_phdr lists
+  // the namespace's objects in the same order as the link maps.
+  struct Cursor {
+    LoadedRef* objects;
+    std::size_t n, next;
+  } cursor{g_objects, n, 0};
+  dl_iterate_phdr(
+      [](dl_phdr_info* o, std::size_t, void* p) {
+        auto* c = static_cast<Cursor*>(p);
+        for (std::size_t tried = 0; tried < c->n; ++tried, c->next = (c->next + 1) % c->n) {
+          LoadedRef& r = c->objects[c->next];
+          if (r.bias != o->dlpi_addr || r.phdr != 0) continue;
+          r.phdr = reinterpret_cast<std::uintptr_t>(o->dlpi_phdr);
+          r.phnum = o->dlpi_phnum;
+          c->next = (c->next + 1) % c->n;
+          break;
+        }
+        return 0;
+      },
+      &cursor);
   seal_startup(g_objects, n, reinterpret_cast<std::uintptr_t>(&__ehdr_start), info.page_size, stats);
   report_startup(info, stats, dropped);
+  return listed;
 }
 
 }  // namespace sealkit::rt::preload

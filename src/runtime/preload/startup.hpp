@@ -6,6 +6,8 @@
 // program needs. That is the documented limit of this mode (docs/runtime.md).
 #pragma once
 
+#include <cstddef>
+
 #include "runtime/config.hpp"
 #include "runtime/process_info.hpp"
 
@@ -22,7 +24,9 @@ bool audit_module_ran();
 bool runtime_handles_sigsys();
 
 // Seals every object of the base namespace, the system mappings and the
-// stack, and writes the SEALKIT_LOG line (injected_as "preload").
-void seal_startup_objects(const ProcessInfo& info, const Config& config, Config::Load load);
+// stack, and writes the SEALKIT_LOG line (injected_as "preload"). Returns the
+// number of objects in the namespace's list (this one included), which is
+// what count_startup_objects (later_objects.hpp) would say.
+std::size_t seal_startup_objects(const ProcessInfo& info, const Config& config, Config::Load load);
 
 }  // namespace sealkit::rt::preload
