@@ -177,7 +177,27 @@ std::optional<SeccompStatus> parse_seccomp_status(std::string_view text) {
 bool read_status_text(pid_t pid, std::string& text) {
   char path[64];
   std::snprintf(path, sizeof path, "/proc/%d/status", static_cast<int>(pid));
-  return read_status_file(path, text);
+  // One read into the stack: the kernel writes status whole on the first
+  // read (seq_file, one record) and it is about 1.5 KiB. read_proc_file's
+  // growing zero-filled heap buffer and second read cost the audit of 2000
+  // processes more than parsing their status (bench/audit); a status that
+  // fills the buffer is read again the long way.
+  char buf[8192];
+  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  ssize_t n;
+  do {
+    n = ::read(fd, buf, sizeof buf);
+  } while (n < 0 && errno == EINTR);
+  const int e = errno;
+  ::close(fd);
+  if (n < 0) {
+    errno = e;
+    return false;
+  }
+  if (static_cast<std::size_t>(n) == sizeof buf) return read_status_file(path, text);
+  text.assign(buf, static_cast<std::size_t>(n));  // the caller's string keeps its capacity across processes
+  return true;
 }
 
 std::optional<SeccompStatus> read_seccomp_status(pid_t pid) {
