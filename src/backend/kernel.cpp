@@ -65,6 +65,8 @@ bool calibrate() noexcept {
 
 }  // namespace
 
+VmaState probe_page_unverified(std::uintptr_t page) noexcept { return raw_probe(page, core::page_size()); }
+
 bool probe_reliable() noexcept {
   static const bool ok = calibrate();
   return ok;

@@ -38,6 +38,11 @@ enum class VmaState { kSealed, kUnsealed, kUnmapped, kUnknown };
 // and callers fall back to /proc/self/smaps.
 VmaState probe_vma(std::uintptr_t page) noexcept;
 
+// The same mremap probe of one page, with no verification: for a caller that
+// knows the refusal comes first whatever the kernel's ordering (a seccomp
+// filter refuses before the system call runs: backend/seccomp/sealer.cpp).
+VmaState probe_page_unverified(std::uintptr_t page) noexcept;
+
 // True when probe_vma() was verified on this kernel (sealed scratch page
 // answers EPERM, unsealed one answers success). The check runs once and
 // leaves one sealed page mapped for the life of the process, since a sealed

@@ -9,7 +9,8 @@
 // 4. probe not verified on this kernel: /proc/self/smaps, whose VmFlags "sl"
 //    is the kernel's own word on sealing.
 // On the seccomp backend none of these sees a filter's seal: its record
-// (backend/seccomp/table.hpp) answers instead.
+// (backend/seccomp/table.hpp) and a page-by-page probe the filters refuse
+// answer instead (backend/seccomp/sealer.cpp).
 #include <cerrno>
 #include <fcntl.h>
 #include <sys/ioctl.h>

@@ -364,3 +364,35 @@ TEST(SeccompRun, AnExecChainThroughTheRuntimeKeepsOnePolicyFilter) {
     EXPECT_EQ(std::stoi(o.out.substr(at + 16)), 2) << "the root filter and the one policy filter";
   }
 }
+
+// sealkit_is_sealed in a program the runtime sealed: the runtime's seals (its
+// own filter when injected alone, the supervisor's answers under `sealkit
+// run`) are not in the library's record table, and must be reported all the
+// same, next to the library's own seals (backend/seccomp/sealer.cpp).
+TEST(SeccompRun, SealkitIsSealedReportsTheRuntimesSealsToo) {
+  // ASan builds of the target: the runtime's objects come before ASan's in the
+  // list ld.so loads; harmless here, so the check is turned off.
+  const std::vector<std::string> env{"ASAN_OPTIONS=verify_asan_link_order=0"};
+  const std::map<std::string, std::string> runtime_sealed{
+      {"program_text", "1"}, {"libc_text", "1"}, {"program_bss", "1"},        {"fresh_anonymous", "0"},
+      {"library_seal", "0"}, {"library_sealed_page", "1"}, {"half_sealed_range", "0"}, {"backend", "seccomp"}};
+  struct Case {
+    const char* name;
+    std::vector<std::string> argv;
+  };
+  for (const Case& c : {Case{"supervised", sealed({IS_SEALED_TARGET})}, Case{"runtime alone", runtime_alone({IS_SEALED_TARGET})}}) {
+    SCOPED_TRACE(c.name);
+    Outcome o = run(c.argv, env);
+    ASSERT_EQ(o.status, 0) << o.err;
+    EXPECT_EQ(parse_report(o.out), runtime_sealed) << o.out;
+  }
+  // The control: nothing sealed but the library's own page.
+  Outcome plain = run({IS_SEALED_TARGET}, {"SEALKIT_BACKEND=seccomp", env[0]});
+  ASSERT_EQ(plain.status, 0) << plain.err;
+  auto p = parse_report(plain.out);
+  EXPECT_EQ(p["program_text"], "0");
+  EXPECT_EQ(p["libc_text"], "0");
+  EXPECT_EQ(p["program_bss"], "0");
+  EXPECT_EQ(p["library_sealed_page"], "1");
+  EXPECT_EQ(p["half_sealed_range"], "0");
+}

@@ -14,6 +14,7 @@
 #include <new>
 #include <vector>
 
+#include "backend/kernel.hpp"
 #include "backend/seccomp/filter.hpp"
 #include "backend/seccomp/install.hpp"
 #include "backend/seccomp/registration.hpp"
@@ -21,6 +22,7 @@
 #include "backend/seccomp/table.hpp"
 #include "core/page.hpp"
 #include "core/proc_maps.hpp"
+#include "core/range.hpp"
 
 namespace sealkit::backend::seccomp {
 
@@ -195,15 +197,45 @@ int seal(std::uintptr_t addr, std::size_t len, unsigned long flags) noexcept {
   return e;
 }
 
+namespace {
+
+// Whether every page of [start, end) outside this library's own records is
+// refused anyway. Seals made in this process by someone else leave no record
+// here: the runtime `sealkit run` injects (its start-up and later filters), a
+// supervisor answering for the process (docs/seccomp-exec.md), or the
+// kernel's own mseal. Each refuses a same-size mremap of a sealed page with
+// EPERM before anything would change, and on an unsealed page that mremap is
+// a no-op. Page by page, because a filter's seals are ranges, not VMAs; it
+// stops at the first page nobody refuses.
+bool others_refuse_the_rest(const core::RangeSet& recorded, std::uintptr_t start, std::uintptr_t end) noexcept {
+  const std::size_t ps = core::page_size();
+  auto next = recorded.ranges().begin();
+  for (std::uintptr_t page = start; page < end; page += ps) {
+    while (next != recorded.ranges().end() && next->end <= page) ++next;
+    if (next != recorded.ranges().end() && next->contains(page)) {
+      page = core::page_down(next->end - 1, ps);  // the loop steps past the recorded range
+      continue;
+    }
+    if (kernel::probe_page_unverified(page) != kernel::VmaState::kSealed) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 int is_sealed(std::uintptr_t start, std::uintptr_t end) noexcept {
   if (int e = check_mapped(start, end)) {
     errno = e;
     return -1;
   }
   try {
-    int r = table_covers({start, end});
-    if (r < 0) errno = EFAULT;
-    return r;
+    auto recorded = recorded_ranges();
+    if (!recorded) {
+      errno = EFAULT;
+      return -1;
+    }
+    if (recorded->covers({start, end})) return 1;
+    return others_refuse_the_rest(*recorded, start, end) ? 1 : 0;
   } catch (...) {
     errno = ENOMEM;
     return -1;

@@ -108,12 +108,12 @@ bool for_each_sealed(void (*fn)(const SealedRange&, void*), void* ctx) {
   return true;
 }
 
-int table_covers(core::Range r) {
+std::optional<core::RangeSet> recorded_ranges() {
   core::RangeSet set;
   bool ok = for_each_sealed(
       [](const SealedRange& s, void* ctx) { static_cast<core::RangeSet*>(ctx)->insert({s.start, s.end}); }, &set);
-  if (!ok) return -1;
-  return set.covers(r) ? 1 : 0;
+  if (!ok) return std::nullopt;
+  return set;
 }
 
 std::size_t chunk_count() noexcept { return g_chunks.load(std::memory_order_relaxed); }

@@ -19,6 +19,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 
 #include "backend/seccomp/filter.hpp"
 #include "core/range.hpp"
@@ -53,9 +54,9 @@ class PendingChunk {
 // false when a chunk on the list is not enforced by a filter or is malformed. fn may throw.
 bool for_each_sealed(void (*fn)(const SealedRange&, void*), void* ctx);
 
-// 1 when the table covers every byte of `r`, 0 when not, -1 when the table is corrupt.
-// Allocates (the coverage set): may throw std::bad_alloc.
-int table_covers(core::Range r);
+// Every recorded range, merged; nullopt when the table is corrupt.
+// Allocates: may throw std::bad_alloc.
+std::optional<core::RangeSet> recorded_ranges();
 
 // Number of chunks (= successful seals that added a filter) so far.
 std::size_t chunk_count() noexcept;

@@ -1,0 +1,32 @@
+/* A program that asks libsealkit what is sealed in its own process, run by
+ * seccomp_run_test.cpp plain, under `sealkit run --backend kernel` and under
+ * `--backend seccomp`: seals the runtime made (its filter, or the supervisor)
+ * must be reported by sealkit_is_sealed like the library's own.
+ * Prints "<what> <answer>" lines: 1 sealed, 0 not, -1 error. */
+#define _GNU_SOURCE
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "sealkit/sealkit.h"
+
+static char bss_page[4096] __attribute__((aligned(4096)));
+
+int main(void) {
+  const uintptr_t text = (uintptr_t)&main & ~(uintptr_t)4095;
+  const uintptr_t libc_text = (uintptr_t)&strlen & ~(uintptr_t)4095;
+  void *fresh = mmap(NULL, 3 * 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (fresh == MAP_FAILED) return 2;
+  bss_page[0] = 1;
+  printf("program_text %d\n", sealkit_is_sealed((const void *)text, 4096));
+  printf("libc_text %d\n", sealkit_is_sealed((const void *)libc_text, 4096));
+  printf("program_bss %d\n", sealkit_is_sealed(bss_page, sizeof bss_page));
+  printf("fresh_anonymous %d\n", sealkit_is_sealed(fresh, 3 * 4096));
+  /* Sealed by the library itself, next to pages it did not seal. */
+  printf("library_seal %d\n", sealkit_mseal((char *)fresh + 4096, 4096, 0));
+  printf("library_sealed_page %d\n", sealkit_is_sealed((char *)fresh + 4096, 4096));
+  printf("half_sealed_range %d\n", sealkit_is_sealed(fresh, 2 * 4096));
+  printf("backend %s\n", sealkit_backend());
+  return 0;
+}
