@@ -5,6 +5,7 @@
 #include "core/seal_plan.hpp"
 #include "runtime/elf_image.hpp"
 #include "runtime/image_plan.hpp"
+#include "runtime/native_elf.hpp"
 #include "runtime/process_info.hpp"
 #include "runtime/seccomp/collector.hpp"
 #include "runtime/seccomp/polyfill.hpp"
@@ -181,6 +182,16 @@ bool find_image_fast(LazyQuery& q, const StartupAux& aux, const LoadedRef& obj, 
     // ld.so, mapped by the kernel from offset 0 at AT_BASE; it reads its own
     // header there. Its program headers follow the header in the first page.
     found = read_image_in(obj.bias, obj.bias, obj.bias + kPage, img) == ImageError::kNone;
+  }
+  if (!found && obj.bias % kPage == 0) {
+    // Any other object (the audit module has no dl_iterate_phdr): its header
+    // at its load bias, where ld.so mapped its file from offset 0, once a
+    // copy of it says that the page is there and readable (no lookup, no
+    // /proc). Program headers beyond that page need the lookup below.
+    NativeEhdr probe;
+    if (sys::read_own_memory(obj.bias, &probe, sizeof probe) == static_cast<long>(sizeof probe))
+      found = read_image_in(obj.bias, obj.bias, obj.bias + kPage, img) == ImageError::kNone &&
+              img.dynamic == obj.dynamic;
   }
   if (!found && obj.bias % kPage == 0) {
     Vma v;

@@ -21,19 +21,19 @@ using core::raw::failed;
 inline constexpr long kRead = 0, kWrite = 1, kOpen = 2, kClose = 3, kMmap = 9, kMunmap = 11, kMremap = 25,
                       kGetpid = 39, kGetuid = 102, kClockGettime = 228, kOpenat = 257, kReadlinkat = 267,
                       kStatx = 332, kMseal = 462, kSchedYield = 24, kFaccessat = 269,
-                      kMincore = 27, kMadvise = 28;
+                      kMincore = 27, kMadvise = 28, kProcessVmReadv = 310;
 #elif defined(__aarch64__)
 inline constexpr long kRead = 63, kWrite = 64, kClose = 57, kMmap = 222, kMunmap = 215, kMremap = 216,
                       kGetpid = 172, kGetuid = 174, kClockGettime = 113, kOpenat = 56, kReadlinkat = 78,
                       kStatx = 291, kMseal = 462, kSchedYield = 124, kFaccessat = 48,
-                      kMincore = 232, kMadvise = 233;
+                      kMincore = 232, kMadvise = 233, kProcessVmReadv = 270;
 #elif defined(__i386__)
 // mmap is mmap2 (offset in pages; the runtime maps only at offset 0), getuid the
 // 32-bit-uid getuid32, clock_gettime the 32-bit-time one (a monotonic clock).
 inline constexpr long kRead = 3, kWrite = 4, kOpen = 5, kClose = 6, kMmap = 192, kMunmap = 91, kMremap = 163,
                       kGetpid = 20, kGetuid = 199, kClockGettime = 265, kOpenat = 295, kReadlinkat = 305,
                       kStatx = 383, kMseal = 462, kSchedYield = 158, kFaccessat = 307,
-                      kMincore = 218, kMadvise = 219;
+                      kMincore = 218, kMadvise = 219, kProcessVmReadv = 347;
 #else
 #error "sealkit runtime: add this architecture's system call numbers"
 #endif
@@ -77,6 +77,15 @@ inline long mincore(std::uintptr_t start, std::size_t len, unsigned char* vec) {
 }
 inline long madvise(std::uintptr_t start, std::size_t len, int advice) {
   return call(kMadvise, static_cast<long>(start), static_cast<long>(len), advice);
+}
+// Copies n bytes at `addr` of this process into buf: -EFAULT instead of a
+// fault when they are not mapped or not readable.
+inline long read_own_memory(std::uintptr_t addr, void* buf, std::size_t n) {
+  struct {
+    const void* base;
+    std::size_t len;
+  } local{buf, n}, remote{reinterpret_cast<const void*>(addr), n};
+  return call6(kProcessVmReadv, getpid(), reinterpret_cast<long>(&local), 1, reinterpret_cast<long>(&remote), 1, 0);
 }
 inline long mseal(std::uintptr_t start, std::size_t len) { return call(kMseal, static_cast<long>(start), static_cast<long>(len), 0); }
 
