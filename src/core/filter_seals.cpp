@@ -132,6 +132,40 @@ std::uint64_t overlap(const std::vector<Range>& part, const std::vector<Range>& 
   return n;
 }
 
+// The supervisor's answer for the supervised pages of `c`: the pages its
+// records refuse become refused (USER_NOTIF, answered EPERM), the others not
+// sealed. False when the budget ran out.
+bool resolve_supervised(const FilterAbi& abi, const std::vector<std::vector<sock_filter>>& records, std::uint64_t size,
+                        RangeCheck& c, std::uint64_t& budget, std::uint64_t& executed) {
+  std::vector<Range> refused;
+  bool discard = c.refused.empty() || c.discard_refused;
+  for (const Range& piece : c.supervised) {
+    RangeCheck by_records = check_range(abi, records, piece.begin, piece.end, budget, executed);
+    if (by_records.check == FilterCheck::kUnknown) return false;
+    for (const Range& r : by_records.refused) refused.push_back(r);
+    if (by_records.refused_bytes) discard = discard && by_records.discard_refused;
+  }
+  if (!refused.empty()) {
+    c.action = std::max(c.action, FilterAction::kUserNotif);
+    c.discard_refused = discard;
+  }
+  for (const Range& r : refused) c.refused.push_back(r);
+  std::sort(c.refused.begin(), c.refused.end(), [](const Range& x, const Range& y) { return x.begin < y.begin; });
+  std::vector<Range> merged;
+  c.refused_bytes = 0;
+  for (const Range& r : c.refused) {
+    append(merged, r.begin, r.end);
+    c.refused_bytes += r.size();
+  }
+  c.refused = std::move(merged);
+  c.supervised.clear();
+  c.supervised_bytes = 0;
+  c.check = c.refused_bytes == size ? FilterCheck::kSealed
+          : c.refused_bytes != 0   ? FilterCheck::kPartial
+                                   : FilterCheck::kNotSealed;
+  return true;
+}
+
 }  // namespace
 
 RangeCheck check_range(const FilterAbi& abi, const std::vector<std::vector<sock_filter>>& programs,
@@ -169,6 +203,7 @@ RangeCheck check_range(const FilterAbi& abi, const std::vector<std::vector<sock_
       append(r.refused, p, next);
       r.refused_bytes += next - p;
     } else if (page == Outcome::kSupervised) {
+      append(r.supervised, p, next);
       r.supervised_bytes += next - p;
     }
     p = next;
@@ -215,7 +250,8 @@ const FilterAbi* process_abi(pid_t pid, std::string& why) {
   return nullptr;
 }
 
-void apply_filter_seals(const ProcessFilters& filters, const FilterAbi* abi, std::uint64_t budget, ProcessAudit& a) {
+void apply_filter_seals(const ProcessFilters& filters, const FilterAbi* abi, std::uint64_t budget, ProcessAudit& a,
+                        const AskSupervisor& ask_supervisor) {
   FilterSummary& s = a.filters;
   s.stopped_seconds = filters.stopped_seconds;
   switch (filters.status) {
@@ -240,12 +276,23 @@ void apply_filter_seals(const ProcessFilters& filters, const FilterAbi* abi, std
     s.refuses_unmapped = c.check == FilterCheck::kSealed;
     s.supervises_unmapped = c.check == FilterCheck::kSupervised;
   }
+  SupervisorAnswer supervisor;
+  if (s.supervises_unmapped) {
+    if (ask_supervisor) supervisor = ask_supervisor();
+    else supervisor.error = "not asked";
+    s.supervisor_pid = supervisor.pid;
+    s.supervisor = supervisor.error.empty() ? "answered" : supervisor.error;
+  }
+  const bool answered = s.supervises_unmapped && supervisor.error.empty();
   bool exhausted = false;
   for (VmaRecord& v : a.vmas) {
     if (v.sealed_by == SealedBy::kKernel) continue;
     RangeCheck c;
     if (exhausted) c.check = FilterCheck::kUnknown;  // past the budget: the rest is unknown
     else c = check_range(*abi, filters.programs, v.map.range.begin, v.map.range.end, budget, s.executed);
+    if (answered && c.supervised_bytes != 0 &&
+        !resolve_supervised(*abi, supervisor.programs, v.map.range.size(), c, budget, s.executed))
+      c.check = FilterCheck::kUnknown;
     exhausted = c.check == FilterCheck::kUnknown;
     v.filter = c.check;
     if (c.check == FilterCheck::kUnknown) {

@@ -27,6 +27,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <string>
 #include <vector>
 
 #include "core/range.hpp"
@@ -55,7 +57,8 @@ struct RangeCheck {
   FilterAction action = FilterAction::kNone;    // the weakest refusal over the refused pages
   bool discard_refused = false;                 // every refused page refuses madvise(MADV_DONTNEED) too
   std::uint64_t refused_bytes = 0, supervised_bytes = 0;
-  std::vector<Range> refused;  // the refused pages as ranges, in order, adjacent ones merged
+  std::vector<Range> refused;     // the refused pages as ranges, in order, adjacent ones merged
+  std::vector<Range> supervised;  // the same for the supervised pages
 };
 
 // Checks [begin, end) (page-aligned) against `programs` (newest first),
@@ -72,7 +75,21 @@ RangeCheck check_range(const std::vector<std::vector<sock_filter>>& programs, st
 // refused and supervised parts of the others, fills a.filters and recounts
 // the totals. `abi` is the process's (nullptr: not one the audit can
 // evaluate, `why` says which).
-void apply_filter_seals(const ProcessFilters& filters, const FilterAbi* abi, std::uint64_t budget, ProcessAudit& a);
+//
+// A process whose filters hand calls to a supervisor (USER_NOTIF on a page
+// nobody mapped: sealkit run's root filter) has its supervised pages decided
+// by `ask_supervisor`, when given and when it answers: the programs the
+// supervisor answers with (ERRNO action, as it runs them); refused -> sealed
+// (filter_action user_notif), else not sealed. Without an answer they stay
+// "supervised", with the reason in a.filters.supervisor.
+struct SupervisorAnswer {
+  pid_t pid = 0;                                      // who answered (or was asked last)
+  std::string error;                                  // empty: answered
+  std::vector<std::vector<sock_filter>> programs;     // one per record
+};
+using AskSupervisor = std::function<SupervisorAnswer()>;
+void apply_filter_seals(const ProcessFilters& filters, const FilterAbi* abi, std::uint64_t budget, ProcessAudit& a,
+                        const AskSupervisor& ask_supervisor = {});
 
 // The ABI of a process from its executable's ELF header (class and machine)
 // read through /proc/PID/exe; nullptr when it is not i386 or x86_64 (x32, or

@@ -7,11 +7,16 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "backend/seccomp/filter.hpp"
+#include "backend/seccomp/supervisor_query.hpp"
+#include "core/bpf_eval.hpp"
 #include "core/filter_seals.hpp"
 #include "core/seccomp_filters.hpp"
 #include "core/vma_class.hpp"
@@ -170,6 +175,53 @@ void explain_no_memory(ProcPaths& proc, ProcessAudit& a) {
   }
 }
 
+// The parent of `pid` from its status ("PPid:"), 0 when unknown.
+pid_t parent_of(pid_t pid) {
+  thread_local std::string text;
+  if (!read_status_text(pid, text)) return 0;
+  const auto at = text.find("\nPPid:\t");
+  return at == std::string::npos ? 0 : static_cast<pid_t>(std::strtol(text.c_str() + at + 7, nullptr, 10));
+}
+
+constexpr int kSupervisorAncestors = 8;       // how far up the tree a supervisor is looked for
+constexpr int kSupervisorTimeoutMs = 100;     // per supervisor asked
+
+// Asks the target's ancestors, nearest first, for the supervisor that holds
+// its records (backend/seccomp/supervisor_query.hpp) and turns the answer
+// into the very programs the supervisor runs: the generator's, from the same
+// ranges, ERRNO action.
+SupervisorAnswer ask_supervisor(pid_t pid) {
+  namespace gen = backend::seccomp;
+  SupervisorAnswer out;
+  out.error = "no supervisor among its ancestors";
+  pid_t at = pid;
+  for (int level = 0; level < kSupervisorAncestors; ++level) {
+    at = parent_of(at);
+    if (at <= 1) break;
+    gen::query::Answer a = gen::query::ask(at, pid, kSupervisorTimeoutMs);
+    if (a.error == "not running this sealkit" || a.error == "no supervisor socket") continue;
+    out.pid = at;
+    if (!a.error.empty()) {
+      out.error = "supervisor " + std::to_string(at) + ": " + a.error;
+      return out;
+    }
+    auto program = std::make_unique<gen::Program>();
+    for (const auto& ranges : a.records) {
+      gen::Input in{ranges.data(), ranges.size(), gen::task_size()};
+      if (gen::build(in, *program) != gen::BuildStatus::kOk ||
+          !bpf::check_seccomp_program(program->insns, program->length).empty()) {
+        out.error = "supervisor " + std::to_string(at) + ": a record that does not build";
+        out.programs.clear();
+        return out;
+      }
+      out.programs.emplace_back(program->insns, program->insns + program->length);
+    }
+    out.error.clear();
+    return out;
+  }
+  return out;
+}
+
 // After smaps: filters are only ever added, so ones read later than the
 // smaps can only seal more of what smaps showed, never less.
 void add_filter_seals(pid_t pid, const AuditOptions& options, const std::optional<SeccompStatus>& status,
@@ -194,7 +246,7 @@ void add_filter_seals(pid_t pid, const AuditOptions& options, const std::optiona
     abi = process_abi(pid, why);
     if (!abi) a.filters.reason = why;
   }
-  apply_filter_seals(filters, abi, options.filter_budget, a);
+  apply_filter_seals(filters, abi, options.filter_budget, a, [pid] { return ask_supervisor(pid); });
 }
 
 }  // namespace

@@ -214,6 +214,10 @@ struct FilterSummary {
   // (USER_NOTIF): a supervisor decides (sealkit run --backend seccomp).
   bool supervises_unmapped = false;
   const char* abi = "";  // the ABI its filters were evaluated for: "x86_64", "i386"
+  // For supervises_unmapped: "answered" when the supervisor (sealkit run,
+  // found among its ancestors) said what it refuses, else why not.
+  std::string supervisor;
+  pid_t supervisor_pid = 0;
   std::size_t partial_vmas = 0, supervised_vmas = 0;
   std::uint64_t supervised_bytes = 0;
 };

@@ -5,11 +5,15 @@
 // nothing; a process traced by someone else is "unknown" and left running;
 // no process is ever left stopped.
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/ptrace.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstddef>
+#include <cstring>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -21,6 +25,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "backend/seccomp/supervisor_query.hpp"
 #include "runtime/subprocess.hpp"
 
 namespace {
@@ -370,11 +375,12 @@ std::string lib_dir() {
 }
 
 // `sealkit run --backend seccomp` supervises: its root filter hands every
-// guarded call to the supervisor (USER_NOTIF), unmapped memory included. What
-// the supervisor answers is not in the filter: the audit must not call that
-// sealed (it did: 100% of a process "sealed" by a filter that seals nothing
-// by itself), but say that a supervisor decides.
-TEST(AuditFilters, ASupervisedProcessIsReportedSupervisedNotSealed) {
+// guarded call to the supervisor (USER_NOTIF), unmapped memory included. The
+// filter alone says nothing (the audit used to count all of it sealed: 100%
+// of a process "sealed" by a filter that seals nothing by itself); the
+// supervisor, asked, says what it refuses: the program's objects, [vdso],
+// [stack], the image token, not the heap.
+TEST(AuditFilters, ASupervisedProcessIsSealedAsItsSupervisorAnswers) {
   if (!root()) GTEST_SKIP() << "reading another process's seccomp filters needs CAP_SYS_ADMIN (run as root)";
   Target t, sleeper;
   const pid_t sleeping =
@@ -390,6 +396,51 @@ TEST(AuditFilters, ASupervisedProcessIsReportedSupervisedNotSealed) {
   ASSERT_EQ(f.at("status"), "read") << f;
   EXPECT_TRUE(f.at("supervises_unmapped").get<bool>()) << f;
   EXPECT_FALSE(f.at("refuses_unmapped").get<bool>()) << f;
+  ASSERT_EQ(f.at("supervisor"), "answered") << f;
+  EXPECT_EQ(f.at("supervisor_pid"), t.pid);
+  std::size_t code_and_data = 0;
+  for (const json& v : p.at("vma_list")) {
+    SCOPED_TRACE(v.dump());
+    EXPECT_NE(v.at("sealed_by"), "kernel");
+    EXPECT_EQ(v.value("supervised_bytes", std::uint64_t{0}), 0u) << "answered: nothing is left undecided";
+    const std::string cls = v.at("class");
+    if (cls == "elf_text" || cls == "elf_rodata" || cls == "elf_relro" || cls == "elf_data" || cls == "vdso" ||
+        cls == "stack") {
+      ++code_and_data;
+      EXPECT_EQ(v.at("sealed_by"), "filter");
+      EXPECT_EQ(v.at("filter_action"), "user_notif");
+    }
+    if (cls == "heap") {
+      EXPECT_EQ(v.at("filter"), "not_sealed");
+    }
+  }
+  EXPECT_GE(code_and_data, 15u);
+  EXPECT_EQ(p.at("supervised_vmas"), 0);
+  EXPECT_EQ(p.at("coverage_bytes_percent").get<double>(), 100.0);
+  sealkit::test::Captured table = sealkit::test::run_captured({SEALKIT_BIN, "audit", std::to_string(sleeping)});
+  EXPECT_NE(table.out.find("as supervisor " + std::to_string(t.pid) + " answers"), std::string::npos) << table.out;
+  std::printf("sealkit run --backend seccomp: %d VMAs sealed as the supervisor answers, %d in part, coverage %.1f%%\n",
+              f.at("sealed_vmas").get<int>(), f.at("partial_vmas").get<int>(),
+              p.at("coverage_bytes_percent").get<double>());
+}
+
+// The same with the supervisor stopped (SIGSTOP): no answer within the
+// audit's bounded wait, so every page is "supervised" and none counted sealed.
+TEST(AuditFilters, WithoutAnAnswerASupervisedProcessIsSupervisedNotSealed) {
+  if (!root()) GTEST_SKIP() << "reading another process's seccomp filters needs CAP_SYS_ADMIN (run as root)";
+  Target t, sleeper;
+  const pid_t sleeping =
+      start_idle_sleep({SEALKIT_BIN, "run", "--backend", "seccomp", "--", "/usr/bin/sleep", "300"}, t, sleeper);
+  ASSERT_GT(sleeping, 0) << "sealkit run --backend seccomp -- sleep did not reach its sleep";
+  ASSERT_NE(sleeping, t.pid);
+  ASSERT_EQ(::kill(t.pid, SIGSTOP), 0);
+  const json j = audit({std::to_string(sleeping), "--json", "--vmas"});
+  ASSERT_EQ(::kill(t.pid, SIGCONT), 0);
+  const json& p = process_of(j);
+  ASSERT_EQ(p.at("status"), "ok") << p;
+  const json& f = p.at("filters");
+  EXPECT_TRUE(f.at("supervises_unmapped").get<bool>()) << f;
+  EXPECT_NE(f.at("supervisor").get<std::string>().find("no answer within"), std::string::npos) << f;
   EXPECT_EQ(f.at("sealed_vmas"), 0) << f;
   std::size_t supervised = 0, vmas = 0;
   for (const json& v : p.at("vma_list")) {
@@ -405,12 +456,126 @@ TEST(AuditFilters, ASupervisedProcessIsReportedSupervisedNotSealed) {
   EXPECT_GE(vmas, 15u);
   EXPECT_EQ(f.at("supervised_vmas"), supervised);
   EXPECT_EQ(p.at("supervised_vmas"), supervised);
-  EXPECT_EQ(p.at("sealed_vmas"), 0);
   EXPECT_EQ(p.at("coverage_bytes_percent").get<double>(), 0.0) << "nothing is counted sealed that a supervisor decides";
+  ::kill(t.pid, SIGSTOP);
   sealkit::test::Captured table = sealkit::test::run_captured({SEALKIT_BIN, "audit", std::to_string(sleeping)});
+  ::kill(t.pid, SIGCONT);
   EXPECT_NE(table.out.find("a supervisor decides, not counted as sealed"), std::string::npos) << table.out;
-  std::printf("sealkit run --backend seccomp: %zu VMAs supervised, none counted sealed; stopped %.1f us\n", supervised,
-              f.at("stopped_microseconds").get<double>());
+  EXPECT_EQ(settled_state(sleeping), 'S');
+}
+
+// The asker's side of the supervisor query against answers written here by a
+// fake supervisor (a child of this test, so it runs the asker's executable):
+// malformed answers are refused, an answer from someone other than the pid
+// asked is ignored, and the wait is bounded.
+namespace query = sealkit::backend::seccomp::query;
+
+pid_t fake_supervisor(const std::vector<unsigned char>& answer, bool squat_for_parent = false) {
+  int ready[2];
+  if (::pipe(ready) != 0) return -1;
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid != 0) {
+    ::close(ready[1]);
+    char c;
+    const bool ok = ::read(ready[0], &c, 1) == 1;
+    ::close(ready[0]);
+    return ok ? pid : -1;
+  }
+  const int fd = ::socket(AF_UNIX, SOCK_DGRAM, 0);
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  const int n = std::snprintf(a.sun_path + 1, sizeof a.sun_path - 1, "%s%d", query::kNamePrefix,
+                              static_cast<int>(squat_for_parent ? parent : ::getpid()));
+  const auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + static_cast<std::size_t>(n));
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), len) != 0) _exit(1);
+  (void)!::write(ready[1], "r", 1);
+  for (;;) {
+    query::Request req;
+    sockaddr_un from{};
+    socklen_t from_len = sizeof from;
+    const ssize_t r = ::recvfrom(fd, &req, sizeof req, 0, reinterpret_cast<sockaddr*>(&from), &from_len);
+    if (r > 0 && !answer.empty()) (void)::sendto(fd, answer.data(), answer.size(), 0, reinterpret_cast<sockaddr*>(&from), from_len);
+  }
+}
+
+std::vector<unsigned char> answer_of(query::ReplyHeader h, const std::vector<query::WireRange>& ranges) {
+  std::vector<unsigned char> out(sizeof h + ranges.size() * sizeof(query::WireRange));
+  std::memcpy(out.data(), &h, sizeof h);
+  if (!ranges.empty()) std::memcpy(out.data() + sizeof h, ranges.data(), ranges.size() * sizeof ranges[0]);
+  return out;
+}
+
+TEST(SupervisorQuery, HostileAnswersAreRefused) {
+  const std::uint64_t a = 0x7f0000000000;
+  query::ReplyHeader h;
+  h.count = 2;
+  struct Case {
+    const char* what;
+    std::vector<unsigned char> answer;
+    const char* error;  // expected error, "" for an accepted answer
+  };
+  std::vector<Case> cases;
+  cases.push_back({"well formed", answer_of(h, {{a, a + 8192, 1, 0}, {a + 65536, a + 69632, 0, 1}}), ""});
+  cases.push_back({"unaligned", answer_of(h, {{a + 1, a + 8192, 0, 0}, {a + 65536, a + 69632, 0, 1}}), "malformed"});
+  cases.push_back({"empty range", answer_of(h, {{a, a, 0, 0}, {a + 65536, a + 69632, 0, 1}}), "malformed"});
+  cases.push_back({"beyond TASK_SIZE", answer_of(h, {{a, a + 8192, 0, 0}, {a, std::uint64_t{1} << 63, 0, 1}}),
+                   "malformed"});
+  cases.push_back({"records out of order", answer_of(h, {{a, a + 8192, 0, 0}, {a, a + 8192, 0, 5}}), "malformed"});
+  cases.push_back({"unknown flags", answer_of(h, {{a, a + 8192, 2, 0}, {a, a + 8192, 0, 1}}), "malformed"});
+  cases.push_back({"count larger than the body", answer_of(h, {{a, a + 8192, 0, 0}}), "malformed"});
+  query::ReplyHeader bad_magic = h;
+  bad_magic.magic ^= 1;
+  cases.push_back({"bad magic", answer_of(bad_magic, {{a, a + 8192, 0, 0}, {a, a + 8192, 0, 1}}), "malformed"});
+  query::ReplyHeader refused;
+  refused.error = EPERM;
+  cases.push_back({"an error", answer_of(refused, {}), "Operation not permitted"});
+  cases.push_back({"too short", std::vector<unsigned char>(5, 0), "malformed"});
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    const pid_t fake = fake_supervisor(c.answer);
+    ASSERT_GT(fake, 0);
+    const query::Answer got = query::ask(fake, ::getpid(), 1000);
+    ::kill(fake, SIGKILL);
+    ::waitpid(fake, nullptr, 0);
+    if (*c.error == '\0') {
+      EXPECT_EQ(got.error, "");
+      ASSERT_EQ(got.records.size(), 2u);
+      EXPECT_EQ(got.records[0][0].start, a);
+      EXPECT_TRUE(got.records[0][0].discard_protected);
+      EXPECT_EQ(got.records[1][0].end, a + 69632);
+    } else {
+      EXPECT_NE(got.error.find(c.error), std::string::npos) << got.error;
+      EXPECT_TRUE(got.records.empty());
+    }
+  }
+}
+
+TEST(SupervisorQuery, AnAnswerFromAnotherProcessIsIgnoredAndTheWaitIsBounded) {
+  query::ReplyHeader h;
+  // A squatter bound the name of this test's pid and answers: the asker asks
+  // "this pid", whose credentials the answer does not carry.
+  const pid_t squatter = fake_supervisor(answer_of(h, {}), true);
+  ASSERT_GT(squatter, 0);
+  const auto t0 = std::chrono::steady_clock::now();
+  const query::Answer got = query::ask(::getpid(), ::getpid(), 200);
+  const auto waited = std::chrono::steady_clock::now() - t0;
+  ::kill(squatter, SIGKILL);
+  ::waitpid(squatter, nullptr, 0);
+  EXPECT_NE(got.error.find("no answer within 200 ms"), std::string::npos) << got.error;
+  EXPECT_TRUE(got.records.empty());
+  // A supervisor that never answers: the same bounded wait.
+  const pid_t silent = fake_supervisor({});
+  ASSERT_GT(silent, 0);
+  const query::Answer none = query::ask(silent, ::getpid(), 100);
+  ::kill(silent, SIGKILL);
+  ::waitpid(silent, nullptr, 0);
+  EXPECT_NE(none.error.find("no answer within"), std::string::npos) << none.error;
+  std::printf("waited %.0f ms for a squatter's answer that does not count\n",
+              std::chrono::duration<double, std::milli>(waited).count());
+  // Not this sealkit: a process running another executable is not asked at all.
+  const query::Answer other = query::ask(1, ::getpid(), 100);
+  EXPECT_EQ(other.error, "not running this sealkit");
 }
 
 // The runtime on its own filters (injected by hand, no supervisor): every

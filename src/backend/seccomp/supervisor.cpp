@@ -19,6 +19,7 @@
 
 #include "backend/seccomp/install.hpp"
 #include "backend/seccomp/registration_proto.hpp"
+#include "backend/seccomp/supervisor_query.hpp"
 #include "core/bpf_eval.hpp"
 #include "core/proc_maps.hpp"
 
@@ -87,6 +88,7 @@ Supervisor::Supervisor(int registration_socket) noexcept : socket_(registration_
 
 Supervisor::~Supervisor() {
   if (socket_ >= 0) ::close(socket_);
+  if (query_ >= 0) ::close(query_);
   for (int fd : listeners_) ::close(fd);
   clear_cache();
 }
@@ -157,7 +159,30 @@ void Supervisor::add_listener(int fd) { listeners_.push_back(fd); }
 std::vector<int> Supervisor::owned_fds() const {
   std::vector<int> fds = listeners_;
   if (socket_ >= 0) fds.push_back(socket_);
+  if (query_ >= 0) fds.push_back(query_);
   return fds;
+}
+
+void Supervisor::open_query_socket() {
+  if (query_ >= 0) ::close(query_);
+  query_pid_ = ::getpid();
+  query_ = query::open_socket();  // -1 (a name taken, no memory): the audit says "supervised" and why
+}
+
+void Supervisor::on_query() {
+  auto ranges_of = [](void* context, pid_t pid, std::vector<query::WireRange>& out) {
+    auto* self = static_cast<Supervisor*>(context);
+    const std::vector<const Record*>* records = self->records_of(static_cast<std::uint32_t>(pid));
+    if (records == nullptr) return false;
+    std::uint32_t index = 0;
+    for (const Record* r : *records) {
+      for (const SealedRange& range : r->ranges)
+        out.push_back({range.start, range.end, range.discard_protected ? query::kDiscardProtected : 0u, index});
+      ++index;
+    }
+    return true;
+  };
+  query::serve_one(query_, ranges_of, this);
 }
 
 bool Supervisor::step(int timeout_ms, int extra_fd, bool* extra_ready) {
@@ -173,16 +198,28 @@ bool Supervisor::step(int timeout_ms, int extra_fd, bool* extra_ready) {
 
 bool Supervisor::step_unguarded(int timeout_ms, int extra_fd, bool* extra_ready) {
   if (extra_ready) *extra_ready = false;
+  if (listeners_.empty() && socket_ < 0 && extra_fd < 0) return false;  // nothing to wait for (questions alone are not)
   std::vector<pollfd> fds;
   for (int fd : listeners_) fds.push_back({fd, POLLIN, 0});
   const std::size_t socket_index = fds.size();
   if (socket_ >= 0) fds.push_back({socket_, POLLIN, 0});
+  if (query_pid_ != ::getpid()) open_query_socket();
+  const std::size_t query_index = fds.size();
+  if (query_ >= 0) fds.push_back({query_, POLLIN, 0});
   const std::size_t extra_index = fds.size();
   if (extra_fd >= 0) fds.push_back({extra_fd, POLLIN, 0});
   if (fds.empty()) return false;
   int n = ::poll(fds.data(), fds.size(), timeout_ms);
   if (n <= 0) return !listeners_.empty();
   if (extra_fd >= 0 && fds[extra_index].revents != 0 && extra_ready) *extra_ready = true;
+  if (query_ >= 0) {
+    const short re = fds[query_index].revents;
+    if (re & POLLIN) on_query();
+    else if (re & (POLLERR | POLLNVAL)) {
+      ::close(query_);  // closed under us (a process that keeps only some fds): no more questions
+      query_ = -1;
+    }
+  }
   if (socket_ >= 0) {
     const short re = fds[socket_index].revents;
     if (re & POLLIN) on_registration();
@@ -316,6 +353,7 @@ int Supervisor::handle_registration(const void* raw, std::size_t size, int reply
   if (!core::bpf::check_seccomp_program(program_->insns, program_->length).empty()) return EINVAL;
   Record record;
   record.program.assign(program_->insns, program_->insns + program_->length);
+  record.ranges = std::move(ranges);
   std::memcpy(record.nonce, header.nonce, sizeof record.nonce);
   clear_cache();  // the registering task maps a new token now
   // A key seen before belongs to a token that is gone (the inode was freed and reused).

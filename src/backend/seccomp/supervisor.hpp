@@ -63,6 +63,7 @@ class Supervisor {
  private:
   struct Record {
     std::vector<sock_filter> program;  // the image's own filter, ERRNO action
+    std::vector<SealedRange> ranges;   // what it was built from (the token's own range last), for `sealkit audit`
     std::uint8_t nonce[16] = {};       // the token's (registration_proto.hpp TokenHeader)
   };
   // What a task's maps said, kept while it provably still holds: the task is
@@ -80,6 +81,11 @@ class Supervisor {
   using Key = std::tuple<std::uint32_t, std::uint32_t, std::uint64_t>;  // token memfd: dev major, minor, inode
 
   bool step_unguarded(int timeout_ms, int extra_fd, bool* extra_ready);
+  // `sealkit audit`'s questions (supervisor_query.hpp), on a socket named
+  // after this process: (re)opened when the pid changed (a supervisor forked
+  // into the background).
+  void open_query_socket();
+  void on_query();
   void on_registration();
   int handle_registration(const void* request, std::size_t size, int reply_fd, int token_fd);
   void on_notification(int listener);
@@ -95,6 +101,8 @@ class Supervisor {
   bool read_maps(pid_t pid, std::string_view& text);
 
   int socket_ = -1;
+  int query_ = -1;
+  pid_t query_pid_ = 0;  // the pid query_ is named after
   std::vector<int> listeners_;
   std::map<Key, Record> records_;
   std::vector<char> maps_buffer_;

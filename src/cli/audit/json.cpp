@@ -84,6 +84,10 @@ json filters_json(const core::FilterSummary& f) {
   j["discard_refused_vmas"] = f.discard_refused_vmas;
   j["refuses_unmapped"] = f.refuses_unmapped;
   j["supervises_unmapped"] = f.supervises_unmapped;
+  if (f.supervises_unmapped) {
+    j["supervisor"] = f.supervisor;
+    j["supervisor_pid"] = f.supervisor_pid;
+  }
   j["abi"] = f.abi;
   j["partial_vmas"] = f.partial_vmas;
   j["supervised_vmas"] = f.supervised_vmas;

@@ -43,7 +43,10 @@ std::string filters_cell(const core::FilterSummary& f) {
   std::string s = std::to_string(f.filters) + " (" + std::to_string(f.sealed_vmas) + " VMAs sealed";
   if (f.partial_vmas) s += ", " + std::to_string(f.partial_vmas) + " in part";
   if (f.supervised_vmas) s += ", " + std::to_string(f.supervised_vmas) + " supervised";
-  if (f.supervises_unmapped) s += ": a supervisor decides, not counted as sealed";
+  if (f.supervises_unmapped && f.supervisor == "answered")
+    s += ", as supervisor " + std::to_string(f.supervisor_pid) + " answers";
+  else if (f.supervises_unmapped)
+    s += ": a supervisor decides, not counted as sealed (" + printable(f.supervisor) + ")";
   if (f.unknown_vmas) s += ", " + std::to_string(f.unknown_vmas) + " unknown";
   if (std::string(f.abi) == "i386") s += ", i386";
   if (f.refuses_unmapped) s += ", refuses unmapped memory too: a sandbox, not seals";
