@@ -26,6 +26,8 @@
 // instruction budget per process leaves the VMAs past it "unknown".
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <functional>
 #include <string>

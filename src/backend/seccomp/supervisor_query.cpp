@@ -79,8 +79,11 @@ void serve_one(int fd, RangesOf ranges_of, void* context) {
   if (r != static_cast<ssize_t>(sizeof request) || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
       request.magic != kMagic || request.version != kVersion || request.pid <= 0 || request.reserved != 0) {
     header.error = EINVAL;
-  } else if (!sender_of(msg, cred) || (cred.uid != 0 && cred.uid != ::geteuid())) {
-    header.error = EPERM;  // another user's audit learns nothing of this tree
+  } else if (!sender_of(msg, cred) || cred.uid != 0) {
+    // Root only: the audit needs CAP_SYS_ADMIN to read filters anyway, and a
+    // same-uid asker could learn where a non-dumpable process (whose maps it
+    // cannot read) has sealed memory.
+    header.error = EPERM;
   } else if (!ranges_of(context, request.pid, ranges)) {
     header.error = ESRCH;
   } else if (ranges.size() > kMaxRanges) {

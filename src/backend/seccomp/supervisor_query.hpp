@@ -6,7 +6,7 @@
 // One datagram each way on an AF_UNIX SOCK_DGRAM socket in the abstract
 // namespace, "sealkit-supervisor-PID" (PID: the supervisor's). Names prove
 // nothing there, so both ends check the kernel's word (SCM_CREDENTIALS):
-// the supervisor answers only root or its own uid; the asker accepts an
+// the supervisor answers only root; the asker accepts an
 // answer only from the pid it addressed, and only addresses a process
 // running the asker's own executable. The answer: for each record whose token
 // the process maps, the ranges the supervisor built that record's program
