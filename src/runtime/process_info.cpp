@@ -118,6 +118,7 @@ StartupAux g_aux;
 void take_log_path(ProcessInfo& info, std::string_view value, bool quiet) {
   if (value.empty()) return;
   if (value.front() != '/' || value.size() >= sizeof info.log_path) {
+    info.rejected_a_setting = true;
     if (!quiet) warn("SEALKIT_LOG must be an absolute path shorter than 512 bytes; not logging");
     return;
   }
@@ -127,6 +128,7 @@ void take_log_path(ProcessInfo& info, std::string_view value, bool quiet) {
 
 void take_config_path(ProcessInfo& info, std::string_view value, bool quiet) {
   if (value.size() >= sizeof info.config_path) {
+    info.rejected_a_setting = true;
     if (!quiet) warn("SEALKIT_CONFIG must be shorter than 512 bytes; using the defaults");
     return;
   }
@@ -143,8 +145,11 @@ std::string_view c_string(const char* s) {
 
 void take_setting(ProcessInfo& info, std::string_view kv, bool quiet) {
   constexpr std::string_view kLog = "SEALKIT_LOG=", kConfig = "SEALKIT_CONFIG=", kBackend = "SEALKIT_BACKEND=",
-                             kSupervisor = "SEALKIT_SUPERVISOR_FD=";
-  if (kv.substr(0, kLog.size()) == kLog) take_log_path(info, kv.substr(kLog.size()), quiet);
+                             kSupervisor = "SEALKIT_SUPERVISOR_FD=", kAudit = "LD_AUDIT=";
+  if (kv.substr(0, kAudit.size()) == kAudit) {
+    // What ld.so was given: whether it loaded the audit module (preload/startup.hpp).
+    info.ld_audit_names_runtime = kv.find("libsealkit-runtime.so") != std::string_view::npos;
+  } else if (kv.substr(0, kLog.size()) == kLog) take_log_path(info, kv.substr(kLog.size()), quiet);
   else if (kv.substr(0, kConfig.size()) == kConfig) take_config_path(info, kv.substr(kConfig.size()), quiet);
   else if (kv.substr(0, kBackend.size()) == kBackend) {
     // Cut to the buffer: a longer value is invalid anyway, and says so.

@@ -74,13 +74,18 @@ bool audit_module_chose_seccomp(const char* setting) {
 // Machine-wide (/etc/ld.so.preload) this is where start-up sealing happens, so
 // the settings and the configuration are read here, once.
 void startup_work() {
-  g_audited = audit_module_ran();
+  // Quietly first: under `sealkit run` the audit module has warned already.
+  ProcessInfo info;
+  read_process_info(info, true);
+  g_audited = audit_module_ran(info);
   if (g_audited) {
     g_startup_objects = count_startup_objects();
     return;
   }
-  ProcessInfo info;
-  read_process_info(info, false);
+  if (info.rejected_a_setting) {
+    info = ProcessInfo{};
+    read_process_info(info, false);  // again, to say what was wrong
+  }
   sealkit::rt::seccomp::set_supervisor_fd(info.supervisor_fd);  // seals are registered under the exec supervisor
   const Config::Load load = g_config.load(info.secure, info.config_path, false);
   g_settings_read = true;

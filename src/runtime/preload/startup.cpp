@@ -5,7 +5,6 @@
 
 #include "runtime/native_elf.hpp"
 #include <link.h>  // declares _DYNAMIC, this object's own dynamic section
-#include <stdlib.h>
 
 #include <string_view>
 
@@ -22,19 +21,20 @@ namespace sealkit::rt::preload {
 namespace {
 
 constexpr std::size_t kMaxObjects = 4096;  // as the audit module records
+constexpr std::size_t kOnStack = 64;
 constexpr std::string_view kRuntimeName = "libsealkit-runtime.so";
 LoadedRef g_objects[kMaxObjects];
 
 }  // namespace
 
-bool audit_module_ran() {
+bool audit_module_ran(const ProcessInfo& info) {
   // ld.so loads the audit module only when LD_AUDIT names it, and ignores
-  // LD_AUDIT in secure execution, as secure_getenv does. Machine-wide there is
-  // no LD_AUDIT: that is all it costs, no system call. (Should a constructor
-  // that ran before this one have removed LD_AUDIT, the start-up pass runs a
-  // second time: sealing twice succeeds, and the log has a second line.)
-  const char* audit = secure_getenv("LD_AUDIT");
-  if (audit == nullptr || std::string_view(audit).find(kRuntimeName) == std::string_view::npos) return false;
+  // LD_AUDIT in secure execution, where read_process_info reads no
+  // environment. Machine-wide there is no LD_AUDIT: that is all it costs, no
+  // system call. (Should a constructor that ran before this one have removed
+  // LD_AUDIT, the start-up pass runs a second time: sealing twice succeeds,
+  // and the log has a second line.)
+  if (!info.ld_audit_names_runtime) return false;
   // The audit module seals this object with the rest. A same-size mremap of a
   // page is a no-op that the kernel refuses with EPERM on a sealed VMA before
   // anything else (src/backend/kernel.hpp).
@@ -65,16 +65,22 @@ std::size_t seal_startup_objects(const ProcessInfo& info, const Config& config, 
   // ld.so's list of the base namespace. At start-up nothing else changes it
   // (unless an earlier constructor started a thread that loads objects:
   // then an object appended meanwhile is left to the next dlopen's pass).
-  std::size_t n = 0, dropped = 0, listed = 0;
+  std::size_t listed = 0;
+  for (link_map* l = _r_debug.r_map; l != nullptr; l = l->l_next) ++listed;
+  // Most processes' list fits on the stack, in pages ld.so has used already:
+  // the static table's first page would be one more page fault in each.
+  LoadedRef on_stack[kOnStack];
+  LoadedRef* const objects = listed <= kOnStack ? on_stack : g_objects;
+  const std::size_t capacity = listed <= kOnStack ? kOnStack : kMaxObjects;
+  std::size_t n = 0, dropped = 0;
   for (link_map* l = _r_debug.r_map; l != nullptr; l = l->l_next) {
-    ++listed;
     if (l->l_ld == _DYNAMIC) continue;  // this object: sealed as "self"
-    if (n == kMaxObjects) {
+    if (n == capacity) {
       ++dropped;
       continue;
     }
     const char* name = l->l_name ? l->l_name : "";
-    g_objects[n++] = {l->l_addr, reinterpret_cast<std::uintptr_t>(l->l_ld), name, config.object_excluded(name), 0, 0};
+    objects[n++] = {l->l_addr, reinterpret_cast<std::uintptr_t>(l->l_ld), name, config.object_excluded(name), 0, 0};
   }
   // ld.so's copy of each object's program headers: the pass then reads no
   // header and makes no lookup to find one (sealer.cpp). dl_iterate_phdr lists
@@ -82,10 +88,11 @@ std::size_t seal_startup_objects(const ProcessInfo& info, const Config& config, 
   struct Cursor {
     LoadedRef* objects;
     std::size_t n, next;
-  } cursor{g_objects, n, 0};
+  } cursor{objects, n, 0};
   dl_iterate_phdr(
       [](dl_phdr_info* o, std::size_t, void* p) {
         auto* c = static_cast<Cursor*>(p);
+        if (c->n == 0) return 1;
         for (std::size_t tried = 0; tried < c->n; ++tried, c->next = (c->next + 1) % c->n) {
           LoadedRef& r = c->objects[c->next];
           if (r.bias != o->dlpi_addr || r.phdr != 0) continue;
@@ -97,7 +104,7 @@ std::size_t seal_startup_objects(const ProcessInfo& info, const Config& config, 
         return 0;
       },
       &cursor);
-  seal_startup(g_objects, n, reinterpret_cast<std::uintptr_t>(&__ehdr_start), info.page_size, stats);
+  seal_startup(objects, n, reinterpret_cast<std::uintptr_t>(&__ehdr_start), info.page_size, stats);
   report_startup(info, stats, dropped);
   return listed;
 }

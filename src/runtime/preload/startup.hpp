@@ -17,7 +17,7 @@ namespace sealkit::rt::preload {
 // it seals the preload object with the rest, before any constructor, so the
 // preload object's own first page tells; on a kernel without mseal, LD_AUDIT
 // naming it does.
-bool audit_module_ran();
+bool audit_module_ran(const ProcessInfo& info);
 
 // True when the SIGSYS handler in place is the runtime's (the audit module
 // installs it first thing on the seccomp backend, seccomp/polyfill.hpp).
