@@ -64,7 +64,8 @@ bool find_stack_without_proc(std::uintptr_t execfn, core::Range& out) {
   while (name[len] != '\0' && len < kPage) ++len;
   const std::uintptr_t top = execfn + len + 1 + 8;
   if (len == kPage || top % kPage != 0 || top / kPage <= kMaxStackPages) return false;  // changed since exec: ask
-  if (mapped(top) || !mapped(top - kPage)) return false;
+  // The string just read is in the top page: mapped. The page above must not be.
+  if (mapped(top)) return false;
   const std::uintptr_t pages = largest(kTypicalStackPages, kMaxStackPages, [top](std::uintptr_t n) {
     return mapped(top - n * kPage);
   });
