@@ -26,16 +26,18 @@ bool mapped(std::uintptr_t page) {
 // A page of a VM_PFNMAP or VM_IO mapping (system_extents.hpp).
 bool kernel_data_page(std::uintptr_t page) { return sys::madvise(page, kPage, 22 /* MADV_POPULATE_READ */) == kEinval; }
 
-// The largest n in [1, limit) with has(n), when has(1) holds and has(n) holds
-// exactly for n up to some bound: the typical n tried first, then doubling, then
-// halving the interval. 0 when has(n) still holds at limit.
+// The largest n in [1, limit) with has(n), when has(n) holds exactly for n up
+// to some bound: the typical n tried first, then doubling, then halving the
+// interval. 0 when has(1) does not hold (asked only when has(typical) does
+// not: below a page that has it, all do), or has(n) still holds at limit.
 template <class Has>
-std::uintptr_t largest(std::uintptr_t typical, std::uintptr_t limit, Has&& has) {
+std::uintptr_t largest(std::uintptr_t typical, std::uintptr_t limit, bool one_known, Has&& has) {
   std::uintptr_t yes = 1, no = 0;
   if (has(typical)) {
     yes = typical;
     if (!has(typical + 1)) no = typical + 1;
   } else {
+    if (!one_known && !has(1)) return 0;
     no = typical;
   }
   for (std::uintptr_t n = 2 * typical; no == 0; n *= 2) {
@@ -66,7 +68,7 @@ bool find_stack_without_proc(std::uintptr_t execfn, core::Range& out) {
   if (len == kPage || top % kPage != 0 || top / kPage <= kMaxStackPages) return false;  // changed since exec: ask
   // The string just read is in the top page: mapped. The page above must not be.
   if (mapped(top)) return false;
-  const std::uintptr_t pages = largest(kTypicalStackPages, kMaxStackPages, [top](std::uintptr_t n) {
+  const std::uintptr_t pages = largest(kTypicalStackPages, kMaxStackPages, true, [top](std::uintptr_t n) {
     return mapped(top - n * kPage);
   });
   if (pages == 0) return false;
@@ -88,8 +90,8 @@ bool find_vdso_without_proc(std::uintptr_t vdso_ehdr, core::Range& out) {
     if (ph[i].p_type == PT_LOAD && ph[i].p_offset + ph[i].p_filesz > length) return false;
   }
   length = (length + kPage - 1) / kPage * kPage;
-  if (length > 64 * kPage || !kernel_data_page(vdso_ehdr - kPage)) return false;
-  const std::uintptr_t pages = largest(kTypicalDataPages, kMaxDataPages, [vdso_ehdr](std::uintptr_t n) {
+  if (length > 64 * kPage) return false;
+  const std::uintptr_t pages = largest(kTypicalDataPages, kMaxDataPages, false, [vdso_ehdr](std::uintptr_t n) {
     return kernel_data_page(vdso_ehdr - n * kPage);
   });
   if (pages == 0) return false;
