@@ -9,9 +9,12 @@
 
 #include <cinttypes>
 #include <cstdio>
+#include <memory>
 #include <string>
 
+#include "backend/seccomp/filter.hpp"
 #include "core/elf_file.hpp"
+#include "core/filter_seals.hpp"
 #include "sealkit/sealkit.h"
 
 using namespace sealkit::core;
@@ -292,4 +295,74 @@ TEST(ProcessAudit, KernelThreadHasNoMemory) {
   if (a.status == AuditStatus::kGone) GTEST_SKIP() << "pid 2 (kthreadd) is not visible in this pid namespace";
   EXPECT_EQ(a.status, AuditStatus::kKernelThread);
   EXPECT_EQ(a.comm, "kthreadd");
+}
+
+// A filter seal inside one VMA (core::apply_filter_seals): the object's bss
+// merged with an anonymous allocation after it, [bss 1 page | 3 pages not
+// the object's]. Only the refused bytes that the rule asks for count towards
+// coverage; the VMA counts as sealed-as-asked when all its asked bytes are.
+namespace {
+
+ProcessAudit merged_bss_with_filter(std::uint64_t sealed_begin, std::uint64_t sealed_end) {
+  const std::string lib = "/usr/lib/libdemo.so";
+  const std::string text = entry(kBase + 0x0000, kBase + 0x1000, "r--p", 0x0000, kLibInode, lib, false) +
+                           entry(kBase + 0x1000, kBase + 0x3000, "r-xp", 0x1000, kLibInode, lib, false) +
+                           entry(kBase + 0x3000, kBase + 0x4000, "r--p", 0x3000, kLibInode, lib, false) +
+                           entry(kBase + 0x4000, kBase + 0x5000, "r--p", 0x4000, kLibInode, lib, false) +
+                           entry(kBase + 0x5000, kBase + 0x6000, "rw-p", 0x5000, kLibInode, lib, false) +
+                           entry(kBase + 0x6000, kBase + 0xa000, "rw-p", 0, 0, "", false);
+  ProcessAudit a = classify_smaps(text, lookup_returning(ElfLookup::Kind::kElf, lib_layout()));
+  namespace gen = sealkit::backend::seccomp;
+  const gen::SealedRange range{sealed_begin, sealed_end, false};
+  gen::Input in{&range, 1, gen::task_size()};
+  auto program = std::make_unique<gen::Program>();
+  EXPECT_EQ(gen::build(in, *program), gen::BuildStatus::kOk);
+  ProcessFilters filters;
+  filters.status = ProcessFilters::Status::kRead;
+  filters.programs.emplace_back(program->insns, program->insns + program->length);
+  apply_filter_seals(filters, &kAbiX86_64, 1 << 24, a);
+  return a;
+}
+
+}  // namespace
+
+TEST(VmaClass, AFilterSealInsideAMergedVmaCountsItsAskedPart) {
+  // The whole object sealed: the bss page is the VMA's asked part, and it is the sealed part.
+  ProcessAudit a = merged_bss_with_filter(kBase, kBase + 0x7000);
+  ASSERT_EQ(a.status, AuditStatus::kOk);
+  const VmaRecord& bss = at(a, kBase + 0x6000);
+  EXPECT_EQ(bss.cls, VmaClass::kElfBss);
+  EXPECT_EQ(bss.should_seal_bytes, 0x1000u);
+  EXPECT_EQ(bss.filter, FilterCheck::kPartial);
+  EXPECT_FALSE(bss.sealed);
+  EXPECT_EQ(bss.verdict(), Verdict::kPartial);
+  EXPECT_EQ(bss.filter_part_bytes, 0x1000u);
+  EXPECT_EQ(bss.filter_part_should_bytes, 0x1000u);
+  EXPECT_TRUE(a.objects[0].fully_sealed());
+  EXPECT_EQ(a.total.should_bytes, 0x7000u);
+  EXPECT_EQ(a.total.sealed_should_bytes, 0x7000u);
+  EXPECT_DOUBLE_EQ(*a.total.coverage_bytes(), 1.0);
+  EXPECT_EQ(a.total.sealed_vmas, 5u) << "whole VMAs";
+  EXPECT_EQ(a.total.partial_vmas, 1u);
+  EXPECT_EQ(a.total.sealed_bytes, 0x7000u);
+  EXPECT_EQ(a.filters.partial_vmas, 1u);
+
+  // Sealed in the allocation's part only: refused bytes, none of them asked for.
+  ProcessAudit b = merged_bss_with_filter(kBase + 0x8000, kBase + 0xa000);
+  const VmaRecord& other = at(b, kBase + 0x6000);
+  EXPECT_EQ(other.filter, FilterCheck::kPartial);
+  EXPECT_EQ(other.filter_part_bytes, 0x2000u);
+  EXPECT_EQ(other.filter_part_should_bytes, 0u);
+  EXPECT_EQ(b.total.sealed_should_bytes, 0u);
+  EXPECT_EQ(b.total.sealed_bytes, 0x2000u);
+  EXPECT_EQ(b.total.sealed_should_vmas, 0u);
+  EXPECT_FALSE(b.objects[0].fully_sealed());
+
+  // Straddling the edge of the asked part: one asked page of two refused.
+  ProcessAudit c = merged_bss_with_filter(kBase + 0x5000, kBase + 0x8000);
+  const VmaRecord& edge = at(c, kBase + 0x6000);
+  EXPECT_EQ(edge.filter_part_bytes, 0x2000u);
+  EXPECT_EQ(edge.filter_part_should_bytes, 0x1000u);
+  EXPECT_TRUE(at(c, kBase + 0x5000).sealed) << "the data VMA is wholly refused";
+  EXPECT_EQ(c.total.sealed_should_bytes, 0x2000u);
 }
