@@ -18,10 +18,7 @@ constexpr long kEinval = -22;
 // table walk): the extent found is sealed with one mseal, which fails with
 // ENOMEM, sealing nothing, if a page in it is not mapped after all; the pass
 // then takes the maps path for it.
-bool mapped(std::uintptr_t page) {
-  unsigned char vec;
-  return sys::mincore(page, kPage, &vec) == 0;
-}
+bool mapped(std::uintptr_t page) { return sys::msync_async(page, kPage) == 0; }
 
 // A page of a VM_PFNMAP or VM_IO mapping (system_extents.hpp).
 bool kernel_data_page(std::uintptr_t page) { return sys::madvise(page, kPage, 22 /* MADV_POPULATE_READ */) == kEinval; }

@@ -18,7 +18,7 @@ namespace sealkit::rt {
 // word (fs/exec.c, bprm->p starts at vm_end - sizeof(void *) of the 64-bit
 // kernel), so the string's end plus 8 is the VMA's end, page-aligned; the page
 // above must be unmapped. Its bottom: the lowest address from which every page
-// up to the top is mapped (mincore says ENOMEM over a range with a hole); the
+// up to the top is mapped (msync says ENOMEM over a range with a hole); the
 // kernel keeps a guard gap of unmapped pages below a stack (stack_guard_gap,
 // 1 MiB), so the first hole below is the stack's end. At most 8 MiB deep.
 bool find_stack_without_proc(std::uintptr_t execfn, core::Range& out);

@@ -1,9 +1,34 @@
 #include "runtime/seccomp/backend_choice.hpp"
 
 #include "backend/seccomp/install.hpp"
+#include "runtime/seccomp/polyfill.hpp"
 #include "runtime/seccomp/sys.hpp"
 
 namespace sealkit::rt::seccomp {
+
+namespace {
+
+constexpr long kPrGetSeccomp = 21;
+constexpr long kSeccompModeFilter = 2;
+
+// auto, in a process that already runs under a seccomp filter: ours, kept
+// across execve from an earlier image on this backend (it traps syscall 462:
+// asked without the handler, the probe would kill), or someone else's, which
+// may kill for any system call it does not list (systemd's SystemCallFilter=
+// allow-lists do, and do not list seccomp). So the trap is asked about with
+// the handler in place, and seccomp() is never tried under a foreign filter:
+// the kernel backend then seals if the filter lets mseal through, and its
+// failures are logged otherwise.
+Backend choose_under_a_filter() {
+  const void* inherited = sigsys_handler_in_place();
+  if (install_polyfill()) {
+    if (policy_inherited()) return Backend::kSeccomp;
+    restore_sigsys(inherited);
+  }
+  return Backend::kKernel;
+}
+
+}  // namespace
 
 Backend choose_backend(std::string_view setting, bool& invalid) {
   invalid = false;
@@ -14,6 +39,7 @@ Backend choose_backend(std::string_view setting, bool& invalid) {
   if (setting == "seccomp" && sys::kSupported) return Backend::kSeccomp;
   if (setting == "seccomp") return Backend::kKernel;
   invalid = !setting.empty() && setting != "auto";
+  if (sys::kSupported && sys::call(sys::kPrctl, kPrGetSeccomp) == kSeccompModeFilter) return choose_under_a_filter();
   if (rt::sys::mseal(0, 0) == 0) return Backend::kKernel;
   // SECCOMP_GET_ACTION_AVAIL of SECCOMP_RET_ERRNO: 0 where filters exist.
   std::uint32_t action = 0x00050000u;

@@ -100,6 +100,16 @@ const void* sigsys_handler_in_place() {
 #endif
 }
 
+void restore_sigsys(const void* inherited) {
+#if defined(__x86_64__)
+  KernelSigaction act{};
+  act.handler = reinterpret_cast<decltype(act.handler)>(const_cast<void*>(inherited));
+  sys::call(sys::kRtSigaction, SIGSYS, reinterpret_cast<long>(&act), 0, 8);
+#else
+  (void)inherited;
+#endif
+}
+
 bool install_polyfill() {
 #if defined(__x86_64__)
   KernelSigaction act{};

@@ -28,6 +28,11 @@ bool install_polyfill();
 // it), or nullptr: for telling from another object whether it is the runtime's.
 const void* sigsys_handler_in_place();
 
+// Puts back a SIGSYS disposition sigsys_handler_in_place() returned before
+// install_polyfill(): SIG_DFL (nullptr) or SIG_IGN, what a process can have
+// inherited across execve, before any of its code ran.
+void restore_sigsys(const void* inherited);
+
 // Whether a filter an earlier image of this process installed already traps
 // syscall 462 to this handler's kind (the policy is kept across execve, so one
 // per process lineage is enough: installing it again in every image would use

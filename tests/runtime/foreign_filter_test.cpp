@@ -1,0 +1,96 @@
+// Processes that run under someone else's seccomp allow-list, as systemd runs a
+// service with SystemCallFilter=@system-service: any system call the list does
+// not name kills the process. The runtime must never be the one that makes
+// that call (docs/runtime.md, "Processes under a seccomp filter"); mseal itself,
+// newer than the list, gets ENOSYS there, and the process runs unsealed and
+// says so in its log. allowlist_exec installs systemd 252's list and execs.
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "runtime/subprocess.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using sealkit::test::Captured;
+using sealkit::test::run_captured;
+
+std::vector<std::string> under_allowlist(const std::vector<std::string>& argv) {
+  std::vector<std::string> v{ALLOWLIST_EXEC, SYSTEM_SERVICE_LIST};
+  v.insert(v.end(), argv.begin(), argv.end());
+  return v;
+}
+
+struct Log {
+  std::string path;
+  Log() {
+    char tmpl[] = "/tmp/sealkit-foreign-filter-XXXXXX";
+    int fd = mkstemp(tmpl);
+    if (fd >= 0) close(fd);
+    path = tmpl;
+  }
+  ~Log() { unlink(path.c_str()); }
+  std::vector<nlohmann::json> lines() const {
+    std::vector<nlohmann::json> out;
+    std::ifstream in(path);
+    for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line));
+    return out;
+  }
+};
+
+// What every case expects: the program ran to its end (not SIGSYS: status
+// 128+31 from the shell's point of view, here a signal status), and the
+// runtime's line for the filtered process says why nothing was sealed.
+void expect_survived_and_logged(const Captured& o, const Log& log, const std::string& exe) {
+  EXPECT_EQ(o.status, 0) << "killed or failed under the allow-list: " << o.err;
+  bool found = false;
+  for (const auto& j : log.lines()) {
+    if (j.at("exe") != exe) continue;
+    found = true;
+    // mseal is newer than the list: ENOSYS, logged, nothing sealed, nothing killed.
+    EXPECT_EQ(j.at("objects_sealed").get<int>(), 0) << j;
+    EXPECT_EQ(j.at("first_errno").get<int>(), 38) << j;
+  }
+  EXPECT_TRUE(found) << "no log line for " << exe;
+}
+
+}  // namespace
+
+TEST(ForeignFilter, TheListItselfRunsPlainPrograms) {
+  Captured o = run_captured(under_allowlist({"/bin/sh", "-c", "echo ok"}));
+  EXPECT_EQ(o.status, 0) << o.err;
+  EXPECT_EQ(o.out, "ok\n");
+}
+
+TEST(ForeignFilter, TheMachineWideObjectNeverKillsAFilteredProcess) {
+  Log log;
+  Captured o = run_captured(under_allowlist({"/bin/true"}),
+                            {std::string("LD_PRELOAD=") + SEALKIT_PRELOAD, "SEALKIT_LOG=" + log.path});
+  expect_survived_and_logged(o, log, fs::canonical("/bin/true").string());
+}
+
+TEST(ForeignFilter, SealkitRunNeverKillsAFilteredChild) {
+  Log log;
+  Captured o = run_captured({SEALKIT_BIN, "run", "--log", log.path, "--", ALLOWLIST_EXEC, SYSTEM_SERVICE_LIST,
+                             "/bin/true"});
+  expect_survived_and_logged(o, log, fs::canonical("/bin/true").string());
+}
+
+// The runtime injected by hand with no backend named (the systemd drop-in of
+// examples/): auto must not try the seccomp backend under a foreign filter
+// (seccomp() is not on the list).
+TEST(ForeignFilter, AutoNeverTriesTheSeccompBackendUnderAForeignFilter) {
+  Log log;
+  Captured o = run_captured(under_allowlist({"/bin/true"}),
+                            {std::string("LD_AUDIT=") + SEALKIT_RUNTIME, std::string("LD_PRELOAD=") + SEALKIT_PRELOAD,
+                             "SEALKIT_LOG=" + log.path});
+  expect_survived_and_logged(o, log, fs::canonical("/bin/true").string());
+  for (const auto& j : log.lines()) EXPECT_EQ(j.at("backend"), "kernel") << j;
+}
