@@ -94,3 +94,14 @@ TEST(ForeignFilter, AutoNeverTriesTheSeccompBackendUnderAForeignFilter) {
   expect_survived_and_logged(o, log, fs::canonical("/bin/true").string());
   for (const auto& j : log.lines()) EXPECT_EQ(j.at("backend"), "kernel") << j;
 }
+
+// Objects loaded later: the preload object's dlopen path (C extension modules
+// of python3) under the same list.
+TEST(ForeignFilter, DlopenUnderTheListNeverKills) {
+  Log log;
+  Captured o = run_captured({SEALKIT_BIN, "run", "--log", log.path, "--", ALLOWLIST_EXEC, SYSTEM_SERVICE_LIST,
+                             "/usr/bin/python3", "-I", "-c", "import json, decimal, ssl; print('ok')"});
+  EXPECT_EQ(o.status, 0) << o.err;
+  EXPECT_EQ(o.out, "ok\n");
+  EXPECT_FALSE(log.lines().empty());
+}
