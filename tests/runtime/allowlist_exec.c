@@ -2,8 +2,11 @@
  * with SystemCallFilter=: every system call not listed kills the process
  * (SIGSYS), except those newer than any listed, which fail with ENOSYS (what
  * systemd does for calls it does not know, since v247). The list is a file of
- * "NUMBER NAME" lines (x86_64 numbers; '#' lines are comments).
- * Usage: allowlist_exec LIST PROGRAM [ARGS...]. */
+ * "NUMBER NAME" lines (x86_64 numbers; '#' lines are comments), compiled in
+ * (SYSTEM_SERVICE_LIST_INC, made by tests/CMakeLists.txt from
+ * systemd_system_service_x86_64.txt) so that the qemu guest, which holds the
+ * build tree's programs only, runs it too.
+ * Usage: allowlist_exec PROGRAM [ARGS...]. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <linux/audit.h>
@@ -18,26 +21,20 @@
 
 #define MAX_CALLS 1024
 
+static const unsigned kList[] = {
+#include SYSTEM_SERVICE_LIST_INC
+};
+_Static_assert(sizeof kList / sizeof kList[0] <= MAX_CALLS, "list longer than the program has room for");
+
 int main(int argc, char **argv) {
-  if (argc < 3) {
-    fprintf(stderr, "usage: allowlist_exec LIST PROGRAM [ARGS...]\n");
+  if (argc < 2) {
+    fprintf(stderr, "usage: allowlist_exec PROGRAM [ARGS...]\n");
     return 2;
   }
-  FILE *f = fopen(argv[1], "r");
-  if (!f) {
-    perror(argv[1]);
-    return 2;
-  }
-  unsigned nrs[MAX_CALLS];
-  unsigned n = 0, highest = 0;
-  char line[256];
-  while (fgets(line, sizeof line, f) && n < MAX_CALLS) {
-    unsigned nr;
-    if (line[0] == '#' || sscanf(line, "%u", &nr) != 1) continue;
-    nrs[n++] = nr;
-    if (nr > highest) highest = nr;
-  }
-  fclose(f);
+  const unsigned n = sizeof kList / sizeof kList[0];
+  unsigned highest = 0;
+  for (unsigned i = 0; i < n; ++i)
+    if (kList[i] > highest) highest = kList[i];
   static struct sock_filter prog[2 * MAX_CALLS + 8];
   unsigned k = 0;
   prog[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
@@ -45,7 +42,7 @@ int main(int argc, char **argv) {
   prog[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
   prog[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
   for (unsigned i = 0; i < n; ++i) {  /* each listed call: allowed */
-    prog[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nrs[i], 0, 1);
+    prog[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kList[i], 0, 1);
     prog[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
   }
   prog[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, highest, 0, 1);
@@ -56,7 +53,7 @@ int main(int argc, char **argv) {
     perror("allowlist_exec: seccomp");
     return 2;
   }
-  execv(argv[2], argv + 2);
+  execv(argv[1], argv + 1);
   perror("allowlist_exec: execv");
   return 127;
 }
