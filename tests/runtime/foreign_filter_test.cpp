@@ -8,13 +8,13 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "runtime/run_log.hpp"
 #include "runtime/subprocess.hpp"
 
 namespace {
@@ -22,29 +22,13 @@ namespace {
 namespace fs = std::filesystem;
 using sealkit::test::Captured;
 using sealkit::test::run_captured;
+using sealkit::test::TempLog;
 
 std::vector<std::string> under_allowlist(const std::vector<std::string>& argv) {
   std::vector<std::string> v{ALLOWLIST_EXEC};
   v.insert(v.end(), argv.begin(), argv.end());
   return v;
 }
-
-struct Log {
-  std::string path;
-  Log() {
-    char tmpl[] = "/tmp/sealkit-foreign-filter-XXXXXX";
-    int fd = mkstemp(tmpl);
-    if (fd >= 0) close(fd);
-    path = tmpl;
-  }
-  ~Log() { unlink(path.c_str()); }
-  std::vector<nlohmann::json> lines() const {
-    std::vector<nlohmann::json> out;
-    std::ifstream in(path);
-    for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line));
-    return out;
-  }
-};
 
 bool kernel_has_mseal() { return syscall(462, 0, 0, 0) == 0; }
 
@@ -53,7 +37,7 @@ bool kernel_has_mseal() { return syscall(462, 0, 0, 0) == 0; }
 // sealed or says why nothing was: where the kernel has mseal, the list's
 // ENOSYS for it (first_errno 38); on a kernel without it (the qemu 6.1 guest),
 // the seccomp backend's answer, whatever it is, logged.
-void expect_survived_and_logged(const Captured& o, const Log& log, const std::string& exe) {
+void expect_survived_and_logged(const Captured& o, const TempLog& log, const std::string& exe) {
   EXPECT_EQ(o.status, 0) << "killed or failed under the allow-list: " << o.err;
   bool found = false;
   for (const auto& j : log.lines()) {
@@ -81,14 +65,14 @@ TEST(ForeignFilter, TheListItselfRunsPlainPrograms) {
 }
 
 TEST(ForeignFilter, TheMachineWideObjectNeverKillsAFilteredProcess) {
-  Log log;
+  TempLog log;
   Captured o = run_captured(under_allowlist({"/bin/true"}),
                             {std::string("LD_PRELOAD=") + SEALKIT_PRELOAD, "SEALKIT_LOG=" + log.path});
   expect_survived_and_logged(o, log, fs::canonical("/bin/true").string());
 }
 
 TEST(ForeignFilter, SealkitRunNeverKillsAFilteredChild) {
-  Log log;
+  TempLog log;
   Captured o = run_captured({SEALKIT_BIN, "run", "--log", log.path, "--", ALLOWLIST_EXEC, "/bin/true"});
   expect_survived_and_logged(o, log, fs::canonical("/bin/true").string());
 }
@@ -99,7 +83,7 @@ TEST(ForeignFilter, SealkitRunNeverKillsAFilteredChild) {
 // As systemd starts a service: the filter first (allowlist_exec runs without
 // the runtime), then the service's program with the runtime in its environment.
 TEST(ForeignFilter, AutoNeverTriesTheSeccompBackendUnderAForeignFilter) {
-  Log log;
+  TempLog log;
   Captured o = run_captured(under_allowlist({"/usr/bin/env", std::string("LD_AUDIT=") + SEALKIT_RUNTIME,
                                              std::string("LD_PRELOAD=") + SEALKIT_PRELOAD, "SEALKIT_LOG=" + log.path,
                                              "/bin/true"}));
@@ -110,7 +94,7 @@ TEST(ForeignFilter, AutoNeverTriesTheSeccompBackendUnderAForeignFilter) {
 // Objects loaded later: the preload object's dlopen path (python3's _decimal
 // and _json C extension modules) under the same list.
 TEST(ForeignFilter, DlopenUnderTheListNeverKills) {
-  Log log;
+  TempLog log;
   Captured o = run_captured({SEALKIT_BIN, "run", "--log", log.path, "--", ALLOWLIST_EXEC, "/usr/bin/python3", "-I",
                              "-c", "import json, decimal; print('ok')"});
   EXPECT_EQ(o.status, 0) << o.err;

@@ -2,12 +2,6 @@
 // $LIB (cli/run/inject.hpp), so a 32-bit program, and one a 64-bit shell
 // starts, loads the i386 runtime and is sealed like any other. Checked from
 // outside: smaps of the running process, the attacks' results, the log.
-#include <unistd.h>
-
-#include <cstdlib>
-#include <fstream>
-#include <map>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -15,41 +9,18 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/live_process.hpp"
+#include "runtime/run_log.hpp"
 #include "runtime/subprocess.hpp"
 
 namespace {
 
 using sealkit::test::Captured;
 using sealkit::test::Live;
+using sealkit::test::parse_report;
 using sealkit::test::run_captured;
 using sealkit::test::smaps_of;
+using sealkit::test::TempLog;
 using sealkit::test::Vma;
-
-std::map<std::string, std::string> parse_report(const std::string& text) {
-  std::map<std::string, std::string> m;
-  std::istringstream in(text);
-  std::string name, result;
-  while (in >> name >> result) m[name] = result;
-  return m;
-}
-
-// The lines of a SEALKIT_LOG file written by one `sealkit run`.
-struct Log {
-  std::string path;
-  Log() {
-    char tmpl[] = "/tmp/sealkit-run-i386-XXXXXX";
-    int fd = mkstemp(tmpl);
-    if (fd >= 0) close(fd);
-    path = tmpl;
-  }
-  ~Log() { unlink(path.c_str()); }
-  std::vector<nlohmann::json> lines() const {
-    std::vector<nlohmann::json> out;
-    std::ifstream in(path);
-    for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line));
-    return out;
-  }
-};
 
 }  // namespace
 
@@ -100,7 +71,7 @@ TEST(SealkitRunI386, EveryObjectVmaOfA32BitProgramIsSealed) {
 // One environment for the whole tree: a 64-bit shell runs a 32-bit program,
 // which runs a 64-bit one; each loads its own class and is sealed.
 TEST(SealkitRunI386, ClassesMixAcrossExecWithOneSetting) {
-  Log log;
+  TempLog log;
   Captured o = run_captured({SEALKIT_BIN, "run", "--log", log.path, "--", "/bin/sh", "-c",
                              std::string(ATTACK_TARGET_I386) + " >/dev/null && /bin/true"});
   ASSERT_EQ(o.status, 0) << o.err;
@@ -136,7 +107,7 @@ TEST(SealkitRunI386, A64BitOnlyRuntimeRefuses32BitProgramsWithAReason) {
 // 32-bit process is sealed by the kernel's mseal where it exists, and its log
 // line says so (docs/runtime.md).
 TEST(SealkitRunI386, OnTheSeccompBackendA32BitProcessUsesTheKernelAndSaysSo) {
-  Log log;
+  TempLog log;
   Captured o = run_captured({SEALKIT_BIN, "run", "--backend", "seccomp", "--log", log.path, "--", ATTACK_TARGET_I386});
   ASSERT_EQ(o.status, 0) << o.err;
   auto lines = log.lines();

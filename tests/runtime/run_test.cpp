@@ -19,22 +19,16 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/live_process.hpp"
+#include "runtime/run_log.hpp"
 #include "runtime/subprocess.hpp"
 
 namespace {
 
 using Outcome = sealkit::test::Captured;
+using sealkit::test::parse_report;
 
 Outcome run(const std::vector<std::string>& argv, const std::vector<std::string>& env = {}) {
   return sealkit::test::run_captured(argv, env);
-}
-
-std::map<std::string, std::string> parse_report(const std::string& text) {
-  std::map<std::string, std::string> m;
-  std::istringstream in(text);
-  std::string name, result;
-  while (in >> name >> result) m[name] = result;
-  return m;
 }
 
 bool is_elf_object_path(const std::string& p, const std::string& exe) {

@@ -20,6 +20,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "runtime/run_log.hpp"
 #include "runtime/subprocess.hpp"
 
 namespace {
@@ -81,13 +82,7 @@ struct TempDir {
   std::string file(const std::string& name) const { return (path / name).string(); }
 };
 
-std::vector<nlohmann::json> log_lines(const std::string& path) {
-  std::vector<nlohmann::json> lines;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) lines.push_back(nlohmann::json::parse(line));
-  return lines;
-}
+using sealkit::test::read_log_lines;
 
 bool kernel_has_mseal() {
   Outcome o = run({SECCOMP_TARGET, "probe_mseal"});
@@ -121,7 +116,7 @@ TEST(SeccompRun, RealProgramsRunAsTheyDoUnsealed) {
     EXPECT_EQ(s.status, c.status) << p.back() << "\n" << s.err;
     EXPECT_EQ(s.out, c.out) << p.back();
     EXPECT_EQ(s.err, c.err) << p.back();
-    auto lines = log_lines(log);
+    auto lines = read_log_lines(log);
     EXPECT_FALSE(lines.empty()) << p.back();
     for (const auto& j : lines) {
       EXPECT_EQ(j.at("backend"), "seccomp") << j.dump();
@@ -159,7 +154,7 @@ TEST(SeccompRun, TheLogLineReportsTheFilter) {
   const std::string log = dir.file("log");
   Outcome s = run(runtime_alone({"/bin/true"}, log));
   ASSERT_EQ(s.status, 0) << s.err;
-  auto lines = log_lines(log);
+  auto lines = read_log_lines(log);
   ASSERT_EQ(lines.size(), 1u);
   const auto& j = lines[0];
   EXPECT_EQ(j.at("backend"), "seccomp");
@@ -289,7 +284,7 @@ TEST(SeccompRun, WithoutMsealAutoRefusesUnlessTheBackendIsNamed) {
   auto sr = parse_report(s.out);
   EXPECT_EQ(sr["mprotect_program_text"], "EPERM");
   EXPECT_EQ(sr["mprotect_relro"], "EPERM");
-  auto lines = log_lines(log);
+  auto lines = read_log_lines(log);
   ASSERT_EQ(lines.size(), 1u);
   EXPECT_EQ(lines[0].at("backend"), "seccomp");
   // What the consent was for: no_new_privs is on in the program (set by the
@@ -312,7 +307,7 @@ TEST(SeccompRun, TheRuntimeAloneNeverTurnsNoNewPrivsOnUnasked) {
   Outcome o = run(argv);
   ASSERT_EQ(o.status, 0) << o.err;
   EXPECT_EQ(o.out, "no_new_privs 0\n");
-  auto lines = log_lines(log);
+  auto lines = read_log_lines(log);
   ASSERT_EQ(lines.size(), 1u);
   EXPECT_EQ(lines[0].at("backend"), "kernel") << lines[0].dump();
   EXPECT_EQ(lines[0].at("first_errno").get<int>(), 38) << "ENOSYS: nothing sealed, and said so";
