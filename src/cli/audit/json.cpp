@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -21,23 +22,37 @@ json percent_or_null(std::optional<double> ratio) {
   return p ? json(*p) : json(nullptr);
 }
 
+// One list of a ClassTotals' fields for both writers (the json tree and
+// audited_line below): put(key, value) with an integer or a json value.
+template <class Put>
+void put_counters(const core::ClassTotals& t, Put&& put) {
+  put("vmas", t.vmas);
+  put("bytes", t.bytes);
+  put("should_vmas", t.should_vmas);
+  put("should_bytes", t.should_bytes);
+  put("sealed_should_vmas", t.sealed_should_vmas);
+  put("sealed_should_bytes", t.sealed_should_bytes);
+  put("sealed_vmas", t.sealed_vmas);
+  put("sealed_bytes", t.sealed_bytes);
+  put("filter_sealed_vmas", t.filter_sealed_vmas);
+  put("filter_sealed_bytes", t.filter_sealed_bytes);
+  put("partial_vmas", t.partial_vmas);
+  put("partial_bytes", t.partial_bytes);
+  put("supervised_vmas", t.supervised_vmas);
+  put("supervised_bytes", t.supervised_bytes);
+  put("coverage_bytes_percent", percent_or_null(t.coverage_bytes()));
+  put("coverage_vmas_percent", percent_or_null(t.coverage_vmas()));
+}
+
+// Into a json object.
+auto into(json& j) {
+  return [&j](std::string_view key, const auto& v) { j[std::string(key)] = v; };
+}
+
 json counters(const core::ClassTotals& t) {
-  return json{{"vmas", t.vmas},
-              {"bytes", t.bytes},
-              {"should_vmas", t.should_vmas},
-              {"should_bytes", t.should_bytes},
-              {"sealed_should_vmas", t.sealed_should_vmas},
-              {"sealed_should_bytes", t.sealed_should_bytes},
-              {"sealed_vmas", t.sealed_vmas},
-              {"sealed_bytes", t.sealed_bytes},
-              {"filter_sealed_vmas", t.filter_sealed_vmas},
-              {"filter_sealed_bytes", t.filter_sealed_bytes},
-              {"partial_vmas", t.partial_vmas},
-              {"partial_bytes", t.partial_bytes},
-              {"supervised_vmas", t.supervised_vmas},
-              {"supervised_bytes", t.supervised_bytes},
-              {"coverage_bytes_percent", percent_or_null(t.coverage_bytes())},
-              {"coverage_vmas_percent", percent_or_null(t.coverage_vmas())}};
+  json j = json::object();
+  put_counters(t, into(j));
+  return j;
 }
 
 json classes(const std::array<core::ClassTotals, core::kVmaClassCount>& by_class) {
@@ -101,18 +116,24 @@ json filters_json(const core::FilterSummary& f) {
   return j;
 }
 
+// What every audited process's line has (process_json and audited_line).
+template <class Put>
+void put_audited(const core::ProcessAudit& p, Put&& put) {
+  put_counters(p.total, put);
+  std::size_t fully = 0;
+  for (const core::ObjectRecord& ob : p.objects) fully += ob.fully_sealed();
+  put("objects", p.objects.size());
+  put("objects_fully_sealed", fully);
+  put("objects_unverified", p.objects_unverified);
+  put("unsealed_classes", unsealed_classes(p.by_class));
+  put("filters", filters_json(p.filters));
+}
+
 json process_json(const core::ProcessAudit& p, const RenderOptions& o) {
   json j{{"pid", p.pid}, {"comm", p.comm}, {"exe", p.exe}, {"status", core::to_string(p.status)}};
   if (!p.detail.empty() && p.status != core::AuditStatus::kOk) j["detail"] = p.detail;
   if (p.status != core::AuditStatus::kOk) return j;
-  j.update(counters(p.total));
-  std::size_t fully = 0;
-  for (const core::ObjectRecord& ob : p.objects) fully += ob.fully_sealed();
-  j["objects"] = p.objects.size();
-  j["objects_fully_sealed"] = fully;
-  j["objects_unverified"] = p.objects_unverified;
-  j["unsealed_classes"] = unsealed_classes(p.by_class);
-  j["filters"] = filters_json(p.filters);
+  put_audited(p, into(j));
   if (o.by_class) j["classes"] = classes(p.by_class);
   if (o.vmas) {
     json objs = json::array();
@@ -142,12 +163,16 @@ std::string dumped(const json& j) { return j.dump(-1, ' ', false, json::error_ha
 // std::map) writes them, so the text is the same byte for byte.
 class FlatObject {
  public:
-  void number(std::string_view key, std::uint64_t v) {
-    char buf[24];
-    const auto r = std::to_chars(buf, buf + sizeof buf, v);
-    items_.emplace_back(key, std::string(buf, r.ptr));
+  template <class T>
+  void put(std::string_view key, const T& v) {
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+      char buf[24];
+      const auto r = std::to_chars(buf, buf + sizeof buf, v);
+      items_.emplace_back(key, std::string(buf, r.ptr));
+    } else {
+      items_.emplace_back(key, dumped(json(v)));
+    }
   }
-  void value(std::string_view key, const json& j) { items_.emplace_back(key, dumped(j)); }
   std::string text() {
     std::sort(items_.begin(), items_.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     std::string out = "{";
@@ -167,34 +192,11 @@ class FlatObject {
 
 std::string audited_line(const core::ProcessAudit& p) {
   FlatObject f;
-  const core::ClassTotals& t = p.total;
-  f.value("pid", p.pid);
-  f.value("comm", p.comm);
-  f.value("exe", p.exe);
-  f.value("status", core::to_string(p.status));
-  f.number("vmas", t.vmas);
-  f.number("bytes", t.bytes);
-  f.number("should_vmas", t.should_vmas);
-  f.number("should_bytes", t.should_bytes);
-  f.number("sealed_should_vmas", t.sealed_should_vmas);
-  f.number("sealed_should_bytes", t.sealed_should_bytes);
-  f.number("sealed_vmas", t.sealed_vmas);
-  f.number("sealed_bytes", t.sealed_bytes);
-  f.number("filter_sealed_vmas", t.filter_sealed_vmas);
-  f.number("filter_sealed_bytes", t.filter_sealed_bytes);
-  f.number("partial_vmas", t.partial_vmas);
-  f.number("partial_bytes", t.partial_bytes);
-  f.number("supervised_vmas", t.supervised_vmas);
-  f.number("supervised_bytes", t.supervised_bytes);
-  f.value("coverage_bytes_percent", percent_or_null(t.coverage_bytes()));
-  f.value("coverage_vmas_percent", percent_or_null(t.coverage_vmas()));
-  std::size_t fully = 0;
-  for (const core::ObjectRecord& ob : p.objects) fully += ob.fully_sealed();
-  f.number("objects", p.objects.size());
-  f.number("objects_fully_sealed", fully);
-  f.number("objects_unverified", p.objects_unverified);
-  f.value("unsealed_classes", unsealed_classes(p.by_class));
-  f.value("filters", filters_json(p.filters));
+  f.put("pid", p.pid);
+  f.put("comm", p.comm);
+  f.put("exe", p.exe);
+  f.put("status", core::to_string(p.status));
+  put_audited(p, [&f](std::string_view key, const auto& v) { f.put(key, v); });
   return f.text();
 }
 
