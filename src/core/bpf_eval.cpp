@@ -3,6 +3,8 @@
 #include <cstddef>
 #include <cstring>
 
+#include "core/bpf_interpret.hpp"
+
 namespace sealkit::core::bpf {
 
 namespace {
@@ -113,83 +115,22 @@ std::string check_seccomp_program(const sock_filter* insns, std::size_t length) 
   return {};
 }
 
+namespace {
+
+// run() follows no value: everything compiles away.
+struct Untracked {
+  struct Value {};
+  Value load_abs(std::uint32_t) { return {}; }
+  Value alu(std::uint16_t, const Value&, const Value&, std::uint32_t, std::uint32_t) { return {}; }
+  void jump(std::uint16_t, std::uint32_t, const Value&, std::uint32_t, const Value&) {}
+  void depends_on(const Value&) {}
+};
+
+}  // namespace
+
 RunOutcome run(const sock_filter* insns, std::size_t length, const seccomp_data& data) noexcept {
-  RunOutcome r;
-  std::uint32_t a = 0, x = 0, mem[BPF_MEMWORDS] = {};
-  for (std::size_t pc = 0; pc < length; ++pc) {
-    const sock_filter& f = insns[pc];
-    ++r.executed;
-    const std::uint32_t k = f.k;
-    switch (BPF_CLASS(f.code)) {
-      case BPF_LD:
-      case BPF_LDX: {
-        std::uint32_t v = 0;
-        switch (BPF_MODE(f.code)) {
-          case BPF_ABS:
-            if (k % 4 != 0 || k + 4 > sizeof data) return r;  // unreachable for a checked program
-            std::memcpy(&v, reinterpret_cast<const unsigned char*>(&data) + k, 4);
-            if (k / 8 == offsetof(seccomp_data, args) / 8) r.read_arg0 = true;
-            break;
-          case BPF_MEM: v = mem[k % BPF_MEMWORDS]; break;
-          case BPF_LEN: v = sizeof data; break;
-          default: v = k; break;  // BPF_IMM
-        }
-        (BPF_CLASS(f.code) == BPF_LD ? a : x) = v;
-        break;
-      }
-      case BPF_ST: mem[k % BPF_MEMWORDS] = a; break;
-      case BPF_STX: mem[k % BPF_MEMWORDS] = x; break;
-      case BPF_MISC:
-        if (BPF_MISCOP(f.code) == BPF_TAX) x = a;
-        else a = x;
-        break;
-      case BPF_RET: r.ret = BPF_RVAL(f.code) == BPF_A ? a : k; return r;
-      case BPF_ALU: {
-        const std::uint32_t v = BPF_SRC(f.code) == BPF_X ? x : k;
-        switch (BPF_OP(f.code)) {
-          case BPF_ADD: a += v; break;
-          case BPF_SUB: a -= v; break;
-          case BPF_MUL: a *= v; break;
-          case BPF_DIV:
-          case BPF_MOD:
-            if (v == 0) {  // only X can be 0 here: the kernel's translation returns 0
-              r.ret = 0;
-              return r;
-            }
-            a = BPF_OP(f.code) == BPF_DIV ? a / v : a % v;
-            break;
-          case BPF_AND: a &= v; break;
-          case BPF_OR: a |= v; break;
-          case BPF_XOR: a ^= v; break;
-          // A shift by X >= 32: the kernel's 32-bit eBPF shift uses the low 5 bits.
-          case BPF_LSH: a <<= (v & 31); break;
-          case BPF_RSH: a >>= (v & 31); break;
-          case BPF_NEG: a = 0u - a; break;
-          default: return r;
-        }
-        break;
-      }
-      case BPF_JMP: {
-        if (BPF_OP(f.code) == BPF_JA) {
-          pc += k;
-          break;
-        }
-        const std::uint32_t v = BPF_SRC(f.code) == BPF_X ? x : k;
-        bool taken = false;
-        switch (BPF_OP(f.code)) {
-          case BPF_JEQ: taken = a == v; break;
-          case BPF_JGT: taken = a > v; break;
-          case BPF_JGE: taken = a >= v; break;
-          case BPF_JSET: taken = (a & v) != 0; break;
-          default: return r;
-        }
-        pc += taken ? f.jt : f.jf;
-        break;
-      }
-      default: return r;
-    }
-  }
-  return r;  // fell off the end: check_seccomp_program() rules this out; KILL_THREAD
+  Untracked t;
+  return detail::interpret(insns, length, data, t);
 }
 
 bool more_restrictive(std::uint32_t a, std::uint32_t b) noexcept {

@@ -1,7 +1,8 @@
 #include "core/bpf_span.hpp"
 
 #include <algorithm>
-#include <cstring>
+
+#include "core/bpf_interpret.hpp"
 
 namespace sealkit::core::bpf {
 
@@ -137,138 +138,47 @@ Sym alu_sym(std::uint16_t op, const Sym& a, const Sym& v, std::uint32_t av, std:
   return other(a, v);
 }
 
+// What run_span() follows alongside the concrete run (core/bpf_interpret.hpp).
+class SpanTracker {
+ public:
+  using Value = Sym;
+  explicit SpanTracker(std::uint64_t address) : paths_(address) {}
+
+  Sym load_abs(std::uint32_t k) const {
+    if (k == kArg0Lo) return affine(kLoWord, 0);
+    if (k == kArg0Hi) return affine(kHiWord, 0);
+    return constant();
+  }
+  Sym alu(std::uint16_t op, const Sym& a, const Sym& v, std::uint32_t av, std::uint32_t vv) const {
+    return alu_sym(op, a, v, av, vv);
+  }
+  void jump(std::uint16_t op, std::uint32_t av, const Sym& a, std::uint32_t vv, const Sym& v) {
+    constrain(op, av, a, vv, v, paths_);
+  }
+  void depends_on(const Sym& s) { paths_.pin(s.words); }
+
+  // The last address whose words stay in both intervals, as a page-aligned span end.
+  std::uint64_t same_through(std::uint64_t address) const {
+    const Interval& lo = paths_.interval(kLoWord);
+    std::uint64_t through = lo.first == 0 && lo.last == kMax
+                                ? (std::uint64_t{paths_.interval(kHiWord).last} << 32) | kMax
+                                : (address & ~std::uint64_t{kMax}) | lo.last;
+    through = std::max(through, address);
+    return through | (kSpanPage - 1);
+  }
+
+ private:
+  Paths paths_;
+};
+
 }  // namespace
 
 SpanOutcome run_span(const sock_filter* insns, std::size_t length, const seccomp_data& data) noexcept {
+  SpanTracker t(data.args[0]);
   SpanOutcome out;
-  RunOutcome& r = out.run;
-  Paths paths(data.args[0]);
-  std::uint32_t a = 0, x = 0, mem[BPF_MEMWORDS] = {};
-  Sym as, xs, ms[BPF_MEMWORDS];
-  auto finish = [&]() -> SpanOutcome& {
-    const std::uint64_t address = data.args[0];
-    const Interval& lo = paths.interval(kLoWord);
-    std::uint64_t through = lo.first == 0 && lo.last == kMax
-                                ? (std::uint64_t{paths.interval(kHiWord).last} << 32) | kMax
-                                : (address & ~std::uint64_t{kMax}) | lo.last;
-    through = std::max(through, address);
-    out.same_through = through | (kSpanPage - 1);
-    return out;
-  };
-  for (std::size_t pc = 0; pc < length; ++pc) {
-    const sock_filter& f = insns[pc];
-    ++r.executed;
-    const std::uint32_t k = f.k;
-    switch (BPF_CLASS(f.code)) {
-      case BPF_LD:
-      case BPF_LDX: {
-        std::uint32_t v = 0;
-        Sym s;
-        switch (BPF_MODE(f.code)) {
-          case BPF_ABS:
-            if (k % 4 != 0 || k + 4 > sizeof data) return finish();  // unreachable for a checked program
-            std::memcpy(&v, reinterpret_cast<const unsigned char*>(&data) + k, 4);
-            if (k == kArg0Lo) s = affine(kLoWord, 0);
-            if (k == kArg0Hi) s = affine(kHiWord, 0);
-            r.read_arg0 = r.read_arg0 || k == kArg0Lo || k == kArg0Hi;
-            break;
-          case BPF_MEM:
-            v = mem[k % BPF_MEMWORDS];
-            s = ms[k % BPF_MEMWORDS];
-            break;
-          case BPF_LEN: v = sizeof data; break;
-          default: v = k; break;  // BPF_IMM
-        }
-        if (BPF_CLASS(f.code) == BPF_LD) {
-          a = v;
-          as = s;
-        } else {
-          x = v;
-          xs = s;
-        }
-        break;
-      }
-      case BPF_ST:
-        mem[k % BPF_MEMWORDS] = a;
-        ms[k % BPF_MEMWORDS] = as;
-        break;
-      case BPF_STX:
-        mem[k % BPF_MEMWORDS] = x;
-        ms[k % BPF_MEMWORDS] = xs;
-        break;
-      case BPF_MISC:
-        if (BPF_MISCOP(f.code) == BPF_TAX) {
-          x = a;
-          xs = as;
-        } else {
-          a = x;
-          as = xs;
-        }
-        break;
-      case BPF_RET:
-        if (BPF_RVAL(f.code) == BPF_A) {
-          paths.pin(as.words);
-          r.ret = a;
-        } else {
-          r.ret = k;
-        }
-        return finish();
-      case BPF_ALU: {
-        const bool use_x = BPF_SRC(f.code) == BPF_X;
-        const std::uint32_t v = use_x ? x : k;
-        const Sym vs = use_x ? xs : constant();
-        const std::uint16_t op = BPF_OP(f.code);
-        if (op == BPF_NEG) {
-          as = other(as, constant());
-          a = 0u - a;
-          break;
-        }
-        if ((op == BPF_DIV || op == BPF_MOD) && use_x) paths.pin(xs.words);  // whether X is 0 decides the path
-        as = alu_sym(op, as, vs, a, v);
-        switch (op) {
-          case BPF_ADD: a += v; break;
-          case BPF_SUB: a -= v; break;
-          case BPF_MUL: a *= v; break;
-          case BPF_DIV:
-          case BPF_MOD:
-            if (v == 0) {  // only X can be 0 here: the kernel's translation returns 0
-              r.ret = 0;
-              return finish();
-            }
-            a = op == BPF_DIV ? a / v : a % v;
-            break;
-          case BPF_AND: a &= v; break;
-          case BPF_OR: a |= v; break;
-          case BPF_XOR: a ^= v; break;
-          case BPF_LSH: a <<= (v & 31); break;
-          case BPF_RSH: a >>= (v & 31); break;
-          default: return finish();
-        }
-        break;
-      }
-      case BPF_JMP: {
-        if (BPF_OP(f.code) == BPF_JA) {
-          pc += k;
-          break;
-        }
-        const bool use_x = BPF_SRC(f.code) == BPF_X;
-        const std::uint32_t v = use_x ? x : k;
-        constrain(BPF_OP(f.code), a, as, v, use_x ? xs : constant(), paths);
-        bool taken = false;
-        switch (BPF_OP(f.code)) {
-          case BPF_JEQ: taken = a == v; break;
-          case BPF_JGT: taken = a > v; break;
-          case BPF_JGE: taken = a >= v; break;
-          case BPF_JSET: taken = (a & v) != 0; break;
-          default: return finish();
-        }
-        pc += taken ? f.jt : f.jf;
-        break;
-      }
-      default: return finish();
-    }
-  }
-  return finish();
+  out.run = detail::interpret(insns, length, data, t);
+  out.same_through = t.same_through(data.args[0]);
+  return out;
 }
 
 }  // namespace sealkit::core::bpf
