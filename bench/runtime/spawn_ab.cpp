@@ -172,13 +172,15 @@ int main(int argc, char** argv) {
   if (getloadavg(load, 3) < 0) load[0] = load[1] = load[2] = -1;
   std::printf("# spawn_ab: %s, %ld rounds (+%ld warm-up), %s, load average %.2f %.2f %.2f\n", prog[0], runs, warmup,
               g_child_reports ? "times the program reported" : "spawn+wait wall time", load[0], load[1], load[2]);
-  std::printf("%-14s %12s %10s %10s %14s %16s\n", "variant", "median_us", "p25_us", "p75_us", "paired_ratio",
+  int width = 14;  // the name column: as wide as the longest name
+  for (const Variant& v : variants) width = std::max(width, static_cast<int>(v.name.size()));
+  std::printf("%-*s %12s %10s %10s %14s %16s\n", width, "variant", "median_us", "p25_us", "p75_us", "paired_ratio",
               "ratio_of_medians");
   const Variant& base = variants[0];
   for (const Variant& v : variants) {
     std::vector<double> ratios;
     for (std::size_t r = 0; r < v.ns.size(); ++r) ratios.push_back(v.ns[r] / base.ns[r]);
-    std::printf("%-14s %12.1f %10.1f %10.1f %14.4f %16.4f\n", v.name.c_str(), median(v.ns) / 1e3,
+    std::printf("%-*s %12.1f %10.1f %10.1f %14.4f %16.4f\n", width, v.name.c_str(), median(v.ns) / 1e3,
                 quantile(v.ns, 0.25) / 1e3, quantile(v.ns, 0.75) / 1e3, median(ratios), median(v.ns) / median(base.ns));
   }
   return 0;

@@ -1,5 +1,6 @@
 // Machine-wide deployment: the preload object named in /etc/ld.so.preload
-// (with $LIB in its path), with no LD_AUDIT and no sealkit run. Done in a
+// (with $LIB in its path, or by its bare soname through ld.so's cache), with
+// no LD_AUDIT and no sealkit run. Done in a
 // private mount namespace: an overlay over /etc holds this test's
 // /etc/ld.so.preload and /etc/sealkit/runtime.conf, and a tmpfs holds the
 // object and the setuid copies; the host's own files are never touched.
@@ -222,6 +223,38 @@ TEST_F(MachineWide, A32BitProgramFindsTheI386ObjectAndIsSealed) {
   ASSERT_EQ(o.status, 0) << o.err;
   expect_attacks_refused(o);
   expect_everything_sealed_by_preload(nlohmann::json::parse(read_file(log)));
+}
+
+// The other documented line: the bare soname, found by ld.so in its cache,
+// which the directories of the installed ld.so.conf.d file put there
+// (`ldconfig`; a 64-bit and a 32-bit entry under one name). No $ token, so
+// no readlink of /proc/self/exe in every process (docs/runtime.md).
+TEST_F(MachineWide, TheBareSonameFromLdSoCacheServesBothClasses) {
+  // ldconfig writes /etc/ld.so.cache (the overlay's) and its aux-cache in
+  // /var/cache/ldconfig: a tmpfs of this namespace, not the host's file.
+  ASSERT_EQ(mount("sealkit-test", "/var/cache/ldconfig", "tmpfs", 0, "mode=0700"), 0) << std::strerror(errno);
+  std::ofstream conf("/etc/ld.so.conf.d/zz-sealkit-test.conf");
+  conf << lib_dir_ << "\n";
+  if (!lib32_dir_.empty()) conf << lib32_dir_ << "\n";
+  conf.close();
+  auto cache = sealkit::test::run_captured({"ldconfig", "-X"});
+  ASSERT_EQ(cache.status, 0) << cache.err;
+  const std::string dollar_lib_line = read_file("/etc/ld.so.preload");
+  std::ofstream("/etc/ld.so.preload") << "libsealkit-preload.so\n";
+  std::vector<std::pair<std::string, std::string>> targets = {{target_, lib_dir_}};
+  if (!target32_.empty()) targets.emplace_back(target32_, lib32_dir_);
+  for (const auto& [target, lib] : targets) {
+    SCOPED_TRACE(target);
+    Live l;
+    std::string why;
+    ASSERT_TRUE(sealkit::test::start_live(l, {target, "--wait"}, {}, why)) << why;
+    expect_fully_sealed(tally(l.pid, target), lib);
+    auto o = sealkit::test::run_captured({target});
+    EXPECT_EQ(o.status, 0) << o.err;
+    expect_attacks_refused(o);
+  }
+  std::ofstream("/etc/ld.so.preload") << dollar_lib_line;
+  if (target32_.empty()) GTEST_SKIP() << "checked the 64-bit class only: no i386 build of the preload object";
 }
 
 TEST_F(MachineWide, TheLogSaysPreloadAndEveryObjectWasSealed) {
