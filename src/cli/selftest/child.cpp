@@ -3,7 +3,6 @@
 #include <cerrno>
 #include <climits>
 #include <csignal>
-#include <cstdarg>
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
@@ -128,13 +127,6 @@ std::string describe_status(int status) {
 }
 
 }  // namespace
-
-void Note::set(const char* fmt, ...) noexcept {
-  va_list ap;
-  va_start(ap, fmt);
-  std::vsnprintf(text, sizeof text, fmt, ap);
-  va_end(ap);
-}
 
 std::string errno_name(int err) {
   if (err == 0) return "";

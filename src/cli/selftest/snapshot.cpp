@@ -88,14 +88,23 @@ bool MemorySnapshot::read_layout(const Target& t, Layout& out) noexcept {
     s.write = e.write;
     s.exec = e.exec;
     s.shared = e.shared;
-    s.offset = e.offset + (s.begin - e.range.begin);
+    // The kernel prints an offset for file-backed VMAs only. For private
+    // anonymous memory (no inode, no device) the begin - range.begin part
+    // would be the target's place inside whatever VMA the kernel merged it
+    // into, which a neighbour mapped or unmapped beside that VMA changes
+    // without touching the target (the seccomp backend does not set
+    // VM_SEALED, so its sealed VMAs merge like any other). The bytes are
+    // compared too: what replaces anonymous memory shows there.
+    const bool anonymous = e.inode == 0 && e.dev_major == 0 && e.dev_minor == 0;
+    s.offset = anonymous ? 0 : e.offset + (s.begin - e.range.begin);
     s.inode = e.inode;
     s.dev_major = e.dev_major;
     s.dev_minor = e.dev_minor;
     Layout& l = *w->out;
     if (l.count > 0) {
       Segment& prev = l.segments[l.count - 1];
-      if (prev.end == s.begin && same_backing(prev, s) && prev.offset + (prev.end - prev.begin) == s.offset) {
+      const bool continues = anonymous ? prev.offset == 0 : prev.offset + (prev.end - prev.begin) == s.offset;
+      if (prev.end == s.begin && same_backing(prev, s) && continues) {
         prev.end = s.end;
         return true;
       }
