@@ -132,6 +132,10 @@ Fact seccomp_works() {
     f.detail = "prctl(PR_SET_NO_NEW_PRIVS) failed";
   } else if (WIFEXITED(status) && WEXITSTATUS(status) >= 20) {
     f.detail = std::string("seccomp(SECCOMP_SET_MODE_FILTER) failed: ") + std::strerror(WEXITSTATUS(status) - 20);
+  } else if (WIFSIGNALED(status)) {
+    f.detail = std::string("the test child was killed by SIG") +
+               (sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status)) : std::to_string(WTERMSIG(status))) +
+               (prctl(PR_GET_SECCOMP) == SECCOMP_MODE_FILTER ? " (this process runs under a seccomp filter)" : "");
   } else {
     f.detail = "the test child did not exit normally";
   }
@@ -198,7 +202,10 @@ int run_probe(bool json) {
       rows.push_back({f.label, v, f.detail});
     }
     print_table(rows);
-    if (!can_seal)
+    if (!can_seal && prctl(PR_GET_SECCOMP) == SECCOMP_MODE_FILTER)
+      std::cout << "\nmseal(2) is refused here: this process runs under a seccomp filter (a service manager's or "
+                   "container's), which may answer for the kernel.\n";
+    else if (!can_seal)
       std::cout << "\nThis kernel cannot seal memory (mseal(2) needs Linux 6.10 or later on 64-bit).\n";
   }
   return can_seal ? kExitOk : kExitFinding;

@@ -6,7 +6,9 @@
  * (SYSTEM_SERVICE_LIST_INC, made by tests/CMakeLists.txt from
  * systemd_system_service_x86_64.txt) so that the qemu guest, which holds the
  * build tree's programs only, runs it too.
- * Usage: allowlist_exec PROGRAM [ARGS...]. */
+ * Usage: allowlist_exec [--also NR]... PROGRAM [ARGS...]. --also allows one
+ * more system call by number (e.g. 317, seccomp, as container runtimes'
+ * profiles do). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <linux/audit.h>
@@ -15,6 +17,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -27,22 +30,35 @@ static const unsigned kList[] = {
 _Static_assert(sizeof kList / sizeof kList[0] <= MAX_CALLS, "list longer than the program has room for");
 
 int main(int argc, char **argv) {
-  if (argc < 2) {
-    fprintf(stderr, "usage: allowlist_exec PROGRAM [ARGS...]\n");
+  static unsigned calls[MAX_CALLS + 8];
+  unsigned n = sizeof kList / sizeof kList[0];
+  for (unsigned i = 0; i < n; ++i) calls[i] = kList[i];
+  int first = 1;
+  while (first + 1 < argc && strcmp(argv[first], "--also") == 0) {
+    char *end = NULL;
+    const unsigned long nr = strtoul(argv[first + 1], &end, 10);
+    if (*argv[first + 1] == '\0' || *end != '\0' || nr > 1023 || n == MAX_CALLS + 8) {
+      fprintf(stderr, "allowlist_exec: --also takes a system call number, not '%s'\n", argv[first + 1]);
+      return 2;
+    }
+    calls[n++] = (unsigned)nr;
+    first += 2;
+  }
+  if (first >= argc) {
+    fprintf(stderr, "usage: allowlist_exec [--also NR]... PROGRAM [ARGS...]\n");
     return 2;
   }
-  const unsigned n = sizeof kList / sizeof kList[0];
   unsigned highest = 0;
-  for (unsigned i = 0; i < n; ++i)
+  for (unsigned i = 0; i < sizeof kList / sizeof kList[0]; ++i)
     if (kList[i] > highest) highest = kList[i];
-  static struct sock_filter prog[2 * MAX_CALLS + 8];
+  static struct sock_filter prog[2 * (MAX_CALLS + 8) + 8];
   unsigned k = 0;
   prog[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
   prog[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0);
   prog[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
   prog[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
   for (unsigned i = 0; i < n; ++i) {  /* each listed call: allowed */
-    prog[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kList[i], 0, 1);
+    prog[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, calls[i], 0, 1);
     prog[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
   }
   prog[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, highest, 0, 1);
@@ -53,7 +69,7 @@ int main(int argc, char **argv) {
     perror("allowlist_exec: seccomp");
     return 2;
   }
-  execv(argv[1], argv + 1);
+  execv(argv[first], argv + first);
   perror("allowlist_exec: execv");
   return 127;
 }

@@ -101,3 +101,38 @@ TEST(ForeignFilter, DlopenUnderTheListNeverKills) {
   EXPECT_EQ(o.out, "ok\n");
   EXPECT_FALSE(log.lines().empty());
 }
+
+// libsealkit itself, in a program that seals its own memory (as
+// examples/sealed_service does). Where mseal answers ENOSYS (the list's rule
+// for calls newer than it knows, or a kernel without it), the library looks
+// for the seccomp backend, whose first seccomp(2) call this list kills: the
+// library must ask in a throwaway child first (backend/seccomp/existing_filter)
+// and answer ENOSYS. Checking whether a range is mapped (the seccomp backend,
+// the v8 rule) must use a call the list names.
+const char* const kNothingSealed = "backend none\nmseal ENOSYS\nmprotect -\nv8 ENOSYS\nv8_rule ENOSYS\n";
+const char* const kSealed = "mseal 0\nmprotect EPERM\nv8 0\nv8_rule EACCES\n";
+
+TEST(ForeignFilter, LibsealkitNeverKillsAProgramUnderTheList) {
+  for (const char* backend : {"auto", "seccomp"}) {
+    SCOPED_TRACE(backend);
+    Captured o = run_captured(under_allowlist({LIB_UNDER_FILTER}), {std::string("SEALKIT_BACKEND=") + backend});
+    EXPECT_EQ(o.status, 0) << "killed or failed under the allow-list: " << o.err;
+    EXPECT_EQ(o.out, kNothingSealed);
+  }
+}
+
+// A list that names seccomp (container runtimes' default profiles do): the
+// child's test passes and the library seals with its own filters under it.
+TEST(ForeignFilter, LibsealkitSealsWithFiltersWhereTheListAllowsSeccomp) {
+  Captured o = run_captured({ALLOWLIST_EXEC, "--also", std::to_string(SYS_seccomp), LIB_UNDER_FILTER});
+  EXPECT_EQ(o.status, 0) << o.err;
+  EXPECT_EQ(o.out, std::string("backend seccomp\n") + kSealed);
+}
+
+// The control: the same program with no list seals, with the kernel's mseal
+// where there is one.
+TEST(ForeignFilter, LibsealkitSealsWithoutTheList) {
+  Captured o = run_captured({LIB_UNDER_FILTER});
+  EXPECT_EQ(o.status, 0) << o.err;
+  EXPECT_EQ(o.out, std::string("backend ") + (kernel_has_mseal() ? "kernel" : "seccomp") + "\n" + kSealed);
+}

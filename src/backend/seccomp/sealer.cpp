@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "backend/kernel.hpp"
+#include "backend/seccomp/existing_filter.hpp"
 #include "backend/seccomp/filter.hpp"
 #include "backend/seccomp/install.hpp"
 #include "backend/seccomp/registration.hpp"
@@ -47,7 +48,7 @@ bool anonymous(const core::MapsEntry& m) noexcept {
 
 // The pieces of [start, end) not sealed before, one per VMA (so that each has
 // its own madvise rule), from /proc/self/maps. ENOMEM when maps does not cover
-// the span as mincore said (it changed meanwhile): nothing is sealed then.
+// the span as check_mapped said (it changed meanwhile): nothing is sealed then.
 int collect_pieces(core::Range span, const core::RangeSet& already, std::vector<SealedRange>& out) {
   auto text = core::read_proc_file("/proc/self/maps");
   if (!text) return errno ? errno : EIO;
@@ -97,7 +98,7 @@ int seal_locked(core::Range span) {
 
   std::vector<SealedRange> pieces;
   int e = collect_pieces(span, already, pieces);
-  for (int retry = 0; e == ENOMEM && retry < 2; ++retry) {  // a torn read of maps: ask mincore again first
+  for (int retry = 0; e == ENOMEM && retry < 2; ++retry) {  // a torn read of maps: ask check_mapped again first
     if ((e = check_mapped(span.begin, span.end)) != 0) return e;
     pieces.clear();
     e = collect_pieces(span, already, pieces);
@@ -141,6 +142,9 @@ const char* unusable_reason() noexcept {
   return "the filter is generated for x86_64 only";
 #else
   static const char* const reason = []() noexcept -> const char* {
+    // Before any seccomp(2) here: under an allow-list that does not name it,
+    // the call would kill the process.
+    if (const char* refused = existing_filter_refuses_seccomp()) return refused;
     const int saved = errno;
     std::uint32_t action = SECCOMP_RET_ERRNO;
     const long r = ::syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action);
@@ -155,22 +159,14 @@ const char* unusable_reason() noexcept {
 }
 
 int check_mapped(std::uintptr_t start, std::uintptr_t end) noexcept {
-  // mincore fails with ENOMEM exactly when a page of the range is unmapped. In
-  // chunks, so that a huge range needs no huge buffer.
-  constexpr std::size_t kPagesPerCall = 4096;
-  unsigned char vec[kPagesPerCall];
-  const std::size_t ps = core::page_size();
+  // msync(MS_ASYNC) walks the VMAs of the range and fails with ENOMEM at the
+  // first hole, changing nothing (MS_ASYNC has written nothing since Linux
+  // 2.6.19). Not mincore: hardened services' allow-lists (systemd's
+  // @system-service) do not name it, and kill the process that calls it.
   const int saved = errno;
-  for (std::uintptr_t cur = start; cur < end;) {
-    const std::size_t pages = (end - cur) / ps < kPagesPerCall ? (end - cur) / ps : kPagesPerCall;
-    if (::mincore(reinterpret_cast<void*>(cur), pages * ps, vec) != 0) {
-      const int e = errno;
-      errno = saved;
-      return e;
-    }
-    cur += pages * ps;
-  }
-  return 0;
+  const int e = ::msync(reinterpret_cast<void*>(start), end - start, MS_ASYNC) == 0 ? 0 : errno;
+  errno = saved;
+  return e;
 }
 
 int seal(std::uintptr_t addr, std::size_t len, unsigned long flags) noexcept {

@@ -9,6 +9,8 @@ namespace sealkit::backend::seccomp {
 
 // Whether filters can be installed in this process: nullptr when they can, else
 // why not (for `sealkit probe`). Does not install anything or set no_new_privs.
+// Under a filter some other program installed, asks in a child first
+// (existing_filter.hpp). Decided once per process.
 const char* unusable_reason() noexcept;
 
 // mseal(addr, len, flags) with the kernel's validation and errnos, then one new
@@ -24,7 +26,7 @@ int seal(std::uintptr_t addr, std::size_t len, unsigned long flags) noexcept;
 int is_sealed(std::uintptr_t start, std::uintptr_t end) noexcept;
 
 // Whether every page of [start, end) (page-aligned) is mapped: 0, ENOMEM for a
-// hole (mincore's own answer), or another errno.
+// hole (msync's own answer), or another errno.
 int check_mapped(std::uintptr_t start, std::uintptr_t end) noexcept;
 
 }  // namespace sealkit::backend::seccomp
