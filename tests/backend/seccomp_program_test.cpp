@@ -8,6 +8,7 @@
 #include <linux/capability.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/shm.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -39,11 +40,14 @@ constexpr std::uint64_t P = 4096;
 constexpr std::uint32_t kAllow = SECCOMP_RET_ALLOW;
 constexpr std::uint32_t kDeny = SECCOMP_RET_ERRNO | EPERM;
 
-// `count` one-page ranges that never touch, spread over many 4 GiB windows.
-std::vector<seccomp::SealedRange> scattered(std::size_t count, bool discard_protected) {
+// `count` one-page ranges that never touch, spread over many 4 GiB windows
+// from `base` (the default: all beyond i386 reach; 0x10000: the first ones
+// within it, so that the program guards every i386 call too).
+std::vector<seccomp::SealedRange> scattered(std::size_t count, bool discard_protected,
+                                            std::uint64_t base = 0x5000'0000'0000) {
   std::vector<seccomp::SealedRange> out;
   for (std::size_t i = 0; i < count; ++i) {
-    std::uint64_t start = 0x5000'0000'0000 + i * 0x1000'0000 + (i % 7) * 3 * P;  // 16 per window
+    std::uint64_t start = base + i * 0x1000'0000 + (i % 7) * 3 * P;  // 16 per window
     out.push_back({start, start + P, discard_protected});
   }
   return out;
@@ -70,37 +74,45 @@ int install_in_child(const seccomp::Program& program) {
 }
 
 TEST(SeccompProgram, TheVerifierAcceptsEverySize) {
-  for (std::size_t n : {1, 10, 100, 1000}) {
-    // Up to 100 ranges with their madvise rule too; 1000 of them only fit when
-    // none of them is discard-protected (see CapacityOfOneFilter).
-    Built b = build(scattered(n, n <= 100));
-    ASSERT_EQ(b.status, seccomp::BuildStatus::kOk) << n << " ranges: " << seccomp::to_string(b.status);
-    EXPECT_EQ(b.program->merged_ranges, n);
-    EXPECT_EQ(seccomp_filter_problem(b.program->insns, b.program->length), "") << n << " ranges";
-    EXPECT_EQ(install_in_child(*b.program), 0) << n << " ranges, " << b.program->length << " instructions";
-    std::printf("%4zu ranges: %4zu instructions (mremap destination %s)\n", n, b.program->length,
-                b.program->exact_mremap_destination ? "exact" : "by hull");
+  for (std::uint64_t base : {std::uint64_t{0x5000'0000'0000}, std::uint64_t{0x10000}}) {
+    for (std::size_t n : {1, 10, 100, 975}) {
+      // Up to 100 ranges with their madvise rule too; 975 of them only fit when
+      // none of them is discard-protected (see CapacityOfOneFilter).
+      Built b = build(scattered(n, n <= 100, base));
+      ASSERT_EQ(b.status, seccomp::BuildStatus::kOk) << n << " ranges: " << seccomp::to_string(b.status);
+      EXPECT_EQ(b.program->merged_ranges, n);
+      EXPECT_EQ(b.program->i386_guard, base < seccomp::kI386Reach ? seccomp::I386Guard::kAll : seccomp::I386Guard::kShmat);
+      EXPECT_EQ(seccomp_filter_problem(b.program->insns, b.program->length), "") << n << " ranges";
+      EXPECT_EQ(install_in_child(*b.program), 0) << n << " ranges, " << b.program->length << " instructions";
+      std::printf("%4zu ranges from %#llx: %4zu instructions (mremap destination %s)\n", n,
+                  static_cast<unsigned long long>(base), b.program->length,
+                  b.program->exact_mremap_destination ? "exact" : "by hull");
+    }
   }
 }
 
 TEST(SeccompProgram, CapacityOfOneFilter) {
   // The largest count of separate one-page ranges that fits, found by bisection, for
   // the two extremes of the madvise rule.
-  for (bool discard_protected : {false, true}) {
-    std::size_t lo = 1, hi = 4000;
-    while (lo < hi) {
-      std::size_t mid = (lo + hi + 1) / 2;
-      if (build(scattered(mid, discard_protected)).status == seccomp::BuildStatus::kOk) lo = mid;
-      else hi = mid - 1;
+  // Beyond i386 reach (only its shmat forms guarded) and from 0x10000 (every i386 call guarded).
+  for (std::uint64_t base : {std::uint64_t{0x5000'0000'0000}, std::uint64_t{0x10000}}) {
+    for (bool discard_protected : {false, true}) {
+      std::size_t lo = 1, hi = 4000;
+      while (lo < hi) {
+        std::size_t mid = (lo + hi + 1) / 2;
+        if (build(scattered(mid, discard_protected, base)).status == seccomp::BuildStatus::kOk) lo = mid;
+        else hi = mid - 1;
+      }
+      Built b = build(scattered(lo, discard_protected, base));
+      ASSERT_EQ(b.status, seccomp::BuildStatus::kOk);
+      EXPECT_EQ(install_in_child(*b.program), 0);
+      EXPECT_EQ(build(scattered(lo + 1, discard_protected, base)).status, seccomp::BuildStatus::kTooLarge);
+      EXPECT_GE(lo, discard_protected ? 450u : 975u);
+      std::printf("one filter holds %zu ranges %s from %#llx (%zu instructions, mremap destination %s)\n", lo,
+                  discard_protected ? "all discard-protected" : "none discard-protected",
+                  static_cast<unsigned long long>(base), b.program->length,
+                  b.program->exact_mremap_destination ? "exact" : "by hull");
     }
-    Built b = build(scattered(lo, discard_protected));
-    ASSERT_EQ(b.status, seccomp::BuildStatus::kOk);
-    EXPECT_EQ(install_in_child(*b.program), 0);
-    EXPECT_EQ(build(scattered(lo + 1, discard_protected)).status, seccomp::BuildStatus::kTooLarge);
-    EXPECT_GE(lo, discard_protected ? 450u : 1000u);
-    std::printf("one filter holds %zu ranges %s (%zu instructions, mremap destination %s)\n", lo,
-                discard_protected ? "all discard-protected" : "none discard-protected", b.program->length,
-                b.program->exact_mremap_destination ? "exact" : "by hull");
   }
 }
 
@@ -172,15 +184,53 @@ TEST(SeccompProgram, UnguardedCallsNeverReadArguments) {
     ++unguarded_seen;
   }
   EXPECT_GT(unguarded_seen, 400);
-  // Other ABIs (i386 through int 0x80) pass untouched: docs/seccomp.md.
-  seccomp_data d{};
-  d.arch = AUDIT_ARCH_I386;
-  d.nr = 91;  // munmap on i386
-  d.args[0] = 0x5000'0000'0000;
-  d.args[1] = P;
-  RunResult r = run_filter(b.program->insns, b.program->length, d);
-  EXPECT_EQ(r.action, kAllow);
-  EXPECT_FALSE(r.read_arguments);
+}
+
+// The same for i386 (int 0x80): the action cache emulates each arch, so every
+// i386 call the program does not guard must also reach ALLOW through arch and
+// nr alone. Ranges beyond i386 reach guard only shmat (397) and ipc (117);
+// a range within reach guards every call of docs/seccomp.md, difference 7.
+TEST(SeccompProgram, UnguardedI386CallsNeverReadArguments) {
+  const std::vector<int> shm_only = {117, 397};
+  const std::vector<int> every = {90, 91, 117, 125, 163, 192, 219, 380, 397, 440};
+  struct Layout {
+    std::vector<seccomp::SealedRange> ranges;
+    seccomp::I386Guard guard;
+    const std::vector<int>* guarded;
+  };
+  const Layout layouts[] = {
+      {scattered(40, true), seccomp::I386Guard::kShmat, &shm_only},
+      {{{seccomp::kI386Reach, seccomp::kI386Reach + P, true}}, seccomp::I386Guard::kShmat, &shm_only},
+      {{{seccomp::kI386Reach - P, seccomp::kI386Reach, true}}, seccomp::I386Guard::kAll, &every},
+      {scattered(40, true, 0x10000), seccomp::I386Guard::kAll, &every},
+  };
+  for (const Layout& l : layouts) {
+    Built b = build(l.ranges);
+    ASSERT_EQ(b.status, seccomp::BuildStatus::kOk);
+    EXPECT_EQ(b.program->i386_guard, l.guard) << std::hex << l.ranges[0].start;
+    int unguarded_seen = 0;
+    for (int nr = 0; nr < 500; ++nr) {
+      seccomp_data d{};
+      d.arch = AUDIT_ARCH_I386;
+      d.nr = nr;
+      d.args[0] = d.args[1] = d.args[2] = d.args[3] = d.args[4] = d.args[5] = l.ranges[0].start;
+      RunResult r = run_filter(b.program->insns, b.program->length, d);
+      if (std::find(l.guarded->begin(), l.guarded->end(), nr) != l.guarded->end()) {
+        EXPECT_TRUE(r.read_arguments || r.action != kAllow) << nr << " is guarded";
+        continue;
+      }
+      EXPECT_EQ(r.action, kAllow) << nr;
+      EXPECT_FALSE(r.read_arguments) << nr;
+      EXPECT_TRUE(r.cache_emulable) << nr;
+      ++unguarded_seen;
+    }
+    EXPECT_GT(unguarded_seen, 480);
+  }
+  // No range, no guard in any ABI.
+  Built none = build({});
+  ASSERT_EQ(none.status, seccomp::BuildStatus::kOk);
+  EXPECT_EQ(none.program->i386_guard, seccomp::I386Guard::kNone);
+  EXPECT_EQ(none.program->length, 7u);
 }
 
 TEST(SeccompProgram, UnguardedCallsWorkUnderTheFilter) {
@@ -445,6 +495,115 @@ TEST(SeccompProgram, RandomRequestsDecideAsTheModel) {
   // Both answers must be common, or the requests miss the ranges.
   EXPECT_GT(denied, checked / 10);
   EXPECT_LT(denied, checked * 9 / 10);
+}
+
+// i386 requests (int 0x80 from a 64-bit process) on random layouts: the kernel
+// uses the low 32 bits of each register while seccomp shows all 64, so every
+// request carries garbage in its high words. The program must decide as the
+// model does on the zero-extended request (mmap2's offset is in pages, never
+// unaligned; 32-bit requests never pass TASK_SIZE), and mremap as the same
+// program decides the zero-extended request in x86_64 terms.
+TEST(SeccompProgram, RandomI386RequestsDecideOnTheirLowWords) {
+  RandomCases random(20261129);
+  std::mt19937_64 garbage(7);
+  auto with_garbage = [&](std::uint32_t low) { return (garbage() % 3 == 0 ? 0 : garbage() << 32) | low; };
+  std::size_t checked = 0, denied = 0;
+  for (std::size_t n : {1, 3, 10, 100, 400}) {
+    Model model = random.layout(n);
+    Built b = build(model.ranges);
+    ASSERT_EQ(b.status, seccomp::BuildStatus::kOk) << n;
+    ASSERT_EQ(seccomp_filter_problem(b.program->insns, b.program->length), "") << n;
+    auto run = [&](const seccomp_data& d) { return run_filter(b.program->insns, b.program->length, d).action; };
+    for (int i = 0; i < 20000; ++i) {
+      const auto [addr, len] = random.request(model);
+      const auto a32 = static_cast<std::uint32_t>(addr), l32 = static_cast<std::uint32_t>(len);
+      seccomp_data d{};
+      d.arch = AUDIT_ARCH_I386;
+      std::uint32_t want = kAllow;
+      switch (random.pick(6)) {
+        case 0:
+        case 1:
+        case 2:
+        case 3: {  // mprotect, munmap, madvise, mmap2
+          const int which = random.pick(4);
+          const int i386_nr[] = {125, 91, 219, 192};
+          const int x86_64_nr[] = {__NR_mprotect, __NR_munmap, __NR_madvise, __NR_mprotect};
+          d.nr = i386_nr[which];
+          d.args[0] = with_garbage(a32);
+          d.args[1] = with_garbage(l32);
+          d.args[2] = with_garbage(which == 2 ? MADV_DONTNEED : PROT_READ);
+          d.args[3] = with_garbage(MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED);
+          d.args[4] = with_garbage(0xffffffffu);
+          d.args[5] = with_garbage(static_cast<std::uint32_t>(garbage()));  // mmap2's page offset: anything
+          want = model.decide(x86_64_nr[which], a32, l32);
+          break;
+        }
+        case 4: {  // shmat and ipc(SHMAT): [addr rounded down, 2^64)
+          const std::uint32_t flag_sets[] = {0, SHM_REMAP, SHM_REMAP | SHM_RND, SHM_RND};
+          const std::uint32_t flags = flag_sets[random.pick(4)];
+          const std::uint32_t at = random.pick(3) == 0 ? a32 | static_cast<std::uint32_t>(garbage() % P) : a32;
+          const int version = random.pick(3);  // 1 is EINVAL
+          const bool ipc = random.pick(2) == 0;
+          d.nr = ipc ? 117 : 397;
+          if (ipc) {
+            d.args[0] = with_garbage(21u | static_cast<std::uint32_t>(version) << 16);
+            d.args[1] = with_garbage(5);
+            d.args[2] = with_garbage(flags);
+            d.args[3] = with_garbage(0x1000);
+            d.args[4] = with_garbage(at);
+          } else {
+            d.args[0] = with_garbage(5);
+            d.args[1] = with_garbage(at);
+            d.args[2] = with_garbage(flags);
+          }
+          const std::uint64_t rounded = (flags & SHM_RND) ? at & ~(P - 1) : at;
+          const bool valid = (flags & SHM_REMAP) && at != 0 && (at % P == 0 || (flags & SHM_RND)) && rounded != 0 &&
+                             !(ipc && version == 1);
+          want = valid && model.overlaps(rounded, ~std::uint64_t{0}, false) ? kDeny : kAllow;
+          break;
+        }
+        default: {  // mremap: as x86_64 decides the zero-extended request
+          const std::uint32_t flag_sets[] = {0, MREMAP_MAYMOVE, MREMAP_MAYMOVE | MREMAP_FIXED,
+                                             MREMAP_MAYMOVE | MREMAP_DONTUNMAP, MREMAP_FIXED};
+          const auto [to, to_len] = random.request(model);
+          const std::uint32_t low[] = {a32, l32, static_cast<std::uint32_t>(to_len),
+                                       flag_sets[random.pick(5)], static_cast<std::uint32_t>(to)};
+          seccomp_data x{};
+          x.arch = AUDIT_ARCH_X86_64;
+          x.nr = __NR_mremap;
+          d.nr = 163;
+          for (int k = 0; k < 5; ++k) {
+            x.args[k] = low[k];
+            d.args[k] = with_garbage(low[k]);
+          }
+          want = run(x);
+          break;
+        }
+      }
+      const std::uint32_t got = run(d);
+      ASSERT_EQ(got, want) << n << " ranges, i386 nr " << d.nr << std::hex << " args 0x" << d.args[0] << " 0x"
+                           << d.args[1] << " 0x" << d.args[2] << " 0x" << d.args[3] << " 0x" << d.args[4];
+      ++checked;
+      denied += want == kDeny;
+    }
+  }
+  EXPECT_GT(denied, checked / 20);
+  EXPECT_LT(denied, checked * 9 / 10);
+}
+
+// Old mmap (90) passes a pointer to its arguments: refused outright while a
+// range is within i386 reach, untouched otherwise.
+TEST(SeccompProgram, OldI386MmapIsRefusedOnlyWithARangeInReach) {
+  for (bool in_reach : {true, false}) {
+    const std::uint64_t start = in_reach ? 0x40'0000 : 0x5000'0000'0000;
+    Built b = build({{start, start + P, false}});
+    ASSERT_EQ(b.status, seccomp::BuildStatus::kOk);
+    seccomp_data d{};
+    d.arch = AUDIT_ARCH_I386;
+    d.nr = 90;
+    d.args[0] = 0x1000;  // a pointer to the arguments
+    EXPECT_EQ(run_filter(b.program->insns, b.program->length, d).action, in_reach ? kDeny : kAllow);
+  }
 }
 
 // The same big random layouts in the real kernel: munmap on memory that is not

@@ -47,7 +47,14 @@ void Emitter::block_common_request() {
     Label to_discard = label(), to_main = label();
     ld_abs(offsetof(seccomp_data, nr));
     alu(BPF_AND, ~kX32SyscallBit);
-    jmp(BPF_JEQ, __NR_madvise, to_discard, to_main);
+      if (i386_discard_) {
+      Label not_x86_64 = label();
+      jmp(BPF_JEQ, __NR_madvise, to_discard, not_x86_64);
+      bind(not_x86_64);
+      jmp(BPF_JEQ, i386::kMadvise, to_discard, to_main);  // never an x86_64 call: 219 is not guarded there
+    } else {
+      jmp(BPF_JEQ, __NR_madvise, to_discard, to_main);
+    }
     bind(to_discard);
     ja(discard_tree_);
     bind(to_main);
@@ -66,7 +73,24 @@ void Emitter::block_mmap(Label entry) {
   // mmap(addr, len, prot, flags, fd, off): only MAP_FIXED replaces a mapping;
   // MAP_FIXED_NOREPLACE fails with EEXIST on any existing mapping, sealed or not.
   bind(entry);
-  Label pass = label(), fixed = label(), replaces = label(), offset_ok = label();
+  Label pass = label(), fixed = label(), replaces = label();
+  if (i386_guard_ == I386Guard::kAll) {
+    // i386 mmap2 has the same arguments but its offset in pages, nothing to
+    // check: it enters after the offset check, which therefore comes first.
+    ld_arg(5, false);
+    jmp(BPF_JSET, kPageOffsetMask, pass, mmap_i386_);  // unaligned file offset: EINVAL
+    bind(mmap_i386_);
+    ld_arg(3, false);
+    jmp(BPF_JSET, MAP_FIXED, fixed, pass);
+    bind(fixed);
+    jmp(BPF_JSET, MAP_FIXED_NOREPLACE, pass, replaces);
+    bind(replaces);
+    ja(common_request_);
+    bind(pass);
+    ret(kRetAllow);
+    return;
+  }
+  Label offset_ok = label();
   ld_arg(3, false);
   jmp(BPF_JSET, MAP_FIXED, fixed, pass);
   bind(fixed);
@@ -253,6 +277,61 @@ void Emitter::block_mremap(Label entry) {
   ret(kRetAllow);
 }
 
+void Emitter::block_i386_shmat(Label entry, Label deny, Label pass) {
+  // compat shmat(shmid, addr, flags): as shmat, and a 64-bit caller's segment
+  // is not bound to 4 GiB (checked: a compat shmat maps beyond 8 GiB), so
+  // [addr, 2^64) counts here too.
+  bind(entry);
+  Label remap = label();
+  ld_arg(2, false);
+  jmp(BPF_JSET, SHM_REMAP, remap, pass);
+  bind(remap);
+  i386_shm_address(1, 2, deny, pass);
+}
+
+void Emitter::block_i386_ipc(Label entry, Label deny, Label pass) {
+  // compat_ksys_ipc(call, first, second, third, ptr, fifth): SHMAT is call &
+  // 0xffff with version call >> 16 not 1 (EINVAL); do_shmat(first, ptr, second).
+  bind(entry);
+  Label is_shmat = label(), version_ok = label(), remap = label();
+  ld_arg(0, false);
+  alu(BPF_AND, 0xffff);
+  jmp(BPF_JEQ, i386::kIpcShmat, is_shmat, pass);
+  bind(is_shmat);
+  ld_arg(0, false);
+  alu(BPF_RSH, 16);
+  jmp(BPF_JEQ, 1, pass, version_ok);
+  bind(version_ok);
+  ld_arg(2, false);
+  jmp(BPF_JSET, SHM_REMAP, remap, pass);
+  bind(remap);
+  i386_shm_address(4, 2, deny, pass);
+}
+
+void Emitter::i386_shm_address(int addr_arg, int flags_arg, Label deny, Label pass) {
+  // do_shmat's EINVALs first, as in block_shmat. Then [addr rounded down,
+  // 2^64) overlaps a seal iff the rounded address is <= the last sealed
+  // address, which ends in 0xfff: iff addr itself is. No scratch, no search.
+  const std::uint64_t last = last_address(all_);
+  // Above every 32-bit address: whatever passed the EINVALs is refused.
+  const bool always = last > 0xffffffffu;
+  Label nonzero = label(), unaligned = label(), round_down = label(), compare = always ? deny : label();
+  ld_arg(addr_arg, false);
+  jmp(BPF_JEQ, 0, pass, nonzero);  // SHM_REMAP without an address
+  bind(nonzero);
+  jmp(BPF_JSET, kPageOffsetMask, unaligned, compare);
+  bind(unaligned);
+  ld_arg(flags_arg, false);
+  jmp(BPF_JSET, SHM_RND, round_down, pass);  // unaligned without SHM_RND
+  bind(round_down);
+  ld_arg(addr_arg, false);
+  jmp(BPF_JGE, static_cast<std::uint32_t>(kPageSize), compare, pass);  // rounded down to 0
+  if (!always) {
+    bind(compare);
+    jmp(BPF_JGT, static_cast<std::uint32_t>(last), pass, deny);
+  }
+}
+
 void Emitter::mremap_source_range() {
   // The source: [addr, addr + max(PAGE_ALIGN(old_len), one page)) since the
   // kernel refuses a sealed VMA at addr even for old_len 0; if addr + old_len
@@ -281,10 +360,20 @@ void Emitter::program() {
   discard_tree_ = label();
   mremap_source_ = label();
   common_request_ = label();
-  Label x86_64 = label(), other_abi = label();
+  mmap_i386_ = label();
+  const bool i386_all = i386_guard_ == I386Guard::kAll;
+  const bool i386_any = i386_guard_ != I386Guard::kNone;
+  i386_discard_ = i386_all && discard_.window_count != 0 && first_address(discard_) < kI386Reach;
+
+  Label x86_64 = label(), other_abi = label(), i386_entry = label();
   ld_abs(offsetof(seccomp_data, arch));
   jmp(BPF_JEQ, AUDIT_ARCH_X86_64, x86_64, other_abi);
   bind(other_abi);
+  if (i386_any) {
+    Label neither = label();
+    jmp(BPF_JEQ, AUDIT_ARCH_I386, i386_entry, neither);
+    bind(neither);
+  }
   ret(kRetAllow);
   bind(x86_64);
   ld_abs(offsetof(seccomp_data, nr));
@@ -321,9 +410,32 @@ void Emitter::program() {
     ret(kRetAllow);
     return;
   }
+  // The i386 numbers that enter the same blocks (shmat has a block of its own, below).
+  struct GuardedI386 {
+    std::uint32_t nr;
+    Label block;
+  };
+  GuardedI386 guarded_i386[8];
+  std::size_t n_i386 = 0;
+  auto block_of = [&](std::uint32_t x86_64_nr) {
+    for (std::size_t i = 0; i < n; ++i)
+      if (guarded[i].nr == x86_64_nr) return guarded[i].block;
+    return kNoLabel;  // not reached: i386 guards a subset of the x86_64 calls
+  };
+  if (i386_all) {
+    guarded_i386[n_i386++] = {i386::kMmap2, mmap_i386_};
+    guarded_i386[n_i386++] = {i386::kMunmap, block_of(__NR_munmap)};
+    guarded_i386[n_i386++] = {i386::kMprotect, block_of(__NR_mprotect)};
+    guarded_i386[n_i386++] = {i386::kPkeyMprotect, block_of(__NR_mprotect)};
+    guarded_i386[n_i386++] = {i386::kMremap, block_of(__NR_mremap)};
+    if (i386_discard_) {
+      guarded_i386[n_i386++] = {i386::kMadvise, block_of(__NR_madvise)};
+      guarded_i386[n_i386++] = {i386::kProcessMadvise, block_of(__NR_process_madvise)};
+    }
+  }
   // First dispatch: guarded or not. Only arch and nr are read on the way to
   // the RET ALLOW of the others, and no scratch store happens (the kernel's
-  // action cache emulates that path and gives up at anything else).
+  // action cache emulates that path, for each arch, and gives up at anything else).
   Label guarded_call = label();
   for (std::size_t i = 0; i < n; ++i) {
     Label next = label();
@@ -331,12 +443,52 @@ void Emitter::program() {
     bind(next);
   }
   ret(kRetAllow);
+  if (i386_any) {
+    // The same for i386. shmat and ipc(SHMAT) are decided here without scratch
+    // memory; old mmap passes a pointer to its arguments, which no filter can
+    // read, so while a range is in reach it is refused whatever it asks.
+    bind(i386_entry);
+    ld_abs(offsetof(seccomp_data, nr));
+    Label deny = label(), pass = label(), shmat = label(), ipc = label(), next = label();
+    jmp(BPF_JEQ, i386::kShmat, shmat, next);
+    bind(next);
+    next = label();
+    jmp(BPF_JEQ, i386::kIpc, ipc, next);
+    bind(next);
+    if (i386_all) {
+      next = label();
+      jmp(BPF_JEQ, i386::kOldMmap, deny, next);
+      bind(next);
+      for (std::size_t i = 0; i < n_i386; ++i) {
+        next = label();
+        jmp(BPF_JEQ, guarded_i386[i].nr, guarded_call, next);
+        bind(next);
+      }
+    }
+    ret(kRetAllow);
+    block_i386_shmat(shmat, deny, pass);
+    block_i386_ipc(ipc, deny, pass);
+    bind(deny);
+    ret(in_.refusal_action);
+    bind(pass);
+    ret(kRetAllow);
+  }
   // Every scratch word is stored once here: the kernel's load-before-store
   // check walks the program linearly and lets a RET's state flow into the next
   // instruction, so a block placed after a RET would otherwise be refused.
   bind(guarded_call);
   ld_imm(0);
   for (std::uint32_t slot = 0; slot < BPF_MEMWORDS; ++slot) st(static_cast<Slot>(slot));
+  Label second_i386 = label();
+  if (i386_all) {
+    // kHighMask: 0 (stored above) for i386, all ones for x86_64.
+    Label second_x86_64 = label();
+    ld_abs(offsetof(seccomp_data, arch));
+    jmp(BPF_JEQ, AUDIT_ARCH_I386, second_i386, second_x86_64);
+    bind(second_x86_64);
+    ld_imm(0xffffffffu);
+    st(kHighMask);
+  }
   ld_abs(offsetof(seccomp_data, nr));
   alu(BPF_AND, ~kX32SyscallBit);
   for (std::size_t i = 0; i < n; ++i) {
@@ -347,6 +499,18 @@ void Emitter::program() {
     bind(next);
   }
   ret(kRetAllow);
+  if (i386_all) {
+    bind(second_i386);
+    ld_abs(offsetof(seccomp_data, nr));
+    for (std::size_t i = 0; i < n_i386; ++i) {
+      Label hit = label(), next = label();
+      jmp(BPF_JEQ, guarded_i386[i].nr, hit, next);
+      bind(hit);
+      ja(guarded_i386[i].block);
+      bind(next);
+    }
+    ret(kRetAllow);
+  }
   for (std::size_t i = 0; i < n; ++i) {
     const Label entry = guarded[i].block;
     switch (guarded[i].emit) {

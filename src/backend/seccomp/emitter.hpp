@@ -31,6 +31,22 @@ inline constexpr std::size_t kIslandDistance = 200;
 
 // The advice values mseal refuses on a sealed, anonymous, non-writable VMA
 // (mm/madvise.c is_discard / can_madvise_modify).
+// The i386 numbers of the guarded calls (arch/x86/entry/syscalls/syscall_32.tbl,
+// asm/unistd_32.h; tests/backend/i386_numbers.cpp checks them against the header).
+namespace i386 {
+inline constexpr std::uint32_t kOldMmap = 90;  // its arguments are a pointer to a struct in memory
+inline constexpr std::uint32_t kMunmap = 91;
+inline constexpr std::uint32_t kIpc = 117;  // the multiplexer: compat_ksys_ipc (ipc/syscall.c)
+inline constexpr std::uint32_t kMprotect = 125;
+inline constexpr std::uint32_t kMremap = 163;
+inline constexpr std::uint32_t kMmap2 = 192;  // sys_mmap_pgoff: the offset in pages
+inline constexpr std::uint32_t kMadvise = 219;
+inline constexpr std::uint32_t kPkeyMprotect = 380;
+inline constexpr std::uint32_t kShmat = 397;
+inline constexpr std::uint32_t kProcessMadvise = 440;
+inline constexpr std::uint32_t kIpcShmat = 21;  // ipc's call SHMAT (linux/ipc.h); version 1 is EINVAL
+}  // namespace i386
+
 inline constexpr std::uint32_t kDiscardAdvice[] = {MADV_FREE,        MADV_DONTNEED,   MADV_DONTNEED_LOCKED,
                                             MADV_REMOVE,      MADV_DONTFORK,   MADV_WIPEONFORK,
                                             MADV_GUARD_INSTALL};
@@ -52,6 +68,12 @@ enum Slot : std::uint32_t {
   kDLo,
   kDLHi,  // mremap: destination last address
   kDLLo,
+  // Programs that guard i386 (I386Guard::kAll): 0xffffffff for an x86_64
+  // call, 0 for an i386 one. Every argument's high word is ANDed with it, so
+  // the per-call blocks serve both ABIs: i386 arguments are 32-bit, but
+  // seccomp shows the caller's whole registers (int 0x80 from a 64-bit
+  // process: high words the caller chose), so an i386 high word counts as 0.
+  kHighMask,
 };
 
 inline std::uint32_t arg_offset(int arg, bool high) noexcept {
@@ -63,15 +85,30 @@ inline std::uint16_t op(int code) noexcept { return static_cast<std::uint16_t>(c
 class Emitter {
  public:
   Emitter(Assembler& a, const Input& in, const RangeLayout& all, const RangeLayout& discard,
-          const std::uint8_t* long_nodes, bool exact_mremap_destination) noexcept
-      : a_(a), in_(in), all_(all), discard_(discard), long_nodes_(long_nodes), exact_dest_(exact_mremap_destination) {}
+          const std::uint8_t* long_nodes, bool exact_mremap_destination, I386Guard i386_guard) noexcept
+      : a_(a),
+        in_(in),
+        all_(all),
+        discard_(discard),
+        long_nodes_(long_nodes),
+        exact_dest_(exact_mremap_destination),
+        i386_guard_(i386_guard) {}
 
   void program();
 
  private:
   // ---- single instructions ----
   void ld_abs(std::uint32_t offset) { a_.stmt(op(BPF_LD | BPF_W | BPF_ABS), offset); }
-  void ld_arg(int arg, bool high) { ld_abs(arg_offset(arg, high)); }
+  // An argument's word; a high word masked with kHighMask when the blocks serve i386 too.
+  void ld_arg(int arg, bool high) {
+    if (high && i386_guard_ == I386Guard::kAll) {
+      ldx(kHighMask);
+      ld_abs(arg_offset(arg, high));
+      a_.stmt(op(BPF_ALU | BPF_AND | BPF_X), 0);
+    } else {
+      ld_abs(arg_offset(arg, high));
+    }
+  }
   void ld(Slot s) { a_.stmt(op(BPF_LD | BPF_MEM), s); }
   void ldx(Slot s) { a_.stmt(op(BPF_LDX | BPF_MEM), s); }
   void st(Slot s) { a_.stmt(op(BPF_ST), s); }
@@ -113,6 +150,11 @@ class Emitter {
   void block_mremap(Label entry);
   void block_common_request();
   void mremap_source_range();
+  // i386, decided in its first dispatch without scratch memory:
+  // shmat(shmid, addr, flags) and ipc(SHMAT, shmid, flags, result, addr).
+  void block_i386_shmat(Label entry, Label deny, Label pass);
+  void block_i386_ipc(Label entry, Label deny, Label pass);
+  void i386_shm_address(int addr_arg, int flags_arg, Label deny, Label pass);
 
   // ---- the range search ----
   void tree(const RangeLayout& t, Label entry, Label none_target);
@@ -129,6 +171,9 @@ class Emitter {
   const RangeLayout& discard_;
   const std::uint8_t* long_nodes_;
   bool exact_dest_;
+  I386Guard i386_guard_;
+  bool i386_discard_ = false;     // a discard-protected range is within i386 reach
+  Label mmap_i386_ = kNoLabel;    // mmap2's entry into the mmap block, past the x86_64 offset check
 
   Label main_tree_ = kNoLabel;
   Label discard_tree_ = kNoLabel;

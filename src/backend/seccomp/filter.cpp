@@ -27,13 +27,19 @@ BuildStatus build(const Input& in, Program& out, BuildWorkspace& work) noexcept 
   st = make_layout(in.ranges, in.count, true, work.spans, work.discard);
   if (st != LayoutStatus::kOk) return BuildStatus::kTooLarge;
 
+  // int 0x80: every call when a range is within 32-bit reach, else only the
+  // shmat forms, whose reach no argument bounds (docs/seccomp.md, difference 7).
+  I386Guard i386 = I386Guard::kNone;
+  if (work.all.window_count != 0) {
+    i386 = first_address(work.all) < kI386Reach ? I386Guard::kAll : I386Guard::kShmat;
+  }
   std::uint8_t* long_nodes = work.long_nodes;
   for (bool exact : {true, false}) {
     if (exact && !in.try_exact_mremap_destination) continue;
     std::memset(long_nodes, 0, sizeof(work.long_nodes));
     for (int pass = 0; pass < 64; ++pass) {
       Assembler a(work.assembler);
-      detail::Emitter e(a, in, work.all, work.discard, long_nodes, exact);
+      detail::Emitter e(a, in, work.all, work.discard, long_nodes, exact, i386);
       e.program();
       AsmStatus as = a.finish();
       if (as == AsmStatus::kOk) {
@@ -43,6 +49,7 @@ BuildStatus build(const Input& in, Program& out, BuildWorkspace& work) noexcept 
         out.discard_ranges = work.discard.merged_ranges;
         out.pieces = work.all.piece_count;
         out.exact_mremap_destination = exact;
+        out.i386_guard = i386;
         return BuildStatus::kOk;
       }
       if (as == AsmStatus::kTooLarge) break;

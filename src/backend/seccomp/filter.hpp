@@ -2,19 +2,29 @@
 // kernels without mseal(2). docs/seccomp.md has the rules, every difference
 // from the kernel and the measured budget; this is the layout.
 //
-//   arch == AUDIT_ARCH_X86_64 ?          otherwise RET ALLOW (other ABIs untouched, see docs)
-//   nr (x32 bit masked off)
+//   arch == AUDIT_ARCH_X86_64 ?          x86_64 path below
+//   arch == AUDIT_ARCH_I386 ?            only when the program guards i386 (I386Guard), else RET ALLOW:
+//                                        int 0x80 from a 64-bit process; other ABIs: RET ALLOW
+//   x86_64: nr (x32 bit masked off)
 //   dispatch: JEQ nr per guarded call    the rest: RET ALLOW, having read nothing but arch and nr,
 //                                        so the kernel's per-filter action cache skips this filter
+//   i386: dispatch on the i386 numbers   the same: only arch and nr on the way to RET ALLOW.
+//     shmat/ipc(SHMAT) with SHM_REMAP are decided at once (no scratch, no
+//     search: [addr, 2^64) overlaps a seal iff addr <= the last sealed
+//     address); old mmap (90, arguments in memory) is refused outright
+//   guarded calls of both ABIs: store every scratch word, dispatch on arch and
+//     nr to the per-call block of that ABI (i386 blocks read the low words of
+//     the arguments only: the high words seccomp shows are the caller's)
 //   per-call block: reads the arguments, lets through (RET ALLOW) every call
 //     the kernel refuses before its seal check (unaligned address, length 0,
 //     page rounding or addr+len overflowing, beyond TASK_SIZE, bad flags...),
 //     stores the request as a 64-bit inclusive range S..L in scratch memory
 //     (M[0..3]) and jumps forward (BPF_JA) to one shared range search:
-//   range search over the merged ranges (one copy for all calls; one over the
-//     ranges whose madvise discard is refused, for madvise; one more for
-//     mremap's MREMAP_FIXED destination while the budget allows, else mremap
-//     searches the hull of source and destination once):
+//   range search over the merged ranges (one copy for all calls of both ABIs;
+//     one over the ranges whose madvise discard is refused, for madvise; one
+//     more for mremap's MREMAP_FIXED destination while the budget allows,
+//     shared by both ABIs too, else mremap searches the hull of source and
+//     destination once):
 //       find the first sealed piece k whose last address >= S, deny iff
 //       first(k) <= L. Level 1: a balanced tree on the high word of S over
 //       the "windows" (4 GiB blocks, range_layout.hpp); level 2: a balanced
@@ -43,6 +53,20 @@
 namespace sealkit::backend::seccomp {
 
 inline constexpr std::uint64_t kPageSize = 4096;  // x86_64
+
+// No i386 request of mprotect, munmap, mremap, mmap2, madvise or
+// process_madvise reaches this address: 32-bit arguments start at most at
+// 0xfffff000 and span at most PAGE_ALIGN(0xffffffff) = 4 GiB.
+inline constexpr std::uint64_t kI386Reach = 0x1'ffff'f000;
+
+// What a program guards of the i386 ABI, which a 64-bit process reaches with
+// `int $0x80` (docs/seccomp.md, difference 7).
+enum class I386Guard : std::uint8_t {
+  kNone,   // no range at all: nothing is guarded in any ABI
+  kShmat,  // every range lies at or above kI386Reach: only shmat and ipc(SHMAT) with SHM_REMAP, whose
+           // segment, of a size no argument gives, can reach any address
+  kAll,    // a range lies below kI386Reach: every guarded call, in i386 numbers
+};
 
 struct SealedRange {
   std::uint64_t start = 0;  // page-aligned
@@ -79,6 +103,7 @@ struct Program {
   // range search); false when the budget forced one search over the hull of
   // source and destination (refuses more, never less; docs/seccomp.md).
   bool exact_mremap_destination = false;
+  I386Guard i386_guard = I386Guard::kNone;
 
   sock_fprog fprog() noexcept { return sock_fprog{static_cast<unsigned short>(length), insns}; }
 };

@@ -55,6 +55,17 @@ class LayoutBuilder {
 
 }  // namespace
 
+std::uint64_t first_address(const RangeLayout& t) noexcept {
+  const WindowEntry& w = t.windows[0];
+  return std::uint64_t{w.first_window} << 32 | w.first_offset(t.pieces);
+}
+
+std::uint64_t last_address(const RangeLayout& t) noexcept {
+  const WindowEntry& w = t.windows[t.window_count - 1];
+  const std::uint32_t offset = w.full() ? 0xffffffffu : t.pieces[w.piece_begin + w.piece_count - 1].last;
+  return std::uint64_t{w.last_window} << 32 | offset;
+}
+
 LayoutStatus make_layout(const SealedRange* ranges, std::size_t count, bool discard_protected_only, Span* scratch,
                          RangeLayout& out) noexcept {
   std::size_t n = 0;

@@ -53,6 +53,10 @@ struct Span {
 
 enum class LayoutStatus { kOk, kInvalidRange, kTooMany };
 
+// The lowest and the highest sealed address of a layout with at least one window.
+std::uint64_t first_address(const RangeLayout& t) noexcept;
+std::uint64_t last_address(const RangeLayout& t) noexcept;
+
 // Checks every range (page-aligned, start < end), keeps those for which
 // `pick` is true (all, or only the discard-protected ones), sorts and merges
 // touching ones in `scratch` (capacity kMaxRanges) and fills `out`.
