@@ -53,3 +53,8 @@ foreach(base sealkit_runtime sealkit_preload)
   # tests) has both.
   add_dependencies(${base} ${base}_i386)
 endforeach()
+# The i386 audit module's la_objsearch: the 64-bit preload name `sealkit run`
+# passes becomes the i386 object's (preload_class.cpp).
+target_sources(sealkit_runtime_i386 PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/preload_class.cpp)
+set_source_files_properties(${CMAKE_CURRENT_SOURCE_DIR}/preload_class.cpp PROPERTIES COMPILE_DEFINITIONS
+  "SEALKIT_RUNTIME_LIBDIR=\"${SEALKIT_RUNTIME_LIBDIR}\";SEALKIT_RUNTIME_LIBDIR_I386=\"${SEALKIT_RUNTIME_LIBDIR_I386}\"")

@@ -1,5 +1,6 @@
-// `sealkit run` on 32-bit programs: the objects are named through ld.so's
-// $LIB (cli/run/inject.hpp), so a 32-bit program, and one a 64-bit shell
+// `sealkit run` on 32-bit programs: the audit module is named through ld.so's
+// $LIB and the preload object rewritten by the i386 audit module
+// (cli/run/inject.hpp), so a 32-bit program, and one a 64-bit shell
 // starts, loads the i386 runtime and is sealed like any other. Checked from
 // outside: smaps of the running process, the attacks' results, the log.
 #include <string>
@@ -46,7 +47,7 @@ TEST(SealkitRunI386, EveryObjectVmaOfA32BitProgramIsSealed) {
   std::string why;
   ASSERT_TRUE(sealkit::test::start_live(l, {SEALKIT_BIN, "run", "--", ATTACK_TARGET_I386, "--wait"}, {}, why)) << why;
   std::size_t objects = 0;
-  bool saw_i386_runtime = false, saw_stack = false, saw_vdso = false;
+  bool saw_i386_runtime = false, saw_i386_preload = false, saw_stack = false, saw_vdso = false;
   for (const Vma& v : smaps_of(l.pid)) {
     if (v.path == ATTACK_TARGET_I386 || v.path.find(".so") != std::string::npos) {
       ++objects;
@@ -54,6 +55,9 @@ TEST(SealkitRunI386, EveryObjectVmaOfA32BitProgramIsSealed) {
       if (v.path.find(std::string("/") + SEALKIT_RUNTIME_LIBDIR_I386 + "/sealkit/libsealkit-runtime.so") !=
           std::string::npos)
         saw_i386_runtime = true;
+      if (v.path.find(std::string("/") + SEALKIT_RUNTIME_LIBDIR_I386 + "/sealkit/libsealkit-preload.so") !=
+          std::string::npos)
+        saw_i386_preload = true;
     } else if (v.path == "[vdso]" || v.path == "[vvar]" || v.path == "[vvar_vclock]") {
       saw_vdso = true;
       EXPECT_TRUE(v.sealed) << v.path;
@@ -64,6 +68,9 @@ TEST(SealkitRunI386, EveryObjectVmaOfA32BitProgramIsSealed) {
   }
   EXPECT_GE(objects, 12u) << "program, libc, ld.so and the runtime";
   EXPECT_TRUE(saw_i386_runtime) << "the 32-bit process must have loaded the i386 runtime from its $LIB directory";
+  // LD_PRELOAD names the 64-bit object; the i386 runtime's la_objsearch turns
+  // it into this one (runtime/preload_class.cpp).
+  EXPECT_TRUE(saw_i386_preload) << "the 32-bit process must have loaded the i386 preload object";
   EXPECT_TRUE(saw_vdso);
   EXPECT_TRUE(saw_stack);
 }

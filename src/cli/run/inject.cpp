@@ -78,13 +78,17 @@ std::optional<Objects> find_objects(const std::string& runtime_override, std::st
   Objects o{runtime->string(), preload.string(), false};
   if (!ld_so_can_take(o.audit, why)) return std::nullopt;
   // Both classes installed side by side in the directories ld.so's $LIB names
-  // (asked of ld.so at configure time): one name each, expanded per process.
+  // (asked of ld.so at configure time): the audit module through $LIB,
+  // expanded per process; the preload object by its 64-bit path, which the
+  // i386 audit module turns into the i386 one in a 32-bit process
+  // (runtime/preload_class.cpp). One $ token, not two: ld.so reads
+  // /proc/self/exe for each list that has one (docs/benchmarks.md).
   constexpr bool kLayoutIsLdSoLib = SEALKIT_RUNTIME_LIB_IS_LD_SO_LIB;
   if (auto root = layout_root(runtime->parent_path()); kLayoutIsLdSoLib && root) {
     const fs::path i386 = *root / SEALKIT_RUNTIME_LIBDIR_I386 / "sealkit";
     if (readable(i386 / kRuntime) && readable(i386 / kPreload)) {
       const fs::path any = *root / "$LIB" / "sealkit";
-      return Objects{(any / kRuntime).string(), (any / kPreload).string(), true};
+      return Objects{(any / kRuntime).string(), o.preload, true};
     }
   }
   return o;

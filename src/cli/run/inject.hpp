@@ -1,7 +1,9 @@
 // Which injected objects `sealkit run` names in LD_AUDIT and LD_PRELOAD, and
-// how: through ld.so's $LIB when both ELF classes are installed, so that a
-// 64-bit program and a 32-bit one it starts (or the other way round) each
-// load the objects of their own class (docs/runtime.md, "32-bit programs").
+// how: when both ELF classes are installed, the audit module through ld.so's
+// $LIB and the preload object by its 64-bit path, which the i386 audit module
+// rewrites in a 32-bit process, so that a 64-bit program and a 32-bit one it
+// starts (or the other way round) each load the objects of their own class
+// (docs/runtime.md, "Machine-wide", on `sealkit run`).
 #pragma once
 
 #include <optional>
@@ -12,7 +14,7 @@ namespace sealkit::cli::run_inject {
 struct Objects {
   std::string audit;    // for LD_AUDIT: the runtime
   std::string preload;  // for LD_PRELOAD: dlopen/dlmopen/dlclose wrappers
-  bool both_classes = false;  // the names contain $LIB and serve 64-bit and 32-bit processes
+  bool both_classes = false;  // the audit name contains $LIB: they serve 64-bit and 32-bit processes
 };
 
 // The objects next to this binary (<prefix>/<$LIB>/sealkit/, installed and in
