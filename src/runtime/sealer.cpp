@@ -172,7 +172,8 @@ bool plan_fast(LazyQuery& q, const ElfImage& img, std::size_t owner) {
 }
 
 // An object's image from what is known without the maps (see the top).
-bool find_image_fast(LazyQuery& q, const StartupAux& aux, const LoadedRef& obj, ElfImage& img) {
+// `self`: this process's id, 0 until the first object that needs it asks.
+bool find_image_fast(LazyQuery& q, const StartupAux& aux, const LoadedRef& obj, ElfImage& img, long& self) {
   bool found = false;
   if (obj.phdr != 0 && obj.phnum != 0) {
     found = read_image_from_phdrs(obj.bias, obj.phdr, obj.phnum, img) == ImageError::kNone;  // ld.so's copy
@@ -189,7 +190,8 @@ bool find_image_fast(LazyQuery& q, const StartupAux& aux, const LoadedRef& obj, 
     // copy of it says that the page is there and readable (no lookup, no
     // /proc). Program headers beyond that page need the lookup below.
     NativeEhdr probe;
-    if (sys::read_own_memory(obj.bias, &probe, sizeof probe) == static_cast<long>(sizeof probe))
+    if (self == 0) self = sys::getpid();
+    if (sys::read_own_memory(self, obj.bias, &probe, sizeof probe) == static_cast<long>(sizeof probe))
       found = read_image_in(obj.bias, obj.bias, obj.bias + kPage, img) == ImageError::kNone &&
               img.dynamic == obj.dynamic;
   }
@@ -357,6 +359,7 @@ void seal_startup(const LoadedRef* objects, std::size_t n, std::uintptr_t self_e
 
   const StartupAux& aux = startup_aux();
   LazyQuery q;
+  long own_pid = 0;
   const bool fast = aux.valid;
   std::size_t system_count = 0;
   if (fast) {
@@ -367,7 +370,7 @@ void seal_startup(const LoadedRef* objects, std::size_t n, std::uintptr_t self_e
         continue;
       }
       ElfImage img;
-      if (!find_image_fast(q, aux, objects[i], img)) continue;
+      if (!find_image_fast(q, aux, objects[i], img, own_pid)) continue;
       g_pass.slot(i).memory_seal_property = img.memory_seal_property;
       if (plan_fast(q, img, i)) g_pass.path(i) = Path::kFast;
     }

@@ -86,12 +86,14 @@ inline long madvise(std::uintptr_t start, std::size_t len, int advice) {
 }
 // Copies n bytes at `addr` of this process into buf: -EFAULT instead of a
 // fault when they are not mapped or not readable.
-inline long read_own_memory(std::uintptr_t addr, void* buf, std::size_t n) {
+// `self` is getpid(), asked once by the caller per pass (one system call per
+// object would be two).
+inline long read_own_memory(long self, std::uintptr_t addr, void* buf, std::size_t n) {
   struct {
     const void* base;
     std::size_t len;
   } local{buf, n}, remote{reinterpret_cast<const void*>(addr), n};
-  return call6(kProcessVmReadv, getpid(), reinterpret_cast<long>(&local), 1, reinterpret_cast<long>(&remote), 1, 0);
+  return call6(kProcessVmReadv, self, reinterpret_cast<long>(&local), 1, reinterpret_cast<long>(&remote), 1, 0);
 }
 inline long mseal(std::uintptr_t start, std::size_t len) { return call(kMseal, static_cast<long>(start), static_cast<long>(len), 0); }
 
