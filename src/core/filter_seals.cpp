@@ -21,21 +21,23 @@ namespace {
 
 constexpr std::uint64_t kPage = bpf::kSpanPage;  // x86_64 and i386 alike
 constexpr std::uint64_t kNoEnd = ~std::uint64_t{0};
+constexpr std::uint64_t k4GiB = std::uint64_t{1} << 32;
 
 static_assert(kAbiX86_64.audit_arch == AUDIT_ARCH_X86_64 && kAbiI386.audit_arch == AUDIT_ARCH_I386);
 
-seccomp_data request(const FilterAbi& abi, int nr, std::uint64_t page) {
+// The request of `nr` on [start, start + len).
+seccomp_data request(const FilterAbi& abi, int nr, std::uint64_t start, std::uint64_t len) {
   seccomp_data d{};
   d.nr = nr;
   d.arch = abi.audit_arch;
-  d.args[0] = page;
-  d.args[1] = kPage;
+  d.args[0] = start;
+  d.args[1] = len;
   // A 32-bit process's arguments are 32-bit: the kernel zero-extends them into seccomp_data.
   const std::uint64_t minus_one = abi.address_limit == (std::uint64_t{1} << 32) ? 0xffffffffu : ~std::uint64_t{0};
   if (nr == abi.nr_mprotect) {
     d.args[2] = PROT_READ;
   } else if (nr == abi.nr_mremap) {
-    d.args[2] = 2 * kPage;
+    d.args[2] = len + kPage;
     d.args[3] = MREMAP_MAYMOVE;
   } else if (nr == abi.nr_mmap) {
     d.args[2] = PROT_READ;
@@ -46,6 +48,8 @@ seccomp_data request(const FilterAbi& abi, int nr, std::uint64_t page) {
   }
   return d;
 }
+
+seccomp_data request(const FilterAbi& abi, int nr, std::uint64_t page) { return request(abi, nr, page, kPage); }
 
 // What one request's combined action means for a seal.
 enum class Outcome : std::uint8_t { kAllowed, kSupervised, kRefused };
@@ -131,6 +135,10 @@ std::uint64_t overlap(const std::vector<Range>& part, const std::vector<Range>& 
   return n;
 }
 
+// check_range, for a 64-bit process in both ABIs (below).
+RangeCheck check_range_for(const FilterAbi& abi, const std::vector<std::vector<sock_filter>>& programs,
+                           std::uint64_t begin, std::uint64_t end, std::uint64_t& budget, std::uint64_t& executed);
+
 // The supervisor's answer for the supervised pages of `c`: the pages its
 // records refuse become refused (USER_NOTIF, answered EPERM), the others not
 // sealed. False when the budget ran out.
@@ -139,7 +147,7 @@ bool resolve_supervised(const FilterAbi& abi, const std::vector<std::vector<sock
   std::vector<Range> refused;
   bool discard = c.refused.empty() || c.discard_refused;
   for (const Range& piece : c.supervised) {
-    RangeCheck by_records = check_range(abi, records, piece.begin, piece.end, budget, executed);
+    RangeCheck by_records = check_range_for(abi, records, piece.begin, piece.end, budget, executed);
     if (by_records.check == FilterCheck::kUnknown) return false;
     for (const Range& r : by_records.refused) refused.push_back(r);
     if (by_records.refused_bytes) discard = discard && by_records.discard_refused;
@@ -163,6 +171,132 @@ bool resolve_supervised(const FilterAbi& abi, const std::vector<std::vector<sock
           : c.refused_bytes != 0   ? FilterCheck::kPartial
                                    : FilterCheck::kNotSealed;
   return true;
+}
+
+// Sorted, disjoint range lists: their intersection, their union.
+std::vector<Range> intersect(const std::vector<Range>& a, const std::vector<Range>& b) {
+  std::vector<Range> out;
+  auto j = b.begin();
+  for (const Range& r : a) {
+    while (j != b.end() && j->end <= r.begin) ++j;
+    for (auto k = j; k != b.end() && k->begin < r.end; ++k)
+      append(out, std::max(r.begin, k->begin), std::min(r.end, k->end));
+  }
+  return out;
+}
+
+std::vector<Range> unite(std::vector<Range> a, const std::vector<Range>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  std::sort(a.begin(), a.end(), [](const Range& x, const Range& y) { return x.begin < y.begin; });
+  std::vector<Range> out;
+  for (const Range& r : a) {
+    if (!out.empty() && r.begin <= out.back().end) out.back().end = std::max<std::uint64_t>(out.back().end, r.end);
+    else out.push_back(r);
+  }
+  return out;
+}
+
+std::uint64_t bytes(const std::vector<Range>& rs) {
+  std::uint64_t n = 0;
+  for (const Range& r : rs) n += r.size();
+  return n;
+}
+
+// The i386 answer for [begin, end), 4 GiB <= begin < end <= kI386ArgumentReach:
+// no 32-bit start lies there, so an i386 call reaches page p only from
+// 0xfffff000 or below, through every page in between; the least it can ask is
+// [0xfffff000, p + 4 KiB), and p is out of its reach iff that is refused
+// (sealkit's filters refuse by overlap, so a longer request is refused too).
+// Page by page: the length is not what the span interpreter narrows.
+bool check_i386_above_4gib(const std::vector<std::vector<sock_filter>>& programs, std::uint64_t begin,
+                           std::uint64_t end, std::uint64_t& budget, std::uint64_t& executed, RangeCheck& r) {
+  constexpr std::uint64_t kFrom = 0xfffff000;
+  const int calls[] = {kAbiI386.nr_mprotect, kAbiI386.nr_munmap, kAbiI386.nr_mremap, kAbiI386.nr_mmap};
+  FilterAction weakest = r.action;
+  for (std::uint64_t p = begin; p < end; p += kPage) {
+    Outcome page = Outcome::kRefused;
+    FilterAction page_refusal = FilterAction::kNone;
+    for (int nr : calls) {
+      std::uint32_t ret = 0;
+      std::uint64_t through = 0;
+      if (!run_all(programs, request(kAbiI386, nr, kFrom, p + kPage - kFrom), budget, executed, ret, through)) return false;
+      FilterAction refusal = FilterAction::kNone;
+      page = std::min(page, outcome_of(ret, refusal));
+      page_refusal = std::max(page_refusal, refusal);
+      if (page == Outcome::kAllowed) break;
+    }
+    if (page == Outcome::kRefused) {
+      weakest = std::max(weakest, page_refusal);
+      append(r.refused, p, p + kPage);
+    } else if (page == Outcome::kSupervised) {
+      append(r.supervised, p, p + kPage);
+    }
+  }
+  r.action = weakest;
+  return true;
+}
+
+// A 64-bit process reaches memory below kI386ArgumentReach through int 0x80
+// too: there a page is refused only when both ABIs refuse it, supervised when
+// neither allows it. Only pages the x86_64 answer does not already leave
+// unsealed are asked again, so memory beyond 32-bit reach costs nothing more.
+RangeCheck check_range_64bit_process(const std::vector<std::vector<sock_filter>>& programs, std::uint64_t begin,
+                                     std::uint64_t end, std::uint64_t& budget, std::uint64_t& executed) {
+  RangeCheck x = check_range(kAbiX86_64, programs, begin, end, budget, executed);
+  if (x.check == FilterCheck::kUnknown || begin >= kI386ArgumentReach) return x;
+  if (x.refused_bytes == 0 && x.supervised_bytes == 0) return x;
+  const std::uint64_t limit = std::min(end, kI386ArgumentReach);
+  RangeCheck unknown;
+  unknown.check = FilterCheck::kUnknown;
+  // The i386 answer over [begin, limit), only where x refused or supervised.
+  RangeCheck y;
+  bool discard = true;
+  for (const Range& asked : intersect(unite(x.refused, x.supervised), {{begin, limit}})) {
+    if (asked.begin < k4GiB) {
+      RangeCheck low = check_range(kAbiI386, programs, asked.begin, std::min<std::uint64_t>(asked.end, k4GiB), budget,
+                                   executed);
+      if (low.check == FilterCheck::kUnknown) return unknown;
+      y.refused = unite(y.refused, low.refused);
+      y.supervised = unite(y.supervised, low.supervised);
+      y.action = std::max(y.action, low.action);
+      if (low.refused_bytes != 0) discard = discard && low.discard_refused;
+    }
+    if (asked.end > k4GiB) {
+      RangeCheck high;
+      if (!check_i386_above_4gib(programs, std::max<std::uint64_t>(asked.begin, k4GiB), asked.end, budget, executed,
+                                 high))
+        return unknown;
+      y.refused = unite(y.refused, high.refused);
+      y.supervised = unite(y.supervised, high.supervised);
+      y.action = std::max(y.action, high.action);
+    }
+  }
+  // Beyond i386 reach its answer does not matter: as refused.
+  const std::vector<Range> beyond = limit < end ? std::vector<Range>{{limit, end}} : std::vector<Range>{};
+  const std::vector<Range> i386_refused = unite(y.refused, beyond);
+  const std::vector<Range> i386_not_allowed = unite(i386_refused, y.supervised);
+  RangeCheck c;
+  c.refused = intersect(x.refused, i386_refused);
+  c.supervised = unite(intersect(x.supervised, i386_not_allowed), intersect(x.refused, y.supervised));
+  c.refused_bytes = bytes(c.refused);
+  c.supervised_bytes = bytes(c.supervised);
+  if (c.refused_bytes == end - begin) c.check = FilterCheck::kSealed;
+  else if (c.refused_bytes != 0) c.check = FilterCheck::kPartial;
+  else if (c.supervised_bytes != 0) c.check = FilterCheck::kSupervised;
+  else c.check = FilterCheck::kNotSealed;
+  if (c.refused_bytes != 0) {
+    c.action = std::max(x.action, y.refused.empty() ? FilterAction::kNone : y.action);
+    // Discarding madvise between 4 and 8 GiB is not asked in i386 terms: not claimed there.
+    const bool above_4gib_refused = !intersect(c.refused, {{k4GiB, kI386ArgumentReach}}).empty();
+    c.discard_refused = x.discard_refused && discard && !above_4gib_refused;
+  }
+  return c;
+}
+
+RangeCheck check_range_for(const FilterAbi& abi, const std::vector<std::vector<sock_filter>>& programs,
+                           std::uint64_t begin, std::uint64_t end, std::uint64_t& budget, std::uint64_t& executed) {
+  if (&abi == &kAbiX86_64) return check_range_64bit_process(programs, begin, end, budget, executed);
+  return check_range(abi, programs, begin, end, budget, executed);
 }
 
 }  // namespace
@@ -288,7 +422,7 @@ void apply_filter_seals(const ProcessFilters& filters, const FilterAbi* abi, std
     if (v.sealed_by == SealedBy::kKernel) continue;
     RangeCheck c;
     if (exhausted) c.check = FilterCheck::kUnknown;  // past the budget: the rest is unknown
-    else c = check_range(*abi, filters.programs, v.map.range.begin, v.map.range.end, budget, s.executed);
+    else c = check_range_for(*abi, filters.programs, v.map.range.begin, v.map.range.end, budget, s.executed);
     if (answered && c.supervised_bytes != 0 &&
         !resolve_supervised(*abi, supervisor.programs, v.map.range.size(), c, budget, s.executed))
       c.check = FilterCheck::kUnknown;

@@ -51,6 +51,10 @@ struct FilterAbi {
 // pointer to them, which no filter can look at.
 inline constexpr FilterAbi kAbiX86_64{0xc000003eu, 9, 10, 11, 25, 28, std::uint64_t{1} << 47, "x86_64"};
 inline constexpr FilterAbi kAbiI386{0x40000003u, 192, 125, 91, 163, 219, std::uint64_t{1} << 32, "i386"};
+// A 64-bit process reaches memory below this address with 32-bit arguments
+// too (int 0x80): a start up to 0xfffff000 and a length up to 4 GiB. Its
+// filters are asked in i386 terms there as well (apply_filter_seals).
+inline constexpr std::uint64_t kI386ArgumentReach = 0x1'ffff'f000;
 // The x86_64 numbers, as before the ABI became a parameter.
 inline constexpr int kNrMmap = 9, kNrMprotect = 10, kNrMunmap = 11, kNrMremap = 25, kNrMadvise = 28;
 
@@ -63,9 +67,11 @@ struct RangeCheck {
   std::vector<Range> supervised;  // the same for the supervised pages
 };
 
-// Checks [begin, end) (page-aligned) against `programs` (newest first),
-// spending at most `budget` instructions (decremented; `executed`
-// incremented). kUnknown when the budget ran out first.
+// Checks [begin, end) (page-aligned) against `programs` (newest first) in the
+// terms of one ABI, spending at most `budget` instructions (decremented;
+// `executed` incremented). kUnknown when the budget ran out first.
+// apply_filter_seals asks a 64-bit process's filters in both ABIs below
+// kI386ArgumentReach; this asks one.
 RangeCheck check_range(const FilterAbi& abi, const std::vector<std::vector<sock_filter>>& programs,
                        std::uint64_t begin, std::uint64_t end, std::uint64_t& budget, std::uint64_t& executed);
 // The same for an x86_64 process.

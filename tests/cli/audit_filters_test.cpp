@@ -688,6 +688,42 @@ TEST(AuditFilters, AnI386ProcessIsEvaluatedWithTheI386Abi) {
 #endif
 }
 
+// A 64-bit process reaches memory below 8 GiB with i386 calls too (int 0x80),
+// so a page there is filter-sealed only if its filters refuse both ABIs. The
+// target has one page sealed by the library (whose filter guards i386) and one
+// refused by a hand-written x86_64-only filter, and checks on itself that
+// int 0x80 still changes the second. An audit that asked x86_64 alone called
+// both sealed.
+TEST(AuditFilters, AFilterThatIgnoresInt80DoesNotSealLowMemory) {
+  if (!root()) GTEST_SKIP() << "reading another process's seccomp filters needs CAP_SYS_ADMIN (run as root)";
+  Target t;
+  start_target(t, "", true, AUDIT_INT80_TARGET);
+  if (HasFatalFailure()) return;
+  const json j = audit({std::to_string(t.pid), "--json", "--vmas"});
+  EXPECT_EQ(settled_state(t.pid), 'S');
+  const json& p = process_of(j);
+  ASSERT_EQ(p.at("status"), "ok") << p;
+  const json& f = p.at("filters");
+  ASSERT_EQ(f.at("status"), "read") << f;
+  EXPECT_EQ(f.at("abi"), "x86_64");
+  bool saw_sealed = false, saw_control = false;
+  for (const json& v : p.at("vma_list")) {
+    const unsigned long long b = hex_of(v, "start"), e = hex_of(v, "end");
+    if (b == t.sealed_begin && e == t.sealed_end) {
+      saw_sealed = true;
+      EXPECT_EQ(v.at("filter"), "sealed") << v;
+      EXPECT_EQ(v.at("sealed_by"), "filter") << v;
+      EXPECT_TRUE(v.at("discard_refused").get<bool>()) << v;
+    } else if (b == t.control_begin && e == t.control_end) {
+      saw_control = true;
+      EXPECT_EQ(v.at("filter"), "not_sealed") << "refused to x86_64 only: int 0x80 changes it " << v;
+      EXPECT_NE(v.at("sealed_by"), "filter") << v;
+    }
+  }
+  EXPECT_TRUE(saw_sealed);
+  EXPECT_TRUE(saw_control);
+}
+
 // What the audit relies on when it is interrupted (SIGINT, SIGKILL) with a
 // process in its ptrace stop: the kernel detaches every tracee of a tracer
 // that dies, and the tracee runs again. A child of this test plays the audit.
