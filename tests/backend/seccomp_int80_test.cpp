@@ -14,6 +14,7 @@
 #include <sys/prctl.h>
 #include <sys/shm.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -519,6 +520,53 @@ TEST_F(SeccompInt80, ShmatReachesSealsBeyond8GiBAndNothingElseIsGuarded) {
     EXPECT_EQ(kernel[i], shm ? EPERM : 0) << cases[i].name << " (mseal)";
     EXPECT_EQ(filter[i], kernel[i]) << cases[i].name << " (filter)";
   }
+}
+
+// A filter left over from a 64-bit image must not break a 32-bit program that
+// execve starts under it (docs/seccomp.md, difference 7): with ranges beyond
+// i386 reach (every PIE program's) and with a range below it that the 32-bit
+// program does not use, its own attacks on its own memory (the forms harmless
+// on unsealed memory) all succeed and it exits 0.
+TEST(SeccompInt80Stale, A32BitProgramRunsUnderAStaleFilter) {
+#ifndef ATTACK_TARGET_I386
+  GTEST_SKIP() << "no i386 toolchain (gcc-multilib): the 32-bit target was not built";
+#else
+  const std::vector<std::vector<seccomp::SealedRange>> layouts = {
+      {{0x5000'0000'0000, 0x5000'0000'4000, true}, {0x7f00'0000'0000, 0x7f00'0001'0000, false}},
+      {{0x2000'0000, 0x2000'4000, true}, {0x5000'0000'0000, 0x5000'0000'4000, true}},
+  };
+  for (const auto& ranges : layouts) {
+    static seccomp::Program program;
+    seccomp::Input in{ranges.data(), ranges.size(), seccomp::task_size()};
+    ASSERT_EQ(seccomp::build(in, program), seccomp::BuildStatus::kOk);
+    int out[2];
+    ASSERT_EQ(::pipe(out), 0);
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      ::dup2(out[1], 1);
+      ::close(out[0]);
+      ::close(out[1]);
+      if (seccomp::install(program).error != 0) ::_exit(126);
+      ::execl(ATTACK_TARGET_I386, ATTACK_TARGET_I386, static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    ::close(out[1]);
+    std::string text;
+    char buf[512];
+    for (ssize_t n; (n = ::read(out[0], buf, sizeof buf)) > 0;) text.append(buf, static_cast<std::size_t>(n));
+    ::close(out[0]);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    const char* guard = program.i386_guard == seccomp::I386Guard::kAll ? "a range in i386 reach" : "ranges beyond reach";
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << guard << ": wait status " << status;
+    std::istringstream lines(text);
+    std::size_t attacks = 0;
+    for (std::string line; std::getline(lines, line); ++attacks)
+      EXPECT_EQ(line.substr(line.rfind(' ') + 1), "ok") << guard << ": " << line;
+    EXPECT_GE(attacks, 8u) << guard << ":\n" << text;
+  }
+#endif
 }
 
 }  // namespace

@@ -12,9 +12,10 @@
 //     shmat/ipc(SHMAT) with SHM_REMAP are decided at once (no scratch, no
 //     search: [addr, 2^64) overlaps a seal iff addr <= the last sealed
 //     address); old mmap (90, arguments in memory) is refused outright
-//   guarded calls of both ABIs: store every scratch word, dispatch on arch and
-//     nr to the per-call block of that ABI (i386 blocks read the low words of
-//     the arguments only: the high words seccomp shows are the caller's)
+//   guarded calls of both ABIs: store every scratch word, set M[15] to the
+//     mask for arguments' high words (all ones for x86_64, 0 for i386: seccomp
+//     shows an i386 caller's whole registers, the kernel uses their low words),
+//     dispatch on arch and nr into the same per-call blocks
 //   per-call block: reads the arguments, lets through (RET ALLOW) every call
 //     the kernel refuses before its seal check (unaligned address, length 0,
 //     page rounding or addr+len overflowing, beyond TASK_SIZE, bad flags...),
@@ -23,8 +24,7 @@
 //   range search over the merged ranges (one copy for all calls of both ABIs;
 //     one over the ranges whose madvise discard is refused, for madvise; one
 //     more for mremap's MREMAP_FIXED destination while the budget allows,
-//     shared by both ABIs too, else mremap searches the hull of source and
-//     destination once):
+//     else mremap searches the hull of source and destination once):
 //       find the first sealed piece k whose last address >= S, deny iff
 //       first(k) <= L. Level 1: a balanced tree on the high word of S over
 //       the "windows" (4 GiB blocks, range_layout.hpp); level 2: a balanced
