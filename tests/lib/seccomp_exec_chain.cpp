@@ -18,6 +18,8 @@
 //                                        and a forked child's exec must not be
 //        chain probe RANGES              a fresh image: MAP_FIXED over RANGES must work
 //        chain thread                    seal; a second thread is refused and may unmap its own page
+//        chain survivor FILE LAST        seal, fork a child that outlives a chain of LAST+1
+//                                        images; it must still be refused ("ok" in FILE)
 //        chain wait READY_FD GO_FD       seal, say so, wait; then the supervisor is
 //                                        gone: attacks and unsealed calls get ENOSYS
 // Exit 0 when everything behaved, 3 with a message on stderr otherwise.
@@ -225,6 +227,32 @@ int fork_case() {
   return 0;
 }
 
+// The supervisor drops the records of images that are gone (no process maps
+// their token). This image seals, forks a child that outlives it, and execs a
+// chain of LAST+1 images whose registrations make the supervisor collect
+// several times over. The child waits until it is reparented (the chain has
+// ended), then must still be refused on the seals it inherited: it maps the
+// token, so its record is live and must never have been collected. It writes
+// "ok" to RESULT_FILE only then.
+int survivor_case(const char* result_file, const char* last) {
+  const std::vector<Span> own = seal_everything();
+  const pid_t parent = getpid();
+  const pid_t pid = fork();
+  if (pid < 0) fail("fork", errno);
+  if (pid == 0) {
+    while (getppid() == parent) usleep(10000);
+    attack(own, EPERM);
+    FILE* f = std::fopen(result_file, "w");
+    if (f == nullptr) fail("opening the result file", errno);
+    std::fputs("ok\n", f);
+    std::fclose(f);
+    std::_Exit(0);
+  }
+  const char* argv[] = {"chain", "0", last, nullptr};
+  execv("/proc/self/exe", const_cast<char* const*>(argv));
+  fail("execv", errno);
+}
+
 // From a second thread (its notifications carry its own task id, which the
 // supervisor cannot hold a pidfd for): the same answers.
 int thread_case() {
@@ -292,6 +320,7 @@ int main(int argc, char** argv) {
   }
   if (argc >= 2 && std::strcmp(argv[1], "fork") == 0) return fork_case();
   if (argc >= 2 && std::strcmp(argv[1], "thread") == 0) return thread_case();
+  if (argc >= 4 && std::strcmp(argv[1], "survivor") == 0) return survivor_case(argv[2], argv[3]);
   if (argc >= 3 && std::strcmp(argv[1], "probe") == 0) return probe(argv[2]);
   if (argc >= 4 && std::strcmp(argv[1], "wait") == 0) return wait_case(std::atoi(argv[2]), std::atoi(argv[3]));
   if (argc >= 3) return chain(std::atoi(argv[1]), std::atoi(argv[2]), argc >= 4 ? argv[3] : nullptr);

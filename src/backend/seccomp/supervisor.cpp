@@ -1,5 +1,6 @@
 #include "backend/seccomp/supervisor.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/ioctl.h>
@@ -8,13 +9,17 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <new>
+#include <set>
 #include <string_view>
 
 #include "backend/seccomp/install.hpp"
@@ -34,6 +39,29 @@ constexpr std::size_t kMaxCachedTasks = 256;  // pidfds held at most
 constexpr std::size_t kMaxTokenBytes = sizeof(reg::TokenHeader) + reg::kMaxWireRanges * sizeof(reg::WireRange);
 
 bool is_token_path(std::string_view path) noexcept { return path.starts_with(reg::kTokenMapsPath); }
+
+// Whether /proc/<pid>/status says "Seccomp: 2" (true when it cannot be
+// read: then the maps are asked and decide). Readable for any process, unlike
+// its maps.
+bool under_a_filter(int proc_dir, const char* pid) {
+  char path[64];
+  std::snprintf(path, sizeof path, "%s/status", pid);
+  const int fd = ::openat(proc_dir, path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return true;
+  char buf[8192];
+  std::size_t used = 0;
+  ssize_t n;
+  while (used < sizeof buf - 1 && (n = ::read(fd, buf + used, sizeof buf - 1 - used)) != 0) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    used += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  const std::string_view text(buf, used);
+  const std::size_t at = text.find("\nSeccomp:\t");
+  if (at == std::string_view::npos) return true;
+  return text.substr(at + 10, 1) == "2";
+}
 
 bool read_exact(int fd, void* out, std::size_t n, off_t at) {
   auto* p = static_cast<unsigned char*>(out);
@@ -358,6 +386,8 @@ int Supervisor::handle_registration(const void* raw, std::size_t size, int reply
   clear_cache();  // the registering task maps a new token now
   // A key seen before belongs to a token that is gone (the inode was freed and reused).
   records_[Key{major(st.st_dev), minor(st.st_dev), st.st_ino}] = std::move(record);
+  stats_.records = records_.size();
+  collect_if_due();
   return 0;
 }
 
@@ -388,6 +418,87 @@ bool Supervisor::read_maps(pid_t pid, std::string_view& text) {
   }
   ::close(fd);
   return false;
+}
+
+void Supervisor::collect_if_due() {
+  if (records_.size() < collect_at_) return;
+  collect_garbage();
+  // Those unseen once go at the next scan, which is due when as many records
+  // again as were live have come: the unseen ones never double the count, so
+  // a tree that execs forever keeps the supervisor within
+  // max(kCollectAt, twice the live records) plus the unseen ones.
+  const std::size_t live = records_.size() - unseen_before_.size();
+  collect_at_ = std::max(kCollectAt, records_.size() + live);
+}
+
+// Which tokens are still mapped, from every process that may be in the tree:
+// one under a seccomp filter (all of the tree is under the root filter), of
+// this supervisor's own user unless it is root (the tree cannot change user
+// without privileges: no_new_privs). Only complete scans count: one such
+// process that is there but unreadable (non-dumpable without CAP_SYS_PTRACE,
+// more capabilities than this one, an LSM's refusal, or too large) could map
+// any token, and then nothing goes. A record goes when two complete
+// scans in a row found its token nowhere: a single scan can miss a child forked
+// meanwhile (readdir of /proc goes up by pid; a child whose pid wrapped below
+// the scan's position, of a parent that exec'd before its turn, would hold the
+// token unseen), and the second sees every process that was alive before it
+// began. Costs a read of each process's maps, once per doubling of the records.
+void Supervisor::collect_garbage() {
+  ++stats_.collections;
+  timespec t0{}, t1{};
+  ::clock_gettime(CLOCK_MONOTONIC, &t0);
+  struct Timed {
+    SupervisorStats& stats;
+    timespec& t0;
+    timespec& t1;
+    ~Timed() {
+      ::clock_gettime(CLOCK_MONOTONIC, &t1);
+      stats.collect_ns += static_cast<std::uint64_t>((t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec));
+    }
+  } timed{stats_, t0, t1};
+  DIR* proc = ::opendir("/proc");
+  if (proc == nullptr) return;
+  const uid_t me = ::geteuid();
+  const pid_t self = ::getpid();
+  std::set<Key> live;
+  bool complete = true;
+  while (const dirent* e = ::readdir(proc)) {
+    char* end = nullptr;
+    const long pid = std::strtol(e->d_name, &end, 10);
+    if (end == e->d_name || *end != '\0' || pid <= 0 || pid == self) continue;
+    struct stat st{};
+    if (me != 0 && (::fstatat(::dirfd(proc), e->d_name, &st, 0) != 0 || st.st_uid != me)) continue;
+    if (!under_a_filter(::dirfd(proc), e->d_name)) continue;  // every process of the tree has the root filter
+    std::string_view text;
+    errno = 0;
+    if (!read_maps(static_cast<pid_t>(pid), text)) {
+      if (errno == ENOENT || errno == ESRCH) continue;  // it exited meanwhile
+      complete = false;
+      break;
+    }
+    core::for_each_maps_entry(text, [&](const core::MapsEntry& m) {
+      if (is_token_path(m.path)) live.insert(Key{m.dev_major, m.dev_minor, m.inode});
+      return true;
+    });
+  }
+  ::closedir(proc);
+  if (!complete) return;
+  clear_cache();  // it points into records_
+  uncached_ = CacheEntry{};
+  std::set<Key> unseen;
+  for (auto it = records_.begin(); it != records_.end();) {
+    if (live.count(it->first) != 0) {
+      ++it;
+    } else if (unseen_before_.count(it->first) != 0) {
+      it = records_.erase(it);
+      ++stats_.records_collected;
+    } else {
+      unseen.insert(it->first);
+      ++it;
+    }
+  }
+  unseen_before_ = std::move(unseen);
+  stats_.records = records_.size();
 }
 
 bool Supervisor::refuses(const seccomp_notif& req) {

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -36,6 +37,10 @@ struct SupervisorStats {
   std::uint64_t rejected = 0;         // registration messages refused (malformed, unverifiable, too large)
   std::uint64_t cache_hits = 0;       // answered without reading /proc/PID/maps (see CacheEntry)
   std::uint64_t internal_errors = 0;  // rounds cut short by an exception (no memory): the loop goes on
+  std::uint64_t records = 0;          // registrations held now
+  std::uint64_t records_collected = 0;  // dropped because no process maps their token any more
+  std::uint64_t collections = 0;      // scans of /proc for the tokens still mapped (collect_garbage)
+  std::uint64_t collect_ns = 0;       // the time those scans took
 };
 
 class Supervisor {
@@ -99,6 +104,15 @@ class Supervisor {
   // /proc/PID/maps into maps_buffer_ (kept between calls: a notification must
   // not pay for a fresh allocation and its page faults). False when unreadable.
   bool read_maps(pid_t pid, std::string_view& text);
+  // Drops the records whose token no process maps any more (their images
+  // exec'd or exited), when there are twice as many as the last scan kept
+  // (at least kCollectAt): supervisor_collect.cpp. Without it, a long-lived
+  // tree that execs forever grows the supervisor forever.
+  void collect_if_due();
+  void collect_garbage();
+  static constexpr std::size_t kCollectAt = 256;
+  std::size_t collect_at_ = kCollectAt;
+  std::set<Key> unseen_before_;  // tokens the last complete scan found nowhere
 
   int socket_ = -1;
   int query_ = -1;
