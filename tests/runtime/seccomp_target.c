@@ -89,10 +89,33 @@ static int polyfill(void) {
   return 0;
 }
 
+/* io_uring_setup through int $0x80, the i386 ABI a 64-bit process can still
+ * use (the same number there); its params must lie below 4 GiB. */
+static long io_uring_setup_int80(void) {
+#if defined(__x86_64__)
+  void *params = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+  if (params == MAP_FAILED) return -1;
+  long rc;
+  __asm__ volatile("int $0x80" : "=a"(rc) : "a"(425L), "b"(4L), "c"((long)(uintptr_t)params) : "memory");
+  munmap(params, 4096);
+  if (rc < 0 && rc > -4096) {
+    errno = (int)-rc;
+    return -1;
+  }
+  return rc;
+#else
+  errno = ENOSYS;
+  return -1;
+#endif
+}
+
 static int io_uring(void) {
   unsigned char params[120] = {0}; /* struct io_uring_params */
   long fd = syscall(425 /* io_uring_setup */, 4, params);
   report("io_uring_setup", fd);
+  if (fd >= 0) close((int)fd);
+  fd = io_uring_setup_int80();
+  report("io_uring_setup_int80", fd);
   if (fd >= 0) close((int)fd);
   /* What a program does without io_uring: plain system calls. */
   char buf[8];

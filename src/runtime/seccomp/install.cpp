@@ -28,18 +28,31 @@ sock_filter jeq(std::uint32_t k, std::uint8_t jt, std::uint8_t jf) {
   return sock_filter{BPF_JMP | BPF_JEQ | BPF_K, jt, jf, k};
 }
 
-// The process policy, in front of the generated program (which starts again
-// with its own arch check, so every jump here is forward and short).
-constexpr std::size_t kPolicyLength = 8;
+constexpr std::size_t kPolicyLength = 12;
+constexpr std::uint32_t kI386IoUringSetup = 425;  // the same number in arch/x86/entry/syscalls/syscall_32.tbl
+
+// The process policy, ahead of the ranges' program (which starts again with
+// its own arch check, so every jump here is forward and short) or alone, with
+// a RET ALLOW after it: syscall 462
+// traps to the polyfill, io_uring_setup gets ENOSYS, for the x86_64 ABI (x32
+// bit masked) and for the i386 one, which a 64-bit process reaches with int
+// 0x80 (an io_uring made that way discards memory behind every filter).
+// Only arch and nr are read: the kernel's action cache still skips this
+// filter for every other call. The i386 mseal is not trapped (the polyfill
+// decodes x86_64 arguments): it is ENOSYS where the kernel has no mseal.
 void write_policy(sock_filter* p) {
   p[0] = stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch));
-  p[1] = jeq(AUDIT_ARCH_X86_64, 0, 6);  // other ABIs: straight to the program (which passes them)
+  p[1] = jeq(AUDIT_ARCH_X86_64, 0, 5);  // i386 at p[7]
   p[2] = stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr));
   p[3] = stmt(BPF_ALU | BPF_AND | BPF_K, ~kX32Bit);
-  p[4] = jeq(static_cast<std::uint32_t>(sys::kMseal), 1, 0);
-  p[5] = jeq(static_cast<std::uint32_t>(sys::kIoUringSetup), 1, 2);
-  p[6] = stmt(BPF_RET | BPF_K, SECCOMP_RET_TRAP | kTrapData);
-  p[7] = stmt(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | 38 /* ENOSYS */);
+  p[4] = jeq(static_cast<std::uint32_t>(sys::kMseal), 5, 0);         // -> p[10] TRAP
+  p[5] = jeq(static_cast<std::uint32_t>(sys::kIoUringSetup), 5, 0);  // -> p[11] ENOSYS
+  p[6] = stmt(BPF_JMP | BPF_JA, 5);                                   // -> p[12]: the program
+  p[7] = jeq(AUDIT_ARCH_I386, 0, 4);                                  // other ABIs: the program (which passes them)
+  p[8] = stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr));
+  p[9] = jeq(kI386IoUringSetup, 1, 2);                                // -> p[11] ENOSYS, else p[12]
+  p[10] = stmt(BPF_RET | BPF_K, SECCOMP_RET_TRAP | kTrapData);
+  p[11] = stmt(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | 38 /* ENOSYS */);
 }
 
 struct Scratch {
