@@ -5,6 +5,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -18,6 +19,7 @@
 #include "backend/seccomp/supervisor_query.hpp"
 #include "core/bpf_eval.hpp"
 #include "core/filter_seals.hpp"
+#include "core/proc_maps.hpp"
 #include "core/seccomp_filters.hpp"
 #include "core/vma_class.hpp"
 
@@ -185,40 +187,95 @@ pid_t parent_of(pid_t pid) {
 
 constexpr int kSupervisorAncestors = 8;       // how far up the tree a supervisor is looked for
 constexpr int kSupervisorTimeoutMs = 100;     // per supervisor asked
+constexpr std::size_t kMaxOtherSupervisors = 16;  // asked beyond the ancestors, at most
+
+// The pids in the names of the supervisors' query sockets
+// ("@sealkit-supervisor-PID" in /proc/net/unix: this network namespace's).
+// Only candidates: query::ask() addresses only a process running this
+// executable and believes only an answer the kernel says came from that pid.
+std::vector<pid_t> listening_supervisors() {
+  std::vector<pid_t> out;
+  auto text = read_proc_file("/proc/net/unix");
+  if (!text) return out;
+  const std::string prefix = std::string("@") + backend::seccomp::query::kNamePrefix;
+  std::string_view rest = *text;
+  while (!rest.empty() && out.size() < kMaxOtherSupervisors) {
+    const std::size_t eol = rest.find('\n');
+    const std::string_view line = rest.substr(0, eol);
+    rest.remove_prefix(eol == std::string_view::npos ? rest.size() : eol + 1);
+    const std::size_t at = line.rfind(' ');
+    if (at == std::string_view::npos || line.substr(at + 1, prefix.size()) != prefix) continue;
+    const std::string_view digits = line.substr(at + 1 + prefix.size());
+    long pid = digits.empty() || digits.size() > 9 ? -1 : 0;
+    for (char c : digits) pid = pid >= 0 && c >= '0' && c <= '9' ? pid * 10 + (c - '0') : -1;
+    if (pid > 1) out.push_back(static_cast<pid_t>(pid));
+  }
+  return out;
+}
+
+// The very programs the supervisor runs for the answer's records: the
+// generator's, from the same ranges, ERRNO action. False: a record that does
+// not build (then nothing of the answer is used).
+bool rebuild(const backend::seccomp::query::Answer& a, SupervisorAnswer& out) {
+  namespace gen = backend::seccomp;
+  auto program = std::make_unique<gen::Program>();
+  for (const auto& ranges : a.records) {
+    gen::Input in{ranges.data(), ranges.size(), gen::task_size()};
+    if (gen::build(in, *program) != gen::BuildStatus::kOk ||
+        !bpf::check_seccomp_program(program->insns, program->length).empty()) {
+      out.programs.clear();
+      return false;
+    }
+    out.programs.emplace_back(program->insns, program->insns + program->length);
+  }
+  return true;
+}
 
 // Asks the target's ancestors, nearest first, for the supervisor that holds
-// its records (backend/seccomp/supervisor_query.hpp) and turns the answer
-// into the very programs the supervisor runs: the generator's, from the same
-// ranges, ERRNO action.
+// its records (backend/seccomp/supervisor_query.hpp); `sealkit run` is the
+// program's parent. A daemon the program left behind is served by a
+// background supervisor that is no ancestor of it (the daemon was reparented
+// when the program exited): then every other supervisor listening here is
+// asked, and the one that holds records for the target answers. Records are
+// keyed by the target's own token memfds, so no other supervisor has any;
+// when none has, the pages stay undecided rather than "not sealed" (the one
+// that holds them may be in another network namespace).
 SupervisorAnswer ask_supervisor(pid_t pid) {
-  namespace gen = backend::seccomp;
+  namespace query = backend::seccomp::query;
   SupervisorAnswer out;
   out.error = "no supervisor among its ancestors";
+  std::vector<pid_t> asked;
   pid_t at = pid;
   for (int level = 0; level < kSupervisorAncestors; ++level) {
     at = parent_of(at);
     if (at <= 1) break;
-    gen::query::Answer a = gen::query::ask(at, pid, kSupervisorTimeoutMs);
+    query::Answer a = query::ask(at, pid, kSupervisorTimeoutMs);
+    asked.push_back(at);
     if (a.error == "not running this sealkit" || a.error == "no supervisor socket") continue;
     out.pid = at;
     if (!a.error.empty()) {
       out.error = "supervisor " + std::to_string(at) + ": " + a.error;
       return out;
     }
-    auto program = std::make_unique<gen::Program>();
-    for (const auto& ranges : a.records) {
-      gen::Input in{ranges.data(), ranges.size(), gen::task_size()};
-      if (gen::build(in, *program) != gen::BuildStatus::kOk ||
-          !bpf::check_seccomp_program(program->insns, program->length).empty()) {
-        out.error = "supervisor " + std::to_string(at) + ": a record that does not build";
-        out.programs.clear();
-        return out;
-      }
-      out.programs.emplace_back(program->insns, program->insns + program->length);
-    }
-    out.error.clear();
+    out.error = rebuild(a, out) ? "" : "supervisor " + std::to_string(at) + ": a record that does not build";
     return out;
   }
+  std::size_t answered_empty = 0;
+  for (pid_t other : listening_supervisors()) {
+    if (other == pid || std::find(asked.begin(), asked.end(), other) != asked.end()) continue;
+    query::Answer a = query::ask(other, pid, kSupervisorTimeoutMs);
+    if (!a.error.empty()) continue;
+    if (a.records.empty()) {
+      ++answered_empty;
+      continue;
+    }
+    out.pid = other;
+    out.error = rebuild(a, out) ? "" : "supervisor " + std::to_string(other) + ": a record that does not build";
+    return out;
+  }
+  if (answered_empty != 0)
+    out.error = "no supervisor among its ancestors, and none of the " + std::to_string(answered_empty) +
+                " others listening holds records for it";
   return out;
 }
 

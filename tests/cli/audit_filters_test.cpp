@@ -424,6 +424,45 @@ TEST(AuditFilters, ASupervisedProcessIsSealedAsItsSupervisorAnswers) {
               p.at("coverage_bytes_percent").get<double>());
 }
 
+// A daemon the program leaves behind: `sealkit run` returns, a background
+// supervisor serves the daemon, and the daemon, reparented when its shell
+// exited, has no supervisor among its ancestors. The audit finds the
+// background supervisor by its query socket and takes its answer.
+TEST(AuditFilters, ADaemonIsSealedAsItsBackgroundSupervisorAnswers) {
+  if (!root()) GTEST_SKIP() << "reading another process's seccomp filters needs CAP_SYS_ADMIN (run as root)";
+  sealkit::test::Captured started = sealkit::test::run_captured(
+      {SEALKIT_BIN, "run", "--backend", "seccomp", "--", "/bin/sh", "-c",
+       "/usr/bin/sleep 300 </dev/null >/dev/null 2>&1 & echo $!"});
+  ASSERT_EQ(started.status, 0) << started.err;
+  const pid_t daemon = static_cast<pid_t>(std::atol(started.out.c_str()));
+  ASSERT_GT(daemon, 1) << started.out;
+  struct Kill {
+    pid_t pid;
+    ~Kill() { ::kill(pid, SIGKILL); }
+  } kill_daemon{daemon};
+  const std::string base = "/proc/" + std::to_string(daemon);
+  for (int i = 0; i < 500 && read_text(base + "/syscall").rfind("230 ", 0) != 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_EQ(read_text(base + "/syscall").rfind("230 ", 0), 0u) << "the daemon did not reach its sleep";
+
+  const json j = audit({std::to_string(daemon), "--json", "--vmas"});
+  const json& p = process_of(j);
+  ASSERT_EQ(p.at("status"), "ok") << p;
+  const json& f = p.at("filters");
+  EXPECT_TRUE(f.at("supervises_unmapped").get<bool>()) << f;
+  ASSERT_EQ(f.at("supervisor"), "answered") << f;
+  const pid_t supervisor = f.at("supervisor_pid").get<pid_t>();
+  EXPECT_NE(supervisor, daemon);
+  // Not an ancestor: the daemon's parent is whoever adopted it, not sealkit.
+  const std::string status = read_text(base + "/status");
+  EXPECT_EQ(status.find("\nPPid:\t" + std::to_string(supervisor) + "\n"), std::string::npos) << status;
+  char exe[256] = {};
+  const ssize_t n = ::readlink(("/proc/" + std::to_string(supervisor) + "/exe").c_str(), exe, sizeof exe - 1);
+  EXPECT_EQ(n > 0 ? std::string(exe) : std::string(), std::string(SEALKIT_BIN)) << "the supervisor is sealkit";
+  EXPECT_EQ(p.at("supervised_vmas"), 0);
+  EXPECT_EQ(p.at("coverage_bytes_percent").get<double>(), 100.0);
+}
+
 // The same with the supervisor stopped (SIGSTOP): no answer within the
 // audit's bounded wait, so every page is "supervised" and none counted sealed.
 TEST(AuditFilters, WithoutAnAnswerASupervisedProcessIsSupervisedNotSealed) {

@@ -29,7 +29,11 @@ Captured run_captured(const std::vector<std::string>& argv, const std::vector<st
   if (pid == 0) {
     dup2(out[1], 1);
     dup2(fileno(err), 2);
+    // Only as fds 1 and 2: a copy under another number would be inherited by
+    // whatever the program leaves running, and the read below would wait for it.
     close(out[0]);
+    if (out[1] != 1) close(out[1]);
+    if (fileno(err) != 2) close(fileno(err));
     for (const auto& kv : env) putenv(const_cast<char*>(kv.c_str()));
     std::vector<char*> a;
     for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
