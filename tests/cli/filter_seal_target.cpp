@@ -11,6 +11,7 @@
 // (hex, hex, sealkit_is_sealed's answer for the VMA: 1, 0 or -1), then
 // "sealed BEGIN END" and "control BEGIN END" for its two mappings, then
 // "ready", and waits for SIGKILL.
+#include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sys/mman.h>
@@ -58,14 +59,26 @@ int install_allow_all() {
   return install(allow, 1);
 }
 
+// Both ABIs: a 64-bit process can still make i386 calls with int 0x80, and
+// the audit counts memory below 8 GiB sealed only if those are refused too.
 int install_deny_memory_management() {
+  constexpr std::uint32_t kI386Mmap = 90, kI386Munmap = 91, kI386Mprotect = 125, kI386Mremap = 163, kI386Mmap2 = 192;
   sock_filter deny[] = {
-      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_mprotect, 5, 0),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_munmap, 4, 0),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_mremap, 3, 0),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_mmap, 0, 3),
-      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, args[3])),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_I386, 6, 0),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),  // x86_64 (and anything else)
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_mprotect, 12, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_munmap, 11, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_mremap, 10, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_mmap, 7, 0),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),  // i386
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kI386Mprotect, 6, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kI386Munmap, 5, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kI386Mremap, 4, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kI386Mmap, 3, 0),  // old mmap: its arguments are in memory
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kI386Mmap2, 0, 3),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, args[3])),  // mmap, mmap2: the flags
       BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, MAP_FIXED, 0, 1),
       BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
       BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)};
