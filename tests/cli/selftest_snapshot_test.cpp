@@ -20,16 +20,20 @@ using sealkit::cli::selftest::Note;
 using sealkit::cli::selftest::Target;
 using Change = MemorySnapshot::Change;
 
-// A PROT_NONE reservation of 16 pages to place anonymous read-write pieces in
-// at known addresses: [0, 4) is left for the neighbour, [4, 8) is another
-// mapping already merged with the target at [8, 12).
+// A PROT_NONE reservation to place anonymous read-write pieces in at known
+// addresses, counted in pages from base_: [0, 4) is left for the neighbour,
+// [4, 8) is another mapping already merged with the target at [8, 12). The
+// reservation starts 4 pages below base_ and stays PROT_NONE there, so that
+// the neighbour can only merge upwards (a read-write VMA of the process just
+// below would otherwise take it first; seen in CI).
 class SnapshotTest : public ::testing::Test {
  protected:
   void SetUp() override {
     page_ = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
-    void* r = mmap(nullptr, 16 * page_, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void* r = mmap(nullptr, kReserved * page_, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     ASSERT_NE(r, MAP_FAILED);
-    base_ = static_cast<char*>(r);
+    reserved_ = static_cast<char*>(r);
+    base_ = reserved_ + kGuard * page_;
     map_rw(4, 8);  // first, so that the target's VMA starts below the target
     map_rw(8, 4);
     target_.addr = reinterpret_cast<std::uintptr_t>(base_ + 8 * page_);
@@ -38,7 +42,7 @@ class SnapshotTest : public ::testing::Test {
     for (std::size_t i = 0; i < target_.len; ++i) base_[8 * page_ + i] = static_cast<char>(i * 31 + 7);
   }
   void TearDown() override {
-    if (base_) munmap(base_, 16 * page_);
+    if (reserved_) munmap(reserved_, kReserved * page_);
   }
   void map_rw(std::size_t first_page, std::size_t pages) {
     void* m = mmap(base_ + first_page * page_, pages * page_, PROT_READ | PROT_WRITE,
@@ -58,7 +62,9 @@ class SnapshotTest : public ::testing::Test {
     return found;
   }
 
+  static constexpr std::size_t kGuard = 4, kReserved = kGuard + 16;
   std::size_t page_ = 0;
+  char* reserved_ = nullptr;
   char* base_ = nullptr;
   Target target_;
 };
