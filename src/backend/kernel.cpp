@@ -15,6 +15,13 @@
 
 namespace sealkit::backend::kernel {
 
+int check_mapped(std::uintptr_t start, std::uintptr_t end) noexcept {
+  const int saved = errno;
+  const int e = ::msync(reinterpret_cast<void*>(start), end - start, MS_ASYNC) == 0 ? 0 : errno;
+  errno = saved;
+  return e;
+}
+
 bool available() noexcept {
   static const bool ok = [] {
     int saved = errno;

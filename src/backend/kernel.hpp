@@ -23,6 +23,14 @@ inline int mseal(std::uintptr_t start, std::size_t len, unsigned long flags) noe
 // it). Tested once, then cached.
 bool available() noexcept;
 
+// Whether every page of [start, end) (page-aligned) is mapped: 0, ENOMEM for a
+// hole, or another errno; errno itself is left as it was. msync(MS_ASYNC)
+// walks the range's VMAs and fails with ENOMEM at the first hole, changing
+// nothing (MS_ASYNC has written nothing since Linux 2.6.19). Not mincore:
+// hardened services' allow-lists (systemd's @system-service) do not name it,
+// and kill the process that calls it.
+int check_mapped(std::uintptr_t start, std::uintptr_t end) noexcept;
+
 enum class VmaState { kSealed, kUnsealed, kUnmapped, kUnknown };
 
 // The seal state of the VMA that holds `page` (page-aligned).

@@ -5,6 +5,7 @@
 #include <mutex>
 #include <sys/mman.h>
 
+#include "backend/kernel.hpp"
 #include "core/loaded_objects.hpp"
 #include "core/page.hpp"
 #include "sealkit/sealkit.h"
@@ -38,21 +39,8 @@ bool note_new_mapping(core::Range r, bool sealable) noexcept {
   }
 }
 
-namespace {
-
-// ENOMEM when any page of the page-aligned range is unmapped: msync with
-// MS_ASYNC fails so exactly then, and changes nothing. Not mincore(2), which
-// hardened services' system call allow-lists do not name (a call they do not
-// name kills the process).
-int check_mapped(core::Range r) noexcept {
-  if (::msync(reinterpret_cast<void*>(r.begin), r.end - r.begin, MS_ASYNC) != 0) return errno;
-  return 0;
-}
-
-}  // namespace
-
 int check_v8_rule(core::Range r) noexcept {
-  if (int e = check_mapped(r)) return e;
+  if (int e = backend::kernel::check_mapped(r.begin, r.end)) return e;
   try {
     core::RangeSet ok;
     {

@@ -99,7 +99,7 @@ int seal_locked(core::Range span) {
   std::vector<SealedRange> pieces;
   int e = collect_pieces(span, already, pieces);
   for (int retry = 0; e == ENOMEM && retry < 2; ++retry) {  // a torn read of maps: ask check_mapped again first
-    if ((e = check_mapped(span.begin, span.end)) != 0) return e;
+    if ((e = kernel::check_mapped(span.begin, span.end)) != 0) return e;
     pieces.clear();
     e = collect_pieces(span, already, pieces);
   }
@@ -158,17 +158,6 @@ const char* unusable_reason() noexcept {
 #endif
 }
 
-int check_mapped(std::uintptr_t start, std::uintptr_t end) noexcept {
-  // msync(MS_ASYNC) walks the VMAs of the range and fails with ENOMEM at the
-  // first hole, changing nothing (MS_ASYNC has written nothing since Linux
-  // 2.6.19). Not mincore: hardened services' allow-lists (systemd's
-  // @system-service) do not name it, and kill the process that calls it.
-  const int saved = errno;
-  const int e = ::msync(reinterpret_cast<void*>(start), end - start, MS_ASYNC) == 0 ? 0 : errno;
-  errno = saved;
-  return e;
-}
-
 int seal(std::uintptr_t addr, std::size_t len, unsigned long flags) noexcept {
   // mseal's own validation, in its order (mm/mseal.c).
   const std::size_t ps = core::page_size();
@@ -182,7 +171,7 @@ int seal(std::uintptr_t addr, std::size_t len, unsigned long flags) noexcept {
   try {
     std::call_once(g_atfork_once, [] { pthread_atfork(lock_for_fork, unlock_after_fork, unlock_after_fork); });
     std::lock_guard<std::mutex> lock(g_seal_mutex);
-    e = check_mapped(span->start, span->end);
+    e = kernel::check_mapped(span->start, span->end);
     if (e == 0) e = seal_locked({span->start, span->end});
   } catch (const std::bad_alloc&) {
     e = ENOMEM;
@@ -220,7 +209,7 @@ bool others_refuse_the_rest(const core::RangeSet& recorded, std::uintptr_t start
 }  // namespace
 
 int is_sealed(std::uintptr_t start, std::uintptr_t end) noexcept {
-  if (int e = check_mapped(start, end)) {
+  if (int e = kernel::check_mapped(start, end)) {
     errno = e;
     return -1;
   }

@@ -25,8 +25,4 @@ int seal(std::uintptr_t addr, std::size_t len, unsigned long flags) noexcept;
 // when the record is not intact).
 int is_sealed(std::uintptr_t start, std::uintptr_t end) noexcept;
 
-// Whether every page of [start, end) (page-aligned) is mapped: 0, ENOMEM for a
-// hole (msync's own answer), or another errno.
-int check_mapped(std::uintptr_t start, std::uintptr_t end) noexcept;
-
 }  // namespace sealkit::backend::seccomp
