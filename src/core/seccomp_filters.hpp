@@ -31,26 +31,9 @@
 #include <string_view>
 #include <vector>
 
-namespace sealkit::core {
+#include "core/proc_status.hpp"
 
-// The lines of /proc/PID/status that decide whether to look at filters.
-struct SeccompStatus {
-  int mode = -1;        // Seccomp: 0 none, 1 strict, 2 filter; -1 when the line is missing
-  long filters = -1;    // Seccomp_filters: (5.9+); -1 when missing
-  pid_t tracer = 0;     // TracerPid:
-  char state = '?';     // State:
-};
-// nullopt with errno set when the file cannot be read or has no State line.
-std::optional<SeccompStatus> read_seccomp_status(pid_t pid);
-// The same for a status text (tests).
-std::optional<SeccompStatus> parse_seccomp_status(std::string_view text);
-// Reads /proc/PID/status into `text` (kept by the caller across processes); false with errno set.
-bool read_status_text(pid_t pid, std::string& text);
-// The process's comm from the status "Name:" line, unescaped: the kernel
-// writes '\n' and '\\' for newline and backslash (octal \012, \134 before
-// 5.x); nullopt when there is no Name line. The audit reads status instead of
-// comm when it looks at filters, so that a process costs one file, not two.
-std::optional<std::string> status_name(std::string_view text);
+namespace sealkit::core {
 
 // Whether this process can read filters at all: CAP_SYS_ADMIN in its
 // effective set and no seccomp filter of its own. Empty when it can, else why not.

@@ -9,11 +9,11 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
-#include <time.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cerrno>
 #include <cstdlib>
 #include <cstdio>
@@ -27,6 +27,7 @@
 #include "backend/seccomp/supervisor_query.hpp"
 #include "core/bpf_eval.hpp"
 #include "core/proc_maps.hpp"
+#include "core/proc_status.hpp"
 
 namespace sealkit::backend::seccomp {
 
@@ -39,29 +40,6 @@ constexpr std::size_t kMaxCachedTasks = 256;  // pidfds held at most
 constexpr std::size_t kMaxTokenBytes = sizeof(reg::TokenHeader) + reg::kMaxWireRanges * sizeof(reg::WireRange);
 
 bool is_token_path(std::string_view path) noexcept { return path.starts_with(reg::kTokenMapsPath); }
-
-// Whether /proc/<pid>/status says "Seccomp: 2" (true when it cannot be
-// read: then the maps are asked and decide). Readable for any process, unlike
-// its maps.
-bool under_a_filter(int proc_dir, const char* pid) {
-  char path[64];
-  std::snprintf(path, sizeof path, "%s/status", pid);
-  const int fd = ::openat(proc_dir, path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return true;
-  char buf[8192];
-  std::size_t used = 0;
-  ssize_t n;
-  while (used < sizeof buf - 1 && (n = ::read(fd, buf + used, sizeof buf - 1 - used)) != 0) {
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) break;
-    used += static_cast<std::size_t>(n);
-  }
-  ::close(fd);
-  const std::string_view text(buf, used);
-  const std::size_t at = text.find("\nSeccomp:\t");
-  if (at == std::string_view::npos) return true;
-  return text.substr(at + 10, 1) == "2";
-}
 
 bool read_exact(int fd, void* out, std::size_t n, off_t at) {
   auto* p = static_cast<unsigned char*>(out);
@@ -445,43 +423,11 @@ void Supervisor::collect_if_due() {
 // began. Costs a read of each process's maps, once per doubling of the records.
 void Supervisor::collect_garbage() {
   ++stats_.collections;
-  timespec t0{}, t1{};
-  ::clock_gettime(CLOCK_MONOTONIC, &t0);
-  struct Timed {
-    SupervisorStats& stats;
-    timespec& t0;
-    timespec& t1;
-    ~Timed() {
-      ::clock_gettime(CLOCK_MONOTONIC, &t1);
-      stats.collect_ns += static_cast<std::uint64_t>((t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec));
-    }
-  } timed{stats_, t0, t1};
-  DIR* proc = ::opendir("/proc");
-  if (proc == nullptr) return;
-  const uid_t me = ::geteuid();
-  const pid_t self = ::getpid();
+  const auto t0 = std::chrono::steady_clock::now();
   std::set<Key> live;
-  bool complete = true;
-  while (const dirent* e = ::readdir(proc)) {
-    char* end = nullptr;
-    const long pid = std::strtol(e->d_name, &end, 10);
-    if (end == e->d_name || *end != '\0' || pid <= 0 || pid == self) continue;
-    struct stat st{};
-    if (me != 0 && (::fstatat(::dirfd(proc), e->d_name, &st, 0) != 0 || st.st_uid != me)) continue;
-    if (!under_a_filter(::dirfd(proc), e->d_name)) continue;  // every process of the tree has the root filter
-    std::string_view text;
-    errno = 0;
-    if (!read_maps(static_cast<pid_t>(pid), text)) {
-      if (errno == ENOENT || errno == ESRCH) continue;  // it exited meanwhile
-      complete = false;
-      break;
-    }
-    core::for_each_maps_entry(text, [&](const core::MapsEntry& m) {
-      if (is_token_path(m.path)) live.insert(Key{m.dev_major, m.dev_minor, m.inode});
-      return true;
-    });
-  }
-  ::closedir(proc);
+  const bool complete = scan_live_tokens(live);
+  stats_.collect_ns +=
+      static_cast<std::uint64_t>(std::chrono::nanoseconds(std::chrono::steady_clock::now() - t0).count());
   if (!complete) return;
   clear_cache();  // it points into records_
   uncached_ = CacheEntry{};
@@ -499,6 +445,41 @@ void Supervisor::collect_garbage() {
   }
   unseen_before_ = std::move(unseen);
   stats_.records = records_.size();
+}
+
+bool Supervisor::scan_live_tokens(std::set<Key>& live) {
+  DIR* proc = ::opendir("/proc");
+  if (proc == nullptr) return false;
+  const uid_t me = ::geteuid();
+  const pid_t self = ::getpid();
+  std::string status;  // its capacity kept across processes
+  bool complete = true;
+  while (const dirent* e = ::readdir(proc)) {
+    char* end = nullptr;
+    const long pid = std::strtol(e->d_name, &end, 10);
+    if (end == e->d_name || *end != '\0' || pid <= 0 || pid == self) continue;
+    struct stat st{};
+    if (me != 0 && (::fstatat(::dirfd(proc), e->d_name, &st, 0) != 0 || st.st_uid != me)) continue;
+    // Every process of the tree has the root filter. Status is readable for
+    // any process, unlike its maps; one that cannot be told leaves it to them.
+    if (core::read_status_text(static_cast<pid_t>(pid), status)) {
+      const auto s = core::parse_seccomp_status(status);
+      if (s && s->mode != -1 && s->mode != SECCOMP_MODE_FILTER) continue;
+    }
+    std::string_view text;
+    errno = 0;
+    if (!read_maps(static_cast<pid_t>(pid), text)) {
+      if (errno == ENOENT || errno == ESRCH) continue;  // it exited meanwhile
+      complete = false;
+      break;
+    }
+    core::for_each_maps_entry(text, [&](const core::MapsEntry& m) {
+      if (is_token_path(m.path)) live.insert(Key{m.dev_major, m.dev_minor, m.inode});
+      return true;
+    });
+  }
+  ::closedir(proc);
+  return complete;
 }
 
 bool Supervisor::refuses(const seccomp_notif& req) {

@@ -110,6 +110,9 @@ class Supervisor {
   // tree that execs forever grows the supervisor forever.
   void collect_if_due();
   void collect_garbage();
+  // The tokens mapped by every process that can be in the tree (see
+  // collect_garbage); false when the scan was not complete.
+  bool scan_live_tokens(std::set<Key>& live);
   static constexpr std::size_t kCollectAt = 256;
   std::size_t collect_at_ = kCollectAt;
   std::set<Key> unseen_before_;  // tokens the last complete scan found nowhere
