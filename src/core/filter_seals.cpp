@@ -123,18 +123,6 @@ std::optional<std::uint64_t> unmapped_page(const std::vector<VmaRecord>& vmas, s
   return at < limit - kPage ? std::optional<std::uint64_t>(at) : std::nullopt;
 }
 
-// Bytes of `part` (sorted, disjoint) inside `of` (sorted, disjoint).
-std::uint64_t overlap(const std::vector<Range>& part, const std::vector<Range>& of) {
-  std::uint64_t n = 0;
-  auto o = of.begin();
-  for (const Range& r : part) {
-    while (o != of.end() && o->end <= r.begin) ++o;
-    for (auto k = o; k != of.end() && k->begin < r.end; ++k)
-      n += std::min(r.end, k->end) - std::max(r.begin, k->begin);
-  }
-  return n;
-}
-
 // check_range, for a 64-bit process in both ABIs (below).
 RangeCheck check_range_for(const FilterAbi& abi, const std::vector<std::vector<sock_filter>>& programs,
                            std::uint64_t begin, std::uint64_t end, std::uint64_t& budget, std::uint64_t& executed);
@@ -185,15 +173,11 @@ std::vector<Range> intersect(const std::vector<Range>& a, const std::vector<Rang
   return out;
 }
 
-std::vector<Range> unite(std::vector<Range> a, const std::vector<Range>& b) {
-  a.insert(a.end(), b.begin(), b.end());
-  std::sort(a.begin(), a.end(), [](const Range& x, const Range& y) { return x.begin < y.begin; });
-  std::vector<Range> out;
-  for (const Range& r : a) {
-    if (!out.empty() && r.begin <= out.back().end) out.back().end = std::max<std::uint64_t>(out.back().end, r.end);
-    else out.push_back(r);
-  }
-  return out;
+std::vector<Range> unite(const std::vector<Range>& a, const std::vector<Range>& b) {
+  RangeSet u;
+  for (const Range& r : a) u.insert(r);
+  for (const Range& r : b) u.insert(r);
+  return u.ranges();
 }
 
 std::uint64_t bytes(const std::vector<Range>& rs) {
@@ -454,7 +438,7 @@ void apply_filter_seals(const ProcessFilters& filters, const FilterAbi* abi, std
       std::vector<Range> asked;
       for (const Range& r : a.should_seal_ranges)
         if (r.overlaps(v.map.range)) asked.push_back({std::max(r.begin, v.map.range.begin), std::min(r.end, v.map.range.end)});
-      v.filter_part_should_bytes = overlap(c.refused, asked);
+      v.filter_part_should_bytes = bytes(intersect(c.refused, asked));
     }
     ++s.partial_vmas;
   }
