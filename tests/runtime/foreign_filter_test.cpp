@@ -7,7 +7,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -116,10 +115,7 @@ const char* const kNothingSealed = "backend none\nmseal ENOSYS\nmprotect -\nv8 E
 // sanitizer runtime runs under the list too, and LeakSanitizer's exit check
 // (a tracer that calls ptrace, which the list kills) would leave the program
 // waiting for the dead tracer forever. Not what is tested here.
-std::string no_leak_check() {
-  const char* asan = std::getenv("ASAN_OPTIONS");
-  return std::string("ASAN_OPTIONS=") + (asan && *asan ? std::string(asan) + ":" : "") + "detect_leaks=0";
-}
+std::string no_leak_check() { return sealkit::test::asan_options_with("detect_leaks=0"); }
 const char* const kSealed = "mseal 0\nmprotect EPERM\nv8 0\nv8_rule EACCES\n";
 
 TEST(ForeignFilter, LibsealkitNeverKillsAProgramUnderTheList) {

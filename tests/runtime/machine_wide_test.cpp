@@ -337,10 +337,8 @@ TEST_F(MachineWide, SealkitRunOnTopLogsOnceAsAudit) {
   // /etc/ld.so.preload reaches the sealkit binary itself too, which in the
   // sanitizer build wants its ASan runtime first in the list: tell it that
   // the preloaded object (no malloc of its own) is fine ahead of it.
-  const char* asan = std::getenv("ASAN_OPTIONS");
-  const std::string asan_options =
-      std::string("ASAN_OPTIONS=") + (asan && *asan ? std::string(asan) + ":" : "") + "verify_asan_link_order=0";
-  auto o = sealkit::test::run_captured({SEALKIT_BIN, "run", "--log", log, "--", target_}, {asan_options});
+  auto o = sealkit::test::run_captured({SEALKIT_BIN, "run", "--log", log, "--", target_},
+                                       {sealkit::test::asan_options_with("verify_asan_link_order=0")});
   ASSERT_EQ(o.status, 0) << o.err;
   std::istringstream lines(read_file(log));
   std::string line;

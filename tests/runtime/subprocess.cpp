@@ -54,4 +54,9 @@ Captured run_captured(const std::vector<std::string>& argv, const std::vector<st
   return c;
 }
 
+std::string asan_options_with(const std::string& option) {
+  const char* asan = std::getenv("ASAN_OPTIONS");
+  return std::string("ASAN_OPTIONS=") + (asan && *asan ? std::string(asan) + ":" : "") + option;
+}
+
 }  // namespace sealkit::test

@@ -17,4 +17,8 @@ struct Captured {
 // `env` holds NAME=VALUE strings added to (or replacing in) the environment.
 Captured run_captured(const std::vector<std::string>& argv, const std::vector<std::string>& env = {});
 
+// "ASAN_OPTIONS=" with `option` after whatever this process's ASAN_OPTIONS
+// holds: for a child that the sanitizer build must run differently.
+std::string asan_options_with(const std::string& option);
+
 }  // namespace sealkit::test

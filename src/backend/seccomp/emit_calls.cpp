@@ -489,27 +489,24 @@ void Emitter::program() {
     ld_imm(0xffffffffu);
     st(kHighMask);
   }
-  ld_abs(offsetof(seccomp_data, nr));
-  alu(BPF_AND, ~kX32SyscallBit);
-  for (std::size_t i = 0; i < n; ++i) {
-    Label hit = label(), next = label();
-    jmp(BPF_JEQ, guarded[i].nr, hit, next);
-    bind(hit);
-    ja(guarded[i].block);
-    bind(next);
-  }
-  ret(kRetAllow);
-  if (i386_all) {
-    bind(second_i386);
-    ld_abs(offsetof(seccomp_data, nr));
-    for (std::size_t i = 0; i < n_i386; ++i) {
+  // Second dispatch: each number to its block (nr already loaded).
+  auto to_blocks = [&](const auto* list, std::size_t count) {
+    for (std::size_t i = 0; i < count; ++i) {
       Label hit = label(), next = label();
-      jmp(BPF_JEQ, guarded_i386[i].nr, hit, next);
+      jmp(BPF_JEQ, list[i].nr, hit, next);
       bind(hit);
-      ja(guarded_i386[i].block);
+      ja(list[i].block);
       bind(next);
     }
     ret(kRetAllow);
+  };
+  ld_abs(offsetof(seccomp_data, nr));
+  alu(BPF_AND, ~kX32SyscallBit);
+  to_blocks(guarded, n);
+  if (i386_all) {
+    bind(second_i386);
+    ld_abs(offsetof(seccomp_data, nr));
+    to_blocks(guarded_i386, n_i386);
   }
   for (std::size_t i = 0; i < n; ++i) {
     const Label entry = guarded[i].block;

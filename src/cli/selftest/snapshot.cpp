@@ -103,7 +103,8 @@ bool MemorySnapshot::read_layout(const Target& t, Layout& out) noexcept {
     Layout& l = *w->out;
     if (l.count > 0) {
       Segment& prev = l.segments[l.count - 1];
-      const bool continues = anonymous ? prev.offset == 0 : prev.offset + (prev.end - prev.begin) == s.offset;
+      // Same backing: prev is anonymous too when this is (offset 0, nothing to continue).
+      const bool continues = anonymous || prev.offset + (prev.end - prev.begin) == s.offset;
       if (prev.end == s.begin && same_backing(prev, s) && continues) {
         prev.end = s.end;
         return true;
