@@ -20,6 +20,7 @@
 #include <string_view>
 
 #include "runtime/config.hpp"
+#include "runtime/preload/as_caller.hpp"
 #include "runtime/preload/exec_stack.hpp"
 #include "runtime/preload/later_objects.hpp"
 #include "runtime/preload/real_dl.hpp"
@@ -159,63 +160,6 @@ void init() { pthread_once(&g_once, init_once); }
 
 __attribute__((constructor)) void preload_constructor() { run_startup_once(); }
 
-// ld.so resolves a bare name with the calling object's DT_RUNPATH, and
-// "$ORIGIN" with its directory; behind this wrapper the caller it sees is
-// the preload object. When a dlopen fails, try again the way the real
-// caller would have: its own search list (dlinfo RTLD_DI_SERINFO), and its
-// directory for $ORIGIN. Only a failure changes, never which object a
-// successful dlopen returns.
-void* retry_as_caller(const char* file, int mode, const void* caller, Lmid_t lmid, bool use_lmid) {
-  Dl_info info;
-  link_map* caller_map = nullptr;
-  if (!dladdr1(caller, &info, reinterpret_cast<void**>(&caller_map), RTLD_DL_LINKMAP) || !caller_map) return nullptr;
-  auto try_path = [&](const char* path) {
-    return use_lmid ? g_real.dlmopen(lmid, path, mode) : g_real.dlopen(path, mode);
-  };
-  std::string_view name(file);
-  char path[4096];
-  constexpr std::string_view kOrigin = "$ORIGIN/";
-  if (name.substr(0, kOrigin.size()) == kOrigin) {
-    std::string_view dir(info.dli_fname ? info.dli_fname : "");
-    std::size_t slash = dir.rfind('/');
-    if (slash == std::string_view::npos) return nullptr;
-    std::string_view rest = name.substr(kOrigin.size() - 1);
-    if (slash + rest.size() + 1 > sizeof path) return nullptr;
-    __builtin_memcpy(path, dir.data(), slash);
-    __builtin_memcpy(path + slash, rest.data(), rest.size());
-    path[slash + rest.size()] = '\0';
-    return try_path(path);
-  }
-  if (name.find('/') != std::string_view::npos) return nullptr;
-  alignas(Dl_serinfo) char buf[16384];
-  auto* si = reinterpret_cast<Dl_serinfo*>(buf);
-  if (dlinfo(caller_map, RTLD_DI_SERINFOSIZE, si) != 0 || si->dls_size > sizeof buf) return nullptr;
-  if (dlinfo(caller_map, RTLD_DI_SERINFO, si) != 0) return nullptr;
-  // dls_serpath is a trailing array declared with one element.
-  const auto* serpath = reinterpret_cast<const Dl_serpath*>(buf + offsetof(Dl_serinfo, dls_serpath));
-  for (unsigned i = 0; i < si->dls_cnt; ++i) {
-    std::string_view dir(serpath[i].dls_name);
-    if (dir.empty() || dir.size() + name.size() + 2 > sizeof path) continue;
-    __builtin_memcpy(path, dir.data(), dir.size());
-    path[dir.size()] = '/';
-    __builtin_memcpy(path + dir.size() + 1, name.data(), name.size());
-    path[dir.size() + 1 + name.size()] = '\0';
-    if (!sys::exists(path)) continue;
-    if (void* h = try_path(path)) return h;
-  }
-  return nullptr;
-}
-
-// The caller's own dlopen failed both ways: leave the first attempt's error
-// in dlerror(), as the caller would have seen it without the wrapper.
-void* open_as_caller(const char* file, int mode, const void* caller, Lmid_t lmid, bool use_lmid) {
-  void* h = use_lmid ? g_real.dlmopen(lmid, file, mode) : g_real.dlopen(file, mode);
-  if (h || file == nullptr) return h;
-  h = retry_as_caller(file, mode, caller, lmid, use_lmid);
-  if (!h) (void)(use_lmid ? g_real.dlmopen(lmid, file, mode) : g_real.dlopen(file, mode));
-  return h;
-}
-
 int effective_mode(int mode) {
   // promote: every object a dlopen returns is kept forever, then sealed.
   return g_policy == Policy::kPromote ? mode | RTLD_NODELETE : mode;
@@ -233,31 +177,127 @@ const RealDl& real_dl() {
 using sealkit::rt::preload::Opened;
 namespace pl = sealkit::rt::preload;
 
+namespace sealkit::rt::preload {
+namespace {
+
+// What the entry stub decided for the sealing wrapper it jumps to: the bytes
+// to return through (as_caller.hpp), or null to call libc's function directly.
+__thread const void* t_return_through __attribute__((tls_model("initial-exec"))) = nullptr;
+
+void* no_dlopen(const char*, int) { return nullptr; }
+void* no_dlmopen(Lmid_t, const char*, int) { return nullptr; }
+
+// Where the entry stub goes on: `sealed` (which calls libc's function and
+// seals before returning) or, when glibc could not be shown the caller from
+// inside the wrapper, libc's function itself.
+const void* route(const char* file, const void* caller, const void* sealed, const void* real) {
+  t_return_through = nullptr;
+  if (found_the_same_by_any_caller(file)) return sealed;
+  if (const void* through = return_through(caller)) {
+    t_return_through = through;
+    return sealed;
+  }
+  return real;  // sealed by the next pass
+}
+
+long call_real(const void* fn, long a0, long a1, long a2) {
+  const void* through = t_return_through;
+  t_return_through = nullptr;
+  if (through) return call_returning_through(through, fn, a0, a1, a2);
+  return reinterpret_cast<long (*)(long, long, long)>(fn)(a0, a1, a2);
+}
+
+// The sealing wrappers: entered by a jump from the entry stubs, with the
+// caller's arguments and return address, the mode already made effective.
+void* sealed_dlopen(const char* file, int mode) {
+  ++t_depth;
+  void* h = reinterpret_cast<void*>(
+      call_real(reinterpret_cast<const void*>(g_real.dlopen), reinterpret_cast<long>(file), mode, 0));
+  --t_depth;
+  if (h) seal_pass(g_policy, Opened{h, (mode & RTLD_NODELETE) != 0, t_depth > 0, true});
+  else explain_if_exec_stack(file);
+  return h;
+}
+
+void* sealed_dlmopen(Lmid_t lmid, const char* file, int mode) {
+  ++t_depth;
+  void* h = reinterpret_cast<void*>(call_real(reinterpret_cast<const void*>(g_real.dlmopen), lmid,
+                                              reinterpret_cast<long>(file), mode));
+  --t_depth;
+  if (h) seal_pass(g_policy, Opened{h, (mode & RTLD_NODELETE) != 0, t_depth > 0});
+  else explain_if_exec_stack(file);
+  return h;
+}
+
+}  // namespace
+}  // namespace sealkit::rt::preload
+
+// The entry stubs' plans: `args` points at the caller's three argument
+// words (saved registers on x86_64, the caller's own on i386), `caller` is
+// the return address. Returns where the stub jumps to; the mode word may be
+// rewritten (promote adds RTLD_NODELETE).
+extern "C" __attribute__((visibility("hidden"))) const void* sealkit_route_dlopen(long* args, const void* caller) {
+  pl::init();
+  if (!pl::g_real.dlopen) return reinterpret_cast<const void*>(&pl::no_dlopen);
+  const auto real = reinterpret_cast<const void*>(pl::g_real.dlopen);
+  if (pl::g_policy == pl::Policy::kOff) return real;  // nothing to seal: libc's own, as called
+  args[1] = pl::effective_mode(static_cast<int>(args[1]));
+  return pl::route(reinterpret_cast<const char*>(args[0]), caller, reinterpret_cast<const void*>(&pl::sealed_dlopen),
+                   real);
+}
+
+extern "C" __attribute__((visibility("hidden"))) const void* sealkit_route_dlmopen(long* args, const void* caller) {
+  pl::init();
+  if (!pl::g_real.dlmopen) return reinterpret_cast<const void*>(&pl::no_dlmopen);
+  const auto real = reinterpret_cast<const void*>(pl::g_real.dlmopen);
+  if (pl::g_policy == pl::Policy::kOff) return real;
+  args[2] = pl::effective_mode(static_cast<int>(args[2]));
+  return pl::route(reinterpret_cast<const char*>(args[1]), caller,
+                   reinterpret_cast<const void*>(&pl::sealed_dlmopen), real);
+}
+
+// dlopen and dlmopen themselves: save the argument registers, ask the plan
+// where to go with the caller's return address, and jump there with the
+// caller's arguments and return address untouched on the stack.
+#if defined(__x86_64__)
+#define SEALKIT_ENTRY_STUB(name, plan)       \
+  ".text\n"                                  \
+  ".p2align 4\n"                             \
+  ".globl " #name "\n"                       \
+  ".type " #name ", @function\n" #name ":\n" \
+  "  endbr64\n"                              \
+  "  push %rdx\n"                            \
+  "  push %rsi\n"                            \
+  "  push %rdi\n"                            \
+  "  mov %rsp, %rdi\n"                       \
+  "  mov 24(%rsp), %rsi\n"                   \
+  "  call " #plan "\n"                       \
+  "  pop %rdi\n"                             \
+  "  pop %rsi\n"                             \
+  "  pop %rdx\n"                             \
+  "  jmp *%rax\n"                            \
+  ".size " #name ", .-" #name "\n"
+#elif defined(__i386__)
+#define SEALKIT_ENTRY_STUB(name, plan)       \
+  ".text\n"                                  \
+  ".p2align 4\n"                             \
+  ".globl " #name "\n"                       \
+  ".type " #name ", @function\n" #name ":\n" \
+  "  sub $4, %esp\n"                         \
+  "  mov 4(%esp), %eax\n"                    \
+  "  push %eax\n"                            \
+  "  lea 12(%esp), %eax\n"                   \
+  "  push %eax\n"                            \
+  "  call " #plan "\n"                       \
+  "  add $12, %esp\n"                        \
+  "  jmp *%eax\n"                            \
+  ".size " #name ", .-" #name "\n"
+#else
+#error "sealkit preload: write the dlopen entry stubs for this architecture"
+#endif
+asm(SEALKIT_ENTRY_STUB(dlopen, sealkit_route_dlopen) SEALKIT_ENTRY_STUB(dlmopen, sealkit_route_dlmopen));
+
 extern "C" {
-
-__attribute__((visibility("default"))) void* dlopen(const char* file, int mode) {
-  pl::init();
-  if (!pl::g_real.dlopen) return nullptr;
-  const int m = pl::effective_mode(mode);
-  ++pl::t_depth;
-  void* h = pl::open_as_caller(file, m, __builtin_return_address(0), LM_ID_BASE, false);
-  --pl::t_depth;
-  if (h) pl::seal_pass(pl::g_policy, Opened{h, (m & RTLD_NODELETE) != 0, pl::t_depth > 0, true});
-  else pl::explain_if_exec_stack(file);
-  return h;
-}
-
-__attribute__((visibility("default"))) void* dlmopen(Lmid_t lmid, const char* file, int mode) {
-  pl::init();
-  if (!pl::g_real.dlmopen) return nullptr;
-  const int m = pl::effective_mode(mode);
-  ++pl::t_depth;
-  void* h = pl::open_as_caller(file, m, __builtin_return_address(0), lmid, true);
-  --pl::t_depth;
-  if (h) pl::seal_pass(pl::g_policy, Opened{h, (m & RTLD_NODELETE) != 0, pl::t_depth > 0});
-  else pl::explain_if_exec_stack(file);
-  return h;
-}
 
 __attribute__((visibility("default"))) int dlclose(void* handle) {
   pl::init();
