@@ -35,6 +35,7 @@
 #include "backend/seccomp/emitter.hpp"
 #include "backend/seccomp/filter.hpp"
 #include "backend/seccomp/install.hpp"
+#include "runtime/subprocess.hpp"
 
 #ifndef PR_SET_VMA
 #define PR_SET_VMA 0x53564d41
@@ -540,6 +541,7 @@ TEST(SeccompInt80Stale, A32BitProgramRunsUnderAStaleFilter) {
 #ifndef ATTACK_TARGET_I386
   GTEST_SKIP() << "no i386 toolchain (gcc-multilib): the 32-bit target was not built";
 #else
+  if (std::string why; !sealkit::test::kernel_executes(ATTACK_TARGET_I386, why)) GTEST_SKIP() << why;
   const std::vector<std::vector<seccomp::SealedRange>> layouts = {
       {{0x5000'0000'0000, 0x5000'0000'4000, true}, {0x7f00'0000'0000, 0x7f00'0001'0000, false}},
       {{0x2000'0000, 0x2000'4000, true}, {0x5000'0000'0000, 0x5000'0000'4000, true}},

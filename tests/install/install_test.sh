@@ -88,7 +88,13 @@ mapfile -t runtimes < <(find "$prefix" -name libsealkit-runtime.so | sort)
 [ ${#runtimes[@]} -ge 1 ] || fail "no libsealkit-runtime.so installed"
 run_log=$work/run.jsonl
 tree="/bin/true"
-if [ ${#runtimes[@]} -ge 2 ] && echo 'int main(void) { return 0; }' | "$cc" -m32 -x c - -o "$work/prog32" 2>/dev/null; then
+if [ ${#runtimes[@]} -lt 2 ]; then
+  echo "SKIPPED part: the 32-bit program: only one class of the runtime is installed"
+elif ! echo 'int main(void) { return 0; }' | "$cc" -m32 -x c - -o "$work/prog32" 2>/dev/null; then
+  echo "SKIPPED part: the 32-bit program: $cc cannot build -m32 programs"
+elif ! prog32_err=$("$work/prog32" 2>&1); then
+  echo "SKIPPED part: the 32-bit program: this kernel cannot execute it (${prog32_err##*: })"
+else
   tree="/bin/true; $work/prog32"
 fi
 "$prefix/bin/sealkit" run --log "$run_log" -- /bin/sh -c "$tree" 2>"$work/run.err" || { cat "$work/run.err"; fail "installed sealkit run"; }

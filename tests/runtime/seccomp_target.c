@@ -109,13 +109,18 @@ static long io_uring_setup_int80(void) {
 #endif
 }
 
+/* Only where the kernel has the i386 ABI: without it int $0x80 kills the process. */
+static int io_uring_int80(void) {
+  long fd = io_uring_setup_int80();
+  report("io_uring_setup_int80", fd);
+  if (fd >= 0) close((int)fd);
+  return 0;
+}
+
 static int io_uring(void) {
   unsigned char params[120] = {0}; /* struct io_uring_params */
   long fd = syscall(425 /* io_uring_setup */, 4, params);
   report("io_uring_setup", fd);
-  if (fd >= 0) close((int)fd);
-  fd = io_uring_setup_int80();
-  report("io_uring_setup_int80", fd);
   if (fd >= 0) close((int)fd);
   /* What a program does without io_uring: plain system calls. */
   char buf[8];
@@ -187,6 +192,7 @@ int main(int argc, char **argv) {
   if (strcmp(mode, "attacks") == 0) return attacks();
   if (strcmp(mode, "polyfill") == 0) return polyfill();
   if (strcmp(mode, "io_uring") == 0) return io_uring();
+  if (strcmp(mode, "io_uring_int80") == 0) return io_uring_int80();
   if (strcmp(mode, "own_sigsys") == 0) return own_sigsys();
   if (strcmp(mode, "dlopen_count") == 0) return dlopen_count(argc - 2, argv + 2);
   fprintf(stderr, "unknown mode %s\n", mode);

@@ -1,10 +1,14 @@
 #include "runtime/subprocess.hpp"
 
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 namespace sealkit::test {
 
@@ -57,6 +61,76 @@ Captured run_captured(const std::vector<std::string>& argv, const std::vector<st
 std::string asan_options_with(const std::string& option) {
   const char* asan = std::getenv("ASAN_OPTIONS");
   return std::string("ASAN_OPTIONS=") + (asan && *asan ? std::string(asan) + ":" : "") + option;
+}
+
+bool kernel_executes(const std::string& program, std::string& why) {
+  // The exec's errno comes back through a close-on-exec pipe: nothing to read
+  // means execve succeeded.
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) != 0) {
+    why = std::string("pipe2: ") + std::strerror(errno);
+    return false;
+  }
+  const pid_t pid = fork();
+  if (pid < 0) {
+    why = std::string("fork: ") + std::strerror(errno);
+    close(p[0]);
+    close(p[1]);
+    return false;
+  }
+  if (pid == 0) {
+    close(p[0]);
+    const int null = open("/dev/null", O_RDWR);
+    if (null >= 0) {
+      dup2(null, 0);
+      dup2(null, 1);
+      dup2(null, 2);
+    }
+    char* const argv[] = {const_cast<char*>(program.c_str()), nullptr};
+    execv(program.c_str(), argv);
+    const int e = errno;
+    (void)!write(p[1], &e, sizeof e);
+    _exit(127);
+  }
+  close(p[1]);
+  int e = 0;
+  ssize_t n;
+  do n = read(p[0], &e, sizeof e); while (n < 0 && errno == EINTR);
+  close(p[0]);
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  if (n == static_cast<ssize_t>(sizeof e)) {
+    why = "this kernel cannot execute " + program + ": execve: " + std::strerror(e) +
+          (e == ENOEXEC ? " (a 32-bit program where IA32 emulation is off or not built in)" : "");
+    return false;
+  }
+  return true;
+}
+
+bool int80_works(std::string& why) {
+#if defined(__x86_64__)
+  const pid_t pid = fork();
+  if (pid < 0) {
+    why = std::string("fork: ") + std::strerror(errno);
+    return false;
+  }
+  if (pid == 0) {
+    long rc;
+    __asm__ volatile("int $0x80" : "=a"(rc) : "a"(20L) : "memory");  // getpid, i386 numbering
+    _exit(rc == static_cast<long>(getpid()) ? 0 : 1);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return true;
+  why = WIFSIGNALED(status)
+            ? std::string("int $0x80 kills the process here (") + strsignal(WTERMSIG(status)) +
+                  "): this kernel has no i386 system call ABI (IA32 emulation off or not built in)"
+            : "int $0x80 getpid returned something else: no i386 system call ABI here";
+  return false;
+#else
+  why = "int $0x80 is an x86_64 question";
+  return false;
+#endif
 }
 
 }  // namespace sealkit::test

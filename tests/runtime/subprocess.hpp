@@ -21,4 +21,14 @@ Captured run_captured(const std::vector<std::string>& argv, const std::vector<st
 // holds: for a child that the sanitizer build must run differently.
 std::string asan_options_with(const std::string& option);
 
+// Whether the kernel executes `program` at all: execve of a 32-bit program
+// fails with ENOEXEC where IA32 emulation is compiled out or switched off
+// (ia32_emulation=0). The child is killed as soon as execve has succeeded.
+// False with `why` saying what failed.
+bool kernel_executes(const std::string& program, std::string& why);
+
+// Whether a 64-bit process can make i386 system calls through int $0x80 (the
+// same kernel switch): tried in a forked child. False with `why`.
+bool int80_works(std::string& why);
+
 }  // namespace sealkit::test
