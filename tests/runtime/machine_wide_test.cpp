@@ -4,9 +4,6 @@
 // private mount namespace: an overlay over /etc holds this test's
 // /etc/ld.so.preload and /etc/sealkit/runtime.conf, and a tmpfs holds the
 // object and the setuid copies; the host's own files are never touched.
-#include <dlfcn.h>
-#include <link.h>
-#include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -25,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/live_process.hpp"
+#include "runtime/private_mounts.hpp"
 #include "runtime/subprocess.hpp"
 
 namespace {
@@ -33,33 +31,6 @@ namespace fs = std::filesystem;
 using sealkit::test::Live;
 using sealkit::test::smaps_of;
 using sealkit::test::Vma;
-
-// ld.so's $LIB: the directory of libc relative to the root or /usr (glibc
-// defines it as the directory it installs libc into: lib/x86_64-linux-gnu on
-// Debian, lib64 on Fedora). Whether it is right is checked below: the object
-// must appear in the processes' maps.
-std::string ld_so_lib() {
-  Dl_info info{};
-  if (!dladdr(reinterpret_cast<void*>(&::strlen), &info) || !info.dli_fname) return "lib";
-  std::string dir = fs::path(info.dli_fname).parent_path().string();
-  for (const char* prefix : {"/usr/", "/"})
-    if (dir.rfind(prefix, 0) == 0) return dir.substr(std::strlen(prefix));
-  return dir;
-}
-
-// The same for 32-bit programs: the directory of the libc a running 32-bit
-// program mapped (Debian amd64: /usr/lib32, so $LIB is "lib32" there, not
-// lib/i386-linux-gnu as on an i386 system). Empty when it cannot be told.
-std::string ld_so_lib_of(pid_t pid) {
-  for (const Vma& v : smaps_of(pid)) {
-    const fs::path p(v.path);
-    if (p.filename() != "libc.so.6") continue;
-    std::string dir = p.parent_path().string();
-    for (const char* prefix : {"/usr/", "/"})
-      if (dir.rfind(prefix, 0) == 0) return dir.substr(std::strlen(prefix));
-  }
-  return {};
-}
 
 // The attack target's report (one "<attack> <result>" line each, eight of
 // them): every attack refused, and nothing on stderr from ld.so or the runtime.
@@ -101,48 +72,47 @@ class MachineWide : public ::testing::Test {
     return false;
   }
 
+  // Installs sealkit into this namespace's /usr and switches it on exactly
+  // as docs/runtime.md ("Machine-wide") says: `cmake --install --prefix
+  // /usr`, `ldconfig`, the set-user-ID bit on each class's preload object,
+  // and the line the install ships in /usr/share/sealkit/ld.so.preload.
   static bool enter_namespace() {
-    if (geteuid() != 0) {
-      why_ = "needs root: a private mount namespace, an overlay on /etc and setuid files";
+    std::string why;
+    if (!sealkit::test::enter_private_mounts({"/etc", "/usr"}, dir_, why)) {
+      why_ = why;
       return false;
     }
     errno = 0;
-    if (unshare(CLONE_NEWNS) != 0) return fail("unshare(CLONE_NEWNS)");
-    if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return fail("making / private");
-    char tmpl[] = "/tmp/sealkit-machine-wide-XXXXXX";
-    if (!mkdtemp(tmpl)) return fail("mkdtemp");
-    dir_ = tmpl;
-    // Everything below lives in this namespace only and is gone with it.
-    if (mount("sealkit-test", dir_.c_str(), "tmpfs", 0, "mode=0755") != 0) return fail("tmpfs on " + dir_);
-    fs::create_directories(dir_ + "/upper");
-    fs::create_directories(dir_ + "/work");
-    const std::string opts = "lowerdir=/etc,upperdir=" + dir_ + "/upper,workdir=" + dir_ + "/work";
-    if (mount("overlay", "/etc", "overlay", 0, opts.c_str()) != 0) return fail("overlay on /etc");
-    lib_dir_ = dir_ + "/" + ld_so_lib() + "/sealkit";
-    fs::create_directories(lib_dir_);
-    fs::copy_file(SEALKIT_PRELOAD, lib_dir_ + "/libsealkit-preload.so");
+    // ldconfig's aux-cache: a tmpfs of this namespace, not the host's file.
+    if (fs::is_directory("/var/cache/ldconfig") &&
+        mount("sealkit-test", "/var/cache/ldconfig", "tmpfs", 0, "mode=0700") != 0)
+      return fail("tmpfs on /var/cache/ldconfig");
+    if (!install("/usr")) return false;
+    lib_dir_ = "/usr/" SEALKIT_RUNTIME_LIBDIR "/sealkit";
+    if (chmod((lib_dir_ + "/libsealkit-preload.so").c_str(), 04644) != 0) return fail("chmod u+s (64-bit)");
 #ifdef SEALKIT_PRELOAD_I386
     // The 32-bit class is checked where the kernel executes 32-bit programs;
     // the 64-bit checks run either way.
-    if (std::string why; !sealkit::test::kernel_executes(ATTACK_TARGET_I386, why)) {
+    if (!sealkit::test::kernel_executes(ATTACK_TARGET_I386, why)) {
       why32_ = why;
     } else {
-      // Where a 32-bit ld.so's $LIB points, read from a 32-bit program before
-      // the preload line exists.
-      Live l;
-      if (!sealkit::test::start_live(l, {ATTACK_TARGET_I386, "--wait"}, {}, why)) return fail("32-bit target: " + why);
-      lib32_ = ld_so_lib_of(l.pid);
-      if (lib32_.empty()) return fail("no libc.so.6 in the 32-bit target's maps");
-      lib32_dir_ = dir_ + "/" + lib32_ + "/sealkit";
-      fs::create_directories(lib32_dir_);
-      fs::copy_file(SEALKIT_PRELOAD_I386, lib32_dir_ + "/libsealkit-preload.so");
+      lib32_dir_ = "/usr/" SEALKIT_RUNTIME_LIBDIR_I386 "/sealkit";
+      if (chmod((lib32_dir_ + "/libsealkit-preload.so").c_str(), 04644) != 0) return fail("chmod u+s (32-bit)");
       target32_ = dir_ + "/attack_target_i386";
+      suid_target32_ = dir_ + "/attack_target_i386_suid";
       fs::copy_file(ATTACK_TARGET_I386, target32_);
+      fs::copy_file(ATTACK_TARGET_I386, suid_target32_);
+      if (chown(suid_target32_.c_str(), 0, 0) != 0 || chmod(suid_target32_.c_str(), 04755) != 0)
+        return fail("making a setuid copy (32-bit)");
     }
 #else
     why32_ = "no i386 build of the preload object (configure says why: g++-multilib?)";
 #endif
-    std::ofstream("/etc/ld.so.preload") << dir_ << "/$LIB/sealkit/libsealkit-preload.so\n";
+    auto cache = sealkit::test::run_captured({"ldconfig"});
+    if (cache.status != 0) return fail("ldconfig: " + cache.err);
+    shipped_line_ = read_file("/usr/share/sealkit/ld.so.preload");
+    if (shipped_line_ != "libsealkit-preload.so\n") return fail("the installed ld.so.preload line: " + shipped_line_);
+    std::ofstream("/etc/ld.so.preload") << shipped_line_;
     // Copies of the attack target: a setuid-root one, run by nobody (secure
     // execution), and one under a name the system configuration excludes.
     target_ = dir_ + "/attack_target";
@@ -156,6 +126,19 @@ class MachineWide : public ::testing::Test {
     return true;
   }
 
+  // `cmake --install` of this build tree under `prefix`, in this namespace.
+  static bool install(const std::string& prefix) {
+    auto o = sealkit::test::run_captured({CMAKE_COMMAND, "--install", PROJECT_BINARY_DIR, "--prefix", prefix},
+                                         {"DESTDIR="});
+    if (o.status != 0) return fail("cmake --install --prefix " + prefix + ": " + o.err);
+    return true;
+  }
+
+  // The program run by nobody: secure execution for a setuid one.
+  static std::vector<std::string> as_nobody(const std::string& program) {
+    return {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", program};
+  }
+
   static std::string read_file(const std::string& p) {
     std::ifstream in(p);
     std::stringstream s;
@@ -166,7 +149,7 @@ class MachineWide : public ::testing::Test {
   // Object VMAs (the program, .so files) and system mappings: sealed or not.
   struct Tally {
     std::size_t sealed = 0, open = 0;
-    bool preload_mapped = false;
+    std::string preload;  // where the preload object was mapped from
     std::string first_open;
   };
   static Tally tally(pid_t pid, const std::string& exe) {
@@ -175,9 +158,7 @@ class MachineWide : public ::testing::Test {
       const bool object = v.path == exe || v.path.find(".so") != std::string::npos;
       const bool system = v.path == "[vdso]" || v.path == "[vvar]" || v.path == "[vvar_vclock]" || v.path == "[stack]";
       if (!object && !system) continue;
-      if (v.path == lib_dir_ + "/libsealkit-preload.so" ||
-          (!lib32_dir_.empty() && v.path == lib32_dir_ + "/libsealkit-preload.so"))
-        t.preload_mapped = true;
+      if (fs::path(v.path).filename() == "libsealkit-preload.so") t.preload = v.path;
       if (v.sealed) {
         ++t.sealed;
       } else {
@@ -191,41 +172,14 @@ class MachineWide : public ::testing::Test {
   // Every object VMA and system mapping sealed, the preload object among them
   // (`lib` is the directory it was expected in).
   static void expect_fully_sealed(const Tally& t, const std::string& lib) {
-    EXPECT_TRUE(t.preload_mapped) << "ld.so did not load " << lib << "/libsealkit-preload.so: is $LIB right?";
+    EXPECT_EQ(t.preload, lib + "/libsealkit-preload.so") << "ld.so did not load the object from " << lib;
     EXPECT_GE(t.sealed, 16u) << "program, libc, ld.so, the preload object, [vdso], [vvar], [stack]";
     EXPECT_EQ(t.open, 0u) << "first unsealed: " << t.first_open;
   }
 
-  // The bare soname in /etc/ld.so.preload, with the object's directories in
-  // ld.so's cache (`ldconfig`; one entry per class under one name): `target`
-  // maps the object from `lib` and is sealed.
-  static void check_bare_soname(const std::string& target, const std::string& lib) {
-    // ldconfig writes /etc/ld.so.cache (the overlay's) and its aux-cache in
-    // /var/cache/ldconfig: a tmpfs of this namespace, not the host's file.
-    ASSERT_EQ(mount("sealkit-test", "/var/cache/ldconfig", "tmpfs", 0, "mode=0700"), 0) << std::strerror(errno);
-    std::ofstream conf("/etc/ld.so.conf.d/zz-sealkit-test.conf");
-    conf << lib_dir_ << "\n";
-    if (!lib32_dir_.empty()) conf << lib32_dir_ << "\n";
-    conf.close();
-    auto cache = sealkit::test::run_captured({"ldconfig", "-X"});
-    ASSERT_EQ(cache.status, 0) << cache.err;
-    const std::string dollar_lib_line = read_file("/etc/ld.so.preload");
-    std::ofstream("/etc/ld.so.preload") << "libsealkit-preload.so\n";
-    {
-      Live l;
-      std::string why;
-      ASSERT_TRUE(sealkit::test::start_live(l, {target, "--wait"}, {}, why)) << why;
-      expect_fully_sealed(tally(l.pid, target), lib);
-    }
-    auto o = sealkit::test::run_captured({target});
-    EXPECT_EQ(o.status, 0) << o.err;
-    expect_attacks_refused(o);
-    std::ofstream("/etc/ld.so.preload") << dollar_lib_line;
-  }
-
   static inline bool entered_ = false, ready_ = false;
-  static inline std::string why_, dir_, lib_dir_, target_, suid_target_;
-  static inline std::string lib32_, lib32_dir_, target32_;  // empty when the 32-bit class is not checked
+  static inline std::string why_, dir_, lib_dir_, target_, suid_target_, shipped_line_;
+  static inline std::string lib32_dir_, target32_, suid_target32_;  // empty when the 32-bit class is not checked
   static inline std::string why32_;                          // and why not
 };
 
@@ -253,12 +207,67 @@ TEST_F(MachineWide, AttacksFailWithEperm) {
   expect_attacks_refused(o);
 }
 
-// The other documented line: the bare soname, found by ld.so in its cache,
-// which the directories of the installed ld.so.conf.d file put there
-// (`ldconfig`; a 64-bit and a 32-bit entry under one name). No $ token, so
-// no readlink of /proc/self/exe in every process (docs/runtime.md).
-TEST_F(MachineWide, TheBareSonameFromLdSoCacheIsSealed) { check_bare_soname(target_, lib_dir_); }
-TEST_F(MachineWideI386, TheBareSonameFromLdSoCacheFindsTheI386Object) { check_bare_soname(target32_, lib32_dir_); }
+// Secure execution with the shipped line: a setuid-root program started by
+// nobody. ld.so looks a bare preload name up in its trusted directories only,
+// never in its cache, and takes the file only if it has the set-user-ID bit
+// (the enabling step in docs/runtime.md); then nothing on stderr and
+// everything sealed, in both classes.
+void expect_setuid_run_by_nobody_sealed(const std::vector<std::string>& argv) {
+  auto o = sealkit::test::run_captured(argv);
+  ASSERT_EQ(o.status, 0) << o.err;
+  expect_attacks_refused(o);
+}
+
+TEST_F(MachineWide, SetuidProgramRunByNobodyIsSealedWithTheShippedLine) {
+  expect_setuid_run_by_nobody_sealed(as_nobody(suid_target_));
+  Live l;
+  std::string why;
+  ASSERT_TRUE(sealkit::test::start_live(l, {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                            suid_target_, "--wait"}, {}, why)) << why;
+  expect_fully_sealed(tally(l.pid, suid_target_), lib_dir_);
+}
+
+TEST_F(MachineWideI386, ASetuid32BitProgramRunByNobodyIsSealedWithTheShippedLine) {
+  expect_setuid_run_by_nobody_sealed(as_nobody(suid_target32_));
+  Live l;
+  std::string why;
+  ASSERT_TRUE(sealkit::test::start_live(l, {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                            suid_target32_, "--wait"}, {}, why)) << why;
+  expect_fully_sealed(tally(l.pid, suid_target32_), lib32_dir_);
+}
+
+// Why the enabling step sets that bit: without it ld.so skips the object in
+// secure execution, says so on the program's stderr, and the program runs
+// unsealed. (A check of glibc's rule, so that a change in it is noticed.)
+TEST_F(MachineWide, WithoutTheSetUserIdBitLdSoSkipsTheObjectInSecureExecution) {
+  const std::string object = lib_dir_ + "/libsealkit-preload.so";
+  ASSERT_EQ(chmod(object.c_str(), 0644), 0) << std::strerror(errno);
+  auto o = sealkit::test::run_captured(as_nobody(suid_target_));
+  auto plain = sealkit::test::run_captured({target_});
+  ASSERT_EQ(chmod(object.c_str(), 04644), 0) << std::strerror(errno);
+  EXPECT_NE(o.err.find("cannot be preloaded"), std::string::npos) << o.err;
+  EXPECT_NE(o.out.find("mprotect_program_text ok"), std::string::npos) << o.out;
+  EXPECT_EQ(plain.err, "") << "outside secure execution the cache finds it either way";
+  expect_attacks_refused(plain);
+}
+
+// The line a prefix other than /usr ships: the objects named through $LIB
+// (no trusted directory to find a bare name in). Setuid programs too.
+TEST_F(MachineWide, TheLineOfAnotherPrefixNamesTheObjectsThroughLib) {
+  const std::string prefix = dir_ + "/opt";
+  ASSERT_TRUE(install(prefix)) << why_;
+  const std::string line = read_file(prefix + "/share/sealkit/ld.so.preload");
+  EXPECT_EQ(line, prefix + "/$LIB/sealkit/libsealkit-preload.so\n");
+  std::ofstream("/etc/ld.so.preload") << line;
+  {
+    Live l;
+    std::string why;
+    ASSERT_TRUE(sealkit::test::start_live(l, {target_, "--wait"}, {}, why)) << why;
+    expect_fully_sealed(tally(l.pid, target_), prefix + "/" SEALKIT_RUNTIME_LIBDIR "/sealkit");
+  }
+  expect_setuid_run_by_nobody_sealed(as_nobody(suid_target_));
+  std::ofstream("/etc/ld.so.preload") << shipped_line_;
+}
 
 TEST_F(MachineWide, TheLogSaysPreloadAndEveryObjectWasSealed) {
   const std::string log = dir_ + "/plain.log";
