@@ -10,6 +10,10 @@ void print_error(std::string_view what) {
   std::fprintf(stderr, "sealkit: error: %.*s\n", static_cast<int>(what.size()), what.data());
 }
 
+void print_warning(std::string_view what) {
+  std::fprintf(stderr, "sealkit: warning: %.*s\n", static_cast<int>(what.size()), what.data());
+}
+
 void print_json(const nlohmann::json& j) { std::cout << j.dump(2) << '\n'; }
 
 void print_table(const std::vector<std::vector<std::string>>& rows, std::ostream& out) {

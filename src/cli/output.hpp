@@ -13,6 +13,9 @@ namespace sealkit::cli {
 // "sealkit: error: <what>" on stderr. Messages say what was wrong and what to do.
 void print_error(std::string_view what);
 
+// "sealkit: warning: <what>" on stderr: something the user should know, not a failure.
+void print_warning(std::string_view what);
+
 // Pretty JSON and a trailing newline on stdout.
 void print_json(const nlohmann::json& j);
 

@@ -94,6 +94,15 @@ int run(const RunOptions& o) {
       break;
   }
 
+  // ld.so drops LD_AUDIT and LD_PRELOAD in secure execution: nothing of
+  // sealkit would run in it. Said here, once; children are told about by the
+  // preload object's exec wrappers (runtime/preload/secure_exec_notice.hpp).
+  if (const std::string secure = run_program::secure_exec_reason(*program); !secure.empty()) {
+    print_warning(program->string() + " runs in secure execution (" + secure +
+                  "): ld.so ignores LD_AUDIT and LD_PRELOAD there, so sealkit run does not seal it or what it starts "
+                  "(docs/runtime.md, \"Limits\")");
+  }
+
   // Objects loaded later are sealed by libsealkit-preload.so, next to the
   // runtime: its dlopen/dlmopen/dlclose wrappers (docs/runtime.md).
   std::string dlopen_policy;

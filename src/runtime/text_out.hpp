@@ -35,6 +35,12 @@ class TextOut {
     put('"');
     return *this;
   }
+  // Text for a terminal: every byte outside printable ASCII becomes '?', as
+  // ps does, so that a file name cannot move the cursor or reorder the line.
+  TextOut& printable(std::string_view s) {
+    for (char c : s) put(c >= 0x20 && c < 0x7f ? c : '?');
+    return *this;
+  }
   TextOut& num(std::uint64_t v) {
     char d[20];
     int n = 0;

@@ -2,6 +2,10 @@
 
 #include <elf.h>
 #include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -63,6 +67,18 @@ Kind kind_of(const fs::path& program) {
   }
   close(fd);
   return k;
+}
+
+std::string secure_exec_reason(const fs::path& program) {
+  struct stat st {};
+  if (stat(program.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return {};
+  if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1) return {};
+  struct statvfs mount {};
+  if (statvfs(program.c_str(), &mount) == 0 && (mount.f_flag & ST_NOSUID) != 0) return {};
+  if ((st.st_mode & S_ISUID) != 0 && st.st_uid != getuid()) return "set-user-ID";
+  if ((st.st_mode & S_ISGID) != 0 && (st.st_mode & S_IXGRP) != 0 && st.st_gid != getgid()) return "set-group-ID";
+  if (getuid() != 0 && getxattr(program.c_str(), "security.capability", nullptr, 0) > 0) return "file capabilities";
+  return {};
 }
 
 }  // namespace sealkit::cli::run_program

@@ -23,4 +23,11 @@ struct Kind {
 // malformed is kUnknown: exec then says what is wrong.
 Kind kind_of(const std::filesystem::path& program);
 
+// Why exec of `program` by this process will be secure execution (AT_SECURE),
+// where ld.so ignores LD_AUDIT and LD_PRELOAD: "set-user-ID", "set-group-ID"
+// or "file capabilities"; empty when it will not be. The kernel's rule: the
+// effective ids change away from the real ones, or file capabilities are
+// granted; never on a nosuid mount or under no_new_privs.
+std::string secure_exec_reason(const std::filesystem::path& program);
+
 }  // namespace sealkit::cli::run_program

@@ -24,6 +24,7 @@
 #include "runtime/preload/exec_stack.hpp"
 #include "runtime/preload/later_objects.hpp"
 #include "runtime/preload/real_dl.hpp"
+#include "runtime/preload/secure_exec_notice.hpp"
 #include "runtime/preload/startup.hpp"
 #include "runtime/process_info.hpp"
 #include "runtime/seccomp/install.hpp"
@@ -114,6 +115,14 @@ void run_startup_once() {
   // Another thread is at it: only at start-up, and only for as long as one pass takes.
   while (g_startup_state.load(std::memory_order_acquire) != kStarted) sys::sched_yield();
 }
+
+}  // namespace
+
+bool started_by_sealkit_run() {
+  return g_startup_state.load(std::memory_order_acquire) == kStarted && g_audited;
+}
+
+namespace {
 
 // The rest of the set-up waits for the program's first dlopen, dlmopen or
 // dlclose (most programs make none): the real functions, the policy, the
