@@ -357,10 +357,21 @@ void seal_startup(const LoadedRef* objects, std::size_t n, std::uintptr_t self_e
     if (!collector.begin()) st.first_error = -5;
   }
 
+  // Where mseal is missing (a kernel before 6.10, an allow-list that answers
+  // ENOSYS for it, a process emulated by valgrind or qemu-user) nothing can be
+  // sealed: one question first, then no probe of the stack or the vDSO and no
+  // read of the maps, whose only use here is sealing (valgrind reports the
+  // probes as errors of the program). Not counted as a call: it seals nothing.
+  if (!st.seccomp && sys::mseal(0, 0) == kEnosys) {
+    st.first_error = kEnosys;
+    ++st.mseal_failures;
+  }
+  const bool no_mseal = st.first_error == kEnosys;
+
   const StartupAux& aux = startup_aux();
   LazyQuery q;
   long own_pid = 0;
-  const bool fast = aux.valid;
+  const bool fast = aux.valid && !no_mseal;
   std::size_t system_count = 0;
   if (fast) {
     for (std::size_t i = 0; i < n; ++i) {
@@ -408,7 +419,7 @@ void seal_startup(const LoadedRef* objects, std::size_t n, std::uintptr_t self_e
   need_maps |= g_pass.path(kOwnerSystem) == Path::kMaps || g_pass.path(kOwnerStack) == Path::kMaps;
   if (g_pass.path(kOwnerSystem) == Path::kFast) st.system_mappings_sealed = system_count;
   if (g_pass.path(kOwnerStack) == Path::kFast) st.stack_sealed = true;
-  if (need_maps) seal_with_maps(objects, n, self_ehdr, st);
+  if (need_maps && !no_mseal) seal_with_maps(objects, n, self_ehdr, st);
   if (st.seccomp) {
     finish_seccomp(n, st);
     g_collector = nullptr;

@@ -39,6 +39,9 @@ Backend choose_backend(std::string_view setting, bool& invalid) {
   if (setting == "seccomp" && sys::kSupported) return Backend::kSeccomp;
   if (setting == "seccomp") return Backend::kKernel;
   invalid = !setting.empty() && setting != "auto";
+  // valgrind emulates neither mseal nor seccomp (and warns on stderr about
+  // each call): nothing to choose, and nothing will be sealed (sys.hpp).
+  if (rt::sys::under_valgrind()) return Backend::kKernel;
   if (sys::kSupported && sys::call(sys::kPrctl, kPrGetSeccomp) == kSeccompModeFilter) return choose_under_a_filter();
   if (rt::sys::mseal(0, 0) == 0) return Backend::kKernel;
   // SECCOMP_GET_ACTION_AVAIL of SECCOMP_RET_ERRNO: 0 where filters exist.
