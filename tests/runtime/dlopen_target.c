@@ -205,6 +205,16 @@ int main(int argc, char** argv) {
       void* h = dlopen(argv[++i], RTLD_NOW);
       printf("runpath %s\n", !h ? "dlopen-failed" : call_int(h, "sealkit_test_runpath_load") == 1 ? "found" : "not-found");
       printf("origin %s\n", !h ? "dlopen-failed" : call_int(h, "sealkit_test_origin_load") == 1 ? "found" : "not-found");
+    } else if (strcmp(c, "many") == 0 && i + 2 < argc) {
+      /* `many COUNT DIR`: dlopen DIR/lib0.so ... DIR/lib<COUNT-1>.so, distinct
+       * files; says nothing (a test reads the result in smaps). */
+      const int count = atoi(argv[i + 1]);
+      char path[4096];
+      for (int k = 0; k < count; ++k) {
+        snprintf(path, sizeof path, "%s/lib%d.so", argv[i + 2], k);
+        if (dlopen(path, RTLD_NOW) == NULL) fprintf(stderr, "dlopen %s: %s\n", path, dlerror());
+      }
+      i += 2;
     } else if (strcmp(c, "dlmopen") == 0 && i + 1 < argc) {
       cmd_dlmopen(argv[++i]);
     } else if (strcmp(c, "wait") == 0) {

@@ -12,6 +12,7 @@
 #include "runtime/image_plan.hpp"
 #include "runtime/maps_snapshot.hpp"
 #include "runtime/preload/dynamic_info.hpp"
+#include "runtime/preload/grow_table.hpp"
 #include "runtime/preload/real_dl.hpp"
 #include "runtime/process_info.hpp"
 #include "runtime/seccomp/collector.hpp"
@@ -38,8 +39,10 @@ struct Known {
   bool sealed;
   bool decided;  // the policy has looked at it (false: seen only by a nested pass)
 };
-constexpr std::size_t kMaxObjects = 4096;
-Known g_known[kMaxObjects];
+// Room for this many objects in .bss; more (a process may load thousands of
+// plugins) in memory of their own (grow_table.hpp).
+constexpr std::size_t kInlineObjects = 4096;
+GrowTable<Known, kInlineObjects> g_known;
 std::size_t g_nknown = 0;
 pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
 unsigned long long g_seen_adds = 0, g_seen_subs = 0;
@@ -61,7 +64,7 @@ constexpr std::size_t kNoInfo = ~std::size_t{0};
 constexpr std::size_t kMaxInfo = 256;  // new objects per pass; more go the maps way
 Info g_info[kMaxInfo];
 std::size_t g_ninfo = 0;
-std::size_t g_needed[8192];
+GrowTable<std::size_t, 8192> g_needed;
 std::size_t g_nneeded = 0;
 
 // One namespace's objects as a pass sees them.
@@ -72,9 +75,9 @@ struct Current {
   bool known, sealed, want, decided;
   bool trusted;  // in the dependency closure of the handle a successful never-unloaded dlopen returned
 };
-Current g_cur[kMaxObjects];
+GrowTable<Current, kInlineObjects> g_cur;
 std::size_t g_ncur = 0;
-char g_names[1 << 18];
+GrowTable<char, (1 << 18)> g_names;
 std::size_t g_names_used = 0;
 
 Known* find_known(Lmid_t lmid, std::uintptr_t bias, std::uintptr_t dynamic) {
@@ -83,17 +86,29 @@ Known* find_known(Lmid_t lmid, std::uintptr_t bias, std::uintptr_t dynamic) {
   return nullptr;
 }
 
-// Copies s into g_names; kNoName when it does not fit.
+// When a table cannot grow (no memory), the objects it has no room for are
+// left unsealed: said once, never silently.
+bool g_said_full = false;
+void say_tables_full() {
+  if (g_said_full) return;
+  g_said_full = true;
+  warn("no memory for the table of loaded objects; objects loaded from now on may be left unsealed");
+}
+
+// Copies s into g_names; kNoName when no memory can be had for it.
 std::size_t keep_name(std::string_view s) {
-  if (g_names_used + s.size() + 1 > sizeof g_names) return kNoName;
-  std::memcpy(g_names + g_names_used, s.data(), s.size());
+  if (!g_names.reserve(g_names_used + s.size() + 1, g_names_used)) {
+    say_tables_full();
+    return kNoName;
+  }
+  std::memcpy(g_names.data() + g_names_used, s.data(), s.size());
   g_names[g_names_used + s.size()] = '\0';
   const std::size_t off = g_names_used;
   g_names_used += s.size() + 1;
   return off;
 }
 
-std::string_view name_at(std::size_t off) { return off == kNoName ? std::string_view() : g_names + off; }
+std::string_view name_at(std::size_t off) { return off == kNoName ? std::string_view() : g_names.data() + off; }
 std::string_view name_of(const Current& c) { return name_at(c.name_off); }
 
 struct Walk {
@@ -107,7 +122,7 @@ struct Walk {
 };
 
 // The g_cur indices of the entries waiting for their headers.
-std::size_t g_pending[kMaxObjects];
+GrowTable<std::size_t, kInlineObjects> g_pending;
 
 // The namespace's list, from ld.so's link maps (dl_iterate_phdr does not say
 // which namespace an object is in).
@@ -119,14 +134,18 @@ void list_namespace(Walk& w) {
   // g_known holds the namespace's objects in list order (replace_known), so
   // the next one is almost always at the cursor: O(n) rather than O(n^2).
   std::size_t cursor = 0;
-  for (; l && g_ncur < kMaxObjects; l = l->l_next) {
+  for (; l; l = l->l_next) {
+    if (!g_cur.reserve(g_ncur + 1, g_ncur) || !g_pending.reserve(g_ncur + 1, w.pending)) {
+      say_tables_full();
+      break;
+    }
     Current c{l->l_addr, reinterpret_cast<std::uintptr_t>(l->l_ld), kNoName, kNoInfo, false, false, false, false, false};
     const Known* k = nullptr;
     if (cursor < g_nknown && g_known[cursor].lmid == w.lmid && g_known[cursor].bias == c.bias &&
         g_known[cursor].dynamic == c.dynamic) {
       k = &g_known[cursor++];
     } else if ((k = find_known(w.lmid, c.bias, c.dynamic)) != nullptr) {
-      cursor = static_cast<std::size_t>(k - g_known) + 1;
+      cursor = static_cast<std::size_t>(k - g_known.data()) + 1;
     }
     if (k) {
       c.known = true;
@@ -178,7 +197,11 @@ void learn(const dl_phdr_info& o, const std::size_t* pending, std::size_t npendi
   in.soname_off = di.soname.empty() ? kNoName : keep_name(di.soname);
   in.needed_first = g_nneeded;
   in.nneeded = 0;
-  for (std::size_t k = 0; k < di.nneeded && g_nneeded < sizeof g_needed / sizeof g_needed[0]; ++k) {
+  for (std::size_t k = 0; k < di.nneeded; ++k) {
+    if (!g_needed.reserve(g_nneeded + 1, g_nneeded)) {
+      say_tables_full();
+      break;
+    }
     const std::size_t off = keep_name(di.needed[k]);
     if (off == kNoName) break;
     g_needed[g_nneeded++] = off;
@@ -201,7 +224,7 @@ int walk_cb(dl_phdr_info* info, std::size_t, void* p) {
   }
   if (w->pending == 0 || !w->read_objects) return 1;
   const std::size_t before = g_ninfo;
-  learn(*info, g_pending, w->pending);
+  learn(*info, g_pending.data(), w->pending);
   if (g_ninfo != before) {
     // Done with that entry: drop it from the waiting list.
     for (std::size_t k = 0; k < w->pending; ++k) {
@@ -221,7 +244,8 @@ void replace_known(Lmid_t lmid) {
   for (std::size_t i = 0; i < g_nknown; ++i)
     if (g_known[i].lmid != lmid) g_known[out++] = g_known[i];
   g_nknown = out;
-  for (std::size_t i = 0; i < g_ncur && g_nknown < kMaxObjects; ++i)
+  if (!g_known.reserve(g_nknown + g_ncur, g_nknown)) say_tables_full();
+  for (std::size_t i = 0; i < g_ncur && g_nknown < g_known.capacity(); ++i)
     g_known[g_nknown++] = {lmid, g_cur[i].bias, g_cur[i].dynamic, g_cur[i].sealed, g_cur[i].decided};
 }
 
@@ -385,7 +409,7 @@ class Sealer {
 // Under g_mu; false when it cannot be done that way.
 bool seal_alone(void* handle, link_map* head) {
   const char* name = head->l_name;
-  if (name == nullptr || name[0] == '\0' || g_nknown == kMaxObjects) return false;
+  if (name == nullptr || name[0] == '\0' || !g_known.reserve(g_nknown + 1, g_nknown)) return false;
   bool sealed = false;
   if (!excluded(name)) {
     const ElfW(Phdr)* ph = nullptr;
