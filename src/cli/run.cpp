@@ -19,6 +19,7 @@
 #include "cli/run/backend.hpp"
 #include "cli/run/inject.hpp"
 #include "cli/run/program.hpp"
+#include "cli/run/static_tls.hpp"
 #include "cli/run/supervise.hpp"
 
 namespace sealkit::cli {
@@ -127,6 +128,14 @@ int run(const RunOptions& o) {
     print_error(why);
     return kExitError;
   }
+  // Static TLS for the libraries under LD_AUDIT (run/static_tls.hpp). Asked
+  // of ld.so before LD_AUDIT and LD_PRELOAD are set for the program.
+  if (kind.linking == run_program::Linking::kDynamic) {
+    const std::string tunables =
+        run_tls::tunables_with_room(std::getenv("GLIBC_TUNABLES"), run_tls::libraries_tls_bytes(*program));
+    setenv("GLIBC_TUNABLES", tunables.c_str(), 1);
+  }
+
   std::string preloads = objects->preload;
   if (const char* old = std::getenv("LD_PRELOAD"); old && *old) preloads += std::string(":") + old;
   setenv("LD_PRELOAD", preloads.c_str(), 1);
