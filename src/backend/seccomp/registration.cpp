@@ -99,9 +99,8 @@ long exchange(int socket_fd, int own_end, int reply_end, int memfd, std::uint64_
   return reply.error > 0 ? -static_cast<long>(reply.error) : (reply.error == 0 ? 0 : -kEpipe);
 }
 
-// The parent of process `pid` as /proc/PID/stat says ("PID (COMM) STATE PPID
-// ..."; COMM may hold anything, so the last ')' ends it), or -1.
-long parent_of(long pid) noexcept {
+// open("/proc/PID/stat"): the fd, or -errno (-ENOENT: no such process).
+long open_stat(long pid) noexcept {
   char path[32] = "/proc/";
   char digits[20];
   int nd = 0;
@@ -110,7 +109,13 @@ long parent_of(long pid) noexcept {
   while (nd > 0) path[at++] = digits[--nd];
   for (const char* t = "/stat"; *t; ++t) path[at++] = *t;
   path[at] = '\0';
-  const long fd = sys::call(sys::kOpenat, -100 /* AT_FDCWD */, sys::as_long(path), 02000000 /* O_RDONLY|O_CLOEXEC */);
+  return sys::call(sys::kOpenat, -100 /* AT_FDCWD */, sys::as_long(path), 02000000 /* O_RDONLY|O_CLOEXEC */);
+}
+
+// The parent of process `pid` as /proc/PID/stat says ("PID (COMM) STATE PPID
+// ..."; COMM may hold anything, so the last ')' ends it), or -1.
+long parent_of(long pid) noexcept {
+  const long fd = open_stat(pid);
   if (sys::failed(fd)) return -1;
   char buf[512];
   long n;
@@ -152,16 +157,23 @@ const char* untrusted_supervisor(int socket_fd) noexcept {
   // The supervisor's root filter is in place before the program is started
   // (supervisor_process.hpp): a process under no filter has no supervisor.
   if (sys::call(sys::kPrctl, 21 /* PR_GET_SECCOMP */, 0, 0, 0) != 2) return "serves a process under no seccomp filter";
-  // The supervisor made the socket pair before it forked the program: the
+  // `sealkit run` made the socket pair before it forked the program: the
   // credentials the kernel recorded then are an ancestor's of every process
-  // that inherits the socket, while that ancestor lives.
+  // that inherits the socket, while that process lives. When the program
+  // has exited, `sealkit run` leaves a forked copy of itself serving the
+  // program's daemons and exits: the recorded pid is then gone. A live
+  // process that is no ancestor did not start this tree.
+  if (peer.pid <= 0) return "was made by a process outside this pid namespace";
   long p = sys::call(sys::kGetppid);
-  for (int depth = 0; peer.pid > 0 && depth < 4096; ++depth) {
+  for (int depth = 0; depth < 4096; ++depth) {
     if (p == peer.pid) return nullptr;
     if (p <= 1) break;
     p = parent_of(p);
   }
-  return "was made by a process that is not an ancestor of this one";
+  const long fd = open_stat(peer.pid);
+  if (fd == -2 /* ENOENT */) return nullptr;  // gone; the registration's own check decides (register_seal)
+  if (!sys::failed(fd)) sys::call(sys::kClose, fd);
+  return "was made by a live process that is not an ancestor of this one";
 }
 
 int parse_supervisor_fd(const char* text) noexcept {

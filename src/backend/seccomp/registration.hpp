@@ -18,14 +18,17 @@ namespace sealkit::backend::seccomp::registration {
 // or -1 when there is none or it is malformed.
 int parse_supervisor_fd(const char* text) noexcept;
 
-// Why the socket `socket_fd` cannot be the supervisor's, or null when it can.
-// SEALKIT_SUPERVISOR_FD is the environment's word; this is the kernel's: an
-// AF_UNIX SOCK_SEQPACKET socket whose peer credentials (SO_PEERCRED: recorded
-// when the supervisor made the pair, before it started the program) name an
-// ancestor of this process, of root or this process's real user, and this
-// process under a seccomp filter (the supervisor's root filter). A socket that
-// fails is no supervisor: a seal must not be "registered" with an impostor
-// that answers 0 and enforces nothing (docs/seccomp-exec.md).
+// Why the socket `socket_fd` cannot be the supervisor's, or null when it may
+// be. SEALKIT_SUPERVISOR_FD is the environment's word; this is the kernel's:
+// an AF_UNIX SOCK_SEQPACKET socket whose peer credentials (SO_PEERCRED,
+// recorded when `sealkit run` made the pair, before it started the program)
+// are root's or this process's real user's and name an ancestor of this
+// process, or a process that is gone (`sealkit run` exits when its program
+// does, leaving a forked copy to serve the daemons); and this process under a
+// seccomp filter (the supervisor's root filter comes first). A socket that
+// fails is sent nothing. One that passes still proves itself at each
+// registration: register_seal checks that the kernel then refuses a change to
+// the token, and answers EPROTO when it does not (docs/seccomp-exec.md).
 const char* untrusted_supervisor(int socket_fd) noexcept;
 
 // Registers `ranges` (page-aligned, at most kMaxWireRanges) with the supervisor
