@@ -21,12 +21,14 @@
 #include "cli/run/program.hpp"
 #include "cli/run/static_tls.hpp"
 #include "cli/run/supervise.hpp"
+#include "runtime/trusted_file.hpp"
 
 namespace sealkit::cli {
 
 namespace {
 
 namespace fs = std::filesystem;
+namespace rt = sealkit::rt;
 
 struct RunOptions {
   std::vector<std::string> command;
@@ -38,20 +40,23 @@ struct RunOptions {
   std::string backend = "auto";  // --backend kernel|seccomp|auto (cli/run/backend.hpp)
 };
 
-// The runtime reads SEALKIT_CONFIG only if it passes these checks
-// (src/runtime/config.hpp); say so here rather than as a warning in every
-// process.
+// The runtime reads SEALKIT_CONFIG only if it passes these checks (the same
+// code: src/runtime/trusted_file.hpp); say so here rather than as a warning
+// in every process.
 bool check_config(const std::string& path, std::string& why) {
-  struct stat st;
-  if (stat(path.c_str(), &st) != 0) {
-    why = "--config " + path + ": " + std::strerror(errno);
+  const std::string abs = fs::absolute(path).string();
+  rt::TrustProblem problem;
+  const int fd = rt::open_trusted(abs.c_str(), rt::Owners::kRootOrUser, static_cast<std::uint32_t>(getuid()), problem);
+  if (fd < 0) {
+    why = "--config " + path + ": " + (problem.part.size() == abs.size() ? "" : std::string(problem.part) + " ") +
+          problem.what;
+    if (problem.what == std::string_view("is writable by its group or by others")) why += " (chmod go-w)";
+    else if (!problem.missing) why += " (the runtime would ignore it: docs/runtime.md, \"Configuration\")";
     return false;
   }
-  if (!S_ISREG(st.st_mode)) why = "--config " + path + ": not a regular file";
-  else if (st.st_uid != 0 && st.st_uid != getuid()) why = "--config " + path + ": must be owned by root or by you";
-  else if ((st.st_mode & 022) != 0) why = "--config " + path + ": must not be writable by group or others (chmod go-w)";
-  else if (st.st_size > 16384) why = "--config " + path + ": larger than 16384 bytes";
-  else if (access(path.c_str(), R_OK) != 0) why = "--config " + path + ": " + std::strerror(errno);
+  struct stat st;
+  if (fstat(fd, &st) == 0 && st.st_size > 16384) why = "--config " + path + ": larger than 16384 bytes";
+  close(fd);
   return why.empty();
 }
 
@@ -179,8 +184,9 @@ Runner add_run(CLI::App& app) {
                   "(seal only objects the loader never unloads), dlopen=off")
       ->allow_extra_args(false);  // one NAME=VALUE per --policy, so `--` still ends sealkit's options
   sub->add_option("--config", o->config,
-                  "Read this runtime configuration instead of /etc/sealkit/runtime.conf (SEALKIT_CONFIG; "
-                  "ignored by setuid programs)");
+                  "Read this runtime configuration too (SEALKIT_CONFIG; ignored by setuid programs): it replaces "
+                  "the defaults where the machine has no /etc/sealkit/runtime.conf and no machine-wide preload, "
+                  "and otherwise may only seal more than they say");
   sub->add_option("--backend", o->backend,
                   "kernel (mseal(2)), seccomp (a seccomp filter: sets no_new_privs without CAP_SYS_ADMIN) or auto "
                   "(default: kernel where mseal exists; without it, seccomp only with CAP_SYS_ADMIN, else refused: "

@@ -6,13 +6,11 @@
 #include "runtime/process_info.hpp"
 #include "runtime/sys.hpp"
 #include "runtime/text_out.hpp"
+#include "runtime/trusted_file.hpp"
 
 namespace sealkit::rt {
 
 namespace {
-
-// File type bits of st_mode (<linux/stat.h> hides them when glibc's headers are seen).
-constexpr std::uint32_t kTypeMask = 0170000, kRegular = 0100000;
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r'; }
 
@@ -45,7 +43,7 @@ const char* pattern_problem(std::string_view v) {
     if (v[i] == '*' && i + 1 != v.size()) return "has a '*' that is not its last character";
   }
   if (v.find('/') != std::string_view::npos && v.front() != '/') return "holds a '/' but is not an absolute path";
-  if (v == "*") return "would match everything (use dlopen = off, or do not inject the runtime)";
+  if (v == "*" || v == "/*") return "would match everything (use dlopen = off, or do not inject the runtime)";
   return nullptr;
 }
 
@@ -62,10 +60,37 @@ void report_to_stderr(std::size_t line, std::string_view message, void* ctx) {
   warn(o.view());
 }
 
-void warn_file(const char* path, std::string_view why) {
+// One line for a file that is not read: what is wrong with which part of its
+// path, and what happens instead.
+void warn_file(const char* path, const TrustProblem& why, bool system) {
   TextOut o;
-  o.str(path).str(": ").str(why).str("; using the defaults");
+  o.str(path).str(": ");
+  if (why.part.size() != std::string_view(path).size()) o.str(why.part).str(" ");
+  o.str(why.what).str(system ? "; using the defaults" : "; file ignored");
   warn(o.view());
+}
+
+// Whether /etc/ld.so.preload names the preload object: the machine seals
+// every process, whatever a user's environment says. Read only when a setting
+// from the environment needs the answer.
+bool machine_wide_preload() {
+  const int fd = sys::open_read_nonblock(kLdSoPreloadPath);
+  if (fd < 0) return false;
+  constexpr std::string_view kName = "libsealkit-preload";
+  char buf[4096];
+  std::size_t kept = 0;  // the end of the previous chunk, for a name cut in two
+  bool found = false;
+  for (int chunks = 0; !found && chunks < 64; ++chunks) {
+    const long r = sys::read(fd, buf + kept, sizeof buf - kept);
+    if (r == -4 /* EINTR */) continue;
+    if (r <= 0) break;
+    const std::string_view text(buf, kept + static_cast<std::size_t>(r));
+    found = text.find(kName) != std::string_view::npos;
+    kept = text.size() < kName.size() ? text.size() : kName.size() - 1;
+    __builtin_memmove(buf, text.data() + text.size() - kept, kept);
+  }
+  sys::close(fd);
+  return found;
 }
 
 }  // namespace
@@ -78,6 +103,11 @@ bool parse_policy(std::string_view s, Policy& out) {
   return true;
 }
 
+bool seals_at_least(Policy a, Policy b) {
+  auto rank = [](Policy p) { return p == Policy::kPromote ? 2 : p == Policy::kNodelete ? 1 : 0; };
+  return rank(a) >= rank(b);
+}
+
 const char* name_of(Policy p) {
   switch (p) {
     case Policy::kPromote: return "promote";
@@ -88,9 +118,12 @@ const char* name_of(Policy p) {
 }
 
 void Config::parse(std::string_view text, Report report, void* ctx) {
-  used_ = text.size() < kMaxBytes ? text.size() : kMaxBytes;
-  __builtin_memcpy(text_, text.data(), used_);
-  parse_in_place(report, ctx);
+  nprograms_ = nobjects_ = 0;
+  has_policy_ = false;
+  policy_ = kDefaultPolicy;
+  const std::size_t n = text.size() < kMaxBytes ? text.size() : kMaxBytes;
+  __builtin_memcpy(text_, text.data(), n);
+  parse_text(0, n, Source::kSystem, report, ctx);
 }
 
 bool Config::add(Pattern* list, std::size_t& n, std::string_view value, std::size_t offset) {
@@ -101,14 +134,11 @@ bool Config::add(Pattern* list, std::size_t& n, std::string_view value, std::siz
   return true;
 }
 
-void Config::parse_in_place(Report report, void* ctx) {
-  nprograms_ = nobjects_ = 0;
-  has_policy_ = false;
-  policy_ = kDefaultPolicy;
+void Config::parse_text(std::size_t begin, std::size_t size, Source source, Report report, void* ctx) {
   auto reject = [&](std::size_t line, std::string_view why) {
     if (report) report(line, why, ctx);
   };
-  std::string_view rest(text_, used_);
+  std::string_view rest(text_ + begin, size);
   for (std::size_t lineno = 1; !rest.empty(); ++lineno) {
     std::string_view line = core::scan::next_line(rest);
     if (const std::size_t hash = line.find('#'); hash != std::string_view::npos) line = sub(line, 0, hash);
@@ -127,9 +157,23 @@ void Config::parse_in_place(Report report, void* ctx) {
         reject(lineno, "dlopen must be promote, nodelete or off");
         continue;
       }
+      if (source == Source::kUserOverFloor && !seals_at_least(p, floor_policy_)) {
+        TextOut o;
+        o.str("dlopen = ").str(name_of(p)).str(" would seal less than the administrator's dlopen = ")
+            .str(name_of(floor_policy_)).str(" (/etc/sealkit/runtime.conf or its default)");
+        reject(lineno, o.view());
+        continue;
+      }
       has_policy_ = true;
       policy_ = p;
     } else if (key == "exclude-program" || key == "exclude-object") {
+      if (source == Source::kUserOverFloor) {
+        TextOut o;
+        o.str(key).str(" is taken only from /etc/sealkit/runtime.conf where an administrator's file exists or ")
+            .str("/etc/ld.so.preload seals every process");
+        reject(lineno, o.view());
+        continue;
+      }
       if (const char* problem = pattern_problem(value)) {
         TextOut o;
         o.str(key).str(" value ").str(problem);
@@ -177,64 +221,94 @@ bool Config::object_excluded(std::string_view name) const {
   return false;
 }
 
-Config::Load Config::load(bool secure, const char* env_path, bool quiet) {
-  used_ = nprograms_ = nobjects_ = 0;
-  has_policy_ = false;
-  policy_ = kDefaultPolicy;
-  const bool from_env = !secure && env_path != nullptr && env_path[0] != '\0';
-  const char* path = from_env ? env_path : kSystemConfigPath;
-  if (from_env && env_path[0] != '/') {
-    if (!quiet) warn("SEALKIT_CONFIG must be an absolute path; using the defaults");
-    return Load::kRejected;
+bool Config::has_floor() {
+  if (system_file_) return true;
+  if (machine_wide_ == 0) machine_wide_ = machine_wide_preload() ? 2 : 1;
+  return machine_wide_ == 2;
+}
+
+Config::Load Config::read_file(const char* path, bool system, std::size_t at, std::size_t& size, bool quiet) {
+  size = 0;
+  if (system) {
+    // No file is the usual case: one failed openat, as for any file, before
+    // the walk below (which costs a few system calls per component).
+    const int probe = sys::open_read_nonblock(path);
+    if (probe == -2 /* ENOENT */) return Load::kNone;
+    if (probe >= 0) sys::close(probe);
   }
-  const int fd = sys::open_read_nonblock(path);
+  TrustProblem why;
+  const int fd = open_trusted(path, system ? Owners::kRoot : Owners::kRootOrUser,
+                              static_cast<std::uint32_t>(sys::getuid()), why);
   if (fd < 0) {
-    // No system file is the usual case; a file named on purpose must exist.
-    if (from_env && !quiet) warn_file(path, "cannot be opened");
-    else if (fd != -2 /* ENOENT */ && !quiet) warn_file(path, "cannot be opened");
-    return fd == -2 && !from_env ? Load::kNone : Load::kRejected;
+    if (system && why.missing) return Load::kNone;  // removed since the probe
+    if (!quiet) warn_file(path, why, system);
+    return Load::kRejected;
   }
   struct statx st;
-  const char* problem = nullptr;
-  if (sys::fstatx(fd, STATX_TYPE | STATX_MODE | STATX_UID | STATX_SIZE, &st) != 0) {
-    problem = "cannot be examined (statx)";
-  } else if ((st.stx_mode & kTypeMask) != kRegular) {
-    problem = "is not a regular file";
-  } else if (st.stx_uid != 0 && !(from_env && st.stx_uid == static_cast<std::uint32_t>(sys::getuid()))) {
-    problem = from_env ? "is owned by neither root nor the user running the program" : "is not owned by root";
-  } else if ((st.stx_mode & 022) != 0) {
-    problem = "is writable by its group or by others";
-  } else if (st.stx_size > kMaxBytes) {
-    problem = "is larger than 16384 bytes";
-  }
-  if (problem == nullptr) {
-    std::size_t n = 0;
-    for (;;) {
-      const long r = sys::read(fd, text_ + n, kMaxBytes - n);
-      if (r == -4 /* EINTR */) continue;
-      if (r < 0) {
-        problem = "cannot be read";
-        break;
-      }
-      if (r == 0) break;
-      n += static_cast<std::size_t>(r);
-      if (n == kMaxBytes) {
-        char extra;
-        if (sys::read(fd, &extra, 1) > 0) problem = "is larger than 16384 bytes";  // grew since statx
-        break;
-      }
+  if (sys::fstatx(fd, STATX_SIZE, &st) != 0) why.what = "cannot be examined (statx)";
+  else if (st.stx_size > kMaxBytes) why.what = "is larger than 16384 bytes";
+  std::size_t n = 0;
+  while (why.what == nullptr) {
+    const long r = sys::read(fd, text_ + at + n, kMaxBytes - n);
+    if (r == -4 /* EINTR */) continue;
+    if (r < 0) why.what = "cannot be read";
+    if (r <= 0) break;
+    n += static_cast<std::size_t>(r);
+    if (n == kMaxBytes) {
+      char extra;
+      if (sys::read(fd, &extra, 1) > 0) why.what = "is larger than 16384 bytes";  // grew since statx
+      break;
     }
-    used_ = n;
   }
   sys::close(fd);
-  if (problem != nullptr) {
-    used_ = 0;
-    if (!quiet) warn_file(path, problem);
+  if (why.what != nullptr) {
+    why.part = path;
+    if (!quiet) warn_file(path, why, system);
     return Load::kRejected;
   }
-  FileWarning w{path, quiet};
-  parse_in_place(report_to_stderr, &w);
+  size = n;
   return Load::kLoaded;
+}
+
+Config::Load Config::load(bool secure, const char* env_path, bool quiet) {
+  nprograms_ = nobjects_ = 0;
+  has_policy_ = false;
+  policy_ = floor_policy_ = kDefaultPolicy;
+  std::size_t size = 0;
+  const Load system = read_file(kSystemConfigPath, true, 0, size, quiet);
+  system_file_ = system != Load::kNone;
+  if (system == Load::kLoaded) {
+    FileWarning w{kSystemConfigPath, quiet};
+    parse_text(0, size, Source::kSystem, report_to_stderr, &w);
+  }
+  floor_policy_ = policy_;
+  // In secure execution the environment is not the process's user's to set.
+  if (secure || env_path == nullptr || env_path[0] == '\0') return system;
+  const Load user = read_file(env_path, false, kMaxBytes, size, quiet);
+  if (user == Load::kLoaded) {
+    FileWarning w{env_path, quiet};
+    parse_text(kMaxBytes, size, has_floor() ? Source::kUserOverFloor : Source::kUserOnly, report_to_stderr, &w);
+  }
+  if (system == Load::kRejected || user == Load::kRejected) return Load::kRejected;
+  return Load::kLoaded;
+}
+
+Policy Config::dlopen_policy(const char* env, bool quiet) {
+  if (env == nullptr || env[0] == '\0') return policy_;
+  std::size_t n = 0;
+  while (env[n] != '\0' && n < 64) ++n;
+  Policy p;
+  TextOut o;
+  if (!parse_policy(std::string_view(env, n), p)) {
+    o.str("SEALKIT_DLOPEN must be promote, nodelete or off; using ").str(name_of(policy_));
+  } else if (!seals_at_least(p, floor_policy_) && has_floor()) {
+    o.str("SEALKIT_DLOPEN=").str(name_of(p)).str(" would seal less than the administrator's dlopen = ")
+        .str(name_of(floor_policy_)).str(" (/etc/sealkit/runtime.conf or its default); using ").str(name_of(policy_));
+  } else {
+    return p;
+  }
+  if (!quiet) warn(o.view());
+  return policy_;
 }
 
 const char* describe(Config::Load l) {

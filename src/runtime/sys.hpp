@@ -46,6 +46,15 @@ inline constexpr long kRead = 3, kWrite = 4, kOpen = 5, kClose = 6, kMmap = 192,
 #error "sealkit runtime: add this architecture's system call numbers"
 #endif
 
+// open(2) flags that differ between architectures (asm/fcntl.h); the rest
+// (O_RDONLY, O_NONBLOCK, O_NOCTTY, O_CLOEXEC, O_APPEND, O_CREAT) are the same everywhere here.
+#if defined(__aarch64__)
+inline constexpr long kODirectory = 040000, kONofollow = 0100000;
+#else
+inline constexpr long kODirectory = 0200000, kONofollow = 0400000;
+#endif
+inline constexpr long kOPath = 010000000, kOCloexec = 02000000, kONonblock = 04000, kONoctty = 0400;
+
 inline int open_read(const char* path) {
   return static_cast<int>(call(kOpenat, -100 /* AT_FDCWD */, reinterpret_cast<long>(path), 02000000 /* O_RDONLY|O_CLOEXEC */));
 }
@@ -53,6 +62,16 @@ inline int open_read(const char* path) {
 // place cannot hang the process in open.
 inline int open_read_nonblock(const char* path) {
   return static_cast<int>(call(kOpenat, -100, reinterpret_cast<long>(path), 02000000 | 04000 /* O_NONBLOCK */ | 0400 /* O_NOCTTY */));
+}
+// openat(dirfd, name, flags): one path component at a time, for the checks
+// that must see each directory (runtime/trusted_file.hpp).
+inline int openat(int dirfd, const char* name, long flags) {
+  return static_cast<int>(call(kOpenat, dirfd, reinterpret_cast<long>(name), flags));
+}
+// statx(dirfd, name, AT_SYMLINK_NOFOLLOW, mask, buf): what `name` itself is, a link included.
+inline long statx_nofollow(int dirfd, const char* name, unsigned mask, void* buf) {
+  return call6(kStatx, dirfd, reinterpret_cast<long>(name), 0x100 /* AT_SYMLINK_NOFOLLOW */, mask,
+               reinterpret_cast<long>(buf), 0);
 }
 // statx(fd, "", AT_EMPTY_PATH, mask, buf): the layout is the same on every architecture.
 inline long fstatx(int fd, unsigned mask, void* buf) {
@@ -66,7 +85,7 @@ inline long write(int fd, const void* buf, std::size_t n) {
 inline void close(int fd) { call(kClose, fd); }
 inline int open_append(const char* path) {
   // O_WRONLY|O_APPEND|O_CREAT|O_CLOEXEC|O_NOFOLLOW, mode 0644
-  return static_cast<int>(call(kOpenat, -100, reinterpret_cast<long>(path), 01 | 02000 | 0100 | 02000000 | 0400000, 0644));
+  return static_cast<int>(call(kOpenat, -100, reinterpret_cast<long>(path), 01 | 02000 | 0100 | kOCloexec | kONofollow, 0644));
 }
 inline long readlink(const char* path, char* buf, std::size_t n) {
   return call(kReadlinkat, -100, reinterpret_cast<long>(path), reinterpret_cast<long>(buf), static_cast<long>(n));

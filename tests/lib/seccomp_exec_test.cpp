@@ -8,6 +8,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -106,7 +107,9 @@ void run_chain(bool aslr_off) {
   // by the supervisor; everything else it was asked, ld.so's work on old addresses
   // included, went on.
   EXPECT_GE(o.stats.answered_eperm, 5u * kChainImages);
-  EXPECT_GT(o.stats.answered_continue, o.stats.answered_eperm);
+  // Each registration adds one EPERM of its own: the client's check that its
+  // token is enforced (registration.hpp).
+  EXPECT_GT(o.stats.answered_continue, o.stats.answered_eperm - o.stats.registrations);
   EXPECT_EQ(o.stats.unreadable, 0u);
   EXPECT_EQ(o.stats.internal_errors, 0u);
   // The records of the images that are gone were dropped as the chain went on:
@@ -227,6 +230,146 @@ TEST(SeccompExec, TheKernelAllowsOneLiveListenerPerChain) {
   ASSERT_EQ(::waitpid(pid, &status, 0), pid);
   EXPECT_TRUE(WIFEXITED(status)) << status;
   EXPECT_EQ(WEXITSTATUS(status), 0) << "10: first install failed, 11: no EBUSY, 12: no listener after closing";
+}
+
+// Who the library and the runtime take for the supervisor
+// (registration::untrusted_supervisor): the kernel's word on the socket, not
+// SEALKIT_SUPERVISOR_FD's. In a child under a filter (as every supervised
+// process is): a pair made by its parent before the fork is trusted, and so is
+// one whose maker is gone (`sealkit run` has exited, its forked copy serves
+// on); one it made itself, or one a live child of it made, is not; a stream
+// socket is not; and before any filter, not even the parent's.
+namespace {
+
+// A pair made by a child of the caller, one end handed up over `via`; the
+// child stays alive until `via` closes unless `exit_at_once`. Its pid in `pid`.
+int pair_from_a_child(int via[2], bool exit_at_once, pid_t& pid) {
+  pid = ::fork();
+  if (pid == 0) {
+    int made[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET, 0, made) != 0) ::_exit(1);
+    char byte = 0;
+    iovec iov{&byte, 1};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(c), &made[1], sizeof(int));
+    if (::sendmsg(via[1], &msg, 0) != 1) ::_exit(1);
+    while (!exit_at_once && ::read(via[1], &byte, 1) > 0) {
+    }
+    ::_exit(0);
+  }
+  char byte;
+  iovec iov{&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  if (::recvmsg(via[0], &msg, 0) != 1 || CMSG_FIRSTHDR(&msg) == nullptr) return -1;
+  int fd;
+  std::memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&msg)), sizeof fd);
+  return fd;
+}
+
+}  // namespace
+
+TEST(SeccompExec, OnlyAnAncestorsSocketUnderAFilterIsTrusted) {
+  int from_parent[2], stream[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, from_parent), 0);
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, stream), 0);
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    namespace reg = sc::registration;
+    if (reg::untrusted_supervisor(from_parent[1]) == nullptr) ::_exit(10);  // no filter yet
+    sock_filter allow = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+    sock_fprog prog{1, &allow};
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
+      ::_exit(11);
+    if (const char* why = reg::untrusted_supervisor(from_parent[1])) {
+      std::fprintf(stderr, "the parent's pair: %s\n", why);
+      ::_exit(12);
+    }
+    if (reg::untrusted_supervisor(stream[1]) == nullptr) ::_exit(13);
+    int own[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, own) != 0) ::_exit(14);
+    if (reg::untrusted_supervisor(own[1]) == nullptr) ::_exit(15);
+    pid_t child = -1;
+    const int live = pair_from_a_child(own, false, child);
+    if (live < 0 || reg::untrusted_supervisor(live) == nullptr) ::_exit(16);
+    ::kill(child, SIGKILL);
+    ::waitpid(child, nullptr, 0);
+    int via[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, via) != 0) ::_exit(14);
+    const int gone = pair_from_a_child(via, true, child);
+    ::waitpid(child, nullptr, 0);  // reaped: no /proc/PID any more
+    if (const char* why = gone < 0 ? "not received" : reg::untrusted_supervisor(gone)) {
+      std::fprintf(stderr, "a pair whose maker is gone: %s\n", why);
+      ::_exit(17);
+    }
+    ::_exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  for (int fd : {from_parent[0], from_parent[1], stream[0], stream[1]}) ::close(fd);
+  EXPECT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "10: trusted without a filter, 11: no filter, 12: the parent's refused, "
+                                       "13: a stream socket trusted, 15: its own pair trusted, 16: a live child's "
+                                       "pair trusted, 17: a pair whose maker is gone refused";
+}
+
+// A registration the peer answers "done" without enforcing it is refused by
+// the kernel's word: the token can still be changed, so register_seal says
+// EPROTO and unmaps it. The peer here passes every credential check: the
+// parent's pair, in a child under a filter.
+TEST(SeccompExec, ARegistrationNothingEnforcesIsRefused) {
+  int pair[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair), 0);
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::close(pair[0]);
+    sock_filter allow = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+    sock_fprog prog{1, &allow};
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
+      ::_exit(11);
+    if (sc::registration::untrusted_supervisor(pair[1]) != nullptr) ::_exit(12);
+    void* page = ::mmap(nullptr, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    const auto start = reinterpret_cast<std::uint64_t>(page);
+    sc::SealedRange range{start, start + 4096, false}, token{};
+    const int e = sc::registration::register_seal(pair[1], &range, 1, token);
+    ::_exit(e == EPROTO ? 0 : 13);
+  }
+  ::close(pair[1]);
+  // The impostor: takes the request, answers "registered" on its reply socket.
+  char data[64];
+  iovec iov{data, sizeof data};
+  alignas(cmsghdr) char control[CMSG_SPACE(2 * sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ASSERT_GT(::recvmsg(pair[0], &msg, MSG_CMSG_CLOEXEC), 0);
+  ASSERT_NE(CMSG_FIRSTHDR(&msg), nullptr);
+  int fds[2];
+  std::memcpy(fds, CMSG_DATA(CMSG_FIRSTHDR(&msg)), sizeof fds);
+  const sc::registration::Reply reply;
+  EXPECT_EQ(::send(fds[0], &reply, sizeof reply, MSG_NOSIGNAL), static_cast<ssize_t>(sizeof reply));
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  for (int fd : {fds[0], fds[1], pair[0]}) ::close(fd);
+  EXPECT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "11: no filter, 12: the parent's pair refused, 13: not EPROTO";
 }
 
 // What any process holding the registration socket can send: the supervisor

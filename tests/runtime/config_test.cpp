@@ -75,14 +75,15 @@ TEST(RuntimeConfig, EachBadLineIsReportedWithItsNumberAndIgnored) {
                   "exclude-object = lib/x.so\n" // 6 relative path
                   "exclude-object =\n"          // 7 empty
                   "exclude-program = *\n"       // 8 everything
-                  "exclude-object = libok.so\n",  // 9 ok
+                  "exclude-program = /*\n"      // 9 every absolute path: everything too
+                  "exclude-object = libok.so\n",  // 10 ok
                   &r);
   std::vector<std::size_t> got;
   for (const auto& [line, message] : r.lines) {
     got.push_back(line);
     EXPECT_FALSE(message.empty());
   }
-  EXPECT_EQ(got, (std::vector<std::size_t>{2, 3, 4, 5, 6, 7, 8}));
+  EXPECT_EQ(got, (std::vector<std::size_t>{2, 3, 4, 5, 6, 7, 8, 9}));
   EXPECT_EQ(c->policy(), Policy::kPromote);
   EXPECT_EQ(c->object_patterns(), 1u);
   EXPECT_FALSE(c->has_program_patterns());
@@ -118,6 +119,7 @@ class RuntimeConfigFile : public ::testing::Test {
   void SetUp() override {
     dir_ = std::filesystem::temp_directory_path() / ("sealkit-config-" + std::to_string(getpid()));
     std::filesystem::create_directories(dir_);
+    std::filesystem::permissions(dir_, std::filesystem::perms(0755));  // whatever the umask
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
   std::string write(const std::string& name, const std::string& text, mode_t mode) {
@@ -162,6 +164,65 @@ TEST_F(RuntimeConfigFile, AFifoIsRejectedWithoutHanging) {
   const std::string p = (dir_ / "fifo").string();
   ASSERT_EQ(mkfifo(p.c_str(), 0644), 0);
   EXPECT_EQ(config_.load(false, p.c_str(), true), Config::Load::kRejected);
+}
+
+// The whole path is checked, as sudo and sshd check theirs: a link anywhere on
+// the way, or a directory others may write to (and so swap the file in), and
+// the file is ignored with one warning naming the component.
+std::string load_warning(Config& c, const std::string& path, Config::Load& load) {
+  testing::internal::CaptureStderr();
+  load = c.load(false, path.c_str(), false);
+  return testing::internal::GetCapturedStderr();
+}
+
+TEST_F(RuntimeConfigFile, ALinkOnThePathIsRejectedWithAWarning) {
+  std::filesystem::create_directories(dir_ / "real");
+  std::filesystem::permissions(dir_ / "real", std::filesystem::perms(0755));
+  const std::string file = write("real/ok.conf", "dlopen = nodelete\n", 0644);
+  std::filesystem::create_directory_symlink(dir_ / "real", dir_ / "linked-dir");
+  std::filesystem::create_symlink(file, dir_ / "linked.conf");
+  Config::Load load;
+  std::string err = load_warning(config_, (dir_ / "linked-dir" / "ok.conf").string(), load);
+  EXPECT_EQ(load, Config::Load::kRejected);
+  EXPECT_FALSE(config_.has_policy());
+  EXPECT_EQ(err, "sealkit: warning: " + (dir_ / "linked-dir" / "ok.conf").string() + ": " +
+                     (dir_ / "linked-dir").string() +
+                     " is a symbolic link (name the real path: no link may stand on the way); file ignored\n");
+  err = load_warning(config_, (dir_ / "linked.conf").string(), load);
+  EXPECT_EQ(load, Config::Load::kRejected);
+  EXPECT_NE(err.find("is a symbolic link"), std::string::npos) << err;
+  // The control: the real path is read.
+  EXPECT_EQ(config_.load(false, file.c_str(), true), Config::Load::kLoaded);
+  EXPECT_EQ(config_.policy(), Policy::kNodelete);
+}
+
+TEST_F(RuntimeConfigFile, ADirectoryOthersCanWriteIsRejectedUnlessSticky) {
+  std::filesystem::create_directories(dir_ / "shared");
+  const std::string file = write("shared/ok.conf", "dlopen = nodelete\n", 0644);
+  chmod((dir_ / "shared").c_str(), 0775);  // group-writable: the group could put another file in its place
+  Config::Load load;
+  const std::string err = load_warning(config_, file, load);
+  EXPECT_EQ(load, Config::Load::kRejected);
+  EXPECT_FALSE(config_.has_policy());
+  EXPECT_EQ(err, "sealkit: warning: " + file + ": " + (dir_ / "shared").string() +
+                     " is writable by its group or by others and has no sticky bit; file ignored\n");
+  // With the sticky bit (as /tmp, which this test's own directory is in) only
+  // the entry's owner may replace it: the file is read.
+  chmod((dir_ / "shared").c_str(), 01777);
+  EXPECT_EQ(config_.load(false, file.c_str(), true), Config::Load::kLoaded);
+  EXPECT_EQ(config_.policy(), Policy::kNodelete);
+}
+
+TEST_F(RuntimeConfigFile, ADirectoryOfAnotherUserIsRejected) {
+  if (geteuid() != 0) GTEST_SKIP() << "giving a directory to another user needs root";
+  std::filesystem::create_directories(dir_ / "theirs");
+  const std::string file = write("theirs/ok.conf", "dlopen = nodelete\n", 0644);
+  ASSERT_EQ(chown((dir_ / "theirs").c_str(), 12345, 12345), 0);
+  Config::Load load;
+  const std::string err = load_warning(config_, file, load);
+  EXPECT_EQ(load, Config::Load::kRejected);
+  EXPECT_NE(err.find((dir_ / "theirs").string() + " is owned by neither root nor the user"), std::string::npos)
+      << err;
 }
 
 TEST_F(RuntimeConfigFile, TooLargeMissingOrRelativeIsRejected) {

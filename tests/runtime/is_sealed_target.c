@@ -4,6 +4,7 @@
  * must be reported by sealkit_is_sealed like the library's own.
  * Prints "<what> <answer>" lines: 1 sealed, 0 not, -1 error. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,6 +28,9 @@ int main(void) {
   printf("library_seal %d\n", sealkit_mseal((char *)fresh + 4096, 4096, 0));
   printf("library_sealed_page %d\n", sealkit_is_sealed((char *)fresh + 4096, 4096));
   printf("half_sealed_range %d\n", sealkit_is_sealed(fresh, 2 * 4096));
+  /* Whether that seal is enforced: EPERM, or "ok" when nothing holds it. */
+  const int changed = mprotect((char *)fresh + 4096, 4096, PROT_READ | PROT_WRITE);
+  printf("library_sealed_page_mprotect %s\n", changed == 0 ? "ok" : errno == EPERM ? "EPERM" : strerror(errno));
   printf("backend %s\n", sealkit_backend());
   return 0;
 }

@@ -315,13 +315,63 @@ TEST_F(MachineWide, SetuidProgramIsSealedAndIgnoresTheEnvironment) {
   EXPECT_EQ(exes, (std::vector<std::string>{"/usr/bin/setpriv"})) << "the control: setpriv logs";
 
   // The control: the same environment without secure execution is honoured
-  // (the program is excluded, nothing sealed, and the log written).
+  // where it may be (the log is written), and the user's exclusions are not:
+  // under the machine-wide preload they cannot lower what the machine seals.
+  {
+    Live l;
+    std::string why;
+    ASSERT_TRUE(sealkit::test::start_live(l, {target_, "--wait"}, env, why)) << why;
+    expect_fully_sealed(tally(l.pid, target_), lib_dir_);
+  }
+  std::istringstream after(read_file(log));
+  std::size_t target_lines = 0;
+  while (std::getline(after, line)) target_lines += nlohmann::json::parse(line)["exe"] == target_;
+  EXPECT_EQ(target_lines, 1u) << "SEALKIT_LOG is honoured outside secure execution";
+}
+
+// Machine-wide, with no /etc/sealkit/runtime.conf at all: a user's
+// SEALKIT_CONFIG still cannot exclude anything (`exclude-program = /*` would be
+// every program), nor SEALKIT_DLOPEN lower the policy. One warning each.
+TEST_F(MachineWide, AUserFileCannotExcludeUnderTheMachineWidePreload) {
+  ASSERT_FALSE(fs::exists("/etc/sealkit/runtime.conf"));
+  const std::string conf = dir_ + "/exclude-all.conf";
+  std::ofstream(conf) << "exclude-program = /*\n";
+  chmod(conf.c_str(), 0644);
+  auto o = sealkit::test::run_captured({target_}, {"SEALKIT_CONFIG=" + conf});
+  ASSERT_EQ(o.status, 0) << o.err;
+  EXPECT_EQ(o.err, "sealkit: warning: " + conf +
+                       ":1: exclude-program is taken only from /etc/sealkit/runtime.conf where an administrator's "
+                       "file exists or /etc/ld.so.preload seals every process; line ignored\n");
+  o.err.clear();
+  expect_attacks_refused(o);
   Live l;
   std::string why;
-  ASSERT_TRUE(sealkit::test::start_live(l, {target_, "--wait"}, env, why)) << why;
-  const Tally t = tally(l.pid, target_);
-  EXPECT_EQ(t.sealed, 0u);
-  EXPECT_GT(t.open, 0u);
+  ASSERT_TRUE(sealkit::test::start_live(l, {target_, "--wait"}, {"SEALKIT_CONFIG=" + conf}, why)) << why;
+  expect_fully_sealed(tally(l.pid, target_), lib_dir_);
+}
+
+// An excluded program is left alone, and the log says so, as docs/runtime.md
+// says: one line with "program_excluded":true, written by the preload object.
+TEST_F(MachineWide, AnExcludedProgramIsLogged) {
+  fs::create_directories("/etc/sealkit");
+  std::ofstream("/etc/sealkit/runtime.conf") << "exclude-program = attack_target\n";
+  chmod("/etc/sealkit/runtime.conf", 0644);
+  const std::string log = dir_ + "/excluded.log";
+  auto o = sealkit::test::run_captured({target_}, {"SEALKIT_LOG=" + log});
+  fs::remove("/etc/sealkit/runtime.conf");
+  ASSERT_EQ(o.status, 0) << o.err;
+  EXPECT_NE(o.out.find("mprotect_program_text ok"), std::string::npos) << "excluded: nothing sealed: " << o.out;
+  std::istringstream lines(read_file(log));
+  std::string line;
+  std::vector<nlohmann::json> got;
+  while (std::getline(lines, line)) got.push_back(nlohmann::json::parse(line));
+  ASSERT_EQ(got.size(), 1u) << read_file(log);
+  EXPECT_EQ(got[0]["exe"], target_);
+  EXPECT_EQ(got[0]["injected_as"], "preload");
+  EXPECT_EQ(got[0]["program_excluded"], true);
+  EXPECT_EQ(got[0]["config"], "loaded");
+  EXPECT_EQ(got[0]["objects_sealed"], 0);
+  EXPECT_EQ(got[0]["mseal_calls"], 0);
 }
 
 TEST_F(MachineWide, TheSystemConfigurationIsReadInSecureExecutionToo) {

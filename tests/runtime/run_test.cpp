@@ -204,7 +204,7 @@ TEST(SealkitRun, AConfigurationOthersCanWriteIsRefusedUpFront) {
   chmod(conf.c_str(), 0666);
   Outcome o = run({SEALKIT_BIN, "run", "--config", conf, "--", "/bin/true"});
   EXPECT_EQ(o.status, 2);
-  EXPECT_NE(o.err.find("writable by group or others"), std::string::npos) << o.err;
+  EXPECT_NE(o.err.find("is writable by its group or by others (chmod go-w)"), std::string::npos) << o.err;
 }
 
 // GNU_PROPERTY_MEMORY_SEAL is reported in the log, and `sealkit check` (a

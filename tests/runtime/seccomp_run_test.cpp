@@ -5,11 +5,17 @@
 // without mseal (simulated by seccomp_no_mseal) `sealkit run` refuses to pick
 // this backend silently. Every process here is a child: filters cannot be
 // removed, so nothing is installed in the test process itself.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -394,7 +400,8 @@ TEST(SeccompRun, SealkitIsSealedReportsTheRuntimesSealsToo) {
   const std::vector<std::string> env{"ASAN_OPTIONS=verify_asan_link_order=0"};
   const std::map<std::string, std::string> runtime_sealed{
       {"program_text", "1"}, {"libc_text", "1"}, {"program_bss", "1"},        {"fresh_anonymous", "0"},
-      {"library_seal", "0"}, {"library_sealed_page", "1"}, {"half_sealed_range", "0"}, {"backend", "seccomp"}};
+      {"library_seal", "0"}, {"library_sealed_page", "1"}, {"half_sealed_range", "0"}, {"backend", "seccomp"},
+      {"library_sealed_page_mprotect", "EPERM"}};
   struct Case {
     const char* name;
     std::vector<std::string> argv;
@@ -413,5 +420,157 @@ TEST(SeccompRun, SealkitIsSealedReportsTheRuntimesSealsToo) {
   EXPECT_EQ(p["libc_text"], "0");
   EXPECT_EQ(p["program_bss"], "0");
   EXPECT_EQ(p["library_sealed_page"], "1");
+  EXPECT_EQ(p["library_sealed_page_mprotect"], "EPERM");
   EXPECT_EQ(p["half_sealed_range"], "0");
+}
+
+// An impostor on SEALKIT_SUPERVISOR_FD: a socket that answers every
+// registration "done" and enforces nothing. The library and the runtime ask
+// the kernel who is on the other end (peer credentials, and whether this
+// process is under the supervisor's filter at all) before they trust it; here
+// they must not, and seal with filters of their own instead: a seal reported
+// made is enforced.
+class Impostor {
+ public:
+  // `made_by_parent`: the socket pair is this process's (an ancestor of the
+  // program, the same user, but no filter); otherwise a sibling's.
+  explicit Impostor(bool made_by_parent) {
+    int channel[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, channel) != 0) return;
+    if (made_by_parent && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair_) != 0) return;
+    pid_ = fork();
+    if (pid_ == 0) {
+      close(channel[0]);
+      if (!made_by_parent) {
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair_) != 0) _exit(1);
+        send_fd(channel[1], pair_[1]);
+        close(pair_[1]);
+      } else {
+        close(pair_[1]);
+      }
+      serve(pair_[0], channel[1]);
+    }
+    close(channel[1]);
+    channel_ = channel[0];
+    if (!made_by_parent) {
+      close(pair_[0]);
+      pair_[1] = receive_fd(channel_);
+    } else {
+      close(pair_[0]);
+      fcntl(pair_[1], F_SETFD, 0);  // inherited by the program
+    }
+  }
+  ~Impostor() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+    if (channel_ >= 0) close(channel_);
+  }
+  // The program's end, for SEALKIT_SUPERVISOR_FD (inherited: no FD_CLOEXEC).
+  int program_end() const { return pair_[1]; }
+  // Closes the program's end here; returns how many registrations the
+  // impostor answered once every copy of that end is gone.
+  long finish() {
+    close(pair_[1]);
+    long answered = -1;
+    if (read(channel_, &answered, sizeof answered) != static_cast<ssize_t>(sizeof answered)) return -1;
+    return answered;
+  }
+
+ private:
+  static void send_fd(int over, int fd) {
+    char byte = 0;
+    iovec iov{&byte, 1};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
+    sendmsg(over, &msg, 0);
+  }
+  static int receive_fd(int from) {
+    char byte = 0;
+    iovec iov{&byte, 1};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    if (recvmsg(from, &msg, 0) != 1) return -1;
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    if (c == nullptr || c->cmsg_type != SCM_RIGHTS) return -1;
+    int fd;
+    std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
+    return fd;  // no FD_CLOEXEC: the program inherits it
+  }
+  // Answers every registration with error 0, as the supervisor does for one it
+  // enforces; reports the count on `report` when the program's end is closed.
+  [[noreturn]] static void serve(int listen_end, int report) {
+    long answered = 0;
+    for (;;) {
+      char data[256];
+      iovec iov{data, sizeof data};
+      alignas(cmsghdr) char control[CMSG_SPACE(4 * sizeof(int))] = {};
+      msghdr msg{};
+      msg.msg_iov = &iov;
+      msg.msg_iovlen = 1;
+      msg.msg_control = control;
+      msg.msg_controllen = sizeof control;
+      const ssize_t n = recvmsg(listen_end, &msg, 0);
+      if (n <= 0) break;
+      cmsghdr* c = CMSG_FIRSTHDR(&msg);
+      if (c == nullptr || c->cmsg_type != SCM_RIGHTS) continue;
+      int reply_end;
+      std::memcpy(&reply_end, CMSG_DATA(c), sizeof reply_end);
+      const std::uint32_t reply[2] = {0x53564b53 /* the protocol's magic */, 0};
+      if (send(reply_end, reply, sizeof reply, MSG_NOSIGNAL) == static_cast<ssize_t>(sizeof reply)) ++answered;
+    }
+    if (write(report, &answered, sizeof answered) < 0) _exit(1);
+    _exit(0);
+  }
+
+  int pair_[2] = {-1, -1};
+  int channel_ = -1;
+  pid_t pid_ = -1;
+};
+
+TEST(SeccompRun, AnImpostorOnTheSupervisorFdIsNotTrusted) {
+  const std::vector<std::string> env{"ASAN_OPTIONS=verify_asan_link_order=0", "SEALKIT_BACKEND=seccomp"};
+  for (bool made_by_parent : {false, true}) {
+    SCOPED_TRACE(made_by_parent ? "made by the parent" : "made by a sibling");
+    Impostor impostor(made_by_parent);
+    ASSERT_GE(impostor.program_end(), 0);
+    std::vector<std::string> with_fd = env;
+    with_fd.push_back("SEALKIT_SUPERVISOR_FD=" + std::to_string(impostor.program_end()));
+    // The library alone (sealkit_mseal), then the runtime injected by hand too.
+    Outcome alone = run({IS_SEALED_TARGET}, with_fd);
+    ASSERT_EQ(alone.status, 0) << alone.err;
+    auto lib = parse_report(alone.out);
+    EXPECT_EQ(lib["library_seal"], "0");
+    EXPECT_EQ(lib["library_sealed_page"], "1");
+    EXPECT_EQ(lib["library_sealed_page_mprotect"], "EPERM") << "reported sealed, but nothing enforces it";
+    Outcome injected = run(runtime_alone({IS_SEALED_TARGET}), with_fd);
+    ASSERT_EQ(injected.status, 0) << injected.err;
+    auto rt = parse_report(injected.out);
+    EXPECT_EQ(rt["program_text"], "1") << injected.out;
+    EXPECT_EQ(rt["libc_text"], "1") << injected.out;
+    EXPECT_EQ(rt["library_sealed_page_mprotect"], "EPERM") << injected.out;
+    EXPECT_NE(injected.err.find("not the sealkit supervisor's socket; sealing with this process's own filters"),
+              std::string::npos)
+        << injected.err;
+    // The credentials refuse a sibling's socket before anything is sent. The
+    // parent's passes them once the runtime's own filter is in place (an
+    // ancestor, the same user, a filter); the library then sends its one
+    // registration, and the kernel shows it is not enforced (its token can
+    // still be changed): refused all the same.
+    EXPECT_EQ(impostor.finish(), made_by_parent ? 1 : 0) << "registrations the impostor answered";
+  }
 }

@@ -12,7 +12,7 @@ namespace {
 
 namespace sys = rawsys;
 
-constexpr long kEinval = 22, kEpipe = 32, kEtimedout = 110, kEagain = 11, kEintr = 4;
+constexpr long kEinval = 22, kEpipe = 32, kEtimedout = 110, kEagain = 11, kEintr = 4, kEperm = 1, kEproto = 71;
 constexpr long kProtRead = 1, kMapShared = 1;
 constexpr long kFaddSeals = 1033;  // F_ADD_SEALS
 constexpr long kAllSeals = 1 | 2 | 4 | 8;  // F_SEAL_SEAL | SHRINK | GROW | WRITE
@@ -99,7 +99,82 @@ long exchange(int socket_fd, int own_end, int reply_end, int memfd, std::uint64_
   return reply.error > 0 ? -static_cast<long>(reply.error) : (reply.error == 0 ? 0 : -kEpipe);
 }
 
+// open("/proc/PID/stat"): the fd, or -errno (-ENOENT: no such process).
+long open_stat(long pid) noexcept {
+  char path[32] = "/proc/";
+  char digits[20];
+  int nd = 0;
+  for (long v = pid; nd == 0 || v > 0; v /= 10) digits[nd++] = static_cast<char>('0' + v % 10);
+  std::size_t at = 6;
+  while (nd > 0) path[at++] = digits[--nd];
+  for (const char* t = "/stat"; *t; ++t) path[at++] = *t;
+  path[at] = '\0';
+  return sys::call(sys::kOpenat, -100 /* AT_FDCWD */, sys::as_long(path), 02000000 /* O_RDONLY|O_CLOEXEC */);
+}
+
+// The parent of process `pid` as /proc/PID/stat says ("PID (COMM) STATE PPID
+// ..."; COMM may hold anything, so the last ')' ends it), or -1.
+long parent_of(long pid) noexcept {
+  const long fd = open_stat(pid);
+  if (sys::failed(fd)) return -1;
+  char buf[512];
+  long n;
+  do n = sys::call(sys::kRead, fd, sys::as_long(buf), sizeof buf);
+  while (n == -kEintr);
+  sys::call(sys::kClose, fd);
+  if (n <= 0) return -1;
+  long close_paren = -1;
+  for (long i = 0; i < n; ++i) close_paren = buf[i] == ')' ? i : close_paren;
+  // ") S PPID": the state is one character.
+  long i = close_paren + 4;
+  if (close_paren < 0 || i >= n) return -1;
+  long ppid = 0;
+  for (; i < n && buf[i] >= '0' && buf[i] <= '9'; ++i) ppid = ppid * 10 + (buf[i] - '0');
+  return i < n && buf[i] == ' ' ? ppid : -1;
+}
+
 }  // namespace
+
+const char* untrusted_supervisor(int socket_fd) noexcept {
+  int value = 0;
+  unsigned len = sizeof value;
+  if (sys::failed(sys::call6(sys::kGetsockopt, socket_fd, SOL_SOCKET, SO_DOMAIN, sys::as_long(&value),
+                             sys::as_long(&len), 0)) ||
+      value != AF_UNIX)
+    return "is not a Unix socket";
+  len = sizeof value;
+  if (sys::failed(sys::call6(sys::kGetsockopt, socket_fd, SOL_SOCKET, SO_TYPE, sys::as_long(&value),
+                             sys::as_long(&len), 0)) ||
+      value != SOCK_SEQPACKET)
+    return "is not a SOCK_SEQPACKET socket";
+  ucred peer{};
+  len = sizeof peer;
+  if (sys::failed(sys::call6(sys::kGetsockopt, socket_fd, SOL_SOCKET, SO_PEERCRED, sys::as_long(&peer),
+                             sys::as_long(&len), 0)))
+    return "has no peer credentials";
+  const long uid = sys::call(sys::kGetuid);
+  if (peer.uid != 0 && static_cast<long>(peer.uid) != uid) return "was made by another user than root or this one";
+  // The supervisor's root filter is in place before the program is started
+  // (supervisor_process.hpp): a process under no filter has no supervisor.
+  if (sys::call(sys::kPrctl, 21 /* PR_GET_SECCOMP */, 0, 0, 0) != 2) return "serves a process under no seccomp filter";
+  // `sealkit run` made the socket pair before it forked the program: the
+  // credentials the kernel recorded then are an ancestor's of every process
+  // that inherits the socket, while that process lives. When the program
+  // has exited, `sealkit run` leaves a forked copy of itself serving the
+  // program's daemons and exits: the recorded pid is then gone. A live
+  // process that is no ancestor did not start this tree.
+  if (peer.pid <= 0) return "was made by a process outside this pid namespace";
+  long p = sys::call(sys::kGetppid);
+  for (int depth = 0; depth < 4096; ++depth) {
+    if (p == peer.pid) return nullptr;
+    if (p <= 1) break;
+    p = parent_of(p);
+  }
+  const long fd = open_stat(peer.pid);
+  if (fd == -2 /* ENOENT */) return nullptr;  // gone; the registration's own check decides (register_seal)
+  if (!sys::failed(fd)) sys::call(sys::kClose, fd);
+  return "was made by a live process that is not an ancestor of this one";
+}
 
 int parse_supervisor_fd(const char* text) noexcept {
   if (text == nullptr || *text == '\0') return -1;
@@ -129,6 +204,12 @@ int register_seal(int socket_fd, const SealedRange* ranges, std::size_t count, S
     r = exchange(socket_fd, pair[0], pair[1], mfd, static_cast<std::uint64_t>(address));
     sys::call(sys::kClose, pair[0]);
   }
+  // "Registered" is the peer's word; the kernel's is whether the token, part
+  // of the seal, is now refused a change: mprotect to the protection it has
+  // (a no-op where nothing enforces the seal) must fail with EPERM, answered
+  // by the supervisor through the root filter.
+  if (!sys::failed(r) && sys::call(sys::kMprotect, address, static_cast<long>(length), kProtRead) != -kEperm)
+    r = -kEproto;
   sys::call(sys::kClose, mfd);
   if (sys::failed(r)) {
     if (address != 0 && !sys::failed(address)) sys::call(sys::kMunmap, address, static_cast<long>(length));

@@ -5,6 +5,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <memory>
@@ -84,10 +85,21 @@ core::RangeSet sealed_overlapping(core::Range span, bool& intact) {
 
 // The supervisor's registration socket when this process runs under one
 // (docs/seccomp-exec.md), else -1. Read once; secure_getenv, so a setuid
-// program ignores it (it then seals with its own filters).
+// program ignores it. A socket the kernel does not vouch for (its peer is no
+// ancestor's, of another user, or this process has no filter:
+// registration::untrusted_supervisor) is no supervisor either: an impostor
+// would answer "registered" and enforce nothing. Without one the library
+// seals with its own filters.
+// A registration the peer answered but nothing enforces (EPROTO) sets
+// g_not_the_supervisor: from then on the library's own filters too.
+std::atomic<bool> g_not_the_supervisor{false};
+
 int supervisor_fd() noexcept {
-  static const int fd = registration::parse_supervisor_fd(::secure_getenv(registration::kSupervisorFdEnv));
-  return fd;
+  static const int fd = [] {
+    const int named = registration::parse_supervisor_fd(::secure_getenv(registration::kSupervisorFdEnv));
+    return named >= 0 && registration::untrusted_supervisor(named) == nullptr ? named : -1;
+  }();
+  return g_not_the_supervisor.load(std::memory_order_relaxed) ? -1 : fd;
 }
 
 int seal_locked(core::Range span) {
@@ -116,9 +128,13 @@ int seal_locked(core::Range span) {
     // it; sealing is telling it the ranges (no filter of our own, which would
     // outlive this image at execve). Failure: nothing recorded, the errno.
     SealedRange token;
-    if ((e = registration::register_seal(supervisor_fd(), pieces.data(), pieces.size(), token))) return e;
-    chunk.publish();
-    return 0;
+    e = registration::register_seal(supervisor_fd(), pieces.data(), pieces.size(), token);
+    if (e == 0) {
+      chunk.publish();
+      return 0;
+    }
+    if (e != EPROTO) return e;
+    g_not_the_supervisor.store(true, std::memory_order_relaxed);  // and seal with a filter of our own, below
   }
 
   std::unique_ptr<Program> program(new (std::nothrow) Program);

@@ -2,7 +2,6 @@
 
 #include <signal.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -73,12 +72,15 @@ void restore_defaults() {
 // Already under a supervisor (sealkit run inside sealkit run, or a supervised
 // shell starting one): the kernel allows one listener per chain of filters,
 // so a second root filter would be EBUSY; the outer supervisor serves this
-// program too, through the socket the environment names.
+// program too, through the socket the environment names, when the kernel
+// vouches for it (registration::untrusted_supervisor). A variable naming
+// anything else is dropped, and this run supervises its program itself.
 bool already_supervised() {
-  const int fd = backend::seccomp::registration::parse_supervisor_fd(std::getenv(
-      backend::seccomp::registration::kSupervisorFdEnv));
-  struct stat st{};
-  return fd >= 0 && ::fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+  namespace reg = backend::seccomp::registration;
+  const int fd = reg::parse_supervisor_fd(std::getenv(reg::kSupervisorFdEnv));
+  if (fd >= 0 && reg::untrusted_supervisor(fd) == nullptr) return true;
+  ::unsetenv(reg::kSupervisorFdEnv);
+  return false;
 }
 
 int run(const char* path, char* const argv[], std::string& why) {

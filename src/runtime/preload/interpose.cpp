@@ -30,7 +30,6 @@
 #include "runtime/seccomp/install.hpp"
 #include "runtime/seccomp/sys.hpp"
 #include "runtime/sys.hpp"
-#include "runtime/text_out.hpp"
 
 // What crtbeginS.o would define (the object is linked -nostartfiles, see
 // CMakeLists.txt): the handle pthread_atfork registers the fork handlers
@@ -94,6 +93,7 @@ void startup_work() {
   if (g_config.excludes_this_program()) {
     g_excluded = true;
     g_startup_objects = count_startup_objects();
+    report_excluded_program(info, load, g_startup_objects);
     return;
   }
   g_startup_objects = seal_startup_objects(info, g_config, load);
@@ -137,19 +137,13 @@ void init_once() {
     // Under `sealkit run` the audit module has read the same settings and
     // warned about them already: one warning per problem and process.
     read_process_info(info, true);
-    sealkit::rt::seccomp::set_supervisor_fd(info.supervisor_fd);
+    sealkit::rt::seccomp::set_supervisor_fd(info.supervisor_fd, true);
     g_config.load(info.secure, info.config_path, true);
     g_excluded = g_config.excludes_this_program();
   }
-  if (g_config.has_policy()) g_policy = g_config.policy();
   // secure_getenv: in secure execution the environment is not ours to trust.
-  if (const char* v = secure_getenv("SEALKIT_DLOPEN"); v != nullptr && *v != '\0') {
-    if (!parse_policy(v, g_policy)) {
-      TextOut o;
-      o.str("SEALKIT_DLOPEN must be promote, nodelete or off; using ").str(name_of(g_policy));
-      warn(o.view());
-    }
-  }
+  // Only this object reads SEALKIT_DLOPEN, so it is the one to warn.
+  g_policy = g_config.dlopen_policy(secure_getenv("SEALKIT_DLOPEN"), false);
   if (g_excluded) {
     g_policy = Policy::kOff;
     return;

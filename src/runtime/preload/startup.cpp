@@ -109,4 +109,13 @@ std::size_t seal_startup_objects(const ProcessInfo& info, const Config& config, 
   return listed;
 }
 
+void report_excluded_program(const ProcessInfo& info, Config::Load load, std::size_t objects) {
+  SealStats stats;
+  stats.injected_as = "preload";
+  stats.config = describe(load);
+  stats.program_excluded = true;
+  stats.objects_seen = objects;
+  report_startup(info, stats, 0);
+}
+
 }  // namespace sealkit::rt::preload

@@ -9,7 +9,9 @@
 
 #include "backend/seccomp/install.hpp"
 #include "backend/seccomp/registration.hpp"
+#include "runtime/process_info.hpp"
 #include "runtime/seccomp/sys.hpp"
+#include "runtime/text_out.hpp"
 
 namespace sealkit::rt::seccomp {
 
@@ -19,6 +21,9 @@ namespace bs = backend::seccomp;
 
 std::atomic<std::size_t> g_installed{0};
 std::atomic<int> g_supervisor_fd{-1};
+// Whether g_supervisor_fd is the supervisor's: 0 not asked yet, 1 yes, 2 no.
+std::atomic<int> g_supervisor_trust{0};
+bool g_supervisor_quiet = false;
 std::atomic<std::uint64_t> g_task_size{0};
 
 constexpr std::uint32_t kX32Bit = 0x40000000u;
@@ -64,7 +69,7 @@ struct Scratch {
 // has CAP_SYS_ADMIN): 0 or an errno value, the no_new_privs step in `r`.
 int install_program(const bs::Program& prog, FilterResult& r) {
   const bs::InstallOutcome o = bs::install(prog);
-  r.set_no_new_privs = o.set_no_new_privs;
+  r.set_no_new_privs = r.set_no_new_privs || o.set_no_new_privs;
   return o.error;
 }
 
@@ -97,9 +102,49 @@ FilterResult register_ranges(const SealedRange* ranges, std::size_t n, bool with
   return r;
 }
 
+// From now on this process seals with filters of its own: the socket is not
+// the supervisor's. One warning.
+void refuse_supervisor(int fd, const char* why) {
+  int trust = g_supervisor_trust.load(std::memory_order_acquire);
+  while (trust != 2) {
+    if (g_supervisor_trust.compare_exchange_weak(trust, 2, std::memory_order_acq_rel)) {
+      if (!g_supervisor_quiet) {
+        TextOut o;
+        o.str("SEALKIT_SUPERVISOR_FD=").num(static_cast<std::uint64_t>(fd)).str(" ").str(why)
+            .str(": not the sealkit supervisor's socket; sealing with this process's own filters");
+        warn(o.view());
+      }
+      return;
+    }
+  }
+}
+
+// The supervisor's socket, or -1 when there is none or the kernel's word
+// (peer credentials, registration.hpp) says it is not the supervisor's: then
+// this process seals with filters of its own, as without a supervisor, so
+// that a seal is never reported made where nothing enforces it. Asked once,
+// at the first seal.
+int trusted_supervisor_fd() {
+  const int fd = g_supervisor_fd.load(std::memory_order_relaxed);
+  if (fd < 0) return -1;
+  if (g_supervisor_trust.load(std::memory_order_acquire) == 0) {
+    if (const char* why = bs::registration::untrusted_supervisor(fd)) {
+      refuse_supervisor(fd, why);
+    } else {
+      int expected = 0;
+      g_supervisor_trust.compare_exchange_strong(expected, 1, std::memory_order_acq_rel);
+    }
+  }
+  return g_supervisor_trust.load(std::memory_order_acquire) == 1 ? fd : -1;
+}
+
 }  // namespace
 
-void set_supervisor_fd(int fd) { g_supervisor_fd.store(fd, std::memory_order_relaxed); }
+void set_supervisor_fd(int fd, bool quiet) {
+  g_supervisor_quiet = quiet;
+  g_supervisor_trust.store(0, std::memory_order_relaxed);
+  g_supervisor_fd.store(fd, std::memory_order_relaxed);
+}
 
 std::uint64_t task_size() {
   std::uint64_t v = g_task_size.load(std::memory_order_relaxed);
@@ -125,8 +170,15 @@ FilterResult install_filter(const SealedRange* ranges, std::size_t n, bool with_
     r.error = 38;  // ENOSYS
     return r;
   }
-  if (const int fd = g_supervisor_fd.load(std::memory_order_relaxed); fd >= 0)
-    return register_ranges(ranges, n, with_policy, fd);
+  bool policy_set_no_new_privs = false;
+  if (const int fd = trusted_supervisor_fd(); fd >= 0) {
+    const FilterResult supervised = register_ranges(ranges, n, with_policy, fd);
+    if (supervised.error != 71 /* EPROTO: answered, not enforced */) return supervised;
+    refuse_supervisor(fd, "answered a registration that nothing enforces");
+    with_policy = false;  // in place already: register_ranges installed it first
+    policy_set_no_new_privs = supervised.set_no_new_privs;
+  }
+  r.set_no_new_privs = policy_set_no_new_privs;
   void* mem = sys::mmap_anon(sizeof(Scratch));
   if (mem == nullptr) {
     r.error = 12;  // ENOMEM

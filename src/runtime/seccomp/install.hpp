@@ -40,7 +40,10 @@ struct FilterResult {
 // read by process_info): install_filter registers the ranges with it instead of
 // installing a filter of its own, which would outlive this image at execve
 // (docs/seccomp-exec.md); with_policy still installs the process policy, alone.
-void set_supervisor_fd(int fd);
+// The socket is trusted only when the kernel vouches for its peer
+// (registration::untrusted_supervisor, asked at the first seal); otherwise
+// one warning (none when `quiet`) and filters of this process's own.
+void set_supervisor_fd(int fd, bool quiet = false);
 
 // Builds and installs (TSYNC: every thread) one filter for `ranges`.
 // Allocation-free apart from one mmap/munmap pair, async-signal-safe: the
