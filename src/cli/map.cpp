@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/command.hpp"
+#include "cli/escape.hpp"
 #include "cli/map/from_audit.hpp"
 #include "cli/map/html_render.hpp"
 #include "cli/map/svg_render.hpp"
@@ -59,8 +60,8 @@ int run_map(const MapOptions& o) {
   }
   if (!to_stdout) {
     std::cout << "pid " << o.pid << ": " << map::coverage_line(*picture) << "\n";
-    if (!o.svg.empty()) std::cout << "wrote " << o.svg << "\n";
-    if (!o.html.empty()) std::cout << "wrote " << o.html << "\n";
+    if (!o.svg.empty()) std::cout << "wrote " << visible_text(o.svg) << "\n";
+    if (!o.html.empty()) std::cout << "wrote " << visible_text(o.html) << "\n";
   }
   return kExitOk;
 }
