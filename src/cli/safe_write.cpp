@@ -267,12 +267,16 @@ bool write_file_safely(const std::string& path, std::string_view text, std::stri
     cannot(error, path, shown, errno);
     return false;
   }
+  // FILE is replaced by a rename: anything but a regular file would be lost (a link such as /dev/stdout, a
+  // device), so it is refused, and a link is never followed either.
   struct stat st {};
-  if (::fstatat(d.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode) &&
-      !S_ISLNK(st.st_mode)) {
+  if (::fstatat(d.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode)) {
     error = "cannot write " + path + ": it is " +
-            (S_ISDIR(st.st_mode) ? "a directory" : "not a regular file (a device, FIFO or socket)") +
-            ", and sealkit replaces the file it writes; give the path of a regular file";
+            (S_ISLNK(st.st_mode)   ? "a symbolic link, which sealkit never writes through"
+             : S_ISDIR(st.st_mode) ? "a directory"
+                                   : "not a regular file (a device, FIFO or socket)") +
+            ", and sealkit replaces the file it writes; give the path of a regular file, or - for standard output "
+            "where the option takes it";
     return false;
   }
 

@@ -18,8 +18,9 @@
 // - The file is written to a new temporary name (random, created with
 //   O_CREAT|O_EXCL|O_NOFOLLOW relative to the directory's descriptor), gets
 //   its mode by fchmod (0644 less the umask), is fsynced, renamed over FILE
-//   with renameat (a link at FILE is replaced, never followed), and the
-//   directory is fsynced. A reader sees the old file or the new one, whole.
+//   with renameat, and the directory is fsynced. A reader sees the old file
+//   or the new one, whole. An existing FILE must be a regular file: a link
+//   there (/dev/stdout, or one planted) is neither followed nor replaced.
 #pragma once
 
 #include <string>

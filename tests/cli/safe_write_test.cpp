@@ -154,8 +154,9 @@ TEST(SafeWrite, LinkAtAFixedTemporaryNameIsNotFollowed) {
   EXPECT_EQ(entries(dir.path), (std::set<std::string>{"ld.so.preload", "sealkit.prom", "sealkit.prom.tmp"}));
 }
 
-// A link at the target itself is replaced by the new file, never written through.
-TEST(SafeWrite, LinkAtTheTargetIsReplacedNotFollowed) {
+// A link at the target itself (planted, or one such as /dev/stdout): refused
+// with exit 2, neither written through nor replaced; a device too.
+TEST(SafeWrite, LinkAtTheTargetIsRefusedNotFollowed) {
   Scratch dir;
   ASSERT_FALSE(dir.path.empty());
   const std::string victim = dir.at("victim");
@@ -163,18 +164,37 @@ TEST(SafeWrite, LinkAtTheTargetIsReplacedNotFollowed) {
   for (const char* name : {"a.prom", "m.svg", "m.html"}) ASSERT_EQ(::symlink(victim.c_str(), dir.at(name).c_str()), 0);
 
   Captured a = run_sealkit(audit_to(dir.at("a.prom")));
-  ASSERT_EQ(a.status, 0) << a.err;
+  EXPECT_EQ(a.status, 2) << a.out << a.err;
+  EXPECT_NE(a.err.find("cannot write " + dir.at("a.prom") + ": it is a symbolic link"), std::string::npos) << a.err;
   const std::string self = std::to_string(::getpid());
-  Captured m = run_sealkit({"map", self, "--svg", dir.at("m.svg"), "--html", dir.at("m.html")});
-  ASSERT_EQ(m.status, 0) << m.err;
+  Captured svg = run_sealkit({"map", self, "--svg", dir.at("m.svg")});
+  EXPECT_EQ(svg.status, 2) << svg.out << svg.err;
+  EXPECT_NE(svg.err.find("symbolic link"), std::string::npos) << svg.err;
+  Captured html = run_sealkit({"map", self, "--html", dir.at("m.html")});
+  EXPECT_EQ(html.status, 2) << html.out << html.err;
 
   EXPECT_TRUE(read_text(victim) == "precious\n") << "a write went through a link at the target";
-  for (const char* name : {"a.prom", "m.svg", "m.html"}) {
-    EXPECT_TRUE(S_ISREG(mode_of(dir.at(name)))) << name << " is still a link";
-    EXPECT_EQ(mode_of(dir.at(name)) & 07777, 0644u & ~current_umask()) << name;
-  }
-  EXPECT_NE(read_text(dir.at("m.svg")).find("<svg"), std::string::npos);
+  for (const char* name : {"a.prom", "m.svg", "m.html"}) EXPECT_TRUE(S_ISLNK(mode_of(dir.at(name)))) << name;
   EXPECT_EQ(entries(dir.path), (std::set<std::string>{"victim", "a.prom", "m.svg", "m.html"}));
+
+  Captured dev = run_sealkit({"map", self, "--svg", "/dev/null"});
+  EXPECT_EQ(dev.status, 2) << dev.out << dev.err;
+  EXPECT_NE(dev.err.find("not a regular file"), std::string::npos) << dev.err;
+  EXPECT_TRUE(S_ISCHR(mode_of("/dev/null")));
+}
+
+// The map's two outputs at once, into a fresh directory: whole, with their mode.
+TEST(SafeWrite, MapWritesBothPictures) {
+  Scratch dir;
+  ASSERT_FALSE(dir.path.empty());
+  Captured m = run_sealkit({"map", std::to_string(::getpid()), "--svg", dir.at("m.svg"), "--html", dir.at("m.html")});
+  ASSERT_EQ(m.status, 0) << m.err;
+  const std::string svg = read_text(dir.at("m.svg")), html = read_text(dir.at("m.html"));
+  EXPECT_EQ(svg.rfind("<?xml", 0), 0u);
+  EXPECT_NE(svg.find("</svg>"), std::string::npos);
+  EXPECT_NE(html.find("</html>"), std::string::npos);
+  for (const char* name : {"m.svg", "m.html"}) EXPECT_EQ(mode_of(dir.at(name)) & 07777, 0644u & ~current_umask());
+  EXPECT_EQ(entries(dir.path), (std::set<std::string>{"m.svg", "m.html"}));
 }
 
 // A target directory that another user can write: refused (sticky or not,
