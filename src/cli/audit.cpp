@@ -1,9 +1,6 @@
 // `sealkit audit [PID...] [--all]`: what is sealed in live processes, what
 // should be and is not, per process and for the machine (docs/audit.md).
 #include <dirent.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -22,6 +19,7 @@
 #include "cli/audit/report.hpp"
 #include "cli/command.hpp"
 #include "cli/output.hpp"
+#include "cli/safe_write.hpp"
 #include "core/seccomp_filters.hpp"
 #include "core/vma_class.hpp"
 
@@ -55,31 +53,6 @@ std::vector<pid_t> all_pids() {
   }
   std::sort(out.begin(), out.end());
   return out;
-}
-
-// node_exporter's textfile collector may read at any moment: write FILE.tmp
-// in the same directory, then rename it over FILE (atomic on one filesystem).
-void write_file_atomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw std::runtime_error("cannot write " + tmp + ": " + std::strerror(errno) + "; check --output");
-  std::size_t done = 0;
-  while (done < text.size()) {
-    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      int e = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      throw std::runtime_error("cannot write " + tmp + ": " + std::strerror(e));
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    int e = errno;
-    ::unlink(tmp.c_str());
-    throw std::runtime_error("cannot replace " + path + ": " + std::strerror(e));
-  }
 }
 
 int run_audit(const AuditOptions& o) {
@@ -139,7 +112,12 @@ int run_audit(const AuditOptions& o) {
   } else {
     std::ostringstream text;
     render(text);
-    write_file_atomically(o.output, text.str());
+    // node_exporter's textfile collector may read at any moment: replaced whole (cli/safe_write.hpp).
+    std::string error;
+    if (!write_file_safely(o.output, text.str(), error)) {
+      print_error("--output: " + error);
+      return kExitError;
+    }
   }
 
   if (o.require < 0) return kExitOk;
@@ -166,7 +144,9 @@ Runner add_audit(CLI::App& app) {
   sub->add_flag("--json", o->json, "Same as --format json");
   sub->add_option("--format", o->format, "table (default), json or prometheus (node_exporter textfile collector)")
       ->check(CLI::IsMember({"table", "json", "prometheus"}));
-  sub->add_option("--output", o->output, "Write to FILE (via FILE.tmp and rename) instead of standard output");
+  sub->add_option("--output", o->output,
+                  "Write to FILE instead of standard output: a new file renamed over FILE, in a directory only root "
+                  "or you can change (docs/cli.md, \"Files sealkit writes\")");
   sub->add_option("--require", o->require, "Exit 1 when machine coverage of bytes is below PERCENT")
       ->check(CLI::Range(0.0, 100.0));
   sub->add_flag("--by-class", o->by_class, "Add the totals by class of mapping (table), per process too (JSON)");

@@ -1,19 +1,18 @@
 // `sealkit map PID (--svg FILE | --html FILE)`: a picture of one process's
 // address space, each object and mapping a band coloured by its sealing
 // state. The drawing is in src/cli/map/; docs/map.md explains how to read it.
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <iostream>
 #include <string>
 
 #include <CLI/CLI.hpp>
 
 #include "cli/command.hpp"
+#include "cli/escape.hpp"
 #include "cli/map/from_audit.hpp"
 #include "cli/map/html_render.hpp"
 #include "cli/map/svg_render.hpp"
 #include "cli/output.hpp"
+#include "cli/safe_write.hpp"
 
 namespace sealkit::cli {
 
@@ -25,20 +24,17 @@ struct MapOptions {
   std::string html;
 };
 
-// Writes `text` to `path` ("-": stdout). False with `error` set on failure.
-bool write_output(const std::string& path, const std::string& text, std::string& error) {
+// Writes `text` to `path` ("-": stdout), a file replaced whole
+// (cli/safe_write.hpp). False with `error` set on failure.
+bool write_output(const char* option, const std::string& path, const std::string& text, std::string& error) {
   if (path == "-") {
     std::cout << text << std::flush;
+    if (!std::cout) error = std::string(option) + ": cannot write to standard output";
     return static_cast<bool>(std::cout);
   }
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (out) out << text;
-  if (out) out.close();
-  if (!out) {
-    error = "cannot write " + path + ": " + std::strerror(errno) + "; check that its directory exists and is writable";
-    return false;
-  }
-  return true;
+  if (write_file_safely(path, text, error)) return true;
+  error = std::string(option) + ": " + error;
+  return false;
 }
 
 int run_map(const MapOptions& o) {
@@ -49,18 +45,18 @@ int run_map(const MapOptions& o) {
     return kExitError;
   }
   bool to_stdout = o.svg == "-" || o.html == "-";
-  if (!o.svg.empty() && !write_output(o.svg, map::render_svg_document(*picture), error)) {
+  if (!o.svg.empty() && !write_output("--svg", o.svg, map::render_svg_document(*picture), error)) {
     print_error(error);
     return kExitError;
   }
-  if (!o.html.empty() && !write_output(o.html, map::render_html(*picture), error)) {
+  if (!o.html.empty() && !write_output("--html", o.html, map::render_html(*picture), error)) {
     print_error(error);
     return kExitError;
   }
   if (!to_stdout) {
     std::cout << "pid " << o.pid << ": " << map::coverage_line(*picture) << "\n";
-    if (!o.svg.empty()) std::cout << "wrote " << o.svg << "\n";
-    if (!o.html.empty()) std::cout << "wrote " << o.html << "\n";
+    if (!o.svg.empty()) std::cout << "wrote " << visible_text(o.svg) << "\n";
+    if (!o.html.empty()) std::cout << "wrote " << visible_text(o.html) << "\n";
   }
   return kExitOk;
 }

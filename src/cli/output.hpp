@@ -1,4 +1,6 @@
-// Output helpers shared by subcommands: one-line errors, JSON, tables.
+// Output helpers shared by subcommands: one-line errors, JSON, tables. Text
+// for people is escaped here (cli/escape.hpp), so that a name a process or a
+// file chose cannot drive the terminal; JSON is ASCII.
 #pragma once
 
 #include <iostream>
@@ -10,16 +12,23 @@
 
 namespace sealkit::cli {
 
-// "sealkit: error: <what>" on stderr. Messages say what was wrong and what to do.
+// "sealkit: error: <what>" on stderr, `what` through visible_text. Messages
+// say what was wrong and what to do.
 void print_error(std::string_view what);
 
-// "sealkit: warning: <what>" on stderr: something the user should know, not a failure.
+// "sealkit: warning: <what>" on stderr, through visible_text: something the user should know, not a failure.
 void print_warning(std::string_view what);
 
-// Pretty JSON and a trailing newline on stdout.
+// The one way the CLI writes JSON: ASCII only (every other character as
+// \uXXXX, so that a terminal showing it acts on nothing), and a byte that is
+// not UTF-8 as U+FFFD instead of an exception. `indent` as json::dump.
+std::string json_text(const nlohmann::json& j, int indent = -1);
+
+// json_text(j, 2) and a trailing newline on stdout.
 void print_json(const nlohmann::json& j);
 
 // A plain-text table with aligned columns; the first row is the header.
+// Every cell goes through visible_text.
 void print_table(const std::vector<std::vector<std::string>>& rows, std::ostream& out = std::cout);
 
 }  // namespace sealkit::cli

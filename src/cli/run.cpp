@@ -21,6 +21,7 @@
 #include "cli/run/program.hpp"
 #include "cli/run/static_tls.hpp"
 #include "cli/run/supervise.hpp"
+#include "cli/safe_write.hpp"
 #include "runtime/trusted_file.hpp"
 
 namespace sealkit::cli {
@@ -122,6 +123,12 @@ int run(const RunOptions& o) {
     }
     dlopen_policy = v;
   }
+  // Every process appends to the log as whoever it runs as (often root), by
+  // path: its directories must be ones no other user can swap (cli/safe_write.hpp).
+  if (!o.log.empty() && !check_append_path(fs::absolute(o.log), why)) {
+    print_error("--log: " + why);
+    return kExitError;
+  }
   if (!o.config.empty()) {
     if (!check_config(o.config, why)) {
       print_error(why);
@@ -175,7 +182,9 @@ int run(const RunOptions& o) {
 Runner add_run(CLI::App& app) {
   auto* sub = app.add_subcommand("run", "Run a program with every ELF object of it and its children sealed");
   auto o = std::make_shared<RunOptions>();
-  sub->add_option("--log", o->log, "Append one JSON line per sealed process to FILE (SEALKIT_LOG)");
+  sub->add_option("--log", o->log,
+                  "Append one JSON line per sealed process to FILE (SEALKIT_LOG); its directories must pass the rule "
+                  "of docs/cli.md, \"Files sealkit writes\"");
   sub->add_option("--runtime", o->runtime,
                   "Use this libsealkit-runtime.so (and the libsealkit-preload.so beside it) instead of the installed "
                   "ones; 64-bit programs only unless PATH is in the installed layout (<prefix>/<$LIB>/sealkit/)");

@@ -10,6 +10,7 @@
 
 #include "cli/audit/report.hpp"
 #include "cli/format.hpp"
+#include "cli/output.hpp"
 
 namespace sealkit::cli::audit {
 
@@ -154,7 +155,7 @@ json process_json(const core::ProcessAudit& p, const RenderOptions& o) {
   return j;
 }
 
-std::string dumped(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+std::string dumped(const json& j) { return json_text(j); }
 
 // One process's line for the common case (audited, no --vmas, no
 // --by-class) written without a json tree: building and destroying one per
@@ -223,7 +224,7 @@ void write_json(std::ostream& out, const MachineAudit& m, const RenderOptions& o
   for (std::size_t s = 1; s < kStatusCount; ++s) skipped[core::to_string(static_cast<core::AuditStatus>(s))] = m.by_status[s];
   // The small objects pretty, indented one level.
   auto nested = [](const json& j) {
-    std::string s = j.dump(2, ' ', false, json::error_handler_t::replace), r;
+    std::string s = json_text(j, 2), r;
     for (char c : s) r += c == '\n' ? std::string("\n  ") : std::string(1, c);
     return r;
   };
@@ -232,7 +233,7 @@ void write_json(std::ostream& out, const MachineAudit& m, const RenderOptions& o
       << ",\n  \"skipped\": " << nested(skipped) << ",\n  \"processes\": [";
   const char* sep = "\n    ";
   for (const core::ProcessAudit& p : m.processes) {
-    // comm and paths are any bytes a process chose: invalid UTF-8 becomes U+FFFD.
+    // comm and paths are any bytes a process chose: json_text writes them ASCII, invalid UTF-8 as U+FFFD.
     const bool flat = p.status == core::AuditStatus::kOk && !o.by_class && !o.vmas;
     out << sep << (flat ? audited_line(p) : dumped(process_json(p, o)));
     sep = ",\n    ";

@@ -7,13 +7,14 @@
 #include <string>
 
 #include "cli/audit/report.hpp"
-#include "cli/audit/text.hpp"
+#include "cli/escape.hpp"
 
 namespace sealkit::cli::audit {
 
 namespace {
 
-// Label values are UTF-8 and escape backslash, double quote and newline (exposition format).
+// Label values are UTF-8 and escape backslash, double quote and newline (exposition format); the
+// comm is carried as it is, as in the JSON, for the collector rather than for a terminal.
 std::string label_value(std::string_view raw) {
   std::string s;
   for (char c : valid_utf8(raw)) {

@@ -1,11 +1,11 @@
 // `sealkit audit` for people: one row per process, then machine totals and
-// what was skipped, and with --by-class the totals by class.
+// what was skipped, and with --by-class the totals by class. The cells hold
+// comms and reasons as they are: print_table escapes every cell.
 #include <cstdio>
 #include <string>
 
 #include "cli/audit/report.hpp"
 #include "cli/format.hpp"
-#include "cli/audit/text.hpp"
 #include "cli/output.hpp"
 
 namespace sealkit::cli::audit {
@@ -37,7 +37,7 @@ std::string filters_cell(const core::FilterSummary& f) {
   switch (f.status) {
     case S::kNotChecked: return "-";
     case S::kNone: return "none";
-    case S::kUnknown: return "unknown: " + printable(f.reason);
+    case S::kUnknown: return "unknown: " + f.reason;
     case S::kRead: break;
   }
   std::string s = std::to_string(f.filters) + " (" + std::to_string(f.sealed_vmas) + " VMAs sealed";
@@ -46,7 +46,7 @@ std::string filters_cell(const core::FilterSummary& f) {
   if (f.supervises_unmapped && f.supervisor == "answered")
     s += ", as supervisor " + std::to_string(f.supervisor_pid) + " answers";
   else if (f.supervises_unmapped)
-    s += ": a supervisor decides, not counted as sealed (" + printable(f.supervisor) + ")";
+    s += ": a supervisor decides, not counted as sealed (" + f.supervisor + ")";
   if (f.unknown_vmas) s += ", " + std::to_string(f.unknown_vmas) + " unknown";
   if (std::string(f.abi) == "i386") s += ", i386";
   if (f.refuses_unmapped) s += ", refuses unmapped memory too: a sandbox, not seals";
@@ -60,11 +60,11 @@ void write_table(std::ostream& out, const MachineAudit& m, const RenderOptions& 
   for (const core::ProcessAudit& p : m.processes) {
     if (p.status != core::AuditStatus::kOk) {
       if (!o.only_ok)
-        rows.push_back({std::to_string(p.pid), printable(p.comm), core::to_string(p.status), "", "", p.detail, ""});
+        rows.push_back({std::to_string(p.pid), p.comm, core::to_string(p.status), "", "", p.detail, ""});
       continue;
     }
     const core::ClassTotals& t = p.total;
-    rows.push_back({std::to_string(p.pid), printable(p.comm), percent_text(t.coverage_bytes()),
+    rows.push_back({std::to_string(p.pid), p.comm, percent_text(t.coverage_bytes()),
                     of(t.sealed_should_vmas, t.should_vmas),
                     human_bytes(t.sealed_should_bytes) + "/" + human_bytes(t.should_bytes),
                     join(unsealed_classes(p.by_class)), filters_cell(p.filters)});

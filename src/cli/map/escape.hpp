@@ -3,9 +3,11 @@
 // A path in /proc/PID/maps can hold any byte but newline. XML cannot hold
 // most control characters even as character references, a stray byte is
 // invalid UTF-8, and bidirectional overrides make text read differently from
-// what it is. So every string that came from the process goes through here.
+// what it is. So every string that came from the process goes through here:
+// cli::visible_text (cli/escape.hpp), then XML's entities.
 #pragma once
 
+#include "cli/escape.hpp"
 #include "cli/format.hpp"
 
 #include <cstddef>
@@ -16,16 +18,8 @@
 namespace sealkit::cli::map {
 
 // Text safe in XML/HTML element content and in quoted attribute values:
-// & < > " ' become entities; valid UTF-8 printable characters stay; every
-// other byte (invalid UTF-8, C0 controls, DEL, U+FFFE/U+FFFF, bidi controls)
-// is written as the four characters \xNN, and a backslash as \\ so that the
-// result reads back unambiguously. At most `max_chars` characters are shown
-// (an escape counts as its four), then "…".
+// cli::visible_text(raw, max_chars), with & < > " ' as entities.
 std::string markup_escape(std::string_view raw, std::size_t max_chars = SIZE_MAX);
-
-// The same without the XML entities: what a reader sees once the markup is
-// parsed. The tests compare parsed text with this.
-std::string visible_text(std::string_view raw, std::size_t max_chars = SIZE_MAX);
 
 // human_bytes(): cli/format.hpp.
 using cli::human_bytes;
