@@ -386,8 +386,8 @@ TEST(SeccompRun, AnExecChainThroughTheRuntimeKeepsOnePolicyFilter) {
 
 // sealkit_is_sealed in a program the runtime sealed: the runtime's seals (its
 // own filter when injected alone, the supervisor's answers under `sealkit
-// run`) are not in the library's record table, and must be reported all the
-// same, next to the library's own seals (backend/seccomp/sealer.cpp).
+// run`) must be reported like the library's own, since the answer is asked of
+// the enforcement (backend/seccomp/sealer.cpp).
 TEST(SeccompRun, SealkitIsSealedReportsTheRuntimesSealsToo) {
   // ASan builds of the target: the runtime's objects come before ASan's in the
   // list ld.so loads; harmless here, so the check is turned off.
