@@ -18,6 +18,7 @@
 #include "backend/seccomp/existing_filter.hpp"
 #include "backend/seccomp/filter.hpp"
 #include "backend/seccomp/install.hpp"
+#include "backend/seccomp/mm_sharers.hpp"
 #include "backend/seccomp/registration.hpp"
 #include "backend/seccomp/registration_proto.hpp"
 #include "core/page.hpp"
@@ -108,6 +109,14 @@ std::vector<SealedRange> not_yet_enforced(const std::vector<SealedRange>& pieces
   return some_refused && !probe_discriminates() ? pieces : out;
 }
 
+// A task sharing the address space outside the thread group when the filter
+// goes in is not bound by it (mm_sharers.hpp): before installing, any such
+// task refuses the seal; after, one made in between (another thread cloned
+// it meanwhile) does.
+bool address_space_shared(bool unbound_only) noexcept {
+  return find_address_space_sharer(unbound_only).verdict != SharerVerdict::kNone;
+}
+
 // The supervisor's registration socket when this process runs under one
 // (docs/seccomp-exec.md), else -1. Read once; secure_getenv, so a setuid
 // program ignores it (it then seals with its own filters).
@@ -117,7 +126,12 @@ int supervisor_fd() noexcept {
 }
 
 int seal_locked(core::Range span) {
+  // Under the supervisor every task of the tree has had the root filter since
+  // before the program existed, and the supervisor answers by the address
+  // space's tokens: tasks sharing it are refused like the program.
   const bool supervised = supervisor_fd() >= 0;
+  if (!supervised && address_space_shared(false)) return EBUSY;
+
   std::vector<SealedRange> pieces;
   int e = collect_pieces(span, pieces);
   for (int retry = 0; e == ENOMEM && retry < 2; ++retry) {  // a torn read of maps: ask check_mapped again first
@@ -147,7 +161,12 @@ int seal_locked(core::Range span) {
   BuildStatus st = build(in, *program);
   if (st != BuildStatus::kOk) return to_errno(st);
   InstallOutcome out = install(*program);
-  return out.error;
+  if (out.error) return out.error;
+  // A task made while the filter went in is not bound by it. The filter
+  // stays (filters cannot be removed), unclaimed: sealkit_is_sealed says 0
+  // while that task lives.
+  if (address_space_shared(true)) return EBUSY;
+  return 0;
 }
 
 }  // namespace
@@ -213,6 +232,9 @@ int is_sealed(std::uintptr_t start, std::uintptr_t end) noexcept {
     if (!refused(page, page + ps)) return 0;
   }
   if (!probe_discriminates()) return 0;  // everything is refused: nothing can be told
+  // Sealed for this thread group; for the address space only when every task
+  // sharing it has the filters too.
+  if (supervisor_fd() < 0 && address_space_shared(true)) return 0;
   return 1;
 }
 

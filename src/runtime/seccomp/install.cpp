@@ -8,6 +8,7 @@
 #include <new>
 
 #include "backend/seccomp/install.hpp"
+#include "backend/seccomp/mm_sharers.hpp"
 #include "backend/seccomp/registration.hpp"
 #include "runtime/seccomp/sys.hpp"
 
@@ -22,6 +23,11 @@ std::atomic<int> g_supervisor_fd{-1};
 std::atomic<std::uint64_t> g_task_size{0};
 
 constexpr std::uint32_t kX32Bit = 0x40000000u;
+constexpr int kEbusy = 16;
+
+bool address_space_shared(bool unbound_only) {
+  return bs::find_address_space_sharer(unbound_only).verdict != bs::SharerVerdict::kNone;
+}
 
 sock_filter stmt(std::uint16_t code, std::uint32_t k) { return sock_filter{code, 0, 0, k}; }
 sock_filter jeq(std::uint32_t k, std::uint8_t jt, std::uint8_t jf) {
@@ -119,14 +125,21 @@ std::uint64_t task_size() {
 
 std::size_t installed_kernel_length() { return g_installed.load(std::memory_order_relaxed); }
 
-FilterResult install_filter(const SealedRange* ranges, std::size_t n, bool with_policy) {
+FilterResult install_filter(const SealedRange* ranges, std::size_t n, bool with_policy, SharerCheck check) {
   FilterResult r;
   if (!sys::kSupported) {
     r.error = 38;  // ENOSYS
     return r;
   }
+  // Under the supervisor every task has had the root filter since before the
+  // program existed, and the supervisor answers by the address space's tokens:
+  // tasks sharing it are refused like the program (docs/seccomp-exec.md).
   if (const int fd = g_supervisor_fd.load(std::memory_order_relaxed); fd >= 0)
     return register_ranges(ranges, n, with_policy, fd);
+  if (check == SharerCheck::kLook && address_space_shared(false)) {
+    r.error = kEbusy;
+    return r;
+  }
   void* mem = sys::mmap_anon(sizeof(Scratch));
   if (mem == nullptr) {
     r.error = 12;  // ENOMEM
@@ -159,6 +172,8 @@ FilterResult install_filter(const SealedRange* ranges, std::size_t n, bool with_
     } else {
       r.error = install_program(prog, r);  // EAGAIN: TSYNC named a thread with a filter of its own
       if (r.error == 0) g_installed.fetch_add(cost, std::memory_order_relaxed);
+      // A task made while this went in: the filter stays, unclaimed.
+      if (r.error == 0 && check == SharerCheck::kLook && address_space_shared(true)) r.error = kEbusy;
     }
   }
   s->~Scratch();
