@@ -44,7 +44,9 @@ extern "C" {
  * rounded up to whole pages; ENOMEM, with nothing sealed, when any page of the
  * range is unmapped; EPERM is never returned (sealing twice succeeds); ENOSYS
  * when no backend can seal. In SEALKIT_MODE_V8, EACCES, with nothing sealed,
- * when the range holds a mapping that is not sealable. */
+ * when the range holds a mapping that is not sealable. On the seccomp backend,
+ * EBUSY, with nothing sealed, while a task outside the thread group shares the
+ * address space (clone with CLONE_VM, no CLONE_THREAD): no filter can bind it. */
 SEALKIT_API int sealkit_mseal(void *addr, size_t len, unsigned long flags);
 
 /* mmap(2) and mprotect(2) that understand SEALKIT_PROT_SEAL and

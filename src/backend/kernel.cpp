@@ -34,9 +34,9 @@ bool available() noexcept {
 
 namespace {
 
-VmaState raw_probe(std::uintptr_t page, std::size_t ps) noexcept {
+VmaState raw_probe(std::uintptr_t start, std::size_t len) noexcept {
   int saved = errno;
-  void* p = ::mremap(reinterpret_cast<void*>(page), ps, ps, 0);
+  void* p = ::mremap(reinterpret_cast<void*>(start), len, len, 0);
   VmaState st;
   if (p != MAP_FAILED) st = VmaState::kUnsealed;
   else if (errno == EPERM) st = VmaState::kSealed;
@@ -73,6 +73,8 @@ bool calibrate() noexcept {
 }  // namespace
 
 VmaState probe_page_unverified(std::uintptr_t page) noexcept { return raw_probe(page, core::page_size()); }
+
+VmaState probe_unverified(std::uintptr_t start, std::size_t len) noexcept { return raw_probe(start, len); }
 
 bool probe_reliable() noexcept {
   static const bool ok = calibrate();

@@ -50,6 +50,9 @@ VmaState probe_vma(std::uintptr_t page) noexcept;
 // knows the refusal comes first whatever the kernel's ordering (a seccomp
 // filter refuses before the system call runs: backend/seccomp/sealer.cpp).
 VmaState probe_page_unverified(std::uintptr_t page) noexcept;
+// The same for [start, start + len) inside one VMA (a filter checks the whole
+// old range): kSealed when anything refuses any page of it.
+VmaState probe_unverified(std::uintptr_t start, std::size_t len) noexcept;
 
 // True when probe_vma() was verified on this kernel (sealed scratch page
 // answers EPERM, unsealed one answers success). The check runs once and

@@ -8,9 +8,8 @@
 // 3. no PROCMAP_QUERY: walk /proc/self/maps instead, still probing;
 // 4. probe not verified on this kernel: /proc/self/smaps, whose VmFlags "sl"
 //    is the kernel's own word on sealing.
-// On the seccomp backend none of these sees a filter's seal: its record
-// (backend/seccomp/table.hpp) and a page-by-page probe the filters refuse
-// answer instead (backend/seccomp/sealer.cpp).
+// On the seccomp backend none of these sees a filter's seal: a page-by-page
+// probe the filters refuse answers instead (backend/seccomp/sealer.cpp).
 #include <cerrno>
 #include <fcntl.h>
 #include <sys/ioctl.h>
@@ -130,7 +129,7 @@ int is_sealed(const void* addr, std::size_t len) {
     errno = EINVAL;
     return -1;
   }
-  // Filter seals leave no trace in smaps: the seccomp backend's own record answers.
+  // Filter seals leave no trace in smaps: the seccomp backend asks the filters.
   if (sealkit::lib::chosen_backend() == sealkit::lib::Backend::kSeccomp) {
     return sealkit::backend::seccomp::is_sealed(span->start, span->end);
   }

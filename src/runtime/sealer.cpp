@@ -317,8 +317,14 @@ void seal_with_maps(const LoadedRef* objects, std::size_t n, std::uintptr_t self
 // polyfill.hpp). If it cannot be installed, nothing is sealed.
 void finish_seccomp(std::size_t n, SealStats& st) {
   st.policy_inherited = st.polyfill && seccomp::policy_inherited();
-  const seccomp::FilterResult r = g_collector->size() == 0 ? seccomp::FilterResult{}
-                                                           : g_collector->install(!st.policy_inherited);
+  // From the audit module this runs before any code of the program: no task
+  // can share the address space yet (install.hpp, SharerCheck).
+  const bool fresh = std::string_view(st.injected_as) == "audit";
+  const seccomp::FilterResult r =
+      g_collector->size() == 0
+          ? seccomp::FilterResult{}
+          : g_collector->install(!st.policy_inherited,
+                                 fresh ? seccomp::SharerCheck::kFreshAddressSpace : seccomp::SharerCheck::kLook);
   st.filter_installed = g_collector->size() != 0 && r.error == 0;
   st.filter_ranges = r.ranges;
   st.filter_discard_ranges = r.discard_ranges;

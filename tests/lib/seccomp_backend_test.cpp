@@ -19,44 +19,17 @@
 #include <vector>
 
 #include "backend/kernel.hpp"
-#include "backend/seccomp/table.hpp"
 #include "lib/backend_choice.hpp"
+#include "lib/seccomp_child.hpp"
 #include "lib/support.hpp"
 #include "sealkit/sealkit.h"
 
 namespace sealkit::test {
 namespace {
 
-constexpr int kAnon = MAP_PRIVATE | MAP_ANONYMOUS;
-
 // These tests need no mseal(2): they run on Debian 12's 6.1 as well.
 const bool g_no_kernel_mseal_needed = (g_tests_need_kernel_mseal = false, true);
 
-// In a child: the backend is chosen afresh from SEALKIT_BACKEND = value (the
-// parent's warm-up already chose once).
-void choose_again(const char* value) {
-  if (value) ::setenv("SEALKIT_BACKEND", value, 1);
-  else ::unsetenv("SEALKIT_BACKEND");
-  lib::forget_backend_choice_for_tests();
-}
-
-// In a child: select the seccomp backend before the library's first call.
-bool use_seccomp(ChildReport& r) {
-  choose_again("seccomp");
-  if (std::strcmp(sealkit_backend(), "seccomp") != 0) {
-    r.skip(std::string("the seccomp backend is not available here: sealkit_backend() is ") + sealkit_backend());
-    return false;
-  }
-  return true;
-}
-
-std::byte* fresh(ChildReport& r, std::size_t pages, int prot = PROT_READ) {
-  void* p = ::mmap(nullptr, pages * page(), prot, kAnon, -1, 0);
-  CHILD_CHECK_ERRNO(r, p != MAP_FAILED);
-  return p == MAP_FAILED ? nullptr : static_cast<std::byte*>(p);
-}
-
-bool fails_with(int rc, int err) { return rc == -1 && errno == err; }
 bool map_failed_with(void* p, int err) { return p == MAP_FAILED && errno == err; }
 
 // Every attack of the brief on [p, p+len), expected to fail with EPERM.
@@ -128,6 +101,7 @@ TEST(SeccompBackend, ValidationErrnosMatchTheKernel) {
         {"beyond user space", std::uintptr_t{1} << 62, page(), 0, ENOMEM},
     };
     std::vector<int> by_kernel;
+    const int filters = filters_installed();
     for (const Case& c : cases) {
       errno = 0;
       by_kernel.push_back(::syscall(462, c.addr, c.len, c.flags) == 0 ? 0 : errno);
@@ -144,7 +118,7 @@ TEST(SeccompBackend, ValidationErrnosMatchTheKernel) {
       }
     }
     // Nothing was sealed by the refused calls.
-    CHILD_CHECK(r, backend::seccomp::chunk_count() == 0);
+    CHILD_CHECK(r, filters_installed() == filters);
     CHILD_CHECK_ERRNO(r, ::mprotect(p, page(), PROT_READ | PROT_WRITE) == 0);
   });
 }
@@ -162,7 +136,7 @@ TEST(SeccompBackend, IsSealedAgreesWithTheFilter) {
     CHILD_CHECK(r, sealkit_is_sealed(p, 3 * page()) == 0);  // mixed
     CHILD_CHECK(r, sealkit_is_sealed(at(p, 1), 3 * page()) == 0);
     CHILD_CHECK(r, sealkit_is_sealed(at(p, 3), page()) == 0);
-    // A hole made just before asking: a seal's record chunk may have been mapped into an earlier one.
+    // A hole made just before asking.
     CHILD_CHECK_ERRNO(r, ::munmap(at(p, 5), page()) == 0);  // p: u s s u u .
     errno = 0;
     CHILD_CHECK(r, fails_with(sealkit_is_sealed(at(p, 1), 5 * page()), ENOMEM));  // runs into the hole
@@ -172,73 +146,103 @@ TEST(SeccompBackend, IsSealedAgreesWithTheFilter) {
     CHILD_CHECK(r, fails_with(::mprotect(at(p, 2), page(), PROT_NONE), EPERM));
     CHILD_CHECK_ERRNO(r, ::mprotect(at(p, 3), page(), PROT_NONE) == 0);
     // Sealing twice succeeds and adds no filter; sealing across old and new adds one for the new part only.
-    const std::size_t chunks = backend::seccomp::chunk_count();
+    const int filters = filters_installed();
     CHILD_CHECK_ERRNO(r, sealkit_mseal(at(p, 1), 2 * page(), 0) == 0);
-    CHILD_CHECK(r, backend::seccomp::chunk_count() == chunks);
+    CHILD_CHECK(r, filters_installed() == filters);
     CHILD_CHECK_ERRNO(r, sealkit_mseal(p, 4 * page(), 0) == 0);
-    CHILD_CHECK(r, backend::seccomp::chunk_count() == chunks + 1);
+    CHILD_CHECK(r, filters_installed() == filters + 1);
     CHILD_CHECK(r, sealkit_is_sealed(p, 4 * page()) == 1);
     CHILD_CHECK(r, fails_with(::mprotect(p, page(), PROT_READ), EPERM));
   });
 }
 
-TEST(SeccompBackend, TheTableCannotBeMadeWritableMovedOrUnmapped) {
-  EXPECT_CHILD_PASSES([](ChildReport& r) {
-    if (!use_seccomp(r)) return;
-    std::byte* p = fresh(r, 1);
-    if (!p || !CHILD_CHECK_ERRNO(r, sealkit_mseal(p, page(), 0) == 0)) return;
-    auto* table = static_cast<std::byte*>(const_cast<void*>(backend::seccomp::newest_chunk()));
-    if (!CHILD_CHECK(r, table != nullptr)) return;
-    CHILD_CHECK(r, sealkit_is_sealed(table, page()) == 1);  // the table records itself
-    expect_attacks_refused(r, table, page(), true);
-    CHILD_CHECK(r, fails_with(::pkey_mprotect(table, page(), PROT_READ | PROT_WRITE, 0), EPERM));
-  });
-}
+// The attacker sealing is against can write memory. Whatever this process
+// keeps in writable memory must not decide what sealkit_is_sealed answers or
+// what sealkit_mseal skips. The attack: find any record of sealed ranges the
+// process keeps (here: a list of chunks, each starting with the magic
+// "sk-table", a link, its size, a count and the ranges, behind a pointer in
+// an object's writable data), forge one in memory that is sealed but
+// writable (as a sealed .bss is) naming an unsealed target, and bend every
+// pointer to a real chunk to the forgery. Then the target must still be
+// reported unsealed, and sealing it must really seal it.
+struct ForgedRange {
+  std::uintptr_t start, end;
+  bool discard_protected;
+};
+struct ForgedChunk {
+  std::uint64_t magic;
+  const void* prev;
+  std::uint64_t bytes;
+  std::uint64_t count;
+  ForgedRange ranges[2];
+};
+constexpr std::uint64_t kRecordMagic = 0x736b2d7461626c65;  // "sk-table"
 
-// The record chunk must not merge with read-only anonymous memory next to it
-// (the caller's VMA would change, and a later madvise would split it again).
-// The neighbour is made after the seal, right against the chunk, as the
-// selftest's targets were when a chunk was mapped just below them.
-TEST(SeccompBackend, TheRecordDoesNotMergeWithItsNeighbours) {
+TEST(SeccompBackend, AForgedRecordInWritableMemoryChangesNoAnswer) {
   EXPECT_CHILD_PASSES([](ChildReport& r) {
     if (!use_seccomp(r)) return;
-    std::byte* p = fresh(r, 1);
-    if (!p || !CHILD_CHECK_ERRNO(r, sealkit_mseal(p, page(), 0) == 0)) return;
-    auto* chunk = static_cast<std::byte*>(const_cast<void*>(backend::seccomp::newest_chunk()));
-    const std::size_t chunk_size = smaps_vma_size_at(chunk);
-    if (!CHILD_CHECK(r, chunk_size > 0)) return;
-    int made = 0;
-    for (std::byte* at : {chunk - page(), chunk + chunk_size}) {
-      void* n = ::mmap(at, page(), PROT_READ | PROT_WRITE, kAnon | MAP_FIXED_NOREPLACE, -1, 0);
-      if (n != at) continue;  // taken: try the other side
-      ++made;
-      std::memset(n, 7, page());  // its anon_vma may be the chunk's (shared with a compatible neighbour)
-      CHILD_CHECK_ERRNO(r, ::mprotect(n, page(), PROT_READ) == 0);
-      CHILD_CHECK(r, smaps_vma_size_at(n) == page());
+    std::byte* ro = fresh(r, 1);
+    std::byte* sealed_writable = fresh(r, 1, PROT_READ | PROT_WRITE);
+    std::byte* target = fresh(r, 1);
+    if (!ro || !sealed_writable || !target) return;
+    if (!CHILD_CHECK_ERRNO(r, sealkit_mseal(ro, page(), 0) == 0)) return;
+    if (!CHILD_CHECK_ERRNO(r, sealkit_mseal(sealed_writable, page(), 0) == 0)) return;
+
+    // What the attacker reads: the maps, anonymous read-only pages that start with the magic, and the words
+    // of every object's writable data (its file-backed rw-p mappings and the anonymous bss right after them).
+    const std::vector<SmapsVma> vmas = read_smaps();
+    std::vector<std::uintptr_t> records;
+    for (const SmapsVma& v : vmas) {
+      if (v.perms != "r--p" || (!v.name.empty() && v.name.rfind("[anon:", 0) != 0)) continue;
+      for (std::uintptr_t a = v.start; a < v.end; a += page())
+        if (*reinterpret_cast<const std::uint64_t*>(a) == kRecordMagic) records.push_back(a);
     }
-    if (made == 0) return r.skip("both sides of the record chunk are taken");
-    CHILD_CHECK(r, smaps_vma_size_at(chunk) == chunk_size);
+    std::vector<std::uintptr_t*> pointers;
+    for (std::size_t i = 0; i < vmas.size(); ++i) {
+      const SmapsVma& v = vmas[i];
+      const bool object_data = v.perms == "rw-p" && !v.name.empty() && v.name[0] == '/';
+      const bool object_bss = v.perms == "rw-p" && v.name.empty() && i > 0 && vmas[i - 1].end == v.start &&
+                              !vmas[i - 1].name.empty() && vmas[i - 1].name[0] == '/';
+      if (!object_data && !object_bss) continue;
+      for (auto* w = reinterpret_cast<std::uintptr_t*>(v.start); w < reinterpret_cast<std::uintptr_t*>(v.end); ++w)
+        for (std::uintptr_t c : records)
+          if (*w == c) pointers.push_back(w);
+    }
+    auto* forged = reinterpret_cast<ForgedChunk*>(sealed_writable);
+    const auto t = reinterpret_cast<std::uintptr_t>(target);
+    const auto f = reinterpret_cast<std::uintptr_t>(forged);
+    *forged = ForgedChunk{kRecordMagic, nullptr, page(), 2, {{t, t + page(), true}, {f, f + page(), false}}};
+    for (std::uintptr_t* w : pointers) *w = f;
+    std::fprintf(stderr, "[attacker] %zu record chunks found, %zu pointers to them bent to the forgery\n",
+                 records.size(), pointers.size());
+
+    CHILD_CHECK(r, sealkit_is_sealed(target, page()) == 0);
+    CHILD_CHECK(r, sealkit_is_sealed(sealed_writable, page()) == 1);
+    CHILD_CHECK_ERRNO(r, ::mprotect(target, page(), PROT_READ) == 0);  // it is not sealed, and says so
+    CHILD_CHECK_ERRNO(r, sealkit_mseal(target, page(), 0) == 0);
+    CHILD_CHECK(r, fails_with(::mprotect(target, page(), PROT_READ | PROT_WRITE), EPERM));
+    CHILD_CHECK(r, sealkit_is_sealed(target, page()) == 1);
   });
 }
 
 // Each seal adds one filter; the budget (32768 instructions per thread) runs
 // out after a few dozen. The seal that does not fit fails with ENOMEM and
-// leaves nothing behind: no record, no enforcement.
-TEST(SeccompBackend, TheBudgetEndsInEnomemWithNothingRecorded) {
+// leaves nothing behind: no filter, no enforcement.
+TEST(SeccompBackend, TheBudgetEndsInEnomemWithNothingInstalled) {
   EXPECT_CHILD_PASSES([](ChildReport& r) {
     if (!use_seccomp(r)) return;
     int seals = 0;
     for (;;) {
       std::byte* p = fresh(r, 1);
       if (!p) return;
-      const std::size_t chunks = backend::seccomp::chunk_count();
+      const int filters = filters_installed();
       errno = 0;
       if (sealkit_mseal(p, page(), 0) == 0) {
         if (++seals > 10000) return (void)r.fail("no budget limit after 10000 seals");
         continue;
       }
       CHILD_CHECK(r, errno == ENOMEM);
-      CHILD_CHECK(r, backend::seccomp::chunk_count() == chunks);
+      CHILD_CHECK(r, filters_installed() == filters);
       CHILD_CHECK(r, sealkit_is_sealed(p, page()) == 0);
       CHILD_CHECK_ERRNO(r, ::mprotect(p, page(), PROT_READ | PROT_WRITE) == 0);
       CHILD_CHECK_ERRNO(r, ::munmap(p, page()) == 0);
@@ -340,8 +344,8 @@ TEST(SeccompBackend, LoadedObjectsAreSealedByTheFilter) {
     CHILD_CHECK(r, sealkit_is_sealed(code, page()) == 1);
     CHILD_CHECK(r, fails_with(::mprotect(code, page(), PROT_READ | PROT_WRITE | PROT_EXEC), EPERM));
     CHILD_CHECK(r, fails_with(::munmap(code, page()), EPERM));
-    std::fprintf(stderr, "[seccomp backend] sealkit_seal_loaded_objects: %d objects, %zu filters\n", objects,
-                 backend::seccomp::chunk_count());
+    std::fprintf(stderr, "[seccomp backend] sealkit_seal_loaded_objects: %d objects, %d filters\n", objects,
+                 filters_installed());
   });
 }
 

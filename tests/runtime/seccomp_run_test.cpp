@@ -289,6 +289,41 @@ TEST(SeccompRun, LaterObjectsGetAFilterEachUntilTheBudgetEndsCleanly) {
   EXPECT_NE(s.out.find("last_object_sealed no"), std::string::npos) << s.out;
 }
 
+// A task sharing the address space without being a thread (raw clone with
+// CLONE_VM, no CLONE_THREAD). Under `sealkit run` the root filter was there
+// before the program existed, so every task has it and the supervisor answers
+// by the address space's tokens: the task is refused like the program. The
+// runtime alone installs filters with TSYNC, which reach the thread group
+// only: it refuses to seal while such a task exists (the polyfill's mseal
+// gets EBUSY, the dlopen pass seals nothing and says so once), and a task made
+// after a filter inherits it. docs/seccomp.md, "Tasks that share the address space".
+TEST(SeccompRun, ATaskSharingTheAddressSpaceIsBoundOrTheSealIsRefused) {
+  const std::vector<std::string> command{SECCOMP_TARGET, "clone_vm", DLOPEN_LIB};
+  {
+    SCOPED_TRACE("supervised");
+    Outcome o = run(sealed(command));
+    ASSERT_EQ(o.status, 0) << o.err;
+    const std::map<std::string, std::string> want{{"mseal_while_a_task_shares_memory", "ok"},
+                                                  {"task_made_before_changes_it", "EPERM"},
+                                                  {"object_loaded_meanwhile_sealed", "yes"},
+                                                  {"mseal_after_the_task_is_gone", "ok"},
+                                                  {"task_made_after_changes_it", "EPERM"}};
+    EXPECT_EQ(parse_report(o.out), want) << o.out;
+  }
+  {
+    SCOPED_TRACE("runtime alone");
+    Outcome o = run(runtime_alone(command));
+    ASSERT_EQ(o.status, 0) << o.err;
+    const std::map<std::string, std::string> want{{"mseal_while_a_task_shares_memory", "EBUSY"},
+                                                  {"task_made_before_changes_it", "ok"},
+                                                  {"object_loaded_meanwhile_sealed", "no"},
+                                                  {"mseal_after_the_task_is_gone", "ok"},
+                                                  {"task_made_after_changes_it", "EPERM"}};
+    EXPECT_EQ(parse_report(o.out), want) << o.out;
+    EXPECT_NE(o.err.find("shares this address space"), std::string::npos) << o.err;
+  }
+}
+
 // auto where mseal is missing and CAP_SYS_ADMIN is not there: refused (exit 2)
 // with what no_new_privs changes; --backend seccomp is the consent.
 TEST(SeccompRun, WithoutMsealAutoRefusesUnlessTheBackendIsNamed) {
@@ -392,8 +427,8 @@ TEST(SeccompRun, AnExecChainThroughTheRuntimeKeepsOnePolicyFilter) {
 
 // sealkit_is_sealed in a program the runtime sealed: the runtime's seals (its
 // own filter when injected alone, the supervisor's answers under `sealkit
-// run`) are not in the library's record table, and must be reported all the
-// same, next to the library's own seals (backend/seccomp/sealer.cpp).
+// run`) must be reported like the library's own, since the answer is asked of
+// the enforcement (backend/seccomp/sealer.cpp).
 TEST(SeccompRun, SealkitIsSealedReportsTheRuntimesSealsToo) {
   // ASan builds of the target: the runtime's objects come before ASan's in the
   // list ld.so loads; harmless here, so the check is turned off.

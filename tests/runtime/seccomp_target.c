@@ -7,6 +7,7 @@
 #include <dlfcn.h>
 #include <link.h>
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static const char *errname(int e) {
@@ -24,6 +26,7 @@ static const char *errname(int e) {
     case EINVAL: return "EINVAL";
     case ENOMEM: return "ENOMEM";
     case ENOSYS: return "ENOSYS";
+    case EBUSY: return "EBUSY";
     default: return strerror(e);
   }
 }
@@ -178,6 +181,67 @@ static int dlopen_count(int argc, char **argv) {
   return 0;
 }
 
+/* A task that shares the address space without being a thread (clone with
+ * CLONE_VM and no CLONE_THREAD, as vfork-like helpers are made): told a page,
+ * it mprotects it read-write and answers with the errno. Raw system calls
+ * only: it shares the main thread's thread-local storage. */
+static int vm_commands[2], vm_answers[2];
+static char vm_stack[64 * 1024] __attribute__((aligned(16)));
+static int vm_task(void *arg) {
+  (void)arg;
+  syscall(SYS_close, vm_commands[1]);
+  syscall(SYS_close, vm_answers[0]);
+  uintptr_t page;
+  while (syscall(SYS_read, vm_commands[0], &page, sizeof page) == (long)sizeof page && page != 0) {
+    long rc = syscall(SYS_mprotect, page, 4096, PROT_READ | PROT_WRITE);
+    int e = rc == 0 ? 0 : errno;
+    syscall(SYS_write, vm_answers[1], &e, sizeof e);
+  }
+  return 0;
+}
+static pid_t vm_start(void) {
+  if (pipe(vm_commands) != 0 || pipe(vm_answers) != 0) return -1;
+  pid_t pid = clone(vm_task, vm_stack + sizeof vm_stack, CLONE_VM | SIGCHLD, NULL);
+  close(vm_commands[0]);
+  close(vm_answers[1]);
+  return pid;
+}
+static const char *vm_change(void *page) {
+  uintptr_t a = (uintptr_t)page;
+  int e = -1;
+  if (write(vm_commands[1], &a, sizeof a) != (ssize_t)sizeof a || read(vm_answers[0], &e, sizeof e) != (ssize_t)sizeof e)
+    return "no_answer";
+  return errname(e);
+}
+static void vm_stop(pid_t pid) {
+  uintptr_t zero = 0;
+  (void)!write(vm_commands[1], &zero, sizeof zero);
+  waitpid(pid, NULL, 0);
+  close(vm_commands[1]);
+  close(vm_answers[0]);
+}
+
+/* Sealing (the polyfill, a dlopen pass) while such a task exists, and after. */
+static int clone_vm(const char *lib) {
+  char *p = mmap(NULL, 2 * 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  pid_t early = vm_start();
+  if (p == MAP_FAILED || early < 0) return 1;
+  report("mseal_while_a_task_shares_memory", raw_mseal(p, 4096, 0));
+  printf("task_made_before_changes_it %s\n", vm_change(p));
+  void *h = dlopen(lib, RTLD_NOW);
+  struct link_map *lm = NULL;
+  if (!h || dlinfo(h, RTLD_DI_LINKMAP, &lm) != 0) return 1;
+  int rc = mprotect((void *)lm->l_addr, 4096, PROT_READ);
+  printf("object_loaded_meanwhile_sealed %s\n", rc != 0 && errno == EPERM ? "yes" : "no");
+  vm_stop(early);
+  report("mseal_after_the_task_is_gone", raw_mseal(p + 4096, 4096, 0));
+  pid_t late = vm_start();
+  if (late < 0) return 1;
+  printf("task_made_after_changes_it %s\n", vm_change(p + 4096));
+  vm_stop(late);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   const char *mode = argc > 1 ? argv[1] : "attacks";
@@ -195,6 +259,7 @@ int main(int argc, char **argv) {
   if (strcmp(mode, "io_uring_int80") == 0) return io_uring_int80();
   if (strcmp(mode, "own_sigsys") == 0) return own_sigsys();
   if (strcmp(mode, "dlopen_count") == 0) return dlopen_count(argc - 2, argv + 2);
+  if (strcmp(mode, "clone_vm") == 0 && argc > 2) return clone_vm(argv[2]);
   fprintf(stderr, "unknown mode %s\n", mode);
   return 2;
 }

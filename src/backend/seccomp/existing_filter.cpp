@@ -11,12 +11,15 @@
 #include <csignal>
 #include <cstdint>
 
+#include "backend/seccomp/mm_sharers.hpp"
+
 namespace sealkit::backend::seccomp {
 
 namespace {
 
 constexpr int kChildCallsReturned = 0;
 constexpr int kChildCallRefused = 1;
+constexpr int kChildCannotLookForSharers = 2;
 
 // The kernel's struct sigaction for rt_sigaction: glibc's sigaction() may be
 // interposed (a sanitizer's, with locks another thread held at the fork).
@@ -39,7 +42,10 @@ struct KernelSigaction {
   sock_fprog empty{0, nullptr};
   const long install = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &empty);
   const bool refused = avail != 0 || (install != 0 && errno != EINVAL);
-  ::syscall(SYS_exit_group, refused ? kChildCallRefused : kChildCallsReturned);
+  // Every call of the look for tasks sharing the address space, as a seal
+  // makes them (the child shares nothing: it only has to survive them).
+  const bool looked = find_address_space_sharer(false).verdict == SharerVerdict::kNone;
+  ::syscall(SYS_exit_group, refused ? kChildCallRefused : looked ? kChildCallsReturned : kChildCannotLookForSharers);
   __builtin_unreachable();
 }
 
@@ -66,7 +72,11 @@ const char* existing_filter_refuses_seccomp() noexcept {
     if (r < 0)
       why = "a seccomp filter is in place and the child that tested seccomp(2) under it was lost";
     else if (WIFSIGNALED(status))
-      why = "the seccomp filter already in place (a service manager's or container's) kills seccomp(2) calls";
+      why = "the seccomp filter already in place (a service manager's or container's) kills seccomp(2) calls, or "
+            "kcmp(2) or getdents64(2), which finding tasks that share the address space needs";
+    else if (WIFEXITED(status) && WEXITSTATUS(status) == kChildCannotLookForSharers)
+      why = "under the seccomp filter already in place, tasks sharing the address space cannot be looked for "
+            "(/proc not listed, or not this PID namespace's): sealing by filter cannot rule them out";
     else if (!WIFEXITED(status) || WEXITSTATUS(status) != kChildCallsReturned)
       why = "the seccomp filter already in place (a service manager's or container's) refuses seccomp(2) calls";
   }

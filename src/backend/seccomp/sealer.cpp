@@ -19,9 +19,9 @@
 #include "backend/seccomp/existing_filter.hpp"
 #include "backend/seccomp/filter.hpp"
 #include "backend/seccomp/install.hpp"
+#include "backend/seccomp/mm_sharers.hpp"
 #include "backend/seccomp/registration.hpp"
 #include "backend/seccomp/registration_proto.hpp"
-#include "backend/seccomp/table.hpp"
 #include "core/page.hpp"
 #include "core/proc_maps.hpp"
 #include "core/range.hpp"
@@ -47,10 +47,10 @@ bool anonymous(const core::MapsEntry& m) noexcept {
   return p.empty() || p == "[heap]" || p.starts_with("[stack") || p.starts_with("[anon:");
 }
 
-// The pieces of [start, end) not sealed before, one per VMA (so that each has
-// its own madvise rule), from /proc/self/maps. ENOMEM when maps does not cover
-// the span as check_mapped said (it changed meanwhile): nothing is sealed then.
-int collect_pieces(core::Range span, const core::RangeSet& already, std::vector<SealedRange>& out) {
+// The pieces of [start, end), one per VMA (so that each has its own madvise
+// rule), from /proc/self/maps. ENOMEM when maps does not cover the span as
+// check_mapped said (it changed meanwhile): nothing is sealed then.
+int collect_pieces(core::Range span, std::vector<SealedRange>& out) {
   auto text = core::read_proc_file("/proc/self/maps");
   if (!text) return errno ? errno : EIO;
   std::uintptr_t cur = span.begin;
@@ -58,29 +58,64 @@ int collect_pieces(core::Range span, const core::RangeSet& already, std::vector<
     if (m.range.end <= cur) return true;
     if (m.range.begin > cur) return false;  // a hole: cur stays short of the end
     const std::uintptr_t piece_end = m.range.end < span.end ? m.range.end : span.end;
-    core::RangeSet piece;
-    piece.insert({cur, piece_end});
-    for (const core::Range& r : already.ranges()) piece.erase(r);
-    for (const core::Range& r : piece.ranges()) out.push_back({r.begin, r.end, anonymous(m) && !m.write});
+    out.push_back({cur, piece_end, anonymous(m) && !m.write});
     cur = piece_end;
     return cur < span.end;
   });
   return cur >= span.end ? 0 : ENOMEM;
 }
 
-core::RangeSet sealed_overlapping(core::Range span, bool& intact) {
-  struct Ctx {
-    core::Range span;
-    core::RangeSet set;
-  } ctx{span, {}};
-  intact = for_each_sealed(
-      [](const SealedRange& s, void* p) {
-        auto* c = static_cast<Ctx*>(p);
-        core::Range r{s.start, s.end};
-        if (r.overlaps(c->span)) c->set.insert(r);
-      },
-      &ctx);
-  return std::move(ctx.set);
+bool refused(std::uintptr_t start, std::uintptr_t end) noexcept {
+  return kernel::probe_unverified(start, end - start) == kernel::VmaState::kSealed;
+}
+
+// Whether the probe tells sealed from unsealed here at all: a page mapped
+// just now is sealed by nobody, so a refusal there means that something
+// refuses the probe everywhere (a foreign filter answering mremap with EPERM).
+bool probe_discriminates() noexcept {
+  const int saved = errno;
+  void* m = ::mmap(nullptr, core::page_size(), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  bool ok = false;
+  if (m != MAP_FAILED) {
+    ok = !refused(reinterpret_cast<std::uintptr_t>(m), reinterpret_cast<std::uintptr_t>(m) + core::page_size());
+    ::munmap(m, core::page_size());
+  }
+  errno = saved;
+  return ok;
+}
+
+// The parts of `pieces` that nothing enforces yet. What is sealed already is
+// asked of the enforcement itself (the same-size mremap probe, which every
+// filter refuses on its ranges before the system call runs, as do the
+// supervisor and the kernel's mseal), never read from memory this process
+// can write: a record there could be forged by the very attacker sealing is
+// against. A piece nobody refuses costs one probe; one that something
+// refuses is asked page by page.
+std::vector<SealedRange> not_yet_enforced(const std::vector<SealedRange>& pieces) {
+  const std::size_t ps = core::page_size();
+  std::vector<SealedRange> out;
+  bool some_refused = false;
+  for (const SealedRange& p : pieces) {
+    if (!refused(p.start, p.end)) {
+      out.push_back(p);
+      continue;
+    }
+    some_refused = true;
+    for (std::uintptr_t page = p.start; page < p.end; page += ps) {
+      if (refused(page, page + ps)) continue;
+      if (!out.empty() && out.back().end == page && out.back().start >= p.start) out.back().end = page + ps;
+      else out.push_back({page, page + ps, p.discard_protected});
+    }
+  }
+  return some_refused && !probe_discriminates() ? pieces : out;
+}
+
+// A task sharing the address space outside the thread group when the filter
+// goes in is not bound by it (mm_sharers.hpp): before installing, any such
+// task refuses the seal; after, one made in between (another thread cloned
+// it meanwhile) does.
+bool address_space_shared(bool unbound_only) noexcept {
+  return find_address_space_sharer(unbound_only).verdict != SharerVerdict::kNone;
 }
 
 // The supervisor's registration socket when this process runs under one
@@ -103,38 +138,35 @@ int supervisor_fd() noexcept {
 }
 
 int seal_locked(core::Range span) {
-  bool intact = true;
-  core::RangeSet already = sealed_overlapping(span, intact);
-  if (!intact) return EFAULT;
-  if (already.covers(span)) return 0;  // sealing twice succeeds, and needs no new filter
+  // Under the supervisor every task of the tree has had the root filter since
+  // before the program existed, and the supervisor answers by the address
+  // space's tokens: tasks sharing it are refused like the program.
+  const bool supervised = supervisor_fd() >= 0;
+  if (!supervised && address_space_shared(false)) return EBUSY;
 
   std::vector<SealedRange> pieces;
-  int e = collect_pieces(span, already, pieces);
+  int e = collect_pieces(span, pieces);
   for (int retry = 0; e == ENOMEM && retry < 2; ++retry) {  // a torn read of maps: ask check_mapped again first
     if ((e = kernel::check_mapped(span.begin, span.end)) != 0) return e;
     pieces.clear();
-    e = collect_pieces(span, already, pieces);
+    e = collect_pieces(span, pieces);
   }
   if (e) return e;
-  if (pieces.empty()) return 0;
-  if (pieces.size() + 1 > kMaxRanges) return ENOMEM;
+  pieces = not_yet_enforced(pieces);
+  if (pieces.empty()) return 0;  // sealing twice succeeds, and needs no new filter
+  if (pieces.size() > kMaxRanges) return ENOMEM;
 
-  PendingChunk chunk;
-  if ((e = chunk.create(pieces.data(), pieces.size())) || (e = chunk.freeze())) return e;
-  pieces.push_back(chunk.self_range());
-
-  if (supervisor_fd() >= 0) {
+  if (supervised) {
     // Under a supervisor the root filter already sends every guarded call to
     // it; sealing is telling it the ranges (no filter of our own, which would
-    // outlive this image at execve). Failure: nothing recorded, the errno.
+    // outlive this image at execve).
     SealedRange token;
     e = registration::register_seal(supervisor_fd(), pieces.data(), pieces.size(), token);
-    if (e == 0) {
-      chunk.publish();
-      return 0;
-    }
     if (e != EPROTO) return e;
-    g_not_the_supervisor.store(true, std::memory_order_relaxed);  // and seal with a filter of our own, below
+    // Answered, not enforced: not the supervisor. Seal with a filter of our
+    // own, below, as a process without one would, sharers looked for first.
+    g_not_the_supervisor.store(true, std::memory_order_relaxed);
+    if (address_space_shared(false)) return EBUSY;
   }
 
   std::unique_ptr<Program> program(new (std::nothrow) Program);
@@ -146,8 +178,11 @@ int seal_locked(core::Range span) {
   BuildStatus st = build(in, *program);
   if (st != BuildStatus::kOk) return to_errno(st);
   InstallOutcome out = install(*program);
-  if (out.error) return out.error;  // the chunk is unmapped by its destructor: nothing recorded
-  chunk.publish();
+  if (out.error) return out.error;
+  // A task made while the filter went in is not bound by it. The filter
+  // stays (filters cannot be removed), unclaimed: sealkit_is_sealed says 0
+  // while that task lives.
+  if (address_space_shared(true)) return EBUSY;
   return 0;
 }
 
@@ -198,49 +233,26 @@ int seal(std::uintptr_t addr, std::size_t len, unsigned long flags) noexcept {
   return e;
 }
 
-namespace {
-
-// Whether every page of [start, end) outside this library's own records is
-// refused anyway. Seals made in this process by someone else leave no record
-// here: the runtime `sealkit run` injects (its start-up and later filters), a
-// supervisor answering for the process (docs/seccomp-exec.md), or the
-// kernel's own mseal. Each refuses a same-size mremap of a sealed page with
-// EPERM before anything would change, and on an unsealed page that mremap is
-// a no-op. Page by page, because a filter's seals are ranges, not VMAs; it
-// stops at the first page nobody refuses.
-bool others_refuse_the_rest(const core::RangeSet& recorded, std::uintptr_t start, std::uintptr_t end) noexcept {
-  const std::size_t ps = core::page_size();
-  auto next = recorded.ranges().begin();
-  for (std::uintptr_t page = start; page < end; page += ps) {
-    while (next != recorded.ranges().end() && next->end <= page) ++next;
-    if (next != recorded.ranges().end() && next->contains(page)) {
-      page = core::page_down(next->end - 1, ps);  // the loop steps past the recorded range
-      continue;
-    }
-    if (kernel::probe_page_unverified(page) != kernel::VmaState::kSealed) return false;
-  }
-  return true;
-}
-
-}  // namespace
-
 int is_sealed(std::uintptr_t start, std::uintptr_t end) noexcept {
   if (int e = kernel::check_mapped(start, end)) {
     errno = e;
     return -1;
   }
-  try {
-    auto recorded = recorded_ranges();
-    if (!recorded) {
-      errno = EFAULT;
-      return -1;
-    }
-    if (recorded->covers({start, end})) return 1;
-    return others_refuse_the_rest(*recorded, start, end) ? 1 : 0;
-  } catch (...) {
-    errno = ENOMEM;
-    return -1;
+  // Every page is asked of the enforcement, whoever sealed it: this
+  // library's filters, the runtime's, a supervisor answering for the process
+  // (docs/seccomp-exec.md), the kernel's own mseal. Each refuses a same-size
+  // mremap of a sealed page with EPERM before anything would change; on an
+  // unsealed page that mremap is a no-op. Page by page, because a filter's
+  // seals are ranges, not VMAs; it stops at the first page nobody refuses.
+  const std::size_t ps = core::page_size();
+  for (std::uintptr_t page = start; page < end; page += ps) {
+    if (!refused(page, page + ps)) return 0;
   }
+  if (!probe_discriminates()) return 0;  // everything is refused: nothing can be told
+  // Sealed for this thread group; for the address space only when every task
+  // sharing it has the filters too.
+  if (supervisor_fd() < 0 && address_space_shared(true)) return 0;
+  return 1;
 }
 
 }  // namespace sealkit::backend::seccomp

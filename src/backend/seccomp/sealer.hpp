@@ -14,15 +14,19 @@ namespace sealkit::backend::seccomp {
 const char* unusable_reason() noexcept;
 
 // mseal(addr, len, flags) with the kernel's validation and errnos, then one new
-// filter (all threads) for the pieces not sealed before, and a record of them.
-// 0, or an errno value (EINVAL, ENOMEM for an unmapped page or an exhausted
-// filter budget, EACCES without no_new_privs, EAGAIN when TSYNC fails); on
-// failure nothing is recorded and no filter was added. Serialized internally.
+// filter (all threads) for the pieces no filter enforces yet (asked of the
+// filters themselves, not of memory). 0, or an errno value (EINVAL, ENOMEM for
+// an unmapped page or an exhausted filter budget, EACCES without
+// no_new_privs, EAGAIN when TSYNC fails, EBUSY when a task outside the thread
+// group shares the address space, or whether one does cannot be told:
+// mm_sharers.hpp). On failure no filter was added, except for EBUSY found only
+// after the install (a task made meanwhile). Serialized internally.
 int seal(std::uintptr_t addr, std::size_t len, unsigned long flags) noexcept;
 
-// For a page-aligned, non-empty span: 1 when every page was sealed by seal(),
-// 0 when some page was not, -1 with errno ENOMEM for an unmapped page (or EFAULT
-// when the record is not intact).
+// For a page-aligned, non-empty span: 1 when every page is refused by the
+// enforcement (this library's filters, the runtime's, a supervisor, the
+// kernel's mseal) and every task sharing the address space is bound; 0 when
+// not; -1 with errno ENOMEM for an unmapped page.
 int is_sealed(std::uintptr_t start, std::uintptr_t end) noexcept;
 
 }  // namespace sealkit::backend::seccomp

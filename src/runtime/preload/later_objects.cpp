@@ -315,6 +315,7 @@ struct Want {
 // objects are left unsealed, said once, and the program goes on.
 bool g_seccomp = false;
 bool g_budget_spent = false;  // under g_mu
+bool g_sharer_warned = false;  // under g_mu
 
 // Seals one confirmed object: from its headers when they were read, else (or
 // when that plan fails) from the maps text, read once per pass. On the
@@ -336,6 +337,14 @@ class Sealer {
   void finish() {
     if (!g_seccomp || collector_.size() == 0 || g_budget_spent) return;
     const seccomp::FilterResult r = collector_.install(false);
+    if (r.error == 16 /* EBUSY */) {
+      if (!g_sharer_warned) {
+        g_sharer_warned = true;
+        warn("objects loaded while another task shares this address space outside the thread group (clone with "
+             "CLONE_VM, no CLONE_THREAD) are not sealed: a seccomp filter cannot bind that task (docs/seccomp.md)");
+      }
+      return;
+    }
     if (r.error != 12 /* ENOMEM: the budget (or a filter too large) */) return;
     g_budget_spent = true;
     warn("the seccomp filter budget (32768 instructions per thread) is spent; objects loaded from now on are "

@@ -36,7 +36,9 @@ class Collector {
   const MapsSnapshot& maps() const { return maps_; }
   std::size_t size() const { return n_; }
   // One filter for everything added (see install_filter).
-  FilterResult install(bool with_policy) { return install_filter(ranges_, n_, with_policy); }
+  FilterResult install(bool with_policy, SharerCheck check = SharerCheck::kLook) {
+    return install_filter(ranges_, n_, with_policy, check);
+  }
 
  private:
   static constexpr std::size_t kCapacity = 4096;  // backend::seccomp::kMaxRanges

@@ -8,6 +8,7 @@
 #include <new>
 
 #include "backend/seccomp/install.hpp"
+#include "backend/seccomp/mm_sharers.hpp"
 #include "backend/seccomp/registration.hpp"
 #include "runtime/process_info.hpp"
 #include "runtime/seccomp/sys.hpp"
@@ -27,6 +28,11 @@ bool g_supervisor_quiet = false;
 std::atomic<std::uint64_t> g_task_size{0};
 
 constexpr std::uint32_t kX32Bit = 0x40000000u;
+constexpr int kEbusy = 16;
+
+bool address_space_shared(bool unbound_only) {
+  return bs::find_address_space_sharer(unbound_only).verdict != bs::SharerVerdict::kNone;
+}
 
 sock_filter stmt(std::uint16_t code, std::uint32_t k) { return sock_filter{code, 0, 0, k}; }
 sock_filter jeq(std::uint32_t k, std::uint8_t jt, std::uint8_t jf) {
@@ -164,12 +170,15 @@ std::uint64_t task_size() {
 
 std::size_t installed_kernel_length() { return g_installed.load(std::memory_order_relaxed); }
 
-FilterResult install_filter(const SealedRange* ranges, std::size_t n, bool with_policy) {
+FilterResult install_filter(const SealedRange* ranges, std::size_t n, bool with_policy, SharerCheck check) {
   FilterResult r;
   if (!sys::kSupported) {
     r.error = 38;  // ENOSYS
     return r;
   }
+  // Under the supervisor every task has had the root filter since before the
+  // program existed, and the supervisor answers by the address space's tokens:
+  // tasks sharing it are refused like the program (docs/seccomp-exec.md).
   bool policy_set_no_new_privs = false;
   if (const int fd = trusted_supervisor_fd(); fd >= 0) {
     const FilterResult supervised = register_ranges(ranges, n, with_policy, fd);
@@ -179,6 +188,10 @@ FilterResult install_filter(const SealedRange* ranges, std::size_t n, bool with_
     policy_set_no_new_privs = supervised.set_no_new_privs;
   }
   r.set_no_new_privs = policy_set_no_new_privs;
+  if (check == SharerCheck::kLook && address_space_shared(false)) {
+    r.error = kEbusy;
+    return r;
+  }
   void* mem = sys::mmap_anon(sizeof(Scratch));
   if (mem == nullptr) {
     r.error = 12;  // ENOMEM
@@ -211,6 +224,8 @@ FilterResult install_filter(const SealedRange* ranges, std::size_t n, bool with_
     } else {
       r.error = install_program(prog, r);  // EAGAIN: TSYNC named a thread with a filter of its own
       if (r.error == 0) g_installed.fetch_add(cost, std::memory_order_relaxed);
+      // A task made while this went in: the filter stays, unclaimed.
+      if (r.error == 0 && check == SharerCheck::kLook && address_space_shared(true)) r.error = kEbusy;
     }
   }
   s->~Scratch();

@@ -27,7 +27,8 @@ using backend::seccomp::SealedRange;
 inline constexpr std::uint32_t kTrapData = 0x5ea1;
 
 struct FilterResult {
-  int error = 0;                    // 0, or ENOMEM (too large / budget), EINVAL, EACCES (no_new_privs), EAGAIN (TSYNC)
+  int error = 0;                    // 0, or ENOMEM (too large / budget), EINVAL, EACCES (no_new_privs), EAGAIN (TSYNC),
+                                    // EBUSY (a task outside the thread group shares the address space)
   std::size_t ranges = 0;           // merged ranges the filter searches
   std::size_t discard_ranges = 0;   // of which madvise discard is refused
   std::size_t instructions = 0;     // classic BPF instructions
@@ -45,10 +46,19 @@ struct FilterResult {
 // one warning (none when `quiet`) and filters of this process's own.
 void set_supervisor_fd(int fd, bool quiet = false);
 
+// Whether install_filter first looks for tasks that share the address space
+// outside the thread group, which its filter would not bind
+// (backend/seccomp/mm_sharers.hpp): it refuses with EBUSY while one exists,
+// and reports EBUSY when one was made while it installed. Skipped only by the
+// audit module's start-up pass: that address space was made by execve
+// moments before, and only ld.so and audit modules have run in it, so no
+// such task can exist yet.
+enum class SharerCheck { kLook, kFreshAddressSpace };
+
 // Builds and installs (TSYNC: every thread) one filter for `ranges`.
-// Allocation-free apart from one mmap/munmap pair, async-signal-safe: the
+// Allocation-free apart from mmap/munmap pairs, async-signal-safe: the
 // polyfill calls it from its SIGSYS handler. Never called with n == 0.
-FilterResult install_filter(const SealedRange* ranges, std::size_t n, bool with_policy);
+FilterResult install_filter(const SealedRange* ranges, std::size_t n, bool with_policy, SharerCheck check);
 
 // The eBPF instructions (with the per-filter penalty) this object has
 // installed so far: the kernel refuses a filter past 32768 with ENOMEM, and
