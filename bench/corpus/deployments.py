@@ -1,7 +1,8 @@
 """The two ways the sealed run is sealed, as docs/runtime.md describes them:
 
-- sealkit-run: each command is started as `sealkit run --runtime R --log L -- COMMAND` (the audit module, with the
-  preload object beside it); the first exec of each command is the launcher itself.
+- sealkit-run: each command is started as `sealkit run --log L -- COMMAND` (the audit module, with the preload
+  object beside it; without --runtime sealkit names the objects of both ELF classes that lie next to it, so a
+  32-bit program the tree starts is sealed too); the first exec of each command is the launcher itself.
 - machine-wide: sealkit installed into /usr and switched on with /etc/ld.so.preload, in a private mount namespace
   of this process (overlays over /usr and /etc, a tmpfs over ldconfig's aux-cache) so the host's files are never
   touched. Commands run as they are; the preload object seals them and writes its line to SEALKIT_LOG. The
@@ -33,8 +34,16 @@ class SealkitRun:
         self.sealkit, self.runtime = sealkit, runtime
         self.launcher = os.path.realpath(sealkit)
 
+    def _run(self):
+        return [self.sealkit, "run"] + (["--runtime", self.runtime] if self.runtime else [])
+
     def argv(self, argv, log_path):
-        return [self.sealkit, "run", "--runtime", self.runtime, "--log", log_path, "--"] + list(argv)
+        return self._run() + ["--log", log_path, "--"] + list(argv)
+
+    def ready(self):
+        """None when `sealkit run` starts a program; else what it said, so the corpus stops before comparing."""
+        p = subprocess.run(self._run() + ["--", "/bin/true"], capture_output=True, text=True)
+        return None if p.returncode == 0 else f"{' '.join(self._run())} -- /bin/true: exit {p.returncode}: {p.stderr}"
 
     def env(self, log_path):
         return {}

@@ -21,14 +21,19 @@ EVENT_HEAD = struct.Struct("=IIQ")  # what, cpu, timestamp_ns
 
 
 def elf_interp_of(path):
-    """'dynamic', 'static', or 'unknown' for an executable file (PT_INTERP present or not)."""
+    """'dynamic', 'static', or 'unknown' for an executable file (PT_INTERP present or not), 64-bit or 32-bit (a
+    32-bit program a build starts, such as cmake's probe of the i386 $LIB, is sealed by the i386 objects)."""
     try:
         with open(path, "rb") as f:
             head = f.read(64)
-            if len(head) < 64 or head[:4] != b"\x7fELF" or head[4] != 2:
+            if len(head) < 52 or head[:4] != b"\x7fELF" or head[4] not in (1, 2):
                 return "unknown"
-            phoff, = struct.unpack_from("<Q", head, 32)
-            phentsize, phnum = struct.unpack_from("<HH", head, 54)
+            if head[4] == 2:
+                phoff, = struct.unpack_from("<Q", head, 32)
+                phentsize, phnum = struct.unpack_from("<HH", head, 54)
+            else:
+                phoff, = struct.unpack_from("<I", head, 28)
+                phentsize, phnum = struct.unpack_from("<HH", head, 42)
             f.seek(phoff)
             table = f.read(phentsize * phnum)
         for i in range(phnum):
