@@ -36,13 +36,17 @@ def match_images(images, log_lines):
 
 
 def without_launchers(images):
-    """Drops the first exec of each process the harness started: that is `sealkit run` itself, which then execs
-    the program in the same pid."""
-    seen, out = set(), []
+    """Drops the first exec of each process the harness started under `sealkit run`: that is the launcher itself,
+    which then execs the program in the same pid; and the processes the launcher starts before that (`ld.so
+    --list PROGRAM`, for the static TLS the program's libraries need). (Machine-wide, the first exec is the
+    program.)"""
+    launchers, out = {}, []
     for img in images:
-        if img.tgid == img.top and img.tgid not in seen:
-            seen.add(img.tgid)
+        if img.tgid == img.top and img.tgid not in launchers:
+            launchers[img.tgid] = img.seq
             continue
+        if img.tgid != img.top and img.replaced is not None and img.replaced == launchers.get(img.top):
+            continue  # a child the launcher forked, exec'ing
         out.append(img)
     return out
 
@@ -82,11 +86,14 @@ def compare_steps(row, plain, sealed, normalise):
             row.notes.append(f"{a.label}: exits {a.rc} unsealed too")
 
 
-def analyse(args, program, plain, sealed, tree):
+def analyse(deploy, program, plain, sealed, tree):
     row = Row(program.name)
     compare_steps(row, plain, sealed, program.normalise)
-    images = without_launchers(tree.images_of(sealed.tops))
+    images = tree.images_of(sealed.tops)
+    if deploy.launcher:
+        images = without_launchers(images)
     row.processes_unsealed_run = len(tree.images_of(plain.tops)) if tree.sock else 0
+    row.notes.append(f"the unsealed run made {row.processes_unsealed_run} process images")
     log = harness.read_log(sealed.log_path)
     startup = [ln for ln in log if ln.get("phase", "startup") == "startup"]
     for line in startup:
@@ -98,6 +105,10 @@ def analyse(args, program, plain, sealed, tree):
                                 f"{line.get('mseal_failures')} failed, first errno {line.get('first_errno')}")
         if line.get("objects_not_recorded", 0):
             row.failures.append(f"{line.get('exe')}: {line['objects_not_recorded']} objects not recorded")
+        if line.get("injected_as") != deploy.injected_as:
+            row.failures.append(f"{line.get('exe')} (pid {line.get('pid')}): sealed at start-up by the "
+                                f"{line.get('injected_as')} object, not by the {deploy.injected_as} object that "
+                                f"{deploy.name} deploys")
     if tree.sock is None:
         row.processes = len(startup)
         row.sealed = sum(1 for ln in startup if line_sealed(ln))
@@ -119,6 +130,10 @@ def analyse(args, program, plain, sealed, tree):
                 row.failures.append(f"{img.exe} (pid {img.tgid}, {img.linking}) has no log line: not sealed")
         if leftover:
             row.notes.append(f"{len(leftover)} log lines with no exec event (events lost: {tree.lost_events})")
+        if program.same_processes and not tree.lost_events and row.processes != row.processes_unsealed_run:
+            row.failures.append(f"the sealed run made {row.processes} process images, the unsealed one "
+                                f"{row.processes_unsealed_run}: sealing changed what the program runs, or a process "
+                                "of the launcher is counted as the program's")
         if tree.lost_events:
             row.notes.append("the kernel dropped process events: the process count is a lower bound")
     for (pid, exe), v in sorted(sealed.verdicts.items()):

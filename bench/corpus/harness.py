@@ -24,10 +24,11 @@ class Step:
 
 
 class Context:
-    """What a program's run() uses: call() and spawn() run a command sealed or not, as this run is."""
+    """What a program's run() uses: call() and spawn() run a command sealed or not, as this run is, sealed the way
+    the deployment (deployments.py) says."""
 
-    def __init__(self, args, program, sealed, workdir, log_path, tree):
-        self.args = args
+    def __init__(self, deploy, program, sealed, workdir, log_path, tree):
+        self.deploy = deploy
         self.program = program
         self.sealed = sealed
         self.dir = workdir
@@ -42,12 +43,12 @@ class Context:
 
     # --- running commands -------------------------------------------------
     def _argv(self, argv):
-        if not self.sealed:
-            return list(argv)
-        return [self.args.sealkit, "run", "--runtime", self.args.runtime, "--log", self.log_path, "--"] + list(argv)
+        return self.deploy.argv(argv, self.log_path) if self.sealed else list(argv)
 
     def _popen_kwargs(self, env, cwd, stdin):
         e = dict(BASE_ENV, HOME=self.dir)
+        if self.sealed:
+            e.update(self.deploy.env(self.log_path))
         e.update(env or {})
         kw = dict(env=e, cwd=cwd or self.dir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                   errors="replace", stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL)
@@ -76,7 +77,8 @@ class Context:
 
     # --- live smaps -------------------------------------------------------
     def look(self, pid):
-        v = smaps_check.check(pid)
+        runtime_name = self.deploy.runtime_name
+        v = smaps_check.check(pid, runtime_name)
         # A look can fall inside a window the runtime closes a moment later: between exec and the start-up pass
         # (ld.so still relocating), or between a dlopen's mmap and the seal before dlopen returns. Look again
         # shortly; only the last look counts.
@@ -84,14 +86,14 @@ class Context:
             if v.state != "checked" or not v.unsettled():
                 break
             time.sleep(0.01)
-            again = smaps_check.check(pid)
+            again = smaps_check.check(pid, runtime_name)
             if again.state != "checked" or again.exe != v.exe:
                 v.recheck_failed = True  # it exited (or exec'd): this unsealed look is the last there is
                 break
             v = again
         if v.exe is None or v.state == "gone":
             return
-        if self.sealed and v.exe == os.path.realpath(self.args.sealkit):
+        if self.sealed and v.exe == self.deploy.launcher:
             return  # the launcher itself, before it execs the program
         key = (pid, v.exe)
         if v.state == "checked":
@@ -99,7 +101,8 @@ class Context:
             self.no_runtime_since.pop(key, None)
         elif v.state == "no-runtime":
             first = self.no_runtime_since.setdefault(key, time.monotonic())
-            # ld.so maps audit modules first thing; a process still without the runtime after 0.5 s never got it.
+            # ld.so maps audit modules and preloads first thing; a process still without them after 0.5 s never
+            # got them.
             if time.monotonic() - first > 0.5 and key not in self.verdicts:
                 self.verdicts[key] = v
 
@@ -140,18 +143,19 @@ def fresh_dir(path, user):
         os.chown(path, pw.pw_uid, pw.pw_gid)
 
 
-def run_program(args, program, tree, root):
+def run_program(deploy, program, tree, root):
     """Returns (unsealed Context, sealed Context)."""
     workdir = os.path.join(root, program.name)
     results = []
     for sealed in (False, True):
+        deploy.switch(sealed)
         fresh_dir(workdir, program.user)
         log_path = os.path.join(root, f"{program.name}.sealkit.log")
         if sealed:
             with open(log_path, "w"):
                 pass
             os.chmod(log_path, 0o666)
-        ctx = Context(args, program, sealed, workdir, log_path, tree)
+        ctx = Context(deploy, program, sealed, workdir, log_path, tree)
         program.prepare(ctx)
         ctx.start_sampling()
         try:

@@ -21,14 +21,19 @@ EVENT_HEAD = struct.Struct("=IIQ")  # what, cpu, timestamp_ns
 
 
 def elf_interp_of(path):
-    """'dynamic', 'static', or 'unknown' for an executable file (PT_INTERP present or not)."""
+    """'dynamic', 'static', or 'unknown' for an executable file (PT_INTERP present or not), 64-bit or 32-bit (a
+    32-bit program a build starts, such as cmake's probe of the i386 $LIB, is sealed by the i386 objects)."""
     try:
         with open(path, "rb") as f:
             head = f.read(64)
-            if len(head) < 64 or head[:4] != b"\x7fELF" or head[4] != 2:
+            if len(head) < 52 or head[:4] != b"\x7fELF" or head[4] not in (1, 2):
                 return "unknown"
-            phoff, = struct.unpack_from("<Q", head, 32)
-            phentsize, phnum = struct.unpack_from("<HH", head, 54)
+            if head[4] == 2:
+                phoff, = struct.unpack_from("<Q", head, 32)
+                phentsize, phnum = struct.unpack_from("<HH", head, 54)
+            else:
+                phoff, = struct.unpack_from("<I", head, 28)
+                phentsize, phnum = struct.unpack_from("<HH", head, 42)
             f.seek(phoff)
             table = f.read(phentsize * phnum)
         for i in range(phnum):
@@ -42,12 +47,15 @@ def elf_interp_of(path):
 
 class Image:
     """One exec: a process image. exe is read from /proc as soon as the event arrives (None if it was gone).
-    top is the child of the launcher it descends from, which tells which run it belongs to."""
+    top is the child of the launcher it descends from, which tells which run it belongs to. replaced is the seq of
+    the image the process ran until this exec: its own previous one, or the one its parent ran when it forked
+    (None for the direct children of this process)."""
 
-    def __init__(self, tgid, top, seq):
+    def __init__(self, tgid, top, seq, replaced):
         self.tgid = tgid
         self.top = top
         self.seq = seq
+        self.replaced = replaced
         self.exe = None
         self.linking = "unknown"
 
@@ -59,6 +67,7 @@ class ProcessTree:
     def __init__(self):
         self.root = os.getpid()
         self.live = {self.root: None}  # tgid -> top
+        self.running = {}  # tgid -> seq of the image it runs (a forked child runs its parent's until it execs)
         self.images = []
         self.forks = {}  # top -> forks seen
         self.lost_events = False
@@ -132,11 +141,13 @@ class ProcessTree:
                 with self._lock:
                     top = ctgid if ptgid == self.root else self.live[ptgid]
                     self.live[ctgid] = top
+                    if ptgid in self.running:
+                        self.running[ctgid] = self.running[ptgid]
                     self.forks[top] = self.forks.get(top, 0) + 1
         elif what == EV_EXEC:
             _, tgid = struct.unpack_from("=ii", data, body)
             if tgid in self.live and tgid != self.root:
-                img = Image(tgid, self.live[tgid], len(self.images))
+                img = Image(tgid, self.live[tgid], len(self.images), self.running.get(tgid))
                 try:
                     img.exe = os.readlink(f"/proc/{tgid}/exe")
                     img.linking = self._linking(img.exe)
@@ -144,8 +155,10 @@ class ProcessTree:
                     pass
                 with self._lock:
                     self.images.append(img)
+                    self.running[tgid] = img.seq
         elif what == EV_EXIT:
             pid, tgid = struct.unpack_from("=ii", data, body)
             if pid == tgid and tgid != self.root:
                 with self._lock:
                     self.live.pop(tgid, None)
+                    self.running.pop(tgid, None)

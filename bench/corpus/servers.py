@@ -1,5 +1,5 @@
-"""The two servers: each runs whole under `sealkit run` (master and every worker); its live processes are looked at
-in /proc/PID/smaps while a client on loopback loads it."""
+"""The servers: each runs whole sealed (master and every worker); its live processes are looked at in
+/proc/PID/smaps while a client on loopback loads it."""
 import os
 import re
 import socket
@@ -14,14 +14,20 @@ def free_port():
         return s.getsockname()[1]
 
 
+def port_open(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
 def wait_for_port(port, seconds=20):
     end = time.monotonic() + seconds
     while time.monotonic() < end:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return True
-        except OSError:
-            time.sleep(0.1)
+        if port_open(port):
+            return True
+        time.sleep(0.1)
     return False
 
 
@@ -151,5 +157,65 @@ http {{
                 elif re.match(r"(Requests|Transfer)/sec:", line):
                     line = re.sub(r"[\d.]+\w*$", "<n>", line)
                 out.append(line)
+            return "\n".join(out)
+        return text
+
+
+class Redis(Program):
+    """redis-server (jemalloc, whose initial-exec TLS needs room in the static TLS block under LD_AUDIT) on
+    127.0.0.1, no persistence, loaded by redis-benchmark; a few redis-cli commands; `shutdown nosave`."""
+    name, packages = "redis+redis-benchmark", ["redis-server", "redis-tools"]
+    commands = ["/usr/bin/redis-server", "/usr/bin/redis-cli", "/usr/bin/redis-benchmark"]
+
+    def prepare(self, ctx):
+        if not hasattr(self, "port"):
+            self.port = free_port()
+
+    def run(self, ctx):
+        d = ctx.dir
+        server = ctx.spawn(["/usr/bin/redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                            "--appendonly", "no", "--dir", d, "--logfile", d + "/redis.log", "--daemonize", "no"])
+        if not wait_for_port(self.port):
+            server.kill()
+            ctx.finish("redis-server", server)
+            return
+        cli = ["/usr/bin/redis-cli", "-h", "127.0.0.1", "-p", str(self.port)]
+        bench = ctx.spawn(["/usr/bin/redis-benchmark", "-h", "127.0.0.1", "-p", str(self.port), "-n", "20000", "-q"])
+        time.sleep(1.5)
+        ctx.snapshot()  # the server (its background threads included) and redis-benchmark
+        ctx.finish("redis-benchmark", bench)
+        for command in (["ping"], ["set", "k", "v"], ["get", "k"], ["incr", "n"], ["dbsize"]):
+            ctx.call("redis-cli " + " ".join(command), cli + command)
+        ctx.snapshot()
+        ctx.call("redis-cli shutdown nosave", cli + ["shutdown", "nosave"])
+        ctx.finish("redis-server", server, timeout=30)
+        try:
+            with open(os.path.join(d, "redis.log"), errors="replace") as f:
+                log = f.read()
+        except OSError:
+            log = "(no log)\n"
+        # Every line, without its "pid:role date time" head; the pid it prints on start-up is the only other
+        # figure that differs between two runs.
+        log = re.sub(r"^\d+:[A-Z] \d+ \w+ \d+ [\d:.]+ ", "", log, flags=re.M)
+        ctx.steps.append(type(ctx.steps[-1])("redis.log", 0, re.sub(r"\bpid=\d+", "pid=<n>", log), ""))
+
+    def cleanup(self, ctx):
+        if port_open(self.port):  # a run that failed half way: do not leave a server behind
+            ctx.call("cleanup shutdown", ["/usr/bin/redis-cli", "-h", "127.0.0.1", "-p", str(self.port), "shutdown",
+                                          "nosave"])
+
+    def normalise(self, label, stream, text, workdir):
+        if label == "redis-benchmark":
+            # -q redraws a progress line per test ("NAME: rps=... avg_msec=...", then spaces to blank it, each
+            # ended by \r, which the text read here turns into a line end) before its result: those are rates
+            # only, and how many depends on the time taken, so they go; the result lines stay with their rate
+            # and latency as <n>.
+            out = []
+            for line in text.split("\n"):
+                if not line.strip() or re.match(r"^.+: rps=\S+ \(overall: \S+\) avg_msec=\S+ \(overall: \S+\)$",
+                                                line):
+                    continue
+                out.append(re.sub(r"^(.+): [\d.]+ requests per second, p50=[\d.]+ msec$",
+                                  r"\1: <n> requests per second, p50=<n> msec", line))
             return "\n".join(out)
         return text

@@ -9,8 +9,8 @@ import os
 import struct
 import subprocess
 
-RUNTIME_NAME = "libsealkit-runtime.so"
-PRELOAD_NAME = "libsealkit-preload.so"  # sealkit run's LD_PRELOAD: a start-up object that ld.so --list omits
+RUNTIME_NAME = "libsealkit-runtime.so"  # sealkit run's LD_AUDIT
+PRELOAD_NAME = "libsealkit-preload.so"  # LD_PRELOAD or /etc/ld.so.preload: a start-up object ld.so --list may omit
 LDSO = "/lib64/ld-linux-x86-64.so.2"
 _startup_cache = {}
 _elf_cache = {}
@@ -120,7 +120,9 @@ def vdso_line(pid):
         return None
 
 
-def check(pid):
+def check(pid, runtime_name):
+    """runtime_name: the injected object whose own VMAs, once sealed, mean the start-up pass is done (the audit
+    module under `sealkit run`, the preload object machine-wide)."""
     try:
         before = vdso_line(pid)
         exe = os.readlink(f"/proc/{pid}/exe")
@@ -136,12 +138,12 @@ def check(pid):
     vdso = before.split()[0].split("-")
     if not any(m[4] == "[vdso]" and m[0] == int(vdso[0], 16) for m in vmas):
         return v  # smaps was read across an exec
-    runtime = [m for m in vmas if m[4].endswith(RUNTIME_NAME)]
+    runtime = [m for m in vmas if m[4].endswith(runtime_name)]
     if not runtime:
         v.state = "no-runtime"
         return v
     if not all(m[5] for m in runtime):
-        v.state = "starting"  # the runtime seals itself after every other object: not done yet
+        v.state = "starting"  # the start-up pass has not reached the injected object yet
         return v
     v.state = "checked"
     objects = {}  # path -> [vmas]

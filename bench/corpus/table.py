@@ -18,7 +18,7 @@ def why_unsealed(path, glibc_own_in_same_run):
     return "loaded after start-up and not sealed (see docs/runtime.md, Objects loaded later)"
 
 
-def print_report(rows, verbose):
+def print_report(rows, deploy, verbose):
     head = ["program", "processes", "processes sealed", "objects sealed / seen", "dlopen'd objects unsealed",
             "live processes checked", "failures"]
     body = []
@@ -32,7 +32,9 @@ def print_report(rows, verbose):
     for b in body:
         print(line(b))
     print()
-    print("processes: process images (one per exec) the kernel reported for the sealed run, the launcher excluded;")
+    print(f"sealed with: {deploy.name} (log lines \"injected_as\":\"{deploy.injected_as}\").")
+    print("processes: process images (one per exec) the kernel reported for the sealed run"
+          + (", the launcher excluded;" if deploy.launcher else ";"))
     print("sealed: those with a runtime log line showing every object sealed and no mseal failure. Objects count the")
     print("vDSO, which the runtime seals as a system mapping. Live processes: /proc/PID/smaps read while they ran.")
     for r in rows:
