@@ -75,9 +75,12 @@ bool audit_module_chose_seccomp(const char* setting) {
 // already: one system call and a count of the objects loaded so far.
 // Machine-wide (/etc/ld.so.preload) this is where start-up sealing happens, so
 // the settings and the configuration are read here, once.
+// The settings as start-up read them; later passes log to the same file.
+ProcessInfo g_info;
+
 void startup_work() {
   // Quietly first: under `sealkit run` the audit module has warned already.
-  ProcessInfo info;
+  ProcessInfo& info = g_info;
   read_process_info(info, true);
   g_audited = audit_module_ran(info);
   if (g_audited) {
@@ -155,6 +158,7 @@ void init_once() {
     return;
   }
   use_config(g_config);
+  use_log(g_info);
   // The audit module's backend. Machine-wide (no audit module) it is always
   // the kernel's: a filter would set no_new_privs in every process of the
   // machine.

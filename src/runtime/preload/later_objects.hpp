@@ -14,6 +14,7 @@
 #include <cstddef>
 
 #include "runtime/config.hpp"
+#include "runtime/process_info.hpp"
 
 namespace sealkit::rt::preload {
 
@@ -47,6 +48,10 @@ void unlock_after_fork();
 // The configuration's exclude-object patterns apply to later objects too;
 // `config` must outlive every pass.
 void use_config(const Config& config);
+
+// Where a pass logs what its look at protections found (SEALKIT_LOG, when
+// set); `info` must outlive every pass.
+void use_log(const ProcessInfo& info);
 
 // Later objects are sealed with seccomp filters (one per pass) instead of
 // mseal: the audit module chose that backend at start-up. Called once, before
