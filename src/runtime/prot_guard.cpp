@@ -54,7 +54,8 @@ bool ProtLookup::find(std::uintptr_t addr, bool or_next, Vma& out) {
     text = maps_;
   } else if (query_ == nullptr) {
     // No PROCMAP_QUERY (Linux 6.10, or /proc/self/maps could not be opened
-    // for it): the text once more, after each change.
+    // for it): the text once more, after each change (rare: only a part that
+    // had more than its file asks is changed).
     if (stale_ || !own_ok_) {
       own_ok_ = own_.load();
       stale_ = false;
@@ -72,11 +73,18 @@ bool ProtLookup::find(std::uintptr_t addr, bool or_next, Vma& out) {
   }
   if (query_->find(addr, or_next, false, out)) return true;
   none_ = query_->last_error() == -2;  // ENOENT: no such VMA
-  if (none_) return false;
-  // No PROCMAP_QUERY in this kernel (ENOTTY before 6.11): the text from now on.
+  // No PROCMAP_QUERY in this kernel (ENOTTY before 6.11). Before any change
+  // the caller plans from the text it reads once for every object; after a
+  // change, the text is read again here.
+  if (none_ || !stale_) return false;
   query_ = nullptr;
-  stale_ = true;
   return find(addr, or_next, out);
+}
+
+unsigned ProtLookup::allowed(unsigned asked, unsigned cur) {
+  if ((asked & kProtRead) == 0 || (cur & ~asked & kProtExec) == 0) return asked;  // it could not matter
+  if (read_implies_exec_ < 0) read_implies_exec_ = sys::read_implies_exec() ? 1 : 0;
+  return read_implies_exec_ == 1 ? asked | kProtExec : asked;
 }
 
 Verdict settle(ProtLookup* look, core::Range part, unsigned cur, unsigned want, ProtStats& st) {

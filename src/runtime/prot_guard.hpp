@@ -56,14 +56,16 @@ Intent intended_at(const ElfImage& img, std::uintptr_t addr, std::uintptr_t limi
 // PROCMAP_QUERY. A text is a snapshot: after a change it is read again, unless
 // PROCMAP_QUERY works.
 //
-// `read_implies_exec`: the process has READ_IMPLIES_EXEC in its personality,
-// so the kernel makes every readable mapping executable, mprotect's included.
-// That execute permission is the process's own, not a change to undo: a
-// readable part may then be executable too (and a writable one is then
-// writable and executable, never sealed).
+// READ_IMPLIES_EXEC in the process's personality makes the kernel map every
+// readable mapping executable, mprotect's included. That execute permission
+// is the process's own, not a change to undo: a readable part may then be
+// executable too (and a writable one is then writable and executable, never
+// sealed). `read_implies_exec`: 1 or 0 when the caller knows, -1 to ask the
+// kernel the first time it matters (an executable part the file does not ask
+// to be executable), which is never in the usual pass.
 class ProtLookup {
  public:
-  ProtLookup(VmaQuery* query, const MapsSnapshot* maps, bool read_implies_exec = false)
+  ProtLookup(VmaQuery* query, const MapsSnapshot* maps, int read_implies_exec)
       : query_(query), maps_(maps), read_implies_exec_(read_implies_exec) {}
   ProtLookup(const ProtLookup&) = delete;
   ProtLookup& operator=(const ProtLookup&) = delete;
@@ -74,15 +76,13 @@ class ProtLookup {
   bool none() const { return none_; }
   // An mprotect happened: a text in hand no longer says the truth.
   void changed() { stale_ = true; }
-  // What a part may be, given what the file asks for it.
-  unsigned allowed(unsigned asked) const {
-    return read_implies_exec_ && (asked & kProtRead) != 0 ? asked | kProtExec : asked;
-  }
+  // What a part that is `cur` now may be, given what the file asks for it.
+  unsigned allowed(unsigned asked, unsigned cur);
 
  private:
   VmaQuery* query_;
   const MapsSnapshot* maps_;
-  bool read_implies_exec_;
+  int read_implies_exec_;
   MapsSnapshot own_;  // read again after a change when there is no PROCMAP_QUERY
   bool stale_ = false;
   bool own_ok_ = false;
@@ -137,7 +137,7 @@ bool guard_run(ProtLookup* look, const ElfImage& img, core::Range r, ProtStats& 
     while (addr < vma.end) {
       const Intent in = intended_at(img, addr, vma.end);
       const core::Range part{addr, in.end};
-      const unsigned want = look != nullptr ? look->allowed(in.prot) : in.prot;
+      const unsigned want = look != nullptr ? look->allowed(in.prot, cur) : in.prot;
       switch (settle(look, part, look != nullptr ? cur : want, want, st)) {
         case Verdict::kSeal:
           if (!pending.empty() && pending.end == part.begin) pending.end = part.end;

@@ -108,8 +108,9 @@ bool is_system_mapping(std::string_view p) { return p == "[vdso]" || p == "[vvar
 // one filter is installed at the end (finish_seccomp); null on the kernel's.
 seccomp::Collector* g_collector = nullptr;
 
-// READ_IMPLIES_EXEC in this process's personality (prot_guard.hpp), for the pass.
-bool g_read_implies_exec = false;
+// READ_IMPLIES_EXEC in this process's personality for the pass: 1 or 0, -1
+// when not asked (ProtLookup asks if it matters).
+int g_read_implies_exec = -1;
 // x86_64's execve of a 64-bit program clears READ_IMPLIES_EXEC
 // (set_personality_64bit): no start-up image of this build has it. A 32-bit
 // one keeps it (setarch -X), and gets it without PT_GNU_STACK.
@@ -409,7 +410,7 @@ void seal_startup(const LoadedRef* objects, std::size_t n, std::uintptr_t self_e
   const bool read_implies_exec = kExecKeepsReadImpliesExec && !no_mseal && sys::read_implies_exec();
   const bool look = !no_mseal && (st.look_at_protections || read_implies_exec);
   st.look_at_protections = look;
-  g_read_implies_exec = read_implies_exec;
+  g_read_implies_exec = kExecKeepsReadImpliesExec && !no_mseal ? read_implies_exec : -1;
 
   const StartupAux& aux = startup_aux();
   LazyQuery q;

@@ -333,7 +333,7 @@ class Sealer {
     if (maps == nullptr) return;
     ElfImage img;
     if (read_loaded_image(*maps, w.bias, w.dynamic, img) != ImageError::kNone) return;
-    ProtLookup vmas(nullptr, maps, read_implies_exec());
+    ProtLookup vmas(nullptr, maps, -1);
     core::plan_object_seal(img.segments, img.nseg, img.keep_mutable, img.nmut, *maps, [&](core::Range r) {
       guard_run(&vmas, img, r, prot_, [this](core::Range part) { seal_run(part); },
                 [this](core::Range part) { return seal_run(part) == 0; });
@@ -368,7 +368,7 @@ class Sealer {
       if (!query_ok_) return false;
       q = &query_;
     }
-    ProtLookup vmas(q, text, read_implies_exec());
+    ProtLookup vmas(q, text, -1);
     ProtStats found;
     // Runs are collected first, so that an incomplete plan seals nothing
     // (but parts whose protection had to be lowered, sealed at once).
@@ -427,13 +427,6 @@ class Sealer {
     return maps_ok_ ? &maps_ : nullptr;
   }
 
-  // READ_IMPLIES_EXEC in the personality (prot_guard.hpp), asked once per
-  // pass that seals something: a program may set it at any time.
-  bool read_implies_exec() {
-    if (rie_ < 0) rie_ = sys::read_implies_exec() ? 1 : 0;
-    return rie_ == 1;
-  }
-
   MapsSnapshot maps_;
   seccomp::Collector collector_;
   bool collector_begun_ = false;
@@ -441,7 +434,6 @@ class Sealer {
   VmaQuery query_;
   bool query_opened_ = false, query_ok_ = false;
   ProtStats prot_;
-  int rie_ = -1;
 };
 
 // The fast path of a pass (see seal_pass): the handle's object alone, from
