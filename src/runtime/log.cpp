@@ -20,8 +20,8 @@ std::string_view own_exe(char (&buf)[512]) {
 }
 
 // One write with O_APPEND: lines from concurrent processes do not interleave.
-void append_line(const ProcessInfo& info, const TextOut& o) {
-  int fd = sys::open_append(info.log_path);
+void append_line(const char* log_path, const TextOut& o) {
+  int fd = sys::open_append(log_path);
   if (fd < 0) {
     warn("cannot open SEALKIT_LOG for appending; not logging");
     return;
@@ -32,8 +32,8 @@ void append_line(const ProcessInfo& info, const TextOut& o) {
 
 }  // namespace
 
-void report_later(const ProcessInfo& info, const ProtStats& st) {
-  if (info.log_path[0] == '\0' || !st.any()) return;
+void report_later(const char* log_path, const ProtStats& st) {
+  if (log_path[0] == '\0' || !st.any()) return;
   char exe[512];
   TextOut o;
   o.str("{\"pid\":").num(static_cast<std::uint64_t>(sys::getpid()));
@@ -41,7 +41,7 @@ void report_later(const ProcessInfo& info, const ProtStats& st) {
   o.str(",\"phase\":\"later\"");
   protection_fields(o, st);
   o.str("}\n");
-  append_line(info, o);
+  append_line(log_path, o);
 }
 
 void report_startup(const ProcessInfo& info, const SealStats& st, std::size_t dropped) {
@@ -81,7 +81,7 @@ void report_startup(const ProcessInfo& info, const SealStats& st, std::size_t dr
   }
   o.str(",\"elapsed_ns\":").num(st.elapsed_ns);
   o.str("}\n");
-  append_line(info, o);
+  append_line(info.log_path, o);
 }
 
 }  // namespace sealkit::rt

@@ -13,7 +13,8 @@ namespace sealkit::rt {
 
 void report_startup(const ProcessInfo& info, const SealStats& stats, std::size_t dropped_objects);
 
-// Nothing when `stats` has nothing to say (the usual pass).
-void report_later(const ProcessInfo& info, const ProtStats& stats);
+// Nothing when `stats` has nothing to say (the usual pass). `log_path` is
+// SEALKIT_LOG as ProcessInfo validated it ("" when not logging).
+void report_later(const char* log_path, const ProtStats& stats);
 
 }  // namespace sealkit::rt

@@ -75,13 +75,11 @@ bool audit_module_chose_seccomp(const char* setting) {
 // already: one system call and a count of the objects loaded so far.
 // Machine-wide (/etc/ld.so.preload) this is where start-up sealing happens, so
 // the settings and the configuration are read here, once.
-// The settings as start-up read them; later passes log to the same file.
-ProcessInfo g_info;
-
 void startup_work() {
   // Quietly first: under `sealkit run` the audit module has warned already.
-  ProcessInfo& info = g_info;
+  ProcessInfo info;
   read_process_info(info, true);
+  log_later_passes_to(info.log_path);  // the same file as start-up's line
   g_audited = audit_module_ran(info);
   if (g_audited) {
     g_startup_objects = count_startup_objects();
@@ -158,7 +156,6 @@ void init_once() {
     return;
   }
   use_config(g_config);
-  use_log(g_info);
   // The audit module's backend. Machine-wide (no audit module) it is always
   // the kernel's: a filter would set no_new_privs in every process of the
   // machine.

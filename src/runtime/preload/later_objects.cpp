@@ -48,7 +48,9 @@ std::size_t g_nknown = 0;
 pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
 unsigned long long g_seen_adds = 0, g_seen_subs = 0;
 const Config* g_config = nullptr;
-const ProcessInfo* g_log_info = nullptr;  // SEALKIT_LOG, for a pass whose look at protections found something
+// SEALKIT_LOG, for a pass whose look at protections found something. In .bss
+// and written only when set: most processes never touch its page.
+char g_log_path[sizeof ProcessInfo::log_path];
 
 bool excluded(std::string_view name) { return g_config != nullptr && g_config->object_excluded(name); }
 
@@ -343,7 +345,7 @@ class Sealer {
   // The seccomp backend's one filter for the pass, and the log line when the
   // look at protections found something. Under g_mu.
   void finish() {
-    if (g_log_info != nullptr) report_later(*g_log_info, prot_);
+    report_later(g_log_path, prot_);
     if (!g_seccomp || collector_.size() == 0 || g_budget_spent) return;
     const seccomp::FilterResult r = collector_.install(false);
     if (r.error != 12 /* ENOMEM: the budget (or a filter too large) */) return;
@@ -470,7 +472,12 @@ bool seal_alone(void* handle, link_map* head) {
 
 void use_config(const Config& config) { g_config = &config; }
 
-void use_log(const ProcessInfo& info) { g_log_info = &info; }
+void log_later_passes_to(const char* log_path) {
+  if (log_path[0] == '\0') return;
+  std::size_t n = 0;
+  for (; n + 1 < sizeof g_log_path && log_path[n] != '\0'; ++n) g_log_path[n] = log_path[n];
+  g_log_path[n] = '\0';
+}
 
 void use_seccomp_backend() { g_seccomp = true; }
 

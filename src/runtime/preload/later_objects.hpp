@@ -14,7 +14,6 @@
 #include <cstddef>
 
 #include "runtime/config.hpp"
-#include "runtime/process_info.hpp"
 
 namespace sealkit::rt::preload {
 
@@ -49,9 +48,9 @@ void unlock_after_fork();
 // `config` must outlive every pass.
 void use_config(const Config& config);
 
-// Where a pass logs what its look at protections found (SEALKIT_LOG, when
-// set); `info` must outlive every pass.
-void use_log(const ProcessInfo& info);
+// Where a pass logs what its look at protections found: SEALKIT_LOG as
+// ProcessInfo validated it (copied; "" leaves passes silent). Called at start-up.
+void log_later_passes_to(const char* log_path);
 
 // Later objects are sealed with seccomp filters (one per pass) instead of
 // mseal: the audit module chose that backend at start-up. Called once, before
