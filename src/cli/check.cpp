@@ -3,6 +3,7 @@
 // links are not followed, so each file is reported once.
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <string>
@@ -38,7 +39,10 @@ std::string run_verdict(const ElfFacts& f) {
   if (f.kind == ElfFacts::Kind::kRelocatable || f.kind == ElfFacts::Kind::kOther) return "not loadable";
   if ((f.kind == ElfFacts::Kind::kExecutable || f.kind == ElfFacts::Kind::kPie) && !f.has_interp)
     return "static: cannot seal";
+  // Writable and executable segments are never sealed (docs/runtime.md, "Protections").
+  if (f.mutable_bytes && f.wx_bytes) return "seals all but PT_GNU_MUTABLE and W|X";
   if (f.mutable_bytes) return "seals all but PT_GNU_MUTABLE";
+  if (f.wx_bytes) return "seals all but W|X";
   return "seals all";
 }
 
@@ -63,8 +67,9 @@ nlohmann::json to_json(const Row& r) {
   j["exec_stack"] = core::to_string(f.exec_stack);
   j["wx_segments"] = f.wx_segments;
   j["load_segments"] = f.load_segments;
-  j["run_seals_bytes"] = f.load_span_bytes >= f.mutable_bytes ? f.load_span_bytes - f.mutable_bytes : 0;
-  j["run_leaves_bytes"] = f.mutable_bytes;
+  const std::uint64_t leaves = std::min(f.load_span_bytes, f.mutable_bytes + f.wx_bytes);
+  j["run_seals_bytes"] = f.load_span_bytes - leaves;
+  j["run_leaves_bytes"] = leaves;
   j["run"] = run_verdict(f);
   return j;
 }

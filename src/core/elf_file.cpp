@@ -145,6 +145,7 @@ std::optional<ElfFacts> analyse(Elf* e, std::string& error) {
         }
         lo = std::min(lo, ph.p_vaddr & ~(kPage - 1));
         hi = std::max(hi, end & ~(kPage - 1));
+        if ((ph.p_flags & PF_W) && (ph.p_flags & PF_X)) f.wx_bytes += (end & ~(kPage - 1)) - (ph.p_vaddr & ~(kPage - 1));
         break;
       case PT_INTERP: f.has_interp = true; break;
       case PT_DYNAMIC:

@@ -38,12 +38,13 @@ struct ElfFacts {
   bool textrel = false;      // DT_TEXTREL or DF_TEXTREL
   ExecStack exec_stack = ExecStack::kMissing;
   std::size_t wx_segments = 0;          // PT_LOAD both writable and executable
+  std::uint64_t wx_bytes = 0;           // their pages, which `sealkit run` leaves unsealed
   bool memory_seal_property = false;    // GNU_PROPERTY_MEMORY_SEAL (ld -z memory-seal)
   std::size_t mutable_segments = 0;     // PT_GNU_MUTABLE
   bool mutable_section = false;         // a .gnu.mutable section
   std::size_t load_segments = 0;        // PT_LOAD
   std::uint64_t load_span_bytes = 0;    // lowest PT_LOAD page to highest, what `sealkit run` seals
-  std::uint64_t mutable_bytes = 0;      // of which left unsealed (PT_GNU_MUTABLE, page-rounded)
+  std::uint64_t mutable_bytes = 0;      // of which left unsealed too (PT_GNU_MUTABLE, page-rounded)
   std::vector<ElfSegment> segments;     // every program header, in file order (`sealkit audit` maps them)
 };
 

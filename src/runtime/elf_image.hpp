@@ -1,5 +1,6 @@
-// An ELF object as it lies in memory: its PT_LOAD segments and the ranges it
-// asks to keep mutable (PT_GNU_MUTABLE), found from its program headers.
+// An ELF object as it lies in memory: its PT_LOAD segments with the
+// protection each asks for, its RELRO range and the ranges it asks to keep
+// mutable (PT_GNU_MUTABLE), found from its program headers.
 #pragma once
 
 #include <cstddef>
@@ -10,10 +11,17 @@
 
 namespace sealkit::rt {
 
+// mmap(2)'s PROT_* bits, as the kernel's VMA flags and PROCMAP_QUERY say them.
+inline constexpr unsigned kProtRead = 1, kProtWrite = 2, kProtExec = 4;
+
 struct ElfImage {
   static constexpr std::size_t kMaxRanges = 32;
   core::Range segments[kMaxRanges];  // page-rounded, sorted
+  std::uint8_t prot[kMaxRanges] = {};  // each segment's p_flags as kProt* bits
   std::size_t nseg = 0;
+  // PT_GNU_RELRO as ld.so makes it read-only once relocated: both ends
+  // rounded down to pages (glibc's _dl_protect_relro); empty without one.
+  core::Range relro;
   core::Range keep_mutable[kMaxRanges];
   std::size_t nmut = 0;
   std::uintptr_t dynamic = 0;  // bias + PT_DYNAMIC's p_vaddr; 0 without PT_DYNAMIC

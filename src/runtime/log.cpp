@@ -5,15 +5,51 @@
 
 namespace sealkit::rt {
 
+namespace {
+
+void protection_fields(TextOut& o, const ProtStats& p) {
+  o.str(",\"protections_restored\":").num(p.restored);
+  o.str(",\"wx_refused\":").num(p.wx_refused);
+  o.str(",\"protections_not_restored\":").num(p.not_restored);
+  o.str(",\"protections_raced\":").num(p.raced);
+}
+
+std::string_view own_exe(char (&buf)[512]) {
+  const long n = sys::readlink("/proc/self/exe", buf, sizeof buf);
+  return n > 0 ? std::string_view(buf, static_cast<std::size_t>(n)) : std::string_view("?");
+}
+
+// One write with O_APPEND: lines from concurrent processes do not interleave.
+void append_line(const char* log_path, const TextOut& o) {
+  int fd = sys::open_append(log_path);
+  if (fd < 0) {
+    warn("cannot open SEALKIT_LOG for appending; not logging");
+    return;
+  }
+  sys::write(fd, o.view().data(), o.view().size());
+  sys::close(fd);
+}
+
+}  // namespace
+
+void report_later(const char* log_path, const ProtStats& st) {
+  if (log_path[0] == '\0' || !st.any()) return;
+  char exe[512];
+  TextOut o;
+  o.str("{\"pid\":").num(static_cast<std::uint64_t>(sys::getpid()));
+  o.str(",\"exe\":").json_str(own_exe(exe));
+  o.str(",\"phase\":\"later\"");
+  protection_fields(o, st);
+  o.str("}\n");
+  append_line(log_path, o);
+}
+
 void report_startup(const ProcessInfo& info, const SealStats& st, std::size_t dropped) {
   if (info.log_path[0] == '\0') return;
   char exe[512];
-  long n = sys::readlink("/proc/self/exe", exe, sizeof exe);
-  std::string_view exe_sv = n > 0 ? std::string_view(exe, static_cast<std::size_t>(n)) : std::string_view("?");
-
   TextOut o;
   o.str("{\"pid\":").num(static_cast<std::uint64_t>(sys::getpid()));
-  o.str(",\"exe\":").json_str(exe_sv);
+  o.str(",\"exe\":").json_str(own_exe(exe));
   o.str(",\"phase\":\"startup\"");
   o.str(",\"injected_as\":\"").str(st.injected_as).str("\"");
   o.str(",\"backend\":\"").str(st.seccomp ? "seccomp" : "kernel").str("\"");
@@ -31,6 +67,8 @@ void report_startup(const ProcessInfo& info, const SealStats& st, std::size_t dr
   o.str(",\"system_mappings_sealed\":").num(st.system_mappings_sealed);
   o.str(",\"stack_sealed\":").str(st.stack_sealed ? "true" : "false");
   o.str(",\"maps_bad_lines\":").num(st.maps_bad_lines);
+  o.str(",\"protections_checked\":").str(st.look_at_protections ? "true" : "false");
+  protection_fields(o, st.prot);
   if (st.seccomp) {
     o.str(",\"filter_installed\":").str(st.filter_installed ? "true" : "false");
     o.str(",\"filter_ranges\":").num(st.filter_ranges);
@@ -43,15 +81,7 @@ void report_startup(const ProcessInfo& info, const SealStats& st, std::size_t dr
   }
   o.str(",\"elapsed_ns\":").num(st.elapsed_ns);
   o.str("}\n");
-
-  int fd = sys::open_append(info.log_path);
-  if (fd < 0) {
-    warn("cannot open SEALKIT_LOG for appending; not logging");
-    return;
-  }
-  // One write with O_APPEND: lines from concurrent processes do not interleave.
-  sys::write(fd, o.view().data(), o.view().size());
-  sys::close(fd);
+  append_line(info.log_path, o);
 }
 
 }  // namespace sealkit::rt

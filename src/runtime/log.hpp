@@ -1,5 +1,7 @@
 // SEALKIT_LOG: one JSON line per process saying what the runtime sealed, what
-// it left and why, and how long it took. Never written in secure execution.
+// it left and why, and how long it took; and one line for a pass over objects
+// loaded later whose look at protections found something (prot_guard.hpp).
+// Never written in secure execution.
 #pragma once
 
 #include <cstddef>
@@ -10,5 +12,9 @@
 namespace sealkit::rt {
 
 void report_startup(const ProcessInfo& info, const SealStats& stats, std::size_t dropped_objects);
+
+// Nothing when `stats` has nothing to say (the usual pass). `log_path` is
+// SEALKIT_LOG as ProcessInfo validated it ("" when not logging).
+void report_later(const char* log_path, const ProtStats& stats);
 
 }  // namespace sealkit::rt

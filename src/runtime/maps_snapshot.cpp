@@ -10,6 +10,9 @@ MapsSnapshot::~MapsSnapshot() {
 }
 
 bool MapsSnapshot::load() {
+  if (entries_) sys::munmap(entries_, cap_bytes_);
+  entries_ = nullptr;
+  cap_bytes_ = n_ = bad_ = 0;
   if (!text_.load("/proc/self/maps")) return false;
   std::string_view t = text_.text();
   std::size_t lines = 1;
@@ -36,14 +39,19 @@ bool MapsSnapshot::load() {
   return true;
 }
 
-const core::MapsEntry* MapsSnapshot::find(std::uintptr_t addr) const {
+const core::MapsEntry* MapsSnapshot::find_from(std::uintptr_t addr) const {
   std::size_t lo = 0, hi = n_;
   while (lo < hi) {
     std::size_t mid = lo + (hi - lo) / 2;
     if (entries_[mid].range.end <= addr) lo = mid + 1;
     else hi = mid;
   }
-  return lo < n_ && entries_[lo].range.contains(addr) ? &entries_[lo] : nullptr;
+  return lo < n_ ? &entries_[lo] : nullptr;
+}
+
+const core::MapsEntry* MapsSnapshot::find(std::uintptr_t addr) const {
+  const core::MapsEntry* e = find_from(addr);
+  return e != nullptr && e->range.contains(addr) ? e : nullptr;
 }
 
 VmaQuery::~VmaQuery() {
@@ -80,6 +88,8 @@ bool VmaQuery::find(std::uintptr_t addr, bool or_next, bool with_name, Vma& out)
   }
   out.range = {static_cast<std::uintptr_t>(q.vma_start), static_cast<std::uintptr_t>(q.vma_end)};
   out.read = (q.vma_flags & kabi::kProcmapVmaReadable) != 0;
+  out.write = (q.vma_flags & kabi::kProcmapVmaWritable) != 0;
+  out.exec = (q.vma_flags & kabi::kProcmapVmaExecutable) != 0;
   out.offset = q.vma_offset;
   out.dev_major = q.dev_major;
   out.dev_minor = q.dev_minor;
@@ -109,6 +119,8 @@ void QueriedSpan::Iterator::step(std::uintptr_t from) {
   cur_ = core::MapsEntry{};
   cur_.range = v.range;
   cur_.read = v.read;
+  cur_.write = v.write;
+  cur_.exec = v.exec;
   cur_.offset = v.offset;
   cur_.dev_major = v.dev_major;
   cur_.dev_minor = v.dev_minor;

@@ -18,6 +18,7 @@ class MapsSnapshot {
   MapsSnapshot& operator=(const MapsSnapshot&) = delete;
   ~MapsSnapshot();
 
+  // Reads the maps (again: a second call replaces the first reading).
   bool load();
   const core::MapsEntry* begin() const { return entries_; }
   const core::MapsEntry* end() const { return entries_ + n_; }
@@ -25,6 +26,8 @@ class MapsSnapshot {
   std::size_t bad_lines() const { return bad_; }
   // The entry holding addr, or nullptr.
   const core::MapsEntry* find(std::uintptr_t addr) const;
+  // The first entry that ends above addr (holding it, or the next one), or nullptr.
+  const core::MapsEntry* find_from(std::uintptr_t addr) const;
 
  private:
   ProcText text_;
@@ -38,6 +41,8 @@ class MapsSnapshot {
 struct Vma {
   core::Range range;
   bool read = false;
+  bool write = false;
+  bool exec = false;
   std::uint64_t offset = 0;
   std::uint32_t dev_major = 0;
   std::uint32_t dev_minor = 0;

@@ -108,6 +108,18 @@ bool is_system_mapping(std::string_view p) { return p == "[vdso]" || p == "[vvar
 // one filter is installed at the end (finish_seccomp); null on the kernel's.
 seccomp::Collector* g_collector = nullptr;
 
+// READ_IMPLIES_EXEC in this process's personality for the pass: 1 or 0, -1
+// when not asked (ProtLookup asks if it matters).
+int g_read_implies_exec = -1;
+// x86_64's execve of a 64-bit program clears READ_IMPLIES_EXEC
+// (set_personality_64bit): no start-up image of this build has it. A 32-bit
+// one keeps it (setarch -X), and gets it without PT_GNU_STACK.
+#if defined(__x86_64__)
+constexpr bool kExecKeepsReadImpliesExec = false;
+#else
+constexpr bool kExecKeepsReadImpliesExec = true;
+#endif
+
 // One seal: mseal(2), or adding r to the filter's ranges (which checks, as
 // mseal would, that every page is mapped: -ENOMEM otherwise). Counts calls.
 long seal_call(core::Range r, SealStats& st) {
@@ -162,13 +174,32 @@ class LazyQuery {
 };
 
 // Plans `img` without the maps text; false when it cannot be done that way.
-bool plan_fast(LazyQuery& q, const ElfImage& img, std::size_t owner) {
+// With `look`, each part's protection is looked up first (prot_guard.hpp).
+bool plan_fast(LazyQuery& q, const ElfImage& img, std::size_t owner, bool look, SealStats& st) {
   const std::size_t mark = g_pass.npieces;
-  bool full = false;
-  VmaQuery* lookups = has_gaps(img) ? q.get() : nullptr;  // only an object with gaps needs them
-  const bool planned = plan_without_maps(lookups, img, [&](core::Range r) { full |= !add_piece(r, owner); });
-  if (full || !planned) g_pass.npieces = mark;
-  return planned && !full;
+  bool full = false, looked = true;
+  // Only an object with gaps needs lookups to be planned; looking needs them too.
+  VmaQuery* lookups = has_gaps(img) || look ? q.get() : nullptr;
+  if (look && lookups == nullptr) return false;
+  ProtLookup vmas(lookups, nullptr, g_read_implies_exec);
+  ProtStats found;
+  const bool planned = plan_without_maps(has_gaps(img) ? lookups : nullptr, img, [&](core::Range r) {
+    looked = guard_run(look ? &vmas : nullptr, img, r, found, [&](core::Range part) { full |= !add_piece(part, owner); },
+                       [&](core::Range part) { return seal_final(part, st); }) &&
+             looked;
+  });
+  const bool ok = planned && !full && looked;
+  if (!ok) {
+    // The maps path plans the object again and judges its parts again; what
+    // was done here stays done.
+    g_pass.npieces = mark;
+    found.wx_refused = found.not_restored = 0;
+  }
+  st.prot.restored += found.restored;
+  st.prot.raced += found.raced;
+  st.prot.wx_refused += found.wx_refused;
+  st.prot.not_restored += found.not_restored;
+  return ok;
 }
 
 // An object's image from what is known without the maps (see the top).
@@ -260,16 +291,21 @@ void seal_pieces(SealStats& st) {
   }
 }
 
-// The slow path's planner: one object from the maps text.
-bool seal_image_with_maps(const MapsSnapshot& maps, const ElfImage& img, SealStats& st) {
+// The slow path's planner: one object from the maps text, which also says
+// each part's protection when the pass looks at them.
+bool seal_image_with_maps(const MapsSnapshot& maps, const ElfImage& img, bool look, SealStats& st) {
   bool ok = true;
-  core::plan_object_seal(img.segments, img.nseg, img.keep_mutable, img.nmut, maps,
-                         [&](core::Range r) { ok = seal_final(r, st) && ok; });
+  ProtLookup vmas(nullptr, &maps, g_read_implies_exec);
+  core::plan_object_seal(img.segments, img.nseg, img.keep_mutable, img.nmut, maps, [&](core::Range r) {
+    ok = guard_run(look ? &vmas : nullptr, img, r, st.prot, [&](core::Range part) { ok = seal_final(part, st) && ok; },
+                   [&](core::Range part) { return seal_final(part, st); }) &&
+         ok;
+  });
   return ok;
 }
 
 // Everything the fast path left to the maps path.
-void seal_with_maps(const LoadedRef* objects, std::size_t n, std::uintptr_t self_ehdr, SealStats& st) {
+void seal_with_maps(const LoadedRef* objects, std::size_t n, std::uintptr_t self_ehdr, bool look, SealStats& st) {
   // On the seccomp backend the collector read the maps at the start of the
   // pass: the same text, not a second /proc read in every process.
   MapsSnapshot own;
@@ -297,7 +333,7 @@ void seal_with_maps(const LoadedRef* objects, std::size_t n, std::uintptr_t self
       continue;
     }
     g_pass.slot(i).memory_seal_property = img.memory_seal_property;
-    g_pass.path(i) = seal_image_with_maps(maps, img, st) ? Path::kFast : Path::kFailed;
+    g_pass.path(i) = seal_image_with_maps(maps, img, look, st) ? Path::kFast : Path::kFailed;
   }
   const bool system = g_pass.path(kOwnerSystem) == Path::kMaps;
   const bool stack = g_pass.path(kOwnerStack) == Path::kMaps;
@@ -373,6 +409,14 @@ void seal_startup(const LoadedRef* objects, std::size_t n, std::uintptr_t self_e
     ++st.mseal_failures;
   }
   const bool no_mseal = st.first_error == kEnosys;
+  // Under READ_IMPLIES_EXEC the kernel made every readable mapping of the
+  // objects executable, their data writable and executable: look (and leave
+  // those parts unsealed). One system call where a new image can have it,
+  // none where nothing can be sealed.
+  const bool read_implies_exec = kExecKeepsReadImpliesExec && !no_mseal && sys::read_implies_exec();
+  const bool look = !no_mseal && (st.look_at_protections || read_implies_exec);
+  st.look_at_protections = look;
+  g_read_implies_exec = kExecKeepsReadImpliesExec && !no_mseal ? read_implies_exec : -1;
 
   const StartupAux& aux = startup_aux();
   LazyQuery q;
@@ -389,10 +433,11 @@ void seal_startup(const LoadedRef* objects, std::size_t n, std::uintptr_t self_e
       ElfImage img;
       if (!find_image_fast(q, aux, objects[i], img, own_pid)) continue;
       g_pass.slot(i).memory_seal_property = img.memory_seal_property;
-      if (plan_fast(q, img, i)) g_pass.path(i) = Path::kFast;
+      if (plan_fast(q, img, i, look, st)) g_pass.path(i) = Path::kFast;
     }
     ElfImage img;
-    if (read_image_in(self_ehdr, self_ehdr, self_ehdr + kPage, img) == ImageError::kNone && plan_fast(q, img, self))
+    if (read_image_in(self_ehdr, self_ehdr, self_ehdr + kPage, img) == ImageError::kNone &&
+        plan_fast(q, img, self, look, st))
       g_pass.path(self) = Path::kFast;
 
     core::Range system;
@@ -425,7 +470,7 @@ void seal_startup(const LoadedRef* objects, std::size_t n, std::uintptr_t self_e
   need_maps |= g_pass.path(kOwnerSystem) == Path::kMaps || g_pass.path(kOwnerStack) == Path::kMaps;
   if (g_pass.path(kOwnerSystem) == Path::kFast) st.system_mappings_sealed = system_count;
   if (g_pass.path(kOwnerStack) == Path::kFast) st.stack_sealed = true;
-  if (need_maps && !no_mseal) seal_with_maps(objects, n, self_ehdr, st);
+  if (need_maps && !no_mseal) seal_with_maps(objects, n, self_ehdr, look, st);
   if (st.seccomp) {
     finish_seccomp(n, st);
     g_collector = nullptr;

@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "runtime/maps_snapshot.hpp"
+#include "runtime/prot_guard.hpp"
 
 namespace sealkit::rt {
 
@@ -41,6 +42,13 @@ struct SealStats {
   bool program_excluded = false;  // exclude-program matched: nothing was sealed
   const char* config = "none";    // the configuration file: none, loaded or rejected
   const char* injected_as = "audit";  // audit (sealkit run) or preload (/etc/ld.so.preload)
+  // Set by the caller when code other than ld.so's may have run since the
+  // objects were mapped (the preload object's constructor runs after its
+  // dependencies' constructors): each part's protection is then looked at
+  // before its seal (prot_guard.hpp). The pass also sets it under
+  // READ_IMPLIES_EXEC, where the kernel made readable mappings executable.
+  bool look_at_protections = false;
+  ProtStats prot;  // what the look found and did
   // The seccomp backend (runtime/seccomp/): set by the caller before the pass.
   // Everything is then gathered into ONE filter, installed at the end with the
   // process policy (polyfill trap, io_uring refused); mseal_calls stays 0.

@@ -29,19 +29,19 @@ using core::raw::failed;
 inline constexpr long kRead = 0, kWrite = 1, kOpen = 2, kClose = 3, kMmap = 9, kMunmap = 11, kMremap = 25,
                       kGetpid = 39, kGetuid = 102, kClockGettime = 228, kOpenat = 257, kReadlinkat = 267,
                       kStatx = 332, kMseal = 462, kSchedYield = 24, kFaccessat = 269,
-                      kMsync = 26, kMadvise = 28, kProcessVmReadv = 310;
+                      kMsync = 26, kMadvise = 28, kProcessVmReadv = 310, kMprotect = 10, kPersonality = 135;
 #elif defined(__aarch64__)
 inline constexpr long kRead = 63, kWrite = 64, kClose = 57, kMmap = 222, kMunmap = 215, kMremap = 216,
                       kGetpid = 172, kGetuid = 174, kClockGettime = 113, kOpenat = 56, kReadlinkat = 78,
                       kStatx = 291, kMseal = 462, kSchedYield = 124, kFaccessat = 48,
-                      kMsync = 227, kMadvise = 233, kProcessVmReadv = 270;
+                      kMsync = 227, kMadvise = 233, kProcessVmReadv = 270, kMprotect = 226, kPersonality = 92;
 #elif defined(__i386__)
 // mmap is mmap2 (offset in pages; the runtime maps only at offset 0), getuid the
 // 32-bit-uid getuid32, clock_gettime the 32-bit-time one (a monotonic clock).
 inline constexpr long kRead = 3, kWrite = 4, kOpen = 5, kClose = 6, kMmap = 192, kMunmap = 91, kMremap = 163,
                       kGetpid = 20, kGetuid = 199, kClockGettime = 265, kOpenat = 295, kReadlinkat = 305,
                       kStatx = 383, kMseal = 462, kSchedYield = 158, kFaccessat = 307,
-                      kMsync = 144, kMadvise = 219, kProcessVmReadv = 347;
+                      kMsync = 144, kMadvise = 219, kProcessVmReadv = 347, kMprotect = 125, kPersonality = 136;
 #else
 #error "sealkit runtime: add this architecture's system call numbers"
 #endif
@@ -121,6 +121,16 @@ inline long read_own_memory(long self, std::uintptr_t addr, void* buf, std::size
     std::size_t len;
   } local{buf, n}, remote{reinterpret_cast<const void*>(addr), n};
   return call6(kProcessVmReadv, self, reinterpret_cast<long>(&local), 1, reinterpret_cast<long>(&remote), 1, 0);
+}
+inline long mprotect(std::uintptr_t start, std::size_t len, unsigned prot) {
+  return call(kMprotect, static_cast<long>(start), static_cast<long>(len), static_cast<long>(prot));
+}
+// READ_IMPLIES_EXEC in this process's personality (setarch -X; a 32-bit
+// program without PT_GNU_STACK): the kernel then makes every readable mapping
+// executable, mprotect included. personality(0xffffffff) only asks.
+inline bool read_implies_exec() {
+  const long p = call(kPersonality, 0xffffffffL);
+  return p >= 0 && (p & 0x0400000) != 0;
 }
 // valgrind does not know mseal: it answers ENOSYS and prints a warning on the
 // program's stderr for every call, -q or not. Its client request (a sequence

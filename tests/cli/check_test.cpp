@@ -78,6 +78,18 @@ TEST(SealkitCheck, StaticProgramIsReportedAsNotSealable) {
   EXPECT_EQ(j["files"][0].at("interpreter"), false);
 }
 
+// A segment the file asks to be writable and executable: `sealkit run` leaves
+// it unsealed (docs/runtime.md, "Protections"), and says so.
+TEST(SealkitCheck, WritableAndExecutableSegmentIsLeftOutOfWhatRunSeals) {
+  Result r = run(std::string("check --json ") + WX_LIB);
+  EXPECT_EQ(r.status, 0);
+  auto j = nlohmann::json::parse(r.out);
+  const auto& f = j["files"][0];
+  EXPECT_EQ(f.at("wx_segments"), 1);
+  EXPECT_EQ(f.at("run"), "seals all but W|X");
+  EXPECT_EQ(f.at("run_leaves_bytes"), 8192u) << "its two pages";
+}
+
 TEST(SealkitCheck, UsageErrorsExitTwo) {
   EXPECT_EQ(run("check").status, 2);
   EXPECT_EQ(run("check /nonexistent/path").status, 2);

@@ -78,6 +78,7 @@ void startup_work() {
   // Quietly first: under `sealkit run` the audit module has warned already.
   ProcessInfo info;
   read_process_info(info, true);
+  log_later_passes_to(info.log_path);  // the same file as start-up's line
   g_audited = audit_module_ran(info);
   if (g_audited) {
     g_startup_objects = count_startup_objects();

@@ -10,6 +10,7 @@
 #include "core/seal_plan.hpp"
 #include "runtime/elf_image.hpp"
 #include "runtime/image_plan.hpp"
+#include "runtime/log.hpp"
 #include "runtime/maps_snapshot.hpp"
 #include "runtime/preload/dynamic_info.hpp"
 #include "runtime/preload/grow_table.hpp"
@@ -47,6 +48,9 @@ std::size_t g_nknown = 0;
 pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
 unsigned long long g_seen_adds = 0, g_seen_subs = 0;
 const Config* g_config = nullptr;
+// SEALKIT_LOG, for a pass whose look at protections found something. In .bss
+// and written only when set: most processes never touch its page.
+char g_log_path[sizeof ProcessInfo::log_path];
 
 bool excluded(std::string_view name) { return g_config != nullptr && g_config->object_excluded(name); }
 
@@ -320,6 +324,9 @@ bool g_sharer_warned = false;  // under g_mu
 // Seals one confirmed object: from its headers when they were read, else (or
 // when that plan fails) from the maps text, read once per pass. On the
 // seccomp backend "sealing" gathers, and finish() installs the pass's filter.
+// Every part's protection is looked at before its seal (prot_guard.hpp): the
+// object's constructors, other threads, and for glibc's own loads the program
+// itself, have run since it was mapped.
 class Sealer {
  public:
   void seal(const Want& w) {
@@ -329,12 +336,17 @@ class Sealer {
     if (maps == nullptr) return;
     ElfImage img;
     if (read_loaded_image(*maps, w.bias, w.dynamic, img) != ImageError::kNone) return;
-    core::plan_object_seal(img.segments, img.nseg, img.keep_mutable, img.nmut, *maps,
-                           [this](core::Range r) { seal_run(r); });
+    ProtLookup vmas(nullptr, maps, -1);
+    core::plan_object_seal(img.segments, img.nseg, img.keep_mutable, img.nmut, *maps, [&](core::Range r) {
+      guard_run(&vmas, img, r, prot_, [this](core::Range part) { seal_run(part); },
+                [this](core::Range part) { return seal_run(part) == 0; });
+    });
   }
 
-  // The seccomp backend's one filter for the pass. Under g_mu.
+  // The seccomp backend's one filter for the pass, and the log line when the
+  // look at protections found something. Under g_mu.
   void finish() {
+    report_later(g_log_path, prot_);
     if (!g_seccomp || collector_.size() == 0 || g_budget_spent) return;
     const seccomp::FilterResult r = collector_.install(false);
     if (r.error == 16 /* EBUSY */) {
@@ -353,21 +365,42 @@ class Sealer {
 
  private:
   bool plan_from_image(const ElfImage& img) {
+    // The protections come from the maps text the seccomp backend reads
+    // anyway, else from PROCMAP_QUERY, which an object with gaps needs to be
+    // planned at all.
+    const MapsSnapshot* text = nullptr;
+    if (g_seccomp) {
+      begin_collector();
+      if (collector_.ready()) text = &collector_.maps();
+    }
     VmaQuery* q = nullptr;
-    if (has_gaps(img)) {
+    if (has_gaps(img) || text == nullptr) {
       if (!query_opened_) query_ok_ = query_.open(), query_opened_ = true;
       if (!query_ok_) return false;
       q = &query_;
     }
-    // Runs are collected first, so that an incomplete plan seals nothing.
+    ProtLookup vmas(q, text, -1);
+    ProtStats found;
+    // Runs are collected first, so that an incomplete plan seals nothing
+    // (but parts whose protection had to be lowered, sealed at once).
     core::Range runs[64];
     std::size_t n = 0;
-    bool overflow = false;
-    const bool planned = plan_without_maps(q, img, [&](core::Range r) {
-      if (n < 64) runs[n++] = r;
-      else overflow = true;
+    bool overflow = false, looked = true;
+    const bool planned = plan_without_maps(has_gaps(img) ? q : nullptr, img, [&](core::Range r) {
+      looked = guard_run(&vmas, img, r, found,
+                         [&](core::Range part) {
+                           if (n < 64) runs[n++] = part;
+                           else overflow = true;
+                         },
+                         [this](core::Range part) { return seal_run(part) == 0; }) &&
+               looked;
     });
-    if (!planned || overflow) return false;
+    prot_.restored += found.restored;
+    prot_.raced += found.raced;
+    // Otherwise the maps path judges the parts again.
+    if (!planned || overflow || !looked) return false;
+    prot_.wx_refused += found.wx_refused;
+    prot_.not_restored += found.not_restored;
     // ENOMEM: a page of the segments is not mapped after all (the plan
     // without gaps assumes it is). The maps path then plans the object again;
     // sealing a run twice is harmless.
@@ -411,6 +444,7 @@ class Sealer {
   bool maps_loaded_ = false, maps_ok_ = false;
   VmaQuery query_;
   bool query_opened_ = false, query_ok_ = false;
+  ProtStats prot_;
 };
 
 // The fast path of a pass (see seal_pass): the handle's object alone, from
@@ -446,6 +480,13 @@ bool seal_alone(void* handle, link_map* head) {
 }  // namespace
 
 void use_config(const Config& config) { g_config = &config; }
+
+void log_later_passes_to(const char* log_path) {
+  if (log_path[0] == '\0') return;
+  std::size_t n = 0;
+  for (; n + 1 < sizeof g_log_path && log_path[n] != '\0'; ++n) g_log_path[n] = log_path[n];
+  g_log_path[n] = '\0';
+}
 
 void use_seccomp_backend() { g_seccomp = true; }
 

@@ -48,6 +48,10 @@ void unlock_after_fork();
 // `config` must outlive every pass.
 void use_config(const Config& config);
 
+// Where a pass logs what its look at protections found: SEALKIT_LOG as
+// ProcessInfo validated it (copied; "" leaves passes silent). Called at start-up.
+void log_later_passes_to(const char* log_path);
+
 // Later objects are sealed with seccomp filters (one per pass) instead of
 // mseal: the audit module chose that backend at start-up. Called once, before
 // any pass.

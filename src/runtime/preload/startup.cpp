@@ -60,6 +60,10 @@ bool runtime_handles_sigsys() {
 std::size_t seal_startup_objects(const ProcessInfo& info, const Config& config, Config::Load load) {
   SealStats stats;
   stats.injected_as = "preload";
+  // The constructors of the libraries the program needs have run (ld.so
+  // initialises them before this object): any of them may have changed an
+  // object's protections.
+  stats.look_at_protections = true;
   stats.timed = info.log_path[0] != '\0';
   stats.config = describe(load);
   // ld.so's list of the base namespace. At start-up nothing else changes it
