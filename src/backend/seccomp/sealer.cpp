@@ -2,6 +2,7 @@
 
 #include <linux/seccomp.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -188,24 +189,41 @@ int seal_locked(core::Range span) {
 
 }  // namespace
 
+namespace {
+
+const char* ask_whether_usable() noexcept {
+  // Before any seccomp(2) here: under an allow-list that does not name it,
+  // the call would kill the process.
+  if (const char* refused = existing_filter_refuses_seccomp()) return refused;
+  const int saved = errno;
+  std::uint32_t action = SECCOMP_RET_ERRNO;
+  const long r = ::syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action);
+  const int err = errno;
+  errno = saved;
+  if (r == 0) return nullptr;
+  if (err == ENOSYS) return "this kernel has no seccomp(2)";
+  return "this kernel has no seccomp filters (CONFIG_SECCOMP_FILTER) or no SECCOMP_RET_ERRNO";
+}
+
+}  // namespace
+
 const char* unusable_reason() noexcept {
 #if !defined(__x86_64__)
   return "the filter is generated for x86_64 only";
 #else
-  static const char* const reason = []() noexcept -> const char* {
-    // Before any seccomp(2) here: under an allow-list that does not name it,
-    // the call would kill the process.
-    if (const char* refused = existing_filter_refuses_seccomp()) return refused;
-    const int saved = errno;
-    std::uint32_t action = SECCOMP_RET_ERRNO;
-    const long r = ::syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action);
-    const int err = errno;
-    errno = saved;
-    if (r == 0) return nullptr;
-    if (err == ENOSYS) return "this kernel has no seccomp(2)";
-    return "this kernel has no seccomp filters (CONFIG_SECCOMP_FILTER) or no SECCOMP_RET_ERRNO";
-  }();
-  return reason;
+  // Asked again when the process's seccomp mode changed since the last answer:
+  // a filter installed after it (the program's own allow-list, say) may kill
+  // the calls sealing makes, which the answer given without it did not see.
+  static std::atomic<int> asked_in_mode{-1};
+  static std::atomic<const char*> reason{nullptr};
+  const int saved = errno;
+  const int mode = ::prctl(PR_GET_SECCOMP);
+  errno = saved;
+  if (asked_in_mode.load(std::memory_order_acquire) != mode) {
+    reason.store(ask_whether_usable(), std::memory_order_relaxed);
+    asked_in_mode.store(mode, std::memory_order_release);
+  }
+  return reason.load(std::memory_order_relaxed);
 #endif
 }
 
