@@ -39,6 +39,8 @@ struct AuditOptions {
   bool per_process = false;
   bool no_filters = false;
   std::uint64_t filter_budget = std::uint64_t{1} << 26;
+  unsigned stop_timeout_ms = 50;
+  unsigned wait_budget_ms = 1000;
 };
 
 // Every process (thread group) /proc lists now, in pid order.
@@ -89,11 +91,19 @@ int run_audit(const AuditOptions& o) {
   ao.filters = !o.no_filters;
   if (ao.filters) ao.filters_unreadable = core::why_filters_unreadable();
   ao.filter_budget = o.filter_budget;
+  ao.stop_timeout = std::chrono::milliseconds(o.stop_timeout_ms);
+  core::WaitBudget waits{std::chrono::milliseconds(o.wait_budget_ms)};
+  ao.waits = &waits;
   m.processes.reserve(pids.size());
   for (pid_t pid : pids) m.add(core::audit_process(pid, cache, ao));
   // Targets that did not stop in time are still attached: detach them as
-  // they stop; what is left the kernel detaches when this process exits.
-  if (ao.filters) core::finish_pending_detaches(std::chrono::milliseconds(500));
+  // they stop, for one more --stop-timeout if the budget has it; what is left
+  // the kernel detaches when this process exits, and lets run.
+  if (ao.filters) {
+    const auto t_wait = core::WaitBudget::Clock::now();
+    core::finish_pending_detaches(waits.grant(ao.stop_timeout));
+    waits.spend(core::WaitBudget::Clock::now() - t_wait);
+  }
   m.duration_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
   audit::RenderOptions ro;
@@ -158,10 +168,20 @@ Runner add_audit(CLI::App& app) {
   sub->add_option("--filter-budget", o->filter_budget,
                   "BPF instructions evaluated per process; past it, VMAs are 'unknown' (default 67108864)")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
+  sub->add_option("--stop-timeout", o->stop_timeout_ms,
+                  "Milliseconds to wait for one process to stop so that its filters can be read; one that does "
+                  "not (a vfork parent, uninterruptible sleep) is skipped as 'busy' (default 50)")
+      ->check(CLI::Range(1u, 10000u));
+  sub->add_option("--wait-budget", o->wait_budget_ms,
+                  "Milliseconds the whole run may spend waiting for processes to stop and supervisors to answer; "
+                  "once spent, processes with filters are skipped as 'timeout' (default 1000)")
+      ->check(CLI::Range(0u, 600000u));
   sub->footer("Exit status: 0 done, 1 coverage below --require, 2 bad usage or an error. "
               "What counts as should-be-sealed: docs/audit.md. As root, a process with seccomp filters is "
               "ptrace-stopped for microseconds while they are read, and memory they refuse to change counts as "
-              "sealed (sealed_by filter); --no-filters leaves every process untouched.");
+              "sealed (sealed_by filter); --no-filters leaves every process untouched. Waiting on processes is "
+              "bounded per process (--stop-timeout) and per run (--wait-budget): a process whose filters were "
+              "not read in time is skipped as busy or timeout.");
   return [o] { return run_audit(*o); };
 }
 

@@ -374,6 +374,8 @@ void apply_filter_seals(const ProcessFilters& filters, const FilterAbi* abi, std
   switch (filters.status) {
     case ProcessFilters::Status::kNone: s.status = FilterSummary::Status::kNone; return;
     case ProcessFilters::Status::kUnknown:
+    case ProcessFilters::Status::kBusy:  // audit_process skips these processes; unknown to anyone else
+    case ProcessFilters::Status::kTimeout:
       s.status = FilterSummary::Status::kUnknown;
       s.reason = filters.reason;
       return;

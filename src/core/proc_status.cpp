@@ -54,6 +54,12 @@ std::optional<SeccompStatus> parse_seccomp_status(std::string_view text) {
   if (auto m = status_number(text, "Seccomp")) s.mode = static_cast<int>(*m);
   if (auto f = status_number(text, "Seccomp_filters")) s.filters = *f;
   if (auto t = status_number(text, "TracerPid")) s.tracer = static_cast<pid_t>(*t);
+  if (auto ids = status_field(text, "Uid")) {  // "real\teffective\tsaved\tfs"
+    const std::string_view real = ids->substr(0, ids->find('\t'));
+    long uid = real.empty() || real.size() > 10 ? -1 : 0;
+    for (char c : real) uid = uid >= 0 && c >= '0' && c <= '9' ? uid * 10 + (c - '0') : -1;
+    s.uid = uid;
+  }
   return s;
 }
 

@@ -17,6 +17,7 @@ struct SeccompStatus {
   long filters = -1;    // Seccomp_filters: (5.9+); -1 when missing
   pid_t tracer = 0;     // TracerPid:
   char state = '?';     // State:
+  long uid = -1;        // Uid: the real one (who started it); -1 when missing
 };
 // nullopt with errno set when the file cannot be read or has no State line.
 std::optional<SeccompStatus> read_seccomp_status(pid_t pid);

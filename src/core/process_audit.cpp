@@ -240,8 +240,38 @@ bool rebuild(const backend::seccomp::query::Answer& a, SupervisorAnswer& out) {
 // keyed by the target's own token memfds, so no other supervisor has any;
 // when none has, the pages stay undecided rather than "not sealed" (the one
 // that holds them may be in another network namespace).
-SupervisorAnswer ask_supervisor(pid_t pid) {
+//
+// Each question waits at most kSupervisorTimeoutMs, spent from the run's
+// budget (`waits`, may be null); a supervisor that let one pass unanswered is
+// not asked again in this run, so that a stopped supervisor costs the run
+// that wait once, not once per process it supervises.
+SupervisorAnswer ask_supervisor(pid_t pid, WaitBudget* waits) {
   namespace query = backend::seccomp::query;
+  const std::string not_asked = "not asked: the audit's time for waiting on processes was spent";
+  auto ask = [&](pid_t supervisor) {
+    query::Answer a;
+    if (!query::runs_this_executable(supervisor)) {
+      a.error = "not running this sealkit";  // not a supervisor: no wait, nothing spent
+      return a;
+    }
+    if (waits && waits->silent_supervisors.count(supervisor) != 0) {
+      a.error = "did not answer an earlier question in this run";
+      return a;
+    }
+    auto granted = std::chrono::microseconds(std::chrono::milliseconds(kSupervisorTimeoutMs));
+    if (waits) granted = waits->grant(granted);
+    if (granted <= std::chrono::microseconds(0)) {
+      a.error = not_asked;
+      return a;
+    }
+    const auto t0 = WaitBudget::Clock::now();
+    a = query::ask(supervisor, pid, static_cast<int>(granted.count() / 1000));
+    if (waits) {
+      waits->spend(WaitBudget::Clock::now() - t0);
+      if (a.error.rfind("no answer within", 0) == 0) waits->silent_supervisors.insert(supervisor);
+    }
+    return a;
+  };
   SupervisorAnswer out;
   out.error = "no supervisor among its ancestors";
   std::vector<pid_t> asked;
@@ -249,7 +279,7 @@ SupervisorAnswer ask_supervisor(pid_t pid) {
   for (int level = 0; level < kSupervisorAncestors; ++level) {
     at = parent_of(at);
     if (at <= 1) break;
-    query::Answer a = query::ask(at, pid, kSupervisorTimeoutMs);
+    query::Answer a = ask(at);
     asked.push_back(at);
     if (a.error == "not running this sealkit" || a.error == "no supervisor socket") continue;
     out.pid = at;
@@ -263,7 +293,11 @@ SupervisorAnswer ask_supervisor(pid_t pid) {
   std::size_t answered_empty = 0;
   for (pid_t other : listening_supervisors()) {
     if (other == pid || std::find(asked.begin(), asked.end(), other) != asked.end()) continue;
-    query::Answer a = query::ask(other, pid, kSupervisorTimeoutMs);
+    query::Answer a = ask(other);
+    if (a.error == not_asked) {
+      out.error = "no supervisor among its ancestors; others " + not_asked;
+      return out;
+    }
     if (!a.error.empty()) continue;
     if (a.records.empty()) {
       ++answered_empty;
@@ -294,7 +328,14 @@ void add_filter_seals(pid_t pid, const AuditOptions& options, const std::optiona
   }
   FilterReadLimits limits;
   limits.stop_timeout = options.stop_timeout;
+  limits.budget = options.waits;
   ProcessFilters filters = read_filters(pid, *status, limits);
+  if (filters.status == ProcessFilters::Status::kBusy || filters.status == ProcessFilters::Status::kTimeout) {
+    // What it has sealed is not known: skipped, as a process that could not be read at all.
+    a.status = filters.status == ProcessFilters::Status::kBusy ? AuditStatus::kBusy : AuditStatus::kTimeout;
+    a.detail = std::move(filters.reason);
+    return;
+  }
   const FilterAbi* abi = nullptr;
   if (filters.status == ProcessFilters::Status::kRead) {
     // The ABI from the executable, not from the stopped thread's arch: that
@@ -303,7 +344,8 @@ void add_filter_seals(pid_t pid, const AuditOptions& options, const std::optiona
     abi = process_abi(pid, why);
     if (!abi) a.filters.reason = why;
   }
-  apply_filter_seals(filters, abi, options.filter_budget, a, [pid] { return ask_supervisor(pid); });
+  WaitBudget* waits = options.waits;
+  apply_filter_seals(filters, abi, options.filter_budget, a, [pid, waits] { return ask_supervisor(pid, waits); });
 }
 
 }  // namespace

@@ -124,6 +124,8 @@ const char* to_string(ProcessFilters::Status s) noexcept {
     case ProcessFilters::Status::kNone: return "none";
     case ProcessFilters::Status::kRead: return "read";
     case ProcessFilters::Status::kUnknown: return "unknown";
+    case ProcessFilters::Status::kBusy: return "busy";
+    case ProcessFilters::Status::kTimeout: return "timeout";
   }
   return "unknown";
 }
@@ -156,6 +158,17 @@ ProcessFilters read_filters(pid_t pid, const SeccompStatus& status, const Filter
     out.reason = "sealkit itself";
     return out;
   }
+  const auto granted = limits.budget ? limits.budget->grant(limits.stop_timeout, status.uid) : limits.stop_timeout;
+  if (granted <= std::chrono::microseconds(0)) {
+    const bool all_spent = limits.budget->grant(limits.stop_timeout) <= std::chrono::microseconds(0);
+    out.status = ProcessFilters::Status::kTimeout;
+    out.reason = all_spent ? "not read: the audit's time for waiting on processes (" +
+                                 std::to_string(limits.budget->total().count() / 1000) + " ms) was spent before its turn"
+                           : "not read: processes of uid " + std::to_string(status.uid) +
+                                 " that did not stop in time used up their share of the audit's time for waiting (" +
+                                 std::to_string(limits.budget->user_share().count() / 1000) + " ms)";
+    return out;
+  }
   if (::ptrace(PTRACE_SEIZE, pid, nullptr, nullptr) != 0) {
     const int e = errno;
     out.reason = e == ESRCH ? "exited" : e == EPERM ? "not traceable (traced by another, or not permitted)"
@@ -171,15 +184,20 @@ ProcessFilters read_filters(pid_t pid, const SeccompStatus& status, const Filter
     return out;
   }
   int wait_status = 0;
-  switch (wait_for_stop(pid, limits.stop_timeout, wait_status)) {
+  const StopResult stop = wait_for_stop(pid, granted, wait_status);
+  if (limits.budget) limits.budget->spend(Clock::now() - t_stopped, status.uid);
+  switch (stop) {
     case StopResult::kStopped: t_stopped = Clock::now(); break;
     case StopResult::kGone:
       out.reason = "exited";
       return out;
     case StopResult::kTimeout:
     case StopResult::kError:
-      out.reason = "did not stop within " + std::to_string(limits.stop_timeout.count()) +
-                   " us (uninterruptible sleep?); detached once it stops";
+      out.status = ProcessFilters::Status::kBusy;
+      out.reason = "did not stop within " + std::to_string(granted.count() / 1000) + "." +
+                   std::to_string(granted.count() % 1000 / 100) +
+                   " ms to have its filters read (a vfork parent waiting for its child, or uninterruptible "
+                   "sleep); detached once it stops";
       pending().push_back(pid);
       return out;
   }

@@ -9,9 +9,11 @@
 // that takes (tens of microseconds; `stopped_seconds` says).
 //
 // Never a hang, never a process left stopped:
-// - the wait for the stop is bounded; a target that does not stop in time
-//   (uninterruptible sleep, a vfork parent) is "unknown" and kept on a
-//   pending list: finish_pending_detaches() (also run by every later
+// - the wait for the stop is bounded per process (FilterReadLimits) and for
+//   the run (WaitBudget); a target that does not stop in time (a vfork
+//   parent waiting for its child, uninterruptible sleep) is "busy", one met
+//   after the run's budget is spent is "timeout" and not touched; a busy one
+//   is kept on a pending list: finish_pending_detaches() (also run by every later
 //   read_filters call) detaches it once it stops, and when sealkit exits for
 //   any reason, SIGINT and SIGKILL included, the kernel detaches every tracee
 //   of the exiting tracer (kernel/ptrace.c exit_ptrace) and lets it run;
@@ -32,6 +34,7 @@
 #include <vector>
 
 #include "core/proc_status.hpp"
+#include "core/wait_budget.hpp"
 
 namespace sealkit::core {
 
@@ -44,6 +47,8 @@ struct ProcessFilters {
     kNone,     // no filter (Seccomp: 0 or 1)
     kRead,     // every filter read: `programs`
     kUnknown,  // could not be read: `reason`
+    kBusy,     // did not stop within the time granted (a vfork parent, uninterruptible sleep): `reason`
+    kTimeout,  // the run's wait budget was spent before its turn: not touched
   };
   Status status = Status::kNone;
   std::string reason;
@@ -57,8 +62,12 @@ struct ProcessFilters {
 const char* to_string(ProcessFilters::Status s) noexcept;
 
 struct FilterReadLimits {
-  std::chrono::microseconds stop_timeout{std::chrono::milliseconds(200)};
+  // A process stops for a tracer within microseconds unless it cannot: a
+  // vfork parent stops only once its child execs or exits, a task in
+  // uninterruptible sleep once it wakes. Waiting longer buys nothing.
+  std::chrono::microseconds stop_timeout{std::chrono::milliseconds(50)};
   std::size_t max_filters = 8192;  // 32768 / (1 + 4): more cannot be installed
+  WaitBudget* budget = nullptr;    // the run's (each wait is spent from it); none: only stop_timeout bounds
 };
 
 // Reads the filters of `pid` (its main thread; sealkit installs with TSYNC,

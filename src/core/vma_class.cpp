@@ -264,6 +264,8 @@ const char* to_string(AuditStatus s) noexcept {
     case AuditStatus::kKernelThread: return "kernel_thread";
     case AuditStatus::kZombie: return "zombie";
     case AuditStatus::kTorn: return "torn";
+    case AuditStatus::kBusy: return "busy";
+    case AuditStatus::kTimeout: return "timeout";
   }
   return "gone";
 }

@@ -45,6 +45,7 @@
 #include "core/elf_file.hpp"
 #include "core/maps_line.hpp"
 #include "core/range.hpp"
+#include "core/wait_budget.hpp"
 
 namespace sealkit::core {
 
@@ -188,6 +189,10 @@ enum class AuditStatus : std::uint8_t {
   kKernelThread,  // no user memory (PF_KTHREAD)
   kZombie,        // exited, not yet reaped: no memory left
   kTorn,          // smaps changed while it was read, three times in a row
+  // Its seccomp filters could not be read in the time allowed (docs/audit.md,
+  // "Never a hang"), so what it has sealed is not known: skipped, not counted.
+  kBusy,     // did not stop within the time for one process (a vfork parent, uninterruptible sleep)
+  kTimeout,  // the run's time for waiting on processes was spent before its turn
 };
 const char* to_string(AuditStatus s) noexcept;
 
@@ -277,7 +282,10 @@ struct AuditOptions {
   bool filters = false;
   std::string filters_unreadable;         // when non-empty, the reason filters are not read (status not_checked)
   std::uint64_t filter_budget = 1 << 26;  // instructions evaluated per process; past it, VMAs are unknown
-  std::chrono::microseconds stop_timeout{std::chrono::milliseconds(200)};
+  std::chrono::microseconds stop_timeout{std::chrono::milliseconds(50)};  // per process, for the stop
+  // The run's time for waiting on processes (stops, supervisors' answers),
+  // shared by every call; none: each wait is bounded on its own only.
+  WaitBudget* waits = nullptr;
 };
 ProcessAudit audit_process(pid_t pid, ElfLayoutCache& cache, const AuditOptions& options);
 

@@ -6,6 +6,9 @@
 //   filter_seal_target deny     installs a sandbox-like filter: mprotect, munmap, mremap and mmap with
 //                               MAP_FIXED fail with EPERM everywhere (no seal, memory management forbidden)
 //   filter_seal_target plain    no filter
+//   filter_seal_target vfork    installs the allow-everything filter, then vfork()s: the child says
+//                               "ready" and waits for its stdin to close, so the parent stays blocked in
+//                               vfork (it cannot stop for a tracer) until then; both then exit 0
 //
 // Then it prints one line per VMA of /proc/self/maps, "BEGIN END ANSWER"
 // (hex, hex, sealkit_is_sealed's answer for the VMA: 1, 0 or -1), then
@@ -17,6 +20,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -85,6 +89,26 @@ int install_deny_memory_management() {
   return install(deny, sizeof deny / sizeof deny[0]);
 }
 
+// The child shares the parent's memory until it exits: raw system calls only,
+// no stdio, no return from this frame.
+int vfork_and_wait() {
+  std::fflush(stdout);
+  const pid_t child = ::vfork();
+  if (child == 0) {
+    static const char ready[] = "ready\n";
+    ::syscall(SYS_write, 1, ready, sizeof ready - 1);
+    char c;
+    while (::syscall(SYS_read, 0, &c, 1) > 0) {
+    }
+    ::syscall(SYS_exit_group, 0);
+  }
+  if (child < 0) return 7;
+  int status = 0;
+  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 8;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -115,6 +139,11 @@ int main(int argc, char** argv) {
       std::perror("seccomp");
       return 6;
     }
+  } else if (mode == "vfork") {
+    if (install_allow_all() != 0) {
+      std::perror("seccomp");
+      return 6;
+    }
   } else if (mode != "plain" && mode != "deny") {
     return 2;
   }
@@ -132,6 +161,7 @@ int main(int argc, char** argv) {
     std::perror("seccomp");
     return 6;
   }
+  if (mode == "vfork") return vfork_and_wait();
   std::printf("ready\n");
   std::fflush(stdout);
   for (;;) ::pause();

@@ -100,11 +100,15 @@ void serve_one(int fd, RangesOf ranges_of, void* context) {
   (void)::sendmsg(fd, &reply, MSG_DONTWAIT | MSG_NOSIGNAL);  // an asker that is not reading loses its answer
 }
 
+bool runs_this_executable(pid_t pid) {
+  char exe[64];
+  std::snprintf(exe, sizeof exe, "/proc/%d/exe", static_cast<int>(pid));
+  return same_file(exe, "/proc/self/exe");
+}
+
 Answer ask(pid_t supervisor, pid_t target, int timeout_ms) {
   Answer a;
-  char exe[64];
-  std::snprintf(exe, sizeof exe, "/proc/%d/exe", static_cast<int>(supervisor));
-  if (!same_file(exe, "/proc/self/exe")) {
+  if (!runs_this_executable(supervisor)) {
     a.error = "not running this sealkit";
     return a;
   }

@@ -63,6 +63,8 @@ struct Answer {
   std::vector<std::vector<SealedRange>> records;  // each record's ranges, as the supervisor built its program
   std::string error;                              // empty when answered
 };
+// Whether `pid` runs this very executable: the only processes ask() addresses.
+bool runs_this_executable(pid_t pid);
 // Asks the supervisor `supervisor` about `target`, waiting at most timeout_ms.
 Answer ask(pid_t supervisor, pid_t target, int timeout_ms);
 

@@ -14,7 +14,7 @@
 
 namespace sealkit::cli::audit {
 
-inline constexpr std::size_t kStatusCount = static_cast<std::size_t>(core::AuditStatus::kTorn) + 1;
+inline constexpr std::size_t kStatusCount = static_cast<std::size_t>(core::AuditStatus::kTimeout) + 1;
 inline constexpr std::size_t kFilterStatusCount = static_cast<std::size_t>(core::FilterSummary::Status::kUnknown) + 1;
 
 struct MachineAudit {

@@ -90,7 +90,8 @@ void write_table(std::ostream& out, const MachineAudit& m, const RenderOptions& 
   auto n = [&](core::AuditStatus s) { return m.by_status[static_cast<std::size_t>(s)]; };
   out << "skipped: " << m.skipped() << " (" << n(core::AuditStatus::kGone) << " gone, "
       << n(core::AuditStatus::kDenied) << " denied, " << n(core::AuditStatus::kKernelThread) << " kernel threads, "
-      << n(core::AuditStatus::kZombie) << " zombies, " << n(core::AuditStatus::kTorn) << " torn)\n";
+      << n(core::AuditStatus::kZombie) << " zombies, " << n(core::AuditStatus::kTorn) << " torn, "
+      << n(core::AuditStatus::kBusy) << " busy, " << n(core::AuditStatus::kTimeout) << " timeout)\n";
 
   if (!o.by_class) return;
   Rows classes{{"CLASS", "VMAS", "BYTES", "SEALED/SHOULD VMAS", "SEALED/SHOULD BYTES", "COVERAGE", "SEALED VMAS",

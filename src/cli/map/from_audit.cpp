@@ -83,6 +83,10 @@ std::string failure_message(const core::ProcessAudit& a) {
     case core::AuditStatus::kTorn:
       what = "the memory of process " + pid + " kept changing while it was read; run sealkit map again";
       break;
+    case core::AuditStatus::kBusy:  // only when seccomp filters are read, which sealkit map does not do
+    case core::AuditStatus::kTimeout:
+      what = "the seccomp filters of process " + pid + " could not be read in time; run sealkit map again";
+      break;
     case core::AuditStatus::kOk:
       what = "process " + pid + " has no memory mappings";
       break;
