@@ -498,8 +498,17 @@ TEST(AuditFilters, WithoutAnAnswerASupervisedProcessIsSupervisedNotSealed) {
   EXPECT_EQ(p.at("coverage_bytes_percent").get<double>(), 0.0) << "nothing is counted sealed that a supervisor decides";
   ::kill(t.pid, SIGSTOP);
   sealkit::test::Captured table = sealkit::test::run_captured({SEALKIT_BIN, "audit", std::to_string(sleeping)});
+  // A supervisor that let one question pass unanswered is not asked again in the same run.
+  const json twice = audit({std::to_string(sleeping), std::to_string(sleeping), "--json"});
   ::kill(t.pid, SIGCONT);
   EXPECT_NE(table.out.find("a supervisor decides, not counted as sealed"), std::string::npos) << table.out;
+  ASSERT_EQ(twice.at("processes").size(), 2u);
+  EXPECT_NE(twice.at("processes").at(0).at("filters").at("supervisor").get<std::string>().find("no answer within"),
+            std::string::npos);
+  EXPECT_NE(twice.at("processes").at(1).at("filters").at("supervisor").get<std::string>().find(
+                "did not answer an earlier question in this run"),
+            std::string::npos)
+      << twice.at("processes").at(1);
   EXPECT_EQ(settled_state(sleeping), 'S');
 }
 
