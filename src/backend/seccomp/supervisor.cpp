@@ -88,7 +88,7 @@ int install_root_filter(int& listener_fd) noexcept {
   return 0;
 }
 
-Supervisor::Supervisor(int registration_socket) noexcept : socket_(registration_socket) {
+Supervisor::Supervisor(int registration_socket) noexcept : socket_(registration_socket), owner_(::getuid()) {
   if (socket_ >= 0) ::fcntl(socket_, F_SETFL, ::fcntl(socket_, F_GETFL) | O_NONBLOCK);
 }
 
@@ -188,7 +188,11 @@ void Supervisor::on_query() {
     }
     return true;
   };
-  query::serve_one(query_, ranges_of, this);
+  for (int i = 0; i < kQueriesPerRound; ++i) {
+    const query::Served served = query::serve_one(query_, owner_, ranges_of, this);
+    if (served == query::Served::kNothing) break;
+    ++(served == query::Served::kAnswered ? stats_.queries_answered : stats_.queries_dropped);
+  }
 }
 
 bool Supervisor::step(int timeout_ms, int extra_fd, bool* extra_ready) {

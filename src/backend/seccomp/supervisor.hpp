@@ -41,6 +41,8 @@ struct SupervisorStats {
   std::uint64_t records_collected = 0;  // dropped because no process maps their token any more
   std::uint64_t collections = 0;      // scans of /proc for the tokens still mapped (collect_garbage)
   std::uint64_t collect_ns = 0;       // the time those scans took
+  std::uint64_t queries_answered = 0;  // sealkit audit's questions answered (root: the ranges; the owner: EPERM)
+  std::uint64_t queries_dropped = 0;   // questions from other users: read and dropped, never answered
 };
 
 class Supervisor {
@@ -117,9 +119,15 @@ class Supervisor {
   std::size_t collect_at_ = kCollectAt;
   std::set<Key> unseen_before_;  // tokens the last complete scan found nowhere
 
+  // Questions read per round of step(): a flood of them (any user can send
+  // to the socket) is drained this many at a time, and the listener and the
+  // registration socket get their turn in between.
+  static constexpr int kQueriesPerRound = 64;
+
   int socket_ = -1;
   int query_ = -1;
   pid_t query_pid_ = 0;  // the pid query_ is named after
+  uid_t owner_ = 0;      // this process's user: the one asker besides root it answers (with EPERM)
   std::vector<int> listeners_;
   std::map<Key, Record> records_;
   std::vector<char> maps_buffer_;

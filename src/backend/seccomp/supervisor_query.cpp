@@ -59,7 +59,7 @@ int open_socket() {
   return fd;
 }
 
-void serve_one(int fd, RangesOf ranges_of, void* context) {
+Served serve_one(int fd, uid_t owner, RangesOf ranges_of, void* context) {
   Request request;
   sockaddr_un from{};
   alignas(cmsghdr) unsigned char control[CMSG_SPACE(sizeof(ucred))];
@@ -72,17 +72,23 @@ void serve_one(int fd, RangesOf ranges_of, void* context) {
   msg.msg_control = control;
   msg.msg_controllen = sizeof control;
   const ssize_t r = ::recvmsg(fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-  if (r < 0 || msg.msg_namelen <= offsetof(sockaddr_un, sun_path)) return;  // nothing, or nobody to answer
+  if (r < 0) return Served::kNothing;
+  // Who sent it, before anything else is looked at: another user's question
+  // is dropped unanswered, so a flood costs a recvmsg per datagram and sends
+  // nothing back (fds sent along are never installed here: the control
+  // buffer has room for the credentials only).
   ucred cred{};
+  if (!sender_of(msg, cred) || (cred.uid != 0 && cred.uid != owner)) return Served::kDropped;
+  if (msg.msg_namelen <= offsetof(sockaddr_un, sun_path)) return Served::kDropped;  // nobody to answer
   ReplyHeader header;
   std::vector<WireRange> ranges;
   if (r != static_cast<ssize_t>(sizeof request) || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
       request.magic != kMagic || request.version != kVersion || request.pid <= 0 || request.reserved != 0) {
     header.error = EINVAL;
-  } else if (!sender_of(msg, cred) || cred.uid != 0) {
-    // Root only: the audit needs CAP_SYS_ADMIN to read filters anyway, and a
-    // same-uid asker could learn where a non-dumpable process (whose maps it
-    // cannot read) has sealed memory.
+  } else if (cred.uid != 0) {
+    // The ranges to root only: the audit needs CAP_SYS_ADMIN to read filters
+    // anyway, and the owner could learn where a non-dumpable process of the
+    // tree (whose maps it cannot read, a setuid program's) has sealed memory.
     header.error = EPERM;
   } else if (!ranges_of(context, request.pid, ranges)) {
     header.error = ESRCH;
@@ -98,6 +104,7 @@ void serve_one(int fd, RangesOf ranges_of, void* context) {
   reply.msg_iov = out;
   reply.msg_iovlen = ranges.empty() ? 1 : 2;
   (void)::sendmsg(fd, &reply, MSG_DONTWAIT | MSG_NOSIGNAL);  // an asker that is not reading loses its answer
+  return Served::kAnswered;
 }
 
 bool runs_this_executable(pid_t pid) {
@@ -123,19 +130,37 @@ Answer ask(pid_t supervisor, pid_t target, int timeout_ms) {
   const sockaddr_un to = address_of(supervisor, len);
   Request request;
   request.pid = static_cast<std::int32_t>(target);
-  // An autobound abstract name, so that the answer can come back.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  auto ms_left = [&] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+  };
+  // An autobound abstract name, so that the answer can come back, connected
+  // to the supervisor's: only it can send here, so nobody can fill the queue
+  // the answer needs; and poll says when its queue (which any user can fill)
+  // has room, so the question waits at most until the deadline.
   if (::setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &on, sizeof on) != 0 ||
       ::bind(fd, reinterpret_cast<const sockaddr*>(&family), sizeof family) != 0 ||
-      ::sendto(fd, &request, sizeof request, MSG_NOSIGNAL, reinterpret_cast<const sockaddr*>(&to), len) !=
-          static_cast<ssize_t>(sizeof request)) {
+      ::connect(fd, reinterpret_cast<const sockaddr*>(&to), len) != 0) {
     a.error = errno == ECONNREFUSED || errno == ENOENT ? "no supervisor socket" : std::strerror(errno);
     ::close(fd);
     return a;
   }
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (::send(fd, &request, sizeof request, MSG_DONTWAIT | MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof request)) {
+    const int e = errno;
+    const long left = ms_left();
+    if ((e != EAGAIN && e != EINTR) || left <= 0) {
+      a.error = e == EAGAIN || e == EINTR ? "no answer within " + std::to_string(timeout_ms) + " ms (its queue stayed full)"
+                : e == ECONNREFUSED     ? "no supervisor socket"
+                                        : std::strerror(e);
+      ::close(fd);
+      return a;
+    }
+    pollfd p{fd, POLLOUT, 0};
+    (void)::poll(&p, 1, static_cast<int>(left));  // room, the deadline, or a signal: try again
+  }
   std::vector<unsigned char> buf(sizeof(ReplyHeader) + kMaxRanges * sizeof(WireRange) + 1);
   for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left = std::chrono::milliseconds(ms_left());
     pollfd p{fd, POLLIN, 0};
     if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) {
       if (errno == EINTR && left.count() > 0) continue;

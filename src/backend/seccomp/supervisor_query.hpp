@@ -5,13 +5,18 @@
 //
 // One datagram each way on an AF_UNIX SOCK_DGRAM socket in the abstract
 // namespace, "sealkit-supervisor-PID" (PID: the supervisor's). Names prove
-// nothing there, so both ends check the kernel's word (SCM_CREDENTIALS):
-// the supervisor answers only root; the asker accepts an
-// answer only from the pid it addressed, and only addresses a process
-// running the asker's own executable. The answer: for each record whose token
-// the process maps, the ranges the supervisor built that record's program
-// from (the same generator: the asker rebuilds the very programs).
-// Everything is bounded: the answer's size, and the asker's wait.
+// nothing there, and any user can send to any name, so both ends check the
+// kernel's word (SCM_CREDENTIALS): the supervisor answers root with the
+// ranges, its own user (its owner) with EPERM, and nobody else at all (the
+// question is read and dropped: one recvmsg is all another user's datagram
+// costs); the asker connects its socket to the supervisor's name, so that no
+// one else can send to it (or fill its queue and make the answer miss it),
+// accepts an answer only from the pid it addressed, and only addresses a
+// process running the asker's own executable. The answer: for each record
+// whose token the process maps, the ranges the supervisor built that record's
+// program from (the same generator: the asker rebuilds the very programs).
+// Everything is bounded: the answer's size, the questions read per round of
+// the supervisor's loop, and the asker's wait, sending included.
 #pragma once
 
 #include <sys/types.h>
@@ -53,10 +58,16 @@ inline constexpr std::uint32_t kDiscardProtected = 1;
 // The supervisor's side: a bound, non-blocking socket for this process's
 // name, or -1 (errno set).
 int open_socket();
-// Reads one request from `fd` and answers it through `answer`, which fills
-// the ranges of the records of a pid (false: unreadable).
+// Reads one request from `fd` and answers it through `ranges_of`, which fills
+// the ranges of the records of a pid (false: unreadable): to root; `owner`
+// (the supervisor's user) gets EPERM, anyone else nothing.
 using RangesOf = bool (*)(void* context, pid_t pid, std::vector<WireRange>& out);
-void serve_one(int fd, RangesOf ranges_of, void* context);
+enum class Served : std::uint8_t {
+  kNothing,   // no message waiting
+  kDropped,   // from another user (or without credentials): read, not answered
+  kAnswered,  // answered: the ranges, or an error
+};
+Served serve_one(int fd, uid_t owner, RangesOf ranges_of, void* context);
 
 // The asker's side.
 struct Answer {
