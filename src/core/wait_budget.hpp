@@ -5,8 +5,11 @@
 // or a supervisor that never answers (stopped); each wait is bounded on its
 // own, and this bounds their sum, so that such processes cost the run a fixed
 // amount of time however many there are. The processes of one user (real
-// uid) may spend at most a quarter of it, so that one user's processes
-// cannot use it all up and leave everyone else's unread.
+// uid) other than root may spend at most a quarter of it, so that one user's
+// processes cannot use it all up and leave everyone else's unread. Root's
+// are the system's own (no other user can start one: a setuid program keeps
+// its caller's real uid), and on a busy machine many of them may each take a
+// while to stop: they are bounded by the whole budget only.
 #pragma once
 
 #include <sys/types.h>
@@ -31,7 +34,7 @@ class WaitBudget {
   // 0 when less than a millisecond is left (too short to be worth a wait).
   Micros grant(Micros want, long uid = kNoUser) const {
     Micros left = left_;
-    if (uid != kNoUser) {
+    if (uid > 0) {
       auto it = by_user_.find(uid);
       left = std::min(left, user_share() - (it == by_user_.end() ? Micros(0) : it->second));
     }
@@ -41,7 +44,7 @@ class WaitBudget {
   void spend(Clock::duration waited, long uid = kNoUser) {
     const auto us = std::chrono::duration_cast<Micros>(waited);
     left_ -= us;
-    if (uid != kNoUser) by_user_[uid] += us;
+    if (uid > 0) by_user_[uid] += us;
   }
   Micros total() const noexcept { return total_; }
   Micros user_share() const noexcept { return total_ / 4; }

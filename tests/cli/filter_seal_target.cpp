@@ -98,7 +98,8 @@ int vfork_and_wait() {
     static const char ready[] = "ready\n";
     ::syscall(SYS_write, 1, ready, sizeof ready - 1);
     char c;
-    while (::syscall(SYS_read, 0, &c, 1) > 0) {
+    long r;
+    while ((r = ::syscall(SYS_read, 0, &c, 1)) > 0 || (r < 0 && errno == EINTR)) {
     }
     ::syscall(SYS_exit_group, 0);
   }
