@@ -1,4 +1,4 @@
-// The seccomp backend across execve (docs/seccomp-exec.md, issue 5): programs
+// The seccomp backend across execve (docs/seccomp-exec.md): programs
 // run under the supervisor (spawn_supervised, the same path as `sealkit run
 // --backend seccomp`), with SEALKIT_BACKEND=seccomp, on the real kernel.
 // Filters cannot be removed, so every program runs in a child; this process
