@@ -33,7 +33,8 @@ using Clock = std::chrono::steady_clock;
 
 constexpr uid_t kNobody = 65534;
 constexpr int kStuck = 30;
-constexpr int kStopTimeoutMs = 50;  // sealkit audit's default --stop-timeout
+constexpr int kStopTimeoutMs = 50;   // sealkit audit's default --stop-timeout
+constexpr int kWaitBudgetMs = 1000;  // and its default --wait-budget
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path);
@@ -188,14 +189,15 @@ TEST(AuditBusy, ProcessesStuckInVforkCostABoundedTimeAndAreSkipped) {
   EXPECT_EQ(by_pid[later.pid].at("status"), "ok") << by_pid[later.pid];
   EXPECT_EQ(by_pid[later.pid].at("filters").at("status"), "read") << "another user's process is still read";
 
-  // Bounded: before, each was waited for 200 ms (6.5 s for these 30); now one
-  // wait of at most the stop timeout each, and far fewer. The bound leaves
-  // room for a loaded machine: three baselines, and every one of them waited for.
-  const double bound = 3 * baseline.seconds + kStuck * kStopTimeoutMs / 1000.0 + 1.0;
-  EXPECT_LT(run.seconds, bound) << "baseline " << baseline.seconds << " s, " << busy << " busy, " << timeout
-                                << " timeout";
-  std::printf("audit --all: %.2f s alone, %.2f s with %d processes stuck in vfork (%d busy, %d timeout; bound %.2f s)\n",
-              baseline.seconds, run.seconds, kStuck, busy, timeout, bound);
+  // Bounded by counting waits, not by timing them: each process reported busy
+  // was waited for once, up to the stop timeout, and together they fit in the
+  // user's share (a quarter) of the run's wait budget; the rest were not
+  // waited for at all (timeout). The time is printed, not asserted.
+  EXPECT_LE(busy * kStopTimeoutMs, kWaitBudgetMs / 4 + kStopTimeoutMs)
+      << busy << " busy, " << timeout << " timeout: more waits than the user's share of the budget";
+  EXPECT_EQ(busy + timeout, kStuck);
+  std::printf("audit --all: %.2f s alone, %.2f s with %d processes stuck in vfork (%d busy, %d timeout)\n",
+              baseline.seconds, run.seconds, kStuck, busy, timeout);
 
   // The table and Prometheus say the same.
   const Timed table = audit({});
