@@ -19,7 +19,7 @@ import shlex
 import subprocess
 import sys
 
-# The figures of issue 2: a ratio limit per pair, an absolute limit (ns) per
+# The speed figures: a ratio limit per pair, an absolute limit (ns) per
 # single benchmark. Judged on the median of real (wall-clock) time.
 RATIO_LIMITS = {"mseal_resealed": 1.05, "mseal_fresh": 1.05, "mmap_sealed": 1.05}
 ABSOLUTE_LIMITS_NS = {

@@ -1,4 +1,4 @@
-"""The audit speed bar (issue 4): with N extra idle processes alive, time in alternating rounds (ABBA)
+"""The audit speed bar: with N extra idle processes alive, time in alternating rounds (ABBA)
 (a) merely reading every /proc/PID/smaps in full and (b) `sealkit audit --all --json >/dev/null`;
 print the medians (wall and CPU time), the ratios b/a and the machine's load. Exit 1 when the median of the
 rounds' wall-time ratios is above the bar.

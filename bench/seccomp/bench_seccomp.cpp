@@ -1,4 +1,4 @@
-// What the seccomp backend's filter costs a process (issue 5):
+// What the seccomp backend's filter costs a process:
 //   getpid with the filter of a typical sealed program (its own mappings,
 //   about 40 ranges) against no filter: the per-filter action cache should
 //   make the difference vanish, since getpid's path reads no argument;
