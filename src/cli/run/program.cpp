@@ -2,16 +2,14 @@
 
 #include <elf.h>
 #include <fcntl.h>
-#include <sys/prctl.h>
-#include <sys/stat.h>
-#include <sys/statvfs.h>
-#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <cstring>
 #include <string_view>
 #include <vector>
+
+#include "core/secure_exec.hpp"
 
 namespace sealkit::cli::run_program {
 
@@ -70,15 +68,8 @@ Kind kind_of(const fs::path& program) {
 }
 
 std::string secure_exec_reason(const fs::path& program) {
-  struct stat st {};
-  if (stat(program.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return {};
-  if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1) return {};
-  struct statvfs mount {};
-  if (statvfs(program.c_str(), &mount) == 0 && (mount.f_flag & ST_NOSUID) != 0) return {};
-  if ((st.st_mode & S_ISUID) != 0 && st.st_uid != getuid()) return "set-user-ID";
-  if ((st.st_mode & S_ISGID) != 0 && (st.st_mode & S_IXGRP) != 0 && st.st_gid != getgid()) return "set-group-ID";
-  if (getuid() != 0 && getxattr(program.c_str(), "security.capability", nullptr, 0) > 0) return "file capabilities";
-  return {};
+  const char* why = core::secure_exec_reason(program.c_str());
+  return why != nullptr ? why : "";
 }
 
 }  // namespace sealkit::cli::run_program
