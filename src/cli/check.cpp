@@ -39,11 +39,17 @@ std::string run_verdict(const ElfFacts& f) {
   if (f.kind == ElfFacts::Kind::kRelocatable || f.kind == ElfFacts::Kind::kOther) return "not loadable";
   if ((f.kind == ElfFacts::Kind::kExecutable || f.kind == ElfFacts::Kind::kPie) && !f.has_interp)
     return "static: cannot seal";
-  // Writable and executable segments are never sealed (docs/runtime.md, "Protections").
-  if (f.mutable_bytes && f.wx_bytes) return "seals all but PT_GNU_MUTABLE and W|X";
-  if (f.mutable_bytes) return "seals all but PT_GNU_MUTABLE";
-  if (f.wx_bytes) return "seals all but W|X";
-  return "seals all";
+  // What stays unsealed: PT_GNU_MUTABLE, page-aligned writable sections
+  // (core/mutable_sections.hpp) by name, and writable and executable
+  // segments (docs/runtime.md, "Protections").
+  std::vector<std::string> kept;
+  if (f.mutable_segments) kept.push_back("PT_GNU_MUTABLE");
+  for (const core::ElfMutableSection& m : f.mutable_sections) kept.push_back(m.name.empty() ? "(unnamed section)" : m.name);
+  if (f.wx_bytes) kept.push_back("W|X");
+  if (kept.empty()) return "seals all";
+  std::string out = "seals all but";
+  for (std::size_t i = 0; i < kept.size(); ++i) out += (i ? ", " : " ") + kept[i];
+  return out;
 }
 
 nlohmann::json to_json(const Row& r) {
@@ -63,11 +69,15 @@ nlohmann::json to_json(const Row& r) {
   j["memory_seal_property"] = f.memory_seal_property;
   j["gnu_mutable_segments"] = f.mutable_segments;
   j["gnu_mutable_section"] = f.mutable_section;
+  j["mutable_sections"] = nlohmann::json::array();
+  for (const core::ElfMutableSection& m : f.mutable_sections)
+    j["mutable_sections"].push_back(
+        {{"name", m.name}, {"vaddr", m.vaddr}, {"size", m.size}, {"unsealed_bytes", m.page_end - m.page_begin}});
   j["textrel"] = f.textrel;
   j["exec_stack"] = core::to_string(f.exec_stack);
   j["wx_segments"] = f.wx_segments;
   j["load_segments"] = f.load_segments;
-  const std::uint64_t leaves = std::min(f.load_span_bytes, f.mutable_bytes + f.wx_bytes);
+  const std::uint64_t leaves = std::min(f.load_span_bytes, f.unsealed_bytes);
   j["run_seals_bytes"] = f.load_span_bytes - leaves;
   j["run_leaves_bytes"] = leaves;
   j["run"] = run_verdict(f);
@@ -83,7 +93,7 @@ std::vector<std::string> to_cells(const Row& r) {
           core::to_string(f.relro),
           yn(f.bind_now),
           yn(f.memory_seal_property),
-          (f.mutable_segments || f.mutable_section) ? "yes" : "no",
+          (f.mutable_segments || f.mutable_section || !f.mutable_sections.empty()) ? "yes" : "no",
           yn(f.textrel),
           core::to_string(f.exec_stack),
           std::to_string(f.wx_segments),

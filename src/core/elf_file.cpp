@@ -9,6 +9,9 @@
 #include <cstring>
 #include <string_view>
 
+#include "core/mutable_sections.hpp"
+#include "core/range.hpp"
+
 namespace sealkit::core {
 
 namespace {
@@ -102,6 +105,41 @@ bool has_section(Elf* e, std::string_view wanted) {
   return false;
 }
 
+// The sections the runtime leaves unsealed (core/mutable_sections.hpp), from
+// the same program headers it trusts them by. Addresses are the file's
+// (bias 0). A malformed section table yields none.
+std::vector<ElfMutableSection> find_mutable_sections(Elf* e, const std::vector<ElfSegment>& segments) {
+  std::vector<Range> loads;
+  std::vector<bool> writable;
+  Range relro;
+  for (const ElfSegment& s : segments) {
+    std::uint64_t end;
+    if (s.memsz == 0 || add_overflows(s.vaddr, s.memsz, end) || add_overflows(end, kPage - 1, end)) continue;
+    if (s.type == PT_LOAD) {
+      loads.push_back({static_cast<std::uintptr_t>(s.vaddr & ~(kPage - 1)), static_cast<std::uintptr_t>(end & ~(kPage - 1))});
+      writable.push_back((s.flags & PF_W) != 0);
+    } else if (s.type == PT_GNU_RELRO) {
+      relro = {static_cast<std::uintptr_t>(s.vaddr & ~(kPage - 1)),
+               static_cast<std::uintptr_t>((s.vaddr + s.memsz) & ~(kPage - 1))};  // as ld.so rounds it
+    }
+  }
+  std::vector<ElfMutableSection> out;
+  std::size_t shstrndx;
+  if (loads.empty() || elf_getshdrstrndx(e, &shstrndx) != 0) return out;
+  for (Elf_Scn* scn = elf_nextscn(e, nullptr); scn; scn = elf_nextscn(e, scn)) {
+    GElf_Shdr sh;
+    if (!gelf_getshdr(scn, &sh)) return {};
+    const SectionShape shape{sh.sh_flags, sh.sh_addr, sh.sh_size, sh.sh_addralign};
+    if (!is_mutable_section(shape, kPage)) continue;
+    const Range pages = clip_to_writable_data(mutable_pages(shape, 0, kPage), loads.data(), loads.size(),
+                                              [&](std::size_t i) { return writable[i]; }, relro);
+    if (pages.empty()) continue;
+    const char* name = elf_strptr(e, shstrndx, sh.sh_name);
+    out.push_back({name ? name : "", sh.sh_addr, sh.sh_size, pages.begin, pages.end});
+  }
+  return out;
+}
+
 std::optional<ElfFacts> analyse(Elf* e, std::string& error) {
   if (elf_kind(e) == ELF_K_AR) {
     error = "an ar archive (static library), not an ELF file";
@@ -125,6 +163,8 @@ std::optional<ElfFacts> analyse(Elf* e, std::string& error) {
   }
   bool relro = false;
   DynamicFlags dyn;
+  RangeSet kept;  // the pages kept mutable: PT_GNU_MUTABLE and mutable sections
+  RangeSet left;  // those and W|X segments: all that `sealkit run` leaves unsealed
   std::uint64_t lo = UINT64_MAX, hi = 0;
   for (std::size_t i = 0; i < phnum; ++i) {
     GElf_Phdr ph;
@@ -145,7 +185,10 @@ std::optional<ElfFacts> analyse(Elf* e, std::string& error) {
         }
         lo = std::min(lo, ph.p_vaddr & ~(kPage - 1));
         hi = std::max(hi, end & ~(kPage - 1));
-        if ((ph.p_flags & PF_W) && (ph.p_flags & PF_X)) f.wx_bytes += (end & ~(kPage - 1)) - (ph.p_vaddr & ~(kPage - 1));
+        if ((ph.p_flags & PF_W) && (ph.p_flags & PF_X)) {
+          f.wx_bytes += (end & ~(kPage - 1)) - (ph.p_vaddr & ~(kPage - 1));
+          left.insert({static_cast<std::uintptr_t>(ph.p_vaddr & ~(kPage - 1)), static_cast<std::uintptr_t>(end & ~(kPage - 1))});
+        }
         break;
       case PT_INTERP: f.has_interp = true; break;
       case PT_DYNAMIC:
@@ -160,7 +203,7 @@ std::optional<ElfFacts> analyse(Elf* e, std::string& error) {
       case kPtGnuMutable:
         ++f.mutable_segments;
         if (!add_overflows(ph.p_vaddr, ph.p_memsz, end) && !add_overflows(end, kPage - 1, end))
-          f.mutable_bytes += (end & ~(kPage - 1)) - (ph.p_vaddr & ~(kPage - 1));
+          kept.insert({static_cast<std::uintptr_t>(ph.p_vaddr & ~(kPage - 1)), static_cast<std::uintptr_t>(end & ~(kPage - 1))});
         break;
       default: break;
     }
@@ -170,6 +213,14 @@ std::optional<ElfFacts> analyse(Elf* e, std::string& error) {
   f.textrel = dyn.textrel;
   f.relro = !relro ? ElfFacts::Relro::kNone : (f.bind_now ? ElfFacts::Relro::kFull : ElfFacts::Relro::kPartial);
   f.mutable_section = has_section(e, ".gnu.mutable");
+  f.mutable_sections = find_mutable_sections(e, f.segments);
+  for (const ElfMutableSection& m : f.mutable_sections)
+    kept.insert({static_cast<std::uintptr_t>(m.page_begin), static_cast<std::uintptr_t>(m.page_end)});
+  for (const Range& r : kept.ranges()) {
+    f.mutable_bytes += r.size();
+    left.insert(r);
+  }
+  for (const Range& r : left.ranges()) f.unsealed_bytes += r.size();
   switch (eh.e_type) {
     case ET_EXEC: f.kind = ElfFacts::Kind::kExecutable; break;
     case ET_REL: f.kind = ElfFacts::Kind::kRelocatable; break;

@@ -24,6 +24,14 @@ struct ElfSegment {
   std::uint64_t memsz = 0;
 };
 
+// A section kept unsealed by the rule of core/mutable_sections.hpp.
+struct ElfMutableSection {
+  std::string name;
+  std::uint64_t vaddr = 0;
+  std::uint64_t size = 0;
+  std::uint64_t page_begin = 0, page_end = 0;  // the pages left unsealed, clipped to writable data
+};
+
 struct ElfFacts {
   enum class Kind { kExecutable, kPie, kSharedObject, kRelocatable, kOther };
   enum class Relro { kNone, kPartial, kFull };
@@ -44,7 +52,9 @@ struct ElfFacts {
   bool mutable_section = false;         // a .gnu.mutable section
   std::size_t load_segments = 0;        // PT_LOAD
   std::uint64_t load_span_bytes = 0;    // lowest PT_LOAD page to highest, what `sealkit run` seals
-  std::uint64_t mutable_bytes = 0;      // of which left unsealed too (PT_GNU_MUTABLE, page-rounded)
+  std::uint64_t mutable_bytes = 0;      // of which left unsealed too (PT_GNU_MUTABLE and mutable sections, page-rounded)
+  std::vector<ElfMutableSection> mutable_sections;  // page-aligned writable sections (core/mutable_sections.hpp)
+  std::uint64_t unsealed_bytes = 0;     // what `sealkit run` leaves: mutable pages and W|X segments, counted once
   std::vector<ElfSegment> segments;     // every program header, in file order (`sealkit audit` maps them)
 };
 

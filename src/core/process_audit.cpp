@@ -61,7 +61,7 @@ ElfLookup read_layout(int fd) {
   }
   std::string error;
   auto facts = read_elf_fd(fd, error);
-  auto layout = facts ? layout_from_headers(facts->segments) : std::nullopt;
+  auto layout = facts ? layout_from_headers(facts->segments, facts->mutable_sections) : std::nullopt;
   if (!layout) {
     r.kind = ElfLookup::Kind::kNotElf;  // malformed, or nothing a loader maps from offset 0
     return r;

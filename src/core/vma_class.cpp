@@ -341,7 +341,8 @@ void count_totals(ProcessAudit& a) {
   }
 }
 
-std::optional<ElfLayout> layout_from_headers(const std::vector<ElfSegment>& segments) {
+std::optional<ElfLayout> layout_from_headers(const std::vector<ElfSegment>& segments,
+                                            const std::vector<ElfMutableSection>& mutable_sections) {
   const std::size_t ps = page_size();
   ElfLayout l;
   bool have_offset0 = false;
@@ -364,6 +365,8 @@ std::optional<ElfLayout> layout_from_headers(const std::vector<ElfSegment>& segm
     }
   }
   if (!have_offset0 || l.loads.empty()) return std::nullopt;
+  for (const ElfMutableSection& m : mutable_sections)
+    l.mutables.push_back({static_cast<std::uintptr_t>(m.page_begin), static_cast<std::uintptr_t>(m.page_end)});
   auto by_begin = [](const Range& a, const Range& b) { return a.begin < b.begin; };
   std::sort(l.loads.begin(), l.loads.end(), by_begin);
   std::sort(l.mutables.begin(), l.mutables.end(), by_begin);

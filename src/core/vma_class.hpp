@@ -22,7 +22,8 @@
 //
 // The rule (docs/audit.md, "What should be sealed") is the runtime's own:
 // for each ELF object, core::plan_object_seal over its PT_LOAD segments
-// (page-rounded, gap VMAs of its own file, minus PT_GNU_MUTABLE); plus
+// (page-rounded, gap VMAs of its own file, minus PT_GNU_MUTABLE and the
+// mutable sections of core/mutable_sections.hpp); plus
 // [vdso], [vvar], [vvar_vclock] and [stack]. Everything else is "not
 // applicable", though a sealed one is still counted as sealed.
 #pragma once
@@ -135,7 +136,7 @@ struct VmaRecord {
 // The program headers of an ELF file that the rule needs, not yet relocated.
 struct ElfLayout {
   std::vector<Range> loads;     // PT_LOAD [vaddr, vaddr + memsz) rounded out to pages, sorted
-  std::vector<Range> mutables;  // PT_GNU_MUTABLE rounded out to pages, sorted
+  std::vector<Range> mutables;  // PT_GNU_MUTABLE and mutable sections, rounded out to pages, sorted
   Range relro;                  // PT_GNU_RELRO as glibc protects it (end rounded down); empty if none
   std::uintptr_t offset0_vaddr = 0;  // page-rounded p_vaddr of the PT_LOAD that maps file offset 0
 };
@@ -254,7 +255,8 @@ ProcessAudit classify_smaps(std::string_view smaps_text, const ElfLookupFn& look
 
 // The rule's view of an ELF file's program headers; nullopt when it has no
 // PT_LOAD that maps file offset 0 (then it is not mapped as ld.so maps one).
-std::optional<ElfLayout> layout_from_headers(const std::vector<ElfSegment>& segments);
+std::optional<ElfLayout> layout_from_headers(const std::vector<ElfSegment>& segments,
+                                            const std::vector<ElfMutableSection>& mutable_sections = {});
 
 // ELF layouts by (dev, inode), for a whole run. Opens the mapping's path and
 // checks that the opened file has the mapping's dev and inode; when it does

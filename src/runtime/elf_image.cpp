@@ -95,13 +95,18 @@ bool memory_seal_property(std::uintptr_t bias, const NativePhdr* ph, std::size_t
 // Segments, mutable ranges and the dynamic section from program headers.
 ImageError image_from_phdrs(std::uintptr_t bias, const NativePhdr* ph, std::size_t phnum, ElfImage& out) {
   out.nseg = out.nmut = 0;
-  out.dynamic = 0;
+  out.dynamic = out.header = 0;
+  out.bias = bias;
   out.relro = {};
   out.memory_seal_property = false;
   for (std::size_t i = 0; i < phnum; ++i) {
     if (ph[i].p_type == PT_LOAD && ph[i].p_memsz != 0) {
       if (!add_range(out.segments, out.nseg, bias, ph[i].p_vaddr, ph[i].p_memsz)) return ImageError::kTooManySegments;
       out.prot[out.nseg - 1] = prot_of(ph[i].p_flags);
+      std::uintptr_t at;
+      if (ph[i].p_offset == 0 && (ph[i].p_flags & PF_R) && ph[i].p_filesz >= sizeof(NativeEhdr) &&
+          !__builtin_add_overflow(bias, ph[i].p_vaddr, &at) && at % alignof(NativeEhdr) == 0)
+        out.header = at;
     } else if (ph[i].p_type == PT_GNU_RELRO && ph[i].p_memsz != 0) {
       // Rounded down at both ends, as ld.so's mprotect: the partial last page
       // stays as writable as its segment. A range that wraps is ignored (the

@@ -1,6 +1,7 @@
 // An ELF object as it lies in memory: its PT_LOAD segments with the
 // protection each asks for, its RELRO range and the ranges it asks to keep
-// mutable (PT_GNU_MUTABLE), found from its program headers.
+// mutable (PT_GNU_MUTABLE), found from its program headers; its mutable
+// sections are added from the file (runtime/mutable_sections.hpp).
 #pragma once
 
 #include <cstddef>
@@ -25,6 +26,10 @@ struct ElfImage {
   core::Range keep_mutable[kMaxRanges];
   std::size_t nmut = 0;
   std::uintptr_t dynamic = 0;  // bias + PT_DYNAMIC's p_vaddr; 0 without PT_DYNAMIC
+  // The ELF header where the readable PT_LOAD that maps file offset 0 put it;
+  // 0 without one.
+  std::uintptr_t header = 0;
+  std::uintptr_t bias = 0;  // the load bias the ranges above were computed with
   // GNU_PROPERTY_MEMORY_SEAL (ld -z memory-seal): the object asks the loader
   // to seal it (glibc 2.41+ would). Reported, not needed: everything is sealed.
   bool memory_seal_property = false;

@@ -12,6 +12,7 @@ namespace sealkit::rt {
 using NativeEhdr = ElfW(Ehdr);
 using NativePhdr = ElfW(Phdr);
 using NativeDyn = ElfW(Dyn);
+using NativeShdr = ElfW(Shdr);
 using NativeAuxv = ElfW(auxv_t);
 inline constexpr unsigned char kNativeElfClass = __ELF_NATIVE_CLASS == 64 ? ELFCLASS64 : ELFCLASS32;
 

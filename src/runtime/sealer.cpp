@@ -5,6 +5,7 @@
 #include "core/seal_plan.hpp"
 #include "runtime/elf_image.hpp"
 #include "runtime/image_plan.hpp"
+#include "runtime/mutable_sections.hpp"
 #include "runtime/native_elf.hpp"
 #include "runtime/process_info.hpp"
 #include "runtime/seccomp/collector.hpp"
@@ -35,7 +36,9 @@
 // - the vDSO with its [vvar] neighbours, and the stack, are found by probes
 //   that need no /proc (system_extents.hpp), else looked up by an address
 //   known to be in them;
-// - runs of different objects that touch are sealed in one mseal call.
+// - runs of different objects that touch are sealed in one mseal call;
+// - an object's mutable sections (core/mutable_sections.hpp) are read from
+//   its file: the one open per object that start-up sealing does.
 //
 // /proc/self/maps is opened for PROCMAP_QUERY only at the first lookup that is
 // needed. Anything the fast path cannot establish (no PROCMAP_QUERY before
@@ -332,6 +335,7 @@ void seal_with_maps(const LoadedRef* objects, std::size_t n, std::uintptr_t self
       g_pass.path(i) = Path::kSkipped;
       continue;
     }
+    if (!self) add_mutable_sections(objects[i].name, img);  // the runtime's own object has none
     g_pass.slot(i).memory_seal_property = img.memory_seal_property;
     g_pass.path(i) = seal_image_with_maps(maps, img, look, st) ? Path::kFast : Path::kFailed;
   }
@@ -432,6 +436,7 @@ void seal_startup(const LoadedRef* objects, std::size_t n, std::uintptr_t self_e
       }
       ElfImage img;
       if (!find_image_fast(q, aux, objects[i], img, own_pid)) continue;
+      add_mutable_sections(objects[i].name, img);
       g_pass.slot(i).memory_seal_property = img.memory_seal_property;
       if (plan_fast(q, img, i, look, st)) g_pass.path(i) = Path::kFast;
     }

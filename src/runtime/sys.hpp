@@ -29,19 +29,19 @@ using core::raw::failed;
 inline constexpr long kRead = 0, kWrite = 1, kOpen = 2, kClose = 3, kMmap = 9, kMunmap = 11, kMremap = 25,
                       kGetpid = 39, kGetuid = 102, kClockGettime = 228, kOpenat = 257, kReadlinkat = 267,
                       kStatx = 332, kMseal = 462, kSchedYield = 24, kFaccessat = 269,
-                      kMsync = 26, kMadvise = 28, kProcessVmReadv = 310, kMprotect = 10, kPersonality = 135;
+                      kMsync = 26, kMadvise = 28, kProcessVmReadv = 310, kMprotect = 10, kPersonality = 135, kPread64 = 17;
 #elif defined(__aarch64__)
 inline constexpr long kRead = 63, kWrite = 64, kClose = 57, kMmap = 222, kMunmap = 215, kMremap = 216,
                       kGetpid = 172, kGetuid = 174, kClockGettime = 113, kOpenat = 56, kReadlinkat = 78,
                       kStatx = 291, kMseal = 462, kSchedYield = 124, kFaccessat = 48,
-                      kMsync = 227, kMadvise = 233, kProcessVmReadv = 270, kMprotect = 226, kPersonality = 92;
+                      kMsync = 227, kMadvise = 233, kProcessVmReadv = 270, kMprotect = 226, kPersonality = 92, kPread64 = 67;
 #elif defined(__i386__)
 // mmap is mmap2 (offset in pages; the runtime maps only at offset 0), getuid the
 // 32-bit-uid getuid32, clock_gettime the 32-bit-time one (a monotonic clock).
 inline constexpr long kRead = 3, kWrite = 4, kOpen = 5, kClose = 6, kMmap = 192, kMunmap = 91, kMremap = 163,
                       kGetpid = 20, kGetuid = 199, kClockGettime = 265, kOpenat = 295, kReadlinkat = 305,
                       kStatx = 383, kMseal = 462, kSchedYield = 158, kFaccessat = 307,
-                      kMsync = 144, kMadvise = 219, kProcessVmReadv = 347, kMprotect = 125, kPersonality = 136;
+                      kMsync = 144, kMadvise = 219, kProcessVmReadv = 347, kMprotect = 125, kPersonality = 136, kPread64 = 180;
 #else
 #error "sealkit runtime: add this architecture's system call numbers"
 #endif
@@ -83,6 +83,15 @@ inline long write(int fd, const void* buf, std::size_t n) {
   return call(kWrite, fd, reinterpret_cast<long>(buf), static_cast<long>(n));
 }
 inline void close(int fd) { call(kClose, fd); }
+// pread64(fd, buf, n, offset); on i386 the offset is passed as two 32-bit halves.
+inline long pread(int fd, void* buf, std::size_t n, std::uint64_t offset) {
+#if defined(__i386__)
+  return call6(kPread64, fd, reinterpret_cast<long>(buf), static_cast<long>(n), static_cast<long>(offset & 0xffffffffu),
+               static_cast<long>(offset >> 32), 0);
+#else
+  return call(kPread64, fd, reinterpret_cast<long>(buf), static_cast<long>(n), static_cast<long>(offset));
+#endif
+}
 inline int open_append(const char* path) {
   // O_WRONLY|O_APPEND|O_CREAT|O_CLOEXEC|O_NOFOLLOW, mode 0644
   return static_cast<int>(call(kOpenat, -100, reinterpret_cast<long>(path), 01 | 02000 | 0100 | kOCloexec | kONofollow, 0644));

@@ -23,8 +23,11 @@
 
 /* Relocated pointers: .data.rel.ro, inside PT_GNU_RELRO (-z relro). */
 static const char* const table[] = {"relro", "table"};
-/* A page of its own in .data, so that making it read-only touches nothing else. */
-static int data_page[1024] __attribute__((aligned(4096))) = {1};
+/* A page of its own in .data, so that making it read-only touches nothing
+ * else: a whole page inside an array that is not page-aligned itself (a
+ * page-aligned section stays unsealed, core/mutable_sections.hpp). */
+static int data_storage[2 * 1024] = {1};
+#define data_page ((int*)(((uintptr_t)data_storage + 4095) & ~(uintptr_t)4095))
 static char report[256];
 
 static void marker(void) {}
@@ -84,5 +87,5 @@ __attribute__((constructor)) static void change_own_protections(void) {
     note("text-rwx", mprotect((void*)s.text_begin, s.text_end - s.text_begin, PROT_READ | PROT_WRITE | PROT_EXEC));
   if (strstr(what, "relro-rw") && s.relro_end > s.relro_begin)
     note("relro-rw", mprotect((void*)s.relro_begin, s.relro_end - s.relro_begin, PROT_READ | PROT_WRITE));
-  if (strstr(what, "data-ro")) note("data-ro", mprotect(data_page, sizeof data_page, PROT_READ));
+  if (strstr(what, "data-ro")) note("data-ro", mprotect(data_page, 4096, PROT_READ));
 }

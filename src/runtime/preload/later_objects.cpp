@@ -12,6 +12,7 @@
 #include "runtime/image_plan.hpp"
 #include "runtime/log.hpp"
 #include "runtime/maps_snapshot.hpp"
+#include "runtime/mutable_sections.hpp"
 #include "runtime/preload/dynamic_info.hpp"
 #include "runtime/preload/grow_table.hpp"
 #include "runtime/preload/real_dl.hpp"
@@ -192,6 +193,7 @@ void learn(const dl_phdr_info& o, const std::size_t* pending, std::size_t npendi
   Info& in = g_info[g_ninfo];
   in.image_ok = read_image_from_phdrs(o.dlpi_addr, reinterpret_cast<std::uintptr_t>(ph), o.dlpi_phnum, in.img) ==
                 ImageError::kNone;
+  if (in.image_ok) add_mutable_sections(o.dlpi_name, in.img);
   ReadableRanges readable;
   for (unsigned i = 0; i < o.dlpi_phnum && readable.n < ReadableRanges::kMax; ++i)
     if (ph[i].p_type == PT_LOAD && (ph[i].p_flags & PF_R) != 0 && ph[i].p_filesz != 0)
@@ -336,6 +338,11 @@ class Sealer {
     if (maps == nullptr) return;
     ElfImage img;
     if (read_loaded_image(*maps, w.bias, w.dynamic, img) != ImageError::kNone) return;
+    if (w.has_image) {
+      // The same object: the mutable sections found with its headers hold.
+      img.nmut = w.img.nmut;
+      for (std::size_t k = 0; k < img.nmut; ++k) img.keep_mutable[k] = w.img.keep_mutable[k];
+    }
     ProtLookup vmas(nullptr, maps, -1);
     core::plan_object_seal(img.segments, img.nseg, img.keep_mutable, img.nmut, *maps, [&](core::Range r) {
       guard_run(&vmas, img, r, prot_, [this](core::Range part) { seal_run(part); },
@@ -468,6 +475,7 @@ bool seal_alone(void* handle, link_map* head) {
         w.img.dynamic != w.dynamic)
       return false;
     w.has_image = true;
+    add_mutable_sections(name, w.img);
     Sealer sealer;
     sealer.seal(w);
     sealer.finish();
