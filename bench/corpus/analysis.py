@@ -20,13 +20,15 @@ def line_sealed(line):
 def match_images(images, log_lines):
     """Pairs each exec the kernel reported with the runtime's line for it: same pid, in order. (The exe read when
     the event arrived can already be that of a later exec of the same pid, so exe only decides whether a static
-    image, which has no line, takes one.) Returns (pairs [(image, line or None)], unmatched log lines)."""
+    image, which has no line, takes one; a process in its own pid namespace is matched by the pid it has there.)
+    Returns (pairs [(image, line or None)], unmatched log lines)."""
     by_pid = {}
     for line in log_lines:
         by_pid.setdefault(line.get("pid"), []).append(line)
     pairs = []
     for img in images:
-        queue = by_pid.get(img.tgid, [])
+        # A process in a pid namespace of its own (Chromium's sandbox) logs the pid it sees there.
+        queue = by_pid.get(img.tgid, []) or (by_pid.get(img.ns_pid, []) if img.ns_pid != img.tgid else [])
         hit = None
         if queue and not (img.linking == "static" and queue[0].get("exe") != img.exe):
             hit = queue.pop(0)

@@ -45,6 +45,15 @@ def elf_interp_of(path):
         return "unknown"
 
 
+def ns_pid_of(tgid):
+    """The innermost pid of NSpid in /proc/PID/status: the pid the process sees for itself."""
+    with open(f"/proc/{tgid}/status") as f:
+        for line in f:
+            if line.startswith("NSpid:"):
+                return int(line.split()[-1])
+    return tgid
+
+
 class Image:
     """One exec: a process image. exe is read from /proc as soon as the event arrives (None if it was gone).
     top is the child of the launcher it descends from, which tells which run it belongs to. replaced is the seq of
@@ -58,6 +67,7 @@ class Image:
         self.replaced = replaced
         self.exe = None
         self.linking = "unknown"
+        self.ns_pid = tgid  # its pid in its own pid namespace (a sandbox's), which is what it logs
 
 
 class ProcessTree:
@@ -151,6 +161,7 @@ class ProcessTree:
                 try:
                     img.exe = os.readlink(f"/proc/{tgid}/exe")
                     img.linking = self._linking(img.exe)
+                    img.ns_pid = ns_pid_of(tgid)
                 except OSError:
                     pass
                 with self._lock:

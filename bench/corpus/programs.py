@@ -205,3 +205,46 @@ def _sha256(path):
     import hashlib
     with open(path, "rb") as f:
         return hashlib.sha256(f.read()).hexdigest()
+
+
+class Chromium(Program):
+    """Debian's chromium, headless: renders a page with text, a table and a canvas drawn by script, and writes a
+    screenshot whose SHA-256 is compared. Its V8 freezes its flags read-only after start-up and its protected_memory
+    section goes read-only and writable again: the page-aligned writable sections sealkit leaves unsealed
+    (docs/runtime.md, "Mutable sections"). `sandboxed`: as an ordinary user with Chromium's own sandbox (user
+    namespaces); otherwise as root with --no-sandbox, the way containers run it."""
+    packages, commands = ["chromium"], ["/usr/lib/chromium/chromium"]
+    same_processes = False  # zygotes and utility processes come and go with timing
+    page = ("data:text/html,<title>sealkit</title><h1>corpus</h1><table border=1><tr><td>sealed</td><td>42</td>"
+            "</tr></table><canvas id=c width=120 height=60></canvas><script>var x=document.getElementById('c')"
+            ".getContext('2d');x.fillStyle='%23c33';x.fillRect(10,10,100,40);document.title='done'</script>")
+
+    def __init__(self, sandboxed):
+        self.sandboxed = sandboxed
+        self.name = "chromium --headless" + (" (user, sandbox)" if sandboxed else " (root, --no-sandbox)")
+        self.user = "nobody" if sandboxed else None
+
+    def run(self, ctx):
+        argv = ["/usr/lib/chromium/chromium", "--headless", "--disable-gpu", "--no-first-run",
+                "--user-data-dir=" + os.path.join(ctx.dir, "profile"), "--window-size=400,300",
+                "--screenshot=" + os.path.join(ctx.dir, "shot.png"), self.page]
+        if not self.sandboxed:
+            argv.insert(1, "--no-sandbox")
+        shot = os.path.join(ctx.dir, "shot.png")
+        # Each run starts from nothing: no screenshot of the other run to find, a first-run profile.
+        shutil.rmtree(os.path.join(ctx.dir, "profile"), ignore_errors=True)
+        if os.path.exists(shot):
+            os.unlink(shot)
+        step = ctx.call("chromium --screenshot", argv, timeout=180)
+        digest = _sha256(shot) if os.path.exists(shot) else "no screenshot"
+        ctx.steps.append(type(step)("screenshot sha256", 0, digest + "\n", ""))
+
+    def normalise(self, label, stream, text, workdir):
+        if label == "chromium --screenshot" and stream == "err":
+            # Chromium logs as [pid:tid:date/time:LEVEL:file(line)] message: what it could not reach here (D-Bus,
+            # cpufreq files) in an order and number that depend on timing. Those lines are left out, every other
+            # line (a crash report, a fatal error) is compared.
+            return "\n".join(ln for ln in text.splitlines()
+                             if ln.strip() and not re.match(r"^\[\d+:\d+:\d{4}/\d{6}\.\d+:(ERROR|WARNING|INFO):", ln)
+                             and not re.match(r"^\[\d{4}/\d{6}\.\d+:(ERROR|WARNING|INFO):", ln))
+        return text

@@ -1,8 +1,9 @@
 """What /proc/PID/smaps of a live process says about sealing, read here (not through sealkit's parser).
 
 An ELF object is a file mapped at offset 0 that starts with the ELF magic; its VMAs are every mapping of that file
-plus the anonymous VMA right after its last one when that is its bss. The object is sealed when every one of those
-VMAs has `sl` in VmFlags. The start-up objects are those ld.so lists for the executable (ld.so --list), so an
+plus the anonymous VMA right after its last one when that is its bss, but for those wholly inside the pages the runtime
+leaves unsealed on purpose (PT_GNU_MUTABLE and mutable sections, mutable_ranges). The object is sealed when every one
+of those VMAs has `sl` in VmFlags. The start-up objects are those ld.so lists for the executable (ld.so --list), so an
 unsealed object that is not one of them is a dlopen'd object.
 """
 import os
@@ -68,6 +69,57 @@ def load_span(path):
             pass
         _elf_cache[("span", path)] = span
     return _elf_cache[("span", path)]
+
+
+def mutable_ranges(path):
+    """[(lo, hi)] file addresses of the pages sealkit leaves unsealed in the object, rounded out to pages:
+    PT_GNU_MUTABLE, and each allocated, writable, not executable, non-TLS section aligned to a page or more (its
+    mutable sections, docs/runtime.md) inside a writable PT_LOAD and outside RELRO (rounded down at both ends, as
+    ld.so protects it). Read here from the section table, not through sealkit's code."""
+    key = ("mutable", path)
+    if key not in _elf_cache:
+        out = []
+        try:
+            with open(path, "rb") as f:
+                head = f.read(64)
+                phoff, shoff = struct.unpack_from("<QQ", head, 32)
+                phentsize, phnum, shentsize, shnum = struct.unpack_from("<HHHH", head, 54)
+                f.seek(phoff)
+                table = f.read(phentsize * phnum)
+                f.seek(shoff)
+                sections = f.read(shentsize * shnum) if shoff and shentsize == 64 else b""
+            loads, relro = [], None
+            for i in range(phnum):
+                p_type, p_flags, _, p_vaddr, _, _, p_memsz = struct.unpack_from("<IIQQQQQ", table, i * phentsize)
+                if p_type == 1:
+                    loads.append((p_vaddr & ~0xFFF, (p_vaddr + p_memsz + 0xFFF) & ~0xFFF, bool(p_flags & 2)))
+                elif p_type == 0x6474F552:
+                    relro = (p_vaddr & ~0xFFF, (p_vaddr + p_memsz) & ~0xFFF)
+                elif p_type == 0x6474F555:
+                    out.append((p_vaddr & ~0xFFF, (p_vaddr + p_memsz + 0xFFF) & ~0xFFF))
+            for i in range(len(sections) // 64):
+                _, _, flags, addr, _, size, _, _, align, _ = struct.unpack_from("<IIQQQQIIQQ", sections, i * 64)
+                if flags & 0x407 != 0x3 or size == 0 or align < 4096 or addr % 4096:
+                    continue
+                lo, hi = addr, (addr + size + 0xFFF) & ~0xFFF
+                seg = next((s for s in loads if s[2] and s[0] <= lo < s[1]), None)
+                if seg is None:
+                    continue
+                hi = min(hi, seg[1])
+                if relro and lo < relro[1] and relro[0] < hi:
+                    lo, hi = (relro[1], hi) if lo >= relro[0] else (lo, relro[0])
+                if lo < hi:
+                    out.append((lo, hi))
+        except (OSError, struct.error):
+            pass
+        merged = []  # touching ranges as one: unsealed neighbours can share a VMA
+        for lo, hi in sorted(out):
+            if merged and lo <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+            else:
+                merged.append((lo, hi))
+        _elf_cache[key] = merged
+    return _elf_cache[key]
 
 
 def startup_objects(exe):
@@ -159,7 +211,10 @@ def check(pid, runtime_name):
         last = max(m[1] for m in mine)
         # The bss past the file: anonymous VMAs from the end of the last file VMA up to the end of the last segment.
         bss = [m for m in vmas if end and m[4] == "" and last <= m[0] < end]
-        objects[path] = mine + bss
+        # Minus the VMAs the runtime leaves unsealed on purpose (mseal splits VMAs at their edges).
+        bias = base - span[0] if span else 0
+        keep = [(lo + bias, hi + bias) for lo, hi in mutable_ranges(path)]
+        objects[path] = [m for m in mine + bss if not any(lo <= m[0] and m[1] <= hi for lo, hi in keep)]
     startup = startup_objects(exe)
     for path, ms in objects.items():
         v.objects += 1
