@@ -16,6 +16,9 @@ struct LoadedObject {
   std::uintptr_t base = 0;     // load bias
   std::vector<Range> segments; // each PT_LOAD, page-rounded: [vaddr, vaddr+memsz)
   Range span;                  // lowest segment start to highest segment end
+  // Left unsealed: PT_GNU_MUTABLE and the mutable sections of
+  // core/mutable_sections.hpp, page-rounded, sorted.
+  std::vector<Range> keep_mutable;
 };
 
 // Every object dl_iterate_phdr reports (main program, ld.so, libraries, the

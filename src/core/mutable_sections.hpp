@@ -86,4 +86,25 @@ Range clip_to_writable_data(Range r, const Range* segments, std::size_t n, IsWri
   return {};
 }
 
+// Reads a section table of `shnum` headers of type Shdr (Elf64_Shdr or
+// Elf32_Shdr) at file offset `shoff` through read_at(offset, buf, bytes),
+// which returns whether it read all of them, a few at a time on the stack,
+// and calls found(shape) for each mutable section. false when a read fails:
+// the caller then keeps nothing.
+template <class Shdr, class ReadAt, class Found>
+bool for_each_mutable_section(std::uint64_t shoff, std::size_t shnum, std::uint64_t page, ReadAt&& read_at,
+                              Found&& found) {
+  constexpr std::size_t kChunk = 32;  // 2 KiB of Elf64_Shdr: the runtime runs on the program's threads
+  Shdr sh[kChunk];
+  for (std::size_t first = 0; first < shnum; first += kChunk) {
+    const std::size_t n = shnum - first < kChunk ? shnum - first : kChunk;
+    if (!read_at(shoff + first * sizeof(Shdr), sh, n * sizeof(Shdr))) return false;
+    for (std::size_t i = 0; i < n; ++i) {
+      const SectionShape shape{sh[i].sh_flags, sh[i].sh_addr, sh[i].sh_size, sh[i].sh_addralign};
+      if (is_mutable_section(shape, page)) found(shape);
+    }
+  }
+  return true;
+}
+
 }  // namespace sealkit::core

@@ -9,9 +9,6 @@ namespace sealkit::rt {
 namespace {
 
 constexpr std::uint64_t kPage = 4096;  // segments are rounded to 4 KiB pages (elf_image.cpp)
-// Section headers read per pread: 2 KiB of stack on x86_64, called on the
-// program's threads (the dlopen wrapper runs on any of them).
-constexpr std::size_t kChunk = 32;
 
 // Closes the descriptor on every path out.
 struct Fd {
@@ -52,21 +49,19 @@ std::size_t add_mutable_sections(const char* path, ElfImage& img) {
 
   core::Range found[ElfImage::kMaxRanges];
   std::size_t nfound = 0;
-  NativeShdr sh[kChunk];
-  for (std::size_t first = 0; first < shnum; first += kChunk) {
-    const std::size_t n = shnum - first < kChunk ? shnum - first : kChunk;
-    const std::size_t bytes = n * sizeof(NativeShdr);
-    if (sys::pread(f.fd, sh, bytes, eh->e_shoff + first * sizeof(NativeShdr)) != static_cast<long>(bytes)) return 0;
-    for (std::size_t i = 0; i < n; ++i) {
-      const core::SectionShape shape{sh[i].sh_flags, sh[i].sh_addr, sh[i].sh_size, sh[i].sh_addralign};
-      if (!core::is_mutable_section(shape, kPage)) continue;
-      const core::Range pages = core::clip_to_writable_data(core::mutable_pages(shape, img.bias, kPage),
-                                                            img.segments, img.nseg, writable, img.relro);
-      if (pages.empty()) continue;
-      if (nfound == ElfImage::kMaxRanges) return 0;
-      found[nfound++] = pages;
-    }
-  }
+  bool full = false;
+  auto read_at = [&f](std::uint64_t offset, void* buf, std::size_t bytes) {
+    return sys::pread(f.fd, buf, bytes, offset) == static_cast<long>(bytes);
+  };
+  const bool read = core::for_each_mutable_section<NativeShdr>(
+      eh->e_shoff, shnum, kPage, read_at, [&](const core::SectionShape& shape) {
+        const core::Range pages = core::clip_to_writable_data(core::mutable_pages(shape, img.bias, kPage),
+                                                              img.segments, img.nseg, writable, img.relro);
+        if (pages.empty()) return;
+        if (nfound == ElfImage::kMaxRanges) full = true;
+        else found[nfound++] = pages;
+      });
+  if (!read || full) return 0;
   if (nfound > ElfImage::kMaxRanges - img.nmut) return 0;
   for (std::size_t i = 0; i < nfound; ++i) add_sorted(img, found[i]);
   return nfound;
