@@ -94,7 +94,9 @@ Range clip_to_writable_data(Range r, const Range* segments, std::size_t n, IsWri
 template <class Shdr, class ReadAt, class Found>
 bool for_each_mutable_section(std::uint64_t shoff, std::size_t shnum, std::uint64_t page, ReadAt&& read_at,
                               Found&& found) {
-  constexpr std::size_t kChunk = 32;  // 2 KiB of Elf64_Shdr: the runtime runs on the program's threads
+  // 4 KiB of Elf64_Shdr on the stack (the runtime runs on the program's
+  // threads): one read for most objects (libc has 66 sections, Chromium 38).
+  constexpr std::size_t kChunk = 64;
   Shdr sh[kChunk];
   for (std::size_t first = 0; first < shnum; first += kChunk) {
     const std::size_t n = shnum - first < kChunk ? shnum - first : kChunk;
