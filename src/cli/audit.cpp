@@ -40,6 +40,7 @@ struct AuditOptions {
   bool no_filters = false;
   std::uint64_t filter_budget = std::uint64_t{1} << 26;
   unsigned stop_timeout_ms = 50;
+  unsigned answer_timeout_ms = 100;
   unsigned wait_budget_ms = 1000;
 };
 
@@ -92,6 +93,7 @@ int run_audit(const AuditOptions& o) {
   if (ao.filters) ao.filters_unreadable = core::why_filters_unreadable();
   ao.filter_budget = o.filter_budget;
   ao.stop_timeout = std::chrono::milliseconds(o.stop_timeout_ms);
+  ao.answer_timeout = std::chrono::milliseconds(o.answer_timeout_ms);
   core::WaitBudget waits{std::chrono::milliseconds(o.wait_budget_ms)};
   ao.waits = &waits;
   m.processes.reserve(pids.size());
@@ -172,6 +174,11 @@ Runner add_audit(CLI::App& app) {
                   "Milliseconds to wait for one process to stop so that its filters can be read; one that does "
                   "not (a vfork parent, uninterruptible sleep) is skipped as 'busy' (default 50)")
       ->check(CLI::Range(1u, 10000u));
+  sub->add_option("--answer-timeout", o->answer_timeout_ms,
+                  "Milliseconds to wait for the exec supervisor of a process under `sealkit run --backend "
+                  "seccomp` to say what it enforces; one that does not answer is not asked again in the run "
+                  "(default 100)")
+      ->check(CLI::Range(1u, 10000u));
   sub->add_option("--wait-budget", o->wait_budget_ms,
                   "Milliseconds the whole run may spend waiting for processes to stop and supervisors to answer; "
                   "once spent, processes with filters are skipped as 'timeout' (default 1000)")
@@ -180,7 +187,7 @@ Runner add_audit(CLI::App& app) {
               "What counts as should-be-sealed: docs/audit.md. As root, a process with seccomp filters is "
               "ptrace-stopped for microseconds while they are read, and memory they refuse to change counts as "
               "sealed (sealed_by filter); --no-filters leaves every process untouched. Waiting on processes is "
-              "bounded per process (--stop-timeout) and per run (--wait-budget): a process whose filters were "
+              "bounded per process (--stop-timeout), per supervisor (--answer-timeout) and per run (--wait-budget): a process whose filters were "
               "not read in time is skipped as busy or timeout.");
   return [o] { return run_audit(*o); };
 }

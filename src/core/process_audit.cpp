@@ -186,7 +186,6 @@ pid_t parent_of(pid_t pid) {
 }
 
 constexpr int kSupervisorAncestors = 8;       // how far up the tree a supervisor is looked for
-constexpr int kSupervisorTimeoutMs = 100;     // per supervisor asked
 constexpr std::size_t kMaxOtherSupervisors = 16;  // asked beyond the ancestors, at most
 
 // The pids in the names of the supervisors' query sockets
@@ -241,11 +240,11 @@ bool rebuild(const backend::seccomp::query::Answer& a, SupervisorAnswer& out) {
 // when none has, the pages stay undecided rather than "not sealed" (the one
 // that holds them may be in another network namespace).
 //
-// Each question waits at most kSupervisorTimeoutMs, spent from the run's
+// Each question waits at most `timeout` (--answer-timeout), spent from the run's
 // budget (`waits`, may be null); a supervisor that let one pass unanswered is
 // not asked again in this run, so that a stopped supervisor costs the run
 // that wait once, not once per process it supervises.
-SupervisorAnswer ask_supervisor(pid_t pid, WaitBudget* waits) {
+SupervisorAnswer ask_supervisor(pid_t pid, std::chrono::microseconds timeout, WaitBudget* waits) {
   namespace query = backend::seccomp::query;
   const std::string not_asked = "not asked: the audit's time for waiting on processes was spent";
   auto ask = [&](pid_t supervisor) {
@@ -258,7 +257,7 @@ SupervisorAnswer ask_supervisor(pid_t pid, WaitBudget* waits) {
       a.error = "did not answer an earlier question in this run";
       return a;
     }
-    auto granted = std::chrono::microseconds(std::chrono::milliseconds(kSupervisorTimeoutMs));
+    auto granted = timeout;
     if (waits) granted = waits->grant(granted);
     if (granted <= std::chrono::microseconds(0)) {
       a.error = not_asked;
@@ -345,7 +344,9 @@ void add_filter_seals(pid_t pid, const AuditOptions& options, const std::optiona
     if (!abi) a.filters.reason = why;
   }
   WaitBudget* waits = options.waits;
-  apply_filter_seals(filters, abi, options.filter_budget, a, [pid, waits] { return ask_supervisor(pid, waits); });
+  const auto timeout = options.answer_timeout;
+  apply_filter_seals(filters, abi, options.filter_budget, a,
+                     [pid, timeout, waits] { return ask_supervisor(pid, timeout, waits); });
 }
 
 }  // namespace

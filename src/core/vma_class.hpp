@@ -285,6 +285,8 @@ struct AuditOptions {
   std::string filters_unreadable;         // when non-empty, the reason filters are not read (status not_checked)
   std::uint64_t filter_budget = 1 << 26;  // instructions evaluated per process; past it, VMAs are unknown
   std::chrono::microseconds stop_timeout{std::chrono::milliseconds(50)};  // per process, for the stop
+  // Per supervisor asked about a supervised process (docs/seccomp-exec.md).
+  std::chrono::microseconds answer_timeout{std::chrono::milliseconds(100)};
   // The run's time for waiting on processes (stops, supervisors' answers),
   // shared by every call; none: each wait is bounded on its own only.
   WaitBudget* waits = nullptr;
