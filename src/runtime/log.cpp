@@ -59,6 +59,7 @@ void report_startup(const ProcessInfo& info, const SealStats& st, std::size_t dr
   o.str(",\"objects_excluded\":").num(st.objects_excluded);
   o.str(",\"objects_not_recorded\":").num(dropped);
   o.str(",\"objects_memory_seal_property\":").num(st.objects_memory_seal_property);
+  o.str(",\"objects_with_mutable_sections\":").num(st.objects_with_mutable_sections);
   o.str(",\"program_excluded\":").str(st.program_excluded ? "true" : "false");
   o.str(",\"config\":\"").str(st.config).str("\"");
   o.str(",\"mseal_calls\":").num(st.mseal_calls);
