@@ -2,6 +2,7 @@
 
 #include "runtime/sys.hpp"
 #include "runtime/text_out.hpp"
+#include "runtime/trusted_file.hpp"
 
 namespace sealkit::rt {
 
@@ -20,10 +21,15 @@ std::string_view own_exe(char (&buf)[512]) {
 }
 
 // One write with O_APPEND: lines from concurrent processes do not interleave.
+// The file is opened under the rule of trusted_file.hpp: root's processes
+// log too, and the path may be in a directory like /tmp.
 void append_line(const char* log_path, const TextOut& o) {
-  int fd = sys::open_append(log_path);
+  TrustProblem why;
+  const int fd = open_trusted_append(log_path, static_cast<std::uint32_t>(sys::getuid()), why);
   if (fd < 0) {
-    warn("cannot open SEALKIT_LOG for appending; not logging");
+    TextOut w;
+    w.str("SEALKIT_LOG: ").str(why.part).str(" ").str(why.what).str("; not logging");
+    warn(w.view());
     return;
   }
   sys::write(fd, o.view().data(), o.view().size());

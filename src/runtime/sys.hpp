@@ -54,6 +54,7 @@ inline constexpr long kODirectory = 040000, kONofollow = 0100000;
 inline constexpr long kODirectory = 0200000, kONofollow = 0400000;
 #endif
 inline constexpr long kOPath = 010000000, kOCloexec = 02000000, kONonblock = 04000, kONoctty = 0400;
+inline constexpr long kOWronly = 01, kOCreat = 0100, kOAppend = 02000;
 
 inline int open_read(const char* path) {
   return static_cast<int>(call(kOpenat, -100 /* AT_FDCWD */, reinterpret_cast<long>(path), 02000000 /* O_RDONLY|O_CLOEXEC */));
@@ -65,8 +66,8 @@ inline int open_read_nonblock(const char* path) {
 }
 // openat(dirfd, name, flags): one path component at a time, for the checks
 // that must see each directory (runtime/trusted_file.hpp).
-inline int openat(int dirfd, const char* name, long flags) {
-  return static_cast<int>(call(kOpenat, dirfd, reinterpret_cast<long>(name), flags));
+inline int openat(int dirfd, const char* name, long flags, long mode = 0) {
+  return static_cast<int>(call(kOpenat, dirfd, reinterpret_cast<long>(name), flags, mode));
 }
 // statx(dirfd, name, AT_SYMLINK_NOFOLLOW, mask, buf): what `name` itself is, a link included.
 inline long statx_nofollow(int dirfd, const char* name, unsigned mask, void* buf) {
@@ -83,10 +84,6 @@ inline long write(int fd, const void* buf, std::size_t n) {
   return call(kWrite, fd, reinterpret_cast<long>(buf), static_cast<long>(n));
 }
 inline void close(int fd) { call(kClose, fd); }
-inline int open_append(const char* path) {
-  // O_WRONLY|O_APPEND|O_CREAT|O_CLOEXEC|O_NOFOLLOW, mode 0644
-  return static_cast<int>(call(kOpenat, -100, reinterpret_cast<long>(path), 01 | 02000 | 0100 | kOCloexec | kONofollow, 0644));
-}
 inline long readlink(const char* path, char* buf, std::size_t n) {
   return call(kReadlinkat, -100, reinterpret_cast<long>(path), reinterpret_cast<long>(buf), static_cast<long>(n));
 }
