@@ -1,5 +1,7 @@
 #include "runtime/log.hpp"
 
+#include <linux/stat.h>
+
 #include "runtime/sys.hpp"
 #include "runtime/text_out.hpp"
 #include "runtime/trusted_file.hpp"
@@ -31,6 +33,23 @@ void append_line(const char* log_path, const TextOut& o) {
     w.str("SEALKIT_LOG: ").str(why.part).str(" ").str(why.what).str("; not logging");
     warn(w.view());
     return;
+  }
+  // A write that starts at or past RLIMIT_FSIZE raises SIGXFSZ, which kills
+  // the process; one that reaches the limit is cut short, half a line. Not
+  // for a log line: past the limit the line is left out. (Another process
+  // appending between the statx and the write could still push the file
+  // past it; a line is a few hundred bytes, a limit usually megabytes.)
+  const std::uint64_t limit = sys::file_size_limit();
+  if (limit != ~std::uint64_t{0}) {
+    struct statx st;
+    if (sys::fstatx(fd, STATX_SIZE, &st) != 0 || st.stx_size + o.view().size() > limit) {
+      TextOut w;
+      w.str("SEALKIT_LOG: ").str(log_path).str(" would grow past this process's file-size limit (RLIMIT_FSIZE, ")
+          .num(limit).str(" bytes); not logging");
+      warn(w.view());
+      sys::close(fd);
+      return;
+    }
   }
   sys::write(fd, o.view().data(), o.view().size());
   sys::close(fd);

@@ -137,4 +137,22 @@ TEST_F(SealkitLog, ALinkAnotherUserPutsOnTheWayIsNotFollowed) {
   EXPECT_FALSE(fs::exists(users + "/new.log")) << "a root process created a file in nobody's directory";
 }
 
+// A write past RLIMIT_FSIZE raises SIGXFSZ, which kills the process; one that
+// reaches the limit is cut short, leaving half a line. A process with a
+// file-size limit (ulimit -f, systemd's LimitFSIZE=) runs as without sealkit
+// and the log holds only whole lines.
+TEST_F(SealkitLog, AFileSizeLimitCostsTheLineNotTheProcess) {
+  for (const Injection& in : injections()) {
+    for (const std::size_t size : {std::size_t{8192}, std::size_t{4000}}) {
+      const std::string log = dir_ + "/big-" + std::to_string(size) + "-" + in.name[0] + ".log";
+      const std::string before = std::string(size - 1, 'x') + "\n";
+      std::ofstream(log) << before;
+      const Captured o = run_true(in, log, "4096");
+      EXPECT_EQ(o.status, 0) << in.name << ", log of " << size << " bytes (153: killed by SIGXFSZ): " << o.err;
+      EXPECT_EQ(read_file(log), before) << in.name << ", log of " << size << " bytes: a line past the limit";
+      EXPECT_NE(o.err.find("SEALKIT_LOG"), std::string::npos) << in.name << ": " << o.err;
+    }
+  }
+}
+
 }  // namespace
