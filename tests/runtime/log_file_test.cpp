@@ -17,6 +17,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "runtime/subprocess.hpp"
 
@@ -153,6 +154,33 @@ TEST_F(SealkitLog, AFileSizeLimitCostsTheLineNotTheProcess) {
       EXPECT_NE(o.err.find("SEALKIT_LOG"), std::string::npos) << in.name << ": " << o.err;
     }
   }
+}
+
+// Another user names the programs whose lines share a log: a path of bytes
+// that are not UTF-8, of control bytes, as long as a path gets. Every line
+// stays one whole JSON object that a strict reader (nlohmann, Python's json)
+// takes: nothing cut off the end for the next process's line to run into.
+TEST_F(SealkitLog, AProgramPathOfAnyBytesLeavesEveryLineWholeJson) {
+  const std::string odd = dir_ + "/" + std::string(100, '\x01') + "\xff\xc3\xa9\"\\\x7f\xed\xa0\x80";
+  ASSERT_TRUE(fs::create_directory(odd));
+  const std::string program = odd + "/" + std::string(250, '\x01') + "\xf0\x9f\x98";
+  fs::copy_file("/bin/true", program);
+  ASSERT_EQ(chmod(program.c_str(), 0755), 0);
+  const std::string log = dir_ + "/odd.log";
+  for (const Injection& in : injections()) {
+    const Captured o = run_captured({"env", in.variable, "SEALKIT_LOG=" + log, program});
+    EXPECT_EQ(o.status, 0) << in.name << ": " << o.err;
+  }
+  std::istringstream lines(read_file(log));
+  std::size_t n = 0;
+  for (std::string line; std::getline(lines, line); ++n) {
+    nlohmann::json j;
+    ASSERT_NO_THROW(j = nlohmann::json::parse(line)) << "line " << n + 1 << " is not JSON: " << line;
+    EXPECT_EQ(j.at("phase"), "startup");
+    EXPECT_NE(j.at("exe").get<std::string>().find("\x01\xef\xbf\xbd\xc3\xa9\"\\\x7f\xef\xbf\xbd"), std::string::npos)
+        << "U+FFFD for the byte that is not UTF-8, the rest as it was";
+  }
+  EXPECT_EQ(n, 2u) << "one line each for the preload object and the audit module";
 }
 
 }  // namespace
