@@ -318,12 +318,13 @@ bool write_file_safely(const std::string& path, std::string_view text, std::stri
   return true;
 }
 
-bool check_append_path(const std::string& path, std::string& error) {
+bool check_append_path(const std::string& path, std::string& error, std::string& physical) {
   error.clear();
   std::string dir, name, shown;
   if (!split_file(path, dir, name, error)) return false;
   Fd d;
   if (!open_directory(path, dir, Holds::kAppended, d, shown, error)) return false;
+  physical = shown == "/" ? "/" + name : shown + "/" + name;
   struct stat st {};
   if (::fstatat(d.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
     if (errno == ENOENT) return true;  // created on the first append, in a directory that passed

@@ -36,7 +36,9 @@ bool write_file_safely(const std::string& path, std::string_view text, std::stri
 // (`run --log`): the path rule for every directory up to the one that holds
 // `path` (sticky allowed there too: nothing is renamed in it), and `path`
 // itself, if it exists, a regular file (not a link) owned by root or the
-// caller. False with `error` as above.
-bool check_append_path(const std::string& path, std::string& error);
+// caller. False with `error` as above. `physical` is then the path with no
+// link and no "." or ".." in it, as the runtime's walk wants it
+// (runtime/trusted_file.hpp): what to hand to it.
+bool check_append_path(const std::string& path, std::string& error, std::string& physical);
 
 }  // namespace sealkit::cli
