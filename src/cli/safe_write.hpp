@@ -23,14 +23,21 @@
 //   there (/dev/stdout, or one planted) is neither followed nor replaced.
 #pragma once
 
+#include <sys/types.h>
+
+#include <optional>
 #include <string>
 #include <string_view>
 
 namespace sealkit::cli {
 
-// Replaces `path` with a file holding `text`. False with `error` saying what
-// was wrong and what to do ("refusing to write ...", "cannot write ...").
-bool write_file_safely(const std::string& path, std::string_view text, std::string& error);
+// Replaces `path` with a file holding `text`, of mode `mode` (by default 0644
+// less the umask; /etc/ld.so.preload must be readable by every user whatever
+// root's umask, or ld.so ignores it in their processes). False with `error`
+// saying what was wrong and what to do ("refusing to write ...", "cannot
+// write ...").
+bool write_file_safely(const std::string& path, std::string_view text, std::string& error,
+                       std::optional<mode_t> mode = std::nullopt);
 
 // For a file that is appended to in place by others on sealkit's behalf
 // (`run --log`): the path rule for every directory up to the one that holds
