@@ -71,6 +71,10 @@ class Supervisor {
   bool step(int timeout_ms, int extra_fd = -1, bool* extra_ready = nullptr);
 
   bool has_listeners() const noexcept { return !listeners_.empty(); }
+  // Names the query socket after this process now, not at the next step: a
+  // supervisor forked into the background answers `sealkit audit` from the
+  // moment its parent returns.
+  void answer_queries_as_this_process();
   const SupervisorStats& stats() const noexcept { return stats_; }
   // The fds this supervisor owns (for a process that must keep only them).
   std::vector<int> owned_fds() const;

@@ -182,14 +182,31 @@ bool keep_supervising_in_background(SupervisedChild& child) {
   for (int round = 0; round < 16 && child.supervisor->has_listeners(); ++round) child.supervisor->step(0);
   if (!child.supervisor->has_listeners()) return false;
   std::fflush(nullptr);
+  // The parent returns once the background supervisor answers questions under
+  // its own name: `sealkit audit` run right after `sealkit run` returned finds
+  // it (the name carries the pid, and the parent's is gone with the parent).
+  int ready[2];
+  if (::pipe2(ready, O_CLOEXEC) != 0) ready[0] = ready[1] = -1;
   pid_t pid = ::fork();
-  if (pid != 0) return pid > 0;
+  if (pid != 0) {
+    if (ready[1] >= 0) ::close(ready[1]);
+    if (ready[0] >= 0) {
+      char c;
+      while (pid > 0 && ::read(ready[0], &c, 1) < 0 && errno == EINTR) {
+      }
+      ::close(ready[0]);
+    }
+    return pid > 0;
+  }
+  if (ready[0] >= 0) ::close(ready[0]);
   // Out of the terminal's reach: a hang-up or Ctrl-C in the session that
   // started sealkit must not take the supervisor from under a daemon.
   ::setsid();
   for (int sig : {SIGHUP, SIGINT, SIGQUIT, SIGTSTP, SIGTTIN, SIGTTOU, SIGPIPE}) ::signal(sig, SIG_IGN);
   int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
   for (int fd = 0; fd < 3 && null >= 0; ++fd) ::dup2(null, fd);
+  child.supervisor->answer_queries_as_this_process();
+  if (ready[1] >= 0) ::close(ready[1]);  // end of file: the parent goes on
   while (child.supervisor->step(-1)) {
   }
   ::_exit(0);
