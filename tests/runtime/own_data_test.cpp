@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/live_process.hpp"
+#include "runtime/run_log.hpp"
 #include "runtime/subprocess.hpp"
 
 namespace {
@@ -27,25 +28,17 @@ using sealkit::test::Live;
 using sealkit::test::smaps_of;
 using sealkit::test::Vma;
 
-struct TempReport {
-  std::string path;
-  TempReport() {
-    char tmpl[] = "/tmp/sealkit-test-own-data-XXXXXX";
-    const int fd = mkstemp(tmpl);
-    if (fd >= 0) close(fd);
-    path = tmpl;
-  }
-  TempReport(const TempReport&) = delete;
-  TempReport& operator=(const TempReport&) = delete;
-  ~TempReport() { unlink(path.c_str()); }
-  std::map<std::string, std::string> read() const {
-    std::map<std::string, std::string> m;
-    std::ifstream in(path);
-    std::string name, value;
-    while (in >> name && std::getline(in >> std::ws, value)) m[name] = value;
-    return m;
-  }
-};
+// A temporary file (run_log.hpp's TempLog) holding "NAME VALUE" lines, the
+// program's report.
+using TempReport = sealkit::test::TempLog;
+
+std::map<std::string, std::string> read_report(const TempReport& report) {
+  std::map<std::string, std::string> m;
+  std::ifstream in(report.path);
+  std::string name, value;
+  while (in >> name && std::getline(in >> std::ws, value)) m[name] = value;
+  return m;
+}
 
 const char* const kObjects[] = {"main", "needed", "dlopened"};
 
@@ -66,7 +59,7 @@ TEST(OwnData, WithoutSealkitEveryChangeSucceeds) {
   command_for("none", OWN_DATA_TARGET, OWN_DATA_DL, SEALKIT_PRELOAD, report, false, argv, env);
   const auto c = sealkit::test::run_captured(argv, env);
   ASSERT_EQ(c.status, 0) << c.err;
-  const auto r = report.read();
+  const auto r = read_report(report);
   for (const char* o : kObjects) {
     EXPECT_EQ(r.at(std::string(o) + "_frozen"), "ok") << o;
     EXPECT_EQ(r.at(std::string(o) + "_toggled"), "ok") << o;
@@ -92,7 +85,7 @@ TEST_P(OwnDataSealed, PageAlignedDataStaysChangeableAndEverythingElseIsSealed) {
   ASSERT_TRUE(sealkit::test::start_live(l, argv, env, why)) << why;
 
   // What the program could do to its own data.
-  const auto r = report.read();
+  const auto r = read_report(report);
   for (const char* o : kObjects) {
     SCOPED_TRACE(o);
     EXPECT_EQ(r.at(std::string(o) + "_frozen"), "ok") << "a page-aligned variable in .data, frozen read-only";
@@ -125,11 +118,9 @@ TEST_P(OwnDataSealed, PageAlignedDataStaysChangeableAndEverythingElseIsSealed) {
   }
 
   // The start-up line counts the objects that kept pages: the program and the library it needs.
-  std::ifstream in(log.path);
-  std::string line;
   json startup;
-  while (std::getline(in, line))
-    if (line.find("\"phase\":\"startup\"") != std::string::npos) startup = json::parse(line);
+  for (const json& line : log.lines())
+    if (line.value("phase", "") == "startup") startup = line;
   ASSERT_FALSE(startup.is_null()) << "no start-up log line";
   EXPECT_EQ(startup.at("objects_with_mutable_sections"), 2) << startup;
   EXPECT_EQ(startup.at("mseal_failures"), 0) << startup;
@@ -159,7 +150,7 @@ TEST(OwnDataI386, PageAlignedDataStaysChangeableUnderBothDeployments) {
     command_for(deployment, OWN_DATA_TARGET_I386, OWN_DATA_DL_I386, SEALKIT_PRELOAD_I386, report, false, argv, env);
     const auto c = sealkit::test::run_captured(argv, env);
     ASSERT_EQ(c.status, 0) << c.err;
-    const auto r = report.read();
+    const auto r = read_report(report);
     for (const char* o : kObjects) {
       SCOPED_TRACE(o);
       EXPECT_EQ(r.at(std::string(o) + "_frozen"), "ok");
