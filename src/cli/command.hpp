@@ -24,5 +24,9 @@ Runner add_run(CLI::App& app);
 Runner add_check(CLI::App& app);
 Runner add_audit(CLI::App& app);
 Runner add_map(CLI::App& app);
+Runner add_enable(CLI::App& app);
+Runner add_disable(CLI::App& app);
+Runner add_status(CLI::App& app);
+Runner add_config(CLI::App& app);
 
 }  // namespace sealkit::cli

@@ -27,6 +27,10 @@ int main(int argc, char** argv) {
   add(add_check);
   add(add_audit);
   add(add_map);
+  add(add_enable);
+  add(add_disable);
+  add(add_status);
+  add(add_config);
 
   try {
     app.parse(argc, argv);

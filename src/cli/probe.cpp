@@ -25,9 +25,8 @@
 #include "backend/kernel_abi.hpp"
 #include "backend/seccomp/sealer.hpp"
 #include "cli/command.hpp"
+#include "cli/machine/kernel_facts.hpp"
 #include "cli/output.hpp"
-#include "core/page.hpp"
-#include "core/proc_maps.hpp"
 #include "sealkit/sealkit.h"
 
 namespace sealkit::cli {
@@ -47,62 +46,8 @@ std::string kernel_release() {
   return u.release;
 }
 
-// Seal a scratch page and check that the kernel then refuses mprotect.
-Fact mseal_works() {
-  Fact f{"mseal", "mseal(2) seals memory", false, ""};
-  const std::size_t ps = core::page_size();
-  void* p = mmap(nullptr, ps, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED) {
-    f.value = nullptr;
-    f.detail = std::string("could not map a scratch page: ") + std::strerror(errno);
-    return f;
-  }
-  if (backend::kernel::mseal(reinterpret_cast<std::uintptr_t>(p), ps, 0) != 0) {
-    f.detail = std::string("mseal failed: ") + std::strerror(errno);
-    munmap(p, ps);
-    return f;
-  }
-  if (mprotect(p, ps, PROT_READ | PROT_WRITE) == 0) {
-    f.detail = "mseal returned 0 but mprotect still succeeded";
-    return f;
-  }
-  int e = errno;
-  f.value = e == EPERM;
-  f.detail = e == EPERM ? "scratch page sealed; mprotect then failed with EPERM"
-                        : std::string("mprotect failed with ") + std::strerror(e) + ", not EPERM";
-  return f;  // the sealed scratch page stays mapped: it cannot be unmapped
-}
-
-// CONFIG_MSEAL_SYSTEM_MAPPINGS: the kernel seals [vdso], [vvar], ... at exec.
-Fact system_mappings_sealed() {
-  Fact f{"system_mappings_sealed", "kernel seals system mappings", nullptr, ""};
-  auto text = core::read_proc_file("/proc/self/smaps");
-  if (!text) {
-    f.detail = std::string("cannot read /proc/self/smaps: ") + std::strerror(errno);
-    return f;
-  }
-  std::vector<std::string> sealed, unsealed;
-  core::for_each_smaps_entry(*text, [&](const core::SmapsEntry& e) {
-    const std::string_view p = e.map.path;
-    if (p == "[vdso]" || p == "[vvar]" || p == "[vvar_vclock]" || p == "[sigpage]" || p == "[vectors]" ||
-        p == "[uprobes]") {
-      (e.has_vmflags && e.sealed ? sealed : unsealed).emplace_back(p);
-    }
-    return true;
-  });
-  auto join = [](const std::vector<std::string>& v) {
-    std::string s;
-    for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
-    return s;
-  };
-  if (sealed.empty() && unsealed.empty()) {
-    f.detail = "no system mappings found in /proc/self/smaps";
-  } else {
-    f.value = unsealed.empty();
-    f.detail = unsealed.empty() ? "sealed: " + join(sealed) : "not sealed: " + join(unsealed);
-    if (!sealed.empty() && !unsealed.empty()) f.detail += "; sealed: " + join(sealed);
-  }
-  return f;
+Fact from(const char* key, const char* label, const machine::KernelFact& k) {
+  return {key, label, k.value ? nlohmann::json(*k.value) : nlohmann::json(nullptr), k.detail};
 }
 
 // Install an allow-everything filter in a child process (filters cannot be
@@ -169,9 +114,9 @@ int run_probe(bool json) {
   std::vector<Fact> facts;
   facts.push_back({"kernel_release", "kernel release", kernel_release(), "uname -r"});
   facts.push_back({"glibc_version", "glibc version", gnu_get_libc_version(), "gnu_get_libc_version()"});
-  Fact ms = mseal_works();
+  Fact ms = from("mseal", "mseal(2) seals memory", machine::mseal_seals());
   facts.push_back(ms);
-  facts.push_back(system_mappings_sealed());
+  facts.push_back(from("system_mappings_sealed", "kernel seals system mappings", machine::kernel_seals_system_mappings()));
   facts.push_back(seccomp_works());
   facts.push_back(procmap_query());
   facts.push_back({"seal_probe", "one-syscall seal query verified", backend::kernel::probe_reliable(),

@@ -125,7 +125,9 @@ int run(const RunOptions& o) {
   }
   // Every process appends to the log as whoever it runs as (often root), by
   // path: its directories must be ones no other user can swap (cli/safe_write.hpp).
-  if (!o.log.empty() && !check_append_path(fs::absolute(o.log), why)) {
+  // The runtime walks the path again in every process, refusing links and "..": it gets the physical path.
+  std::string log;
+  if (!o.log.empty() && !check_append_path(fs::absolute(o.log), why, log)) {
     print_error("--log: " + why);
     return kExitError;
   }
@@ -158,7 +160,7 @@ int run(const RunOptions& o) {
   std::string audit = objects->audit;
   if (const char* old = std::getenv("LD_AUDIT"); old && *old) audit += std::string(":") + old;
   setenv("LD_AUDIT", audit.c_str(), 1);
-  if (!o.log.empty()) setenv("SEALKIT_LOG", fs::absolute(o.log).c_str(), 1);
+  if (!log.empty()) setenv("SEALKIT_LOG", log.c_str(), 1);
   if (!o.config.empty()) setenv("SEALKIT_CONFIG", fs::absolute(o.config).c_str(), 1);
   setenv("SEALKIT_BACKEND", backend.c_str(), 1);
 

@@ -256,7 +256,7 @@ mode_t final_mode() {
 
 }  // namespace
 
-bool write_file_safely(const std::string& path, std::string_view text, std::string& error) {
+bool write_file_safely(const std::string& path, std::string_view text, std::string& error, std::optional<mode_t> mode) {
   std::string dir, name, shown;
   if (!split_file(path, dir, name, error)) return false;
   Fd walked;
@@ -306,7 +306,7 @@ bool write_file_safely(const std::string& path, std::string_view text, std::stri
     }
     done += static_cast<std::size_t>(n);
   }
-  if (::fchmod(f.get(), final_mode()) != 0) return fail("setting its mode");
+  if (::fchmod(f.get(), mode ? *mode : final_mode()) != 0) return fail("setting its mode");
   if (::fsync(f.get()) != 0) return fail("syncing it");
   if (::close(f.release()) != 0) return fail("closing it");
   if (::renameat(d.get(), tmp.c_str(), d.get(), name.c_str()) != 0) return fail("renaming it into place");
@@ -318,12 +318,13 @@ bool write_file_safely(const std::string& path, std::string_view text, std::stri
   return true;
 }
 
-bool check_append_path(const std::string& path, std::string& error) {
+bool check_append_path(const std::string& path, std::string& error, std::string& physical) {
   error.clear();
   std::string dir, name, shown;
   if (!split_file(path, dir, name, error)) return false;
   Fd d;
   if (!open_directory(path, dir, Holds::kAppended, d, shown, error)) return false;
+  physical = shown == "/" ? "/" + name : shown + "/" + name;
   struct stat st {};
   if (::fstatat(d.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
     if (errno == ENOENT) return true;  // created on the first append, in a directory that passed

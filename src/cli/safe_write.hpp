@@ -23,20 +23,29 @@
 //   there (/dev/stdout, or one planted) is neither followed nor replaced.
 #pragma once
 
+#include <sys/types.h>
+
+#include <optional>
 #include <string>
 #include <string_view>
 
 namespace sealkit::cli {
 
-// Replaces `path` with a file holding `text`. False with `error` saying what
-// was wrong and what to do ("refusing to write ...", "cannot write ...").
-bool write_file_safely(const std::string& path, std::string_view text, std::string& error);
+// Replaces `path` with a file holding `text`, of mode `mode` (by default 0644
+// less the umask; /etc/ld.so.preload must be readable by every user whatever
+// root's umask, or ld.so ignores it in their processes). False with `error`
+// saying what was wrong and what to do ("refusing to write ...", "cannot
+// write ...").
+bool write_file_safely(const std::string& path, std::string_view text, std::string& error,
+                       std::optional<mode_t> mode = std::nullopt);
 
 // For a file that is appended to in place by others on sealkit's behalf
 // (`run --log`): the path rule for every directory up to the one that holds
 // `path` (sticky allowed there too: nothing is renamed in it), and `path`
 // itself, if it exists, a regular file (not a link) owned by root or the
-// caller. False with `error` as above.
-bool check_append_path(const std::string& path, std::string& error);
+// caller. False with `error` as above. `physical` is then the path with no
+// link and no "." or ".." in it, as the runtime's walk wants it
+// (runtime/trusted_file.hpp): what to hand to it.
+bool check_append_path(const std::string& path, std::string& error, std::string& physical);
 
 }  // namespace sealkit::cli

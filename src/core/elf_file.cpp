@@ -1,6 +1,7 @@
 #include "core/elf_file.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <unistd.h>
@@ -277,6 +278,13 @@ std::optional<ElfFacts> read_elf_file(const char* path, std::string& error) {
   int fd = ::open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0) {
     error = std::strerror(errno);
+    return std::nullopt;
+  }
+  // A FIFO, socket or device is no ELF file, whatever libelf would make of it.
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    error = "not a regular file";
+    ::close(fd);
     return std::nullopt;
   }
   auto r = read_elf_fd(fd, error);

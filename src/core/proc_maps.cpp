@@ -3,6 +3,7 @@
 #include "core/text_scan.hpp"
 
 #include <cerrno>
+#include <cstring>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -95,6 +96,54 @@ SmapsStats for_each_maps_entry(std::string_view text, const std::function<bool(c
     if (!fn(*m)) break;
   }
   return st;
+}
+
+bool scan_maps_file(const char* path, const std::function<bool(const MapsEntry&)>& fn, std::size_t* bytes) {
+  if (bytes != nullptr) *bytes = 0;
+  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  // A page first (what the kernel formats at least per read), more while the
+  // caller reads on: few reads for a whole file, little formatted for an early stop.
+  std::size_t chunk = 4096;
+  std::string buf;
+  std::size_t used = 0;  // bytes in buf not yet parsed (a line's start)
+  for (bool more = true; more;) {
+    if (buf.size() < used + chunk) {
+      if (used + chunk > (std::size_t{1} << 20)) {  // no maps line is this long
+        ::close(fd);
+        errno = EFBIG;
+        return false;
+      }
+      buf.resize(used + chunk);
+    }
+    const ssize_t n = ::read(fd, buf.data() + used, chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int e = errno;
+      ::close(fd);
+      errno = e;
+      return false;
+    }
+    if (bytes != nullptr) *bytes += static_cast<std::size_t>(n);
+    used += static_cast<std::size_t>(n);
+    if (chunk < 65536) chunk *= 2;
+    // Whole lines only, but at the end whatever is left.
+    std::string_view text(buf.data(), used);
+    std::size_t keep = 0;
+    if (n > 0) {
+      const std::size_t last_newline = text.rfind('\n');
+      if (last_newline == std::string_view::npos) continue;  // a line longer than what was read: read on
+      keep = used - (last_newline + 1);
+      text = text.substr(0, last_newline + 1);
+    }
+    bool go_on = true;
+    for_each_maps_entry(text, [&](const MapsEntry& m) { return go_on = fn(m); });
+    more = n > 0 && go_on;
+    std::memmove(buf.data(), buf.data() + (used - keep), keep);
+    used = keep;
+  }
+  ::close(fd);
+  return true;
 }
 
 std::optional<std::string> read_proc_file(const char* path, std::size_t max_bytes) {

@@ -38,6 +38,15 @@ SmapsStats for_each_smaps_entry(std::string_view text, const std::function<bool(
 // The same for a maps text (one entry per line).
 SmapsStats for_each_maps_entry(std::string_view text, const std::function<bool(const MapsEntry&)>& fn);
 
+// Reads a maps file (/proc/PID/maps) a chunk at a time and calls `fn` for
+// each entry in address order until it returns false. The kernel formats the
+// lines only as they are read (seq_file), so a caller that needs the VMAs
+// below some address stops there instead of paying for every line (about
+// 0.7 us each; a process under the seccomp supervisor gains one per seal).
+// false with errno set when the file cannot be opened or read; `bytes`, when
+// given, gets what was read.
+bool scan_maps_file(const char* path, const std::function<bool(const MapsEntry&)>& fn, std::size_t* bytes = nullptr);
+
 // Reads a whole /proc file (whose size stat() cannot tell) with read(2).
 // nullopt with errno set on failure. Bounded by max_bytes.
 std::optional<std::string> read_proc_file(const char* path, std::size_t max_bytes = std::size_t{1} << 30);

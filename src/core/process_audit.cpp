@@ -97,13 +97,25 @@ struct StatLine {
   unsigned long flags = 0;
 };
 
-// Reads a whole file into `buf`, which is kept for the whole
-// run: its memory is allocated and faulted in once, not once per process
-// (zero-filling and faulting fresh buffers cost more than parsing:
-// bench/audit). The used length goes to `len`; false with errno set.
-bool read_whole(const char* path, std::vector<char>& buf, std::size_t& len) {
-  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
+enum class SmapsRead { kWhole, kImageGone, kFailed };
+
+// Reads /proc/PID/smaps whole into `buf`, which is kept for the whole run: its
+// memory is allocated and faulted in once, not once per process (zero-filling
+// and faulting fresh buffers cost more than parsing: bench/audit). The used
+// length goes to `len`; kFailed with errno set.
+//
+// The file is tied to the address space it was opened on, and once that is
+// gone (the process exec'd or exited) the next read returns 0, as at the end:
+// a list cut short between two reads, with no error, that would be reported
+// as the process's whole memory. So at the end the same descriptor is read
+// again from the start: the first entry comes back only while that address
+// space lives (kImageGone otherwise: read it again from a fresh open). The
+// executable's path (`exe_link`, /proc/PID/exe, into `exe`) is read before
+// that check, so that it is the one of the image the list is of.
+SmapsRead read_smaps(const std::string& path, const std::string& exe_link, std::vector<char>& buf, std::size_t& len,
+                     std::string& exe) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return SmapsRead::kFailed;
   len = 0;
   if (buf.size() < (std::size_t{1} << 18)) buf.resize(std::size_t{1} << 18);
   for (;;) {
@@ -114,13 +126,25 @@ bool read_whole(const char* path, std::vector<char>& buf, std::size_t& len) {
       int e = errno;
       ::close(fd);
       errno = e;
-      return false;
+      return SmapsRead::kFailed;
     }
     if (n == 0) break;
     len += static_cast<std::size_t>(n);
   }
+  char link[4096];
+  const ssize_t m = ::readlink(exe_link.c_str(), link, sizeof link);
+  exe.assign(link, m > 0 && static_cast<std::size_t>(m) < sizeof link ? static_cast<std::size_t>(m) : 0);
+  SmapsRead r = SmapsRead::kWhole;
+  if (len != 0) {
+    char first;
+    ssize_t n;
+    do {
+      n = ::lseek(fd, 0, SEEK_SET) == 0 ? ::read(fd, &first, 1) : -1;
+    } while (n < 0 && errno == EINTR);
+    if (n != 1) r = SmapsRead::kImageGone;
+  }
   ::close(fd);
-  return true;
+  return r;
 }
 
 // /proc/PID/stat: "pid (comm) state ppid pgrp session tty tpgid flags ...".
@@ -408,15 +432,19 @@ ProcessAudit audit_process(pid_t pid, ElfLayoutCache& cache, const AuditOptions&
     a.comm.assign(comm, static_cast<std::size_t>(comm_len));
     if (!a.comm.empty() && a.comm.back() == '\n') a.comm.pop_back();
   }
-  char exe[4096];
-  ssize_t n = ::readlink(proc("exe"), exe, sizeof exe);
-  if (n > 0 && static_cast<std::size_t>(n) < sizeof exe) a.exe.assign(exe, static_cast<std::size_t>(n));
-
   ElfLookupFn lookup = [&](const MapsEntry& m) { return cache.lookup(pid, m); };
   thread_local std::vector<char> buffer;
+  thread_local std::string smaps_path, exe_link;
+  smaps_path = proc("smaps");
+  exe_link = proc("exe");
   for (int attempt = 0; attempt < kSmapsAttempts; ++attempt) {
     std::size_t len = 0;
-    if (!read_whole(proc("smaps"), buffer, len)) {
+    const SmapsRead read = read_smaps(smaps_path, exe_link, buffer, len, a.exe);
+    if (read == SmapsRead::kImageGone) {
+      a.detail = "its program changed (exec) or it exited while its smaps was read";
+      continue;
+    }
+    if (read == SmapsRead::kFailed) {
       const int e = errno;
       if (denied_errno(e)) {
         a.status = AuditStatus::kDenied;

@@ -1,7 +1,10 @@
 #include "runtime/log.hpp"
 
+#include <linux/stat.h>
+
 #include "runtime/sys.hpp"
 #include "runtime/text_out.hpp"
+#include "runtime/trusted_file.hpp"
 
 namespace sealkit::rt {
 
@@ -20,11 +23,33 @@ std::string_view own_exe(char (&buf)[512]) {
 }
 
 // One write with O_APPEND: lines from concurrent processes do not interleave.
+// The file is opened under the rule of trusted_file.hpp: root's processes
+// log too, and the path may be in a directory like /tmp.
 void append_line(const char* log_path, const TextOut& o) {
-  int fd = sys::open_append(log_path);
+  TrustProblem why;
+  const int fd = open_trusted_append(log_path, static_cast<std::uint32_t>(sys::getuid()), why);
   if (fd < 0) {
-    warn("cannot open SEALKIT_LOG for appending; not logging");
+    TextOut w;
+    w.str("SEALKIT_LOG: ").str(why.part).str(" ").str(why.what).str("; not logging");
+    warn(w.view());
     return;
+  }
+  // A write that starts at or past RLIMIT_FSIZE raises SIGXFSZ, which kills
+  // the process; one that reaches the limit is cut short, half a line. Not
+  // for a log line: past the limit the line is left out. (Another process
+  // appending between the statx and the write could still push the file
+  // past it; a line is a few hundred bytes, a limit usually megabytes.)
+  const std::uint64_t limit = sys::file_size_limit();
+  if (limit != ~std::uint64_t{0}) {
+    struct statx st;
+    if (sys::fstatx(fd, STATX_SIZE, &st) != 0 || st.stx_size + o.view().size() > limit) {
+      TextOut w;
+      w.str("SEALKIT_LOG: ").str(log_path).str(" would grow past this process's file-size limit (RLIMIT_FSIZE, ")
+          .num(limit).str(" bytes); not logging");
+      warn(w.view());
+      sys::close(fd);
+      return;
+    }
   }
   sys::write(fd, o.view().data(), o.view().size());
   sys::close(fd);
@@ -59,6 +84,7 @@ void report_startup(const ProcessInfo& info, const SealStats& st, std::size_t dr
   o.str(",\"objects_excluded\":").num(st.objects_excluded);
   o.str(",\"objects_not_recorded\":").num(dropped);
   o.str(",\"objects_memory_seal_property\":").num(st.objects_memory_seal_property);
+  o.str(",\"objects_with_mutable_sections\":").num(st.objects_with_mutable_sections);
   o.str(",\"program_excluded\":").str(st.program_excluded ? "true" : "false");
   o.str(",\"config\":\"").str(st.config).str("\"");
   o.str(",\"mseal_calls\":").num(st.mseal_calls);

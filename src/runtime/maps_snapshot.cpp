@@ -1,6 +1,6 @@
 #include "runtime/maps_snapshot.hpp"
 
-#include "backend/kernel_abi.hpp"
+#include "core/vma_query.hpp"
 #include "runtime/sys.hpp"
 
 namespace sealkit::rt {
@@ -65,39 +65,25 @@ bool VmaQuery::open() {
 
 bool VmaQuery::find(std::uintptr_t addr, bool or_next, bool with_name, Vma& out) {
   if (fd_ < 0) return false;
-  kabi::ProcmapQuery q{};
-  q.size = sizeof q;
-  q.query_flags = or_next ? kabi::kProcmapQueryCoveringOrNextVma : 0;
-  q.query_addr = addr;
-  if (with_name) {
-    q.vma_name_addr = reinterpret_cast<std::uintptr_t>(out.name);
-    q.vma_name_size = sizeof out.name;
-  }
-  out.name[0] = '\0';
   // ENOTTY before 6.11, ENOENT when no VMA matches: both mean "not found".
-  const long rc = sys::call(__NR_ioctl, fd_, static_cast<long>(kabi::kProcmapQueryIoctl), reinterpret_cast<long>(&q));
+  // A name too long for out.name fails the lookup (ENAMETOOLONG); a name is
+  // only compared, never printed.
+  core::MapsEntry e;
+  out.name[0] = '\0';
+  const long rc = core::query_vma(fd_, addr, or_next, with_name ? out.name : nullptr,
+                                  with_name ? sizeof out.name : 0, e);
   if (rc != 0) {
     last_error_ = rc;
     return false;
   }
-  // (vma_end beyond UINTPTR_MAX cannot be this process's own: the i386 build's
-  // address space ends below 4 GiB.)
-  if (q.vma_end <= q.vma_start || q.vma_end > UINTPTR_MAX || (!or_next && (addr < q.vma_start || addr >= q.vma_end))) {
-    last_error_ = -5;  // EIO: an answer that makes no sense
-    return false;
-  }
-  out.range = {static_cast<std::uintptr_t>(q.vma_start), static_cast<std::uintptr_t>(q.vma_end)};
-  out.read = (q.vma_flags & kabi::kProcmapVmaReadable) != 0;
-  out.write = (q.vma_flags & kabi::kProcmapVmaWritable) != 0;
-  out.exec = (q.vma_flags & kabi::kProcmapVmaExecutable) != 0;
-  out.offset = q.vma_offset;
-  out.dev_major = q.dev_major;
-  out.dev_minor = q.dev_minor;
-  out.inode = q.inode;
-  if (!with_name) return true;
-  // The kernel writes a NUL-terminated name or, when it does not fit, fails
-  // the lookup (ENAMETOOLONG); a name is only compared, never printed.
-  out.name[sizeof out.name - 1] = '\0';
+  out.range = e.range;
+  out.read = e.read;
+  out.write = e.write;
+  out.exec = e.exec;
+  out.offset = e.offset;
+  out.dev_major = e.dev_major;
+  out.dev_minor = e.dev_minor;
+  out.inode = e.inode;
   return true;
 }
 

@@ -74,6 +74,7 @@ struct Piece {
 struct Slot {
   Path path;
   bool memory_seal_property;  // GNU_PROPERTY_MEMORY_SEAL seen in the object's image
+  bool mutable_sections;      // mutable sections kept unsealed (runtime/mutable_sections.hpp)
 };
 struct Pass {
   std::size_t npieces;
@@ -335,7 +336,8 @@ void seal_with_maps(const LoadedRef* objects, std::size_t n, std::uintptr_t self
       g_pass.path(i) = Path::kSkipped;
       continue;
     }
-    if (!self) add_mutable_sections(objects[i].name, img);  // the runtime's own object has none
+    // The runtime's own object has none.
+    g_pass.slot(i).mutable_sections = !self && add_mutable_sections(objects[i].name, img) != 0;
     g_pass.slot(i).memory_seal_property = img.memory_seal_property;
     g_pass.path(i) = seal_image_with_maps(maps, img, look, st) ? Path::kFast : Path::kFailed;
   }
@@ -393,6 +395,7 @@ void seal_startup(const LoadedRef* objects, std::size_t n, std::uintptr_t self_e
   for (std::size_t i = 0; i <= n; ++i) {
     g_pass.path(i) = i < n && objects[i].excluded ? Path::kExcluded : Path::kMaps;
     g_pass.slot(i).memory_seal_property = false;
+    g_pass.slot(i).mutable_sections = false;
   }
   g_pass.path(kOwnerSystem) = g_pass.path(kOwnerStack) = Path::kMaps;
 
@@ -436,7 +439,7 @@ void seal_startup(const LoadedRef* objects, std::size_t n, std::uintptr_t self_e
       }
       ElfImage img;
       if (!find_image_fast(q, aux, objects[i], img, own_pid)) continue;
-      add_mutable_sections(objects[i].name, img);
+      g_pass.slot(i).mutable_sections = add_mutable_sections(objects[i].name, img) != 0;
       g_pass.slot(i).memory_seal_property = img.memory_seal_property;
       if (plan_fast(q, img, i, look, st)) g_pass.path(i) = Path::kFast;
     }
@@ -487,6 +490,7 @@ void seal_startup(const LoadedRef* objects, std::size_t n, std::uintptr_t self_e
     else if (g_pass.path(i) == Path::kSkipped) ++st.objects_skipped;
     else if (g_pass.path(i) == Path::kExcluded) ++st.objects_excluded;
     st.objects_memory_seal_property += g_pass.slot(i).memory_seal_property;
+    st.objects_with_mutable_sections += g_pass.slot(i).mutable_sections;
   }
   if (st.timed) st.elapsed_ns = sys::monotonic_ns() - t0;
 }

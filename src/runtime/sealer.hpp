@@ -31,6 +31,7 @@ struct SealStats {
   std::size_t objects_skipped = 0;  // not file-backed (the vDSO: sealed as a system mapping) or unreadable
   std::size_t objects_excluded = 0;  // left unsealed by the configuration's exclude-object
   std::size_t objects_memory_seal_property = 0;  // marked GNU_PROPERTY_MEMORY_SEAL (ld -z memory-seal)
+  std::size_t objects_with_mutable_sections = 0;  // some pages kept unsealed (runtime/mutable_sections.hpp)
   std::size_t mseal_calls = 0;
   std::size_t mseal_failures = 0;
   long first_error = 0;  // -errno of the first failed mseal

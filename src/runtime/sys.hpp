@@ -29,19 +29,22 @@ using core::raw::failed;
 inline constexpr long kRead = 0, kWrite = 1, kOpen = 2, kClose = 3, kMmap = 9, kMunmap = 11, kMremap = 25,
                       kGetpid = 39, kGetuid = 102, kClockGettime = 228, kOpenat = 257, kReadlinkat = 267,
                       kStatx = 332, kMseal = 462, kSchedYield = 24, kFaccessat = 269,
-                      kMsync = 26, kMadvise = 28, kProcessVmReadv = 310, kMprotect = 10, kPersonality = 135, kPread64 = 17;
+                      kMsync = 26, kMadvise = 28, kProcessVmReadv = 310, kMprotect = 10, kPersonality = 135,
+                      kPread64 = 17, kPrlimit64 = 302;
 #elif defined(__aarch64__)
 inline constexpr long kRead = 63, kWrite = 64, kClose = 57, kMmap = 222, kMunmap = 215, kMremap = 216,
                       kGetpid = 172, kGetuid = 174, kClockGettime = 113, kOpenat = 56, kReadlinkat = 78,
                       kStatx = 291, kMseal = 462, kSchedYield = 124, kFaccessat = 48,
-                      kMsync = 227, kMadvise = 233, kProcessVmReadv = 270, kMprotect = 226, kPersonality = 92, kPread64 = 67;
+                      kMsync = 227, kMadvise = 233, kProcessVmReadv = 270, kMprotect = 226, kPersonality = 92,
+                      kPread64 = 67, kPrlimit64 = 261;
 #elif defined(__i386__)
 // mmap is mmap2 (offset in pages; the runtime maps only at offset 0), getuid the
 // 32-bit-uid getuid32, clock_gettime the 32-bit-time one (a monotonic clock).
 inline constexpr long kRead = 3, kWrite = 4, kOpen = 5, kClose = 6, kMmap = 192, kMunmap = 91, kMremap = 163,
                       kGetpid = 20, kGetuid = 199, kClockGettime = 265, kOpenat = 295, kReadlinkat = 305,
                       kStatx = 383, kMseal = 462, kSchedYield = 158, kFaccessat = 307,
-                      kMsync = 144, kMadvise = 219, kProcessVmReadv = 347, kMprotect = 125, kPersonality = 136, kPread64 = 180;
+                      kMsync = 144, kMadvise = 219, kProcessVmReadv = 347, kMprotect = 125, kPersonality = 136,
+                      kPread64 = 180, kPrlimit64 = 340;
 #else
 #error "sealkit runtime: add this architecture's system call numbers"
 #endif
@@ -54,6 +57,7 @@ inline constexpr long kODirectory = 040000, kONofollow = 0100000;
 inline constexpr long kODirectory = 0200000, kONofollow = 0400000;
 #endif
 inline constexpr long kOPath = 010000000, kOCloexec = 02000000, kONonblock = 04000, kONoctty = 0400;
+inline constexpr long kOWronly = 01, kOCreat = 0100, kOAppend = 02000;
 
 inline int open_read(const char* path) {
   return static_cast<int>(call(kOpenat, -100 /* AT_FDCWD */, reinterpret_cast<long>(path), 02000000 /* O_RDONLY|O_CLOEXEC */));
@@ -65,8 +69,8 @@ inline int open_read_nonblock(const char* path) {
 }
 // openat(dirfd, name, flags): one path component at a time, for the checks
 // that must see each directory (runtime/trusted_file.hpp).
-inline int openat(int dirfd, const char* name, long flags) {
-  return static_cast<int>(call(kOpenat, dirfd, reinterpret_cast<long>(name), flags));
+inline int openat(int dirfd, const char* name, long flags, long mode = 0) {
+  return static_cast<int>(call(kOpenat, dirfd, reinterpret_cast<long>(name), flags, mode));
 }
 // statx(dirfd, name, AT_SYMLINK_NOFOLLOW, mask, buf): what `name` itself is, a link included.
 inline long statx_nofollow(int dirfd, const char* name, unsigned mask, void* buf) {
@@ -78,6 +82,13 @@ inline long fstatx(int fd, unsigned mask, void* buf) {
   return call6(kStatx, fd, reinterpret_cast<long>(""), 0x1000 /* AT_EMPTY_PATH */, mask, reinterpret_cast<long>(buf), 0);
 }
 inline long getuid() { return call(kGetuid); }
+// This process's soft RLIMIT_FSIZE (prlimit64: the same 64-bit struct on every
+// architecture); ~0 (RLIM_INFINITY) when there is none or it cannot be read.
+inline std::uint64_t file_size_limit() {
+  std::uint64_t lim[2] = {~std::uint64_t{0}, ~std::uint64_t{0}};  // rlim_cur, rlim_max
+  if (call(kPrlimit64, 0, 1 /* RLIMIT_FSIZE */, 0, reinterpret_cast<long>(lim)) != 0) return ~std::uint64_t{0};
+  return lim[0];
+}
 inline long read(int fd, void* buf, std::size_t n) { return call(kRead, fd, reinterpret_cast<long>(buf), static_cast<long>(n)); }
 inline long write(int fd, const void* buf, std::size_t n) {
   return call(kWrite, fd, reinterpret_cast<long>(buf), static_cast<long>(n));
@@ -91,10 +102,6 @@ inline long pread(int fd, void* buf, std::size_t n, std::uint64_t offset) {
 #else
   return call(kPread64, fd, reinterpret_cast<long>(buf), static_cast<long>(n), static_cast<long>(offset));
 #endif
-}
-inline int open_append(const char* path) {
-  // O_WRONLY|O_APPEND|O_CREAT|O_CLOEXEC|O_NOFOLLOW, mode 0644
-  return static_cast<int>(call(kOpenat, -100, reinterpret_cast<long>(path), 01 | 02000 | 0100 | kOCloexec | kONofollow, 0644));
 }
 inline long readlink(const char* path, char* buf, std::size_t n) {
   return call(kReadlinkat, -100, reinterpret_cast<long>(path), reinterpret_cast<long>(buf), static_cast<long>(n));

@@ -2,9 +2,9 @@
 // /proc. The start-up pass needs both extents exactly (a seal must cover whole
 // VMAs), and PROCMAP_QUERY needs an open /proc/self/maps: the first /proc/self
 // lookup of a new process costs ~20 us, 3% of a spawn of /bin/true, the single
-// dearest step of the pass (docs/benchmarks.md, issue 3, session 4). Each
-// function says false when what it finds does not check out, and the pass then
-// asks PROCMAP_QUERY as before.
+// dearest step of the pass (docs/benchmarks.md, "The machine-wide object at
+// process start"). Each function says false when what it finds does not check
+// out, and the pass then asks PROCMAP_QUERY.
 #pragma once
 
 #include <cstdint>

@@ -14,22 +14,40 @@ class TextOut {
     for (char c : s) put(c);
     return *this;
   }
-  // A JSON string literal: quotes, and escapes for quote, backslash and
-  // control bytes (paths may hold anything but NUL).
-  TextOut& json_str(std::string_view s) {
+  // A JSON string literal that any JSON reader takes, whatever bytes `s`
+  // holds (a path may hold anything but NUL; another user names the programs
+  // whose lines share a log): quote, backslash, control bytes and DEL escaped,
+  // well-formed UTF-8 kept, every other byte written as U+FFFD, as the CLI's
+  // JSON does. At most `max_out` bytes of text go between the quotes (the
+  // rest is left out), so that the line it is part of always fits and ends.
+  TextOut& json_str(std::string_view s, std::size_t max_out = 768) {
     static const char hex[] = "0123456789abcdef";
     put('"');
-    for (char c : s) {
-      auto u = static_cast<unsigned char>(c);
-      if (c == '"' || c == '\\') {
-        put('\\');
-        put(c);
-      } else if (u < 0x20) {
-        str("\\u00");
-        put(hex[u >> 4]);
-        put(hex[u & 15]);
+    std::size_t out = 0;
+    for (std::size_t i = 0; i < s.size();) {
+      const auto u = static_cast<unsigned char>(s[i]);
+      const std::size_t n = utf8_length(s, i);
+      const std::size_t cost = n > 1 ? n : n == 0 ? 6 : (u == '"' || u == '\\') ? 2 : (u < 0x20 || u == 0x7f) ? 6 : 1;
+      if (out + cost > max_out) break;
+      out += cost;
+      if (n == 0) {
+        str("\\ufffd");
+        ++i;
+      } else if (n > 1) {
+        str(std::string_view(s.data() + i, n));
+        i += n;
       } else {
-        put(c);
+        if (u == '"' || u == '\\') {
+          put('\\');
+          put(s[i]);
+        } else if (u < 0x20 || u == 0x7f) {
+          str("\\u00");
+          put(hex[u >> 4]);
+          put(hex[u & 15]);
+        } else {
+          put(s[i]);
+        }
+        ++i;
       }
     }
     put('"');
@@ -54,6 +72,25 @@ class TextOut {
   std::string_view view() const { return {buf_, len_}; }
 
  private:
+  // The length of the well-formed UTF-8 sequence at s[i] (RFC 3629: no
+  // overlong forms, no surrogates, nothing above U+10FFFF), or 0.
+  static std::size_t utf8_length(std::string_view s, std::size_t i) {
+    const auto b = [&](std::size_t k) { return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0u; };
+    const auto cont = [&](std::size_t k) { return (b(k) & 0xc0) == 0x80; };
+    const unsigned c = b(0);
+    if (c < 0x80) return 1;
+    if (c >= 0xc2 && c <= 0xdf) return cont(1) ? 2 : 0;
+    if (c >= 0xe0 && c <= 0xef) {
+      const unsigned lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
+      return b(1) >= lo && b(1) <= hi && cont(2) ? 3 : 0;
+    }
+    if (c >= 0xf0 && c <= 0xf4) {
+      const unsigned lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
+      return b(1) >= lo && b(1) <= hi && cont(2) && cont(3) ? 4 : 0;
+    }
+    return 0;
+  }
+
   void put(char c) {
     if (len_ < sizeof buf_) buf_[len_++] = c;
   }

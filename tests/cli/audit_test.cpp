@@ -12,6 +12,7 @@
 #include <grp.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -509,6 +510,47 @@ TEST(SealkitAudit, HostileCommDoesNotBreakAnyFormat) {
 
 // Without privilege another user's process cannot be read: denied, counted,
 // and not an error. The audit runs as nobody against this (root) test.
+// The kernel ends /proc/PID/smaps early, with no error, when the address
+// space it was opened on goes away between two reads (the process exec'd or
+// exited): what was read is then true but partial, and a report made of it
+// could leave out exactly the unsealed mappings. A process that execs itself
+// many times a second, each image making 6000 VMAs: every report the audit
+// gives of it ("ok") holds the whole list, up to [stack], which lies above
+// every mapping the image makes; the others are skipped (torn, gone).
+TEST(SealkitAudit, AProcessThatExecsWhileReadIsNeverReportedFromPartOfItsMappings) {
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::execl(AUDIT_EXEC_LOOP_TARGET, AUDIT_EXEC_LOOP_TARGET, "3000", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  int whole = 0, partial = 0, audits = 0;
+  std::string first_partial;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(4);
+  while (std::chrono::steady_clock::now() < deadline) {
+    Captured o = sealkit_cli({"audit", "--json", "--vmas", "--no-filters", std::to_string(child)});
+    ASSERT_EQ(o.status, 0) << o.err;
+    ++audits;
+    const json j = json::parse(o.out);
+    const json* p = find_process(j, child);
+    if (p == nullptr || p->at("status") != "ok") continue;
+    bool stack = false;
+    for (const json& v : p->at("vma_list")) stack = stack || v.at("path") == "[stack]";
+    if (stack) {
+      ++whole;
+    } else if (++partial == 1) {
+      first_partial = std::to_string(p->at("vma_list").size()) + " VMAs, the last at " +
+                      p->at("vma_list").back().at("start").get<std::string>();
+    }
+  }
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+  EXPECT_EQ(partial, 0) << partial << " of " << audits << " reports were made from part of the mappings (first: "
+                        << first_partial << ")";
+  EXPECT_GT(whole, 0) << "no whole report in " << audits << " audits: nothing was checked";
+}
+
 TEST(SealkitAudit, AnotherUsersProcessIsDeniedNotAnError) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root to run the audit as another user";
   int out[2];

@@ -1,6 +1,8 @@
 // `sealkit check` as a user runs it: over whole system directories, on
 // explicit files, with bad arguments.
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
@@ -75,6 +77,22 @@ TEST(SealkitCheck, ExplicitNonElfFileIsAFindingWithAReason) {
   ASSERT_EQ(j.at("files").size(), 2u);
   EXPECT_EQ(j["files"][0].at("error"), "not an ELF file");
   EXPECT_EQ(j["files"][1].at("run"), "seals all");
+}
+
+// A FIFO given as FILE: no hang (nothing writes it), and the reason says what it is.
+TEST(SealkitCheck, AFifoOrADeviceIsNotARegularFile) {
+  char dir[] = "/tmp/sealkit-check-fifo-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string fifo = std::string(dir) + "/f";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  Result r = run("check --json " + fifo + " /dev/zero");
+  unlink(fifo.c_str());
+  rmdir(dir);
+  EXPECT_EQ(r.status, 1);
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j.at("files").size(), 2u);
+  EXPECT_EQ(j["files"][0].at("error"), "not a regular file");
+  EXPECT_EQ(j["files"][1].at("error"), "not a regular file");
 }
 
 TEST(SealkitCheck, StaticProgramIsReportedAsNotSealable) {

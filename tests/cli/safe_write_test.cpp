@@ -337,3 +337,17 @@ TEST(SafeWrite, RunLogDirectoryFollowsTheRule) {
   EXPECT_NE(l.err.find("symbolic link"), std::string::npos) << l.err;
   EXPECT_TRUE(read_text(dir.at("victim")) == "precious\n");
 }
+
+// The runtime walks the log's path again in every process and follows no link
+// and no "..": `run --log` hands it the physical path of what it checked, so a
+// path through root's own link or with ".." in it still gets its lines.
+TEST(SafeWrite, RunLogThroughALinkOfTheCallersGetsItsLines) {
+  Scratch dir;
+  ASSERT_FALSE(dir.path.empty());
+  ASSERT_EQ(::mkdir(dir.at("logs").c_str(), 0755), 0);
+  ASSERT_EQ(::symlink(dir.at("logs").c_str(), dir.at("link").c_str()), 0);
+  Captured r = run_sealkit({"run", "--log", dir.at("link") + "/../logs/run.log", "--", "/bin/true"});
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_TRUE(r.err.empty()) << r.err;
+  EXPECT_NE(read_text(dir.at("logs/run.log")).find("\"phase\":\"startup\""), std::string::npos);
+}

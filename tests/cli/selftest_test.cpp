@@ -1,7 +1,7 @@
 // `sealkit selftest`, run as the real binary: every cell of the matrix must
 // behave as the kernel's sealing rules say, with every unsealed control
-// succeeding, and the matrix must cover every primitive and class that
-// issue 2 lists.
+// succeeding, and the matrix must cover every primitive and mapping class
+// listed below (kPrimitives, kClasses).
 #include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
@@ -44,7 +44,7 @@ CliRun run_sealkit(const std::string& args, bool with_stderr = false) {
   return r;
 }
 
-// The primitives and mapping classes issue 2 asks for, by their CLI names.
+// The primitives and mapping classes the matrix must cover, by their CLI names.
 const std::set<std::string> kPrimitives = {
     "mprotect",      "pkey_mprotect",        "munmap",        "mremap_shrink",   "mremap_expand",
     "mremap_move",   "mremap_dontunmap",     "mremap_onto",   "mmap_fixed",      "madv_free",

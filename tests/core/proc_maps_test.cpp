@@ -1,5 +1,7 @@
 #include "core/proc_maps.hpp"
 
+#include <sys/mman.h>
+
 #include <gtest/gtest.h>
 
 #include <vector>
@@ -75,4 +77,40 @@ TEST(ProcMaps, ReadsOwnMaps) {
   });
   EXPECT_GT(n, 5u);
   EXPECT_EQ(st.bad_lines, 0u);
+}
+
+// The chunked reader sees the same entries as the whole text, across chunk
+// boundaries (a region of 1200 VMAs makes the text far longer than a chunk),
+// and stops reading when told to: the rest of the file is not read.
+TEST(ProcMaps, ScansMapsFileInChunksAndStopsEarly) {
+  constexpr std::size_t kPages = 1200, kPage = 4096;
+  auto* region = static_cast<char*>(::mmap(nullptr, kPages * kPage, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+  ASSERT_NE(region, MAP_FAILED);
+  for (std::size_t i = 0; i < kPages; i += 2) ASSERT_EQ(::mprotect(region + i * kPage, kPage, PROT_NONE), 0);
+  const auto begin = reinterpret_cast<std::uintptr_t>(region), end = begin + kPages * kPage;
+  auto in_region = [&](const MapsEntry& m) { return m.range.begin >= begin && m.range.end <= end; };
+
+  std::vector<Range> whole, scanned;
+  auto text = read_proc_file("/proc/self/maps");
+  ASSERT_TRUE(text);
+  for_each_maps_entry(*text, [&](const MapsEntry& m) {
+    if (in_region(m)) whole.push_back(m.range);
+    return true;
+  });
+  std::size_t all_bytes = 0;
+  ASSERT_TRUE(scan_maps_file("/proc/self/maps", [&](const MapsEntry& m) {
+    if (in_region(m)) scanned.push_back(m.range);
+    return true;
+  }, &all_bytes));
+  EXPECT_EQ(whole.size(), kPages);
+  ASSERT_EQ(scanned.size(), whole.size());
+  for (std::size_t i = 0; i < whole.size(); ++i) EXPECT_TRUE(scanned[i] == whole[i]) << i;
+  EXPECT_GT(all_bytes, std::size_t{4096 + 8192 + 16384}) << "the text spans several reads";
+
+  std::size_t entries = 0, first_bytes = 0;
+  ASSERT_TRUE(scan_maps_file("/proc/self/maps", [&](const MapsEntry&) { return ++entries < 1; }, &first_bytes));
+  EXPECT_EQ(entries, 1u);
+  EXPECT_LT(first_bytes, all_bytes / 2) << "stopped after the first chunk";
+  EXPECT_FALSE(scan_maps_file("/proc/self/no-such-file", [](const MapsEntry&) { return true; }));
+  ::munmap(region, kPages * kPage);
 }

@@ -17,7 +17,10 @@
 //        chain fork                      seal; a forked child must be refused too,
 //                                        and a forked child's exec must not be
 //        chain probe RANGES              a fresh image: MAP_FIXED over RANGES must work
-//        chain thread                    seal; a second thread is refused and may unmap its own page
+//        chain thread                    seal; a second thread is refused and may unmap its own page;
+//                                        a page it seals is refused to the main thread
+//        chain clonevm                   a process sharing this one's memory (CLONE_VM, as vfork
+//                                        makes) seals a page: this process is refused on it at once
 //        chain survivor FILE LAST        seal, fork a child that outlives a chain of LAST+1
 //                                        images; it must still be refused ("ok" in FILE)
 //        chain wait READY_FD GO_FD       seal, say so, wait; then the supervisor is
@@ -25,6 +28,7 @@
 // Exit 0 when everything behaved, 3 with a message on stderr otherwise.
 #include <elf.h>
 #include <link.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
 #include <sys/syscall.h>
@@ -227,6 +231,31 @@ int fork_case() {
   return 0;
 }
 
+// The supervisor keeps what it learnt of each process and adds a
+// registration to it; a registration by another process that shares this
+// one's memory (CLONE_VM without CLONE_THREAD, as vfork makes) must reach this
+// one's too, or it would go on answering this process from before the seal.
+int child_seals(void* page) { return sealkit_mseal(page, kPage, 0) == 0 ? 0 : 1; }
+
+int clonevm_case() {
+  void* page = mmap(nullptr, kPage, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  void* mine = mmap(nullptr, kPage, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (page == MAP_FAILED || mine == MAP_FAILED) fail("mmap", errno);
+  const auto m = reinterpret_cast<std::uintptr_t>(mine);
+  seal("seal a page of its own first", {m, m + kPage});
+  if (mprotect(page, kPage, PROT_READ) != 0) fail("mprotect before the seal", errno);  // the supervisor knows it now
+  static char stack[256 * 1024];
+  const pid_t pid = clone(child_seals, stack + sizeof stack, CLONE_VM | SIGCHLD, page);
+  if (pid < 0) fail("clone", errno);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) fail("the CLONE_VM child could not seal", 0);
+  expect_errno("mprotect of the page the CLONE_VM child sealed", mprotect(page, kPage, PROT_READ | PROT_WRITE), EPERM);
+  expect_errno("munmap of the page the CLONE_VM child sealed", munmap(page, kPage), EPERM);
+  std::printf("clonevm ok\n");
+  return 0;
+}
+
 // The supervisor drops the records of images that are gone (no process maps
 // their token). This image seals, forks a child that outlives it, and execs a
 // chain of LAST+1 images whose registrations make the supervisor collect
@@ -253,18 +282,25 @@ int survivor_case(const char* result_file, const char* last) {
   fail("execv", errno);
 }
 
-// From a second thread (its notifications carry its own task id, which the
-// supervisor cannot hold a pidfd for): the same answers.
+// From a second thread (its notifications carry its own task id; the
+// supervisor answers them from its process's entry): the same answers. The
+// thread then seals a page of its own, and the main thread, whose process the
+// supervisor has seen before, must be refused on it at once.
 int thread_case() {
   const std::vector<Span> own = seal_everything();
   int result = 0;
+  void* theirs = mmap(nullptr, kPage, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (theirs == MAP_FAILED) fail("mmap", errno);
   std::thread t([&] {
     attack(own, EPERM);
     void* fresh = mmap(nullptr, kPage, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     result = fresh == MAP_FAILED ? errno : munmap(fresh, kPage) == 0 ? 0 : errno;
+    if (result == 0 && sealkit_mseal(theirs, kPage, 0) != 0) result = errno;
   });
   t.join();
-  if (result != 0) fail("munmap of an unsealed page from a thread", result);
+  if (result != 0) fail("munmap of an unsealed page, or a seal, from a thread", result);
+  expect_errno("mprotect of the page the thread sealed", mprotect(theirs, kPage, PROT_READ | PROT_WRITE), EPERM);
+  expect_errno("munmap of the page the thread sealed", munmap(theirs, kPage), EPERM);
   std::printf("thread ok\n");
   return 0;
 }
@@ -320,6 +356,7 @@ int main(int argc, char** argv) {
   }
   if (argc >= 2 && std::strcmp(argv[1], "fork") == 0) return fork_case();
   if (argc >= 2 && std::strcmp(argv[1], "thread") == 0) return thread_case();
+  if (argc >= 2 && std::strcmp(argv[1], "clonevm") == 0) return clonevm_case();
   if (argc >= 4 && std::strcmp(argv[1], "survivor") == 0) return survivor_case(argv[2], argv[3]);
   if (argc >= 3 && std::strcmp(argv[1], "probe") == 0) return probe(argv[2]);
   if (argc >= 4 && std::strcmp(argv[1], "wait") == 0) return wait_case(std::atoi(argv[2]), std::atoi(argv[3]));

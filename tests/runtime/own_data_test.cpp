@@ -83,9 +83,10 @@ json check_json(const std::string& file) {
 class OwnDataSealed : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(OwnDataSealed, PageAlignedDataStaysChangeableAndEverythingElseIsSealed) {
-  TempReport report;
+  TempReport report, log;
   std::vector<std::string> argv, env;
   command_for(GetParam(), OWN_DATA_TARGET, OWN_DATA_DL, SEALKIT_PRELOAD, report, true, argv, env);
+  env.push_back("SEALKIT_LOG=" + log.path);
   Live l;
   std::string why;
   ASSERT_TRUE(sealkit::test::start_live(l, argv, env, why)) << why;
@@ -122,6 +123,16 @@ TEST_P(OwnDataSealed, PageAlignedDataStaysChangeableAndEverythingElseIsSealed) {
     EXPECT_EQ(open_bytes, c.at("run_leaves_bytes").get<std::uint64_t>()) << c;
     EXPECT_NE(c.at("run").get<std::string>().find("seals all but .data, own_data_protected"), std::string::npos) << c;
   }
+
+  // The start-up line counts the objects that kept pages: the program and the library it needs.
+  std::ifstream in(log.path);
+  std::string line;
+  json startup;
+  while (std::getline(in, line))
+    if (line.find("\"phase\":\"startup\"") != std::string::npos) startup = json::parse(line);
+  ASSERT_FALSE(startup.is_null()) << "no start-up log line";
+  EXPECT_EQ(startup.at("objects_with_mutable_sections"), 2) << startup;
+  EXPECT_EQ(startup.at("mseal_failures"), 0) << startup;
 
   // The audit asks for no page the runtime left: every asked-for byte is sealed.
   const auto a = sealkit::test::run_captured({SEALKIT_BIN, "audit", "--json", std::to_string(l.pid)});

@@ -1,5 +1,6 @@
 #include "backend/seccomp/sealer.hpp"
 
+#include <fcntl.h>
 #include <linux/seccomp.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -11,6 +12,7 @@
 #include <cstdlib>
 #include <memory>
 #include <mutex>
+#include <optional>
 
 #include <pthread.h>
 #include <new>
@@ -26,6 +28,7 @@
 #include "core/page.hpp"
 #include "core/proc_maps.hpp"
 #include "core/range.hpp"
+#include "core/vma_query.hpp"
 
 namespace sealkit::backend::seccomp {
 
@@ -49,21 +52,63 @@ bool anonymous(const core::MapsEntry& m) noexcept {
 }
 
 // The pieces of [start, end), one per VMA (so that each has its own madvise
-// rule), from /proc/self/maps. ENOMEM when maps does not cover the span as
-// check_mapped said (it changed meanwhile): nothing is sealed then.
-int collect_pieces(core::Range span, std::vector<SealedRange>& out) {
-  auto text = core::read_proc_file("/proc/self/maps");
-  if (!text) return errno ? errno : EIO;
+// rule), from the VMAs in address order. ENOMEM when they do not cover the
+// span as check_mapped said (it changed meanwhile): nothing is sealed then.
+struct PieceCollector {
+  core::Range span;
+  std::vector<SealedRange>& out;
   std::uintptr_t cur = span.begin;
-  core::for_each_maps_entry(*text, [&](const core::MapsEntry& m) {
+
+  // One VMA; false once nothing more is needed.
+  bool add(const core::MapsEntry& m) {
     if (m.range.end <= cur) return true;
     if (m.range.begin > cur) return false;  // a hole: cur stays short of the end
     const std::uintptr_t piece_end = m.range.end < span.end ? m.range.end : span.end;
     out.push_back({cur, piece_end, anonymous(m) && !m.write});
     cur = piece_end;
     return cur < span.end;
-  });
-  return cur >= span.end ? 0 : ENOMEM;
+  }
+  int result() const { return cur >= span.end ? 0 : ENOMEM; }
+};
+
+// The span's VMAs looked up one by one with PROCMAP_QUERY: a process gains a
+// VMA (its token) with every seal under the supervisor, and reading all of
+// /proc/self/maps on every seal would make each one cost more than the one
+// before. nullopt where the ioctl does not answer (before 6.11, or a name
+// longer than the buffer): the text decides.
+std::optional<int> collect_pieces_by_query(core::Range span, std::vector<SealedRange>& out) {
+  const int fd = ::open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  PieceCollector c{span, out};
+  std::optional<int> result;
+  char name[4096 + 64];  // a path as d_path writes it, " (deleted)" included
+  for (;;) {
+    core::MapsEntry m;
+    const long r = core::query_vma(fd, c.cur, true, name, sizeof name, m);
+    if (r == -ENOENT) {
+      result = c.result();
+      break;
+    }
+    if (r != 0) {
+      out.clear();
+      break;
+    }
+    if (!c.add(m)) {
+      result = c.result();
+      break;
+    }
+  }
+  ::close(fd);
+  return result;
+}
+
+int collect_pieces(core::Range span, std::vector<SealedRange>& out) {
+  if (std::optional<int> by_query = collect_pieces_by_query(span, out)) return *by_query;
+  // The text up to the span's end, not beyond (scan_maps_file).
+  PieceCollector c{span, out};
+  if (!core::scan_maps_file("/proc/self/maps", [&](const core::MapsEntry& m) { return c.add(m); }))
+    return errno ? errno : EIO;
+  return c.result();
 }
 
 bool refused(std::uintptr_t start, std::uintptr_t end) noexcept {

@@ -28,6 +28,7 @@
 #include "core/bpf_eval.hpp"
 #include "core/proc_maps.hpp"
 #include "core/proc_status.hpp"
+#include "core/vma_query.hpp"
 
 namespace sealkit::backend::seccomp {
 
@@ -37,6 +38,11 @@ namespace {
 
 constexpr std::size_t kMaxFdsPerMessage = 8;
 constexpr std::size_t kMaxCachedTasks = 256;  // pidfds held at most
+// Records over all cached entries, at most: their packs hold a copy of every
+// program and range (about 10 bytes per instruction), so this bounds the
+// cache's memory to a few tens of MiB.
+constexpr std::size_t kMaxCachedRecords = 65536;
+constexpr int kKcmpVm = 1;  // KCMP_VM, include/uapi/linux/kcmp.h
 constexpr std::size_t kMaxTokenBytes = sizeof(reg::TokenHeader) + reg::kMaxWireRanges * sizeof(reg::WireRange);
 
 bool is_token_path(std::string_view path) noexcept { return path.starts_with(reg::kTokenMapsPath); }
@@ -100,15 +106,17 @@ Supervisor::~Supervisor() {
 }
 
 void Supervisor::clear_cache() {
-  for (auto& [tid, e] : cache_)
+  for (auto& [key, e] : cache_)
     if (e.pidfd >= 0) ::close(e.pidfd);
   cache_.clear();
+  cached_records_ = 0;
 }
 
-void Supervisor::forget(std::uint32_t tid) {
-  auto it = cache_.find(tid);
+void Supervisor::forget(std::uint32_t key) {
+  auto it = cache_.find(key);
   if (it == cache_.end()) return;
   if (it->second.pidfd >= 0) ::close(it->second.pidfd);
+  cached_records_ -= it->second.records.size();
   cache_.erase(it);
 }
 
@@ -116,31 +124,39 @@ bool Supervisor::still_valid(std::uint32_t tid, const CacheEntry& e) {
   pollfd p{e.pidfd, POLLIN, 0};
   if (::poll(&p, 1, 0) != 0) return false;  // exited (or an error): the id may be reused
   if (e.records.empty()) return true;
-  std::vector<reg::TokenHeader> seen(e.records.size());
-  std::vector<iovec> local(e.records.size()), remote(e.records.size());
-  for (std::size_t i = 0; i < e.records.size(); ++i) {
-    local[i] = {&seen[i], sizeof seen[i]};
-    remote[i] = {reinterpret_cast<void*>(e.token_addresses[i]), sizeof seen[i]};
-  }
-  const ssize_t want = static_cast<ssize_t>(seen.size() * sizeof seen[0]);
-  if (::process_vm_readv(static_cast<pid_t>(tid), local.data(), local.size(), remote.data(), remote.size(), 0) != want)
+  // The newest token only: they all go at once or not at all (CacheEntry).
+  ++stats_.tokens_read;
+  reg::TokenHeader seen;
+  iovec local{&seen, sizeof seen};
+  iovec remote{reinterpret_cast<void*>(e.token_addresses.back()), sizeof seen};
+  if (::process_vm_readv(static_cast<pid_t>(tid), &local, 1, &remote, 1, 0) != static_cast<ssize_t>(sizeof seen))
     return false;
-  for (std::size_t i = 0; i < seen.size(); ++i)
-    if (seen[i].magic != reg::kMagic || std::memcmp(seen[i].nonce, e.records[i]->nonce, sizeof seen[i].nonce) != 0)
-      return false;
-  return true;
+  return seen.magic == reg::kMagic && std::memcmp(seen.nonce, e.records.back()->nonce, sizeof seen.nonce) == 0;
 }
 
-const std::vector<const Supervisor::Record*>* Supervisor::records_of(std::uint32_t tid) {
-  if (auto it = cache_.find(tid); it != cache_.end()) {
+std::uint32_t Supervisor::entry_key(std::uint32_t tid) {
+  if (cache_.count(tid) != 0) return tid;
+  // Any other thread of a process shares its memory, so its entry answers.
+  // The caller is stopped in the notified call: its process cannot change
+  // under it (an exec by another thread would kill it, and the answer is
+  // then not sent: SECCOMP_IOCTL_NOTIF_ID_VALID).
+  if (!core::read_status_text(static_cast<pid_t>(tid), status_)) return tid;
+  const std::optional<long> group = core::status_number(status_, "Tgid");
+  return group && *group > 0 && *group <= 0x7fffffff ? static_cast<std::uint32_t>(*group) : tid;
+}
+
+const Supervisor::CacheEntry* Supervisor::records_of(std::uint32_t tid) {
+  const std::uint32_t key = entry_key(tid);
+  if (auto it = cache_.find(key); it != cache_.end()) {
     if (still_valid(tid, it->second)) {
       ++stats_.cache_hits;
-      return &it->second.records;
+      return &it->second;
     }
-    forget(tid);
+    forget(key);
   }
   std::string_view text;
   if (!read_maps(static_cast<pid_t>(tid), text)) return nullptr;
+  stats_.maps_bytes += text.size();
   CacheEntry e;
   core::for_each_maps_entry(text, [&](const core::MapsEntry& m) {
     if (!is_token_path(m.path)) return true;
@@ -150,14 +166,63 @@ const std::vector<const Supervisor::Record*>* Supervisor::records_of(std::uint32
     e.token_addresses.push_back(m.range.begin);
     return true;
   });
-  e.pidfd = static_cast<int>(::syscall(SYS_pidfd_open, static_cast<pid_t>(tid), 0));
+  e.pidfd = static_cast<int>(::syscall(SYS_pidfd_open, static_cast<pid_t>(key), 0));
   if (e.pidfd < 0) {
     uncached_ = std::move(e);
-    return &uncached_.records;
+    return &uncached_;
   }
   ::fcntl(e.pidfd, F_SETFD, FD_CLOEXEC);
-  if (cache_.size() >= kMaxCachedTasks) clear_cache();
-  return &(cache_[tid] = std::move(e)).records;
+  if (cache_.size() >= kMaxCachedTasks || cached_records_ + e.records.size() > kMaxCachedRecords) clear_cache();
+  if (!builder_) builder_ = std::make_unique<ProgramBuilder>(stats_.ranges_built);
+  try {
+    e.packs = std::make_unique<RecordPacks>();
+    std::vector<RecordPacks::RecordRef> refs;
+    refs.reserve(e.records.size());
+    for (const Record* r : e.records) refs.push_back({&r->ranges, &r->program, r->exact});
+    e.packs->add_all(refs, *builder_);
+  } catch (...) {  // no memory: the round fails closed (step), the pidfd is not kept
+    ::close(e.pidfd);
+    throw;
+  }
+  cached_records_ += e.records.size();
+  return &(cache_[key] = std::move(e));
+}
+
+void Supervisor::cached_registration(pid_t pid, const Record& record, std::uint64_t address) noexcept {
+  try {
+    update_cache_for(pid, record, address);
+  } catch (...) {
+    clear_cache();
+  }
+}
+
+// The registering process's memory gained a token. Every cached process that
+// has that very memory (the process itself; a vfork parent or child, a
+// CLONE_VM sibling) gains the record, once its entry is shown to still
+// describe that memory (an entry made before an exec does not); the others
+// keep what they had, their memory did not change. kcmp says which is which;
+// where it cannot tell (an error, a kernel without it), the entry goes.
+void Supervisor::update_cache_for(pid_t pid, const Record& record, std::uint64_t address) {
+  for (auto it = cache_.begin(); it != cache_.end();) {
+    const pid_t key = static_cast<pid_t>(it->first);
+    const long same = key == pid ? 0 : ::syscall(SYS_kcmp, pid, key, kKcmpVm, 0, 0);
+    CacheEntry& e = it->second;
+    if (same < 0 || (same == 0 && (cached_records_ >= kMaxCachedRecords || !still_valid(it->first, e)))) {
+      if (e.pidfd >= 0) ::close(e.pidfd);
+      cached_records_ -= e.records.size();
+      it = cache_.erase(it);
+      continue;
+    }
+    if (same == 0) {
+      e.records.reserve(e.records.size() + 1);
+      e.token_addresses.reserve(e.token_addresses.size() + 1);
+      e.packs->add({&record.ranges, &record.program, record.exact}, *builder_);  // throws: the cache is emptied
+      e.records.push_back(&record);
+      e.token_addresses.push_back(address);
+      ++cached_records_;
+    }
+    ++it;
+  }
 }
 
 void Supervisor::add_listener(int fd) { listeners_.push_back(fd); }
@@ -178,10 +243,10 @@ void Supervisor::open_query_socket() {
 void Supervisor::on_query() {
   auto ranges_of = [](void* context, pid_t pid, std::vector<query::WireRange>& out) {
     auto* self = static_cast<Supervisor*>(context);
-    const std::vector<const Record*>* records = self->records_of(static_cast<std::uint32_t>(pid));
-    if (records == nullptr) return false;
+    const CacheEntry* entry = self->records_of(static_cast<std::uint32_t>(pid));
+    if (entry == nullptr) return false;
     std::uint32_t index = 0;
-    for (const Record* r : *records) {
+    for (const Record* r : entry->records) {
       for (const SealedRange& range : r->ranges)
         out.push_back({range.start, range.end, range.discard_protected ? query::kDiscardProtected : 0u, index});
       ++index;
@@ -329,18 +394,8 @@ int Supervisor::handle_registration(const void* raw, std::size_t size, int reply
 
   // The token must be mapped where the caller says, read-only: that mapping is
   // what later tells its image (and its forked children) from any other.
-  const std::string maps_path = "/proc/" + std::to_string(cred.pid) + "/maps";
-  auto text = core::read_proc_file(maps_path.c_str());
-  if (!text) return EINVAL;
   const std::uint64_t token_end = request.token_address + reg::token_length(header.count);
-  bool mapped = false;
-  core::for_each_maps_entry(*text, [&](const core::MapsEntry& m) {
-    if (m.range.begin != request.token_address) return true;
-    mapped = !m.write && m.range.end == token_end && m.inode == st.st_ino && m.dev_major == major(st.st_dev) && m.dev_minor == minor(st.st_dev) &&
-             is_token_path(m.path);
-    return false;
-  });
-  if (!mapped) return EINVAL;
+  if (!token_mapped(cred.pid, st, request.token_address, token_end)) return EINVAL;
 
   const std::uint64_t limit = task_size();
   std::vector<SealedRange> ranges;
@@ -351,26 +406,56 @@ int Supervisor::handle_registration(const void* raw, std::size_t size, int reply
   }
   ranges.push_back({request.token_address, token_end, false});
 
-  if (!work_) work_.reset(new BuildWorkspace);
-  if (!program_) program_.reset(new Program);
-  Input in;
-  in.ranges = ranges.data();
-  in.count = ranges.size();
-  in.task_size = limit;
-  if (BuildStatus s = build(in, *program_, *work_); s != BuildStatus::kOk) return to_errno(s);
-  // core::bpf::run() executes only programs the kernel's static rules accept;
-  // the generator's always are (its tests load them into the kernel).
-  if (!core::bpf::check_seccomp_program(program_->insns, program_->length).empty()) return EINVAL;
+  if (!builder_) builder_ = std::make_unique<ProgramBuilder>(stats_.ranges_built);
+  if (BuildStatus s = builder_->build(ranges.data(), ranges.size()); s != BuildStatus::kOk)
+    return s == BuildStatus::kInternal ? EINVAL : to_errno(s);
+  const Program& program = builder_->program();
   Record record;
-  record.program.assign(program_->insns, program_->insns + program_->length);
+  record.program.assign(program.insns, program.insns + program.length);
   record.ranges = std::move(ranges);
+  record.exact = program.exact_mremap_destination;
   std::memcpy(record.nonce, header.nonce, sizeof record.nonce);
-  clear_cache();  // the registering task maps a new token now
-  // A key seen before belongs to a token that is gone (the inode was freed and reused).
-  records_[Key{major(st.st_dev), minor(st.st_dev), st.st_ino}] = std::move(record);
+  auto [it, fresh] = records_.insert_or_assign(Key{major(st.st_dev), minor(st.st_dev), st.st_ino}, std::move(record));
+  // A key seen before belongs to a token that is gone (the inode was freed
+  // and reused): entries may point at the record it replaced.
+  if (fresh) cached_registration(cred.pid, it->second, request.token_address);
+  else clear_cache();
   stats_.records = records_.size();
   collect_if_due();
   return 0;
+}
+
+bool Supervisor::token_mapped(pid_t pid, const struct stat& st, std::uint64_t address, std::uint64_t end) {
+  auto is_it = [&](const core::MapsEntry& m) {
+    return m.range.begin == address && m.range.end == end && !m.write && m.inode == st.st_ino &&
+           m.dev_major == major(st.st_dev) && m.dev_minor == minor(st.st_dev) && is_token_path(m.path);
+  };
+  // One lookup where the kernel has PROCMAP_QUERY: the caller's maps grow by
+  // a token per seal, and reading them all would make every registration
+  // cost more than the one before.
+  char path[32];
+  std::snprintf(path, sizeof path, "/proc/%d/maps", static_cast<int>(pid));
+  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  core::MapsEntry m;
+  char name[256];
+  const long r = core::query_vma(fd, address, false, name, sizeof name, m);
+  ::close(fd);
+  if (r == 0) return is_it(m);
+  if (r == -ENOENT) return false;
+  // No PROCMAP_QUERY (before 6.11), or a name too long for the buffer (no
+  // token's): the text decides, read up to the token's line. Tokens are
+  // mapped top-down, each below the ones before, so the newest one comes
+  // early in the text whatever the number of seals.
+  bool mapped = false;
+  std::size_t bytes = 0;
+  const bool read = core::scan_maps_file(path, [&](const core::MapsEntry& e) {
+    if (e.range.end <= address) return true;
+    mapped = is_it(e);
+    return false;
+  }, &bytes);
+  stats_.maps_bytes += bytes;
+  return read && mapped;
 }
 
 bool Supervisor::read_maps(pid_t pid, std::string_view& text) {
@@ -433,15 +518,15 @@ void Supervisor::collect_garbage() {
   stats_.collect_ns +=
       static_cast<std::uint64_t>(std::chrono::nanoseconds(std::chrono::steady_clock::now() - t0).count());
   if (!complete) return;
-  clear_cache();  // it points into records_
-  uncached_ = CacheEntry{};
   std::set<Key> unseen;
+  bool dropped = false;
   for (auto it = records_.begin(); it != records_.end();) {
     if (live.count(it->first) != 0) {
       ++it;
     } else if (unseen_before_.count(it->first) != 0) {
       it = records_.erase(it);
       ++stats_.records_collected;
+      dropped = true;
     } else {
       unseen.insert(it->first);
       ++it;
@@ -449,6 +534,10 @@ void Supervisor::collect_garbage() {
   }
   unseen_before_ = std::move(unseen);
   stats_.records = records_.size();
+  if (dropped) {  // the cache points into records_; kept whole when nothing went
+    clear_cache();
+    uncached_ = CacheEntry{};
+  }
 }
 
 bool Supervisor::scan_live_tokens(std::set<Key>& live) {
@@ -488,13 +577,16 @@ bool Supervisor::scan_live_tokens(std::set<Key>& live) {
 
 bool Supervisor::refuses(const seccomp_notif& req) {
   if (req.pid == 0) return true;  // not in our pid namespace: cannot look, fail closed
-  const std::vector<const Record*>* records = records_of(req.pid);
-  if (records == nullptr) {
+  const CacheEntry* entry = records_of(req.pid);
+  if (entry == nullptr) {
     ++stats_.unreadable;
     return true;
   }
-  for (const Record* r : *records) {
-    const std::uint32_t action = core::bpf::run(r->program.data(), r->program.size(), req.data).ret;
+  if (entry->packs) return entry->packs->refuses(req.data, stats_.bpf_instructions);
+  for (const Record* r : entry->records) {
+    const core::bpf::RunOutcome run = core::bpf::run(r->program.data(), r->program.size(), req.data);
+    stats_.bpf_instructions += run.executed;
+    const std::uint32_t action = run.ret;
     if ((action & SECCOMP_RET_ACTION_FULL) != SECCOMP_RET_ALLOW) return true;
   }
   return false;

@@ -12,6 +12,7 @@
 
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -24,6 +25,7 @@
 #include <vector>
 
 #include "backend/seccomp/filter.hpp"
+#include "backend/seccomp/record_packs.hpp"
 
 namespace sealkit::backend::seccomp {
 
@@ -43,6 +45,12 @@ struct SupervisorStats {
   std::uint64_t collect_ns = 0;       // the time those scans took
   std::uint64_t queries_answered = 0;  // sealkit audit's questions answered (root: the ranges; the owner: EPERM)
   std::uint64_t queries_dropped = 0;   // questions from other users: read and dropped, never answered
+  // The work behind the answers, in units that do not depend on the machine's
+  // speed (tests/lib/seccomp_many_seals_test.cpp bounds them per registration):
+  std::uint64_t maps_bytes = 0;        // /proc/PID/maps text read for notifications and registrations (not scans)
+  std::uint64_t bpf_instructions = 0;  // instructions the interpreter ran to answer notifications
+  std::uint64_t tokens_read = 0;       // tokens read back (process_vm_readv) to check a cached task
+  std::uint64_t ranges_built = 0;      // ranges the filter generator was given (records' programs, packs)
 };
 
 class Supervisor {
@@ -72,18 +80,28 @@ class Supervisor {
     std::vector<sock_filter> program;  // the image's own filter, ERRNO action
     std::vector<SealedRange> ranges;   // what it was built from (the token's own range last), for `sealkit audit`
     std::uint8_t nonce[16] = {};       // the token's (registration_proto.hpp TokenHeader)
+    bool exact = true;                 // the program checks mremap's destination exactly (RecordPacks)
   };
-  // What a task's maps said, kept while it provably still holds: the task is
-  // alive (its pidfd has not signalled an exit, so the id is not reused) and
-  // every token found is still at its address with its nonce (one
-  // process_vm_readv; an exec would have dropped them). Tokens only appear by a
-  // registration, which empties the cache, or by fork, which makes a new task.
-  // A task that had none keeps none until it registers. Not kept for threads
-  // other than the main one (pidfd_open needs a process).
+  // What a process's maps said, kept while it provably still holds: the
+  // process is alive (its pidfd has not signalled an exit, so the id is not
+  // reused) and its newest token is still at its address with its nonce (one
+  // process_vm_readv of the asking task's memory). One token tells for all:
+  // a token cannot be unmapped, moved or replaced (its own record seals it),
+  // so the tokens of a memory go all at once, by an exec. A process that forges
+  // its predecessor's newest token at the same address after an exec (the
+  // nonce handed over) only keeps its predecessor's seals on itself: the entry
+  // can make the supervisor refuse more, never less. Tokens appear by a
+  // registration, which adds its record to the entry of every cached process
+  // with the registering process's memory (itself; a vfork parent or child, a
+  // CLONE_VM sibling: kcmp) and leaves the others as they are, or by fork,
+  // which makes a new process. Keyed by the process (thread group): its
+  // threads share its memory and are answered from its entry. The records are
+  // also kept as packs (record_packs.hpp): a few programs, however many records.
   struct CacheEntry {
     int pidfd = -1;
     std::vector<const Record*> records;
     std::vector<std::uint64_t> token_addresses;
+    std::unique_ptr<RecordPacks> packs;  // cached entries only; null: run each record's program
   };
   using Key = std::tuple<std::uint32_t, std::uint32_t, std::uint64_t>;  // token memfd: dev major, minor, inode
 
@@ -97,12 +115,23 @@ class Supervisor {
   int handle_registration(const void* request, std::size_t size, int reply_fd, int token_fd);
   void on_notification(int listener);
   bool refuses(const seccomp_notif& req);
-  // The records whose tokens task `tid` maps (cached); nullptr when its maps
-  // cannot be read.
-  const std::vector<const Record*>* records_of(std::uint32_t tid);
+  // The records whose tokens task `tid` maps (its process's cached entry);
+  // nullptr when its maps cannot be read.
+  const CacheEntry* records_of(std::uint32_t tid);
+  // The key of the entry that answers for task `tid`: its process (thread group).
+  std::uint32_t entry_key(std::uint32_t tid);
+  // Whether `e` still describes the memory of task `tid` (see CacheEntry).
   bool still_valid(std::uint32_t tid, const CacheEntry& e);
-  void forget(std::uint32_t tid);
+  void forget(std::uint32_t key);
   void clear_cache();
+  // After a registration by process `pid` of `record`, mapped at `address`:
+  // the entries of processes with its memory gain the record. No memory for
+  // a pack: the cache is emptied (the next lookups read the maps again).
+  void cached_registration(pid_t pid, const Record& record, std::uint64_t address) noexcept;
+  void update_cache_for(pid_t pid, const Record& record, std::uint64_t address);
+  // Whether the token of `st` (a memfd) is mapped read-only at exactly
+  // [address, end) in process `pid`.
+  bool token_mapped(pid_t pid, const struct stat& st, std::uint64_t address, std::uint64_t end);
   // /proc/PID/maps into maps_buffer_ (kept between calls: a notification must
   // not pay for a fresh allocation and its page faults). False when unreadable.
   bool read_maps(pid_t pid, std::string_view& text);
@@ -132,10 +161,11 @@ class Supervisor {
   std::map<Key, Record> records_;
   std::vector<char> maps_buffer_;
   std::map<std::uint32_t, CacheEntry> cache_;
+  std::size_t cached_records_ = 0;  // over cache_: bounds the packs' memory (kMaxCachedRecords)
   CacheEntry uncached_;  // the last lookup that could not be cached
-  std::unique_ptr<BuildWorkspace> work_;
-  std::unique_ptr<Program> program_;
+  std::string status_;   // /proc/TID/status, its capacity kept (entry_key)
   SupervisorStats stats_;
+  std::unique_ptr<ProgramBuilder> builder_;  // made at the first build, counting into stats_
 };
 
 // The root filter of a supervised tree: every guarded call that the kernel

@@ -1,9 +1,9 @@
-// The mseal polyfill (issue 5): in a process sealed on the seccomp backend,
-// the first filter returns SECCOMP_RET_TRAP for system call 462 (install.hpp),
-// and this SIGSYS handler does what the kernel's mseal would: the same
-// validation and errors (EINVAL for flags, an unaligned address or a length
-// that wraps; 0 for length 0; ENOMEM when a page is not mapped), then one
-// filter for the range, and the result in the caller's rax. So unmodified
+// The mseal polyfill (docs/runtime.md): in a process sealed on the seccomp
+// backend, the first filter returns SECCOMP_RET_TRAP for system call 462
+// (install.hpp), and this SIGSYS handler does what the kernel's mseal would:
+// the same validation and errors (EINVAL for flags, an unaligned address or a
+// length that wraps; 0 for length 0; ENOMEM when a page is not mapped), then
+// one filter for the range, and the result in the caller's rax. So unmodified
 // programs that call syscall(462, ...) (Chrome/V8) get real, enforced seals.
 //
 // The handler is installed with raw rt_sigaction (SA_SIGINFO | SA_RESTORER,

@@ -1,0 +1,144 @@
+#include "cli/machine/kernel_facts.hpp"
+
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <sstream>
+#include <string_view>
+#include <vector>
+
+#include "backend/kernel.hpp"
+#include "core/page.hpp"
+#include "core/proc_maps.hpp"
+
+namespace sealkit::cli::machine {
+
+namespace {
+
+bool is_system_mapping(std::string_view p) {
+  return p == "[vdso]" || p == "[vvar]" || p == "[vvar_vclock]" || p == "[sigpage]" || p == "[vectors]" ||
+         p == "[uprobes]";
+}
+
+std::string join(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+  return s;
+}
+
+// The system mappings of one smaps text: sealed or not. `where` names it.
+KernelFact judge_system_mappings(const std::string& smaps, const std::string& where) {
+  KernelFact f;
+  std::vector<std::string> sealed, unsealed;
+  core::for_each_smaps_entry(smaps, [&](const core::SmapsEntry& e) {
+    if (is_system_mapping(e.map.path)) (e.has_vmflags && e.sealed ? sealed : unsealed).emplace_back(e.map.path);
+    return true;
+  });
+  if (sealed.empty() && unsealed.empty()) {
+    f.detail = "no system mappings in " + where;
+    return f;
+  }
+  f.value = unsealed.empty();
+  f.detail = (unsealed.empty() ? "sealed: " + join(sealed) : "not sealed: " + join(unsealed)) +
+             (!sealed.empty() && !unsealed.empty() ? "; sealed: " + join(sealed) : "") + " (" + where + ")";
+  return f;
+}
+
+// The smaps of a new process stopped at its exec (PTRACE_TRACEME), before
+// ld.so runs; nullopt with `why` when ptrace is not allowed here.
+std::optional<std::string> smaps_at_exec(std::string& why) {
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    why = std::string("fork: ") + std::strerror(errno);
+    return std::nullopt;
+  }
+  if (pid == 0) {
+    if (::ptrace(PTRACE_TRACEME, 0, nullptr, nullptr) != 0) ::_exit(126);
+    char arg0[] = "true";
+    char* argv[] = {arg0, nullptr};
+    char* envp[] = {nullptr};
+    ::execve("/bin/true", argv, envp);
+    ::_exit(127);
+  }
+  int st = 0;
+  while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+  }
+  std::optional<std::string> text;
+  if (WIFSTOPPED(st)) {
+    text = core::read_proc_file(("/proc/" + std::to_string(pid) + "/smaps").c_str());
+    if (!text) why = std::string("cannot read the stopped process's smaps: ") + std::strerror(errno);
+    ::kill(pid, SIGKILL);
+    while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+    }
+  } else {
+    why = WIFEXITED(st) && WEXITSTATUS(st) == 126 ? "ptrace(PTRACE_TRACEME) is not allowed here"
+                                                   : "/bin/true did not stop at its exec";
+  }
+  return text;
+}
+
+}  // namespace
+
+KernelFact mseal_seals() {
+  KernelFact f{false, ""};
+  const std::size_t ps = core::page_size();
+  void* p = ::mmap(nullptr, ps, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) {
+    f.value.reset();
+    f.detail = std::string("could not map a scratch page: ") + std::strerror(errno);
+    return f;
+  }
+  if (backend::kernel::mseal(reinterpret_cast<std::uintptr_t>(p), ps, 0) != 0) {
+    f.detail = std::string("mseal failed: ") + std::strerror(errno);
+    ::munmap(p, ps);
+    return f;
+  }
+  if (::mprotect(p, ps, PROT_READ | PROT_WRITE) == 0) {
+    f.detail = "mseal returned 0 but mprotect still succeeded";
+    return f;
+  }
+  const int e = errno;
+  f.value = e == EPERM;
+  f.detail = e == EPERM ? "scratch page sealed; mprotect then failed with EPERM"
+                        : std::string("mprotect failed with ") + std::strerror(e) + ", not EPERM";
+  return f;
+}
+
+KernelFact kernel_seals_system_mappings() {
+  std::string why;
+  if (auto text = smaps_at_exec(why)) return judge_system_mappings(*text, "a new process stopped at its exec");
+  auto own = core::read_proc_file("/proc/self/smaps");
+  if (!own) return {std::nullopt, why + "; and cannot read /proc/self/smaps: " + std::strerror(errno)};
+  if (own->find("libsealkit-preload.so") != std::string::npos || own->find("libsealkit-runtime.so") != std::string::npos)
+    return {std::nullopt, why + ", and sealkit's runtime is loaded in this process, so its own [vdso] says nothing "
+                                "about the kernel"};
+  return judge_system_mappings(*own, "this process's own smaps; " + why);
+}
+
+std::string proc_mem_force_override(std::string& detail) {
+  auto cmdline = core::read_proc_file("/proc/cmdline", 65536);
+  if (!cmdline) {
+    detail = std::string("cannot read /proc/cmdline: ") + std::strerror(errno);
+    return "unknown";
+  }
+  std::istringstream words(*cmdline);
+  std::string w;
+  constexpr std::string_view kKey = "proc_mem.force_override=";
+  while (words >> w && w != "--") {  // after "--" the words are init's
+    if (w.compare(0, kKey.size(), kKey) == 0) {
+      detail = "proc_mem.force_override on the kernel command line (/proc/cmdline)";
+      return w.substr(kKey.size());
+    }
+  }
+  detail = "no proc_mem.force_override on the kernel command line: the kernel's build-time choice "
+           "(CONFIG_PROC_MEM_ALWAYS_FORCE, _FORCE_PTRACE or _NO_FORCE); boot with proc_mem.force_override=never "
+           "(6.12+) to refuse writes through /proc/PID/mem";
+  return "default";
+}
+
+}  // namespace sealkit::cli::machine

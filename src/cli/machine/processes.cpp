@@ -1,0 +1,98 @@
+#include "cli/machine/processes.hpp"
+
+#include <dirent.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cerrno>
+#include <sstream>
+#include <string_view>
+
+#include "cli/machine/preload_file.hpp"
+#include "core/proc_maps.hpp"
+
+namespace sealkit::cli::machine {
+
+namespace {
+
+bool ends_with(std::string_view s, std::string_view tail) {
+  return s.size() >= tail.size() && s.substr(s.size() - tail.size()) == tail;
+}
+
+}  // namespace
+
+std::string unit_of_cgroup(const std::string& cgroup_text) {
+  // cgroup v2 ("0::/system.slice/ssh.service") first; under v1 the name=systemd hierarchy says the same.
+  std::istringstream lines(cgroup_text);
+  std::string line, best = "-";
+  int best_rank = 0;
+  while (std::getline(lines, line)) {
+    const std::size_t c1 = line.find(':'), c2 = line.find(':', c1 + 1);
+    if (c1 == std::string::npos || c2 == std::string::npos) continue;
+    const std::string_view controllers = std::string_view(line).substr(c1 + 1, c2 - c1 - 1);
+    const int rank = controllers.empty() ? 2 : controllers == "name=systemd" ? 1 : 0;
+    if (rank == 0 || rank <= best_rank) continue;
+    std::string_view path = std::string_view(line).substr(c2 + 1);
+    std::string unit = "-";
+    while (!path.empty()) {
+      const std::size_t slash = path.rfind('/');
+      const std::string_view last = path.substr(slash == std::string_view::npos ? 0 : slash + 1);
+      if (ends_with(last, ".service") || ends_with(last, ".scope")) {
+        unit = last;
+        break;
+      }
+      if (slash == std::string_view::npos) break;
+      path = path.substr(0, slash);
+    }
+    best = unit;
+    best_rank = rank;
+  }
+  return best;
+}
+
+ProcessScan processes_without_preload() {
+  ProcessScan scan;
+  DIR* proc = ::opendir("/proc");
+  if (!proc) return scan;
+  const pid_t self = ::getpid();
+  while (const dirent* d = ::readdir(proc)) {
+    char* end = nullptr;
+    const long pid = std::strtol(d->d_name, &end, 10);
+    if (pid <= 0 || *end != '\0' || pid == self) continue;
+    const std::string dir = "/proc/" + std::string(d->d_name);
+    auto maps = core::read_proc_file((dir + "/maps").c_str());
+    if (!maps) {
+      if (errno == EACCES || errno == EPERM) ++scan.unreadable;
+      continue;  // gone
+    }
+    bool dynamic = false, preloaded = false;
+    core::for_each_maps_entry(*maps, [&](const core::MapsEntry& e) {
+      const std::string_view path = e.path;
+      const std::size_t slash = path.rfind('/');
+      const std::string_view name = slash == std::string_view::npos ? path : path.substr(slash + 1);
+      if (name == kPreloadObject) preloaded = true;
+      if (!path.empty() && path.front() == '/' && name.find(".so") != std::string_view::npos) dynamic = true;
+      return !preloaded;
+    });
+    if (!dynamic && !preloaded) continue;  // a kernel thread, a zombie, a static program
+    ++scan.dynamic;
+    if (preloaded) continue;
+    UnsealedProcess p;
+    p.pid = static_cast<pid_t>(pid);
+    if (auto comm = core::read_proc_file((dir + "/comm").c_str(), 64)) {
+      p.comm = *comm;
+      if (!p.comm.empty() && p.comm.back() == '\n') p.comm.pop_back();
+    }
+    auto cgroup = core::read_proc_file((dir + "/cgroup").c_str(), 65536);
+    p.unit = cgroup ? unit_of_cgroup(*cgroup) : "-";
+    scan.unsealed.push_back(std::move(p));
+  }
+  ::closedir(proc);
+  std::sort(scan.unsealed.begin(), scan.unsealed.end(), [](const UnsealedProcess& a, const UnsealedProcess& b) {
+    return a.unit != b.unit ? a.unit < b.unit : a.pid < b.pid;
+  });
+  return scan;
+}
+
+}  // namespace sealkit::cli::machine

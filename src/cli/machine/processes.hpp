@@ -1,0 +1,36 @@
+// The running processes that machine-wide sealing has not reached: dynamically
+// linked (an object mapped from a ".so" file) without libsealkit-preload.so
+// mapped. ld.so reads /etc/ld.so.preload only when a program starts, so these
+// are the processes started before the line was written (or in a container
+// with an /etc of its own); they are sealed once restarted. Each is named
+// with its systemd unit, from /proc/PID/cgroup, so that a service can be
+// restarted as a whole.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace sealkit::cli::machine {
+
+struct UnsealedProcess {
+  pid_t pid = 0;
+  std::string comm;
+  std::string unit;  // "ssh.service", "session-3.scope"; "-" when none
+};
+
+struct ProcessScan {
+  std::vector<UnsealedProcess> unsealed;  // by unit, then pid
+  std::size_t dynamic = 0;                // dynamically linked processes looked at
+  std::size_t unreadable = 0;             // processes whose maps this user may not read
+};
+
+ProcessScan processes_without_preload();
+
+// The unit a /proc/PID/cgroup text names: the last component of the cgroup
+// path that ends in .service or .scope; "-" when none does.
+std::string unit_of_cgroup(const std::string& cgroup_text);
+
+}  // namespace sealkit::cli::machine

@@ -1,0 +1,31 @@
+// A runtime configuration file judged the way the runtime judges
+// /etc/sealkit/runtime.conf: each line by the runtime's own parser
+// (runtime/config.hpp, which reports every line it ignores), the file's size
+// by its limit, and its whole path by the runtime's trust rule
+// (runtime/trusted_file.hpp). `sealkit config check` and `sealkit status`
+// both ask here.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace sealkit::cli::machine {
+
+struct LineProblem {
+  std::size_t line = 0;
+  std::string message;
+};
+
+struct ConfigReport {
+  bool exists = false;
+  std::string read_error;  // not readable (empty when it was read)
+  bool too_large = false;  // over the runtime's 16384 bytes: ignored whole
+  std::vector<LineProblem> problems;
+  bool trusted = false;       // the whole path passes the rule for the system file
+  std::string trust_problem;  // which component breaks it, and how
+};
+
+ConfigReport judge_runtime_config(const std::string& path);
+
+}  // namespace sealkit::cli::machine
