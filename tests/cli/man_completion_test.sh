@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The man page and the bash completion against the real CLI: every subcommand `sealkit --help` lists has a section
 # in man/sealkit.1 and is completed; every option `sealkit SUB --help` lists is in that subcommand's section and is
-# completed after SUB; every fixed set of values an option takes ({a,b,c} in the help) is completed after it. Then
+# completed after SUB; so is each nested subcommand (`sealkit config check`) with its options; every fixed set of
+# values an option takes ({a,b,c} in the help) is completed after it. Then
 # groff reads each man page with all warnings on, and none may be printed.
 #
 # usage: man_completion_test.sh SEALKIT_BIN SOURCE_DIR
@@ -26,7 +27,35 @@ man_section() {
     inside' "$man1"
 }
 
-mapfile -t subcommands < <("$sealkit" --help | awk '/^Subcommands:/ { on = 1; next } on && /^  [a-z]/ { print $1 }')
+subcommands_of() { "$sealkit" "$@" --help | awk '/^Subcommands:/ { on = 1; next } on && /^  [a-z]/ { print $1 }'; }
+
+# Options of `sealkit WORDS... --help`: each must be in SECTION and completed after WORDS.
+check_options() {  # SECTION WORDS...
+  local section=$1; shift
+  local help opt values v offered_opts offered_values checked=0
+  local -a options
+  help=$("$sealkit" "$@" --help)
+  mapfile -t options < <(grep -oE '^ +(-[a-zA-Z],)?--[a-z][a-z0-9-]*' <<<"$help" | grep -oE -- '--[a-z0-9-]+')
+  [ ${#options[@]} -ge 1 ] || fail "sealkit $* --help lists no option"
+  offered_opts=$(complete_words "$@" "--")
+  for opt in "${options[@]}"; do
+    [ "$opt" = --help ] || grep -qF -- "${opt//-/\\-}" <<<"$section" || fail "man/sealkit.1, sealkit $*: no $opt"
+    grep -qx -- "$opt" <<<"$offered_opts" || fail "the completion does not offer $opt after sealkit $*"
+    # A fixed set of values: `--opt TEXT:{a,b,c}` in the help.
+    values=$(grep -oE -- "^ +$opt [A-Z]+:\{[^}]*\}" <<<"$help" | sed -E 's/.*\{(.*)\}/\1/' | tr ',' '\n' || true)
+    if [ -n "$values" ]; then
+      offered_values=$(complete_words "$@" "$opt" "")
+      while read -r v; do
+        grep -qx -- "$v" <<<"$offered_values" || fail "the completion does not offer '$v' after sealkit $* $opt"
+        grep -qF -- "${v//-/\\-}" <<<"$section" || fail "man/sealkit.1, sealkit $* $opt: no value $v"
+        checked=$((checked + 1))
+      done <<<"$values"
+    fi
+  done
+  echo "sealkit $*: ${#options[@]} options and $checked option values in the man page and the completion"
+}
+
+mapfile -t subcommands < <(subcommands_of)
 [ ${#subcommands[@]} -ge 6 ] || fail "sealkit --help lists ${#subcommands[@]} subcommands: ${subcommands[*]}"
 offered=$(complete_words "")
 for sub in "${subcommands[@]}"; do
@@ -34,26 +63,14 @@ for sub in "${subcommands[@]}"; do
   section=$(man_section "$sub")
   [ -n "$section" ] || { fail "man/sealkit.1 has no section .SS \"sealkit $sub ...\""; continue; }
 
-  help=$("$sealkit" "$sub" --help)
-  mapfile -t options < <(grep -oE '^ +(-[a-zA-Z],)?--[a-z][a-z0-9-]*' <<<"$help" | grep -oE -- '--[a-z0-9-]+')
-  [ ${#options[@]} -ge 1 ] || fail "sealkit $sub --help lists no option"
-  offered_opts=$(complete_words "$sub" "--")
-  checked=0
-  for opt in "${options[@]}"; do
-    [ "$opt" = --help ] || grep -qF -- "${opt//-/\\-}" <<<"$section" || fail "man/sealkit.1, sealkit $sub: no $opt"
-    grep -qx -- "$opt" <<<"$offered_opts" || fail "the completion does not offer $opt after sealkit $sub"
-    # A fixed set of values: `--opt TEXT:{a,b,c}` in the help.
-    values=$(grep -oE -- "^ +$opt [A-Z]+:\{[^}]*\}" <<<"$help" | sed -E 's/.*\{(.*)\}/\1/' | tr ',' '\n' || true)
-    if [ -n "$values" ]; then
-      offered_values=$(complete_words "$sub" "$opt" "")
-      while read -r v; do
-        grep -qx -- "$v" <<<"$offered_values" || fail "the completion does not offer '$v' after sealkit $sub $opt"
-        grep -qF -- "${v//-/\\-}" <<<"$section" || fail "man/sealkit.1, sealkit $sub $opt: no value $v"
-        checked=$((checked + 1))
-      done <<<"$values"
-    fi
+  check_options "$section" "$sub"
+  mapfile -t nested < <(subcommands_of "$sub")
+  offered_nested=$(complete_words "$sub" "")
+  for n in "${nested[@]}"; do
+    grep -qx "$n" <<<"$offered_nested" || fail "the completion does not offer the subcommand $n after sealkit $sub"
+    grep -q "^\.SS \"sealkit $sub $n" <<<"$section" || fail "man/sealkit.1 has no section .SS \"sealkit $sub $n ...\""
+    check_options "$section" "$sub" "$n"
   done
-  echo "sealkit $sub: ${#options[@]} options and $checked option values in the man page and the completion"
 done
 
 if command -v groff >/dev/null; then
