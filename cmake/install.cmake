@@ -34,3 +34,16 @@ else()
 endif()
 configure_file(${PROJECT_SOURCE_DIR}/cmake/sealkit.pc.in ${PROJECT_BINARY_DIR}/sealkit.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/sealkit.pc DESTINATION ${SEALKIT_PC_INSTALL_DIR})
+
+# Man pages (man/: sealkit(1), sealkit-runtime.conf(5), libsealkit(3)), one `.so` page per C function so that
+# `man sealkit_mseal` finds libsealkit(3), and the bash completion of the CLI, which bash-completion loads from
+# share/bash-completion/completions/ by the command's name.
+install(FILES ${PROJECT_SOURCE_DIR}/man/sealkit.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+install(FILES ${PROJECT_SOURCE_DIR}/man/sealkit-runtime.conf.5 DESTINATION ${CMAKE_INSTALL_MANDIR}/man5)
+install(FILES ${PROJECT_SOURCE_DIR}/man/libsealkit.3 DESTINATION ${CMAKE_INSTALL_MANDIR}/man3)
+foreach(function sealkit_mseal sealkit_mmap sealkit_mprotect sealkit_set_mode sealkit_is_sealed
+                 sealkit_seal_loaded_objects sealkit_backend sealkit_version)
+  file(WRITE ${PROJECT_BINARY_DIR}/man/${function}.3 ".so man3/libsealkit.3\n")
+  install(FILES ${PROJECT_BINARY_DIR}/man/${function}.3 DESTINATION ${CMAKE_INSTALL_MANDIR}/man3)
+endforeach()
+install(FILES ${PROJECT_SOURCE_DIR}/completion/sealkit DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions)

@@ -115,4 +115,17 @@ for object in $(find "$prefix" -name 'libsealkit-*.so' -path '*/sealkit/*'); do
   [ "$mode" = 644 ] || fail "$object is installed with mode $mode, expected 644"
 done
 
+# The man pages (each C function's name a `.so` page that shows libsealkit(3)) and the bash completion.
+echo "== installed man pages and bash completion"
+for page in man1/sealkit.1 man5/sealkit-runtime.conf.5 man3/libsealkit.3 man3/sealkit_mseal.3 man3/sealkit_version.3; do
+  [ -f "$prefix/share/man/$page" ] || fail "no share/man/$page installed"
+done
+[ -f "$prefix/share/bash-completion/completions/sealkit" ] || fail "no share/bash-completion/completions/sealkit installed"
+if command -v man >/dev/null; then
+  shown=$(MANPATH="$prefix/share/man" MANWIDTH=80 man sealkit_mseal 2>&1) || fail "man sealkit_mseal: $shown"
+  grep -q 'sealkit_seal_loaded_objects' <<<"$shown" || fail "man sealkit_mseal does not show libsealkit(3): $shown"
+else
+  echo "SKIPPED part: man sealkit_mseal: man is not installed (Debian: man-db)"
+fi
+
 echo "install_test: passed"
