@@ -152,6 +152,10 @@ int run_status(bool as_json) {
   for (const UnsealedProcess& p : scan.unsealed)
     procs.push_back({{"pid", p.pid}, {"comm", p.comm}, {"unit", p.unit}});
   j["unsealed_processes"] = procs;
+  json filtered = json::array();
+  for (const UnsealedProcess& p : scan.filtered)
+    filtered.push_back({{"pid", p.pid}, {"comm", p.comm}, {"unit", p.unit}, {"filters", p.filters}});
+  j["filtered_processes"] = filtered;
   j["processes_looked_at"] = scan.dynamic;
   j["processes_unreadable"] = scan.unreadable;
 
@@ -205,6 +209,18 @@ int run_status(bool as_json) {
     if (!scan.unsealed.empty()) {
       std::vector<std::vector<std::string>> rows{{"UNIT", "PID", "COMM"}};
       for (const UnsealedProcess& p : scan.unsealed) rows.push_back({p.unit, std::to_string(p.pid), p.comm});
+      print_table(rows);
+    }
+    if (!scan.filtered.empty()) {
+      std::cout << "\nprocesses a seccomp filter keeps from sealing (" << kPreloadObject
+                << " mapped, not sealed): " << scan.filtered.size() << "\n"
+                << "  their filters refuse mseal (an allow-list written before it answers ENOSYS); `sealkit audit PID`"
+                   " says the answer.\n  For a systemd unit, allow it: `systemctl edit UNIT`, add"
+                   " `SystemCallFilter=mseal` (systemd must know the name: libseccomp 2.6 or later),\n  restart"
+                   " the unit. For a container, allow system call 462 in its manager's profile.\n";
+      std::vector<std::vector<std::string>> rows{{"UNIT", "PID", "COMM", "FILTERS"}};
+      for (const UnsealedProcess& p : scan.filtered)
+        rows.push_back({p.unit, std::to_string(p.pid), p.comm, std::to_string(p.filters)});
       print_table(rows);
     }
     if (!problems.empty()) {

@@ -390,6 +390,12 @@ void apply_filter_seals(const ProcessFilters& filters, const FilterAbi* abi, std
   }
   s.status = FilterSummary::Status::kRead;
   s.abi = abi->name;
+  {
+    // mseal of one page, no flags: what the runtime's seal would ask.
+    std::uint64_t through = 0;
+    if (!run_all(filters.programs, request(*abi, kNrMseal, kPage), budget, s.executed, s.mseal_ret, through))
+      s.mseal_ret = SECCOMP_RET_ALLOW;  // past the budget: not known, so not said to refuse
+  }
   if (auto hole = unmapped_page(a.vmas, abi->address_limit)) {
     RangeCheck c = check_range(*abi, filters.programs, *hole, *hole + kPage, budget, s.executed);
     s.refuses_unmapped = c.check == FilterCheck::kSealed;

@@ -56,6 +56,8 @@ inline constexpr FilterAbi kAbiI386{0x40000003u, 192, 125, 91, 163, 219, std::ui
 // filters are asked in i386 terms there as well (apply_filter_seals).
 inline constexpr std::uint64_t kI386ArgumentReach = 0x1'ffff'f000;
 // The x86_64 numbers, as before the ABI became a parameter.
+// mseal has the same number in both ABIs (syscall_64.tbl, syscall_32.tbl).
+inline constexpr int kNrMseal = 462;
 inline constexpr int kNrMmap = 9, kNrMprotect = 10, kNrMunmap = 11, kNrMremap = 25, kNrMadvise = 28;
 
 struct RangeCheck {

@@ -2,6 +2,9 @@
 // core/seal_plan.hpp applied to every ELF object found in it.
 #include "core/vma_class.hpp"
 
+#include <linux/seccomp.h>
+#include <string.h>
+
 #include <algorithm>
 
 #include "core/page.hpp"
@@ -254,6 +257,27 @@ const char* to_string(FilterSummary::Status s) noexcept {
     case FilterSummary::Status::kUnknown: return "unknown";
   }
   return "unknown";
+}
+
+bool FilterSummary::refuses_mseal() const noexcept {
+  const std::uint32_t action = mseal_ret & SECCOMP_RET_ACTION_FULL;
+  return status == Status::kRead && action != SECCOMP_RET_ALLOW && action != SECCOMP_RET_LOG;
+}
+
+std::string mseal_answer(std::uint32_t ret) {
+  switch (ret & SECCOMP_RET_ACTION_FULL) {
+    case SECCOMP_RET_ALLOW: return "allowed";
+    case SECCOMP_RET_LOG: return "logged";
+    case SECCOMP_RET_ERRNO: {
+      const int e = static_cast<int>(ret & SECCOMP_RET_DATA);
+      const char* name = ::strerrorname_np(e);
+      return name ? name : "errno " + std::to_string(e);
+    }
+    case SECCOMP_RET_TRAP: return "trap";
+    case SECCOMP_RET_USER_NOTIF: return "user_notif";
+    case SECCOMP_RET_TRACE: return "trace";
+    default: return "kill";
+  }
 }
 
 const char* to_string(AuditStatus s) noexcept {

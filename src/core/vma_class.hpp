@@ -226,8 +226,17 @@ struct FilterSummary {
   pid_t supervisor_pid = 0;
   std::size_t partial_vmas = 0, supervised_vmas = 0;
   std::uint64_t supervised_bytes = 0;
+  // What the filters answer mseal itself (status kRead): the combined
+  // SECCOMP_RET_* of a call sealing one page. Anything but ALLOW or LOG keeps
+  // the runtime from sealing with mseal: an allow-list written before mseal
+  // answers ENOSYS (systemd's SystemCallFilter=, container managers' lists).
+  std::uint32_t mseal_ret = 0x7fff0000u;  // SECCOMP_RET_ALLOW
+  bool refuses_mseal() const noexcept;
 };
-const char* to_string(FilterSummary::Status s) noexcept;  // "not_checked", "none", "read", "unknown"
+const char* to_string(FilterSummary::Status s) noexcept;
+// The filters' answer to mseal in words: "allowed", "logged", "ENOSYS" (an
+// errno, by name), "trap", "kill", "user_notif", "trace".
+std::string mseal_answer(std::uint32_t ret);  // "not_checked", "none", "read", "unknown"
 
 struct ProcessAudit {
   pid_t pid = 0;

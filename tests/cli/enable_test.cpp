@@ -363,6 +363,43 @@ TEST_F(SealkitEnable, StatusSaysOffOrOnAndListsProcessesStartedBeforeEnable) {
   EXPECT_NE(broken.out.find("has no set-user-ID bit"), std::string::npos) << broken.out;
 }
 
+// A process the line reached but whose seccomp filter answers mseal with
+// ENOSYS (systemd 252's @system-service list, as allowlist_exec installs it):
+// status lists it as kept from sealing, with its unit, and the audit says what
+// its filters answer mseal. A process without a filter is not listed.
+TEST_F(SealkitEnable, StatusAndAuditNameTheProcessesAFilterKeepsFromSealing) {
+  ASSERT_EQ(enable().status, 0);
+  std::string why;
+  sealkit::test::Live filtered, plain;
+  ASSERT_TRUE(sealkit::test::start_live(filtered, {ALLOWLIST_EXEC, ATTACK_TARGET, "--wait"}, {}, why)) << why;
+  ASSERT_TRUE(sealkit::test::start_live(plain, {ATTACK_TARGET, "--wait"}, {}, why)) << why;
+  auto on = sealkit({"status", "--json"});
+  const auto j = nlohmann::json::parse(on.out);
+  std::vector<int> listed;
+  for (const auto& p : j["filtered_processes"]) {
+    listed.push_back(p["pid"].get<int>());
+    if (p["pid"] == filtered.pid) {
+      EXPECT_GE(p["filters"].get<int>(), 1) << p;
+    }
+  }
+  EXPECT_NE(std::find(listed.begin(), listed.end(), filtered.pid), listed.end()) << j["filtered_processes"];
+  EXPECT_EQ(std::find(listed.begin(), listed.end(), plain.pid), listed.end()) << "sealed, no filter";
+  auto text = sealkit({"status"});
+  EXPECT_NE(text.out.find("processes a seccomp filter keeps from sealing"), std::string::npos) << text.out;
+
+  auto audit = sealkit({"audit", std::to_string(filtered.pid), std::to_string(plain.pid), "--json"});
+  ASSERT_EQ(audit.status, 0) << audit.err;
+  const auto a = nlohmann::json::parse(audit.out);
+  for (const auto& p : a["processes"]) {
+    if (p["pid"] == filtered.pid) {
+      EXPECT_EQ(p["filters"]["mseal"], "ENOSYS") << p;
+    } else {
+      EXPECT_EQ(p["filters"]["status"], "none") << p;
+    }
+  }
+  EXPECT_EQ(a["totals"]["filters"]["refuse_mseal"], 1) << a["totals"];
+}
+
 // What the kernel seals itself is read from a process that sealkit's runtime
 // has not touched: the same answer before and after enable, when the CLI's own
 // [vdso] is sealed by the preload object.

@@ -110,6 +110,7 @@ json filters_json(const core::FilterSummary& f) {
     j["supervisor_pid"] = f.supervisor_pid;
   }
   j["abi"] = f.abi;
+  j["mseal"] = core::mseal_answer(f.mseal_ret);
   j["partial_vmas"] = f.partial_vmas;
   j["supervised_vmas"] = f.supervised_vmas;
   j["supervised_bytes"] = f.supervised_bytes;
@@ -218,6 +219,7 @@ void write_json(std::ostream& out, const MachineAudit& m, const RenderOptions& o
     filters[core::to_string(static_cast<core::FilterSummary::Status>(s))] = m.by_filter_status[s];
   filters["instructions_executed"] = m.filter_instructions_executed;
   filters["unknown_vmas"] = m.filter_unknown_vmas;
+  filters["refuse_mseal"] = m.filter_refuses_mseal;
   filters["max_stopped_microseconds"] = m.filter_stopped_seconds_max * 1e6;
   totals["filters"] = std::move(filters);
   json skipped = json::object();

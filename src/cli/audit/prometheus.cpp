@@ -92,6 +92,9 @@ void write_prometheus(std::ostream& out, const MachineAudit& m, const RenderOpti
   for (std::size_t s = 0; s < kFilterStatusCount; ++s)
     out << "sealkit_audit_filter_processes{status=\"" << core::to_string(static_cast<core::FilterSummary::Status>(s))
         << "\"} " << m.by_filter_status[s] << '\n';
+  header(out, "sealkit_audit_filter_refuses_mseal_processes",
+         "Audited processes whose seccomp filters answer mseal with anything but allow: nothing can seal them.");
+  out << "sealkit_audit_filter_refuses_mseal_processes " << m.filter_refuses_mseal << '\n';
   header(out, "sealkit_audit_filter_unknown_vmas", "VMAs left unknown: the filter evaluation budget ran out.");
   out << "sealkit_audit_filter_unknown_vmas " << m.filter_unknown_vmas << '\n';
   header(out, "sealkit_audit_processes", "Processes looked at, by outcome (ok: audited; the others are skipped).");

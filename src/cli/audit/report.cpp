@@ -15,6 +15,7 @@ void MachineAudit::add(core::ProcessAudit p) {
     ++by_filter_status[static_cast<std::size_t>(p.filters.status)];
     filter_instructions_executed += p.filters.executed;
     filter_unknown_vmas += p.filters.unknown_vmas;
+    filter_refuses_mseal += p.filters.refuses_mseal();
     filter_stopped_seconds_max = std::max(filter_stopped_seconds_max, p.filters.stopped_seconds);
     filter_stopped_seconds_total += p.filters.stopped_seconds;
   }

@@ -26,6 +26,7 @@ struct MachineAudit {
   // Seccomp filters (docs/audit.md), over processes with status ok.
   std::array<std::size_t, kFilterStatusCount> by_filter_status{};
   std::uint64_t filter_instructions_executed = 0, filter_unknown_vmas = 0;
+  std::size_t filter_refuses_mseal = 0;  // processes whose filters answer mseal with anything but ALLOW/LOG
   double filter_stopped_seconds_max = 0, filter_stopped_seconds_total = 0;
   double started_unix_seconds = 0;  // wall clock at the start of the scan
   double duration_seconds = 0;

@@ -50,6 +50,7 @@ std::string filters_cell(const core::FilterSummary& f) {
   if (f.unknown_vmas) s += ", " + std::to_string(f.unknown_vmas) + " unknown";
   if (std::string(f.abi) == "i386") s += ", i386";
   if (f.refuses_unmapped) s += ", refuses unmapped memory too: a sandbox, not seals";
+  if (f.refuses_mseal()) s += ", answer mseal " + core::mseal_answer(f.mseal_ret);
   return s + ")";
 }
 
@@ -87,6 +88,9 @@ void write_table(std::ostream& out, const MachineAudit& m, const RenderOptions& 
       << f(core::FilterSummary::Status::kUnknown) << " unknown, "
       << f(core::FilterSummary::Status::kNone) << " without, " << f(core::FilterSummary::Status::kNotChecked)
       << " not checked\n";
+  if (m.filter_refuses_mseal != 0)
+    out << "kept from mseal by their seccomp filters: " << m.filter_refuses_mseal
+        << " processes (their FILTERS cell says the answer; docs/audit.md, \"Filters that refuse mseal\")\n";
   auto n = [&](core::AuditStatus s) { return m.by_status[static_cast<std::size_t>(s)]; };
   out << "skipped: " << m.skipped() << " (" << n(core::AuditStatus::kGone) << " gone, "
       << n(core::AuditStatus::kDenied) << " denied, " << n(core::AuditStatus::kKernelThread) << " kernel threads, "

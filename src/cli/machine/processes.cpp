@@ -11,6 +11,7 @@
 
 #include "cli/machine/preload_file.hpp"
 #include "core/proc_maps.hpp"
+#include "core/proc_status.hpp"
 
 namespace sealkit::cli::machine {
 
@@ -18,6 +19,36 @@ namespace {
 
 bool ends_with(std::string_view s, std::string_view tail) {
   return s.size() >= tail.size() && s.substr(s.size() - tail.size()) == tail;
+}
+
+// Whether the runtime sealed in `pid`: it seals its own object first of all,
+// so the object's VMAs carry the kernel's "sl" flag.
+bool preload_sealed(const std::string& dir) {
+  auto smaps = core::read_proc_file((dir + "/smaps").c_str());
+  if (!smaps) return true;  // gone or unreadable: not said to be kept from sealing
+  bool found = false, sealed = false;
+  core::for_each_smaps_entry(*smaps, [&](const core::SmapsEntry& e) {
+    const std::string_view path = e.map.path;
+    const std::size_t slash = path.rfind('/');
+    if (path.substr(slash == std::string_view::npos ? 0 : slash + 1) != kPreloadObject) return true;
+    found = true;
+    sealed = e.has_vmflags && e.sealed;
+    return !sealed;
+  });
+  return !found || sealed;
+}
+
+void name_process(UnsealedProcess& p, const std::string& dir) {
+  if (auto comm = core::read_proc_file((dir + "/comm").c_str(), 64)) {
+    p.comm = *comm;
+    if (!p.comm.empty() && p.comm.back() == '\n') p.comm.pop_back();
+  }
+  auto cgroup = core::read_proc_file((dir + "/cgroup").c_str(), 65536);
+  p.unit = cgroup ? unit_of_cgroup(*cgroup) : "-";
+}
+
+bool by_unit_then_pid(const UnsealedProcess& a, const UnsealedProcess& b) {
+  return a.unit != b.unit ? a.unit < b.unit : a.pid < b.pid;
 }
 
 }  // namespace
@@ -77,21 +108,23 @@ ProcessScan processes_without_preload() {
     });
     if (!dynamic && !preloaded) continue;  // a kernel thread, a zombie, a static program
     ++scan.dynamic;
-    if (preloaded) continue;
     UnsealedProcess p;
     p.pid = static_cast<pid_t>(pid);
-    if (auto comm = core::read_proc_file((dir + "/comm").c_str(), 64)) {
-      p.comm = *comm;
-      if (!p.comm.empty() && p.comm.back() == '\n') p.comm.pop_back();
+    if (preloaded) {
+      // Only processes with filters pay for their smaps.
+      const auto status = core::read_seccomp_status(p.pid);
+      if (!status || status->mode != 2 || preload_sealed(dir)) continue;
+      p.filters = status->filters;
+      name_process(p, dir);
+      scan.filtered.push_back(std::move(p));
+      continue;
     }
-    auto cgroup = core::read_proc_file((dir + "/cgroup").c_str(), 65536);
-    p.unit = cgroup ? unit_of_cgroup(*cgroup) : "-";
+    name_process(p, dir);
     scan.unsealed.push_back(std::move(p));
   }
   ::closedir(proc);
-  std::sort(scan.unsealed.begin(), scan.unsealed.end(), [](const UnsealedProcess& a, const UnsealedProcess& b) {
-    return a.unit != b.unit ? a.unit < b.unit : a.pid < b.pid;
-  });
+  std::sort(scan.unsealed.begin(), scan.unsealed.end(), by_unit_then_pid);
+  std::sort(scan.filtered.begin(), scan.filtered.end(), by_unit_then_pid);
   return scan;
 }
 

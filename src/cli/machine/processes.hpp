@@ -5,6 +5,12 @@
 // with an /etc of its own); they are sealed once restarted. Each is named
 // with its systemd unit, from /proc/PID/cgroup, so that a service can be
 // restarted as a whole.
+//
+// And the processes it reached that a seccomp filter keeps from sealing: the
+// preload object is mapped but not sealed, and the process has filters
+// (Seccomp: 2). Allow-lists written before mseal answer it with ENOSYS
+// (systemd's SystemCallFilter=, container managers' lists); `sealkit audit`
+// evaluates the filters and says what they answer.
 #pragma once
 
 #include <sys/types.h>
@@ -19,10 +25,12 @@ struct UnsealedProcess {
   pid_t pid = 0;
   std::string comm;
   std::string unit;  // "ssh.service", "session-3.scope"; "-" when none
+  long filters = 0;  // seccomp filters (Seccomp_filters:), for `filtered`
 };
 
 struct ProcessScan {
   std::vector<UnsealedProcess> unsealed;  // by unit, then pid
+  std::vector<UnsealedProcess> filtered;  // the preload object mapped, not sealed, filters: by unit, then pid
   std::size_t dynamic = 0;                // dynamically linked processes looked at
   std::size_t unreadable = 0;             // processes whose maps this user may not read
 };
