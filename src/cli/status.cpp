@@ -216,7 +216,7 @@ int run_status(bool as_json) {
                 << " mapped, not sealed): " << scan.filtered.size() << "\n"
                 << "  their filters refuse mseal (an allow-list written before it answers ENOSYS); `sealkit audit PID`"
                    " says the answer.\n  For a systemd unit, allow it: `systemctl edit UNIT`, add"
-                   " `SystemCallFilter=mseal` (systemd must know the name: libseccomp 2.6 or later),\n  restart"
+                   " `SystemCallFilter=mseal` (systemd must know the name: a libseccomp newer than Debian 12's 2.5.4),\n  restart"
                    " the unit. For a container, allow system call 462 in its manager's profile.\n";
       std::vector<std::vector<std::string>> rows{{"UNIT", "PID", "COMM", "FILTERS"}};
       for (const UnsealedProcess& p : scan.filtered)
