@@ -255,6 +255,24 @@ TEST_F(SystemLog, LogSyslogSendsTheStartupLineOncePerProcess) {
   EXPECT_TRUE(log_.take().empty());
 }
 
+// The i386 object makes the same calls through the i386 numbers (the direct
+// socket calls of Linux 4.3, not socketcall).
+TEST_F(SystemLog, The32BitPreloadObjectWarnsInTheSystemLogToo) {
+#ifdef SEALKIT_PRELOAD_I386
+  std::string why;
+  if (!sealkit::test::kernel_executes(ATTACK_TARGET_I386, why)) GTEST_SKIP() << why;
+  const Captured o = run_captured({ATTACK_TARGET_I386}, {std::string("LD_PRELOAD=") + SEALKIT_PRELOAD_I386, kBadLog});
+  ASSERT_EQ(o.status, 0) << o.err;
+  EXPECT_EQ(o.err, "");
+  const auto lines = log_.take();
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_TRUE(parse(lines[0]).well_formed) << lines[0];
+  EXPECT_EQ(parse(lines[0]).message, kBadLogWarning);
+#else
+  GTEST_SKIP() << "no i386 build of the preload object (configure says why: g++-multilib?)";
+#endif
+}
+
 // No system log at all (a container without /dev/log): the program runs as
 // without sealkit, and its stderr stays empty.
 TEST_F(SystemLog, WithoutDevLogTheProgramRunsNormally) {
