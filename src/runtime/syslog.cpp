@@ -50,8 +50,8 @@ bool take_system_file_turn() {
   const int dir = sys::openat(-100, kStampDir, sys::kOPath | sys::kODirectory | sys::kONofollow | sys::kOCloexec);
   if (dir < 0) return false;
   struct statx st;
-  const bool dir_ok = sys::fstatx(dir, STATX_TYPE | STATX_MODE | STATX_UID, &st) == 0 && (st.stx_mode & kTypeMask) == kDirectory &&
-                      st.stx_uid == 0 && (st.stx_mode & 022) == 0;
+  const bool dir_ok = sys::fstatx(dir, STATX_TYPE | STATX_MODE | STATX_UID, &st) == 0 &&
+                      (st.stx_mode & kTypeMask) == kDirectory && st.stx_uid == 0 && (st.stx_mode & 022) == 0;
   // A new stamp (O_EXCL: never through a link) is this process's turn. An
   // old one is opened without following a link; O_NONBLOCK: a FIFO in its
   // place cannot hang the process in open.
@@ -84,7 +84,8 @@ bool take_system_file_turn() {
 bool syslog_send(std::string_view message, int priority) {
   if (under_a_filter()) return false;
   TextOut o;
-  o.str("<").num(static_cast<std::uint64_t>(priority)).str(">sealkit[").num(static_cast<std::uint64_t>(sys::getpid())).str("]: ");
+  o.str("<").num(static_cast<std::uint64_t>(priority)).str(">sealkit[");
+  o.num(static_cast<std::uint64_t>(sys::getpid())).str("]: ");
   // One line: a control byte (a newline in a path) would end or forge a record.
   for (char c : message) {
     const auto u = static_cast<unsigned char>(c);

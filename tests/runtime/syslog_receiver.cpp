@@ -40,7 +40,8 @@ bool SyslogReceiver::overlay_dev(const std::string& scratch, std::string& why) {
   for (int i = 0; i < 3; ++i) {
     if (fds[i] < 0) continue;
     const std::string from = "/proc/self/fd/" + std::to_string(fds[i]);
-    if (ok && mount(from.c_str(), subs[i], nullptr, MS_BIND | MS_REC, nullptr) != 0) ok = fail(std::string("bind ") + subs[i], why);
+    if (ok && mount(from.c_str(), subs[i], nullptr, MS_BIND | MS_REC, nullptr) != 0)
+      ok = fail(std::string("bind ") + subs[i], why);
     close(fds[i]);
   }
   return ok;
