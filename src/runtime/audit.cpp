@@ -72,8 +72,9 @@ __attribute__((visibility("default"))) void la_activity(uintptr_t* cookie, unsig
   sealkit::rt::read_process_info(info);
   sealkit::rt::seccomp::set_supervisor_fd(info.supervisor_fd);  // seals are registered under the exec supervisor
   sealkit::rt::SealStats stats;
-  stats.timed = info.log_path[0] != '\0';
   stats.config = sealkit::rt::describe(g_config.load(info.secure, info.config_path, false));
+  stats.log_to_syslog = g_config.log_to_syslog();
+  stats.timed = info.log_path[0] != '\0' || stats.log_to_syslog;
   if (g_config.excludes_this_program()) {
     stats.program_excluded = true;
     stats.objects_seen = g_nobjects + 1;

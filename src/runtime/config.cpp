@@ -50,14 +50,17 @@ const char* pattern_problem(std::string_view v) {
 struct FileWarning {
   const char* path;
   bool quiet;
+  bool system;  // the administrator's file: the same warning in every process
 };
 
-void report_to_stderr(std::size_t line, std::string_view message, void* ctx) {
+WarningAbout about(bool system) { return system ? WarningAbout::kSystemFile : WarningAbout::kProcess; }
+
+void report_to_warn(std::size_t line, std::string_view message, void* ctx) {
   const auto* w = static_cast<const FileWarning*>(ctx);
   if (w->quiet) return;
   TextOut o;
   o.str(w->path).str(":").num(line).str(": ").str(message).str("; line ignored");
-  warn(o.view());
+  warn(o.view(), about(w->system));
 }
 
 // One line for a file that is not read: what is wrong with which part of its
@@ -67,7 +70,7 @@ void warn_file(const char* path, const TrustProblem& why, bool system) {
   o.str(path).str(": ");
   if (why.part.size() != std::string_view(path).size()) o.str(why.part).str(" ");
   o.str(why.what).str(system ? "; using the defaults" : "; file ignored");
-  warn(o.view());
+  warn(o.view(), about(system));
 }
 
 // Whether /etc/ld.so.preload names the preload object: the machine seals
@@ -120,6 +123,7 @@ const char* name_of(Policy p) {
 void Config::parse(std::string_view text, Report report, void* ctx) {
   nprograms_ = nobjects_ = 0;
   has_policy_ = false;
+  log_to_syslog_ = false;
   policy_ = kDefaultPolicy;
   const std::size_t n = text.size() < kMaxBytes ? text.size() : kMaxBytes;
   __builtin_memcpy(text_, text.data(), n);
@@ -166,6 +170,12 @@ void Config::parse_text(std::size_t begin, std::size_t size, Source source, Repo
       }
       has_policy_ = true;
       policy_ = p;
+    } else if (key == "log") {
+      if (value != "syslog" && value != "off") {
+        reject(lineno, "log must be syslog or off");
+        continue;
+      }
+      log_to_syslog_ = value == "syslog";
     } else if (key == "exclude-program" || key == "exclude-object") {
       if (source == Source::kUserOverFloor) {
         TextOut o;
@@ -186,7 +196,7 @@ void Config::parse_text(std::size_t begin, std::size_t size, Source source, Repo
         reject(lineno, "more than 64 patterns of this kind");
     } else {
       TextOut o;
-      o.str("unknown setting '").str(sub(key, 0, 64)).str("' (known: dlopen, exclude-program, exclude-object)");
+      o.str("unknown setting '").str(sub(key, 0, 64)).str("' (known: dlopen, exclude-program, exclude-object, log)");
       reject(lineno, o.view());
     }
   }
@@ -273,21 +283,22 @@ Config::Load Config::read_file(const char* path, bool system, std::size_t at, st
 Config::Load Config::load(bool secure, const char* env_path, bool quiet) {
   nprograms_ = nobjects_ = 0;
   has_policy_ = false;
+  log_to_syslog_ = false;
   policy_ = floor_policy_ = kDefaultPolicy;
   std::size_t size = 0;
   const Load system = read_file(kSystemConfigPath, true, 0, size, quiet);
   system_file_ = system != Load::kNone;
   if (system == Load::kLoaded) {
-    FileWarning w{kSystemConfigPath, quiet};
-    parse_text(0, size, Source::kSystem, report_to_stderr, &w);
+    FileWarning w{kSystemConfigPath, quiet, true};
+    parse_text(0, size, Source::kSystem, report_to_warn, &w);
   }
   floor_policy_ = policy_;
   // In secure execution the environment is not the process's user's to set.
   if (secure || env_path == nullptr || env_path[0] == '\0') return system;
   const Load user = read_file(env_path, false, kMaxBytes, size, quiet);
   if (user == Load::kLoaded) {
-    FileWarning w{env_path, quiet};
-    parse_text(kMaxBytes, size, has_floor() ? Source::kUserOverFloor : Source::kUserOnly, report_to_stderr, &w);
+    FileWarning w{env_path, quiet, false};
+    parse_text(kMaxBytes, size, has_floor() ? Source::kUserOverFloor : Source::kUserOnly, report_to_warn, &w);
   }
   if (system == Load::kRejected || user == Load::kRejected) return Load::kRejected;
   return Load::kLoaded;

@@ -5,6 +5,7 @@
 //   dlopen = promote             # promote | nodelete | off (objects loaded after start-up)
 //   exclude-program = /usr/bin/criu   # this executable and nothing it maps is sealed
 //   exclude-object = libhotpatch.so*  # this object is never sealed, in any process
+//   log = syslog                 # syslog | off: each process's start-up line in the system log too
 //
 // A value with a '/' is matched against the whole path (the executable as
 // /proc/self/exe names it; an object as ld.so opened it, link_map l_name);
@@ -70,6 +71,9 @@ class Config {
 
   bool has_policy() const { return has_policy_; }
   Policy policy() const { return policy_; }
+  // `log = syslog`: the JSON start-up line of each process goes to the
+  // system log too (syslog.hpp). From either file: it logs more, seals nothing less.
+  bool log_to_syslog() const { return log_to_syslog_; }
   bool has_program_patterns() const { return nprograms_ != 0; }
   std::size_t object_patterns() const { return nobjects_; }
   // The administrator's floor is in force (see above): the environment and
@@ -120,6 +124,7 @@ class Config {
   // in every process, not also the ones of the text.
   std::size_t nprograms_ = 0, nobjects_ = 0;
   bool has_policy_ = false;
+  bool log_to_syslog_ = false;
   bool system_file_ = false;  // /etc/sealkit/runtime.conf exists (read or rejected)
   std::uint8_t machine_wide_ = 0;  // /etc/ld.so.preload names the preload object: 0 not asked yet, 1 no, 2 yes
   Policy policy_ = kDefaultPolicy;

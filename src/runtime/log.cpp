@@ -3,6 +3,7 @@
 #include <linux/stat.h>
 
 #include "runtime/sys.hpp"
+#include "runtime/syslog.hpp"
 #include "runtime/text_out.hpp"
 #include "runtime/trusted_file.hpp"
 
@@ -70,7 +71,7 @@ void report_later(const char* log_path, const ProtStats& st) {
 }
 
 void report_startup(const ProcessInfo& info, const SealStats& st, std::size_t dropped) {
-  if (info.log_path[0] == '\0') return;
+  if (info.log_path[0] == '\0' && !st.log_to_syslog) return;
   char exe[512];
   TextOut o;
   o.str("{\"pid\":").num(static_cast<std::uint64_t>(sys::getpid()));
@@ -106,8 +107,10 @@ void report_startup(const ProcessInfo& info, const SealStats& st, std::size_t dr
     o.str(",\"policy_inherited\":").str(st.policy_inherited ? "true" : "false");
   }
   o.str(",\"elapsed_ns\":").num(st.elapsed_ns);
-  o.str("}\n");
-  append_line(info.log_path, o);
+  o.str("}");
+  if (st.log_to_syslog) syslog_send(o.view(), kSyslogInfo);
+  o.str("\n");
+  if (info.log_path[0] != '\0') append_line(info.log_path, o);
 }
 
 }  // namespace sealkit::rt

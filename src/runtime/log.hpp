@@ -1,7 +1,8 @@
 // SEALKIT_LOG: one JSON line per process saying what the runtime sealed, what
 // it left and why, and how long it took; and one line for a pass over objects
 // loaded later whose look at protections found something (prot_guard.hpp).
-// Never written in secure execution.
+// Never written in secure execution. The configuration's `log = syslog`
+// sends the start-up line to the system log too (syslog.hpp), in every process.
 #pragma once
 
 #include <cstddef>

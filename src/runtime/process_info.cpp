@@ -192,7 +192,17 @@ void read_environment(ProcessInfo& info, bool quiet) {
 
 }  // namespace
 
-void warn(std::string_view what) {
+namespace {
+WarningSink g_warning_sink = nullptr;
+}  // namespace
+
+void set_warning_sink(WarningSink sink) { g_warning_sink = sink; }
+
+void warn(std::string_view what, WarningAbout about) {
+  if (g_warning_sink != nullptr) {
+    g_warning_sink(what, about);
+    return;
+  }
   TextOut o;
   o.str("sealkit: warning: ").str(what).str("\n");
   sys::write(2, o.view().data(), o.view().size());

@@ -36,10 +36,22 @@ struct ProcessInfo {
 // The auxiliary vector as found on the initial stack (see process_info.cpp).
 const StartupAux& startup_aux();
 
-// Fills `info`; prints a one-line warning on stderr for each setting it
+// Fills `info`; warns (warn(), one line) for each setting it
 // rejects (unless `quiet`), and falls back to the safe default for it.
 void read_process_info(ProcessInfo& info, bool quiet = false);
 
-void warn(std::string_view what);
+// What a warning is about. A warning about the administrator's file
+// (/etc/sealkit/runtime.conf) is the same in every process of the machine,
+// and the system log takes it from one root process a minute (syslog.hpp).
+enum class WarningAbout : std::uint8_t { kProcess, kSystemFile };
+
+// Where warn() sends its `sealkit: warning: ...` lines: stderr (null, the
+// default), or a sink such as the system log's (syslog.hpp), which the
+// preload object picks outside `sealkit run` so that a program's stderr stays
+// its own.
+using WarningSink = void (*)(std::string_view what, WarningAbout about);
+void set_warning_sink(WarningSink sink);
+
+void warn(std::string_view what, WarningAbout about = WarningAbout::kProcess);
 
 }  // namespace sealkit::rt

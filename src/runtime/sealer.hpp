@@ -42,6 +42,7 @@ struct SealStats {
   bool timed = true;  // false: elapsed_ns is not measured (nothing logs it; two clock system calls saved)
   bool program_excluded = false;  // exclude-program matched: nothing was sealed
   const char* config = "none";    // the configuration file: none, loaded or rejected
+  bool log_to_syslog = false;     // the configuration's `log = syslog`: the start-up line goes to the system log too
   const char* injected_as = "audit";  // audit (sealkit run) or preload (/etc/ld.so.preload)
   // Set by the caller when code other than ld.so's may have run since the
   // objects were mapped (the preload object's constructor runs after its

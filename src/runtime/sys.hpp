@@ -30,21 +30,25 @@ inline constexpr long kRead = 0, kWrite = 1, kOpen = 2, kClose = 3, kMmap = 9, k
                       kGetpid = 39, kGetuid = 102, kClockGettime = 228, kOpenat = 257, kReadlinkat = 267,
                       kStatx = 332, kMseal = 462, kSchedYield = 24, kFaccessat = 269,
                       kMsync = 26, kMadvise = 28, kProcessVmReadv = 310, kMprotect = 10, kPersonality = 135,
-                      kPread64 = 17, kPrlimit64 = 302;
+                      kPread64 = 17, kPrlimit64 = 302, kSocket = 41, kConnect = 42, kSendto = 44, kPrctl = 157,
+                      kMkdirat = 258, kUtimensat = 280, kGeteuid = 107;
 #elif defined(__aarch64__)
 inline constexpr long kRead = 63, kWrite = 64, kClose = 57, kMmap = 222, kMunmap = 215, kMremap = 216,
                       kGetpid = 172, kGetuid = 174, kClockGettime = 113, kOpenat = 56, kReadlinkat = 78,
                       kStatx = 291, kMseal = 462, kSchedYield = 124, kFaccessat = 48,
                       kMsync = 227, kMadvise = 233, kProcessVmReadv = 270, kMprotect = 226, kPersonality = 92,
-                      kPread64 = 67, kPrlimit64 = 261;
+                      kPread64 = 67, kPrlimit64 = 261, kSocket = 198, kConnect = 203, kSendto = 206, kPrctl = 167,
+                      kMkdirat = 34, kUtimensat = 88, kGeteuid = 175;
 #elif defined(__i386__)
 // mmap is mmap2 (offset in pages; the runtime maps only at offset 0), getuid the
-// 32-bit-uid getuid32, clock_gettime the 32-bit-time one (a monotonic clock).
+// 32-bit-uid getuid32 (geteuid32 likewise), clock_gettime the 32-bit-time one,
+// the socket calls the direct ones of Linux 4.3 (not socketcall).
 inline constexpr long kRead = 3, kWrite = 4, kOpen = 5, kClose = 6, kMmap = 192, kMunmap = 91, kMremap = 163,
                       kGetpid = 20, kGetuid = 199, kClockGettime = 265, kOpenat = 295, kReadlinkat = 305,
                       kStatx = 383, kMseal = 462, kSchedYield = 158, kFaccessat = 307,
                       kMsync = 144, kMadvise = 219, kProcessVmReadv = 347, kMprotect = 125, kPersonality = 136,
-                      kPread64 = 180, kPrlimit64 = 340;
+                      kPread64 = 180, kPrlimit64 = 340, kSocket = 359, kConnect = 362, kSendto = 369, kPrctl = 172,
+                      kMkdirat = 296, kUtimensat = 320, kGeteuid = 201;
 #else
 #error "sealkit runtime: add this architecture's system call numbers"
 #endif
@@ -57,7 +61,7 @@ inline constexpr long kODirectory = 040000, kONofollow = 0100000;
 inline constexpr long kODirectory = 0200000, kONofollow = 0400000;
 #endif
 inline constexpr long kOPath = 010000000, kOCloexec = 02000000, kONonblock = 04000, kONoctty = 0400;
-inline constexpr long kOWronly = 01, kOCreat = 0100, kOAppend = 02000;
+inline constexpr long kOWronly = 01, kOCreat = 0100, kOExcl = 0200, kOAppend = 02000;
 
 inline int open_read(const char* path) {
   return static_cast<int>(call(kOpenat, -100 /* AT_FDCWD */, reinterpret_cast<long>(path), 02000000 /* O_RDONLY|O_CLOEXEC */));
@@ -82,6 +86,7 @@ inline long fstatx(int fd, unsigned mask, void* buf) {
   return call6(kStatx, fd, reinterpret_cast<long>(""), 0x1000 /* AT_EMPTY_PATH */, mask, reinterpret_cast<long>(buf), 0);
 }
 inline long getuid() { return call(kGetuid); }
+inline long geteuid() { return call(kGeteuid); }
 // This process's soft RLIMIT_FSIZE (prlimit64: the same 64-bit struct on every
 // architecture); ~0 (RLIM_INFINITY) when there is none or it cannot be read.
 inline std::uint64_t file_size_limit() {
@@ -162,6 +167,15 @@ inline bool under_valgrind() {
 inline long mseal(std::uintptr_t start, std::size_t len) {
   if (under_valgrind()) return -38;  // ENOSYS, what valgrind would answer
   return call(kMseal, static_cast<long>(start), static_cast<long>(len), 0);
+}
+
+// CLOCK_REALTIME in seconds: what file times are compared with.
+inline std::int64_t realtime_s() {
+  struct {
+    long sec, nsec;
+  } ts{0, 0};
+  call(kClockGettime, 0 /* CLOCK_REALTIME */, reinterpret_cast<long>(&ts));
+  return ts.sec;
 }
 
 // CLOCK_MONOTONIC in nanoseconds, by system call (the vDSO is not ours to call).

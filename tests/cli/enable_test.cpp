@@ -482,6 +482,16 @@ TEST(ConfigCheck, AGoodFileIsValid) {
   EXPECT_NE(o.out.find("runtime.conf: valid\n"), std::string::npos) << o.out;
 }
 
+// `log = syslog | off`: the start-up line in the system log (docs/runtime.md, "Warnings").
+TEST(ConfigCheck, TheLogSettingIsKnownAndChecked) {
+  auto good = config_check("log = syslog\nlog = off\n");
+  EXPECT_EQ(good.status, 0) << good.out << good.err;
+  EXPECT_NE(good.out.find("runtime.conf: valid\n"), std::string::npos) << good.out;
+  auto bad = config_check("log = journal\n");
+  EXPECT_EQ(bad.status, 1) << bad.out << bad.err;
+  EXPECT_NE(bad.out.find("runtime.conf:1: log must be syslog or off"), std::string::npos) << bad.out;
+}
+
 TEST(ConfigCheck, EachProblemIsNamedWithItsLineNumber) {
   auto o = config_check("dlopen = promote\n\nfoo = bar\ndlopen = never\nexclude-program = /*\n");
   EXPECT_EQ(o.status, 1) << o.out << o.err;

@@ -90,6 +90,19 @@ TEST(RuntimeConfig, EachBadLineIsReportedWithItsNumberAndIgnored) {
   EXPECT_TRUE(c->object_excluded("/lib/libok.so"));
 }
 
+// `log = syslog` switches the start-up line into the system log; off (the
+// default) and a bad value (one report) leave it out.
+TEST(RuntimeConfig, TheLogSettingTakesSyslogOrOff) {
+  EXPECT_FALSE(parsed("")->log_to_syslog());
+  EXPECT_TRUE(parsed("log = syslog\n")->log_to_syslog());
+  EXPECT_FALSE(parsed("log = syslog\nlog = off\n")->log_to_syslog());
+  Rejected r;
+  auto c = parsed("log = journal\n", &r);
+  EXPECT_FALSE(c->log_to_syslog());
+  ASSERT_EQ(r.lines.size(), 1u);
+  EXPECT_EQ(r.lines[0], (std::pair<std::size_t, std::string>{1, "log must be syslog or off"}));
+}
+
 TEST(RuntimeConfig, PatternCountIsBounded) {
   std::string text;
   for (int i = 0; i < 70; ++i) text += "exclude-object = lib" + std::to_string(i) + ".so\n";

@@ -24,6 +24,7 @@
 #include "runtime/live_process.hpp"
 #include "runtime/private_mounts.hpp"
 #include "runtime/subprocess.hpp"
+#include "runtime/syslog_receiver.hpp"
 
 namespace {
 
@@ -78,7 +79,9 @@ class MachineWide : public ::testing::Test {
   // and the line the install ships in /usr/share/sealkit/ld.so.preload.
   static bool enter_namespace() {
     std::string why;
-    if (!sealkit::test::enter_private_mounts({"/etc", "/usr"}, dir_, why)) {
+    // /run and /dev too: the system log's stamp and socket (syslog_receiver.hpp).
+    if (!sealkit::test::enter_private_mounts({"/etc", "/usr", "/run"}, dir_, why) ||
+        !sealkit::test::SyslogReceiver::overlay_dev(dir_, why) || !log_.listen(why)) {
       why_ = why;
       return false;
     }
@@ -177,6 +180,7 @@ class MachineWide : public ::testing::Test {
     EXPECT_EQ(t.open, 0u) << "first unsealed: " << t.first_open;
   }
 
+  static inline sealkit::test::SyslogReceiver log_;  // this namespace's /dev/log
   static inline bool entered_ = false, ready_ = false;
   static inline std::string why_, dir_, lib_dir_, target_, suid_target_, shipped_line_;
   static inline std::string lib32_dir_, target32_, suid_target32_;  // empty when the 32-bit class is not checked
@@ -331,19 +335,25 @@ TEST_F(MachineWide, SetuidProgramIsSealedAndIgnoresTheEnvironment) {
 
 // Machine-wide, with no /etc/sealkit/runtime.conf at all: a user's
 // SEALKIT_CONFIG still cannot exclude anything (`exclude-program = /*` would be
-// every program), nor SEALKIT_DLOPEN lower the policy. One warning each.
+// every program), nor SEALKIT_DLOPEN lower the policy. One warning each, in
+// the system log (the program's stderr stays its own).
 TEST_F(MachineWide, AUserFileCannotExcludeUnderTheMachineWidePreload) {
   ASSERT_FALSE(fs::exists("/etc/sealkit/runtime.conf"));
   const std::string conf = dir_ + "/exclude-all.conf";
   std::ofstream(conf) << "exclude-program = /*\n";
   chmod(conf.c_str(), 0644);
+  log_.take();
   auto o = sealkit::test::run_captured({target_}, {"SEALKIT_CONFIG=" + conf});
   ASSERT_EQ(o.status, 0) << o.err;
-  EXPECT_EQ(o.err, "sealkit: warning: " + conf +
-                       ":1: exclude-program is taken only from /etc/sealkit/runtime.conf where an administrator's "
-                       "file exists or /etc/ld.so.preload seals every process; line ignored\n");
-  o.err.clear();
   expect_attacks_refused(o);
+  const auto said = log_.take();
+  ASSERT_EQ(said.size(), 1u);
+  EXPECT_NE(said[0].find("]: " + conf +
+                         ":1: exclude-program is taken only from /etc/sealkit/runtime.conf where an administrator's "
+                         "file exists or /etc/ld.so.preload seals every process; line ignored"),
+            std::string::npos)
+      << said[0];
+  EXPECT_EQ(said[0].rfind("<12>sealkit[", 0), 0u) << said[0];
   Live l;
   std::string why;
   ASSERT_TRUE(sealkit::test::start_live(l, {target_, "--wait"}, {"SEALKIT_CONFIG=" + conf}, why)) << why;

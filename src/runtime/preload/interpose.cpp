@@ -30,6 +30,7 @@
 #include "runtime/seccomp/install.hpp"
 #include "runtime/seccomp/sys.hpp"
 #include "runtime/sys.hpp"
+#include "runtime/syslog.hpp"
 
 // What crtbeginS.o would define (the object is linked -nostartfiles, see
 // CMakeLists.txt): the handle pthread_atfork registers the fork handlers
@@ -84,6 +85,10 @@ void startup_work() {
     g_startup_objects = count_startup_objects();
     return;
   }
+  // Without the audit module (machine-wide, or LD_PRELOAD by hand) nobody
+  // asked this program for sealkit's words: from here on, every warning of
+  // this object goes to the system log, not to the program's stderr.
+  set_warning_sink(warn_to_syslog);
   if (info.rejected_a_setting) {
     info = ProcessInfo{};
     read_process_info(info, false);  // again, to say what was wrong
@@ -94,7 +99,7 @@ void startup_work() {
   if (g_config.excludes_this_program()) {
     g_excluded = true;
     g_startup_objects = count_startup_objects();
-    report_excluded_program(info, load, g_startup_objects);
+    report_excluded_program(info, g_config, load, g_startup_objects);
     return;
   }
   g_startup_objects = seal_startup_objects(info, g_config, load);

@@ -64,8 +64,9 @@ std::size_t seal_startup_objects(const ProcessInfo& info, const Config& config, 
   // initialises them before this object): any of them may have changed an
   // object's protections.
   stats.look_at_protections = true;
-  stats.timed = info.log_path[0] != '\0';
   stats.config = describe(load);
+  stats.log_to_syslog = config.log_to_syslog();
+  stats.timed = info.log_path[0] != '\0' || stats.log_to_syslog;
   // ld.so's list of the base namespace. At start-up nothing else changes it
   // (unless an earlier constructor started a thread that loads objects:
   // then an object appended meanwhile is left to the next dlopen's pass).
@@ -113,10 +114,11 @@ std::size_t seal_startup_objects(const ProcessInfo& info, const Config& config, 
   return listed;
 }
 
-void report_excluded_program(const ProcessInfo& info, Config::Load load, std::size_t objects) {
+void report_excluded_program(const ProcessInfo& info, const Config& config, Config::Load load, std::size_t objects) {
   SealStats stats;
   stats.injected_as = "preload";
   stats.config = describe(load);
+  stats.log_to_syslog = config.log_to_syslog();
   stats.program_excluded = true;
   stats.objects_seen = objects;
   report_startup(info, stats, 0);

@@ -32,6 +32,6 @@ std::size_t seal_startup_objects(const ProcessInfo& info, const Config& config, 
 // The SEALKIT_LOG line of a program that exclude-program leaves alone
 // ("program_excluded":true, nothing sealed), as the audit module writes it.
 // `objects` counts the namespace's list, as seal_startup_objects returns it.
-void report_excluded_program(const ProcessInfo& info, Config::Load load, std::size_t objects);
+void report_excluded_program(const ProcessInfo& info, const Config& config, Config::Load load, std::size_t objects);
 
 }  // namespace sealkit::rt::preload
