@@ -12,6 +12,8 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
+#include <signal.h>
 
 #include <cerrno>
 #include <cstddef>
@@ -112,6 +114,36 @@ TEST(SeccompSharedMm, WithKcmpRefusedTheTaskIsStillFound) {
     }
     CHILD_CHECK_ERRNO(r, sealkit_mseal(p, page(), 0) == 0);  // a forked child, say, is no such task
     CHILD_CHECK(r, sealkit_is_sealed(p, page()) == 1);
+  });
+}
+
+// kcmp refused while another process of the machine maps and unmaps memory
+// all the time (a compiler, a sanitizer's test): the size test must not take
+// it for a sharer it cannot decide on, which would refuse every seal (EBUSY).
+TEST(SeccompSharedMm, WithKcmpRefusedABusyProcessElsewhereIsNoSharer) {
+  EXPECT_CHILD_PASSES([](ChildReport& r) {
+    const pid_t churner = ::fork();
+    if (!CHILD_CHECK_ERRNO(r, churner >= 0)) return;
+    if (churner == 0) {
+      for (unsigned n = 1;; n = n % 64 + 1) {
+        void* m = ::mmap(nullptr, n * 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (m != MAP_FAILED) ::munmap(m, n * 4096);
+      }
+    }
+    struct Reap {
+      pid_t pid;
+      ~Reap() {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+      }
+    } reap{churner};
+    if (!deny_syscall(SYS_kcmp, EPERM)) return r.skip("cannot install a seccomp filter on this architecture");
+    if (!use_seccomp(r)) return;
+    for (int i = 0; i < 20; ++i) {
+      std::byte* p = fresh(r, 1);
+      if (!p) return;
+      CHILD_CHECK_ERRNO(r, sealkit_mseal(p, page(), 0) == 0);
+    }
   });
 }
 

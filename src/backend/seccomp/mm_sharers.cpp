@@ -140,11 +140,19 @@ Same by_kcmp(long self, long pid) noexcept {
 // Whether pid's size moves by exactly a reservation made here (PROT_NONE,
 // MAP_NORESERVE: no memory, only address space). A process that maps or
 // unmaps something of its own at that moment is asked again.
+//
+// First the cheap half: a sharer's statm is this address space's own size.
+// When ours stays the same across the reading of pid's and pid's differs, pid
+// is no sharer, however busy it is mapping and unmapping memory of its own (a
+// compiler, a sanitizer's process: asking those again and again would end in
+// "unknown", which refuses the seal).
 Same by_size(long pid, Scratch& s) noexcept {
   for (int attempt = 0; attempt < kSizeTestAttempts; ++attempt) {
+    const long own_before = total_pages(kSelf, s);
     const long before = total_pages(pid, s);
     if (before == -ENOENT || before == -ESRCH) return Same::kNo;  // gone
     if (before < 0) return Same::kUnknown;
+    if (own_before > 0 && total_pages(kSelf, s) == own_before && before != own_before) return Same::kNo;
     const long mark = raw::call6(__NR_mmap, 0, kMarkPages * kPage, PROT_NONE,
                                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (raw::failed(mark)) return Same::kUnknown;
