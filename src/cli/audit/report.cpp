@@ -17,6 +17,7 @@ void MachineAudit::add(core::ProcessAudit p) {
     filter_unknown_vmas += p.filters.unknown_vmas;
     filter_stopped_seconds_max = std::max(filter_stopped_seconds_max, p.filters.stopped_seconds);
     filter_stopped_seconds_total += p.filters.stopped_seconds;
+    ++by_state[static_cast<std::size_t>(process_state(p, machine_wide_enabled))];
   }
   if (!keep_vmas) {
     std::vector<core::VmaRecord>().swap(p.vmas);  // 2000 processes hold ~100k of them

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli/audit/process_state.hpp"
 #include "core/vma_class.hpp"
 
 namespace sealkit::cli::audit {
@@ -27,6 +28,10 @@ struct MachineAudit {
   std::array<std::size_t, kFilterStatusCount> by_filter_status{};
   std::uint64_t filter_instructions_executed = 0, filter_unknown_vmas = 0;
   double filter_stopped_seconds_max = 0, filter_stopped_seconds_total = 0;
+  // Whether /etc/ld.so.preload names sealkit's object (set before add(): the states depend on it), and the
+  // audited processes by state (cli/audit/process_state.hpp).
+  bool machine_wide_enabled = false;
+  std::array<std::size_t, kProcessStateCount> by_state{};
   double started_unix_seconds = 0;  // wall clock at the start of the scan
   double duration_seconds = 0;
   bool keep_vmas = false;  // keep each process's VMA list (JSON --vmas); else it is freed once counted

@@ -22,6 +22,13 @@ bool ends_with(std::string_view s, std::string_view tail) {
 
 }  // namespace
 
+void PreloadReach::see(std::string_view path) noexcept {
+  const std::size_t slash = path.rfind('/');
+  const std::string_view name = slash == std::string_view::npos ? path : path.substr(slash + 1);
+  if (name == kPreloadObject) preloaded = true;
+  if (!path.empty() && path.front() == '/' && name.find(".so") != std::string_view::npos) dynamic = true;
+}
+
 std::string unit_of_cgroup(const std::string& cgroup_text) {
   // cgroup v2 ("0::/system.slice/ssh.service") first; under v1 the name=systemd hierarchy says the same.
   std::istringstream lines(cgroup_text);
@@ -66,18 +73,14 @@ ProcessScan processes_without_preload() {
       if (errno == EACCES || errno == EPERM) ++scan.unreadable;
       continue;  // gone
     }
-    bool dynamic = false, preloaded = false;
+    PreloadReach reach;
     core::for_each_maps_entry(*maps, [&](const core::MapsEntry& e) {
-      const std::string_view path = e.path;
-      const std::size_t slash = path.rfind('/');
-      const std::string_view name = slash == std::string_view::npos ? path : path.substr(slash + 1);
-      if (name == kPreloadObject) preloaded = true;
-      if (!path.empty() && path.front() == '/' && name.find(".so") != std::string_view::npos) dynamic = true;
-      return !preloaded;
+      reach.see(e.path);
+      return !reach.preloaded;
     });
-    if (!dynamic && !preloaded) continue;  // a kernel thread, a zombie, a static program
+    if (!reach.linked_dynamically()) continue;  // a kernel thread, a zombie, a static program
     ++scan.dynamic;
-    if (preloaded) continue;
+    if (!reach.missed()) continue;
     UnsealedProcess p;
     p.pid = static_cast<pid_t>(pid);
     if (auto comm = core::read_proc_file((dir + "/comm").c_str(), 64)) {
