@@ -10,7 +10,7 @@
 #     filters of every process that has some are read (nobody's process has one, so does journald), none
 #     not_checked: the service itself runs under no seccomp filter;
 #   - each systemd setting the unit's comment names as installing a seccomp filter does so here;
-#   - the timer, once started, runs the service.
+#   - the timer, once started, runs the service and has a next run by the calendar.
 # Without root, systemd-nspawn or prometheus-node-exporter it exits 77, ctest's skip, with the reason; scripts/test
 # fails on that skip (tests/must-not-skip.txt): scripts/bootstrap installs systemd-container and the exporter.
 #
@@ -121,6 +121,8 @@ in_ct systemctl start sealkit-metrics.timer
 sleep 1
 for _ in $(seq 200); do [ "$(stat -c %Y "$m")" != "$mtime" ] && break; sleep 0.1; done
 check "the timer ran the service: the file is newer" test "$(stat -c %Y "$m")" != "$mtime"
+next=$(in_ct systemctl show -p NextElapseUSecRealtime --value sealkit-metrics.timer)
+check "... and the next run is on the calendar: $next" test -n "$next"
 score=$(in_ct systemd-analyze security sealkit-metrics.service --no-pager 2>/dev/null | grep -o 'Overall exposure level.*' || true)
 echo "booted in ${booted} s; the service ran in ${run_seconds} s; ${score}; $((SECONDS - started)) s in all"
 exit $((failures != 0))
