@@ -47,3 +47,27 @@ foreach(function sealkit_mseal sealkit_mmap sealkit_mprotect sealkit_set_mode se
   install(FILES ${PROJECT_BINARY_DIR}/man/${function}.3 DESTINATION ${CMAKE_INSTALL_MANDIR}/man3)
 endforeach()
 install(FILES ${PROJECT_SOURCE_DIR}/completion/sealkit DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions)
+
+# sealkit-metrics.service and .timer (systemd/, docs/fleet.md): installed, never enabled. The service names the
+# sealkit binary of the prefix given at install time (`cmake --install --prefix DIR` too), so it is written then.
+# systemd reads units from <prefix>/lib/systemd/system for /usr and /usr/local; Debian's debhelper wants
+# /lib/systemd/system (debian/rules sets it).
+set(SEALKIT_SYSTEMD_UNIT_DIR lib/systemd/system CACHE STRING
+  "Where the systemd units go: relative to the install prefix, or absolute")
+install(CODE "
+  if(IS_ABSOLUTE \"${CMAKE_INSTALL_BINDIR}\")
+    set(SEALKIT_BIN \"${CMAKE_INSTALL_BINDIR}/sealkit\")
+  else()
+    set(SEALKIT_BIN \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_BINDIR}/sealkit\")
+  endif()
+  configure_file(\"${PROJECT_SOURCE_DIR}/systemd/sealkit-metrics.service.in\"
+    \"${PROJECT_BINARY_DIR}/systemd/sealkit-metrics.service\" @ONLY)
+")
+install(FILES ${PROJECT_BINARY_DIR}/systemd/sealkit-metrics.service ${PROJECT_SOURCE_DIR}/systemd/sealkit-metrics.timer
+  DESTINATION ${SEALKIT_SYSTEMD_UNIT_DIR})
+
+# The Prometheus alert rules with their promtool tests, and the Grafana dashboard (examples/, docs/fleet.md).
+install(FILES ${PROJECT_SOURCE_DIR}/examples/prometheus/sealkit.rules.yml
+  ${PROJECT_SOURCE_DIR}/examples/prometheus/sealkit.rules.test.yml
+  DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples/prometheus)
+install(FILES ${PROJECT_SOURCE_DIR}/examples/grafana/sealkit.json DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples/grafana)

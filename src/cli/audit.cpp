@@ -18,6 +18,8 @@
 
 #include "cli/audit/report.hpp"
 #include "cli/command.hpp"
+#include "cli/machine/preload_file.hpp"
+#include "cli/machine/runtime_config.hpp"
 #include "cli/output.hpp"
 #include "cli/safe_write.hpp"
 #include "core/seccomp_filters.hpp"
@@ -78,11 +80,26 @@ int run_audit(const AuditOptions& o) {
     }
   }
 
+  audit::MachineAudit m;
+  // Whether machine-wide sealing is on, read as `sealkit status` reads it: the Prometheus gauge, and the
+  // process state predates_enabling (cli/audit/process_state.hpp).
+  if (format == "prometheus") {
+    machine::PreloadFile preload;
+    std::string error;
+    if (!machine::read_preload_file(machine::kPreloadFile, preload, error)) {
+      print_error(error);
+      return kExitError;
+    }
+    m.machine_wide_enabled = machine::names_sealkit(preload.text);
+    // The exclusions the runtime takes from the machine's file: only a trusted file counts.
+    machine::ConfigReport conf = machine::judge_runtime_config(rt::kSystemConfigPath);
+    if (conf.trusted && !conf.too_large) m.admin_config = std::move(conf.parsed);
+  }
+
   std::vector<pid_t> pids;
   if (o.all) pids = all_pids();
   else for (long p : o.pids) pids.push_back(static_cast<pid_t>(p));
 
-  audit::MachineAudit m;
   m.keep_vmas = o.vmas;
   m.started_unix_seconds =
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();

@@ -95,7 +95,7 @@ std::vector<std::string> audit_to(const std::string& file) {
 }
 
 bool is_whole_prometheus_text(const std::string& text) {
-  return text.rfind("# HELP sealkit_audit_coverage_bytes_ratio ", 0) == 0 &&
+  return text.rfind("# HELP sealkit_build_info ", 0) == 0 &&
          text.find("\nsealkit_audit_duration_seconds ") != std::string::npos && !text.empty() && text.back() == '\n';
 }
 

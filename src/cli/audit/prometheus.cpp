@@ -8,6 +8,7 @@
 
 #include "cli/audit/report.hpp"
 #include "cli/escape.hpp"
+#include "sealkit/sealkit.h"
 
 namespace sealkit::cli::audit {
 
@@ -53,6 +54,18 @@ void per_class(std::ostream& out, const MachineAudit& m, const char* name, const
 }  // namespace
 
 void write_prometheus(std::ostream& out, const MachineAudit& m, const RenderOptions& o) {
+  header(out, "sealkit_build_info", "The sealkit that wrote these metrics: always 1, its version as a label.");
+  out << "sealkit_build_info{version=\"" << label_value(sealkit_version()) << "\"} 1\n";
+  header(out, "sealkit_machine_wide_enabled",
+         "1 when /etc/ld.so.preload names libsealkit-preload.so (machine-wide sealing on, as sealkit status says), "
+         "else 0.");
+  out << "sealkit_machine_wide_enabled " << (m.machine_wide_enabled ? 1 : 0) << '\n';
+  header(out, "sealkit_audit_process_state",
+         "Audited processes by state (sealed, partly_sealed, unsealed, predates_enabling, static, excluded); "
+         "each one in exactly one.");
+  for (std::size_t s = 0; s < kProcessStateCount; ++s)
+    out << "sealkit_audit_process_state{state=\"" << to_string(static_cast<ProcessState>(s)) << "\"} "
+        << m.by_state[s] << '\n';
   header(out, "sealkit_audit_coverage_bytes_ratio",
          "Sealed share of the bytes that should be sealed, over all audited processes (NaN: none should be).");
   out << "sealkit_audit_coverage_bytes_ratio " << number(ratio_or_nan(m.total.coverage_bytes())) << '\n';

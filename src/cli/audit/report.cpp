@@ -18,6 +18,7 @@ void MachineAudit::add(core::ProcessAudit p) {
     filter_refuses_mseal += p.filters.refuses_mseal();
     filter_stopped_seconds_max = std::max(filter_stopped_seconds_max, p.filters.stopped_seconds);
     filter_stopped_seconds_total += p.filters.stopped_seconds;
+    ++by_state[static_cast<std::size_t>(process_state(p, machine_wide_enabled, admin_config.get()))];
   }
   if (!keep_vmas) {
     std::vector<core::VmaRecord>().swap(p.vmas);  // 2000 processes hold ~100k of them

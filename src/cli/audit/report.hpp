@@ -4,12 +4,14 @@
 
 #include <array>
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "cli/audit/process_state.hpp"
 #include "core/vma_class.hpp"
 
 namespace sealkit::cli::audit {
@@ -28,6 +30,12 @@ struct MachineAudit {
   std::uint64_t filter_instructions_executed = 0, filter_unknown_vmas = 0;
   std::size_t filter_refuses_mseal = 0;  // processes whose filters answer mseal with anything but ALLOW/LOG
   double filter_stopped_seconds_max = 0, filter_stopped_seconds_total = 0;
+  // Whether /etc/ld.so.preload names sealkit's object (set before add(): the states depend on it), and the
+  // audited processes by state (cli/audit/process_state.hpp).
+  bool machine_wide_enabled = false;
+  // The administrator's runtime configuration as the runtime uses it, for the state excluded (null: none).
+  std::shared_ptr<const rt::Config> admin_config;
+  std::array<std::size_t, kProcessStateCount> by_state{};
   double started_unix_seconds = 0;  // wall clock at the start of the scan
   double duration_seconds = 0;
   bool keep_vmas = false;  // keep each process's VMA list (JSON --vmas); else it is freed once counted

@@ -53,6 +53,13 @@ bool by_unit_then_pid(const UnsealedProcess& a, const UnsealedProcess& b) {
 
 }  // namespace
 
+void PreloadReach::see(std::string_view path) noexcept {
+  const std::size_t slash = path.rfind('/');
+  const std::string_view name = slash == std::string_view::npos ? path : path.substr(slash + 1);
+  if (name == kPreloadObject) preloaded = true;
+  if (!path.empty() && path.front() == '/' && name.find(".so") != std::string_view::npos) dynamic = true;
+}
+
 std::string unit_of_cgroup(const std::string& cgroup_text) {
   // cgroup v2 ("0::/system.slice/ssh.service") first; under v1 the name=systemd hierarchy says the same.
   std::istringstream lines(cgroup_text);
@@ -97,20 +104,16 @@ ProcessScan processes_without_preload() {
       if (errno == EACCES || errno == EPERM) ++scan.unreadable;
       continue;  // gone
     }
-    bool dynamic = false, preloaded = false;
+    PreloadReach reach;
     core::for_each_maps_entry(*maps, [&](const core::MapsEntry& e) {
-      const std::string_view path = e.path;
-      const std::size_t slash = path.rfind('/');
-      const std::string_view name = slash == std::string_view::npos ? path : path.substr(slash + 1);
-      if (name == kPreloadObject) preloaded = true;
-      if (!path.empty() && path.front() == '/' && name.find(".so") != std::string_view::npos) dynamic = true;
-      return !preloaded;
+      reach.see(e.path);
+      return !reach.preloaded;
     });
-    if (!dynamic && !preloaded) continue;  // a kernel thread, a zombie, a static program
+    if (!reach.linked_dynamically()) continue;  // a kernel thread, a zombie, a static program
     ++scan.dynamic;
     UnsealedProcess p;
     p.pid = static_cast<pid_t>(pid);
-    if (preloaded) {
+    if (reach.preloaded) {
       // Only processes with filters pay for their smaps.
       const auto status = core::read_seccomp_status(p.pid);
       if (!status || status->mode != 2 || preload_sealed(dir)) continue;

@@ -17,9 +17,28 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace sealkit::cli::machine {
+
+// What a process's mappings say about ld.so.preload's reach into it, fed
+// each mapping's path in turn: whether ld.so ran (an object mapped from a
+// ".so" file: the program is dynamically linked) and whether it mapped
+// libsealkit-preload.so. The one rule behind `sealkit status`'s list and
+// `sealkit audit`'s process states (cli/audit/process_state.hpp).
+struct PreloadReach {
+  bool dynamic = false;    // maps a ".so" file by an absolute path
+  bool preloaded = false;  // maps libsealkit-preload.so
+
+  void see(std::string_view path) noexcept;
+  // ld.so ran in it: the runtime can reach it. Neither: a static program (or
+  // a kernel thread or zombie, which map nothing).
+  bool linked_dynamically() const noexcept { return dynamic || preloaded; }
+  // Dynamically linked, the preload object not mapped: started before the
+  // line was written, or under an /etc of its own.
+  bool missed() const noexcept { return dynamic && !preloaded; }
+};
 
 struct UnsealedProcess {
   pid_t pid = 0;

@@ -52,8 +52,9 @@ ConfigReport judge_runtime_config(const std::string& path) {
   ::close(fd);
   r.too_large = text.size() > rt::Config::kMaxBytes;
   if (!r.too_large) {
-    auto config = std::make_unique<rt::Config>();  // 33 KiB: not on the stack
+    auto config = std::make_shared<rt::Config>();  // 33 KiB: not on the stack
     config->parse(text, collect, &r.problems);
+    r.parsed = std::move(config);
   }
   rt::TrustProblem problem;
   const int trusted = rt::open_trusted(path.c_str(), rt::Owners::kRoot, 0, problem);

@@ -7,8 +7,11 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "runtime/config.hpp"
 
 namespace sealkit::cli::machine {
 
@@ -24,6 +27,9 @@ struct ConfigReport {
   std::vector<LineProblem> problems;
   bool trusted = false;       // the whole path passes the rule for the system file
   std::string trust_problem;  // which component breaks it, and how
+  // The file as the runtime's parser read it (null when it could not be
+  // read or is too large). The runtime uses it only when `trusted` too.
+  std::shared_ptr<const rt::Config> parsed;
 };
 
 ConfigReport judge_runtime_config(const std::string& path);
