@@ -214,11 +214,11 @@ int run_status(bool as_json) {
     if (!scan.filtered.empty()) {
       std::cout << "\nprocesses a seccomp filter keeps from sealing (" << kPreloadObject
                 << " mapped, not sealed): " << scan.filtered.size() << "\n"
-                << "  their filters refuse mseal (an allow-list written before it answers ENOSYS); `sealkit audit PID`"
-                   " says the answer.\n  systemd 252 (Debian 12) answers ENOSYS for mseal in every unit with"
-                   " SystemCallFilter= and cannot be told otherwise (its libseccomp\n  does not know the name);"
-                   " systemd 257 (Debian 13) allows it in every allow-list. For a container, allow system call 462"
-                   "\n  in its manager's profile. Such processes are sealed once their filter allows mseal.\n";
+                << "  their filters refuse mseal (an allow-list written before it answers ENOSYS, or the unit's\n"
+                   "  SystemCallErrorNumber=); `sealkit audit PID` says the answer. systemd 252 (Debian 12) refuses\n"
+                   "  mseal in every unit with SystemCallFilter= and cannot be told otherwise (its libseccomp does not\n"
+                   "  know the name); systemd 257 (Debian 13) allows it in every allow-list. For a container, allow\n"
+                   "  system call 462 in its manager's profile. Such processes are sealed once their filter allows it.\n";
       std::vector<std::vector<std::string>> rows{{"UNIT", "PID", "COMM", "FILTERS"}};
       for (const UnsealedProcess& p : scan.filtered)
         rows.push_back({p.unit, std::to_string(p.pid), p.comm, std::to_string(p.filters)});
