@@ -224,7 +224,12 @@ TEST(AuditBusy, ProcessesStuckInVforkCostABoundedTimeAndAreSkipped) {
       flag_busy += p.at("status") == "busy";
       flag_timeout += p.at("status") == "timeout";
       if (p.at("status") == "busy") {
-        EXPECT_NE(p.at("detail").get<std::string>().find("within 20.0 ms"), std::string::npos) << p;
+        // At most the 20 ms asked for: less when nobody's other processes took some of its quarter to stop.
+        std::smatch w;
+        const std::string detail = p.at("detail").get<std::string>();
+        ASSERT_TRUE(std::regex_search(detail, w, std::regex(R"(within (\d+\.\d) ms)"))) << p;
+        EXPECT_LE(std::stod(w[1]), 20.0) << p;
+        EXPECT_GT(std::stod(w[1]), 0.0) << p;
       }
     }
   }

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstring>
@@ -117,9 +118,13 @@ void start_target(Target& t, const char* mode, bool seccomp_backend, const char*
   ASSERT_TRUE(ready) << "the target did not get ready (exit status in waitpid)";
 }
 
+// A generous --stop-timeout unless a test asks for its own: the targets must stop for their filters to be read
+// even on a loaded machine (the default 50 ms is what tests/cli/audit_busy_test.cpp is about).
 json audit(const std::vector<std::string>& extra) {
   std::vector<std::string> args{SEALKIT_BIN, "audit"};
   args.insert(args.end(), extra.begin(), extra.end());
+  if (std::find(extra.begin(), extra.end(), "--stop-timeout") == extra.end())
+    args.insert(args.end(), {"--stop-timeout", "2000"});
   sealkit::test::Captured r = sealkit::test::run_captured(args);
   EXPECT_EQ(r.status, 0) << r.err;
   return r.status == 0 ? json::parse(r.out) : json{};
@@ -501,7 +506,9 @@ TEST(AuditFilters, WithoutAnAnswerASupervisedProcessIsSupervisedNotSealed) {
   EXPECT_EQ(p.at("supervised_vmas"), supervised);
   EXPECT_EQ(p.at("coverage_bytes_percent").get<double>(), 0.0) << "nothing is counted sealed that a supervisor decides";
   ::kill(t.pid, SIGSTOP);
-  sealkit::test::Captured table = sealkit::test::run_captured({SEALKIT_BIN, "audit", std::to_string(sleeping)});
+  // A generous --stop-timeout, as audit() gives.
+  sealkit::test::Captured table =
+      sealkit::test::run_captured({SEALKIT_BIN, "audit", std::to_string(sleeping), "--stop-timeout", "2000"});
   // A supervisor that let one question pass unanswered is not asked again in the same run.
   const json twice = audit({std::to_string(sleeping), std::to_string(sleeping), "--json"});
   ::kill(t.pid, SIGCONT);
