@@ -41,6 +41,7 @@ struct AuditOptions {
   bool per_process = false;
   bool no_filters = false;
   std::uint64_t filter_budget = std::uint64_t{1} << 26;
+  std::uint64_t filter_run_budget = std::uint64_t{1} << 30;
   unsigned stop_timeout_ms = 50;
   unsigned answer_timeout_ms = 100;
   unsigned wait_budget_ms = 1000;
@@ -109,6 +110,8 @@ int run_audit(const AuditOptions& o) {
   ao.filters = !o.no_filters;
   if (ao.filters) ao.filters_unreadable = core::why_filters_unreadable();
   ao.filter_budget = o.filter_budget;
+  std::uint64_t filter_run_budget = o.filter_run_budget;
+  ao.filter_run_budget = &filter_run_budget;
   ao.stop_timeout = std::chrono::milliseconds(o.stop_timeout_ms);
   ao.answer_timeout = std::chrono::milliseconds(o.answer_timeout_ms);
   core::WaitBudget waits{std::chrono::milliseconds(o.wait_budget_ms)};
@@ -187,6 +190,10 @@ Runner add_audit(CLI::App& app) {
   sub->add_option("--filter-budget", o->filter_budget,
                   "BPF instructions evaluated per process; past it, VMAs are 'unknown' (default 67108864)")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
+  sub->add_option("--filter-run-budget", o->filter_run_budget,
+                  "BPF instructions evaluated in the whole run; once spent, the VMAs of further processes with "
+                  "filters are 'unknown' (default 1073741824)")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 44));
   sub->add_option("--stop-timeout", o->stop_timeout_ms,
                   "Milliseconds to wait for one process to stop so that its filters can be read; one that does "
                   "not (a vfork parent, uninterruptible sleep) is skipped as 'busy' (default 50)")

@@ -369,8 +369,10 @@ void add_filter_seals(pid_t pid, const AuditOptions& options, const std::optiona
   }
   WaitBudget* waits = options.waits;
   const auto timeout = options.answer_timeout;
-  apply_filter_seals(filters, abi, options.filter_budget, a,
-                     [pid, timeout, waits] { return ask_supervisor(pid, timeout, waits); });
+  std::uint64_t* run = options.filter_run_budget;
+  const std::uint64_t budget = run ? std::min(options.filter_budget, *run) : options.filter_budget;
+  apply_filter_seals(filters, abi, budget, a, [pid, timeout, waits] { return ask_supervisor(pid, timeout, waits); });
+  if (run) *run -= std::min(*run, a.filters.executed);
 }
 
 }  // namespace

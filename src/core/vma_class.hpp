@@ -293,6 +293,11 @@ struct AuditOptions {
   bool filters = false;
   std::string filters_unreadable;         // when non-empty, the reason filters are not read (status not_checked)
   std::uint64_t filter_budget = 1 << 26;  // instructions evaluated per process; past it, VMAs are unknown
+  // The instructions the whole run may still evaluate, shared by every call
+  // and decremented (a process gets the smaller of the two budgets): a user
+  // can give many processes filters that spend the per-process budget each,
+  // and the run must still end. None: the per-process budget only.
+  std::uint64_t* filter_run_budget = nullptr;
   std::chrono::microseconds stop_timeout{std::chrono::milliseconds(50)};  // per process, for the stop
   // Per supervisor asked about a supervised process (docs/seccomp-exec.md).
   std::chrono::microseconds answer_timeout{std::chrono::milliseconds(100)};

@@ -25,14 +25,16 @@ struct SockaddrUn {
   char path[108];
 };
 
-// Whether this process runs under a seccomp filter, asked once
-// (prctl(PR_GET_SECCOMP) is on every allow-list the runtime must live under:
-// systemd's @system-service, Docker's default). 0 unknown, 1 no, 2 yes.
-int g_filtered = 0;
+// Whether this process runs under a seccomp filter (prctl(PR_GET_SECCOMP) is
+// on every allow-list the runtime must live under: systemd's @system-service,
+// Docker's default). Only "yes" is kept: a filter is never removed, but the
+// program may install one of its own after start-up (a sandbox, then a
+// dlopen), so "no" is asked again before each line, at most five times.
+bool g_filtered = false;
 
 bool under_a_filter() {
-  if (g_filtered == 0) g_filtered = sys::call(sys::kPrctl, kPrGetSeccomp) == kSeccompModeFilter ? 2 : 1;
-  return g_filtered == 2;
+  if (!g_filtered) g_filtered = sys::call(sys::kPrctl, kPrGetSeccomp) == kSeccompModeFilter;
+  return g_filtered;
 }
 
 // Warnings this process handed to the system log so far (logged or not).
@@ -105,6 +107,8 @@ bool syslog_send(std::string_view message, int priority) {
 }
 
 void warn_to_syslog(std::string_view what, WarningAbout about) {
+  // A process that cannot send does not take the minute's turn from one that can.
+  if (under_a_filter()) return;
   if (about == WarningAbout::kSystemFile) {
     if (g_system_file_turn == 0) g_system_file_turn = take_system_file_turn() ? 1 : 2;
     if (g_system_file_turn != 1) return;

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <cstdio>
 #include <fstream>
@@ -224,6 +225,35 @@ TEST(AuditFilters, AFilterThatAllowsEverythingSealsNothing) {
     EXPECT_TRUE(v.at("sealed_by").is_null()) << v;
     EXPECT_EQ(v.at("filter"), "not_sealed") << v;
   }
+}
+
+// Any user can give processes of theirs filters that spend the per-process
+// budget each: the run's budget bounds them all together, so that an audit
+// of every process (the metrics timer's) still ends in its time. Past it,
+// the VMAs of the next processes are unknown, as past a process's own budget.
+TEST(AuditFilters, TheRunBudgetBoundsEveryProcessTogether) {
+  if (!root()) GTEST_SKIP() << "reading another process's seccomp filters needs CAP_SYS_ADMIN (run as root)";
+  Target a, b;
+  start_target(a, "costly", false);
+  if (HasFatalFailure()) return;
+  start_target(b, "costly", false);
+  if (HasFatalFailure()) return;
+  constexpr std::uint64_t kPerProcess = 1000000, kRun = 1500000;
+  const json j = audit({std::to_string(a.pid), std::to_string(b.pid), "--json", "--filter-budget",
+                        std::to_string(kPerProcess), "--filter-run-budget", std::to_string(kRun)});
+  ASSERT_EQ(j.at("processes").size(), 2u) << j;
+  std::uint64_t executed = 0;
+  for (const json& p : j.at("processes")) {
+    ASSERT_EQ(p.at("status"), "ok") << p;
+    EXPECT_EQ(p.at("filters").at("status"), "read") << p;
+    EXPECT_EQ(p.at("filters").at("count"), 7) << p;
+    EXPECT_GT(p.at("filters").at("unknown_vmas").get<std::uint64_t>(), 0u) << "the budget was not spent: " << p;
+    executed += p.at("filters").at("executed").get<std::uint64_t>();
+  }
+  EXPECT_LE(executed, kRun);
+  EXPECT_GT(executed, kPerProcess) << "the second process got none of what was left";
+  EXPECT_EQ(settled_state(a.pid), 'S');
+  EXPECT_EQ(settled_state(b.pid), 'S');
 }
 
 // A sandbox that forbids memory management everywhere is no seal: every VMA

@@ -63,6 +63,23 @@ int install_allow_all() {
   return install(allow, 1);
 }
 
+// What a user may give any process of theirs to make an audit of it costly:
+// seven filters (the kernel's limit of 32768 instructions on a path) that
+// each load an argument 2045 times and then allow, so that no two addresses
+// can share an answer and each call the audit asks about runs them all.
+int install_costly() {
+  static sock_filter costly[4091];
+  std::size_t n = 0;
+  while (n + 2 < sizeof costly / sizeof costly[0]) {
+    costly[n++] = BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, args[0]));
+    costly[n++] = BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 1, 0, 0);
+  }
+  costly[n++] = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+  for (int i = 0; i < 7; ++i)
+    if (install(costly, static_cast<unsigned short>(n)) != 0) return -1;
+  return 0;
+}
+
 // Both ABIs: a 64-bit process can still make i386 calls with int 0x80, and
 // the audit counts memory below 8 GiB sealed only if those are refused too.
 int install_deny_memory_management() {
@@ -137,6 +154,11 @@ int main(int argc, char** argv) {
     }
   } else if (mode == "allow") {
     if (install_allow_all() != 0) {
+      std::perror("seccomp");
+      return 6;
+    }
+  } else if (mode == "costly") {
+    if (install_costly() != 0) {
       std::perror("seccomp");
       return 6;
     }

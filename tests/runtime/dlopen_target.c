@@ -8,12 +8,16 @@
 #include <errno.h>
 #include <iconv.h>
 #include <link.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -159,6 +163,20 @@ static void cmd_dlmopen(const char* path) {
   printf("dlmopen %s\n", fn ? text_state(fn) : "no-symbol");
 }
 
+/* `no-sockets`: what a program that sandboxes itself after start-up does: a
+ * seccomp filter of its own that kills the process on socket(2). */
+static void cmd_no_sockets(void) {
+  struct sock_filter f[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_socket, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  struct sock_fprog prog = {.len = sizeof f / sizeof f[0], .filter = f};
+  const int ok = prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 && syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == 0;
+  printf("no-sockets %s\n", ok ? "installed" : "failed");
+}
+
 int main(int argc, char** argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   for (int i = 1; i < argc; ++i) {
@@ -215,6 +233,8 @@ int main(int argc, char** argv) {
         if (dlopen(path, RTLD_NOW) == NULL) fprintf(stderr, "dlopen %s: %s\n", path, dlerror());
       }
       i += 2;
+    } else if (strcmp(c, "no-sockets") == 0) {
+      cmd_no_sockets();
     } else if (strcmp(c, "dlmopen") == 0 && i + 1 < argc) {
       cmd_dlmopen(argv[++i]);
     } else if (strcmp(c, "wait") == 0) {

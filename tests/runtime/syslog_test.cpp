@@ -146,6 +146,38 @@ TEST_F(SystemLog, UnderAnAllowListFilterNothingIsSentAndNothingIsKilled) {
   EXPECT_EQ(log_.take().size(), 2u);
 }
 
+// A program may install a filter of its own after start-up (a sandbox), then
+// dlopen: a warning then (SEALKIT_DLOPEN's, at the first dlopen) makes no
+// socket call the filter kills for, even when an earlier warning of the same
+// process, before the filter, was sent.
+TEST_F(SystemLog, AFilterInstalledAfterStartupIsHonouredByLaterWarnings) {
+  const Captured o = run_captured({DLOPEN_TARGET, "no-sockets", "open", "x", "now", DLOPEN_LIB, "sealkit_test_value"},
+                                  {kPreload, kBadLog, "SEALKIT_DLOPEN=sometimes"});
+  EXPECT_EQ(o.status, 0) << "159: killed by the program's own filter (SIGSYS); " << o.err;
+  EXPECT_NE(o.out.find("no-sockets installed"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("x sealed"), std::string::npos) << o.out;
+  const auto lines = log_.take();
+  ASSERT_EQ(lines.size(), 1u) << "the start-up warning only";
+  EXPECT_EQ(parse(lines[0]).message, kBadLogWarning) << lines[0];
+}
+
+// A root process under a filter cannot send the administrator's file's
+// warning, and so does not take the minute's turn: the next root process
+// without one logs it.
+TEST_F(SystemLog, AFilteredProcessDoesNotTakeTheSystemFileTurn) {
+  write_broken_system_file();
+  const Captured filtered = run_captured({ALLOWLIST_EXEC, "/usr/bin/env", kPreload, "/bin/true"});
+  EXPECT_EQ(filtered.status, 0) << filtered.err;
+  EXPECT_TRUE(log_.take().empty()) << "a datagram from under the filter";
+  EXPECT_FALSE(fs::exists(kStamp)) << "the filtered process took the turn";
+  const Captured free = run_captured({"/bin/true"}, {kPreload});
+  EXPECT_EQ(free.status, 0) << free.err;
+  const auto lines = log_.take();
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(parse(lines[0]).message, std::string(kSystemFile) + ":1: expected `key = value`; line ignored")
+      << lines[0];
+}
+
 // At most four lines per process, then one saying the rest is not logged.
 TEST_F(SystemLog, AProcessLogsAtMostFourLinesThenSaysSo) {
   const std::string bad_user = user_file("six.conf", "a\nb\nc\nd\ne\nf\n");

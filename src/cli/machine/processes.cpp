@@ -72,18 +72,19 @@ std::string unit_of_cgroup(const std::string& cgroup_text) {
     const int rank = controllers.empty() ? 2 : controllers == "name=systemd" ? 1 : 0;
     if (rank == 0 || rank <= best_rank) continue;
     std::string_view path = std::string_view(line).substr(c2 + 1);
-    std::string unit = "-";
+    // Below a user's service manager (user@UID.service) the user names the
+    // units (systemd-run --user --unit=sshd): such a unit is shown under its
+    // manager, never as a system unit of the same name.
+    std::string_view unit, manager;
     while (!path.empty()) {
-      const std::size_t slash = path.rfind('/');
-      const std::string_view last = path.substr(slash == std::string_view::npos ? 0 : slash + 1);
-      if (ends_with(last, ".service") || ends_with(last, ".scope")) {
-        unit = last;
-        break;
-      }
-      if (slash == std::string_view::npos) break;
-      path = path.substr(0, slash);
+      const std::size_t slash = path.find('/');
+      const std::string_view part = path.substr(0, slash);
+      if (manager.empty() && part.substr(0, 5) == "user@" && ends_with(part, ".service")) manager = part;
+      if (ends_with(part, ".service") || ends_with(part, ".scope")) unit = part;
+      path = slash == std::string_view::npos ? std::string_view() : path.substr(slash + 1);
     }
-    best = unit;
+    best = unit.empty() ? "-" : manager.empty() || manager == unit ? std::string(unit)
+                                                                   : std::string(manager) + "/" + std::string(unit);
     best_rank = rank;
   }
   return best;

@@ -57,7 +57,9 @@ struct ProcessScan {
 ProcessScan processes_without_preload();
 
 // The unit a /proc/PID/cgroup text names: the last component of the cgroup
-// path that ends in .service or .scope; "-" when none does.
+// path that ends in .service or .scope; "-" when none does. A unit below a
+// user's service manager is named with it, "user@1000.service/app.service":
+// its name is the user's to choose.
 std::string unit_of_cgroup(const std::string& cgroup_text);
 
 }  // namespace sealkit::cli::machine
