@@ -147,7 +147,7 @@ int run_status(bool as_json) {
                  {"proc_mem_force_override", {{"value", proc_mem}, {"detail", proc_mem_detail}}}};
 
   // The processes that started unsealed.
-  const ProcessScan scan = processes_without_preload();
+  const ProcessScan scan = processes_without_preload(conf.trusted && !conf.too_large ? conf.parsed.get() : nullptr);
   json procs = json::array();
   for (const UnsealedProcess& p : scan.unsealed)
     procs.push_back({{"pid", p.pid}, {"comm", p.comm}, {"unit", p.unit}});

@@ -398,6 +398,23 @@ TEST_F(SealkitEnable, StatusAndAuditNameTheProcessesAFilterKeepsFromSealing) {
     }
   }
   EXPECT_EQ(a["totals"]["filters"]["refuse_mseal"], 1) << a["totals"];
+
+  // A program the administrator excludes runs unsealed on purpose: under a filter too, it is not listed as kept
+  // from sealing by it.
+  const std::string copy = dir_ + "/excluded-target";
+  fs::copy_file(ATTACK_TARGET, copy, fs::copy_options::overwrite_existing);
+  fs::create_directories("/etc/sealkit");
+  ::chmod("/etc/sealkit", 0755);
+  write_file("/etc/sealkit/runtime.conf", "exclude-program = " + copy + "\n");
+  ::chmod("/etc/sealkit/runtime.conf", 0644);
+  sealkit::test::Live excluded;
+  ASSERT_TRUE(sealkit::test::start_live(excluded, {ALLOWLIST_EXEC, copy, "--wait"}, {}, why)) << why;
+  const auto again = nlohmann::json::parse(sealkit({"status", "--json"}).out);
+  listed.clear();
+  for (const auto& p : again["filtered_processes"]) listed.push_back(p["pid"].get<int>());
+  EXPECT_NE(std::find(listed.begin(), listed.end(), filtered.pid), listed.end()) << again["filtered_processes"];
+  EXPECT_EQ(std::find(listed.begin(), listed.end(), excluded.pid), listed.end()) << "excluded, not kept from sealing";
+  fs::remove_all("/etc/sealkit");
 }
 
 // What the kernel seals itself is read from a process that sealkit's runtime

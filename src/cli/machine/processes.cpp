@@ -90,7 +90,7 @@ std::string unit_of_cgroup(const std::string& cgroup_text) {
   return best;
 }
 
-ProcessScan processes_without_preload() {
+ProcessScan processes_without_preload(const rt::Config* admin_config) {
   ProcessScan scan;
   DIR* proc = ::opendir("/proc");
   if (!proc) return scan;
@@ -118,6 +118,13 @@ ProcessScan processes_without_preload() {
       // Only processes with filters pay for their smaps.
       const auto status = core::read_seccomp_status(p.pid);
       if (!status || status->mode != 2 || preload_sealed(dir)) continue;
+      if (admin_config != nullptr && admin_config->has_program_patterns()) {
+        char exe[4096];
+        const ssize_t n = ::readlink((dir + "/exe").c_str(), exe, sizeof exe);
+        if (n > 0 && static_cast<std::size_t>(n) < sizeof exe &&
+            admin_config->program_excluded(std::string_view(exe, static_cast<std::size_t>(n))))
+          continue;  // excluded on purpose, not kept from sealing
+      }
       p.filters = status->filters;
       name_process(p, dir);
       scan.filtered.push_back(std::move(p));

@@ -20,6 +20,8 @@
 #include <string_view>
 #include <vector>
 
+#include "runtime/config.hpp"
+
 namespace sealkit::cli::machine {
 
 // What a process's mappings say about ld.so.preload's reach into it, fed
@@ -54,7 +56,10 @@ struct ProcessScan {
   std::size_t unreadable = 0;             // processes whose maps this user may not read
 };
 
-ProcessScan processes_without_preload();
+// `admin_config`: the administrator's runtime configuration as the runtime
+// uses it (null: none): a program it excludes is not said to be kept from
+// sealing by a filter.
+ProcessScan processes_without_preload(const rt::Config* admin_config = nullptr);
 
 // The unit a /proc/PID/cgroup text names: the last component of the cgroup
 // path that ends in .service or .scope; "-" when none does. A unit below a
