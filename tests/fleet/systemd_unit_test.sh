@@ -61,7 +61,18 @@ systemd-id128 new >"$root/etc/machine-id"
 SYSTEMD_SECCOMP=0 systemd-nspawn -q -D "$root" --register=no --keep-unit --private-network --boot -- \
   systemd.unit=basic.target >"$work/console.log" 2>&1 &
 nspawn=$!
-for _ in $(seq 100); do leader=$(pgrep -P "$nspawn" || true); [ -n "$leader" ] && break; sleep 0.1; done
+# The container's PID 1: the descendant of nspawn whose NSpid ends in 1. nspawn's first child only sets the
+# container up and exits (a loaded machine showed it to pgrep, then it was gone).
+container_pid1() {
+  local c g
+  for c in $(pgrep -P "$nspawn"); do
+    for g in "$c" $(pgrep -P "$c"); do
+      grep -qE '^NSpid:.*[[:space:]]1$' "/proc/$g/status" 2>/dev/null && { echo "$g"; return; }
+    done
+  done
+}
+leader=""
+for _ in $(seq 100); do leader=$(container_pid1 || true); [ -n "$leader" ] && break; sleep 0.1; done
 [ -n "$leader" ] || { cat "$work/console.log"; echo "systemd_unit_test: the container did not start" >&2; exit 1; }
 in_ct() { nsenter -t "$leader" -a env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C.UTF-8 "$@"; }
 for _ in $(seq 100); do in_ct test -S /run/systemd/private 2>/dev/null && break; sleep 0.1; done
