@@ -28,9 +28,9 @@ bool preload_sealed(const std::string& dir) {
   if (!smaps) return true;  // gone or unreadable: not said to be kept from sealing
   bool found = false, sealed = false;
   core::for_each_smaps_entry(*smaps, [&](const core::SmapsEntry& e) {
-    const std::string_view path = e.map.path;
-    const std::size_t slash = path.rfind('/');
-    if (path.substr(slash == std::string_view::npos ? 0 : slash + 1) != kPreloadObject) return true;
+    PreloadReach reach;
+    reach.see(e.map.path);
+    if (!reach.preloaded) return true;
     found = true;
     sealed = e.has_vmflags && e.sealed;
     return !sealed;
