@@ -4,6 +4,7 @@
 // sealkit_is_sealed says are sealed; a filter that seals nothing seals
 // nothing; a process traced by someone else is "unknown" and left running;
 // no process is ever left stopped.
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -500,6 +501,116 @@ TEST(AuditFilters, ADaemonIsSealedAsItsBackgroundSupervisorAnswers) {
   EXPECT_EQ(n > 0 ? std::string(exe) : std::string(), std::string(SEALKIT_BIN)) << "the supervisor is sealkit";
   EXPECT_EQ(p.at("supervised_vmas"), 0);
   EXPECT_EQ(p.at("coverage_bytes_percent").get<double>(), 100.0);
+}
+
+// A daemon the supervisor must serve, started by `sealkit run --backend
+// seccomp -- /bin/sh -c PROGRAM`: the daemon's script writes its pid to a
+// file, waits for `until` (a shell condition) and then execs sleep, whose
+// runtime registers its seals at that moment.
+struct OrphanedDaemon {
+  std::string dir, pid_file;
+  pid_t pid = -1;
+
+  OrphanedDaemon() {
+    char name[] = "/tmp/sealkit-orphan-XXXXXX";
+    if (::mkdtemp(name) != nullptr) dir = name;
+    pid_file = dir + "/pid";
+  }
+  ~OrphanedDaemon() {
+    if (pid > 0) ::kill(pid, SIGKILL);
+    ::unlink(pid_file.c_str());
+    ::rmdir(dir.c_str());
+  }
+
+  // The daemon's script: $1 the pid file, $2 what the program passed on.
+  static std::string script(const std::string& until) {
+    return "echo $$ > \"$1\"; i=0; until " + until +
+           "; do i=$((i+1)); [ $i -gt 1000 ] && exit 1; sleep 0.02; done; exec /usr/bin/sleep 300";
+  }
+
+  // Waits for the pid file, then for the sleep.
+  bool wait_until_sleeping() {
+    for (int i = 0; i < 1500 && pid <= 0; ++i) {
+      pid = static_cast<pid_t>(std::atol(read_text(pid_file).c_str()));
+      if (pid <= 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (pid <= 0) return false;
+    const std::string syscall = "/proc/" + std::to_string(pid) + "/syscall";
+    for (int i = 0; i < 1500 && read_text(syscall).rfind("230 ", 0) != 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return read_text(syscall).rfind("230 ", 0) == 0;
+  }
+};
+
+// What the audit says of a daemon the supervisor serves: its answer, every
+// page of the sleep sealed by it.
+void expect_answered_by_the_supervisor(pid_t daemon) {
+  const json j = audit({std::to_string(daemon), "--json", "--answer-timeout", "5000", "--wait-budget", "10000"});
+  const json& p = process_of(j);
+  ASSERT_EQ(p.at("status"), "ok") << p;
+  const json& f = p.at("filters");
+  ASSERT_EQ(f.at("supervisor"), "answered") << f;
+  EXPECT_EQ(p.at("coverage_bytes_percent").get<double>(), 100.0) << p;
+}
+
+// The daemon's parent ends while `sealkit run` still runs the program: the
+// daemon is an orphan when it execs, and `sealkit run` (the maker of the
+// registration socket) is alive. It adopts the tree's orphans, so it is still
+// the daemon's ancestor, and the daemon registers with it.
+TEST(AuditFilters, ADaemonOrphanedWhileSealkitRunsRegistersWithItsSupervisor) {
+  if (!root()) GTEST_SKIP() << "reading another process's seccomp filters needs CAP_SYS_ADMIN (run as root)";
+  OrphanedDaemon d;
+  ASSERT_FALSE(d.dir.empty());
+  // The daemon waits until its parent (the subshell that started it) has
+  // ended: until its parent is no child of the program, whose pid is $2.
+  const std::string daemon = OrphanedDaemon::script(
+      "up=$(cut -d' ' -f4 /proc/$$/stat); [ \"$(cut -d' ' -f4 /proc/$up/stat 2>/dev/null)\" != \"$2\" ]");
+  // The program outlives the daemon's exec: it waits for the sleep.
+  const std::string program =
+      "( /bin/sh -c \"$1\" daemon \"$2\" $$ </dev/null >/dev/null 2>&1 & ); i=0; "
+      "until [ -s \"$2\" ] && grep -q '^230 ' /proc/$(cat \"$2\")/syscall 2>/dev/null; do "
+      "i=$((i+1)); [ $i -gt 1000 ] && exit 1; sleep 0.02; done";
+  sealkit::test::Captured run = sealkit::test::run_captured(
+      {SEALKIT_BIN, "run", "--backend", "seccomp", "--", "/bin/sh", "-c", program, "program", daemon, d.pid_file});
+  ASSERT_EQ(run.status, 0) << run.err;
+  ASSERT_TRUE(d.wait_until_sleeping()) << "the daemon did not reach its sleep";
+  expect_answered_by_the_supervisor(d.pid);
+}
+
+// `sealkit run` has exited and nobody has reaped it (its parent is busy):
+// the maker of the socket is a zombie, not a live impostor. The daemon
+// registers with the background supervisor.
+TEST(AuditFilters, ADaemonRegistersWhileSealkitRunIsAZombie) {
+  if (!root()) GTEST_SKIP() << "reading another process's seccomp filters needs CAP_SYS_ADMIN (run as root)";
+  OrphanedDaemon d;
+  ASSERT_FALSE(d.dir.empty());
+  // The program passes its parent (sealkit run) on; the daemon waits until it is a zombie.
+  const std::string daemon = OrphanedDaemon::script("[ \"$(sed 's/.*) //' /proc/$2/stat | cut -c1)\" = Z ]");
+  const std::string program = "( /bin/sh -c \"$1\" daemon \"$2\" $PPID </dev/null >/dev/null 2>&1 & )";
+  // The parent starts sealkit run and never waits for it.
+  const pid_t parent = ::fork();
+  ASSERT_GE(parent, 0);
+  if (parent == 0) {
+    const pid_t run = ::fork();
+    if (run == 0) {
+      const int null = ::open("/dev/null", O_RDWR);
+      for (int fd = 0; fd < 3; ++fd) ::dup2(null, fd);
+      ::execl(SEALKIT_BIN, SEALKIT_BIN, "run", "--backend", "seccomp", "--", "/bin/sh", "-c", program.c_str(),
+              "program", daemon.c_str(), d.pid_file.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    ::pause();
+    ::_exit(0);
+  }
+  struct Reap {
+    pid_t pid;
+    ~Reap() {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+  } reap_parent{parent};
+  ASSERT_TRUE(d.wait_until_sleeping()) << "the daemon did not reach its sleep";
+  expect_answered_by_the_supervisor(d.pid);
 }
 
 // The same with the supervisor stopped (SIGSTOP): no answer within the

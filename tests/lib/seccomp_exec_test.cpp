@@ -458,7 +458,7 @@ namespace {
 
 // `sealkit run --backend seccomp`: the program is sealkit's child, and sealkit
 // ends the way it did.
-pid_t start_sealkit_run(const std::vector<std::string>& command, int& out_fd) {
+pid_t start_sealkit_run(const std::vector<std::string>& command, int& out_fd, int ignored_signal = 0) {
   std::vector<std::string> args = {SEALKIT_BIN, "run", "--backend", "seccomp", "--"};
   args.insert(args.end(), command.begin(), command.end());
   int pipefd[2];
@@ -466,6 +466,7 @@ pid_t start_sealkit_run(const std::vector<std::string>& command, int& out_fd) {
   pid_t pid = ::fork();
   if (pid == 0) {
     ::dup2(pipefd[1], 1);
+    if (ignored_signal != 0) ::signal(ignored_signal, SIG_IGN);
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -513,6 +514,47 @@ TEST(SeccompExecRun, SignalsSentToSealkitReachTheProgram) {
   ASSERT_EQ(::kill(pid, SIGUSR1), 0);  // to sealkit, which passes it on
   const int status = wait_status(pid);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 42) << status;
+  ::close(out);
+}
+
+// `nohup sealkit run ...`: a signal ignored by whoever started sealkit is
+// ignored by the program too, as it would be without sealkit.
+TEST(SeccompExecRun, ASignalIgnoredBySealkitsStarterStaysIgnoredByTheProgram) {
+  std::string why;
+  if (!usable(why)) GTEST_SKIP() << why;
+  int out = -1;
+  pid_t pid = start_sealkit_run({"/bin/sh", "-c", "kill -HUP $$; echo alive"}, out, SIGHUP);
+  ASSERT_GT(pid, 0);
+  std::string text;
+  char c;
+  while (::read(out, &c, 1) == 1) text += c;
+  const int status = wait_status(pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_EQ(text, "alive\n");
+  ::close(out);
+}
+
+// sealkit run adopts the orphans of its tree (it must stay their ancestor
+// for them to register with it) and reaps them as they end: none is left a
+// zombie under it while the program runs.
+TEST(SeccompExecRun, OrphansOfTheTreeAreReapedAsTheyEnd) {
+  std::string why;
+  if (!usable(why)) GTEST_SKIP() << why;
+  int out = -1;
+  // Ten orphans that end at once; then the zombies among sealkit's children.
+  pid_t pid = start_sealkit_run(
+      {"/bin/sh", "-c",
+       "for i in 1 2 3 4 5 6 7 8 9 10; do ( /bin/true & ); done; sleep 1; "
+       "n=0; for s in /proc/[0-9]*/stat; do set -- $(cat $s 2>/dev/null); "
+       "[ \"$4\" = \"$PPID\" ] && [ \"$3\" = Z ] && n=$((n+1)); done; echo zombies=$n"},
+      out);
+  ASSERT_GT(pid, 0);
+  std::string text;
+  char c;
+  while (::read(out, &c, 1) == 1) text += c;
+  const int status = wait_status(pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_EQ(text, "zombies=0\n");
   ::close(out);
 }
 

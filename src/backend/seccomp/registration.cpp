@@ -112,25 +112,34 @@ long open_stat(long pid) noexcept {
   return sys::call(sys::kOpenat, -100 /* AT_FDCWD */, sys::as_long(path), 02000000 /* O_RDONLY|O_CLOEXEC */);
 }
 
-// The parent of process `pid` as /proc/PID/stat says ("PID (COMM) STATE PPID
-// ..."; COMM may hold anything, so the last ')' ends it), or -1.
-long parent_of(long pid) noexcept {
+// What /proc/PID/stat says of process `pid` ("PID (COMM) STATE PPID ...";
+// COMM may hold anything, so the last ')' ends it): false when it cannot be
+// read (no such process, or a line not of that shape).
+bool read_stat(long pid, char& state, long& ppid) noexcept {
   const long fd = open_stat(pid);
-  if (sys::failed(fd)) return -1;
+  if (sys::failed(fd)) return false;
   char buf[512];
   long n;
   do n = sys::call(sys::kRead, fd, sys::as_long(buf), sizeof buf);
   while (n == -kEintr);
   sys::call(sys::kClose, fd);
-  if (n <= 0) return -1;
+  if (n <= 0) return false;
   long close_paren = -1;
   for (long i = 0; i < n; ++i) close_paren = buf[i] == ')' ? i : close_paren;
   // ") S PPID": the state is one character.
   long i = close_paren + 4;
-  if (close_paren < 0 || i >= n) return -1;
-  long ppid = 0;
+  if (close_paren < 0 || i >= n || buf[close_paren + 1] != ' ' || buf[close_paren + 3] != ' ') return false;
+  state = buf[close_paren + 2];
+  ppid = 0;
   for (; i < n && buf[i] >= '0' && buf[i] <= '9'; ++i) ppid = ppid * 10 + (buf[i] - '0');
-  return i < n && buf[i] == ' ' ? ppid : -1;
+  return i < n && buf[i] == ' ';
+}
+
+// The parent of process `pid`, or -1.
+long parent_of(long pid) noexcept {
+  char state;
+  long ppid;
+  return read_stat(pid, state, ppid) ? ppid : -1;
 }
 
 }  // namespace
@@ -159,10 +168,11 @@ const char* untrusted_supervisor(int socket_fd) noexcept {
   if (sys::call(sys::kPrctl, 21 /* PR_GET_SECCOMP */, 0, 0, 0) != 2) return "serves a process under no seccomp filter";
   // `sealkit run` made the socket pair before it forked the program: the
   // credentials the kernel recorded then are an ancestor's of every process
-  // that inherits the socket, while that process lives. When the program
-  // has exited, `sealkit run` leaves a forked copy of itself serving the
-  // program's daemons and exits: the recorded pid is then gone. A live
-  // process that is no ancestor did not start this tree.
+  // that inherits the socket, while that process lives (it is the tree's
+  // child subreaper: an orphan of the tree is adopted by it, not by init).
+  // When the program has exited, `sealkit run` leaves a forked copy of itself
+  // serving the program's daemons and exits: the recorded pid is then gone.
+  // A live process that is no ancestor did not start this tree.
   if (peer.pid <= 0) return "was made by a process outside this pid namespace";
   long p = sys::call(sys::kGetppid);
   for (int depth = 0; depth < 4096; ++depth) {
@@ -170,9 +180,17 @@ const char* untrusted_supervisor(int socket_fd) noexcept {
     if (p <= 1) break;
     p = parent_of(p);
   }
-  const long fd = open_stat(peer.pid);
-  if (fd == -2 /* ENOENT */) return nullptr;  // gone; the registration's own check decides (register_seal)
-  if (!sys::failed(fd)) sys::call(sys::kClose, fd);
+  // Gone, or a zombie: `sealkit run` has exited and its own parent has not
+  // reaped it yet. The registration's own check decides (register_seal).
+  char state = 0;
+  long ppid;
+  if (read_stat(peer.pid, state, ppid)) {
+    if (state == 'Z' || state == 'X') return nullptr;
+  } else {
+    const long fd = open_stat(peer.pid);
+    if (fd == -2 /* ENOENT */) return nullptr;
+    if (!sys::failed(fd)) sys::call(sys::kClose, fd);
+  }
   return "was made by a live process that is not an ancestor of this one";
 }
 

@@ -118,6 +118,13 @@ SupervisedChild spawn_supervised(const char* path, char* const argv[]) {
     return out;
   }
   std::fflush(nullptr);
+  // The tree's orphans are adopted by this process, not by init, while it
+  // lives: it made the registration socket, and a process checks that the
+  // socket's maker is its ancestor (or gone) before it registers
+  // (registration::untrusted_supervisor). Without this, a daemon whose parent
+  // exited while this process still ran would take the supervisor for an
+  // impostor and seal with filters of its own.
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
   const pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) {
@@ -157,18 +164,42 @@ SupervisedChild spawn_supervised(const char* path, char* const argv[]) {
   return out;
 }
 
+// Reaps every child that has ended: the program, and the orphans of its
+// tree this process adopted as their subreaper. True when the program was
+// among them (its status in `status`), or cannot be waited for (no child at
+// all: SIGCHLD ignored, children reaped by the kernel; status 0).
+bool reap_ended(pid_t program, int& status) {
+  int st;
+  while (true) {
+    const pid_t r = ::waitpid(-1, &st, WNOHANG);
+    if (r == program) {
+      status = st;
+      return true;
+    }
+    if (r > 0 || (r < 0 && errno == EINTR)) continue;
+    if (r < 0 && errno == ECHILD) {
+      status = 0;
+      return true;
+    }
+    return false;  // 0: the others run on
+  }
+}
+
 int supervise_until_exit(SupervisedChild& child) {
   int status = 0;
   while (true) {
     bool exited = false;
     // Without a pidfd (never on 5.3+), poll for the exit between rounds.
     const bool more = child.supervisor->step(child.pidfd >= 0 ? -1 : 50, child.pidfd, &exited);
+    if (reap_ended(child.pid, status)) break;
     // Nothing left to poll and no pidfd (kernels before 5.3): just wait.
-    pid_t r = ::waitpid(child.pid, &status, more || child.pidfd >= 0 ? WNOHANG : 0);
-    if (r == child.pid) break;
-    if (r < 0 && errno != EINTR) {
-      status = 0;
-      break;
+    if (!more && child.pidfd < 0) {
+      pid_t r = ::waitpid(child.pid, &status, 0);
+      if (r == child.pid) break;
+      if (r < 0 && errno != EINTR) {
+        status = 0;
+        break;
+      }
     }
   }
   if (child.pidfd >= 0) ::close(child.pidfd);

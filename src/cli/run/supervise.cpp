@@ -33,19 +33,46 @@ void forward(int sig, siginfo_t* info, void*) {
   if (child > 0) ::kill(child, sig);
 }
 
+// SIGCHLD only wakes the supervising loop (poll returns EINTR), which reaps
+// the orphans of the tree it adopted (spawn_supervised) as they end. It also
+// replaces an inherited SIG_IGN, under which the kernel would reap the
+// program before its exit status could be read.
+void wake(int) {}
+
+// Signals ignored by whoever started sealkit stay ignored (`nohup sealkit
+// run ...`): the program inherits that across its exec, as it would have
+// without sealkit, and there is nothing to forward.
+bool ignored(int sig) {
+  struct sigaction old{};
+  return ::sigaction(sig, nullptr, &old) == 0 && old.sa_handler == SIG_IGN;
+}
+
 void install_forwarding() {
   struct sigaction sa{};
   sa.sa_sigaction = forward;
   sa.sa_flags = SA_SIGINFO;  // no SA_RESTART: poll returns, and the loop goes on
   sigemptyset(&sa.sa_mask);
-  for (int sig : kForwarded) ::sigaction(sig, &sa, nullptr);
+  for (int sig : kForwarded)
+    if (!ignored(sig)) ::sigaction(sig, &sa, nullptr);
+}
+
+// After the program is forked (it keeps the disposition sealkit was given).
+void install_wake_on_child_exit() {
+  struct sigaction sa{};
+  sa.sa_handler = wake;
+  sigemptyset(&sa.sa_mask);
+  ::sigaction(SIGCHLD, &sa, nullptr);
 }
 
 void restore_defaults() {
   struct sigaction sa{};
   sa.sa_handler = SIG_DFL;
   sigemptyset(&sa.sa_mask);
-  for (int sig : kForwarded) ::sigaction(sig, &sa, nullptr);
+  for (int sig : kForwarded) {
+    struct sigaction old{};
+    if (::sigaction(sig, nullptr, &old) == 0 && old.sa_sigaction == forward) ::sigaction(sig, &sa, nullptr);
+  }
+  ::sigaction(SIGCHLD, &sa, nullptr);
 }
 
 [[noreturn]] void end_like(int status) {
@@ -98,6 +125,7 @@ int run(const char* path, char* const argv[], std::string& why) {
     return 2;
   }
   g_child = child.pid;
+  install_wake_on_child_exit();
   const int status = sc::supervise_until_exit(child);
   g_child = 0;
   restore_defaults();
