@@ -22,6 +22,8 @@ inline int mseal(std::uintptr_t start, std::size_t len, unsigned long flags) noe
 // succeeds exactly where the system call exists (and no seccomp filter denies
 // it). Tested once, then cached.
 bool available() noexcept;
+// The same, asked afresh each time (available() asks once per process).
+bool exists() noexcept;
 
 // Whether every page of [start, end) (page-aligned) is mapped: 0, ENOMEM for a
 // hole, or another errno; errno itself is left as it was. msync(MS_ASYNC)

@@ -16,7 +16,7 @@ std::atomic<int> g_backend_choice{static_cast<int>(Backend::kUnchosen)};
 namespace {
 
 // Asked afresh (not kernel::available()'s cache): the choice itself is made once.
-bool kernel_has_mseal() noexcept { return backend::kernel::mseal(0, 0, 0) == 0; }
+bool kernel_has_mseal() noexcept { return backend::kernel::exists(); }
 
 Backend automatic() noexcept {
   if (kernel_has_mseal()) return Backend::kKernel;

@@ -376,6 +376,21 @@ TEST(SeccompBackend, AutoPicksTheFilterWhenMsealIsMissing) {
   });
 }
 
+// Under a filter that kills mseal (an allow-list without an error number,
+// written before mseal), choosing the backend asks in a child: the program
+// lives on, and seals with the filter backend instead.
+TEST(SeccompBackend, AFilterThatKillsMsealLeavesTheProgramAliveAndSealing) {
+  EXPECT_CHILD_PASSES([](ChildReport& r) {
+    if (!kill_at_mseal()) return r.skip("cannot install a seccomp filter on this architecture");
+    choose_again(nullptr);
+    CHILD_CHECK(r, std::strcmp(sealkit_backend(), "seccomp") == 0);
+    std::byte* p = fresh(r, 1);
+    if (!p) return;
+    CHILD_CHECK_ERRNO(r, sealkit_mseal(p, page(), 0) == 0);
+    CHILD_CHECK(r, fails_with(::munmap(p, page()), EPERM));
+  });
+}
+
 }  // namespace
 }  // namespace sealkit::test
 

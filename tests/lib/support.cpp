@@ -314,14 +314,16 @@ void restore_default_signal(int sig) {
   ::sigaction(sig, &sa, nullptr);
 }
 
-bool deny_syscall(long nr, int err, int arg, std::uint32_t mask) {
+namespace {
+
+// The filter of deny_syscall, with `action` as the answer to the call.
+bool filter_syscall(long nr, std::uint32_t action, int arg, std::uint32_t mask) {
 #if defined(__x86_64__) || defined(__aarch64__)
 #if defined(__x86_64__)
   constexpr unsigned arch = AUDIT_ARCH_X86_64;
 #else
   constexpr unsigned arch = AUDIT_ARCH_AARCH64;
 #endif
-  const auto ret_errno = SECCOMP_RET_ERRNO | (static_cast<unsigned>(err) & SECCOMP_RET_DATA);
   // Little-endian: the low half of a 64-bit argument comes first. With
   // arg < 0 the accumulator is loaded with 1 and tested with mask 1: always.
   struct sock_filter load_arg = BPF_STMT(BPF_LD | BPF_IMM, 1);
@@ -337,7 +339,7 @@ bool deny_syscall(long nr, int err, int arg, std::uint32_t mask) {
       BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, static_cast<unsigned>(nr), 0, 3),  // another call: allow
       load_arg,
       BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, test_mask, 0, 1),
-      BPF_STMT(BPF_RET | BPF_K, ret_errno),
+      BPF_STMT(BPF_RET | BPF_K, action),
       BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
   };
   struct sock_fprog prog {};
@@ -351,6 +353,14 @@ bool deny_syscall(long nr, int err, int arg, std::uint32_t mask) {
 #endif
 }
 
+}  // namespace
+
+bool deny_syscall(long nr, int err, int arg, std::uint32_t mask) {
+  return filter_syscall(nr, SECCOMP_RET_ERRNO | (static_cast<unsigned>(err) & SECCOMP_RET_DATA), arg, mask);
+}
+
 bool deny_mseal_with(int err) { return deny_syscall(462, err); }  // 462 on every architecture
+
+bool kill_at_mseal() { return filter_syscall(462, SECCOMP_RET_KILL_PROCESS, -1, 0); }
 
 }  // namespace sealkit::test

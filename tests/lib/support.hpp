@@ -140,6 +140,9 @@ bool deny_syscall(long nr, int err, int arg = -1, std::uint32_t mask = 0);
 // mseal(2) fails with `err`: as on a kernel without it (ENOSYS), or to force
 // a sealing failure.
 bool deny_mseal_with(int err);
+// mseal(2) kills the process (SIGSYS), as an allow-list written before mseal
+// without an error number does.
+bool kill_at_mseal();
 
 // true (the default): every test of the binary is skipped on a kernel without
 // mseal(2). The seccomp backend's tests clear it: they run on such kernels.

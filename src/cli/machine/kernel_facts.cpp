@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "backend/ask_in_child.hpp"
 #include "backend/kernel.hpp"
 #include "core/page.hpp"
 #include "core/proc_maps.hpp"
@@ -84,7 +85,9 @@ std::optional<std::string> smaps_at_exec(std::string& why) {
 
 }  // namespace
 
-KernelFact mseal_seals() {
+namespace {
+
+KernelFact mseal_seals_here() {
   KernelFact f{false, ""};
   const std::size_t ps = core::page_size();
   void* p = ::mmap(nullptr, ps, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -107,6 +110,49 @@ KernelFact mseal_seals() {
   f.detail = e == EPERM ? "scratch page sealed; mprotect then failed with EPERM"
                         : std::string("mprotect failed with ") + std::strerror(e) + ", not EPERM";
   return f;
+}
+
+// The same question, in a child (backend/ask_in_child.hpp): its exit code
+// says what happened.
+constexpr int kSealed = 0, kNotEnforced = 1, kNoScratchPage = 2, kOtherErrno = 3, kMsealFailed = 100;
+
+int seal_scratch_page() {
+  const long ps = ::sysconf(_SC_PAGESIZE);
+  void* p = ::mmap(nullptr, static_cast<std::size_t>(ps), PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) return kNoScratchPage;
+  if (backend::kernel::mseal(reinterpret_cast<std::uintptr_t>(p), static_cast<std::size_t>(ps), 0) != 0)
+    return kMsealFailed + (errno < 100 ? errno : 0);
+  if (::mprotect(p, static_cast<std::size_t>(ps), PROT_READ | PROT_WRITE) == 0) return kNotEnforced;
+  return errno == EPERM ? kSealed : kOtherErrno;
+}
+
+KernelFact mseal_seals_in_child() {
+  const int answer = backend::ask_in_child(seal_scratch_page);
+  if (answer == backend::kNoChild) return {std::nullopt, "a child to ask it under this process's seccomp filter could not be made"};
+  if (answer < 0) {
+    const char* name = sigabbrev_np(-answer);
+    return {false, std::string("a child asking it was killed by SIG") + (name ? name : std::to_string(-answer)) +
+                       ": a seccomp filter this process runs under kills mseal(2) (an allow-list that does not name "
+                       "it, without an error number: systemd's SystemCallFilter= without SystemCallErrorNumber=)"};
+  }
+  switch (answer) {
+    case kSealed: return {true, "scratch page sealed (in a child: this process runs under a seccomp filter); mprotect then failed with EPERM"};
+    case kNotEnforced: return {false, "mseal returned 0 but mprotect still succeeded (in a child)"};
+    case kNoScratchPage: return {std::nullopt, "could not map a scratch page (in a child)"};
+    case kOtherErrno: return {false, "mprotect of the sealed page failed, not with EPERM (in a child)"};
+    default: break;
+  }
+  const int e = answer - kMsealFailed;
+  return {false, std::string("mseal failed") + (e > 0 ? std::string(": ") + std::strerror(e) : std::string()) +
+                     " (in a child: this process runs under a seccomp filter)"};
+}
+
+}  // namespace
+
+// Under a seccomp filter the call may kill the process rather than fail
+// (sealkit probe run as a hardened service): a child asks it then.
+KernelFact mseal_seals() {
+  return backend::under_seccomp_filter() ? mseal_seals_in_child() : mseal_seals_here();
 }
 
 KernelFact kernel_seals_system_mappings() {
