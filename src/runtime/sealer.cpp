@@ -5,6 +5,7 @@
 #include "core/seal_plan.hpp"
 #include "runtime/elf_image.hpp"
 #include "runtime/image_plan.hpp"
+#include "runtime/mseal_gate.hpp"
 #include "runtime/mutable_sections.hpp"
 #include "runtime/native_elf.hpp"
 #include "runtime/process_info.hpp"
@@ -129,7 +130,7 @@ constexpr bool kExecKeepsReadImpliesExec = true;
 long seal_call(core::Range r, SealStats& st) {
   if (g_collector == nullptr) {
     ++st.mseal_calls;
-    return sys::mseal(r.begin, r.size());
+    return gated_mseal(r.begin, r.size());
   }
   // Not ready: the maps could not be read (first_error says EIO); like a
   // kernel without mseal, nothing can be sealed and nothing is retried.
@@ -411,7 +412,9 @@ void seal_startup(const LoadedRef* objects, std::size_t n, std::uintptr_t self_e
   // sealed: one question first, then no probe of the stack or the vDSO and no
   // read of the maps, whose only use here is sealing (valgrind reports the
   // probes as errors of the program). Not counted as a call: it seals nothing.
-  if (!st.seccomp && sys::mseal(0, 0) == kEnosys) {
+  // Where a filter would kill the process for it, mseal is not called at all
+  // (mseal_gate.hpp), as if missing.
+  if (!st.seccomp && (!mseal_gate_open() || sys::mseal(0, 0) == kEnosys)) {
     st.first_error = kEnosys;
     ++st.mseal_failures;
   }

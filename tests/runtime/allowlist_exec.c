@@ -6,9 +6,11 @@
  * (SYSTEM_SERVICE_LIST_INC, made by tests/CMakeLists.txt from
  * systemd_system_service_x86_64.txt) so that the qemu guest, which holds the
  * build tree's programs only, runs it too.
- * Usage: allowlist_exec [--also NR]... PROGRAM [ARGS...]. --also allows one
- * more system call by number (e.g. 317, seccomp, as container runtimes'
- * profiles do). */
+ * Usage: allowlist_exec [--kill-newer] [--also NR]... PROGRAM [ARGS...].
+ * --also allows one more system call by number (e.g. 317, seccomp, as
+ * container runtimes' profiles do). --kill-newer kills for the newer calls
+ * too, as an allow-list made with libseccomp's SCMP_ACT_KILL default (a
+ * sandbox's own, or systemd's before v247) does: mseal among them. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <linux/audit.h>
@@ -34,6 +36,11 @@ int main(int argc, char **argv) {
   unsigned n = sizeof kList / sizeof kList[0];
   for (unsigned i = 0; i < n; ++i) calls[i] = kList[i];
   int first = 1;
+  int kill_newer = 0;
+  if (first < argc && strcmp(argv[first], "--kill-newer") == 0) {
+    kill_newer = 1;
+    ++first;
+  }
   while (first + 1 < argc && strcmp(argv[first], "--also") == 0) {
     char *end = NULL;
     const unsigned long nr = strtoul(argv[first + 1], &end, 10);
@@ -45,7 +52,7 @@ int main(int argc, char **argv) {
     first += 2;
   }
   if (first >= argc) {
-    fprintf(stderr, "usage: allowlist_exec [--also NR]... PROGRAM [ARGS...]\n");
+    fprintf(stderr, "usage: allowlist_exec [--kill-newer] [--also NR]... PROGRAM [ARGS...]\n");
     return 2;
   }
   unsigned highest = 0;
@@ -61,8 +68,10 @@ int main(int argc, char **argv) {
     prog[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, calls[i], 0, 1);
     prog[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
   }
-  prog[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, highest, 0, 1);
-  prog[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS);
+  if (!kill_newer) {
+    prog[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, highest, 0, 1);
+    prog[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS);
+  }
   prog[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
   struct sock_fprog fprog = {.len = (unsigned short)k, .filter = prog};
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog) != 0) {

@@ -102,6 +102,36 @@ TEST(ForeignFilter, DlopenUnderTheListNeverKills) {
   EXPECT_FALSE(log.lines().empty());
 }
 
+// A list that kills for mseal too (libseccomp's SCMP_ACT_KILL default, a
+// sandbox's own list, systemd before v247): the runtime asks in a throwaway
+// child before its first mseal and, where the child dies, never calls it
+// (runtime/mseal_gate.hpp). Machine-wide, under `sealkit run`, and for
+// objects loaded later.
+TEST(ForeignFilter, AListThatKillsForMsealKillsNoProcessOfTheRuntime) {
+  const std::string exe = fs::canonical("/bin/true").string();
+  {
+    SCOPED_TRACE("machine-wide");
+    TempLog log;
+    Captured o = run_captured({ALLOWLIST_EXEC, "--kill-newer", "/bin/true"},
+                              {std::string("LD_PRELOAD=") + SEALKIT_PRELOAD, "SEALKIT_LOG=" + log.path});
+    expect_survived_and_logged(o, log, exe);
+  }
+  {
+    SCOPED_TRACE("sealkit run");
+    TempLog log;
+    Captured o = run_captured({SEALKIT_BIN, "run", "--log", log.path, "--", ALLOWLIST_EXEC, "--kill-newer", "/bin/true"});
+    expect_survived_and_logged(o, log, exe);
+  }
+  {
+    SCOPED_TRACE("objects loaded later");
+    TempLog log;
+    Captured o = run_captured({SEALKIT_BIN, "run", "--log", log.path, "--", ALLOWLIST_EXEC, "--kill-newer",
+                               "/usr/bin/python3", "-I", "-c", "import json, decimal; print('ok')"});
+    EXPECT_EQ(o.status, 0) << "killed or failed under the allow-list: " << o.err;
+    EXPECT_EQ(o.out, "ok\n");
+  }
+}
+
 // libsealkit itself, in a program that seals its own memory (as
 // examples/sealed_service does). Where mseal answers ENOSYS (the list's rule
 // for calls newer than it knows, or a kernel without it), the library looks
@@ -119,12 +149,16 @@ std::string no_leak_check() { return sealkit::test::asan_options_with("detect_le
 const char* const kSealed = "mseal 0\nmprotect EPERM\nv8 0\nv8_rule EACCES\n";
 
 TEST(ForeignFilter, LibsealkitNeverKillsAProgramUnderTheList) {
-  for (const char* backend : {"auto", "seccomp"}) {
-    SCOPED_TRACE(backend);
-    Captured o = run_captured(under_allowlist({LIB_UNDER_FILTER}),
-                              {std::string("SEALKIT_BACKEND=") + backend, no_leak_check()});
-    EXPECT_EQ(o.status, 0) << "killed or failed under the allow-list: " << o.err;
-    EXPECT_EQ(o.out, kNothingSealed);
+  for (const char* backend : {"auto", "seccomp", "kernel"}) {
+    for (const bool kill_newer : {false, true}) {
+      SCOPED_TRACE(std::string(backend) + (kill_newer ? ", mseal kills" : ", mseal ENOSYS"));
+      std::vector<std::string> argv{ALLOWLIST_EXEC};
+      if (kill_newer) argv.push_back("--kill-newer");
+      argv.push_back(LIB_UNDER_FILTER);
+      Captured o = run_captured(argv, {std::string("SEALKIT_BACKEND=") + backend, no_leak_check()});
+      EXPECT_EQ(o.status, 0) << "killed or failed under the allow-list: " << o.err;
+      EXPECT_EQ(o.out, kNothingSealed);
+    }
   }
 }
 

@@ -12,6 +12,7 @@
 #include "runtime/image_plan.hpp"
 #include "runtime/log.hpp"
 #include "runtime/maps_snapshot.hpp"
+#include "runtime/mseal_gate.hpp"
 #include "runtime/mutable_sections.hpp"
 #include "runtime/preload/dynamic_info.hpp"
 #include "runtime/preload/grow_table.hpp"
@@ -419,7 +420,7 @@ class Sealer {
   // mseal, or on the seccomp backend a run added to the pass's filter (which
   // checks as mseal would that every page is mapped: -ENOMEM otherwise).
   long seal_run(core::Range r) {
-    if (!g_seccomp) return sys::mseal(r.begin, r.size());
+    if (!g_seccomp) return gated_mseal(r.begin, r.size());
     begin_collector();
     return collector_.add(r) == seccomp::AddStatus::kOk ? 0 : -12;
   }
@@ -540,6 +541,8 @@ void seal_pass(Policy policy, const Opened& opened) {
   }
 
   pthread_mutex_lock(&g_mu);
+  // A filter the program installed since the last pass may kill mseal.
+  if (!g_seccomp) mseal_gate_open();
   bool head_pending = false;
   bool head_known = false;
   if (head && opened.nodelete) {

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "runtime/log.hpp"
+#include "runtime/mseal_gate.hpp"
 #include "runtime/sealer.hpp"
 #include "runtime/seccomp/polyfill.hpp"
 #include "runtime/sys.hpp"
@@ -47,6 +48,9 @@ bool audit_module_ran(const ProcessInfo& info) {
   // asking with syscall 462 would only reach that handler (or, if this image's
   // audit module never ran, an earlier image's trap, which would kill).
   if (runtime_handles_sigsys()) return true;
+  // A filter that would kill the process for mseal: nothing was sealed and
+  // nothing can be (mseal_gate.hpp).
+  if (!mseal_gate_open()) return true;
   return sys::mseal(0, 0) == -38 /* ENOSYS */;
 }
 

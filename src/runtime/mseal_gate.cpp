@@ -1,0 +1,82 @@
+#include "runtime/mseal_gate.hpp"
+
+#include "runtime/sys.hpp"
+
+namespace sealkit::rt {
+
+namespace {
+
+constexpr long kPrGetSeccomp = 21, kSeccompModeFilter = 2;
+constexpr long kEperm = -1;
+constexpr long kWall = 0x40000000;  // __WALL: the child sends no exit signal
+
+#if defined(__x86_64__)
+constexpr long kClone = 56, kWait4 = 61, kExitGroup = 231, kRtSigaction = 13;
+#elif defined(__aarch64__)
+constexpr long kClone = 220, kWait4 = 260, kExitGroup = 94, kRtSigaction = 134;
+#elif defined(__i386__)
+constexpr long kClone = 120, kWait4 = 114, kExitGroup = 252, kRtSigaction = 174;
+#endif
+
+constinit bool g_open = true;
+constinit long g_filters_asked = -1;  // Seccomp_filters when the child last asked
+
+// "Seccomp_filters:\t<n>" of /proc/self/status (Linux 5.9+), or -1.
+long filter_count() {
+  const int fd = sys::open_read("/proc/self/status");
+  if (fd < 0) return -1;
+  char buf[4096];
+  long used = 0, n;
+  while (used < static_cast<long>(sizeof buf) - 1 &&
+         (n = sys::read(fd, buf + used, sizeof buf - 1 - static_cast<std::size_t>(used))) > 0)
+    used += n;
+  sys::call(sys::kClose, fd);
+  buf[used > 0 ? used : 0] = '\0';
+  static constexpr char kKey[] = "\nSeccomp_filters:\t";
+  for (long i = 0; i + static_cast<long>(sizeof kKey) - 1 <= used; ++i) {
+    long k = 0;
+    while (kKey[k] != '\0' && buf[i + k] == kKey[k]) ++k;
+    if (kKey[k] != '\0') continue;
+    long v = 0, at = i + k;
+    if (buf[at] < '0' || buf[at] > '9') return -1;
+    for (; buf[at] >= '0' && buf[at] <= '9' && v < 1000000; ++at) v = v * 10 + (buf[at] - '0');
+    return v;
+  }
+  return -1;
+}
+
+// The child: SIGSYS at its default (a TRAP then ends the child, as it would
+// end the process; a handler the program installed is not run), mseal(0, 0,
+// 0), exit. True when it came back from the call.
+bool survives_mseal() {
+  const long pid = sys::call(kClone, 0, 0, 0, 0);
+  if (pid == 0) {
+    const long dfl[4] = {0, 0, 0, 0};  // SIG_DFL, no flags, no restorer, empty mask (any layout)
+    sys::call(kRtSigaction, 31 /* SIGSYS */, reinterpret_cast<long>(dfl), 0, 8);
+    sys::mseal(0, 0);
+    sys::call(kExitGroup, 0);
+    __builtin_unreachable();
+  }
+  if (sys::failed(pid)) return false;  // cannot tell: do not risk the call
+  int status = 0;
+  long r;
+  do r = sys::call(kWait4, pid, reinterpret_cast<long>(&status), kWall, 0);
+  while (r == -4 /* EINTR */);
+  return r == pid && (status & 0x7f) == 0;  // exited normally, not killed by a signal
+}
+
+}  // namespace
+
+bool mseal_gate_open() {
+  if (sys::call(sys::kPrctl, kPrGetSeccomp) != kSeccompModeFilter) return g_open = true;
+  const long filters = filter_count();
+  if (filters < 0 || filters != g_filters_asked) {
+    g_open = survives_mseal();
+    g_filters_asked = filters;
+  }
+  return g_open;
+}
+
+long gated_mseal(std::uintptr_t start, std::size_t len) { return g_open ? sys::mseal(start, len) : kEperm; }
+
+}  // namespace sealkit::rt

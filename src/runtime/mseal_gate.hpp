@@ -1,0 +1,30 @@
+// mseal(2) for the runtime, never called where it would kill the process.
+//
+// A seccomp filter someone else installed (a sandbox's allow-list, an older
+// service manager's, a container runtime's) may answer a system call it does
+// not list by killing the process (SECCOMP_RET_KILL_*, or a TRAP whose SIGSYS
+// the program does not handle) rather than with an error. An allow-list
+// written before mseal does not list it. The runtime, which must never end
+// its host, then asks in a throwaway child first (a copy of the process made
+// with clone, which calls mseal(0, 0, 0) and exits) and, where the child
+// dies, does not call mseal at all: nothing is sealed, as on a kernel without
+// mseal (the start-up log says ENOSYS; `sealkit audit` and `sealkit status`
+// name the filter).
+// The answer is kept until the process's count of filters changes.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace sealkit::rt {
+
+// Where a sealing pass begins (start-up, each pass over later objects):
+// whether this pass may call mseal. Free outside a filter (one prctl); under
+// one, a read of /proc/self/status, and a child when the filters changed.
+bool mseal_gate_open();
+
+// mseal(start, len, 0), or -EPERM without the call where the gate is closed.
+// The gate is the last mseal_gate_open()'s answer (open before any).
+long gated_mseal(std::uintptr_t start, std::size_t len);
+
+}  // namespace sealkit::rt
