@@ -210,6 +210,8 @@ void warn(std::string_view what, WarningAbout about) {
 
 const StartupAux& startup_aux() { return g_aux; }
 
+char* const* startup_environment() { return g_startup_envp; }
+
 void read_process_info(ProcessInfo& info, bool quiet) {
   AuxRead a;
   if (!auxv_from_stack(a)) {

@@ -36,6 +36,10 @@ struct ProcessInfo {
 // The auxiliary vector as found on the initial stack (see process_info.cpp).
 const StartupAux& startup_aux();
 
+// The environment the process was started with (ld.so's envp, the initial
+// stack's array), as the object's first constructor saw it; null before.
+char* const* startup_environment();
+
 // Fills `info`; warns (warn(), one line) for each setting it
 // rejects (unless `quiet`), and falls back to the safe default for it.
 void read_process_info(ProcessInfo& info, bool quiet = false);
