@@ -20,6 +20,12 @@ enum class Kind : std::uint8_t {
   kValue,    // SEALKIT_*: sealkit's value (SEALKIT_DLOPEN: unless the child's seals at least as much)
 };
 
+// Which occurrences of a variable count, as its readers read it: ld.so takes
+// the last LD_PRELOAD and every LD_AUDIT (glibc 2.36), glibc every
+// GLIBC_TUNABLES; for SEALKIT_* the runtime takes the last, getenv the first,
+// so each must carry sealkit's value.
+enum class Counts : std::uint8_t { kLast, kAny, kAll };
+
 struct Item {
   const char* name = nullptr;  // NUL-terminated, without '='
   std::size_t name_len = 0;
@@ -28,7 +34,8 @@ struct Item {
   const char* kv = nullptr;    // kValue: "NAME=value", NUL-terminated
   Kind kind = Kind::kValue;
   const char* seps = ":";      // kList: where ld.so splits the list
-  bool last_only = false;      // only the last occurrence counts (ld.so's LD_PRELOAD)
+  Counts counts = Counts::kAll;
+  bool dlopen = false;         // SEALKIT_DLOPEN: the child's value stays when it seals at least as much
 };
 
 constexpr std::size_t kMaxItems = 12;  // LD_AUDIT, LD_PRELOAD, GLIBC_TUNABLES and SEALKIT_* (5 today)
@@ -109,7 +116,7 @@ const char* save(std::string_view s) {
   return out;
 }
 
-void add_item(const char* name, std::string_view part, Kind kind, const char* seps, bool last_only) {
+void add_item(const char* name, std::string_view part, Kind kind, const char* seps, Counts counts) {
   if (g_item_count == kMaxItems) return;
   const char* saved = save(part);
   if (saved == nullptr) return;
@@ -120,7 +127,7 @@ void add_item(const char* name, std::string_view part, Kind kind, const char* se
   it.part_len = part.size();
   it.kind = kind;
   it.seps = seps;
-  it.last_only = last_only;
+  it.counts = counts;
 }
 
 // A SEALKIT_* variable: the last occurrence wins, as the runtime reads them.
@@ -148,6 +155,8 @@ void remember_value(std::string_view kv) {
   it.part = kvs + eq + 1;
   it.part_len = kv.size() - eq - 1;
   it.kind = Kind::kValue;
+  it.counts = Counts::kAll;
+  it.dlopen = name == "SEALKIT_DLOPEN";
 }
 
 int dlopen_strength(std::string_view v) {
@@ -157,34 +166,38 @@ int dlopen_strength(std::string_view v) {
   return -1;
 }
 
+// Whether `v` begins with the token `part` (the usual place of sealkit's:
+// `sealkit run` and a repair put it first). Compares bytes without measuring
+// `v`: most execs under `sealkit run` only ever take this path.
+bool begins_with_token(const char* v, std::string_view part, const char* seps) {
+  for (std::size_t i = 0; i < part.size(); ++i) {
+    if (v[i] != part[i]) return false;
+  }
+  return v[part.size()] == '\0' || is_sep(v[part.size()], seps);
+}
+
 // Whether one occurrence's value carries what the item needs.
-bool carries(const Item& it, std::string_view v) {
+bool carries(const Item& it, const char* value) {
   const std::string_view part(it.part, it.part_len);
   switch (it.kind) {
     case Kind::kList:
-      return any_token(v, it.seps, [&](std::string_view t) { return t == part; });
-    case Kind::kTunable:
+      if (begins_with_token(value, part, it.seps)) return true;
+      return any_token(std::string_view(value, length(value)), it.seps, [&](std::string_view t) { return t == part; });
+    case Kind::kTunable: {
+      // `sealkit run` and a repair put the tunable last.
+      const std::string_view v(value, length(value));
+      if (v.size() >= part.size() && from(v, v.size() - part.size()) == part &&
+          (v.size() == part.size() || v[v.size() - part.size() - 1] == ':'))
+        return true;
       return any_token(v, ":", [&](std::string_view t) { return tunable_name(t) == tunable_name(part); });
-    case Kind::kValue:
-      if (std::string_view(it.name, it.name_len) == "SEALKIT_DLOPEN")
-        return dlopen_strength(v) >= 0 && dlopen_strength(v) >= dlopen_strength(part);
+    }
+    case Kind::kValue: {
+      const std::string_view v(value, length(value));
+      if (it.dlopen) return dlopen_strength(v) >= 0 && dlopen_strength(v) >= dlopen_strength(part);
       return v == part;
+    }
   }
   return false;
-}
-
-// Whether `envp` needs item `i` rewritten: it is missing, or an occurrence
-// that counts lacks it.
-bool needs(char* const* envp, const Item& it) {
-  bool seen = false, ok = true;
-  for (char* const* e = envp; e != nullptr && *e != nullptr; ++e) {
-    const char* v = value_of(*e, it);
-    if (v == nullptr) continue;
-    const bool here = carries(it, v);
-    ok = it.last_only ? here : (ok && here);
-    seen = true;
-  }
-  return !seen || !ok;
 }
 
 // Writes NAME=VALUE of a rewritten list or tunable item into `out` (when not
@@ -206,7 +219,7 @@ std::size_t merged(char* const* envp, const Item& it, char* out) {
   for (char* const* e = envp; e != nullptr && *e != nullptr; ++e) {
     const char* v = value_of(*e, it);
     if (v == nullptr) continue;
-    if (it.last_only) {
+    if (it.counts == Counts::kLast) {
       last = v;
       continue;
     }
@@ -227,19 +240,44 @@ std::size_t merged(char* const* envp, const Item& it, char* out) {
   return n;
 }
 
+// Whether an entry can name an item: every item's name starts with one of
+// these. Most entries are ruled out by their first byte.
+bool may_name_an_item(const char* entry) { return entry[0] == 'L' || entry[0] == 'S' || entry[0] == 'G'; }
+
 bool names_rewritten(const char* entry, unsigned mask) {
+  if (!may_name_an_item(entry)) return false;
   for (std::size_t i = 0; i < g_item_count; ++i) {
     if ((mask & (1u << i)) != 0 && value_of(entry, g_items[i]) != nullptr) return true;
   }
   return false;
 }
 
+// The items `envp` needs rewritten: missing, or an occurrence that counts
+// lacks what sealkit put there. One pass over the envp.
 unsigned what_needs_repair(char* const* envp) {
-  unsigned mask = 0;
+  unsigned seen = 0, bad = 0, good = 0, any = 0;
   for (std::size_t i = 0; i < g_item_count; ++i) {
-    if (needs(envp, g_items[i])) mask |= 1u << i;
+    if (g_items[i].counts == Counts::kAny) any |= 1u << i;
   }
-  return mask;
+  for (char* const* e = envp; e != nullptr && *e != nullptr; ++e) {
+    if (!may_name_an_item(*e)) continue;
+    for (std::size_t i = 0; i < g_item_count; ++i) {
+      const char* v = value_of(*e, g_items[i]);
+      if (v == nullptr) continue;
+      const unsigned bit = 1u << i;
+      const bool here = carries(g_items[i], v);
+      seen |= bit;
+      switch (g_items[i].counts) {
+        case Counts::kLast: bad = here ? bad & ~bit : bad | bit; break;
+        case Counts::kAll: bad |= here ? 0u : bit; break;
+        case Counts::kAny: good |= here ? bit : 0u; break;
+      }
+      break;  // an entry names one variable
+    }
+  }
+  const unsigned all = g_item_count == 0 ? 0u : (1u << g_item_count) - 1;
+  // A rewritten kAny item joins the child's occurrences, none of which has sealkit's part: no entry twice.
+  return (all & ~seen) | bad | (any & ~good);
 }
 
 }  // namespace
@@ -254,7 +292,7 @@ void remember_injected_environment(char* const* envp, const char* log_path) {
   if (preload != nullptr) {
     any_token(preload, ": ", [](std::string_view t) {
       if (base_name(t) != "libsealkit-preload.so") return false;
-      add_item("LD_PRELOAD", t, Kind::kList, ": ", true);
+      add_item("LD_PRELOAD", t, Kind::kList, ": ", Counts::kLast);
       return true;
     });
   }
@@ -264,13 +302,13 @@ void remember_injected_environment(char* const* envp, const char* log_path) {
     if (!audit_found && starts(kv, "LD_AUDIT=")) {
       audit_found = any_token(from(kv, 9), ":", [](std::string_view t) {
         if (base_name(t) != "libsealkit-runtime.so") return false;
-        add_item("LD_AUDIT", t, Kind::kList, ":", false);
+        add_item("LD_AUDIT", t, Kind::kList, ":", Counts::kAny);
         return true;
       });
     } else if (!tunable_found && starts(kv, "GLIBC_TUNABLES=")) {
       tunable_found = any_token(from(kv, 15), ":", [](std::string_view t) {
         if (tunable_name(t) != kStaticTls) return false;
-        add_item("GLIBC_TUNABLES", t, Kind::kTunable, ":", false);
+        add_item("GLIBC_TUNABLES", t, Kind::kTunable, ":", Counts::kAny);
         return true;
       });
     } else if (starts(kv, "SEALKIT_") && kv.find('=') != std::string_view::npos) {
