@@ -9,7 +9,9 @@
  *                                    program unless given)
  *
  * WAY: clearenv-execv, execle, execl-unset, posix_spawn, posix_spawnp,
- * fexecve, execveat, system, popen. The child's report is the test's stdout;
+ * fexecve, execveat, system, popen, vfork-big (vfork, then execve with a
+ * fresh envp of 2000 variables: too large for the wrapper's stack buffer).
+ * The report ends with "environment N", the number of variables the child got. The child's report is the test's stdout;
  * the exit status is the child's. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -63,6 +65,9 @@ static int report(const char *lib) {
   }
   fclose(f);
   for (size_t i = 0; i < n; ++i) printf("object %s %s\n", objects[i].path, objects[i].sealed ? "sealed" : "unsealed");
+  size_t vars = 0;
+  while (environ != NULL && environ[vars] != NULL) ++vars;
+  printf("environment %zu\n", vars);
   return 0;
 }
 
@@ -109,6 +114,21 @@ int main(int argc, char **argv) {
     fexecve(fd, child, empty);
   } else if (strcmp(way, "execveat") == 0) {
     execveat(AT_FDCWD, self, child, empty, 0);
+  } else if (strcmp(way, "vfork-big") == 0) {
+    enum { kVars = 2000 };
+    static char text[kVars][16];
+    static char *big[kVars + 1];
+    for (int i = 0; i < kVars; ++i) {
+      snprintf(text[i], sizeof text[i], "V%d=%d", i, i);
+      big[i] = text[i];
+    }
+    const pid_t pid = vfork();
+    if (pid == 0) {
+      execve(self, child, big);
+      _exit(127);
+    }
+    if (pid < 0) return 13;
+    return wait_for(pid);
   } else if (strcmp(way, "system") == 0 || strcmp(way, "popen") == 0) {
     unsetenv("LD_PRELOAD");
     char command[2 * PATH_MAX + 32];

@@ -83,6 +83,17 @@ TEST(SealkitRunEnvironment, FexecveAndExecveatWithAnEmptyEnvironmentKeepTheChild
   expect_child_sealed(run_way("execveat"));
 }
 
+// After vfork, with an envp too large for the wrapper's stack buffer: the copy is mapped, and every variable arrives.
+TEST(SealkitRunEnvironment, VforkThenExecveWithALargeFreshEnvironmentKeepsTheChildSealed) {
+  const Captured c = run_way("vfork-big");
+  expect_child_sealed(c);
+  const auto at = c.out.find("\nenvironment ");
+  ASSERT_NE(at, std::string::npos) << c.out;
+  const unsigned long vars = std::stoul(c.out.substr(at + 13));
+  EXPECT_GT(vars, 2000u) << "the child's 2000 variables and sealkit's: " << c.out;
+  EXPECT_LT(vars, 2010u) << c.out;
+}
+
 TEST(SealkitRunEnvironment, SystemAndPopenAfterUnsetenvLdPreloadKeepTheChildSealed) {
   expect_child_sealed(run_way("system"));
   expect_child_sealed(run_way("popen"));
