@@ -2,7 +2,7 @@
  * an environment of the program's own choosing, run by env_exec_test.cpp
  * under `sealkit run`:
  *
- *   env_exec_target report LIB       dlopen LIB, then print, for each file
+ *   env_exec_target report LIB       dlopen LIB (none when ""), then print, for each file
  *                                    mapped, "object PATH sealed|unsealed"
  *                                    (every VMA of it has "sl" in VmFlags)
  *   env_exec_target WAY LIB [PROG]   start "PROG report LIB" by WAY (PROG: this
@@ -32,7 +32,7 @@ struct object {
 };
 
 static int report(const char *lib) {
-  if (lib != NULL && dlopen(lib, RTLD_NOW) == NULL) {
+  if (lib != NULL && lib[0] != '\0' && dlopen(lib, RTLD_NOW) == NULL) {
     fprintf(stderr, "dlopen %s: %s\n", lib, dlerror());
     return 3;
   }
