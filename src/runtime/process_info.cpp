@@ -30,15 +30,20 @@ namespace {
 // also the answer for anything else unexpected: the fast path is taken only
 // when the vector has every entry the kernel always writes.
 char** g_startup_envp = nullptr;
+// The last argument string as the kernel placed it: the environment's strings
+// follow it (startup_environment_block).
+const char* g_last_arg = nullptr;
 
 // Priority 101: before the object's other constructors (the preload object's
 // own start-up pass runs from one of them and needs envp already).
-__attribute__((constructor(101))) void capture_startup_environment(int, char**, char** envp) {
+__attribute__((constructor(101))) void capture_startup_environment(int argc, char** argv, char** envp) {
   g_startup_envp = envp;
+  if (argc > 0 && argv != nullptr) g_last_arg = argv[argc - 1];
 }
 
 constexpr std::size_t kMaxEnvEntries = std::size_t{1} << 22;  // far above what fits in ARG_MAX-limited stacks
 constexpr std::size_t kMaxAuxEntries = 128;                   // the kernel writes about 20
+constexpr std::size_t kMaxEnvBlock = std::size_t{1} << 22;    // /proc/self/environ as read_environment reads it
 
 struct AuxRead {
   StartupAux aux;
@@ -210,7 +215,30 @@ void warn(std::string_view what, WarningAbout about) {
 
 const StartupAux& startup_aux() { return g_aux; }
 
-char* const* startup_environment() { return g_startup_envp; }
+bool startup_environment_block(ProcText& buf, std::string_view& out) {
+  // The kernel copies the argument strings, the environment's and the
+  // executable's name (AT_EXECFN) to the top of the new stack, one after the
+  // other: the environment is what lies between the last argument's NUL and
+  // that name. setenv and unsetenv change only the envp array, never these
+  // bytes, so the block is what the process started with even after a
+  // constructor that ran earlier changed its environment.
+  if (g_aux.valid && g_aux.execfn != 0 && g_last_arg != nullptr) {
+    const char* start = g_last_arg;
+    while (*start != '\0') ++start;
+    ++start;
+    const char* end = reinterpret_cast<const char*>(g_aux.execfn);
+    if (start <= end && static_cast<std::size_t>(end - start) <= kMaxEnvBlock) {
+      out = std::string_view(start, static_cast<std::size_t>(end - start));
+      return true;
+    }
+  }
+  // Otherwise (the array was changed under the auxiliary vector, see
+  // auxv_from_stack; the arguments were moved) the kernel's own copy of the
+  // same bytes: the one read of /proc this costs.
+  if (!buf.load("/proc/self/environ", kMaxEnvBlock)) return false;
+  out = buf.text();
+  return true;
+}
 
 void read_process_info(ProcessInfo& info, bool quiet) {
   AuxRead a;

@@ -36,9 +36,13 @@ struct ProcessInfo {
 // The auxiliary vector as found on the initial stack (see process_info.cpp).
 const StartupAux& startup_aux();
 
-// The environment the process was started with (ld.so's envp, the initial
-// stack's array), as the object's first constructor saw it; null before.
-char* const* startup_environment();
+class ProcText;
+
+// The environment the process was started with, as the kernel placed it: its
+// strings, each ended by a NUL, in `out` (on the initial stack, or read from
+// /proc/self/environ into `buf`). Unchanged by what setenv and unsetenv did
+// since. After read_process_info; false when it cannot be had.
+bool startup_environment_block(ProcText& buf, std::string_view& out);
 
 // Fills `info`; warns (warn(), one line) for each setting it
 // rejects (unless `quiet`), and falls back to the safe default for it.

@@ -118,6 +118,14 @@ TEST(SealkitRunEnvironment, AChildsSealkitSettingCanOnlySealMore) {
                                     std::string("SEALKIT_DLOPEN=off exec ") + ENV_EXEC_TARGET + " report " + DL_LIB}));
 }
 
+// A library constructor that unsets LD_PRELOAD runs before the preload object's: what `sealkit run` injected is
+// still remembered (from the strings the kernel placed, not the envp array), and a child the program starts with a
+// cleared environment still gets the preload object.
+TEST(SealkitRunEnvironment, WhatALibraryConstructorUnsetsBeforeStartUpIsStillCarried) {
+  expect_child_sealed(run_captured(
+      {SEALKIT_BIN, "run", "--", ENV_EXEC_TARGET_UNSETTING, "clearenv-execv", DL_LIB, ENV_EXEC_TARGET}));
+}
+
 // Every repair is a line of the log, naming the call, the program and the variables put back.
 TEST(SealkitRunEnvironment, EachRepairIsLogged) {
   sealkit::test::TempLog log;

@@ -7,6 +7,8 @@
 #include <string_view>
 
 #include "runtime/log.hpp"
+#include "runtime/proc_text.hpp"
+#include "runtime/process_info.hpp"
 #include "runtime/sys.hpp"
 
 namespace sealkit::rt::preload {
@@ -240,6 +242,18 @@ std::size_t merged(char* const* envp, const Item& it, char* out) {
   return n;
 }
 
+// Calls f(string) for each NUL-ended string of `block`.
+template <class F>
+void each_string(std::string_view block, F f) {
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < block.size(); ++i) {
+    if (block[i] == '\0') {
+      f(from(block, start, i - start));
+      start = i + 1;
+    }
+  }
+}
+
 // Whether an entry can name an item: every item's name starts with one of
 // these. Most entries are ruled out by their first byte.
 bool may_name_an_item(const char* entry) { return entry[0] == 'L' || entry[0] == 'S' || entry[0] == 'G'; }
@@ -282,14 +296,20 @@ unsigned what_needs_repair(char* const* envp) {
 
 }  // namespace
 
-void remember_injected_environment(char* const* envp, const char* log_path) {
-  if (envp == nullptr || g_item_count != 0) return;
-  const char* preload = nullptr;  // ld.so takes the last LD_PRELOAD
-  for (char* const* e = envp; *e != nullptr; ++e) {
-    const std::string_view kv(*e, length(*e));
-    if (starts(kv, "LD_PRELOAD=")) preload = *e + 11;
-  }
-  if (preload != nullptr) {
+void remember_injected_environment(const char* log_path) {
+  if (g_item_count != 0) return;
+  ProcText buf;
+  std::string_view block;
+  if (!startup_environment_block(buf, block)) return;
+  std::string_view preload;  // ld.so takes the last LD_PRELOAD
+  bool any_preload = false;
+  each_string(block, [&](std::string_view kv) {
+    if (starts(kv, "LD_PRELOAD=")) {
+      preload = from(kv, 11);
+      any_preload = true;
+    }
+  });
+  if (any_preload) {
     any_token(preload, ": ", [](std::string_view t) {
       if (base_name(t) != "libsealkit-preload.so") return false;
       add_item("LD_PRELOAD", t, Kind::kList, ": ", Counts::kLast);
@@ -297,8 +317,7 @@ void remember_injected_environment(char* const* envp, const char* log_path) {
     });
   }
   bool audit_found = false, tunable_found = false;
-  for (char* const* e = envp; *e != nullptr; ++e) {
-    const std::string_view kv(*e, length(*e));
+  each_string(block, [&](std::string_view kv) {
     if (!audit_found && starts(kv, "LD_AUDIT=")) {
       audit_found = any_token(from(kv, 9), ":", [](std::string_view t) {
         if (base_name(t) != "libsealkit-runtime.so") return false;
@@ -314,7 +333,7 @@ void remember_injected_environment(char* const* envp, const char* log_path) {
     } else if (starts(kv, "SEALKIT_") && kv.find('=') != std::string_view::npos) {
       remember_value(kv);
     }
-  }
+  });
   const std::size_t n = length(log_path);
   if (n < sizeof g_log_path) {
     for (std::size_t i = 0; i <= n; ++i) g_log_path[i] = log_path[i];

@@ -4,7 +4,8 @@
 // start its child unsealed, or without the wrappers that seal later dlopens.
 //
 // At start-up the preload object remembers, from the environment the process
-// was started with (not the program's environ, which it may change), the
+// was started with (the strings the kernel placed on the stack, not the
+// program's environ, which it and its libraries' constructors may change), the
 // entries `sealkit run` injected: the runtime's entry in LD_AUDIT, the preload
 // object's in LD_PRELOAD, glibc.rtld.optional_static_tls in GLIBC_TUNABLES
 // (docs/runtime.md, "Static TLS under LD_AUDIT") and every SEALKIT_* variable.
@@ -32,9 +33,11 @@
 
 namespace sealkit::rt::preload {
 
-// Called once at start-up, under `sealkit run` only, with the initial envp.
-// `log_path` is SEALKIT_LOG as validated ("" when not logging).
-void remember_injected_environment(char* const* startup_envp, const char* log_path);
+// Called once at start-up, under `sealkit run` only, after read_process_info:
+// reads the environment the kernel started the process with
+// (startup_environment_block). `log_path` is SEALKIT_LOG as validated ("" when
+// not logging).
+void remember_injected_environment(const char* log_path);
 
 // Memory for one repaired envp: on the caller's stack, or mapped when more is
 // needed (unmapped by the destructor; after a successful exec it is gone with

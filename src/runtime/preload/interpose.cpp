@@ -89,7 +89,7 @@ void startup_work() {
   // (exec_env.hpp). An excluded program's children too: they are judged by
   // their own executables.
   if (!info.secure && info.ld_audit_names_runtime) {
-    remember_injected_environment(startup_environment(), info.log_path);
+    remember_injected_environment(info.log_path);
     resolve_exec_functions();
   }
   if (g_audited) {
