@@ -126,6 +126,24 @@ TEST(SealkitRunEnvironment, WhatALibraryConstructorUnsetsBeforeStartUpIsStillCar
       {SEALKIT_BIN, "run", "--", ENV_EXEC_TARGET_UNSETTING, "clearenv-execv", DL_LIB, ENV_EXEC_TARGET}));
 }
 
+// A `sealkit run` inside the tree sets its own log and backend, which seal nothing less: they are kept. Its program's
+// start-up line goes to its own log, not to the outer one.
+TEST(SealkitRunEnvironment, ANestedSealkitRunKeepsItsOwnLogAndBackend) {
+  sealkit::test::TempLog outer, inner;
+  const Captured c = run_captured({SEALKIT_BIN, "run", "--log", outer.path, "--backend", "kernel", "--", SEALKIT_BIN,
+                                   "run", "--log", inner.path, "--backend", "seccomp", "--", ENV_EXEC_TARGET,
+                                   "report", DL_LIB});
+  ASSERT_EQ(c.status, 0) << c.err;
+  bool inner_saw_target = false;
+  for (const auto& line : inner.lines()) {
+    if (line.value("exe", "") != canonical(ENV_EXEC_TARGET)) continue;
+    inner_saw_target = true;
+    EXPECT_EQ(line.value("backend", ""), "seccomp") << line.dump();
+  }
+  EXPECT_TRUE(inner_saw_target) << "the inner run's program did not log to the inner log";
+  for (const auto& line : outer.lines()) EXPECT_NE(line.value("exe", ""), canonical(ENV_EXEC_TARGET)) << line.dump();
+}
+
 // Every repair is a line of the log, naming the call, the program and the variables put back.
 TEST(SealkitRunEnvironment, EachRepairIsLogged) {
   sealkit::test::TempLog log;

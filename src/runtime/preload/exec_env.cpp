@@ -28,6 +28,14 @@ enum class Kind : std::uint8_t {
 // so each must carry sealkit's value.
 enum class Counts : std::uint8_t { kLast, kAny, kAll };
 
+// Whose value of a SEALKIT_* variable the child gets when it sets its own.
+enum class Keep : std::uint8_t {
+  kOurs,      // sealkit run's: another could seal less (SEALKIT_CONFIG, and any the runtime may learn)
+  kStronger,  // the child's when it seals at least as much (SEALKIT_DLOPEN: promote > nodelete > off)
+  kChilds,    // the child's: it seals nothing less (SEALKIT_LOG, SEALKIT_BACKEND, SEALKIT_SUPERVISOR_FD: a
+              // nested `sealkit run` sets its own)
+};
+
 struct Item {
   const char* name = nullptr;  // NUL-terminated, without '='
   std::size_t name_len = 0;
@@ -37,7 +45,7 @@ struct Item {
   Kind kind = Kind::kValue;
   const char* seps = ":";      // kList: where ld.so splits the list
   Counts counts = Counts::kAll;
-  bool dlopen = false;         // SEALKIT_DLOPEN: the child's value stays when it seals at least as much
+  Keep keep = Keep::kOurs;     // kValue: whose value a child that sets the variable ends up with
 };
 
 constexpr std::size_t kMaxItems = 12;  // LD_AUDIT, LD_PRELOAD, GLIBC_TUNABLES and SEALKIT_* (5 today)
@@ -158,7 +166,9 @@ void remember_value(std::string_view kv) {
   it.part_len = kv.size() - eq - 1;
   it.kind = Kind::kValue;
   it.counts = Counts::kAll;
-  it.dlopen = name == "SEALKIT_DLOPEN";
+  it.keep = name == "SEALKIT_DLOPEN" ? Keep::kStronger
+            : name == "SEALKIT_LOG" || name == "SEALKIT_BACKEND" || name == "SEALKIT_SUPERVISOR_FD" ? Keep::kChilds
+                                                                                                : Keep::kOurs;
 }
 
 int dlopen_strength(std::string_view v) {
@@ -195,8 +205,12 @@ bool carries(const Item& it, const char* value) {
     }
     case Kind::kValue: {
       const std::string_view v(value, length(value));
-      if (it.dlopen) return dlopen_strength(v) >= 0 && dlopen_strength(v) >= dlopen_strength(part);
-      return v == part;
+      switch (it.keep) {
+        case Keep::kOurs: return v == part;
+        case Keep::kStronger: return dlopen_strength(v) >= 0 && dlopen_strength(v) >= dlopen_strength(part);
+        case Keep::kChilds: return true;
+      }
+      return false;
     }
   }
   return false;

@@ -15,10 +15,13 @@
 //   (ld.so splits LD_AUDIT at ':', LD_PRELOAD at ':' and ' ');
 // - GLIBC_TUNABLES keeps the child's tunables; the static TLS entry is added
 //   when the child names none;
-// - SEALKIT_DLOPEN keeps the child's value when it seals at least as much
-//   (promote > nodelete > off); every other SEALKIT_* variable gets the value
-//   `sealkit run` gave, since another could seal less (a second configuration
-//   file may exclude programs where no administrator decided).
+// - a SEALKIT_* variable the child sets itself may only seal more:
+//   SEALKIT_DLOPEN keeps the child's value when it seals at least as much
+//   (promote > nodelete > off); SEALKIT_LOG, SEALKIT_BACKEND and
+//   SEALKIT_SUPERVISOR_FD keep the child's (they seal nothing less, and a
+//   nested `sealkit run` sets its own); every other one (SEALKIT_CONFIG: a
+//   second configuration file may exclude programs where no administrator
+//   decided) gets the value `sealkit run` gave.
 //
 // Nothing is remembered in secure execution (ld.so ignores LD_AUDIT there) or
 // without the audit module (machine-wide, /etc/ld.so.preload): then every
