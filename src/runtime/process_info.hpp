@@ -36,13 +36,12 @@ struct ProcessInfo {
 // The auxiliary vector as found on the initial stack (see process_info.cpp).
 const StartupAux& startup_aux();
 
-class ProcText;
-
-// The environment the process was started with, as the kernel placed it: its
-// strings, each ended by a NUL, in `out` (on the initial stack, or read from
-// /proc/self/environ into `buf`). Unchanged by what setenv and unsetenv did
-// since. After read_process_info; false when it cannot be had.
-bool startup_environment_block(ProcText& buf, std::string_view& out);
+// Calls f(entry, ctx) for each string of the environment the process was
+// started with, as the kernel placed it (unchanged by what setenv and unsetenv
+// did since), whose name can be one the runtime reads: those beginning with
+// "SE", "LD" or "GL". After read_process_info; false when the environment
+// cannot be had.
+bool each_startup_setting(void (*f)(const char* entry, void* ctx), void* ctx);
 
 // Fills `info`; warns (warn(), one line) for each setting it
 // rejects (unless `quiet`), and falls back to the safe default for it.

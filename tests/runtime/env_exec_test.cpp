@@ -118,12 +118,16 @@ TEST(SealkitRunEnvironment, AChildsSealkitSettingCanOnlySealMore) {
                                     std::string("SEALKIT_DLOPEN=off exec ") + ENV_EXEC_TARGET + " report " + DL_LIB}));
 }
 
-// A library constructor that unsets LD_PRELOAD runs before the preload object's: what `sealkit run` injected is
+// A library constructor that unsets or empties LD_PRELOAD runs before the preload object's: what `sealkit run` injected is
 // still remembered (from the strings the kernel placed, not the envp array), and a child the program starts with a
 // cleared environment still gets the preload object.
 TEST(SealkitRunEnvironment, WhatALibraryConstructorUnsetsBeforeStartUpIsStillCarried) {
   expect_child_sealed(run_captured(
       {SEALKIT_BIN, "run", "--", ENV_EXEC_TARGET_UNSETTING, "clearenv-execv", DL_LIB, ENV_EXEC_TARGET}));
+  // setenv replaces the variable's pointer in the array in place.
+  expect_child_sealed(run_captured(
+      {SEALKIT_BIN, "run", "--", ENV_EXEC_TARGET_UNSETTING, "clearenv-execv", DL_LIB, ENV_EXEC_TARGET},
+      {"ENV_LIB_REPLACE=1"}));
 }
 
 // A `sealkit run` inside the tree sets its own log and backend, which seal nothing less: they are kept. Its program's

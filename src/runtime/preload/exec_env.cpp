@@ -7,7 +7,6 @@
 #include <string_view>
 
 #include "runtime/log.hpp"
-#include "runtime/proc_text.hpp"
 #include "runtime/process_info.hpp"
 #include "runtime/sys.hpp"
 
@@ -256,18 +255,6 @@ std::size_t merged(char* const* envp, const Item& it, char* out) {
   return n;
 }
 
-// Calls f(string) for each NUL-ended string of `block`.
-template <class F>
-void each_string(std::string_view block, F f) {
-  std::size_t start = 0;
-  for (std::size_t i = 0; i < block.size(); ++i) {
-    if (block[i] == '\0') {
-      f(from(block, start, i - start));
-      start = i + 1;
-    }
-  }
-}
-
 // Whether an entry can name an item: every item's name starts with one of
 // these. Most entries are ruled out by their first byte.
 bool may_name_an_item(const char* entry) { return entry[0] == 'L' || entry[0] == 'S' || entry[0] == 'G'; }
@@ -308,46 +295,69 @@ unsigned what_needs_repair(char* const* envp) {
   return (all & ~seen) | bad | (any & ~good);
 }
 
+// LD_PRELOAD: ld.so takes the last one, so each occurrence replaces what an
+// earlier one gave (its copy stays in g_saved: duplicates are rare).
+void remember_preload(const char* entry, void* ctx) {
+  const std::string_view kv(entry, length(entry));
+  if (!starts(kv, "LD_PRELOAD=")) return;
+  auto& index = *static_cast<std::size_t*>(ctx);
+  std::string_view found;
+  any_token(from(kv, 11), ": ", [&](std::string_view t) {
+    if (base_name(t) != "libsealkit-preload.so") return false;
+    found = t;
+    return true;
+  });
+  if (index == kMaxItems) {
+    if (found.empty()) return;
+    index = g_item_count;
+    add_item("LD_PRELOAD", found, Kind::kList, ": ", Counts::kLast);
+    if (index == g_item_count) index = kMaxItems;  // not added: no room
+    return;
+  }
+  const char* saved = found.empty() ? nullptr : save(found);
+  if (saved == nullptr) {
+    // The last LD_PRELOAD does not name the object: nothing of it to carry.
+    for (std::size_t i = index; i + 1 < g_item_count; ++i) g_items[i] = g_items[i + 1];
+    --g_item_count;
+    index = kMaxItems;
+    return;
+  }
+  g_items[index].part = saved;
+  g_items[index].part_len = found.size();
+}
+
+struct Seen {
+  bool audit = false, tunable = false;
+};
+
+void remember_others(const char* entry, void* ctx) {
+  auto& seen = *static_cast<Seen*>(ctx);
+  const std::string_view kv(entry, length(entry));
+  if (!seen.audit && starts(kv, "LD_AUDIT=")) {
+    seen.audit = any_token(from(kv, 9), ":", [](std::string_view t) {
+      if (base_name(t) != "libsealkit-runtime.so") return false;
+      add_item("LD_AUDIT", t, Kind::kList, ":", Counts::kAny);
+      return true;
+    });
+  } else if (!seen.tunable && starts(kv, "GLIBC_TUNABLES=")) {
+    seen.tunable = any_token(from(kv, 15), ":", [](std::string_view t) {
+      if (tunable_name(t) != kStaticTls) return false;
+      add_item("GLIBC_TUNABLES", t, Kind::kTunable, ":", Counts::kAny);
+      return true;
+    });
+  } else if (starts(kv, "SEALKIT_") && kv.find('=') != std::string_view::npos) {
+    remember_value(kv);
+  }
+}
+
 }  // namespace
 
 void remember_injected_environment(const char* log_path) {
   if (g_item_count != 0) return;
-  ProcText buf;
-  std::string_view block;
-  if (!startup_environment_block(buf, block)) return;
-  std::string_view preload;  // ld.so takes the last LD_PRELOAD
-  bool any_preload = false;
-  each_string(block, [&](std::string_view kv) {
-    if (starts(kv, "LD_PRELOAD=")) {
-      preload = from(kv, 11);
-      any_preload = true;
-    }
-  });
-  if (any_preload) {
-    any_token(preload, ": ", [](std::string_view t) {
-      if (base_name(t) != "libsealkit-preload.so") return false;
-      add_item("LD_PRELOAD", t, Kind::kList, ": ", Counts::kLast);
-      return true;
-    });
-  }
-  bool audit_found = false, tunable_found = false;
-  each_string(block, [&](std::string_view kv) {
-    if (!audit_found && starts(kv, "LD_AUDIT=")) {
-      audit_found = any_token(from(kv, 9), ":", [](std::string_view t) {
-        if (base_name(t) != "libsealkit-runtime.so") return false;
-        add_item("LD_AUDIT", t, Kind::kList, ":", Counts::kAny);
-        return true;
-      });
-    } else if (!tunable_found && starts(kv, "GLIBC_TUNABLES=")) {
-      tunable_found = any_token(from(kv, 15), ":", [](std::string_view t) {
-        if (tunable_name(t) != kStaticTls) return false;
-        add_item("GLIBC_TUNABLES", t, Kind::kTunable, ":", Counts::kAny);
-        return true;
-      });
-    } else if (starts(kv, "SEALKIT_") && kv.find('=') != std::string_view::npos) {
-      remember_value(kv);
-    }
-  });
+  std::size_t preload_index = kMaxItems;
+  if (!each_startup_setting(remember_preload, &preload_index)) return;
+  Seen seen;
+  each_startup_setting(remember_others, &seen);
   const std::size_t n = length(log_path);
   if (n < sizeof g_log_path) {
     for (std::size_t i = 0; i <= n; ++i) g_log_path[i] = log_path[i];
