@@ -31,7 +31,7 @@ namespace {
 // when the vector has every entry the kernel always writes.
 char** g_startup_envp = nullptr;
 // The last argument string as the kernel placed it: the environment's strings
-// follow it (startup_environment_block).
+// follow it (each_startup_setting).
 const char* g_last_arg = nullptr;
 
 // Priority 101: before the object's other constructors (the preload object's
