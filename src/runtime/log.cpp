@@ -70,6 +70,26 @@ void report_later(const char* log_path, const ProtStats& st) {
   append_line(log_path, o);
 }
 
+void report_repaired_environment(const char* log_path, const char* call, const char* program,
+                                 const char* const* names, std::size_t n) {
+  if (log_path[0] == '\0') return;
+  const auto text = [](const char* s) {
+    std::size_t len = 0;
+    while (s[len] != '\0') ++len;
+    return std::string_view(s, len);
+  };
+  char exe[512];
+  TextOut o;
+  o.str("{\"pid\":").num(static_cast<std::uint64_t>(sys::getpid()));
+  o.str(",\"exe\":").json_str(own_exe(exe));
+  o.str(",\"phase\":\"exec\",\"call\":\"").str(text(call)).str("\"");
+  o.str(",\"program\":").json_str(program != nullptr ? text(program) : std::string_view("?"));
+  o.str(",\"environment_repaired\":true,\"variables\":[");
+  for (std::size_t i = 0; i < n; ++i) o.str(i == 0 ? "" : ",").json_str(text(names[i]), 64);
+  o.str("]}\n");
+  append_line(log_path, o);
+}
+
 void report_startup(const ProcessInfo& info, const SealStats& st, std::size_t dropped) {
   if (info.log_path[0] == '\0' && !st.log_to_syslog) return;
   char exe[512];

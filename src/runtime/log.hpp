@@ -18,4 +18,10 @@ void report_startup(const ProcessInfo& info, const SealStats& stats, std::size_t
 // SEALKIT_LOG as ProcessInfo validated it ("" when not logging).
 void report_later(const char* log_path, const ProtStats& stats);
 
+// One line for an exec whose environment the preload object repaired under
+// `sealkit run` (preload/exec_env.hpp): `call` (execve, posix_spawn, ...) of
+// `program`, and the `n` variables it put back or changed.
+void report_repaired_environment(const char* log_path, const char* call, const char* program,
+                                 const char* const* names, std::size_t n);
+
 }  // namespace sealkit::rt

@@ -30,15 +30,20 @@ namespace {
 // also the answer for anything else unexpected: the fast path is taken only
 // when the vector has every entry the kernel always writes.
 char** g_startup_envp = nullptr;
+// The last argument string as the kernel placed it: the environment's strings
+// follow it (each_startup_setting).
+const char* g_last_arg = nullptr;
 
 // Priority 101: before the object's other constructors (the preload object's
 // own start-up pass runs from one of them and needs envp already).
-__attribute__((constructor(101))) void capture_startup_environment(int, char**, char** envp) {
+__attribute__((constructor(101))) void capture_startup_environment(int argc, char** argv, char** envp) {
   g_startup_envp = envp;
+  if (argc > 0 && argv != nullptr) g_last_arg = argv[argc - 1];
 }
 
 constexpr std::size_t kMaxEnvEntries = std::size_t{1} << 22;  // far above what fits in ARG_MAX-limited stacks
 constexpr std::size_t kMaxAuxEntries = 128;                   // the kernel writes about 20
+constexpr std::size_t kMaxEnvBlock = std::size_t{1} << 22;    // /proc/self/environ as read_environment reads it
 
 struct AuxRead {
   StartupAux aux;
@@ -136,6 +141,13 @@ void take_config_path(ProcessInfo& info, std::string_view value, bool quiet) {
   info.config_path[value.size()] = '\0';
 }
 
+// Whether an environment string can be one the runtime reads (SEALKIT_*,
+// LD_*, GLIBC_TUNABLES): the others are not even measured (a shell's 40
+// variables cost ~5000 instructions of strlen otherwise).
+bool may_be_a_setting(const char* s) {
+  return (s[0] == 'S' && s[1] == 'E') || (s[0] == 'L' && s[1] == 'D') || (s[0] == 'G' && s[1] == 'L');
+}
+
 // A NUL-terminated string (no strlen: no libc).
 std::string_view c_string(const char* s) {
   std::size_t n = 0;
@@ -209,6 +221,55 @@ void warn(std::string_view what, WarningAbout about) {
 }
 
 const StartupAux& startup_aux() { return g_aux; }
+
+namespace {
+
+// Calls f on each NUL-ended string of `block` that can be a setting.
+void each_string_of(std::string_view block, void (*f)(const char*, void*), void* ctx) {
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < block.size(); ++i) {
+    if (block[i] != '\0') continue;
+    if (may_be_a_setting(block.data() + start)) f(block.data() + start, ctx);
+    start = i + 1;
+  }
+}
+
+}  // namespace
+
+bool each_startup_setting(void (*f)(const char* entry, void* ctx), void* ctx) {
+  // The kernel copies the argument strings, the environment's and the
+  // executable's name (AT_EXECFN) to the top of the new stack, one after the
+  // other: the environment's strings lie between the last argument's NUL and
+  // that name. setenv and unsetenv change only the envp array, never these
+  // bytes. The array is the kernel's as long as the auxiliary vector still
+  // follows it (unsetenv shifts it: auxv_from_stack) and every entry points
+  // into those strings (setenv of a variable there replaces its pointer):
+  // then the array is read, which needs no look at the other variables' bytes.
+  if (g_aux.valid && g_aux.execfn != 0 && g_last_arg != nullptr && g_startup_envp != nullptr) {
+    const char* lo = g_last_arg;
+    while (*lo != '\0') ++lo;
+    ++lo;
+    const char* hi = reinterpret_cast<const char*>(g_aux.execfn);
+    if (lo <= hi && static_cast<std::size_t>(hi - lo) <= kMaxEnvBlock) {
+      bool kernels = true;
+      for (char** e = g_startup_envp; *e != nullptr && kernels; ++e) kernels = *e >= lo && *e < hi;
+      if (kernels) {
+        for (char** e = g_startup_envp; *e != nullptr; ++e) {
+          if (may_be_a_setting(*e)) f(*e, ctx);
+        }
+      } else {
+        each_string_of(std::string_view(lo, static_cast<std::size_t>(hi - lo)), f, ctx);
+      }
+      return true;
+    }
+  }
+  // Otherwise (the array was shifted, or the arguments moved) the kernel's
+  // own copy of the same bytes: the one read of /proc this costs.
+  ProcText t;
+  if (!t.load("/proc/self/environ", kMaxEnvBlock)) return false;
+  each_string_of(t.text(), f, ctx);
+  return true;
+}
 
 void read_process_info(ProcessInfo& info, bool quiet) {
   AuxRead a;

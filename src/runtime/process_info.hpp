@@ -36,6 +36,13 @@ struct ProcessInfo {
 // The auxiliary vector as found on the initial stack (see process_info.cpp).
 const StartupAux& startup_aux();
 
+// Calls f(entry, ctx) for each string of the environment the process was
+// started with, as the kernel placed it (unchanged by what setenv and unsetenv
+// did since), whose name can be one the runtime reads: those beginning with
+// "SE", "LD" or "GL". After read_process_info; false when the environment
+// cannot be had.
+bool each_startup_setting(void (*f)(const char* entry, void* ctx), void* ctx);
+
 // Fills `info`; warns (warn(), one line) for each setting it
 // rejects (unless `quiet`), and falls back to the safe default for it.
 void read_process_info(ProcessInfo& info, bool quiet = false);

@@ -107,6 +107,22 @@ TEST_F(SealkitRunI386, ClassesMixAcrossExecWithOneSetting) {
   EXPECT_TRUE(saw_i386);
 }
 
+// A cleared environment across the classes: a 64-bit `env -i` starting a 32-bit program, and a 32-bit program that
+// clears its environment and starts a 64-bit one. Each child is given the injected variables (their names are the
+// same in both classes) and loads the objects of its own class, sealed.
+TEST_F(SealkitRunI386, AClearedEnvironmentAcrossTheClassesKeepsTheChildSealed) {
+  const auto all_sealed = [](const Captured& c, const std::string& program, const std::string& preload_dir) {
+    ASSERT_EQ(c.status, 0) << c.err << c.out;
+    EXPECT_NE(c.out.find("object " + program + " sealed\n"), std::string::npos) << c.out;
+    EXPECT_NE(c.out.find(preload_dir + "/libsealkit-preload.so sealed\n"), std::string::npos) << c.out;
+    EXPECT_EQ(c.out.find(" unsealed\n"), std::string::npos) << c.out;
+  };
+  all_sealed(run_captured({SEALKIT_BIN, "run", "--", "/usr/bin/env", "-i", ENV_EXEC_TARGET_I386, "report", ""}),
+             ENV_EXEC_TARGET_I386, SEALKIT_RUNTIME_LIBDIR_I386 "/sealkit");
+  all_sealed(run_captured({SEALKIT_BIN, "run", "--", ENV_EXEC_TARGET_I386, "clearenv-execv", "", ENV_EXEC_TARGET}),
+             ENV_EXEC_TARGET, "/lib");
+}
+
 // --runtime naming an object outside the installed layout serves 64-bit
 // programs only: a 32-bit program is refused up front rather than run
 // unsealed behind ld.so's "wrong ELF class" message. Decided from the ELF

@@ -21,7 +21,9 @@
 
 #include "runtime/config.hpp"
 #include "runtime/preload/as_caller.hpp"
+#include "runtime/preload/exec_env.hpp"
 #include "runtime/preload/exec_stack.hpp"
+#include "runtime/preload/exec_wrappers.hpp"
 #include "runtime/preload/later_objects.hpp"
 #include "runtime/preload/real_dl.hpp"
 #include "runtime/preload/secure_exec_notice.hpp"
@@ -81,6 +83,15 @@ void startup_work() {
   read_process_info(info, true);
   log_later_passes_to(info.log_path);  // the same file as start-up's line
   g_audited = audit_module_ran(info);
+  // Under `sealkit run` (LD_AUDIT names the runtime; never in secure
+  // execution, where the environment is not ours to trust), what it injected,
+  // for the exec wrappers to hand on to children that clear or replace it
+  // (exec_env.hpp). An excluded program's children too: they are judged by
+  // their own executables.
+  if (!info.secure && info.ld_audit_names_runtime) {
+    remember_injected_environment(info.log_path);
+    resolve_exec_functions();
+  }
   if (g_audited) {
     g_startup_objects = count_startup_objects();
     return;
