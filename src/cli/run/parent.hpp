@@ -1,0 +1,23 @@
+// sealkit as the program's parent: where `sealkit run` cannot exec the
+// program in its own place (the seccomp supervisor, run/supervise.hpp; a
+// statically linked program sealed by ptrace, run/static_seal.hpp), it waits
+// for it, passes signals on, and ends the way it did.
+#pragma once
+
+#include <sys/types.h>
+
+namespace sealkit::cli::run_parent {
+
+// Signals sent to sealkit (SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2,
+// SIGWINCH, SIGCONT, SIGALRM by kill(2)) are passed on to the child named by
+// set_child; the terminal's own signals already reach the program's process
+// group and are not sent twice.
+void install_forwarding();
+void set_child(pid_t pid);
+void restore_defaults();
+
+// Exits with the program's exit status, or raises its signal again in
+// sealkit (128 + N when that signal does not end sealkit).
+[[noreturn]] void end_like(int status);
+
+}  // namespace sealkit::cli::run_parent

@@ -1,0 +1,183 @@
+// `sealkit run` on statically linked programs (src/cli/run/static_seal.hpp): one per start-up sealkit follows,
+// glibc's static and static-pie, musl's and Go's. Each runs under `sealkit run`; while it runs, /proc/PID/smaps
+// shows every VMA of its executable, [stack] and [vdso] sealed; its output and exit status are what it gives alone,
+// with nothing on stderr; the log line says how it was sealed.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "runtime/live_process.hpp"
+
+namespace {
+
+using sealkit::test::Vma;
+
+// A program started with pipes on stdin and stdout (stderr to a file), read up to its "ready".
+struct Started {
+  pid_t pid = -1;      // what was started: sealkit, or the program alone
+  pid_t program = -1;  // the program: the started process, or its child under `sealkit run`
+  int in = -1, out = -1;
+  std::string err_path;
+  std::string seen;  // stdout so far
+};
+
+bool start(Started& s, const std::vector<std::string>& argv, std::string& why) {
+  int in[2], out[2];
+  if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) {
+    why = "pipe2";
+    return false;
+  }
+  char tmpl[] = "/tmp/sealkit-static-err-XXXXXX";
+  const int err = mkstemp(tmpl);
+  s.err_path = tmpl;
+  s.pid = fork();
+  if (s.pid == 0) {
+    dup2(in[0], 0);
+    dup2(out[1], 1);
+    dup2(err, 2);
+    std::vector<char*> a;
+    for (const std::string& x : argv) a.push_back(const_cast<char*>(x.c_str()));
+    a.push_back(nullptr);
+    execv(a[0], a.data());
+    _exit(127);
+  }
+  close(in[0]);
+  close(out[1]);
+  close(err);
+  s.in = in[1];
+  s.out = out[0];
+  char buf[256];
+  while (s.seen.find('\n') == std::string::npos) {
+    const ssize_t n = read(s.out, buf, sizeof buf);
+    if (n <= 0) break;
+    s.seen.append(buf, static_cast<std::size_t>(n));
+  }
+  if (s.seen != "ready\n") {
+    why = "expected \"ready\" from " + argv[0] + ", got \"" + s.seen + "\"";
+    return false;
+  }
+  // Under `sealkit run` the program is sealkit's one child.
+  std::ifstream children("/proc/" + std::to_string(s.pid) + "/task/" + std::to_string(s.pid) + "/children");
+  pid_t child = -1;
+  s.program = children >> child ? child : s.pid;
+  return true;
+}
+
+struct Finished {
+  int status = -1;
+  std::string out, err;
+};
+
+Finished finish(Started& s) {
+  Finished f;
+  close(s.in);
+  char buf[256];
+  ssize_t n;
+  while ((n = read(s.out, buf, sizeof buf)) > 0) s.seen.append(buf, static_cast<std::size_t>(n));
+  close(s.out);
+  int st = 0;
+  waitpid(s.pid, &st, 0);
+  f.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  f.out = s.seen;
+  std::ifstream e(s.err_path);
+  std::stringstream ss;
+  ss << e.rdbuf();
+  f.err = ss.str();
+  unlink(s.err_path.c_str());
+  return f;
+}
+
+std::string temp_log() {
+  char path[] = "/tmp/sealkit-static-log-XXXXXX";
+  const int fd = mkstemp(path);
+  close(fd);
+  return path;
+}
+
+// Runs `program` alone and under `sealkit run`, checks the seals while it runs and what it gives after; returns
+// the log line.
+nlohmann::json check_sealed(const std::string& program) {
+  Started alone;
+  std::string why;
+  EXPECT_TRUE(start(alone, {program, "arg"}, why)) << why;
+  const Finished plain = finish(alone);
+  EXPECT_EQ(plain.status, 7) << plain.err;
+
+  const std::string log = temp_log();
+  Started s;
+  EXPECT_TRUE(start(s, {SEALKIT_BIN, "run", "--log", log, "--", program, "arg"}, why)) << why;
+  EXPECT_NE(s.program, s.pid) << "sealkit stays as the program's parent";
+  const std::string exe = std::filesystem::canonical(program).string();
+  const std::vector<Vma> vmas = sealkit::test::smaps_of(s.program);
+  std::size_t exe_vmas = 0;
+  bool stack = false, vdso = false;
+  for (const Vma& v : vmas) {
+    if (v.path == exe) {
+      ++exe_vmas;
+      EXPECT_TRUE(v.sealed) << program << ": " << v.range() << " " << v.perms << " not sealed";
+      EXPECT_FALSE(v.perms.find('w') != std::string::npos && v.perms.find('x') != std::string::npos) << v.range();
+    }
+    if (v.path == "[stack]") stack = v.sealed;
+    if (v.path == "[vdso]") vdso = v.sealed;
+  }
+  EXPECT_GE(exe_vmas, 2u) << program;
+  EXPECT_TRUE(stack) << program << ": [stack] not sealed";
+  EXPECT_TRUE(vdso) << program << ": [vdso] not sealed";
+
+  const Finished sealed = finish(s);
+  EXPECT_EQ(sealed.status, plain.status) << sealed.err;
+  EXPECT_EQ(sealed.out, plain.out);
+  EXPECT_EQ(sealed.out, "ready\ndone arg\n");
+  EXPECT_EQ(sealed.err, "") << "no warning when it is sealed";
+
+  std::ifstream in(log);
+  std::string line;
+  nlohmann::json j;
+  if (std::getline(in, line)) j = nlohmann::json::parse(line, nullptr, false);
+  unlink(log.c_str());
+  EXPECT_TRUE(j.is_object()) << "one log line: " << line;
+  if (!j.is_object()) return j;
+  EXPECT_EQ(j.value("injected_as", ""), "ptrace") << line;
+  EXPECT_EQ(j.value("objects_sealed", -1), 1) << line;
+  EXPECT_EQ(j.value("mseal_failures", -1), 0) << line;
+  EXPECT_EQ(j.value("exe", ""), exe) << line;
+  EXPECT_TRUE(j.value("stack_sealed", false)) << line;
+  EXPECT_GE(j.value("system_mappings_sealed", 0), 1) << line;
+  return j;
+}
+
+TEST(SealkitRunStatic, GlibcStaticIsSealedAfterItsRelroMprotect) {
+  const nlohmann::json j = check_sealed(STATIC_GLIBC);
+  EXPECT_EQ(j.value("sealed_at", ""), "relro_mprotect") << j.dump();
+}
+
+TEST(SealkitRunStatic, GlibcStaticPieIsSealedAfterItsRelroMprotect) {
+  const nlohmann::json j = check_sealed(STATIC_PIE_GLIBC);
+  EXPECT_EQ(j.value("sealed_at", ""), "relro_mprotect") << j.dump();
+}
+
+TEST(SealkitRunStatic, MuslStaticIsSealedAtItsFirstSystemCall) {
+  if (std::string(STATIC_MUSL).empty()) GTEST_SKIP() << "musl-gcc was not found at configure time: apt-get install musl-tools (scripts/bootstrap)";
+  const nlohmann::json j = check_sealed(STATIC_MUSL);
+  EXPECT_EQ(j.value("sealed_at", ""), "first_syscall") << j.dump();
+}
+
+TEST(SealkitRunStatic, GoIsSealedAtItsFirstSystemCall) {
+  if (std::string(STATIC_GO).empty()) GTEST_SKIP() << "go was not found at configure time: apt-get install golang-go (scripts/bootstrap)";
+  const nlohmann::json j = check_sealed(STATIC_GO);
+  EXPECT_EQ(j.value("sealed_at", ""), "first_syscall") << j.dump();
+}
+
+}  // namespace
