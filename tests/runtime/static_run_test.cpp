@@ -3,6 +3,12 @@
 // shows every VMA of its executable, [stack] and [vdso] sealed; its output and exit status are what it gives alone,
 // with nothing on stderr; the log line says how it was sealed.
 #include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -33,7 +39,23 @@ struct Started {
   std::string seen;  // stdout so far
 };
 
-bool start(Started& s, const std::vector<std::string>& argv, std::string& why) {
+// In the child before exec: every ptrace(2) of this process and its descendants fails with EPERM, as under a
+// policy that forbids it; sealkit's PTRACE_TRACEME then fails.
+void deny_ptrace() {
+  sock_filter prog[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 3),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_ptrace, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  sock_fprog fprog{static_cast<unsigned short>(sizeof prog / sizeof prog[0]), prog};
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog) != 0)
+    _exit(126);
+}
+
+bool start(Started& s, const std::vector<std::string>& argv, std::string& why, bool no_ptrace = false) {
   int in[2], out[2];
   if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) {
     why = "pipe2";
@@ -47,6 +69,7 @@ bool start(Started& s, const std::vector<std::string>& argv, std::string& why) {
     dup2(in[0], 0);
     dup2(out[1], 1);
     dup2(err, 2);
+    if (no_ptrace) deny_ptrace();
     std::vector<char*> a;
     for (const std::string& x : argv) a.push_back(const_cast<char*>(x.c_str()));
     a.push_back(nullptr);
@@ -178,6 +201,37 @@ TEST(SealkitRunStatic, GoIsSealedAtItsFirstSystemCall) {
   if (std::string(STATIC_GO).empty()) GTEST_SKIP() << "go was not found at configure time: apt-get install golang-go (scripts/bootstrap)";
   const nlohmann::json j = check_sealed(STATIC_GO);
   EXPECT_EQ(j.value("sealed_at", ""), "first_syscall") << j.dump();
+}
+
+// When sealkit cannot trace the program (here a seccomp filter makes ptrace fail, as a policy can), the program
+// runs unsealed, with its own output and status, and sealkit says so on stderr and in the log.
+TEST(SealkitRunStatic, WhenPtraceIsRefusedTheProgramRunsUnsealedWithAWarning) {
+  const std::string log = temp_log();
+  Started s;
+  std::string why;
+  ASSERT_TRUE(start(s, {SEALKIT_BIN, "run", "--log", log, "--", STATIC_GLIBC, "arg"}, why, true)) << why;
+  const std::string exe = std::filesystem::canonical(STATIC_GLIBC).string();
+  std::size_t exe_vmas = 0;
+  for (const Vma& v : sealkit::test::smaps_of(s.program)) {
+    if (v.path != exe) continue;
+    ++exe_vmas;
+    EXPECT_FALSE(v.sealed) << v.range();
+  }
+  EXPECT_GE(exe_vmas, 2u);
+  const Finished f = finish(s);
+  EXPECT_EQ(f.status, 7) << f.err;
+  EXPECT_EQ(f.out, "ready\ndone arg\n");
+  EXPECT_NE(f.err.find("could not seal it (PTRACE_TRACEME: Operation not permitted); it runs unsealed"),
+            std::string::npos)
+      << f.err;
+  std::ifstream in(log);
+  std::string line;
+  std::getline(in, line);
+  unlink(log.c_str());
+  const nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << line;
+  EXPECT_EQ(j.value("objects_sealed", -1), 0) << line;
+  EXPECT_EQ(j.value("mseal_calls", -1), 0) << line;
 }
 
 }  // namespace
