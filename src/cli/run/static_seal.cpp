@@ -59,6 +59,13 @@ struct Tracee {
     if ((status >> 16) != 0) return Stop::kEvent;
     return Stop::kSignal;
   }
+  // The signal a signal-delivery stop is about to deliver; 0 for a group-stop
+  // (a stopping signal already taken: it is restarted with no signal, or the
+  // tracee would be stopped again and again).
+  int pending_signal() {
+    siginfo_t si{};
+    return ::ptrace(PTRACE_GETSIGINFO, pid, nullptr, &si) == 0 ? WSTOPSIG(status) : 0;
+  }
   bool info(__ptrace_syscall_info& si) {
     return ::ptrace(PTRACE_GET_SYSCALL_INFO, pid, sizeof si, &si) > 0;
   }
@@ -86,7 +93,8 @@ long inject(Tracee& t, const user_regs_struct& saved, long nr, std::uint64_t a0,
         lost = true;
         return -ESRCH;
       case Stop::kSignal:
-        t.held.push_back(WSTOPSIG(t.status));  // delivered after the detach, not inside sealkit's call
+        // Delivered after the detach, not inside sealkit's call.
+        if (const int sig = t.pending_signal(); sig != 0) t.held.push_back(sig);
         continue;
       case Stop::kEvent:
         continue;
@@ -186,7 +194,7 @@ Outcome follow_and_seal(Tracee& t, bool& ended) {
         o.why = "the program ended during its start-up";
         return o;
       case Stop::kSignal:
-        deliver = WSTOPSIG(t.status);
+        deliver = t.pending_signal();
         continue;
       case Stop::kEvent:
         if ((t.status >> 8) == (SIGTRAP | (PTRACE_EVENT_EXEC << 8))) {
@@ -306,15 +314,21 @@ pid_t start(const char* path, char* const argv[], bool& traced, std::string& why
   if (!traced) {
     why = std::string("PTRACE_TRACEME: ") + std::strerror(n.error);
     ::kill(pid, SIGCONT);
+  } else if (::ptrace(PTRACE_SETOPTIONS, pid, nullptr,
+                      reinterpret_cast<void*>(PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEEXEC)) != 0) {
+    // Without the exec stop the kernel would send the new image a SIGTRAP: let it go untraced.
+    why = std::string("PTRACE_SETOPTIONS: ") + std::strerror(errno);
+    traced = false;
+    ::ptrace(PTRACE_DETACH, pid, nullptr, nullptr);
   } else {
-    ::ptrace(PTRACE_SETOPTIONS, pid, nullptr, reinterpret_cast<void*>(PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEEXEC));
     ::ptrace(PTRACE_CONT, pid, nullptr, nullptr);
     // The exec stop, or the child's end when execv failed.
     for (;;) {
       const Stop s = t.wait();
       if (s == Stop::kEnded) break;
       if (s == Stop::kEvent && (t.status >> 8) == (SIGTRAP | (PTRACE_EVENT_EXEC << 8))) break;
-      ::ptrace(PTRACE_CONT, pid, nullptr, nullptr);  // SIGSTOP's own stop was suppressed already
+      const int sig = s == Stop::kSignal ? t.pending_signal() : 0;
+      ::ptrace(PTRACE_CONT, pid, nullptr, reinterpret_cast<void*>(static_cast<long>(sig)));
     }
     if (WIFEXITED(t.status) || WIFSIGNALED(t.status)) {
       ::fcntl(note[0], F_SETFL, 0);
