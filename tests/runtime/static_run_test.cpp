@@ -25,6 +25,7 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/live_process.hpp"
+#include "runtime/subprocess.hpp"
 
 namespace {
 
@@ -232,6 +233,38 @@ TEST(SealkitRunStatic, WhenPtraceIsRefusedTheProgramRunsUnsealedWithAWarning) {
   ASSERT_TRUE(j.is_object()) << line;
   EXPECT_EQ(j.value("objects_sealed", -1), 0) << line;
   EXPECT_EQ(j.value("mseal_calls", -1), 0) << line;
+}
+
+// Static programs Debian ships: ldconfig (glibc static-pie, package libc-bin) and busybox (glibc static, package
+// busybox-static, which scripts/bootstrap installs): the same output and exit status under `sealkit run` as alone,
+// sealed (the log line), nothing on stderr.
+TEST(SealkitRunStatic, DebiansStaticProgramsGiveTheSameOutputSealed) {
+  const std::vector<std::vector<std::string>> commands = {
+      {"/sbin/ldconfig", "-p"},
+      {"/bin/busybox", "sh", "-c", "echo from busybox; printf '%s\\n' a b | sort -r; exit 3"},
+  };
+  for (const auto& cmd : commands) {
+    SCOPED_TRACE(cmd[0]);
+    ASSERT_TRUE(access(cmd[0].c_str(), X_OK) == 0) << cmd[0] << " is missing: apt-get install libc-bin busybox-static";
+    const sealkit::test::Captured alone = sealkit::test::run_captured(cmd);
+    const std::string log = temp_log();
+    std::vector<std::string> under = {SEALKIT_BIN, "run", "--log", log, "--"};
+    under.insert(under.end(), cmd.begin(), cmd.end());
+    const sealkit::test::Captured sealed = sealkit::test::run_captured(under);
+    EXPECT_EQ(sealed.status, alone.status) << sealed.err;
+    EXPECT_EQ(sealed.out, alone.out);
+    EXPECT_FALSE(sealed.out.empty());
+    EXPECT_EQ(sealed.err, alone.err);
+    std::ifstream in(log);
+    std::string line;
+    std::getline(in, line);
+    unlink(log.c_str());
+    const nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+    ASSERT_TRUE(j.is_object()) << line;
+    EXPECT_EQ(j.value("objects_sealed", -1), 1) << line;
+    EXPECT_EQ(j.value("mseal_failures", -1), 0) << line;
+    EXPECT_EQ(j.value("sealed_at", ""), "relro_mprotect") << line;
+  }
 }
 
 }  // namespace
