@@ -267,4 +267,18 @@ TEST(SealkitRunStatic, DebiansStaticProgramsGiveTheSameOutputSealed) {
   }
 }
 
+// sealkit stays as the sealed program's parent: a signal sent to sealkit reaches the program, and sealkit ends
+// the way the program did.
+TEST(SealkitRunStatic, SignalsSentToSealkitReachTheProgramAndSealkitEndsAsItDid) {
+  Started s;
+  std::string why;
+  ASSERT_TRUE(start(s, {SEALKIT_BIN, "run", "--", STATIC_GLIBC, "arg"}, why)) << why;
+  ASSERT_NE(s.program, s.pid);
+  ASSERT_EQ(kill(s.pid, SIGTERM), 0);
+  const Finished f = finish(s);
+  EXPECT_EQ(f.status, 128 + SIGTERM) << f.err;
+  EXPECT_EQ(f.out, "ready\n") << "the program ended by the signal, before its last line";
+  EXPECT_EQ(kill(s.program, 0), -1) << "the program is gone";
+}
+
 }  // namespace
