@@ -8,6 +8,7 @@
 #include <linux/seccomp.h>
 #include <stddef.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -25,6 +26,7 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/live_process.hpp"
+#include "runtime/private_mounts.hpp"
 #include "runtime/subprocess.hpp"
 
 namespace {
@@ -279,6 +281,44 @@ TEST(SealkitRunStatic, SignalsSentToSealkitReachTheProgramAndSealkitEndsAsItDid)
   EXPECT_EQ(f.status, 128 + SIGTERM) << f.err;
   EXPECT_EQ(f.out, "ready\n") << "the program ended by the signal, before its last line";
   EXPECT_EQ(kill(s.program, 0), -1) << "the program is gone";
+}
+
+// The administrator's exclude-program applies to a static program as to any other: sealkit leaves it unsealed, on
+// purpose, without a warning, and the log says so. Last in this file: it moves the test process into a private
+// mount namespace (root), where /etc is an overlay holding the file.
+TEST(SealkitRunStatic, AProgramTheAdministratorExcludesIsLeftUnsealed) {
+  std::string scratch, why;
+  ASSERT_TRUE(sealkit::test::enter_private_mounts({"/etc"}, scratch, why)) << why;
+  std::filesystem::create_directories("/etc/sealkit");
+  chmod("/etc/sealkit", 0755);
+  const std::string name = std::filesystem::path(STATIC_GLIBC).filename().string();
+  std::ofstream("/etc/sealkit/runtime.conf") << "exclude-program = " << name << "\n";
+  chmod("/etc/sealkit/runtime.conf", 0644);
+
+  const std::string log = temp_log();
+  Started s;
+  ASSERT_TRUE(start(s, {SEALKIT_BIN, "run", "--log", log, "--", STATIC_GLIBC, "arg"}, why)) << why;
+  const std::string exe = std::filesystem::canonical(STATIC_GLIBC).string();
+  std::size_t exe_vmas = 0;
+  for (const Vma& v : sealkit::test::smaps_of(s.program)) {
+    if (v.path != exe) continue;
+    ++exe_vmas;
+    EXPECT_FALSE(v.sealed) << v.range();
+  }
+  EXPECT_GE(exe_vmas, 2u);
+  const Finished f = finish(s);
+  std::filesystem::remove("/etc/sealkit/runtime.conf");
+  EXPECT_EQ(f.status, 7);
+  EXPECT_EQ(f.out, "ready\ndone arg\n");
+  EXPECT_EQ(f.err, "") << "excluded on purpose: no warning";
+  std::ifstream in(log);
+  std::string line;
+  std::getline(in, line);
+  unlink(log.c_str());
+  const nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << line;
+  EXPECT_TRUE(j.value("program_excluded", false)) << line;
+  EXPECT_EQ(j.value("objects_sealed", -1), 0) << line;
 }
 
 }  // namespace

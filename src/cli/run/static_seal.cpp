@@ -14,7 +14,9 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "backend/kernel_abi.hpp"
@@ -23,6 +25,7 @@
 #include "cli/run/static_image.hpp"
 #include "cli/run/static_plan.hpp"
 #include "core/proc_maps.hpp"
+#include "runtime/config.hpp"
 #include "runtime/trusted_file.hpp"
 
 #include <nlohmann/json.hpp>
@@ -248,6 +251,7 @@ void append_log(const std::string& log, pid_t pid, const std::string& exe, const
   j["backend"] = "kernel";
   j["objects_seen"] = 1;
   j["objects_sealed"] = o.sealed ? 1 : 0;
+  j["program_excluded"] = o.program_excluded;
   j["sealed_at"] = o.moment;
   j["syscalls_followed"] = o.syscalls_followed;
   j["mseal_calls"] = o.mseal_calls;
@@ -271,6 +275,17 @@ std::string exe_of(pid_t pid) {
   const std::string link = "/proc/" + std::to_string(pid) + "/exe";
   const ssize_t n = ::readlink(link.c_str(), buf, sizeof buf);
   return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string("?");
+}
+
+// The runtime's configuration, read as the runtime reads it (the
+// administrator's file, and SEALKIT_CONFIG only as far as the runtime takes
+// it: docs/runtime.md, "Configuration"), names this executable in
+// exclude-program. Its warnings are given here: no runtime runs in a static
+// program to give them.
+bool excluded(const std::string& exe) {
+  auto config = std::make_unique<rt::Config>();
+  config->load(false, std::getenv("SEALKIT_CONFIG"), false);
+  return config->program_excluded(exe);
 }
 
 // fork, PTRACE_TRACEME, a stop for sealkit to set its options, exec. -1 with
@@ -361,9 +376,12 @@ int run(const char* path, char* const argv[], const std::string& log, std::strin
   const std::string exe = traced ? exe_of(pid) : std::string(path);
   if (!traced) {
     o.why = why;
+  } else if (excluded(exe)) {
+    o.program_excluded = true;
+    ::ptrace(PTRACE_DETACH, pid, nullptr, nullptr);
   } else {
     Tracee t;
-  t.pid = pid;
+    t.pid = pid;
     o = follow_and_seal(t, ended);
     o.elapsed_ns = static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
@@ -373,7 +391,9 @@ int run(const char* path, char* const argv[], const std::string& log, std::strin
       for (int sig : t.held) ::kill(pid, sig);
     }
   }
-  if (!o.sealed) {
+  if (o.program_excluded) {
+    // Unsealed on purpose, as the runtime leaves an excluded program: no warning.
+  } else if (!o.sealed) {
     print_warning(std::string(path) + " is statically linked and sealkit could not seal it (" + o.why +
                   "); it runs unsealed (docs/runtime.md, \"Statically linked programs\")");
   } else if (o.mseal_failures != 0 || o.wx_refused != 0 || o.over_file != 0) {

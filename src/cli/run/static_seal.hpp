@@ -29,7 +29,8 @@ inline constexpr bool kAvailable = false;
 
 struct Outcome {
   bool sealed = false;     // the executable's runs were sealed (some parts may be left: wx_refused, over_file)
-  std::string why;         // why nothing was sealed; empty when sealed
+  std::string why;         // why nothing was sealed; empty when sealed or excluded
+  bool program_excluded = false;  // the runtime configuration's exclude-program names it: not sealed, on purpose
   const char* moment = "";  // "relro_mprotect" or "first_syscall"
   std::size_t syscalls_followed = 0;
   std::size_t mseal_calls = 0, mseal_failures = 0;
