@@ -181,13 +181,15 @@ int run(const RunOptions& o) {
   std::vector<char*> argv;
   for (const std::string& a : o.command) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
-  // On the seccomp backend sealkit stays as the program's supervisor, so that
-  // a filter never outlives the image it seals (docs/seccomp-exec.md).
+  // A static program is followed to the end of its start-up and sealed with
+  // ptrace; sealkit stays as its parent (run/static_seal.hpp).
   if (kind.linking == run_program::Linking::kStatic && static_unsealable.empty()) {
     run_static::run(program->c_str(), argv.data(), log, why);
     print_error(why);
     return kExitError;
   }
+  // On the seccomp backend sealkit stays as the program's supervisor, so that
+  // a filter never outlives the image it seals (docs/seccomp-exec.md).
   if (backend == "seccomp") {
     run_supervise::run(program->c_str(), argv.data(), why);
     print_error(why);
