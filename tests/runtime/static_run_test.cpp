@@ -283,6 +283,23 @@ TEST(SealkitRunStatic, SignalsSentToSealkitReachTheProgramAndSealkitEndsAsItDid)
   EXPECT_EQ(kill(s.program, 0), -1) << "the program is gone";
 }
 
+// A program that ends within its start-up (its first system call is exit_group) ends as it would alone: its status,
+// no warning (there was nothing to seal yet), and the log line says why nothing was sealed.
+TEST(SealkitRunStatic, AProgramThatEndsWithinItsStartUpEndsAsAloneWithoutAWarning) {
+  const std::string log = temp_log();
+  const sealkit::test::Captured o = sealkit::test::run_captured({SEALKIT_BIN, "run", "--log", log, "--", STATIC_EXIT_ONLY});
+  EXPECT_EQ(o.status, 5) << o.err;
+  EXPECT_EQ(o.err, "");
+  std::ifstream in(log);
+  std::string line;
+  std::getline(in, line);
+  unlink(log.c_str());
+  const nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << line;
+  EXPECT_EQ(j.value("objects_sealed", -1), 0) << line;
+  EXPECT_EQ(j.value("not_sealed_because", ""), "the program ended during its start-up") << line;
+}
+
 // The administrator's exclude-program applies to a static program as to any other: sealkit leaves it unsealed, on
 // purpose, without a warning, and the log says so. Last in this file: it moves the test process into a private
 // mount namespace (root), where /etc is an overlay holding the file.

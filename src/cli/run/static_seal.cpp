@@ -391,8 +391,10 @@ int run(const char* path, char* const argv[], const std::string& log, std::strin
       for (int sig : t.held) ::kill(pid, sig);
     }
   }
-  if (o.program_excluded) {
-    // Unsealed on purpose, as the runtime leaves an excluded program: no warning.
+  if (o.program_excluded || (ended && !o.sealed)) {
+    // Unsealed on purpose, as the runtime leaves an excluded program; or the
+    // program ended within its start-up, before there was anything to seal
+    // (the log line says which): no warning.
   } else if (!o.sealed) {
     print_warning(std::string(path) + " is statically linked and sealkit could not seal it (" + o.why +
                   "); it runs unsealed (docs/runtime.md, \"Statically linked programs\")");
