@@ -10,6 +10,9 @@
 // the environment, e.g.
 //   none= empty_audit=LD_AUDIT=/x/libbench_empty_audit.so runtime=LD_AUDIT=/x/libsealkit-runtime.so
 //   sealkit_run='LD_AUDIT=/x/libsealkit-runtime.so;LD_PRELOAD=/x/libsealkit-preload.so'
+// ENV may instead be "+WORD,WORD,...": no setting, but these words run
+// before PROGRAM (a wrapper such as `sealkit,run,--`, its first word a path),
+// e.g. alone= sealkit_run=+/x/bin/sealkit,run,-- -- /x/static_program.
 // With --child-reports the figure of a run is not the spawn's wall time but
 // the number of nanoseconds the program prints on its stdout (dlopen_child
 // times its own dlopen calls that way).
@@ -36,6 +39,8 @@ namespace {
 struct Variant {
   std::string name;
   std::vector<char*> env;  // NULL-terminated
+  std::vector<std::string> prefix;  // words before PROGRAM ("+WORD,...")
+  std::vector<char*> argv;          // prefix, PROGRAM and its arguments, NULL-terminated
   std::vector<double> ns;  // one per round
 };
 
@@ -111,7 +116,7 @@ double quantile(std::vector<double> v, double q) {
 [[noreturn]] void usage() {
   std::fprintf(stderr,
                "usage: spawn_ab [--runs N] [--warmup W] [--child-reports] NAME=ENV [NAME=ENV ...] -- PROGRAM [ARGS...]\n"
-               "       ENV: empty, or VAR=VALUE settings separated by ';'\n");
+               "       ENV: empty, VAR=VALUE settings separated by ';', or +WORD,WORD,... run before PROGRAM\n");
   std::exit(2);
 }
 
@@ -142,6 +147,17 @@ int main(int argc, char** argv) {
     for (char** e = environ; *e; ++e) {
       if (!injected_setting(*e)) v.env.push_back(*e);
     }
+    if (a.substr(eq + 1, 1) == "+") {
+      for (std::string_view rest = a.substr(eq + 2); !rest.empty();) {
+        const std::size_t comma = rest.find(',');
+        v.prefix.emplace_back(rest.substr(0, comma));
+        rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+      }
+      if (v.prefix.empty() || v.prefix.front().empty() || v.prefix.front().front() != '/') usage();
+      v.env.push_back(nullptr);
+      variants.push_back(std::move(v));
+      continue;
+    }
     for (std::string_view rest = a.substr(eq + 1); !rest.empty();) {
       const std::size_t semi = rest.find(';');
       std::string_view kv = rest.substr(0, semi);
@@ -157,14 +173,19 @@ int main(int argc, char** argv) {
   if (variants.empty() || i + 1 >= argc) usage();
   char* const* prog = argv + i + 1;
   const std::size_t n = variants.size();
+  for (Variant& v : variants) {
+    for (std::string& w : v.prefix) v.argv.push_back(w.data());
+    for (char* const* a = prog; *a; ++a) v.argv.push_back(*a);
+    v.argv.push_back(nullptr);
+  }
 
   for (long w = 0; w < warmup; ++w) {
-    for (Variant& v : variants) spawn_once(prog, v.env.data());
+    for (Variant& v : variants) spawn_once(v.argv.data(), v.env.data());
   }
   for (long r = 0; r < runs; ++r) {
     for (std::size_t k = 0; k < n; ++k) {
       Variant& v = variants[(static_cast<std::size_t>(r) + k) % n];
-      v.ns.push_back(spawn_once(prog, v.env.data()));
+      v.ns.push_back(spawn_once(v.argv.data(), v.env.data()));
     }
   }
 

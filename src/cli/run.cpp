@@ -19,6 +19,7 @@
 #include "cli/run/backend.hpp"
 #include "cli/run/inject.hpp"
 #include "cli/run/program.hpp"
+#include "cli/run/static_seal.hpp"
 #include "cli/run/static_tls.hpp"
 #include "cli/run/supervise.hpp"
 #include "cli/safe_write.hpp"
@@ -74,14 +75,13 @@ int run(const RunOptions& o) {
     return kExitError;
   }
   const run_program::Kind kind = run_program::kind_of(*program);
+  // A static program is sealed by sealkit itself (run/static_seal.hpp) where
+  // it can be; where it cannot, --allow-static runs it unsealed.
+  std::string static_unsealable;
   switch (kind.linking) {
     case run_program::Linking::kStatic:
-      if (!o.allow_static) {
-        print_error(program->string() +
-                    " is statically linked: ld.so never runs, so nothing can seal it from outside; "
-                    "pass --allow-static to run it unsealed anyway");
-        return kExitError;
-      }
+      if (!run_static::kAvailable) static_unsealable = "sealkit follows static programs on x86-64 only";
+      else if (kind.is_32_bit) static_unsealable = "sealkit follows 64-bit static programs only";
       break;
     case run_program::Linking::kUnknown:
       if (access(program->c_str(), X_OK) != 0) {
@@ -104,7 +104,11 @@ int run(const RunOptions& o) {
   // ld.so drops LD_AUDIT and LD_PRELOAD in secure execution: nothing of
   // sealkit would run in it. Said here, once; children are told about by the
   // preload object's exec wrappers (runtime/preload/secure_exec_notice.hpp).
-  if (const std::string secure = run_program::secure_exec_reason(*program); !secure.empty()) {
+  const std::string secure = run_program::secure_exec_reason(*program);
+  // Traced, a set-user-ID program would not get its privileges: not traced.
+  if (kind.linking == run_program::Linking::kStatic && !secure.empty())
+    static_unsealable = "it runs in secure execution (" + secure + "), which ptrace would take away";
+  if (!secure.empty() && kind.linking != run_program::Linking::kStatic) {
     print_warning(program->string() + " runs in secure execution (" + secure +
                   "): ld.so ignores LD_AUDIT and LD_PRELOAD there, so sealkit run does not seal it or what it starts "
                   "(docs/runtime.md, \"Limits\")");
@@ -142,6 +146,16 @@ int run(const RunOptions& o) {
     print_error(why);
     return kExitError;
   }
+  if (kind.linking == run_program::Linking::kStatic && backend == "seccomp" && static_unsealable.empty())
+    static_unsealable = "sealkit seals static programs with mseal(2) only, not on the seccomp backend";
+  if (!static_unsealable.empty()) {
+    if (!o.allow_static) {
+      print_error(program->string() + " is statically linked and cannot be sealed: " + static_unsealable +
+                  "; pass --allow-static to run it unsealed anyway");
+      return kExitError;
+    }
+    print_warning(program->string() + " is statically linked and runs unsealed: " + static_unsealable);
+  }
   // Static TLS for the libraries under LD_AUDIT (run/static_tls.hpp). Asked
   // of ld.so before LD_AUDIT and LD_PRELOAD are set for the program.
   if (kind.linking == run_program::Linking::kDynamic) {
@@ -167,6 +181,13 @@ int run(const RunOptions& o) {
   std::vector<char*> argv;
   for (const std::string& a : o.command) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
+  // A static program is followed to the end of its start-up and sealed with
+  // ptrace; sealkit stays as its parent (run/static_seal.hpp).
+  if (kind.linking == run_program::Linking::kStatic && static_unsealable.empty()) {
+    run_static::run(program->c_str(), argv.data(), log, why);
+    print_error(why);
+    return kExitError;
+  }
   // On the seccomp backend sealkit stays as the program's supervisor, so that
   // a filter never outlives the image it seals (docs/seccomp-exec.md).
   if (backend == "seccomp") {
@@ -203,7 +224,9 @@ Runner add_run(CLI::App& app) {
                   "(default: kernel where mseal exists; without it, seccomp only with CAP_SYS_ADMIN, else refused: "
                   "say --backend seccomp)")
       ->check(CLI::IsMember({"kernel", "seccomp", "auto"}));
-  sub->add_flag("--allow-static", o->allow_static, "Run a statically linked program even though it cannot be sealed");
+  sub->add_flag("--allow-static", o->allow_static,
+                "Run a statically linked program that sealkit cannot seal (32-bit, in secure execution, or on the "
+                "seccomp backend) unsealed instead of refusing it; other static programs are sealed either way");
   sub->add_option("command", o->command, "PROGRAM and its arguments (after --)")->required();
   sub->footer(
       "Exit status: the program's own; 2 when sealkit itself cannot start it (the message says why).\n"

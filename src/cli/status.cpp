@@ -156,6 +156,11 @@ int run_status(bool as_json) {
   for (const UnsealedProcess& p : scan.filtered)
     filtered.push_back({{"pid", p.pid}, {"comm", p.comm}, {"unit", p.unit}, {"filters", p.filters}});
   j["filtered_processes"] = filtered;
+  json statics = json::array();
+  for (const UnsealedProcess& p : scan.static_unsealed)
+    statics.push_back({{"pid", p.pid}, {"comm", p.comm}, {"unit", p.unit}});
+  j["static_unsealed_processes"] = statics;
+  j["static_processes_looked_at"] = scan.static_programs;
   j["processes_looked_at"] = scan.dynamic;
   j["processes_unreadable"] = scan.unreadable;
 
@@ -222,6 +227,14 @@ int run_status(bool as_json) {
       std::vector<std::vector<std::string>> rows{{"UNIT", "PID", "COMM", "FILTERS"}};
       for (const UnsealedProcess& p : scan.filtered)
         rows.push_back({p.unit, std::to_string(p.pid), p.comm, std::to_string(p.filters)});
+      print_table(rows);
+    }
+    if (!scan.static_unsealed.empty()) {
+      std::cout << "\nstatically linked processes running unsealed (no ld.so: machine-wide sealing never reaches them;\n"
+                   "  `sealkit run -- PROGRAM` seals one it starts, docs/runtime.md \"Statically linked programs\"): "
+                << scan.static_unsealed.size() << " of " << scan.static_programs << "\n";
+      std::vector<std::vector<std::string>> rows{{"UNIT", "PID", "COMM"}};
+      for (const UnsealedProcess& p : scan.static_unsealed) rows.push_back({p.unit, std::to_string(p.pid), p.comm});
       print_table(rows);
     }
     if (!problems.empty()) {

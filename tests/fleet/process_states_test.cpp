@@ -1,6 +1,6 @@
 // `sealkit audit --format prometheus`'s process states (cli/audit/process_state.hpp) on real processes: a plain
 // dynamically linked program, one that sealed part of what should be sealed, one under `sealkit run`, static ones
-// (alone and under `sealkit run --allow-static`), with machine-wide sealing off and then on (a private /etc,
+// (alone, and under `sealkit run`, which seals it: src/cli/run/static_seal.hpp), with machine-wide sealing off and then on (a private /etc,
 // fleet/machine_wide_switch.hpp), and one started after it went on. Each pid is audited alone: exactly one state
 // says 1. With --all the states add up to the audited processes.
 #include <signal.h>
@@ -96,15 +96,20 @@ TEST_F(AuditProcessStates, EachProcessIsInTheStateItsSealingSays) {
   start(part, {STATE_TARGET, "seal-vdso"});
   start(run, {SEALKIT_BIN, "run", "--", STATE_TARGET, "plain"});
   start(stat, {STATE_TARGET_STATIC, "plain"});
-  start(run_static, {SEALKIT_BIN, "run", "--allow-static", "--", STATE_TARGET_STATIC, "plain"});
+  start(run_static, {SEALKIT_BIN, "run", "--", STATE_TARGET_STATIC, "plain"});
   if (HasFatalFailure()) return;
+  // sealkit stays as a static program's parent: the program is its one child.
+  pid_t static_program = -1;
+  std::ifstream children("/proc/" + std::to_string(run_static.pid) + "/task/" + std::to_string(run_static.pid) +
+                         "/children");
+  ASSERT_TRUE(children >> static_program) << "sealkit run has no child";
 
   // Off: what each one sealed, whoever sealed it.
   EXPECT_EQ(state_of(plain.pid, false), "unsealed");
   EXPECT_EQ(state_of(part.pid, false), "partly_sealed");
   EXPECT_EQ(state_of(run.pid, false), "sealed");
   EXPECT_EQ(state_of(stat.pid, false), "static");
-  EXPECT_EQ(state_of(run_static.pid, false), "static");  // sealkit run cannot reach it either
+  EXPECT_EQ(state_of(static_program, false), "sealed");  // sealed by sealkit run from outside
 
   // On: the dynamically linked programs started before are predates_enabling, whatever they sealed themselves;
   // what `sealkit run` sealed stays sealed; a program started now gets the preload object and is sealed.
@@ -145,6 +150,12 @@ TEST_F(AuditProcessStates, EachProcessIsInTheStateItsSealingSays) {
   for (pid_t pid : {plain.pid, part.pid}) EXPECT_NE(std::find(listed.begin(), listed.end(), pid), listed.end()) << pid;
   for (pid_t pid : {run.pid, stat.pid, after.pid})
     EXPECT_EQ(std::find(listed.begin(), listed.end(), pid), listed.end()) << pid;
+  // A static program is named as such: listed when it runs unsealed, not when `sealkit run` sealed it.
+  std::vector<pid_t> statics;
+  for (const auto& p : j.at("static_unsealed_processes")) statics.push_back(p.at("pid").get<pid_t>());
+  EXPECT_NE(std::find(statics.begin(), statics.end(), stat.pid), statics.end()) << stat.pid;
+  EXPECT_EQ(std::find(statics.begin(), statics.end(), static_program), statics.end()) << static_program;
+  EXPECT_GE(j.at("static_processes_looked_at").get<std::size_t>(), 2u);
 }
 
 // Every audited process of the machine in exactly one state, off and on; skipped ones (a zombie here) in none.

@@ -139,15 +139,22 @@ TEST(SealkitRun, LogHasOneLinePerProcessAndNoFailures) {
   unlink(path);
 }
 
-TEST(SealkitRun, StaticProgramsAreRefusedUnlessAllowed) {
-  Outcome o = run({SEALKIT_BIN, "run", "--", STATIC_TARGET});
+// A static program is sealed by sealkit itself (tests/runtime/static_run_test.cpp); one it cannot seal (here: on
+// the seccomp backend) is refused unless --allow-static, which runs it unsealed and says so.
+TEST(SealkitRun, StaticProgramsAreSealedOrRefusedUnlessAllowed) {
+  Outcome sealed = run({SEALKIT_BIN, "run", "--", STATIC_TARGET});
+  EXPECT_EQ(sealed.status, 0) << sealed.err;
+  EXPECT_EQ(sealed.out, "static ok\n");
+  EXPECT_EQ(sealed.err, "");
+  Outcome o = run({SEALKIT_BIN, "run", "--backend", "seccomp", "--", STATIC_TARGET});
   EXPECT_EQ(o.status, 2);
   EXPECT_NE(o.err.find("statically linked"), std::string::npos) << o.err;
   EXPECT_NE(o.err.find("--allow-static"), std::string::npos) << o.err;
   EXPECT_EQ(o.out, "");
-  Outcome allowed = run({SEALKIT_BIN, "run", "--allow-static", "--", STATIC_TARGET});
+  Outcome allowed = run({SEALKIT_BIN, "run", "--backend", "seccomp", "--allow-static", "--", STATIC_TARGET});
   EXPECT_EQ(allowed.status, 0);
   EXPECT_EQ(allowed.out, "static ok\n");
+  EXPECT_NE(allowed.err.find("runs unsealed"), std::string::npos) << allowed.err;
 }
 
 TEST(SealkitRun, UsageErrorsExitTwoWithAMessage) {

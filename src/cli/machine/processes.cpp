@@ -38,6 +38,24 @@ bool preload_sealed(const std::string& dir) {
   return !found || sealed;
 }
 
+// A static program's executable (the mapping /proc/PID/exe names) shows
+// sealed in smaps: `sealkit run` sealed it (run/static_seal.hpp), or it
+// sealed itself.
+bool executable_sealed(const std::string& dir) {
+  char buf[4096];
+  const ssize_t n = ::readlink((dir + "/exe").c_str(), buf, sizeof buf);
+  if (n <= 0 || static_cast<std::size_t>(n) >= sizeof buf) return false;
+  const std::string_view exe(buf, static_cast<std::size_t>(n));
+  auto smaps = core::read_proc_file((dir + "/smaps").c_str());
+  if (!smaps) return false;
+  bool sealed = false;
+  core::for_each_smaps_entry(*smaps, [&](const core::SmapsEntry& e) {
+    sealed = e.map.path == exe && e.has_vmflags && e.sealed;
+    return !sealed;
+  });
+  return sealed;
+}
+
 void name_process(UnsealedProcess& p, const std::string& dir) {
   if (auto comm = core::read_proc_file((dir + "/comm").c_str(), 64)) {
     p.comm = *comm;
@@ -106,11 +124,24 @@ ProcessScan processes_without_preload(const rt::Config* admin_config) {
       continue;  // gone
     }
     PreloadReach reach;
+    bool maps_a_file = false;
     core::for_each_maps_entry(*maps, [&](const core::MapsEntry& e) {
       reach.see(e.path);
+      maps_a_file |= !e.path.empty() && e.path.front() == '/';
       return !reach.preloaded;
     });
-    if (!reach.linked_dynamically()) continue;  // a kernel thread, a zombie, a static program
+    if (!reach.linked_dynamically()) {
+      // A kernel thread or a zombie maps nothing; a static program maps its
+      // executable and no ".so": ld.so never runs in it.
+      if (!maps_a_file) continue;
+      ++scan.static_programs;
+      if (executable_sealed(dir)) continue;
+      UnsealedProcess p;
+      p.pid = static_cast<pid_t>(pid);
+      name_process(p, dir);
+      scan.static_unsealed.push_back(std::move(p));
+      continue;
+    }
     ++scan.dynamic;
     UnsealedProcess p;
     p.pid = static_cast<pid_t>(pid);
@@ -136,6 +167,7 @@ ProcessScan processes_without_preload(const rt::Config* admin_config) {
   ::closedir(proc);
   std::sort(scan.unsealed.begin(), scan.unsealed.end(), by_unit_then_pid);
   std::sort(scan.filtered.begin(), scan.filtered.end(), by_unit_then_pid);
+  std::sort(scan.static_unsealed.begin(), scan.static_unsealed.end(), by_unit_then_pid);
   return scan;
 }
 

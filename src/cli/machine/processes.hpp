@@ -6,6 +6,8 @@
 // with its systemd unit, from /proc/PID/cgroup, so that a service can be
 // restarted as a whole.
 //
+// And the statically linked programs running unsealed, which it never reaches.
+//
 // And the processes it reached that a seccomp filter keeps from sealing: the
 // preload object is mapped but not sealed, and the process has filters
 // (Seccomp: 2). Allow-lists written before mseal answer it with ENOSYS
@@ -52,6 +54,10 @@ struct UnsealedProcess {
 struct ProcessScan {
   std::vector<UnsealedProcess> unsealed;  // by unit, then pid
   std::vector<UnsealedProcess> filtered;  // the preload object mapped, not sealed, filters: by unit, then pid
+  // Statically linked programs whose executable is not sealed: machine-wide
+  // sealing never reaches them; `sealkit run -- PROGRAM` seals one it starts.
+  std::vector<UnsealedProcess> static_unsealed;  // by unit, then pid
+  std::size_t static_programs = 0;        // statically linked processes looked at, sealed or not
   std::size_t dynamic = 0;                // dynamically linked processes looked at
   std::size_t unreadable = 0;             // processes whose maps this user may not read
 };
