@@ -19,6 +19,9 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
+#include <chrono>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -277,6 +280,16 @@ TEST(SealkitRunStatic, SignalsSentToSealkitReachTheProgramAndSealkitEndsAsItDid)
   ASSERT_TRUE(start(s, {SEALKIT_BIN, "run", "--", STATIC_GLIBC, "arg"}, why)) << why;
   ASSERT_NE(s.program, s.pid);
   ASSERT_EQ(kill(s.pid, SIGTERM), 0);
+  // sealkit passes the signal on from its handler: the program's end is
+  // awaited before its stdin closes, which would let it finish on its own.
+  const std::string stat = "/proc/" + std::to_string(s.program) + "/stat";
+  for (int i = 0; i < 1000; ++i) {
+    std::ifstream in(stat);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto close = text.rfind(')');
+    if (text.empty() || (close != std::string::npos && close + 2 < text.size() && text[close + 2] == 'Z')) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
   const Finished f = finish(s);
   EXPECT_EQ(f.status, 128 + SIGTERM) << f.err;
   EXPECT_EQ(f.out, "ready\n") << "the program ended by the signal, before its last line";
