@@ -11,7 +11,14 @@
  *   madvise          ok|EPERM|<error>
  *   process_madvise  ok|EPERM|<error>|ENOSYS  (the same advice through process_madvise)
  *   relro_intact     yes|no   (the pointer still points at its string)
- *   anon_dontneed    ok|...   (MADV_DONTNEED on an anonymous page still works, zeroed) */
+ *   anon_dontneed    ok|...   (MADV_DONTNEED on an anonymous page still works, zeroed)
+ *
+ * With --exec-stale it instead execs itself with an empty environment (no
+ * runtime in the next image, whose filters are the ones inherited) as
+ * `--stale ADDR`, ADDR the page discarded above; that image maps anonymous
+ * memory at ADDR and at the page above the table and discards both, printing
+ *   stale_relro_dontneed  ok|EPERM   (anonymous memory where the old image's RELRO was)
+ *   elsewhere_dontneed    ok|EPERM */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdint.h>
@@ -20,6 +27,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #define ENTRIES (3 * 4096 / sizeof(const char*))
@@ -54,7 +62,30 @@ static int sealed(uintptr_t addr) {
   return result;
 }
 
-int main(void) {
+/* Anonymous memory at `addr` in this image, discarded. */
+static const char* discard_at(uintptr_t addr) {
+  char* p = mmap((void*)addr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+  if (p == MAP_FAILED) return "not_mapped";
+  p[0] = 1;
+  return outcome(madvise(p, 4096, MADV_DONTNEED));
+}
+
+int main(int argc, char** argv) {
+  if (argc == 3 && strcmp(argv[1], "--stale") == 0) {
+    uintptr_t addr = strtoull(argv[2], NULL, 16);
+    printf("stale_relro_dontneed %s\n", discard_at(addr));
+    printf("elsewhere_dontneed %s\n", discard_at(addr + 0x40000000));
+    return 0;
+  }
+  if (argc == 2 && strcmp(argv[1], "--exec-stale") == 0) {
+    char addr[32];
+    snprintf(addr, sizeof addr, "%lx", (unsigned long)entry());
+    char* args[] = {argv[0], "--stale", addr, NULL};
+    char* env[] = {NULL};
+    fflush(stdout);
+    execve("/proc/self/exe", args, env);
+    return 1;
+  }
   const char* before = read_pointer();
   uintptr_t page = (uintptr_t)entry();
   printf("relro_sealed %s\n", sealed(page) ? "yes" : "no");
