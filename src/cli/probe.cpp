@@ -119,6 +119,12 @@ int run_probe(bool json) {
   facts.push_back(from("system_mappings_sealed", "kernel seals system mappings", machine::kernel_seals_system_mappings()));
   facts.push_back(seccomp_works());
   facts.push_back(procmap_query());
+  // mseal does not cover writes through /proc/PID/mem (docs/security.md): whether this kernel refuses them.
+  facts.push_back(from("proc_mem_writes_blocked", "writes through /proc/PID/mem refused",
+                       machine::proc_mem_writes_blocked()));
+  std::string force_detail;
+  const std::string force = machine::proc_mem_force_override(force_detail);
+  facts.push_back({"proc_mem_force_override", "proc_mem.force_override", force, force_detail});
   facts.push_back({"seal_probe", "one-syscall seal query verified", backend::kernel::probe_reliable(),
                    "same-size mremap answers EPERM on a sealed VMA (used by sealkit_is_sealed)"});
   const char* no_seccomp = backend::seccomp::unusable_reason();

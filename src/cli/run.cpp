@@ -116,13 +116,25 @@ int run(const RunOptions& o) {
 
   // Objects loaded later are sealed by libsealkit-preload.so, next to the
   // runtime: its dlopen/dlmopen/dlclose wrappers (docs/runtime.md).
-  std::string dlopen_policy;
+  // harden-discard=on|off: the runtime's discard guard on sealed RELRO
+  // (SEALKIT_HARDEN_DISCARD; docs/runtime.md, "Discard advice on sealed file mappings").
+  std::string dlopen_policy, harden_discard;
   for (const std::string& p : o.policies) {
-    constexpr std::string_view kDlopen = "dlopen=";
-    std::string_view v = std::string_view(p).substr(0, kDlopen.size()) == kDlopen
-                             ? std::string_view(p).substr(kDlopen.size()) : std::string_view();
+    constexpr std::string_view kDlopen = "dlopen=", kHarden = "harden-discard=";
+    const std::string_view whole(p);
+    if (whole.substr(0, kHarden.size()) == kHarden) {
+      const std::string_view v = whole.substr(kHarden.size());
+      if (v != "on" && v != "off") {
+        print_error("--policy " + p + ": expected harden-discard=on or harden-discard=off");
+        return kExitError;
+      }
+      harden_discard = v;
+      continue;
+    }
+    std::string_view v = whole.substr(0, kDlopen.size()) == kDlopen ? whole.substr(kDlopen.size()) : std::string_view();
     if (v != "promote" && v != "nodelete" && v != "off") {
-      print_error("--policy " + p + ": expected dlopen=promote, dlopen=nodelete or dlopen=off");
+      print_error("--policy " + p +
+                  ": expected dlopen=promote, dlopen=nodelete, dlopen=off, harden-discard=on or harden-discard=off");
       return kExitError;
     }
     dlopen_policy = v;
@@ -168,6 +180,7 @@ int run(const RunOptions& o) {
   if (const char* old = std::getenv("LD_PRELOAD"); old && *old) preloads += std::string(":") + old;
   setenv("LD_PRELOAD", preloads.c_str(), 1);
   if (!dlopen_policy.empty()) setenv("SEALKIT_DLOPEN", dlopen_policy.c_str(), 1);
+  if (!harden_discard.empty()) setenv("SEALKIT_HARDEN_DISCARD", harden_discard.c_str(), 1);
 
   // Ours first: ld.so loads audit modules in order, and the runtime must see
   // every object. Existing auditors are kept.
@@ -213,7 +226,8 @@ Runner add_run(CLI::App& app) {
                   "ones; 64-bit programs only unless PATH is in the installed layout (<prefix>/<$LIB>/sealkit/)");
   sub->add_option("--policy", o->policies,
                   "dlopen=promote (default: every dlopen'd object kept loaded and sealed), dlopen=nodelete "
-                  "(seal only objects the loader never unloads), dlopen=off")
+                  "(seal only objects the loader never unloads), dlopen=off; harden-discard=on (refuse discarding "
+                  "madvise on sealed RELRO, kernel backend; needs CAP_SYS_ADMIN or no_new_privs), harden-discard=off")
       ->allow_extra_args(false);  // one NAME=VALUE per --policy, so `--` still ends sealkit's options
   sub->add_option("--config", o->config,
                   "Read this runtime configuration too (SEALKIT_CONFIG; ignored by setuid programs): it replaces "

@@ -87,6 +87,7 @@ __attribute__((visibility("default"))) void la_activity(uintptr_t* cookie, unsig
   stats.seccomp = sealkit::rt::seccomp::choose_backend(info.backend, invalid_backend) ==
                   sealkit::rt::seccomp::Backend::kSeccomp;
   if (invalid_backend) sealkit::rt::warn("SEALKIT_BACKEND must be kernel, seccomp or auto; using auto");
+  stats.harden_discard = g_config.harden_discard(info.harden_discard, false);
   // On this backend the handler comes first, whatever happens next: a filter
   // an earlier image installed (kept across execve) may trap syscall 462
   // already, and this image's own filter may fail to install (its budget

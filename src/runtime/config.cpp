@@ -124,6 +124,7 @@ void Config::parse(std::string_view text, Report report, void* ctx) {
   nprograms_ = nobjects_ = 0;
   has_policy_ = false;
   log_to_syslog_ = false;
+  harden_discard_ = false;
   policy_ = kDefaultPolicy;
   const std::size_t n = text.size() < kMaxBytes ? text.size() : kMaxBytes;
   __builtin_memcpy(text_, text.data(), n);
@@ -176,6 +177,17 @@ void Config::parse_text(std::size_t begin, std::size_t size, Source source, Repo
         continue;
       }
       log_to_syslog_ = value == "syslog";
+    } else if (key == "harden-discard") {
+      if (value != "on" && value != "off") {
+        reject(lineno, "harden-discard must be on or off");
+        continue;
+      }
+      if (source == Source::kUserOverFloor && value == "off" && floor_harden_discard_) {
+        reject(lineno, "harden-discard = off would seal less than the administrator's harden-discard = on "
+                       "(/etc/sealkit/runtime.conf)");
+        continue;
+      }
+      harden_discard_ = value == "on";
     } else if (key == "exclude-program" || key == "exclude-object") {
       if (source == Source::kUserOverFloor) {
         TextOut o;
@@ -196,7 +208,7 @@ void Config::parse_text(std::size_t begin, std::size_t size, Source source, Repo
         reject(lineno, "more than 64 patterns of this kind");
     } else {
       TextOut o;
-      o.str("unknown setting '").str(sub(key, 0, 64)).str("' (known: dlopen, exclude-program, exclude-object, log)");
+      o.str("unknown setting '").str(sub(key, 0, 64)).str("' (known: dlopen, exclude-program, exclude-object, log, harden-discard)");
       reject(lineno, o.view());
     }
   }
@@ -284,6 +296,7 @@ Config::Load Config::load(bool secure, const char* env_path, bool quiet) {
   nprograms_ = nobjects_ = 0;
   has_policy_ = false;
   log_to_syslog_ = false;
+  harden_discard_ = floor_harden_discard_ = false;
   policy_ = floor_policy_ = kDefaultPolicy;
   std::size_t size = 0;
   const Load system = read_file(kSystemConfigPath, true, 0, size, quiet);
@@ -293,6 +306,7 @@ Config::Load Config::load(bool secure, const char* env_path, bool quiet) {
     parse_text(0, size, Source::kSystem, report_to_warn, &w);
   }
   floor_policy_ = policy_;
+  floor_harden_discard_ = harden_discard_;
   // In secure execution the environment is not the process's user's to set.
   if (secure || env_path == nullptr || env_path[0] == '\0') return system;
   const Load user = read_file(env_path, false, kMaxBytes, size, quiet);
@@ -320,6 +334,26 @@ Policy Config::dlopen_policy(const char* env, bool quiet) {
   }
   if (!quiet) warn(o.view());
   return policy_;
+}
+
+bool Config::harden_discard(const char* env, bool quiet) const {
+  if (env == nullptr || env[0] == '\0') return harden_discard_;
+  std::size_t n = 0;
+  while (env[n] != '\0' && n < 64) ++n;
+  const std::string_view v(env, n);
+  if (v == "on") return true;
+  TextOut o;
+  if (v != "off") {
+    o.str("SEALKIT_HARDEN_DISCARD must be on or off; using ").str(harden_discard_ ? "on" : "off");
+  } else if (floor_harden_discard_) {
+    // Only the administrator's file sets the floor: it exists, so has_floor().
+    o.str("SEALKIT_HARDEN_DISCARD=off would seal less than the administrator's harden-discard = on ")
+        .str("(/etc/sealkit/runtime.conf); using on");
+  } else {
+    return false;
+  }
+  if (!quiet) warn(o.view());
+  return harden_discard_;
 }
 
 const char* describe(Config::Load l) {

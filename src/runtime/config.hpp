@@ -6,6 +6,7 @@
 //   exclude-program = /usr/bin/criu   # this executable and nothing it maps is sealed
 //   exclude-object = libhotpatch.so*  # this object is never sealed, in any process
 //   log = syslog                 # syslog | off: each process's start-up line in the system log too
+//   harden-discard = on          # on | off: refuse discard advice on sealed RELRO (kernel backend)
 //
 // A value with a '/' is matched against the whole path (the executable as
 // /proc/self/exe names it; an object as ld.so opened it, link_map l_name);
@@ -74,6 +75,13 @@ class Config {
   // `log = syslog`: the JSON start-up line of each process goes to the
   // system log too (syslog.hpp). From either file: it logs more, seals nothing less.
   bool log_to_syslog() const { return log_to_syslog_; }
+  // `harden-discard = on|off` (default off) with SEALKIT_HARDEN_DISCARD's
+  // value `env` (null or empty: unset) over the files': on the kernel
+  // backend, one seccomp filter refuses discarding madvise on the sealed
+  // objects' RELRO (sealer.hpp). The environment and a user's file may turn it
+  // on, never off where the administrator's file says on; an invalid or
+  // refused value gets one warning (unless `quiet`) and is not used.
+  bool harden_discard(const char* env, bool quiet) const;
   bool has_program_patterns() const { return nprograms_ != 0; }
   std::size_t object_patterns() const { return nobjects_; }
   // The administrator's floor is in force (see above): the environment and
@@ -125,6 +133,8 @@ class Config {
   std::size_t nprograms_ = 0, nobjects_ = 0;
   bool has_policy_ = false;
   bool log_to_syslog_ = false;
+  bool harden_discard_ = false;
+  bool floor_harden_discard_ = false;  // the administrator's harden-discard
   bool system_file_ = false;  // /etc/sealkit/runtime.conf exists (read or rejected)
   std::uint8_t machine_wide_ = 0;  // /etc/ld.so.preload names the preload object: 0 not asked yet, 1 no, 2 yes
   Policy policy_ = kDefaultPolicy;

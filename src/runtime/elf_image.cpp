@@ -10,41 +10,9 @@ namespace sealkit::rt {
 
 namespace {
 
-constexpr std::uint32_t kPtGnuMutable = 0x6474f555;  // binutils/glibc: a range to keep unsealed
 constexpr std::uint32_t kGnuPropertyMemorySeal = 3;  // binutils 2.44 / glibc 2.41
 constexpr std::uint32_t kNtGnuPropertyType0 = 5;
 constexpr std::size_t kPage = 4096;                    // x86_64 and the aarch64 kernels we seal on use 4K
-
-// Insertion sort: at most kMaxRanges entries. `prot`, when given, moves
-// along with its range.
-void sort_ranges(core::Range* r, std::size_t n, std::uint8_t* prot = nullptr) {
-  for (std::size_t i = 1; i < n; ++i) {
-    core::Range x = r[i];
-    const std::uint8_t p = prot ? prot[i] : 0;
-    std::size_t j = i;
-    for (; j > 0 && r[j - 1].begin > x.begin; --j) {
-      r[j] = r[j - 1];
-      if (prot) prot[j] = prot[j - 1];
-    }
-    r[j] = x;
-    if (prot) prot[j] = p;
-  }
-}
-
-std::uint8_t prot_of(std::uint32_t p_flags) {
-  return static_cast<std::uint8_t>(((p_flags & PF_R) ? kProtRead : 0) | ((p_flags & PF_W) ? kProtWrite : 0) |
-                                   ((p_flags & PF_X) ? kProtExec : 0));
-}
-
-bool add_range(core::Range* arr, std::size_t& n, std::uintptr_t bias, std::uint64_t vaddr, std::uint64_t memsz) {
-  std::uintptr_t start;
-  if (__builtin_add_overflow(bias, vaddr, &start)) return false;
-  auto span = core::page_span(start, memsz, kPage);
-  if (!span) return false;
-  if (n == ElfImage::kMaxRanges) return false;
-  arr[n++] = {span->start, span->end};
-  return true;
-}
 
 // Walks the NT_GNU_PROPERTY_TYPE_0 notes of [p, p + n) (8-byte aligned on
 // 64-bit objects); any inconsistency ends the walk with "absent". ld.so has
@@ -92,38 +60,17 @@ bool memory_seal_property(std::uintptr_t bias, const NativePhdr* ph, std::size_t
   return false;
 }
 
-// Segments, mutable ranges and the dynamic section from program headers.
+// Segments, mutable ranges and the dynamic section from program headers: the
+// library's reading (core/object_layout.hpp).
 ImageError image_from_phdrs(std::uintptr_t bias, const NativePhdr* ph, std::size_t phnum, ElfImage& out) {
-  out.nseg = out.nmut = 0;
-  out.dynamic = out.header = 0;
   out.bias = bias;
-  out.relro = {};
   out.memory_seal_property = false;
-  for (std::size_t i = 0; i < phnum; ++i) {
-    if (ph[i].p_type == PT_LOAD && ph[i].p_memsz != 0) {
-      if (!add_range(out.segments, out.nseg, bias, ph[i].p_vaddr, ph[i].p_memsz)) return ImageError::kTooManySegments;
-      out.prot[out.nseg - 1] = prot_of(ph[i].p_flags);
-      std::uintptr_t at;
-      if (ph[i].p_offset == 0 && (ph[i].p_flags & PF_R) && ph[i].p_filesz >= sizeof(NativeEhdr) &&
-          !__builtin_add_overflow(bias, ph[i].p_vaddr, &at) && at % alignof(NativeEhdr) == 0)
-        out.header = at;
-    } else if (ph[i].p_type == PT_GNU_RELRO && ph[i].p_memsz != 0) {
-      // Rounded down at both ends, as ld.so's mprotect: the partial last page
-      // stays as writable as its segment. A range that wraps is ignored (the
-      // segments then say what is asked).
-      std::uintptr_t start, end;
-      if (!__builtin_add_overflow(bias, ph[i].p_vaddr, &start) && !__builtin_add_overflow(start, ph[i].p_memsz, &end))
-        out.relro = {start & ~(kPage - 1), end & ~(kPage - 1)};
-    } else if (ph[i].p_type == kPtGnuMutable && ph[i].p_memsz != 0) {
-      if (!add_range(out.keep_mutable, out.nmut, bias, ph[i].p_vaddr, ph[i].p_memsz)) return ImageError::kTooManySegments;
-    } else if (ph[i].p_type == PT_DYNAMIC) {
-      out.dynamic = bias + ph[i].p_vaddr;  // wraps like ld.so's own l_ld computation; only compared
-    }
+  switch (core::read_object_layout<NativeEhdr>(bias, ph, phnum, kPage, out)) {
+    case core::LayoutError::kNone: return ImageError::kNone;
+    case core::LayoutError::kNoLoad: return ImageError::kBadHeader;
+    case core::LayoutError::kTooMany: return ImageError::kTooManySegments;
   }
-  if (out.nseg == 0) return ImageError::kBadHeader;
-  sort_ranges(out.segments, out.nseg, out.prot);
-  sort_ranges(out.keep_mutable, out.nmut);
-  return ImageError::kNone;
+  return ImageError::kBadHeader;
 }
 
 }  // namespace

@@ -1,35 +1,28 @@
 // An ELF object as it lies in memory: its PT_LOAD segments with the
 // protection each asks for, its RELRO range and the ranges it asks to keep
-// mutable (PT_GNU_MUTABLE), found from its program headers; its mutable
-// sections are added from the file (runtime/mutable_sections.hpp).
+// mutable (PT_GNU_MUTABLE), found from its program headers by the reading the
+// library shares (core/object_layout.hpp); its mutable sections are added
+// from the file (runtime/mutable_sections.hpp).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 
+#include "core/object_layout.hpp"
 #include "core/range.hpp"
 #include "runtime/maps_snapshot.hpp"
 
 namespace sealkit::rt {
 
 // mmap(2)'s PROT_* bits, as the kernel's VMA flags and PROCMAP_QUERY say them.
-inline constexpr unsigned kProtRead = 1, kProtWrite = 2, kProtExec = 4;
+inline constexpr unsigned kProtRead = core::kSegmentRead, kProtWrite = core::kSegmentWrite,
+                          kProtExec = core::kSegmentExec;
 
-struct ElfImage {
-  static constexpr std::size_t kMaxRanges = 32;
-  core::Range segments[kMaxRanges];  // page-rounded, sorted
-  std::uint8_t prot[kMaxRanges] = {};  // each segment's p_flags as kProt* bits
-  std::size_t nseg = 0;
-  // PT_GNU_RELRO as ld.so makes it read-only once relocated: both ends
-  // rounded down to pages (glibc's _dl_protect_relro); empty without one.
-  core::Range relro;
-  core::Range keep_mutable[kMaxRanges];
-  std::size_t nmut = 0;
-  std::uintptr_t dynamic = 0;  // bias + PT_DYNAMIC's p_vaddr; 0 without PT_DYNAMIC
-  // The ELF header where the readable PT_LOAD that maps file offset 0 put it;
-  // 0 without one.
-  std::uintptr_t header = 0;
-  std::uintptr_t bias = 0;  // the load bias the ranges above were computed with
+// The object's layout is core::ObjectLayout, read by the same code as the
+// library's (core/object_layout.hpp): segments, prot, relro, keep_mutable,
+// dynamic, header.
+struct ElfImage : core::ObjectLayout {
+  std::uintptr_t bias = 0;  // the load bias the ranges were computed with
   // GNU_PROPERTY_MEMORY_SEAL (ld -z memory-seal): the object asks the loader
   // to seal it (glibc 2.41+ would). Reported, not needed: everything is sealed.
   bool memory_seal_property = false;

@@ -126,6 +126,13 @@ void report_startup(const ProcessInfo& info, const SealStats& st, std::size_t dr
     o.str(",\"polyfill\":").str(st.polyfill ? "true" : "false");
     o.str(",\"policy_inherited\":").str(st.policy_inherited ? "true" : "false");
   }
+  if (st.harden_discard) {
+    // Only where asked for: every other line stays as it was.
+    o.str(",\"harden_discard\":true,\"harden_installed\":").str(st.harden_installed ? "true" : "false");
+    o.str(",\"harden_ranges\":").num(st.harden_ranges);
+    o.str(",\"harden_kernel_length\":").num(st.harden_kernel_length);
+    o.str(",\"harden_errno\":").num(static_cast<std::uint64_t>(st.harden_error));
+  }
   o.str(",\"elapsed_ns\":").num(st.elapsed_ns);
   o.str("}");
   if (st.log_to_syslog) syslog_send(o.view(), kSyslogInfo);

@@ -77,6 +77,8 @@ bool mseal_gate_open() {
   return g_open;
 }
 
+void mseal_gate_trust_own_filter() { g_filters_asked = filter_count(); }
+
 long gated_mseal(std::uintptr_t start, std::size_t len) { return g_open ? sys::mseal(start, len) : kEperm; }
 
 }  // namespace sealkit::rt

@@ -23,6 +23,11 @@ namespace sealkit::rt {
 // one, a read of /proc/self/status, and a child when the filters changed.
 bool mseal_gate_open();
 
+// After the runtime installed a filter of its own that leaves mseal alone
+// (harden-discard): the filters as they are now answer as before, with no
+// child to ask at the next pass.
+void mseal_gate_trust_own_filter();
+
 // mseal(start, len, 0), or -EPERM without the call where the gate is closed.
 // The gate is the last mseal_gate_open()'s answer (open before any).
 long gated_mseal(std::uintptr_t start, std::size_t len);

@@ -157,7 +157,8 @@ std::string_view c_string(const char* s) {
 
 void take_setting(ProcessInfo& info, std::string_view kv, bool quiet) {
   constexpr std::string_view kLog = "SEALKIT_LOG=", kConfig = "SEALKIT_CONFIG=", kBackend = "SEALKIT_BACKEND=",
-                             kSupervisor = "SEALKIT_SUPERVISOR_FD=", kAudit = "LD_AUDIT=";
+                             kSupervisor = "SEALKIT_SUPERVISOR_FD=", kAudit = "LD_AUDIT=",
+                             kHarden = "SEALKIT_HARDEN_DISCARD=";
   if (kv.substr(0, kAudit.size()) == kAudit) {
     // What ld.so was given: whether it loaded the audit module (preload/startup.hpp).
     info.ld_audit_names_runtime = kv.find("libsealkit-runtime.so") != std::string_view::npos;
@@ -169,6 +170,12 @@ void take_setting(ProcessInfo& info, std::string_view kv, bool quiet) {
     std::size_t n = v.size() < sizeof info.backend - 1 ? v.size() : sizeof info.backend - 1;
     for (std::size_t i = 0; i < n; ++i) info.backend[i] = v[i];
     info.backend[n] = '\0';
+  } else if (kv.substr(0, kHarden.size()) == kHarden) {
+    // Cut to the buffer: a longer value is invalid anyway (config.cpp says so).
+    std::string_view v = kv.substr(kHarden.size());
+    std::size_t n = v.size() < sizeof info.harden_discard - 1 ? v.size() : sizeof info.harden_discard - 1;
+    for (std::size_t i = 0; i < n; ++i) info.harden_discard[i] = v[i];
+    info.harden_discard[n] = '\0';
   } else if (kv.substr(0, kSupervisor.size()) == kSupervisor) {
     // The exec supervisor's socket (docs/seccomp-exec.md): a decimal fd number.
     std::string_view v = kv.substr(kSupervisor.size());

@@ -28,6 +28,7 @@ struct ProcessInfo {
   char log_path[512] = {};   // SEALKIT_LOG, validated; empty when not logging
   char config_path[512] = {};  // SEALKIT_CONFIG as given (config.cpp checks it); empty when unset
   char backend[16] = {};       // SEALKIT_BACKEND as given (seccomp/backend_choice.hpp checks it); empty when unset
+  char harden_discard[8] = {};  // SEALKIT_HARDEN_DISCARD as given (config.cpp checks it); empty when unset
   int supervisor_fd = -1;      // SEALKIT_SUPERVISOR_FD: the exec supervisor's socket (docs/seccomp-exec.md), or -1
   bool ld_audit_names_runtime = false;  // LD_AUDIT names libsealkit-runtime.so (never in secure execution)
   bool rejected_a_setting = false;      // a setting was invalid (and warned about, unless quiet)

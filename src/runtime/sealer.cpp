@@ -10,6 +10,7 @@
 #include "runtime/native_elf.hpp"
 #include "runtime/process_info.hpp"
 #include "runtime/seccomp/collector.hpp"
+#include "runtime/seccomp/install.hpp"
 #include "runtime/seccomp/polyfill.hpp"
 #include "runtime/sys.hpp"
 #include "runtime/system_extents.hpp"
@@ -76,6 +77,7 @@ struct Slot {
   Path path;
   bool memory_seal_property;  // GNU_PROPERTY_MEMORY_SEAL seen in the object's image
   bool mutable_sections;      // mutable sections kept unsealed (runtime/mutable_sections.hpp)
+  core::Range relro;          // its RELRO as ld.so protects it, for harden-discard; empty without one
 };
 struct Pass {
   std::size_t npieces;
@@ -340,6 +342,7 @@ void seal_with_maps(const LoadedRef* objects, std::size_t n, std::uintptr_t self
     // The runtime's own object has none.
     g_pass.slot(i).mutable_sections = !self && add_mutable_sections(objects[i].name, img) != 0;
     g_pass.slot(i).memory_seal_property = img.memory_seal_property;
+    g_pass.slot(i).relro = img.relro;
     g_pass.path(i) = seal_image_with_maps(maps, img, look, st) ? Path::kFast : Path::kFailed;
   }
   const bool system = g_pass.path(kOwnerSystem) == Path::kMaps;
@@ -384,6 +387,39 @@ void finish_seccomp(std::size_t n, SealStats& st) {
   st.stack_sealed = false;
 }
 
+// harden-discard on the kernel backend: mseal lets discarding madvise drop
+// the copy-on-write pages of a sealed private file mapping, so a sealed RELRO
+// (GOT, vtables, relocated pointers) would read back from the file,
+// unrelocated. One filter refuses that advice on the RELRO of every object
+// sealed whole. Only RELRO: it is the one sealed part whose pages differ from
+// the file and that the program cannot write (text and rodata read back the
+// same bytes; data is writable anyway), and the smaller the ranges, the rarer
+// a later image's memory at these addresses (the filter outlives execve).
+void harden_discard(std::size_t n, SealStats& st) {
+  std::size_t count = 0;
+  for (std::size_t i = 0; i <= n; ++i) count += g_pass.path(i) == Path::kFast && !g_pass.slot(i).relro.empty();
+  if (count == 0) return;
+  const std::size_t bytes = count * sizeof(seccomp::SealedRange);
+  auto* ranges = static_cast<seccomp::SealedRange*>(sys::mmap_anon(bytes));
+  if (ranges == nullptr) {
+    st.harden_error = 12;  // ENOMEM
+    return;
+  }
+  std::size_t k = 0;
+  for (std::size_t i = 0; i <= n && k < count; ++i) {
+    const core::Range r = g_pass.slot(i).relro;
+    if (g_pass.path(i) == Path::kFast && !r.empty()) ranges[k++] = {r.begin, r.end, true};
+  }
+  const seccomp::FilterResult r = seccomp::install_discard_guard(ranges, k);
+  sys::munmap(ranges, bytes);
+  st.harden_error = r.error;
+  st.harden_installed = r.error == 0;
+  // This filter refuses discard advice only: mseal is as callable as before.
+  if (st.harden_installed) mseal_gate_trust_own_filter();
+  st.harden_ranges = r.ranges;
+  st.harden_kernel_length = r.kernel_length;
+}
+
 }  // namespace
 
 void seal_startup(const LoadedRef* objects, std::size_t n, std::uintptr_t self_ehdr, std::size_t page_size,
@@ -397,6 +433,7 @@ void seal_startup(const LoadedRef* objects, std::size_t n, std::uintptr_t self_e
     g_pass.path(i) = i < n && objects[i].excluded ? Path::kExcluded : Path::kMaps;
     g_pass.slot(i).memory_seal_property = false;
     g_pass.slot(i).mutable_sections = false;
+    g_pass.slot(i).relro = {};
   }
   g_pass.path(kOwnerSystem) = g_pass.path(kOwnerStack) = Path::kMaps;
 
@@ -444,12 +481,14 @@ void seal_startup(const LoadedRef* objects, std::size_t n, std::uintptr_t self_e
       if (!find_image_fast(q, aux, objects[i], img, own_pid)) continue;
       g_pass.slot(i).mutable_sections = add_mutable_sections(objects[i].name, img) != 0;
       g_pass.slot(i).memory_seal_property = img.memory_seal_property;
+      g_pass.slot(i).relro = img.relro;
       if (plan_fast(q, img, i, look, st)) g_pass.path(i) = Path::kFast;
     }
     ElfImage img;
-    if (read_image_in(self_ehdr, self_ehdr, self_ehdr + kPage, img) == ImageError::kNone &&
-        plan_fast(q, img, self, look, st))
-      g_pass.path(self) = Path::kFast;
+    if (read_image_in(self_ehdr, self_ehdr, self_ehdr + kPage, img) == ImageError::kNone) {
+      g_pass.slot(self).relro = img.relro;
+      if (plan_fast(q, img, self, look, st)) g_pass.path(self) = Path::kFast;
+    }
 
     core::Range system;
     if (aux.sysinfo_ehdr == 0) {
@@ -485,6 +524,8 @@ void seal_startup(const LoadedRef* objects, std::size_t n, std::uintptr_t self_e
   if (st.seccomp) {
     finish_seccomp(n, st);
     g_collector = nullptr;
+  } else if (st.harden_discard && !no_mseal) {
+    harden_discard(n, st);
   }
 
   st.objects_seen = n + 1;

@@ -63,6 +63,14 @@ struct SealStats {
   bool set_no_new_privs = false;          // the install turned no_new_privs on
   bool polyfill = false;                  // the SIGSYS handler for syscall 462 is in place
   bool policy_inherited = false;          // an earlier image's filter already holds the process policy
+  // harden-discard (config.hpp), set by the caller: on the kernel backend, one
+  // more filter that refuses discarding madvise on every sealed object's RELRO
+  // (docs/runtime.md, "Discard advice on sealed file mappings").
+  bool harden_discard = false;
+  bool harden_installed = false;
+  std::size_t harden_ranges = 0;        // merged RELRO ranges the filter guards
+  std::size_t harden_kernel_length = 0;  // counted against the kernel's 32768
+  int harden_error = 0;                 // errno of a failed build or install (EACCES: no CAP_SYS_ADMIN nor no_new_privs)
 };
 
 // Seals what start-up loaded. `objects` are the base namespace's link maps;

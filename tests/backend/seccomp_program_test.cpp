@@ -606,6 +606,54 @@ TEST(SeccompProgram, OldI386MmapIsRefusedOnlyWithARangeInReach) {
   }
 }
 
+// Input::discard_only (the runtime's harden-discard layer on a kernel with
+// mseal): discarding madvise on a range and process_madvise with discard
+// advice are refused; every other call passes on arch and nr alone (the
+// action cache skips the filter), in both ABIs, shmat(SHM_REMAP) and old
+// i386 mmap included; i386 madvise is guarded only while a range is in reach.
+TEST(SeccompProgram, DiscardOnlyRefusesDiscardAdviceAndNothingElse) {
+  for (const std::uint64_t start : {std::uint64_t{0x5000'0000'0000}, std::uint64_t{0x40'0000}}) {
+    const bool in_reach = start < seccomp::kI386Reach;
+    const std::vector<seccomp::SealedRange> ranges = {{start, start + 4 * P, true}};
+    auto program = std::make_unique<seccomp::Program>();
+    seccomp::Input in{ranges.data(), ranges.size(), seccomp::task_size()};
+    in.discard_only = true;
+    ASSERT_EQ(seccomp::build(in, *program), seccomp::BuildStatus::kOk);
+    ASSERT_EQ(seccomp_filter_problem(program->insns, program->length), "");
+    EXPECT_EQ(program->i386_guard, in_reach ? seccomp::I386Guard::kAll : seccomp::I386Guard::kNone);
+    EXPECT_EQ(program->discard_ranges, 1u);
+    auto run = [&](std::uint32_t arch, int nr, std::uint64_t a0, std::uint64_t a1, std::uint64_t a2,
+                   std::uint64_t a3 = 0, std::uint64_t a4 = 0) {
+      seccomp_data d{};
+      d.arch = arch;
+      d.nr = nr;
+      d.args[0] = a0, d.args[1] = a1, d.args[2] = a2, d.args[3] = a3, d.args[4] = a4;
+      return run_filter(program->insns, program->length, d);
+    };
+    for (int advice : {MADV_DONTNEED, MADV_DONTNEED_LOCKED, MADV_FREE, MADV_REMOVE, MADV_DONTFORK, MADV_WIPEONFORK,
+                       MADV_GUARD_INSTALL}) {
+      EXPECT_EQ(run(AUDIT_ARCH_X86_64, __NR_madvise, start + P, P, advice).action, kDeny) << advice;
+      EXPECT_EQ(run(AUDIT_ARCH_X86_64, __NR_madvise, start + 4 * P, P, advice).action, kAllow) << "past the range";
+      EXPECT_EQ(run(AUDIT_ARCH_X86_64, __NR_process_madvise, 3, 0x1000, 1, advice).action, kDeny) << advice;
+      EXPECT_EQ(run(AUDIT_ARCH_I386, 219, start + P, P, advice).action, in_reach ? kDeny : kAllow) << advice;
+    }
+    for (int advice : {MADV_WILLNEED, MADV_COLD, MADV_PAGEOUT, MADV_DODUMP})
+      EXPECT_EQ(run(AUDIT_ARCH_X86_64, __NR_madvise, start, P, advice).action, kAllow) << advice;
+    // What mseal guards itself passes untouched: the kernel answers it.
+    for (int nr = 0; nr < 500; ++nr) {
+      if (nr == __NR_madvise || nr == __NR_process_madvise) continue;
+      RunResult r = run(AUDIT_ARCH_X86_64, nr, start, P, PROT_READ | PROT_WRITE, MAP_FIXED | MAP_PRIVATE, 0);
+      EXPECT_EQ(r.action, kAllow) << nr;
+      EXPECT_FALSE(r.read_arguments) << nr;
+      EXPECT_TRUE(r.cache_emulable) << nr;
+      if (in_reach && (nr == 219 || nr == 440)) continue;
+      r = run(AUDIT_ARCH_I386, nr, start, start, SHM_REMAP, 0, start);
+      EXPECT_EQ(r.action, kAllow) << "i386 " << nr;
+      EXPECT_FALSE(r.read_arguments) << "i386 " << nr;
+    }
+  }
+}
+
 // The same big random layouts in the real kernel: munmap on memory that is not
 // mapped changes nothing whether it passes or not, so the kernel can run the
 // filter on thousands of requests; EPERM must come exactly where the model says.

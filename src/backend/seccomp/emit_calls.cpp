@@ -43,7 +43,9 @@ void Emitter::block_common_request() {
   gt64_const(kEHi, kELo, in_.task_size, pass, no_limit);
   bind(no_limit);
   last_from_end(kEHi, kELo, kLHi, kLLo);
-  if (discard_.window_count != 0) {
+  if (in_.discard_only) {
+    ja(discard_tree_);  // madvise is the only call that comes here
+  } else if (discard_.window_count != 0) {
     Label to_discard = label(), to_main = label();
     ld_abs(offsetof(seccomp_data, nr));
     alu(BPF_AND, ~kX32SyscallBit);
@@ -59,7 +61,7 @@ void Emitter::block_common_request() {
     ja(discard_tree_);
     bind(to_main);
   }
-  ja(main_tree_);
+  if (!in_.discard_only) ja(main_tree_);
   bind(pass);
   ret(kRetAllow);
 }
@@ -389,7 +391,9 @@ void Emitter::program() {
     Label block;
     Block emit;  // kShared: the previous entry's block serves this number too
   };
-  const bool has_all = all_.window_count != 0;
+  // A discard-only program (Input::discard_only) guards madvise and process_madvise alone.
+  const bool has_all = all_.window_count != 0 && !in_.discard_only;
+  const bool guards_shm = i386_any && !in_.discard_only;
   const bool has_discard = discard_.window_count != 0;
   Guarded guarded[8];
   std::size_t n = 0;
@@ -422,16 +426,16 @@ void Emitter::program() {
       if (guarded[i].nr == x86_64_nr) return guarded[i].block;
     return kNoLabel;  // not reached: i386 guards a subset of the x86_64 calls
   };
-  if (i386_all) {
+  if (i386_all && has_all) {
     guarded_i386[n_i386++] = {i386::kMmap2, mmap_i386_};
     guarded_i386[n_i386++] = {i386::kMunmap, block_of(__NR_munmap)};
     guarded_i386[n_i386++] = {i386::kMprotect, block_of(__NR_mprotect)};
     guarded_i386[n_i386++] = {i386::kPkeyMprotect, block_of(__NR_mprotect)};
     guarded_i386[n_i386++] = {i386::kMremap, block_of(__NR_mremap)};
-    if (i386_discard_) {
-      guarded_i386[n_i386++] = {i386::kMadvise, block_of(__NR_madvise)};
-      guarded_i386[n_i386++] = {i386::kProcessMadvise, block_of(__NR_process_madvise)};
-    }
+  }
+  if (i386_discard_) {
+    guarded_i386[n_i386++] = {i386::kMadvise, block_of(__NR_madvise)};
+    guarded_i386[n_i386++] = {i386::kProcessMadvise, block_of(__NR_process_madvise)};
   }
   // First dispatch: guarded or not. Only arch and nr are read on the way to
   // the RET ALLOW of the others, and no scratch store happens (the kernel's
@@ -449,16 +453,23 @@ void Emitter::program() {
     // read, so while a range is in reach it is refused whatever it asks.
     bind(i386_entry);
     ld_abs(offsetof(seccomp_data, nr));
-    Label deny = label(), pass = label(), shmat = label(), ipc = label(), next = label();
-    jmp(BPF_JEQ, i386::kShmat, shmat, next);
-    bind(next);
-    next = label();
-    jmp(BPF_JEQ, i386::kIpc, ipc, next);
-    bind(next);
-    if (i386_all) {
+    Label next = kNoLabel;
+    Label deny = guards_shm ? label() : kNoLabel, pass = guards_shm ? label() : kNoLabel;
+    Label shmat = guards_shm ? label() : kNoLabel, ipc = guards_shm ? label() : kNoLabel;
+    if (guards_shm) {
       next = label();
-      jmp(BPF_JEQ, i386::kOldMmap, deny, next);
+      jmp(BPF_JEQ, i386::kShmat, shmat, next);
       bind(next);
+      next = label();
+      jmp(BPF_JEQ, i386::kIpc, ipc, next);
+      bind(next);
+    }
+    if (i386_all) {
+      if (has_all) {
+        next = label();
+        jmp(BPF_JEQ, i386::kOldMmap, deny, next);
+        bind(next);
+      }
       for (std::size_t i = 0; i < n_i386; ++i) {
         next = label();
         jmp(BPF_JEQ, guarded_i386[i].nr, guarded_call, next);
@@ -466,12 +477,14 @@ void Emitter::program() {
       }
     }
     ret(kRetAllow);
-    block_i386_shmat(shmat, deny, pass);
-    block_i386_ipc(ipc, deny, pass);
-    bind(deny);
-    ret(in_.refusal_action);
-    bind(pass);
-    ret(kRetAllow);
+    if (guards_shm) {
+      block_i386_shmat(shmat, deny, pass);
+      block_i386_ipc(ipc, deny, pass);
+      bind(deny);
+      ret(in_.refusal_action);
+      bind(pass);
+      ret(kRetAllow);
+    }
   }
   // Every scratch word is stored once here: the kernel's load-before-store
   // check walks the program linearly and lets a RET's state flow into the next

@@ -29,8 +29,12 @@ BuildStatus build(const Input& in, Program& out, BuildWorkspace& work) noexcept 
 
   // int 0x80: every call when a range is within 32-bit reach, else only the
   // shmat forms, whose reach no argument bounds (docs/seccomp.md, difference 7).
+  // A discard-only program guards no shmat form: only madvise and
+  // process_madvise, in i386 numbers too while a discard range is in reach.
   I386Guard i386 = I386Guard::kNone;
-  if (work.all.window_count != 0) {
+  if (in.discard_only) {
+    if (work.discard.window_count != 0 && first_address(work.discard) < kI386Reach) i386 = I386Guard::kAll;
+  } else if (work.all.window_count != 0) {
     i386 = first_address(work.all) < kI386Reach ? I386Guard::kAll : I386Guard::kShmat;
   }
   std::uint8_t* long_nodes = work.long_nodes;

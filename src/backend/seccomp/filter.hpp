@@ -90,6 +90,13 @@ struct Input {
   // kernel's own answer, decided in the kernel), or SECCOMP_RET_USER_NOTIF (a
   // supervisor holding the filter's listener decides; docs/seccomp-exec.md).
   std::uint32_t refusal_action = SECCOMP_RET_ERRNO | EPERM;
+  // Guard only discarding madvise on the discard-protected ranges and
+  // process_madvise with discard advice: nothing else (no mprotect, munmap,
+  // mmap, mremap, shmat). For a kernel whose mseal guards the rest but lets
+  // discard advice through on sealed private file mappings (the runtime's
+  // harden-discard layer, docs/runtime.md). The i386 forms of those two calls
+  // are guarded while a discard-protected range lies below kI386Reach.
+  bool discard_only = false;
 };
 
 struct Program {

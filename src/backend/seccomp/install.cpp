@@ -54,7 +54,7 @@ InstallOutcome install(const Program& program, const InstallOptions& options) no
   }
   out.had_cap_sys_admin = has_cap_sys_admin();
   if (!out.had_cap_sys_admin && raw::call(__NR_prctl, PR_GET_NO_NEW_PRIVS) != 1) {
-    if (raw::call(__NR_prctl, PR_SET_NO_NEW_PRIVS, 1) != 0) {
+    if (options.keep_no_new_privs || raw::call(__NR_prctl, PR_SET_NO_NEW_PRIVS, 1) != 0) {
       out.error = EACCES;
       return out;
     }

@@ -37,6 +37,11 @@ struct InstallOptions {
   // has an open listener (has_duplicate_listener, kernel/seccomp.c, 6.1 to
   // 6.18): one live listener per chain of filters, docs/seccomp-exec.md.
   bool new_listener = false;
+  // Never turn no_new_privs on: without CAP_SYS_ADMIN and without it already
+  // set, fail with EACCES and install nothing. For a filter that must not
+  // change what execve grants (the runtime's harden-discard layer, which
+  // every process of a machine may get).
+  bool keep_no_new_privs = false;
 };
 
 // Whether the calling thread has CAP_SYS_ADMIN in its effective set.

@@ -1,5 +1,6 @@
 #include "cli/machine/kernel_facts.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
@@ -185,6 +186,75 @@ std::string proc_mem_force_override(std::string& detail) {
            "(CONFIG_PROC_MEM_ALWAYS_FORCE, _FORCE_PTRACE or _NO_FORCE); boot with proc_mem.force_override=never "
            "(6.12+) to refuse writes through /proc/PID/mem";
   return "default";
+}
+
+KernelFact proc_mem_writes_blocked() {
+  KernelFact f;
+  int pipefd[2];
+  if (pipe2(pipefd, O_CLOEXEC) != 0) {
+    f.detail = std::string("pipe failed: ") + std::strerror(errno);
+    return f;
+  }
+  // What the child found: whether its page was sealed, the write's result, its errno, the byte afterwards.
+  struct Answer {
+    int sealed = 0;
+    long written = -1;
+    int error = 0;
+    char after = 0;
+  };
+  const pid_t pid = fork();
+  if (pid < 0) {
+    f.detail = std::string("fork failed: ") + std::strerror(errno);
+    close(pipefd[0]);
+    close(pipefd[1]);
+    return f;
+  }
+  if (pid == 0) {
+    Answer a;
+    const long page = sysconf(_SC_PAGESIZE);
+    auto* p = static_cast<char*>(mmap(nullptr, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+    if (p == MAP_FAILED) _exit(3);
+    p[0] = 'a';
+    if (mprotect(p, page, PROT_READ) != 0) _exit(3);
+    a.sealed = backend::kernel::mseal(reinterpret_cast<std::uintptr_t>(p), static_cast<std::size_t>(page), 0) == 0;
+    const int fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+    if (fd < 0) {
+      a.error = errno;
+    } else {
+      const char b = 'b';
+      a.written = pwrite(fd, &b, 1, static_cast<off_t>(reinterpret_cast<std::uintptr_t>(p)));
+      a.error = a.written < 0 ? errno : 0;
+    }
+    a.after = p[0];
+    _exit(write(pipefd[1], &a, sizeof a) == sizeof a ? 0 : 3);
+  }
+  close(pipefd[1]);
+  Answer a;
+  ssize_t got;
+  do got = read(pipefd[0], &a, sizeof a);
+  while (got < 0 && errno == EINTR);
+  close(pipefd[0]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (got != static_cast<ssize_t>(sizeof a)) {
+    f.detail = "the test child did not report (killed, or could not map its page)";
+    return f;
+  }
+  const std::string page = a.sealed ? "a read-only private page sealed with mseal" : "a read-only private page";
+  if (a.written == 1 && a.after == 'b') {
+    f.value = false;
+    f.detail = "a child wrote through /proc/self/mem to " + page +
+               " (FOLL_FORCE, as debuggers do; mseal does not stop it); boot with proc_mem.force_override=never "
+               "(Linux 6.12+) to refuse such writes";
+  } else if (a.written < 0) {
+    f.value = true;
+    f.detail = "a child's write through /proc/self/mem to " + page + " was refused: " + std::strerror(a.error);
+  } else {
+    f.detail = "a child's write through /proc/self/mem to " + page + " returned " + std::to_string(a.written) +
+               " and left the page " + (a.after == 'b' ? "changed" : "unchanged");
+  }
+  return f;
 }
 
 }  // namespace sealkit::cli::machine

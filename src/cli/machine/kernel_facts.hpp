@@ -30,4 +30,11 @@ KernelFact kernel_seals_system_mappings();
 // comes from.
 std::string proc_mem_force_override(std::string& detail);
 
+// Whether the kernel refuses a write through /proc/PID/mem to a read-only
+// private page, the way a debugger pokes a breakpoint (FOLL_FORCE), which
+// mseal does not stop: tried for real in a child on its own page, sealed when
+// mseal works. true: refused (proc_mem.force_override=never, or =ptrace for a
+// process that is not its own tracer); false: the bytes changed.
+KernelFact proc_mem_writes_blocked();
+
 }  // namespace sealkit::cli::machine

@@ -71,6 +71,7 @@ std::size_t seal_startup_objects(const ProcessInfo& info, const Config& config, 
   stats.config = describe(load);
   stats.log_to_syslog = config.log_to_syslog();
   stats.timed = info.log_path[0] != '\0' || stats.log_to_syslog;
+  stats.harden_discard = config.harden_discard(info.harden_discard, false);
   // ld.so's list of the base namespace. At start-up nothing else changes it
   // (unless an earlier constructor started a thread that loads objects:
   // then an object appended meanwhile is left to the next dlopen's pass).

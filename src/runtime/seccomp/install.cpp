@@ -233,4 +233,44 @@ FilterResult install_filter(const SealedRange* ranges, std::size_t n, bool with_
   return r;
 }
 
+FilterResult install_discard_guard(const SealedRange* ranges, std::size_t n) {
+  FilterResult r;
+  if (!sys::kSupported) {
+    r.error = 38;  // ENOSYS
+    return r;
+  }
+  void* mem = sys::mmap_anon(sizeof(Scratch));
+  if (mem == nullptr) {
+    r.error = 12;  // ENOMEM
+    return r;
+  }
+  auto* s = new (mem) Scratch;
+  bs::Input in;
+  in.ranges = ranges;
+  in.count = n;
+  in.task_size = task_size();
+  in.discard_only = true;
+  const bs::BuildStatus st = bs::build(in, s->program, s->work);
+  if (st != bs::BuildStatus::kOk) {
+    r.error = bs::to_errno(st);
+  } else {
+    r.ranges = s->program.merged_ranges;
+    r.discard_ranges = s->program.discard_ranges;
+    r.instructions = s->program.length;
+    r.kernel_length = bs::kernel_length(s->program);
+    const std::size_t cost = r.kernel_length + bs::kFilterPenalty;
+    if (installed_kernel_length() + cost > bs::kMaxTotalInstructions) {
+      r.error = 12;  // the kernel would refuse it: ENOMEM, nothing installed
+    } else {
+      bs::InstallOptions options;
+      options.keep_no_new_privs = true;
+      r.error = bs::install(s->program, options).error;
+      if (r.error == 0) g_installed.fetch_add(cost, std::memory_order_relaxed);
+    }
+  }
+  s->~Scratch();
+  sys::munmap(mem, sizeof(Scratch));
+  return r;
+}
+
 }  // namespace sealkit::rt::seccomp

@@ -60,6 +60,15 @@ enum class SharerCheck { kLook, kFreshAddressSpace };
 // polyfill calls it from its SIGSYS handler. Never called with n == 0.
 FilterResult install_filter(const SealedRange* ranges, std::size_t n, bool with_policy, SharerCheck check);
 
+// The harden-discard layer on the kernel backend (docs/runtime.md, "Discard
+// advice on sealed file mappings"): one filter that refuses (EPERM) discarding
+// madvise on `ranges` and process_madvise with discard advice, and nothing
+// else (backend::seccomp::Input::discard_only). Every range is taken as
+// discard-protected. TSYNC; never sets no_new_privs: without CAP_SYS_ADMIN
+// and without no_new_privs already set it installs nothing (EACCES). Not
+// registered with the exec supervisor: this filter answers for itself.
+FilterResult install_discard_guard(const SealedRange* ranges, std::size_t n);
+
 // The eBPF instructions (with the per-filter penalty) this object has
 // installed so far: the kernel refuses a filter past 32768 with ENOMEM, and
 // install_filter refuses it first when this object's own filters already
