@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -532,6 +533,38 @@ TEST(SeccompExecRun, ASignalIgnoredBySealkitsStarterStaysIgnoredByTheProgram) {
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
   EXPECT_EQ(text, "alive\n");
   ::close(out);
+}
+
+// `sealkit run` started with SIGCHLD ignored (a caller that does not want
+// its children's statuses): the program inherits that, but sealkit still
+// reports how the program ended. A program that ends the moment it starts (an
+// interpreter that is not there: the exec fails in the child, status 127)
+// must not be reaped by the kernel before sealkit can read its status.
+TEST(SeccompExecRun, EndsAsTheProgramDidWhenItsStarterIgnoresSigchld) {
+  std::string why;
+  if (!usable(why)) GTEST_SKIP() << why;
+  char dir[] = "/tmp/sealkit-sigchld-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir), nullptr);
+  const std::string script = std::string(dir) + "/no-interpreter";
+  {
+    FILE* f = std::fopen(script.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fputs("#!/nonexistent/interpreter\n", f);
+    std::fclose(f);
+    ::chmod(script.c_str(), 0755);
+  }
+  int lost = 0;
+  for (int round = 0; round < 20; ++round) {
+    int out = -1;
+    pid_t pid = start_sealkit_run({script}, out, SIGCHLD);
+    ASSERT_GT(pid, 0);
+    const int status = wait_status(pid);
+    ::close(out);
+    if (!(WIFEXITED(status) && WEXITSTATUS(status) == 127)) ++lost;
+  }
+  EXPECT_EQ(lost, 0) << "of 20 runs, sealkit did not end with the program's status 127";
+  ::unlink(script.c_str());
+  ::rmdir(dir);
 }
 
 // sealkit run adopts the orphans of its tree (it must stay their ancestor
