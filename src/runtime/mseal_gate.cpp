@@ -47,10 +47,14 @@ long filter_count() {
 
 // The child: SIGSYS at its default (a TRAP then ends the child, as it would
 // end the process; a handler the program installed is not run), mseal(0, 0,
-// 0), exit. True when it came back from the call.
+// 0), exit. True when it came back from the call. The child is not dumpable
+// (a flag of its own copy of the address space): the SIGSYS that ends it
+// would otherwise write a core file, a copy of the host's memory, for a
+// process that never crashed.
 bool survives_mseal() {
   const long pid = sys::call(kClone, 0, 0, 0, 0);
   if (pid == 0) {
+    sys::call(sys::kPrctl, 4 /* PR_SET_DUMPABLE */, 0);
     const long dfl[4] = {0, 0, 0, 0};  // SIG_DFL, no flags, no restorer, empty mask (any layout)
     sys::call(kRtSigaction, 31 /* SIGSYS */, reinterpret_cast<long>(dfl), 0, 8);
     sys::mseal(0, 0);
