@@ -567,6 +567,55 @@ TEST(SeccompExecRun, EndsAsTheProgramDidWhenItsStarterIgnoresSigchld) {
   ::rmdir(dir);
 }
 
+// CPU time (user + system, in clock ticks) process `pid` has used so far.
+long cpu_ticks(pid_t pid) {
+  FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/stat").c_str(), "r");
+  if (f == nullptr) return -1;
+  char buf[1024] = {};
+  const std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+  std::fclose(f);
+  const char* close_paren = std::strrchr(buf, ')');
+  if (n == 0 || close_paren == nullptr) return -1;
+  // After ") ": state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt utime stime.
+  unsigned long utime = 0, stime = 0;
+  if (std::sscanf(close_paren + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2)
+    return -1;
+  return static_cast<long>(utime + stime);
+}
+
+// A program that ends while a process of its own tree traces it: the pidfd
+// sealkit polls is readable at once, but the program cannot be reaped until
+// its tracer ends. sealkit waits without spinning on that pidfd, and still
+// ends with the program's status once it can read it.
+TEST(SeccompExecRun, AProgramItsTracerHoldsAsAZombieDoesNotMakeSealkitSpin) {
+  std::string why;
+  if (!usable(why)) GTEST_SKIP() << why;
+  int out = -1;
+  pid_t pid = start_sealkit_run({SEALKIT_TRACED_EXIT, "4"}, out);
+  ASSERT_GT(pid, 0);
+  std::string line;
+  char c = 0;
+  while (line.size() < 16 && ::read(out, &c, 1) == 1 && c != '\n') line += c;
+  if (line == "no ptrace") {
+    ::close(out);
+    wait_status(pid);
+    GTEST_SKIP() << "a child may not trace its parent here (Yama ptrace_scope): nothing to hold the program";
+  }
+  ASSERT_EQ(line, "traced");
+  ::usleep(300 * 1000);  // the program has exited: a zombie its tracer holds for 4 s
+  const long before = cpu_ticks(pid);
+  ::sleep(2);
+  const long after = cpu_ticks(pid);
+  ASSERT_GE(before, 0);
+  ASSERT_GE(after, before);
+  const long hz = ::sysconf(_SC_CLK_TCK);
+  EXPECT_LE(after - before, hz / 50) << "sealkit used " << (after - before) << " of " << 2 * hz
+                                     << " clock ticks waiting for a program it could not reap yet";
+  const int status = wait_status(pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 5) << status;
+  ::close(out);
+}
+
 // sealkit run adopts the orphans of its tree (it must stay their ancestor
 // for them to register with it) and reaps them as they end: none is left a
 // zombie under it while the program runs.

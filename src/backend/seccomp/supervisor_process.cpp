@@ -196,13 +196,20 @@ bool reap_ended(pid_t program, int& status) {
 
 int supervise_until_exit(SupervisedChild& child) {
   int status = 0;
+  // The pidfd says the program has ended, yet it could not be reaped: a
+  // tracer holds its zombie until it lets go, and the pidfd, readable until
+  // then, would make every round return at once. Polled for between rounds
+  // from then on, like a program without a pidfd.
+  bool held = false;
   while (true) {
     bool exited = false;
+    const int pidfd = held ? -1 : child.pidfd;
     // Without a pidfd (never on 5.3+), poll for the exit between rounds.
-    const bool more = child.supervisor->step(child.pidfd >= 0 ? -1 : 50, child.pidfd, &exited);
+    const bool more = child.supervisor->step(pidfd >= 0 ? -1 : 50, pidfd, &exited);
     if (reap_ended(child.pid, status)) break;
+    held = held || exited;
     // Nothing left to poll and no pidfd (kernels before 5.3): just wait.
-    if (!more && child.pidfd < 0) {
+    if (!more && pidfd < 0) {
       pid_t r = ::waitpid(child.pid, &status, 0);
       if (r == child.pid) break;
       if (r < 0 && errno != EINTR) {
