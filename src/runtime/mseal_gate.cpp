@@ -20,6 +20,8 @@ constexpr long kClone = 120, kWait4 = 114, kExitGroup = 252, kRtSigaction = 174;
 
 constinit bool g_open = true;
 constinit long g_filters_asked = -1;  // Seccomp_filters when the child last asked
+constexpr long kNotSeen = -2;
+constinit long g_filters_at_start = kNotSeen;  // Seccomp_filters at start-up (0: no filter)
 
 // "Seccomp_filters:\t<n>" of /proc/self/status (Linux 5.9+), or -1.
 long filter_count() {
@@ -71,9 +73,19 @@ bool survives_mseal() {
 
 }  // namespace
 
+void mseal_gate_startup() {
+  if (g_filters_at_start != kNotSeen) return;
+  g_filters_at_start = sys::call(sys::kPrctl, kPrGetSeccomp) == kSeccompModeFilter ? filter_count() : 0;
+}
+
 bool mseal_gate_open() {
+  mseal_gate_startup();
   if (sys::call(sys::kPrctl, kPrGetSeccomp) != kSeccompModeFilter) return g_open = true;
   const long filters = filter_count();
+  // A filter the program installed itself since it started (its own sandbox,
+  // as QEMU's -sandbox spawn=deny) may kill the child's clone or wait4 as
+  // readily as mseal: neither is risked, nothing more is sealed.
+  if (filters != g_filters_at_start) return g_open = false;
   if (filters < 0 || filters != g_filters_asked) {
     g_open = survives_mseal();
     g_filters_asked = filters;

@@ -150,6 +150,30 @@ const char* const kNothingSealed = "backend none\nmseal ENOSYS\nmprotect -\nv8 E
 std::string no_leak_check() { return sealkit::test::asan_options_with("detect_leaks=0"); }
 const char* const kSealed = "mseal 0\nmprotect EPERM\nv8 0\nv8_rule EACCES\n";
 
+// A program that sandboxes itself after it started, as QEMU does with
+// -sandbox spawn=deny (libvirt's default): every call allowed, mseal too, but
+// process creation kills. The object it loads later (a module) must not cost
+// it its life: the runtime makes no child to ask under a filter the program
+// installed itself, which may forbid exactly that.
+TEST(ForeignFilter, AProgramThatForbidsItselfProcessesSurvivesItsLaterDlopen) {
+  {
+    SCOPED_TRACE("machine-wide");
+    TempLog log;
+    Captured o = run_captured({SANDBOX_THEN_DLOPEN, DL_LIB},
+                              {std::string("LD_PRELOAD=") + SEALKIT_PRELOAD, "SEALKIT_LOG=" + log.path});
+    EXPECT_EQ(o.status, 0) << "killed under its own sandbox: " << o.err;
+    EXPECT_EQ(o.out, "loaded\n");
+    EXPECT_FALSE(log.lines().empty()) << "the start-up was sealed and logged before the sandbox";
+  }
+  {
+    SCOPED_TRACE("sealkit run");
+    TempLog log;
+    Captured o = run_captured({SEALKIT_BIN, "run", "--log", log.path, "--", SANDBOX_THEN_DLOPEN, DL_LIB});
+    EXPECT_EQ(o.status, 0) << "killed under its own sandbox: " << o.err;
+    EXPECT_EQ(o.out, "loaded\n");
+  }
+}
+
 // The throwaway child that asks is killed by the list's SIGSYS, whose default
 // action dumps core: the process that asked never crashed, and no core file
 // (a copy of its memory) may appear for it. The runtime (machine-wide) and
