@@ -36,6 +36,10 @@ int ask_in_child(int (*question)()) noexcept {
   const int saved = errno;
   const long pid = ::syscall(SYS_clone, 0L, 0L, 0L, 0L, 0L);
   if (pid == 0) {
+    // Not dumpable (a flag of the child's own copy of the address space): a
+    // filter's SIGSYS would otherwise write a core file, a copy of the
+    // caller's memory, for a process that never crashed.
+    ::syscall(SYS_prctl, PR_SET_DUMPABLE, 0L, 0L, 0L, 0L);
     KernelSigaction dfl{SIG_DFL, 0, nullptr, 0};
     ::syscall(SYS_rt_sigaction, SIGSYS, &dfl, nullptr, sizeof dfl.mask);
     ::syscall(SYS_exit_group, question() & 0xff);

@@ -20,6 +20,8 @@ constexpr long kClone = 120, kWait4 = 114, kExitGroup = 252, kRtSigaction = 174;
 
 constinit bool g_open = true;
 constinit long g_filters_asked = -1;  // Seccomp_filters when the child last asked
+constexpr long kNotSeen = -2;
+constinit long g_filters_at_start = kNotSeen;  // Seccomp_filters at start-up (0: no filter)
 
 // "Seccomp_filters:\t<n>" of /proc/self/status (Linux 5.9+), or -1.
 long filter_count() {
@@ -47,10 +49,14 @@ long filter_count() {
 
 // The child: SIGSYS at its default (a TRAP then ends the child, as it would
 // end the process; a handler the program installed is not run), mseal(0, 0,
-// 0), exit. True when it came back from the call.
+// 0), exit. True when it came back from the call. The child is not dumpable
+// (a flag of its own copy of the address space): the SIGSYS that ends it
+// would otherwise write a core file, a copy of the host's memory, for a
+// process that never crashed.
 bool survives_mseal() {
   const long pid = sys::call(kClone, 0, 0, 0, 0);
   if (pid == 0) {
+    sys::call(sys::kPrctl, 4 /* PR_SET_DUMPABLE */, 0);
     const long dfl[4] = {0, 0, 0, 0};  // SIG_DFL, no flags, no restorer, empty mask (any layout)
     sys::call(kRtSigaction, 31 /* SIGSYS */, reinterpret_cast<long>(dfl), 0, 8);
     sys::mseal(0, 0);
@@ -67,9 +73,19 @@ bool survives_mseal() {
 
 }  // namespace
 
+void mseal_gate_startup() {
+  if (g_filters_at_start != kNotSeen) return;
+  g_filters_at_start = sys::call(sys::kPrctl, kPrGetSeccomp) == kSeccompModeFilter ? filter_count() : 0;
+}
+
 bool mseal_gate_open() {
+  mseal_gate_startup();
   if (sys::call(sys::kPrctl, kPrGetSeccomp) != kSeccompModeFilter) return g_open = true;
   const long filters = filter_count();
+  // A filter the program installed itself since it started (its own sandbox,
+  // as QEMU's -sandbox spawn=deny) may kill the child's clone or wait4 as
+  // readily as mseal: neither is risked, nothing more is sealed.
+  if (filters != g_filters_at_start) return g_open = false;
   if (filters < 0 || filters != g_filters_asked) {
     g_open = survives_mseal();
     g_filters_asked = filters;
@@ -77,7 +93,12 @@ bool mseal_gate_open() {
   return g_open;
 }
 
-void mseal_gate_trust_own_filter() { g_filters_asked = filter_count(); }
+void mseal_gate_trust_own_filter() {
+  mseal_gate_startup();
+  // As if the process had started under it: its answer for mseal is the one
+  // the filters before it gave.
+  g_filters_at_start = g_filters_asked = filter_count();
+}
 
 long gated_mseal(std::uintptr_t start, std::size_t len) { return g_open ? sys::mseal(start, len) : kEperm; }
 

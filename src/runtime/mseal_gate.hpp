@@ -10,7 +10,11 @@
 // dies, does not call mseal at all: nothing is sealed, as on a kernel without
 // mseal (the start-up log says ENOSYS; `sealkit audit` and `sealkit status`
 // name the filter).
-// The answer is kept until the process's count of filters changes.
+// Only the filters the process was started under are asked about: one the
+// program installs itself later (its own sandbox) may kill the child's clone
+// or wait4 as readily as mseal (QEMU's -sandbox spawn=deny, libvirt's
+// default, kills a clone that makes a process). Under such a filter nothing
+// more is sealed.
 #pragma once
 
 #include <cstddef>
@@ -18,9 +22,14 @@
 
 namespace sealkit::rt {
 
+// At start-up, before the program runs (the preload object's constructor;
+// otherwise the first mseal_gate_open()): notes the filters the process was
+// started under.
+void mseal_gate_startup();
+
 // Where a sealing pass begins (start-up, each pass over later objects):
 // whether this pass may call mseal. Free outside a filter (one prctl); under
-// one, a read of /proc/self/status, and a child when the filters changed.
+// one, a read of /proc/self/status, and a child the first time.
 bool mseal_gate_open();
 
 // After the runtime installed a filter of its own that leaves mseal alone

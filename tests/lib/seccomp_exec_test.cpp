@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -531,6 +532,87 @@ TEST(SeccompExecRun, ASignalIgnoredBySealkitsStarterStaysIgnoredByTheProgram) {
   const int status = wait_status(pid);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
   EXPECT_EQ(text, "alive\n");
+  ::close(out);
+}
+
+// `sealkit run` started with SIGCHLD ignored (a caller that does not want
+// its children's statuses): the program inherits that, but sealkit still
+// reports how the program ended. A program that ends the moment it starts (an
+// interpreter that is not there: the exec fails in the child, status 127)
+// must not be reaped by the kernel before sealkit can read its status.
+TEST(SeccompExecRun, EndsAsTheProgramDidWhenItsStarterIgnoresSigchld) {
+  std::string why;
+  if (!usable(why)) GTEST_SKIP() << why;
+  char dir[] = "/tmp/sealkit-sigchld-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir), nullptr);
+  const std::string script = std::string(dir) + "/no-interpreter";
+  {
+    FILE* f = std::fopen(script.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fputs("#!/nonexistent/interpreter\n", f);
+    std::fclose(f);
+    ::chmod(script.c_str(), 0755);
+  }
+  int lost = 0;
+  for (int round = 0; round < 20; ++round) {
+    int out = -1;
+    pid_t pid = start_sealkit_run({script}, out, SIGCHLD);
+    ASSERT_GT(pid, 0);
+    const int status = wait_status(pid);
+    ::close(out);
+    if (!(WIFEXITED(status) && WEXITSTATUS(status) == 127)) ++lost;
+  }
+  EXPECT_EQ(lost, 0) << "of 20 runs, sealkit did not end with the program's status 127";
+  ::unlink(script.c_str());
+  ::rmdir(dir);
+}
+
+// CPU time (user + system, in clock ticks) process `pid` has used so far.
+long cpu_ticks(pid_t pid) {
+  FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/stat").c_str(), "r");
+  if (f == nullptr) return -1;
+  char buf[1024] = {};
+  const std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+  std::fclose(f);
+  const char* close_paren = std::strrchr(buf, ')');
+  if (n == 0 || close_paren == nullptr) return -1;
+  // After ") ": state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt utime stime.
+  unsigned long utime = 0, stime = 0;
+  if (std::sscanf(close_paren + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2)
+    return -1;
+  return static_cast<long>(utime + stime);
+}
+
+// A program that ends while a process of its own tree traces it: the pidfd
+// sealkit polls is readable at once, but the program cannot be reaped until
+// its tracer ends. sealkit waits without spinning on that pidfd, and still
+// ends with the program's status once it can read it.
+TEST(SeccompExecRun, AProgramItsTracerHoldsAsAZombieDoesNotMakeSealkitSpin) {
+  std::string why;
+  if (!usable(why)) GTEST_SKIP() << why;
+  int out = -1;
+  pid_t pid = start_sealkit_run({SEALKIT_TRACED_EXIT, "4"}, out);
+  ASSERT_GT(pid, 0);
+  std::string line;
+  char c = 0;
+  while (line.size() < 16 && ::read(out, &c, 1) == 1 && c != '\n') line += c;
+  if (line == "no ptrace") {
+    ::close(out);
+    wait_status(pid);
+    GTEST_SKIP() << "a child may not trace its parent here (Yama ptrace_scope): nothing to hold the program";
+  }
+  ASSERT_EQ(line, "traced");
+  ::usleep(300 * 1000);  // the program has exited: a zombie its tracer holds for 4 s
+  const long before = cpu_ticks(pid);
+  ::sleep(2);
+  const long after = cpu_ticks(pid);
+  ASSERT_GE(before, 0);
+  ASSERT_GE(after, before);
+  const long hz = ::sysconf(_SC_CLK_TCK);
+  EXPECT_LE(after - before, hz / 50) << "sealkit used " << (after - before) << " of " << 2 * hz
+                                     << " clock ticks waiting for a program it could not reap yet";
+  const int status = wait_status(pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 5) << status;
   ::close(out);
 }
 

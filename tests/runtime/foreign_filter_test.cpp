@@ -4,9 +4,11 @@
 // that call (docs/runtime.md, "Processes under a seccomp filter"); mseal itself,
 // newer than the list, gets ENOSYS there, and the process runs unsealed and
 // says so in its log. allowlist_exec installs systemd 252's list and execs.
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -147,6 +149,77 @@ const char* const kNothingSealed = "backend none\nmseal ENOSYS\nmprotect -\nv8 E
 // waiting for the dead tracer forever. Not what is tested here.
 std::string no_leak_check() { return sealkit::test::asan_options_with("detect_leaks=0"); }
 const char* const kSealed = "mseal 0\nmprotect EPERM\nv8 0\nv8_rule EACCES\n";
+
+// A program that sandboxes itself after it started, as QEMU does with
+// -sandbox spawn=deny (libvirt's default): every call allowed, mseal too, but
+// process creation kills. The object it loads later (a module) must not cost
+// it its life: the runtime makes no child to ask under a filter the program
+// installed itself, which may forbid exactly that.
+TEST(ForeignFilter, AProgramThatForbidsItselfProcessesSurvivesItsLaterDlopen) {
+  {
+    SCOPED_TRACE("machine-wide");
+    TempLog log;
+    Captured o = run_captured({SANDBOX_THEN_DLOPEN, DL_LIB},
+                              {std::string("LD_PRELOAD=") + SEALKIT_PRELOAD, "SEALKIT_LOG=" + log.path});
+    EXPECT_EQ(o.status, 0) << "killed under its own sandbox: " << o.err;
+    EXPECT_EQ(o.out, "loaded\n");
+    EXPECT_FALSE(log.lines().empty()) << "the start-up was sealed and logged before the sandbox";
+  }
+  {
+    SCOPED_TRACE("sealkit run");
+    TempLog log;
+    Captured o = run_captured({SEALKIT_BIN, "run", "--log", log.path, "--", SANDBOX_THEN_DLOPEN, DL_LIB});
+    EXPECT_EQ(o.status, 0) << "killed under its own sandbox: " << o.err;
+    EXPECT_EQ(o.out, "loaded\n");
+  }
+}
+
+// The throwaway child that asks is killed by the list's SIGSYS, whose default
+// action dumps core: the process that asked never crashed, and no core file
+// (a copy of its memory) may appear for it. The runtime (machine-wide) and
+// libsealkit (a program sealing its own memory) both ask. Seen where core
+// files are written by name into the working directory (core_pattern without
+// '|' or '/').
+TEST(ForeignFilter, TheChildThatAsksAboutMsealLeavesNoCoreFile) {
+  std::string pattern;
+  {
+    FILE* f = std::fopen("/proc/sys/kernel/core_pattern", "r");
+    char line[256] = {};
+    if (f != nullptr && std::fgets(line, sizeof line, f) != nullptr) pattern = line;
+    if (f != nullptr) std::fclose(f);
+  }
+  if (pattern.empty() || pattern.find_first_of("|/") != std::string::npos)
+    GTEST_SKIP() << "core files are not written into the working directory here (core_pattern " << pattern << ")";
+  rlimit core{};
+  ASSERT_EQ(::getrlimit(RLIMIT_CORE, &core), 0);
+  if (core.rlim_max == 0) GTEST_SKIP() << "no core files allowed here (hard RLIMIT_CORE 0)";
+  const rlimit saved = core;
+  core.rlim_cur = core.rlim_max;
+  ASSERT_EQ(::setrlimit(RLIMIT_CORE, &core), 0);
+  TempLog log;
+  const struct {
+    const char* what;
+    std::string program;
+    std::vector<std::string> env;
+  } cases[] = {
+      {"machine-wide", "/bin/true", {std::string("LD_PRELOAD=") + SEALKIT_PRELOAD, "SEALKIT_LOG=" + log.path}},
+      {"libsealkit", LIB_UNDER_FILTER, {no_leak_check()}},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.what);
+    char dir[] = "/tmp/sealkit-core-XXXXXX";
+    ASSERT_NE(::mkdtemp(dir), nullptr);
+    Captured o = run_captured(
+        {"/bin/sh", "-c", "cd \"$1\" && shift && exec \"$@\"", "sh", dir, ALLOWLIST_EXEC, "--kill-newer", c.program},
+        c.env);
+    EXPECT_EQ(o.status, 0) << o.err;
+    std::vector<std::string> left;
+    for (const auto& e : fs::directory_iterator(dir)) left.push_back(e.path().filename().string());
+    EXPECT_TRUE(left.empty()) << "a core file in the working directory: " << left.front();
+    fs::remove_all(dir);
+  }
+  ::setrlimit(RLIMIT_CORE, &saved);
+}
 
 TEST(ForeignFilter, LibsealkitNeverKillsAProgramUnderTheList) {
   for (const char* backend : {"auto", "seccomp", "kernel"}) {

@@ -108,6 +108,10 @@ TEST(SeccompRun, RealProgramsRunAsTheyDoUnsealed) {
        "import json, decimal, sqlite3, ctypes, ssl, hashlib, zlib\n"
        "print(json.dumps({'d': str(decimal.Decimal(1) / 7)}), sqlite3.connect(':memory:').execute('select 6*7')"
        ".fetchone()[0], hashlib.sha256(zlib.compress(b'x')).hexdigest()[:8], ctypes.sizeof(ctypes.c_long))"},
+      // subprocess closes every fd but 0-2 in the child, the supervisor's socket
+      // too: the child's runtime must not take a file it opens itself under that
+      // number for an impostor's socket, and say so on stderr.
+      {"python3", "-c", "import subprocess; print(subprocess.run(['/bin/true']).returncode)"},
   };
   for (const auto& p : programs) {
     TempDir dir;

@@ -75,7 +75,8 @@ int receive_handoff(int sock, Handoff& h) {
   return fd;
 }
 
-[[noreturn]] void child_main(const char* path, char* const argv[], int handoff, int client_end, pid_t parent) {
+[[noreturn]] void child_main(const char* path, char* const argv[], int handoff, int client_end, pid_t parent,
+                             bool sigchld_ignored) {
   // Without its supervisor every guarded call of the program would fail with
   // ENOSYS: the program ends with it instead (kept across the exec: no_new_privs
   // rules out the setuid exec that would clear it).
@@ -94,6 +95,7 @@ int receive_handoff(int sock, Handoff& h) {
   char number[16];
   std::snprintf(number, sizeof number, "%d", client_end);
   ::setenv(registration::kSupervisorFdEnv, number, 1);
+  if (sigchld_ignored) ::signal(SIGCHLD, SIG_IGN);  // the caller's, as the program would have had it
   ::execv(path, argv);
   const int e = errno;
   std::fprintf(stderr, "sealkit: cannot run %s: %s\n", path, std::strerror(e));
@@ -125,6 +127,13 @@ SupervisedChild spawn_supervised(const char* path, char* const argv[]) {
   // exited while this process still ran would take the supervisor for an
   // impostor and seal with filters of its own.
   ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+  // Under an ignored SIGCHLD the kernel reaps the program the moment it ends,
+  // and its exit status is lost: a program that ends at once (an exec that
+  // fails) would leave nothing to wait for. The program still inherits the
+  // caller's SIG_IGN: the child restores it before the exec.
+  struct sigaction old_chld{};
+  const bool sigchld_ignored = ::sigaction(SIGCHLD, nullptr, &old_chld) == 0 && old_chld.sa_handler == SIG_IGN;
+  if (sigchld_ignored) ::signal(SIGCHLD, SIG_DFL);
   const pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) {
@@ -136,7 +145,7 @@ SupervisedChild spawn_supervised(const char* path, char* const argv[]) {
   if (pid == 0) {
     ::close(registration[0]);
     ::close(handoff[0]);
-    child_main(path, argv, handoff[1], registration[1], parent);
+    child_main(path, argv, handoff[1], registration[1], parent, sigchld_ignored);
   }
   ::close(registration[1]);
   ::close(handoff[1]);
@@ -167,7 +176,7 @@ SupervisedChild spawn_supervised(const char* path, char* const argv[]) {
 // Reaps every child that has ended: the program, and the orphans of its
 // tree this process adopted as their subreaper. True when the program was
 // among them (its status in `status`), or cannot be waited for (no child at
-// all: SIGCHLD ignored, children reaped by the kernel; status 0).
+// all; status 0).
 bool reap_ended(pid_t program, int& status) {
   int st;
   while (true) {
@@ -187,13 +196,20 @@ bool reap_ended(pid_t program, int& status) {
 
 int supervise_until_exit(SupervisedChild& child) {
   int status = 0;
+  // The pidfd says the program has ended, yet it could not be reaped: a
+  // tracer holds its zombie until it lets go, and the pidfd, readable until
+  // then, would make every round return at once. Polled for between rounds
+  // from then on, like a program without a pidfd.
+  bool held = false;
   while (true) {
     bool exited = false;
+    const int pidfd = held ? -1 : child.pidfd;
     // Without a pidfd (never on 5.3+), poll for the exit between rounds.
-    const bool more = child.supervisor->step(child.pidfd >= 0 ? -1 : 50, child.pidfd, &exited);
+    const bool more = child.supervisor->step(pidfd >= 0 ? -1 : 50, pidfd, &exited);
     if (reap_ended(child.pid, status)) break;
+    held = held || exited;
     // Nothing left to poll and no pidfd (kernels before 5.3): just wait.
-    if (!more && child.pidfd < 0) {
+    if (!more && pidfd < 0) {
       pid_t r = ::waitpid(child.pid, &status, 0);
       if (r == child.pid) break;
       if (r < 0 && errno != EINTR) {

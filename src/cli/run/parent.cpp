@@ -23,9 +23,9 @@ void forward(int sig, siginfo_t* info, void*) {
 }
 
 // SIGCHLD only wakes the supervising loop (poll returns EINTR), which reaps
-// the orphans of the tree it adopted (spawn_supervised) as they end. It also
-// replaces an inherited SIG_IGN, under which the kernel would reap the
-// program before its exit status could be read.
+// the orphans of the tree it adopted (spawn_supervised) as they end. (An
+// inherited SIG_IGN, under which the kernel would reap the program before its
+// exit status could be read, spawn_supervised has already set aside.)
 void wake(int) {}
 
 // Signals ignored by whoever started sealkit stay ignored (`nohup sealkit

@@ -20,6 +20,7 @@
 #include <string_view>
 
 #include "runtime/config.hpp"
+#include "runtime/mseal_gate.hpp"
 #include "runtime/preload/as_caller.hpp"
 #include "runtime/preload/exec_env.hpp"
 #include "runtime/preload/exec_stack.hpp"
@@ -82,6 +83,7 @@ void startup_work() {
   ProcessInfo info;
   read_process_info(info, true);
   log_later_passes_to(info.log_path);  // the same file as start-up's line
+  mseal_gate_startup();  // the filters it started under, before any of the program's own
   g_audited = audit_module_ran(info);
   // Under `sealkit run` (LD_AUDIT names the runtime; never in secure
   // execution, where the environment is not ours to trust), what it injected,

@@ -10,6 +10,7 @@
 #include "backend/seccomp/install.hpp"
 #include "backend/seccomp/mm_sharers.hpp"
 #include "backend/seccomp/registration.hpp"
+#include "backend/seccomp/registration_sys.hpp"
 #include "runtime/process_info.hpp"
 #include "runtime/seccomp/sys.hpp"
 #include "runtime/text_out.hpp"
@@ -147,6 +148,11 @@ int trusted_supervisor_fd() {
 }  // namespace
 
 void set_supervisor_fd(int fd, bool quiet) {
+  // Closed before the exec (Python's subprocess closes every fd but 0-2 in
+  // the child): no supervisor is reachable, and by the first seal the number
+  // may name a file this runtime opened itself, which is no impostor's socket.
+  namespace raw = bs::rawsys;
+  if (fd >= 0 && raw::failed(raw::call(raw::kFcntl, fd, 1 /* F_GETFD */))) fd = -1;
   g_supervisor_quiet = quiet;
   g_supervisor_trust.store(0, std::memory_order_relaxed);
   g_supervisor_fd.store(fd, std::memory_order_relaxed);
