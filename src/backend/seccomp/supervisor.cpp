@@ -609,7 +609,13 @@ void Supervisor::on_notification(int listener) {
   }
   // The pid read above is the caller's only while the notification is alive:
   // checked after reading, so a recycled pid's maps never decide.
-  if (::ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &req.id) != 0) {
+  // Both ioctls take the filter's lock interruptibly: EINTR (a signal for
+  // this process, such as sealkit run's SIGCHLD) is not "gone", and a
+  // notification left unanswered would hold its caller forever.
+  int r;
+  do r = ::ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &req.id);
+  while (r != 0 && errno == EINTR);
+  if (r != 0) {
     ++stats_.gone;
     forget(req.pid);  // its entry may describe another task by now
     return;
@@ -622,7 +628,9 @@ void Supervisor::on_notification(int listener) {
   } else {
     resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
   }
-  if (::ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp) != 0) {
+  do r = ::ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+  while (r != 0 && errno == EINTR);
+  if (r != 0) {
     ++stats_.gone;
     return;
   }
