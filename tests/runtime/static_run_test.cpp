@@ -16,12 +16,12 @@
 
 #include <climits>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
 #include <chrono>
-#include <iterator>
 #include <string>
 #include <vector>
 
@@ -282,12 +282,17 @@ TEST(SealkitRunStatic, SignalsSentToSealkitReachTheProgramAndSealkitEndsAsItDid)
   ASSERT_EQ(kill(s.pid, SIGTERM), 0);
   // sealkit passes the signal on from its handler: the program's end is
   // awaited before its stdin closes, which would let it finish on its own.
+  // (read(2), not a stream: the process may vanish in the middle of a read.)
   const std::string stat = "/proc/" + std::to_string(s.program) + "/stat";
   for (int i = 0; i < 1000; ++i) {
-    std::ifstream in(stat);
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    const auto close = text.rfind(')');
-    if (text.empty() || (close != std::string::npos && close + 2 < text.size() && text[close + 2] == 'Z')) break;
+    char text[512];
+    const int fd = open(stat.c_str(), O_RDONLY | O_CLOEXEC);
+    const ssize_t n = fd < 0 ? -1 : read(fd, text, sizeof text - 1);
+    if (fd >= 0) close(fd);
+    if (n <= 0) break;  // gone
+    text[n] = '\0';
+    const char* paren = std::strrchr(text, ')');
+    if (paren != nullptr && paren[1] == ' ' && paren[2] == 'Z') break;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   const Finished f = finish(s);
