@@ -97,7 +97,29 @@ struct StatLine {
   unsigned long flags = 0;
 };
 
-enum class SmapsRead { kWhole, kImageGone, kFailed };
+enum class SmapsRead { kWhole, kImageGone, kImageUnfinished, kFailed };
+
+// Whether exec is still building the address space /proc/PID/auxv opens on:
+// the kernel fills saved_auxv (create_elf_tables) only after it has mapped
+// the program, its interpreter and the vDSO, and before the program runs one
+// instruction; until then the vector reads as a lone AT_NULL. A list read in
+// between (the new stack alone) is true but is not the image's memory. No
+// address space (a kernel thread, a process gone) reads as nothing, and is
+// not unfinished: smaps then reads as nothing too, and says why.
+bool image_unfinished(const std::string& auxv_path) {
+  int fd = ::open(auxv_path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;  // it ended since smaps was opened: smaps reads nothing
+  unsigned char head[sizeof(unsigned long)] = {};
+  ssize_t n;
+  do {
+    n = ::read(fd, head, sizeof head);
+  } while (n < 0 && errno == EINTR);
+  ::close(fd);
+  if (n != static_cast<ssize_t>(sizeof head)) return false;
+  for (unsigned char b : head)
+    if (b != 0) return false;  // the first entry's type is not AT_NULL
+  return true;
+}
 
 // Reads /proc/PID/smaps whole into `buf`, which is kept for the whole run: its
 // memory is allocated and faulted in once, not once per process (zero-filling
@@ -112,11 +134,22 @@ enum class SmapsRead { kWhole, kImageGone, kFailed };
 // space lives (kImageGone otherwise: read it again from a fresh open). The
 // executable's path (`exe_link`, /proc/PID/exe, into `exe`) is read before
 // that check, so that it is the one of the image the list is of.
-SmapsRead read_smaps(const std::string& path, const std::string& exe_link, std::vector<char>& buf, std::size_t& len,
-                     std::string& exe) {
+//
+// An address space can also be read while exec is still building it: the
+// kernel installs the new one before it maps the program into it. So between
+// opening smaps and reading it, /proc/PID/auxv (`auxv_path`) must show a
+// finished exec (kImageUnfinished otherwise). Opened after smaps, it opens
+// either on the same address space or on a later one; a later one means the
+// first had finished, since only a running image can exec again.
+SmapsRead read_smaps(const std::string& path, const std::string& exe_link, const std::string& auxv_path,
+                     std::vector<char>& buf, std::size_t& len, std::string& exe) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return SmapsRead::kFailed;
   len = 0;
+  if (image_unfinished(auxv_path)) {
+    ::close(fd);
+    return SmapsRead::kImageUnfinished;
+  }
   if (buf.size() < (std::size_t{1} << 18)) buf.resize(std::size_t{1} << 18);
   for (;;) {
     if (len == buf.size()) buf.resize(buf.size() * 2);
@@ -436,14 +469,19 @@ ProcessAudit audit_process(pid_t pid, ElfLayoutCache& cache, const AuditOptions&
   }
   ElfLookupFn lookup = [&](const MapsEntry& m) { return cache.lookup(pid, m); };
   thread_local std::vector<char> buffer;
-  thread_local std::string smaps_path, exe_link;
+  thread_local std::string smaps_path, exe_link, auxv_path;
   smaps_path = proc("smaps");
   exe_link = proc("exe");
+  auxv_path = proc("auxv");
   for (int attempt = 0; attempt < kSmapsAttempts; ++attempt) {
     std::size_t len = 0;
-    const SmapsRead read = read_smaps(smaps_path, exe_link, buffer, len, a.exe);
+    const SmapsRead read = read_smaps(smaps_path, exe_link, auxv_path, buffer, len, a.exe);
     if (read == SmapsRead::kImageGone) {
       a.detail = "its program changed (exec) or it exited while its smaps was read";
+      continue;
+    }
+    if (read == SmapsRead::kImageUnfinished) {
+      a.detail = "it was in the middle of an exec, its program not yet mapped";
       continue;
     }
     if (read == SmapsRead::kFailed) {

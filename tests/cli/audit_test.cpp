@@ -9,13 +9,16 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <elf.h>
 #include <grp.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -549,6 +552,129 @@ TEST(SealkitAudit, AProcessThatExecsWhileReadIsNeverReportedFromPartOfItsMapping
   EXPECT_EQ(partial, 0) << partial << " of " << audits << " reports were made from part of the mappings (first: "
                         << first_partial << ")";
   EXPECT_GT(whole, 0) << "no whole report in " << audits << " audits: nothing was checked";
+}
+
+#if defined(__x86_64__)
+// Writes a static x86-64 program, no libc, that sleeps 1 ms and execs itself
+// (/proc/self/exe) over and over. Beside the page holding its headers and
+// code it has `extra` one-page PT_LOAD segments with gaps between them: the
+// kernel maps them one by one after it has installed the new address space,
+// so a reader often finds that space without them, still being built. A
+// finished image holds exactly extra + 1 mappings of the file.
+void write_slow_exec_image(const std::string& path, int extra) {
+  constexpr std::uint64_t kBase = 0x400000, kPage = 4096;
+  const std::uint64_t code_offset = 16 * kPage;  // past the program headers (at most 64 KiB)
+  const std::uint16_t phnum = static_cast<std::uint16_t>(extra + 2);  // + the code's segment + PT_GNU_STACK
+  EXPECT_LE(phnum * sizeof(Elf64_Phdr) + sizeof(Elf64_Ehdr), code_offset);
+  std::vector<unsigned char> file(code_offset + kPage, 0);
+
+  Elf64_Ehdr eh{};
+  std::memcpy(eh.e_ident, ELFMAG, SELFMAG);
+  eh.e_ident[EI_CLASS] = ELFCLASS64;
+  eh.e_ident[EI_DATA] = ELFDATA2LSB;
+  eh.e_ident[EI_VERSION] = EV_CURRENT;
+  eh.e_type = ET_EXEC;
+  eh.e_machine = EM_X86_64;
+  eh.e_version = EV_CURRENT;
+  eh.e_entry = kBase + code_offset;
+  eh.e_phoff = sizeof(Elf64_Ehdr);
+  eh.e_ehsize = sizeof(Elf64_Ehdr);
+  eh.e_phentsize = sizeof(Elf64_Phdr);
+  eh.e_phnum = phnum;
+  std::memcpy(file.data(), &eh, sizeof eh);
+
+  std::vector<Elf64_Phdr> ph(phnum);
+  ph[0] = {PT_LOAD, PF_R | PF_X, 0, kBase, kBase, code_offset + kPage, code_offset + kPage, kPage};
+  for (int i = 1; i <= extra; ++i) {
+    const std::uint64_t at = kBase + code_offset + kPage + static_cast<std::uint64_t>(i) * 2 * kPage;
+    ph[static_cast<std::size_t>(i)] = {PT_LOAD, PF_R, 0, at, at, kPage, kPage, kPage};
+  }
+  ph.back() = {PT_GNU_STACK, PF_R | PF_W, 0, 0, 0, 0, 0, 16};
+  std::memcpy(file.data() + sizeof eh, ph.data(), ph.size() * sizeof(Elf64_Phdr));
+
+  // nanosleep(&{0, 1 ms}, 0); execve("/proc/self/exe", argv, envp); exit(1)
+  const unsigned char code[] = {
+      0x48, 0x8d, 0x3d, 0x39, 0x00, 0x00, 0x00,  // lea rdi, [rip + 0x39]   (the timespec, at 0x40)
+      0x31, 0xf6,                                // xor esi, esi
+      0xb8, 0x23, 0x00, 0x00, 0x00,              // mov eax, SYS_nanosleep
+      0x0f, 0x05,                                // syscall
+      0x48, 0x8d, 0x3d, 0x39, 0x00, 0x00, 0x00,  // lea rdi, [rip + 0x39]   (the path, at 0x50)
+      0x48, 0x8d, 0x74, 0x24, 0x08,              // lea rsi, [rsp + 8]      (argv)
+      0x48, 0x8b, 0x04, 0x24,                    // mov rax, [rsp]          (argc)
+      0x48, 0x8d, 0x54, 0xc4, 0x10,              // lea rdx, [rsp + rax*8 + 16] (envp)
+      0xb8, 0x3b, 0x00, 0x00, 0x00,              // mov eax, SYS_execve
+      0x0f, 0x05,                                // syscall
+      0xbf, 0x01, 0x00, 0x00, 0x00,              // mov edi, 1
+      0xb8, 0x3c, 0x00, 0x00, 0x00,              // mov eax, SYS_exit
+      0x0f, 0x05,                                // syscall
+  };
+  static_assert(sizeof code == 0x38);  // the data starts at 0x40
+  unsigned char* at = file.data() + code_offset;
+  std::memcpy(at, code, sizeof code);
+  const std::uint64_t timespec[2] = {0, 1000000};
+  std::memcpy(at + 0x40, timespec, sizeof timespec);  // 0x07 (rip after the first lea) + 0x39
+  std::memcpy(at + 0x50, "/proc/self/exe", 15);       // 0x17 (rip after the second lea) + 0x39
+
+  std::ofstream out(path, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(file.data()), static_cast<std::streamsize>(file.size()));
+  out.close();
+  ASSERT_TRUE(out) << path;
+  ASSERT_EQ(::chmod(path.c_str(), 0755), 0) << path;
+}
+#endif
+
+// exec installs the new address space first and maps the program into it
+// after: smaps read in between is whole and its address space lives, yet it
+// is not the program's memory (the new stack alone). A program whose exec
+// maps 1000 segments, exec'ing itself all the time: every report the audit
+// gives of it ("ok") lists all of them; the others are skipped.
+TEST(SealkitAudit, AProcessCaughtInTheMiddleOfAnExecIsNeverReportedFromItsUnfinishedImage) {
+#if !defined(__x86_64__)
+  GTEST_SKIP() << "the program exec'ing itself is written as x86-64 machine code";
+#else
+  char dir_template[] = "/tmp/sealkit-audit-midexec-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir_template), nullptr);
+  const std::string image = std::string(dir_template) + "/slow-exec";
+  constexpr int kExtra = 1000;
+  write_slow_exec_image(image, kExtra);
+  if (::testing::Test::HasFatalFailure()) return;
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::execl(image.c_str(), image.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  int whole = 0, unfinished = 0, audits = 0;
+  std::string first_unfinished;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  while (std::chrono::steady_clock::now() < deadline) {
+    Captured o = sealkit_cli({"audit", "--json", "--vmas", "--no-filters", std::to_string(child)});
+    ASSERT_EQ(o.status, 0) << o.err;
+    ++audits;
+    const json j = json::parse(o.out);
+    const json* p = find_process(j, child);
+    if (p == nullptr || p->at("status") != "ok") continue;
+    int of_image = 0;
+    for (const json& v : p->at("vma_list")) of_image += v.at("path") == image;
+    if (of_image == kExtra + 1) {
+      ++whole;
+    } else if (++unfinished == 1) {
+      first_unfinished = std::to_string(p->at("vma_list").size()) + " VMAs, " + std::to_string(of_image) +
+                         " of them of the program";
+    }
+  }
+  ::kill(child, SIGKILL);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  EXPECT_TRUE(WIFSIGNALED(status)) << "the program ended by itself (status " << status << "): it never exec'd";
+  EXPECT_EQ(unfinished, 0) << unfinished << " of " << audits
+                           << " reports were made from an image exec had not finished (first: " << first_unfinished
+                           << ")";
+  EXPECT_GT(whole, 0) << "no whole report in " << audits << " audits: nothing was checked";
+  ::unlink(image.c_str());
+  ::rmdir(dir_template);
+#endif
 }
 
 TEST(SealkitAudit, AnotherUsersProcessIsDeniedNotAnError) {
