@@ -31,6 +31,7 @@
 
 #include "runtime/preload/exec_env.hpp"
 #include "runtime/preload/exec_wrappers.hpp"
+#include "runtime/preload/next_function.hpp"
 #include "runtime/preload/secure_exec_notice.hpp"
 #include "runtime/text_out.hpp"
 
@@ -44,18 +45,7 @@ using Spawn = int (*)(pid_t*, const char*, const posix_spawn_file_actions_t*, co
 using System = int (*)(const char*);
 using Popen = FILE* (*)(const char*, const char*);
 
-// glibc's functions, found at the first call (or at start-up, resolve_exec_functions):
-// racing threads only repeat the same dlsym.
-template <class F>
-F real(std::atomic<F>& slot, const char* name) {
-  F f = slot.load(std::memory_order_relaxed);
-  if (f == nullptr) {
-    f = reinterpret_cast<F>(dlsym(RTLD_NEXT, name));
-    slot.store(f, std::memory_order_relaxed);
-  }
-  return f;
-}
-
+// glibc's functions, found at the first call (or at start-up, resolve_exec_functions).
 constinit std::atomic<Execvpe> g_execvpe{nullptr};
 constinit std::atomic<Spawn> g_spawn{nullptr};
 constinit std::atomic<Spawn> g_spawnp{nullptr};
@@ -77,7 +67,7 @@ int exec_path(const char* call, const char* path, char* const argv[], char* cons
 }
 
 int exec_search(const char* call, const char* file, char* const argv[], char* const envp[]) {
-  const Execvpe f = real(g_execvpe, "execvpe");
+  const Execvpe f = pl::next_function(g_execvpe, "execvpe");
   if (f == nullptr) return no_function();
   pl::EnvScratch scratch;
   pl::Repaired what;
@@ -121,7 +111,7 @@ const char* fd_path(int fd, char (&buf)[32]) {
 
 namespace sealkit::rt::preload {
 
-void resolve_exec_functions() { (void)real(g_execvpe, "execvpe"); }
+void resolve_exec_functions() { (void)pl::next_function(g_execvpe, "execvpe"); }
 
 }  // namespace sealkit::rt::preload
 
@@ -215,25 +205,25 @@ __attribute__((visibility("default"))) int posix_spawn(pid_t* pid, const char* p
                                                        const posix_spawn_file_actions_t* actions,
                                                        const posix_spawnattr_t* attr, char* const argv[],
                                                        char* const envp[]) {
-  return spawn(real(g_spawn, "posix_spawn"), "posix_spawn", false, pid, path, actions, attr, argv, envp);
+  return spawn(pl::next_function(g_spawn, "posix_spawn"), "posix_spawn", false, pid, path, actions, attr, argv, envp);
 }
 
 __attribute__((visibility("default"))) int posix_spawnp(pid_t* pid, const char* file,
                                                         const posix_spawn_file_actions_t* actions,
                                                         const posix_spawnattr_t* attr, char* const argv[],
                                                         char* const envp[]) {
-  return spawn(real(g_spawnp, "posix_spawnp"), "posix_spawnp", true, pid, file, actions, attr, argv, envp);
+  return spawn(pl::next_function(g_spawnp, "posix_spawnp"), "posix_spawnp", true, pid, file, actions, attr, argv, envp);
 }
 
 __attribute__((visibility("default"))) int system(const char* command) {
-  const System f = real(g_system, "system");
+  const System f = pl::next_function(g_system, "system");
   if (f == nullptr) return no_function();
   if (command != nullptr) pl::repair_own_environment("system");
   return f(command);
 }
 
 __attribute__((visibility("default"))) FILE* popen(const char* command, const char* mode) {
-  const Popen f = real(g_popen, "popen");
+  const Popen f = pl::next_function(g_popen, "popen");
   if (f == nullptr) {
     errno = ENOSYS;
     return nullptr;

@@ -9,6 +9,7 @@
 // dlopen), which the audit module must not; it lives in the base namespace
 // like the program, and is itself sealed at start-up as a preloaded object.
 #include <dlfcn.h>
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <link.h>
@@ -25,6 +26,7 @@
 #include "runtime/preload/exec_env.hpp"
 #include "runtime/preload/exec_stack.hpp"
 #include "runtime/preload/exec_wrappers.hpp"
+#include "runtime/preload/glibc_loads.hpp"
 #include "runtime/preload/later_objects.hpp"
 #include "runtime/preload/real_dl.hpp"
 #include "runtime/preload/secure_exec_notice.hpp"
@@ -192,6 +194,41 @@ int effective_mode(int mode) {
 const RealDl& real_dl() {
   init();
   return g_real;
+}
+
+}  // namespace sealkit::rt::preload
+
+namespace sealkit::rt::preload {
+
+void seal_what_glibc_loaded() {
+  init();
+  if (g_policy == Policy::kOff || !base_namespace_changed()) return;
+  const int saved = errno;
+  seal_pass(g_policy, Opened{nullptr, false, t_depth > 0});
+  errno = saved;
+}
+
+void seal_unwinder_before_use() {
+  static std::atomic<bool> done{false};
+  if (done.load(std::memory_order_acquire)) return;
+  init();
+  if (g_policy == Policy::kOff || !g_real.dlopen) return;
+  const int saved = errno;
+  // The name glibc loads it by (LIBGCC_S_SO), found the same way: neither
+  // libc.so.6 nor this object has a DT_RPATH or DT_RUNPATH.
+  constexpr const char* kUnwinder = "libgcc_s.so.1";
+  if (void* loaded = g_real.dlopen(kUnwinder, RTLD_LAZY | RTLD_NOLOAD)) {
+    // At start-up (a C++ program: sealed then), or by glibc before this
+    // object's wrappers were called (sealed by the pass, if that is new).
+    g_real.dlclose(loaded);
+    seal_what_glibc_loaded();
+  } else if (void* h = g_real.dlopen(kUnwinder, RTLD_NOW | RTLD_NODELETE)) {
+    seal_pass(g_policy, Opened{h, true, t_depth > 0, true});
+  } else {
+    dlerror();  // not installed: glibc's own load fails next and says so, as without sealkit
+  }
+  done.store(true, std::memory_order_release);
+  errno = saved;
 }
 
 }  // namespace sealkit::rt::preload

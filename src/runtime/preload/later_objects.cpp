@@ -4,6 +4,7 @@
 #include <link.h>
 #include <pthread.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 
@@ -48,7 +49,9 @@ constexpr std::size_t kInlineObjects = 4096;
 GrowTable<Known, kInlineObjects> g_known;
 std::size_t g_nknown = 0;
 pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
-unsigned long long g_seen_adds = 0, g_seen_subs = 0;
+// ld.so's load and unload counters at the last pass. Atomic: read without
+// g_mu by base_namespace_changed().
+std::atomic<unsigned long long> g_seen_adds{0}, g_seen_subs{0};
 const Config* g_config = nullptr;
 // SEALKIT_LOG, for a pass whose look at protections found something. In .bss
 // and written only when set: most processes never touch its page.
@@ -528,6 +531,13 @@ void remember_startup_objects(std::size_t startup) {
   pthread_mutex_unlock(&g_mu);
 }
 
+bool base_namespace_changed() {
+  Walk probe{nullptr, LM_ID_BASE, 0, 0, false, false, 0};
+  dl_iterate_phdr(walk_cb, &probe);
+  return probe.adds != g_seen_adds.load(std::memory_order_relaxed) ||
+         probe.subs != g_seen_subs.load(std::memory_order_relaxed);
+}
+
 void seal_pass(Policy policy, const Opened& opened) {
   if (policy == Policy::kOff) return;
   link_map* head = nullptr;
@@ -541,8 +551,6 @@ void seal_pass(Policy policy, const Opened& opened) {
   }
 
   pthread_mutex_lock(&g_mu);
-  // A filter the program installed since the last pass may kill mseal.
-  if (!g_seccomp) mseal_gate_open();
   bool head_pending = false;
   bool head_known = false;
   if (head && opened.nodelete) {
@@ -550,6 +558,19 @@ void seal_pass(Policy policy, const Opened& opened) {
     head_pending = !k || !k->sealed;
     head_known = k != nullptr;
   }
+  if (!head_pending) {
+    // Nothing of the handle to seal: only glibc's own loads since the last
+    // pass could be, which ld.so's load and unload counters tell.
+    Walk probe{nullptr, lmid, 0, 0, false, false, 0};
+    dl_iterate_phdr(walk_cb, &probe);
+    const bool base_changed = probe.adds != g_seen_adds || probe.subs != g_seen_subs;
+    if (!(lmid == LM_ID_BASE && base_changed)) {
+      pthread_mutex_unlock(&g_mu);
+      return;
+    }
+  }
+  // A filter the program installed since the last pass may kill mseal.
+  if (!g_seccomp) mseal_gate_open();
   // The usual dlopen of one library: the caller's call (promote made it
   // RTLD_NODELETE) loaded exactly one object, the handle's own, and nothing
   // was unloaded since the last pass. Nothing else can be new, so the
@@ -560,17 +581,6 @@ void seal_pass(Policy policy, const Opened& opened) {
     dl_iterate_phdr(walk_cb, &probe);
     if (probe.adds == g_seen_adds + 1 && probe.subs == g_seen_subs && seal_alone(opened.handle, head)) {
       g_seen_adds = probe.adds;
-      pthread_mutex_unlock(&g_mu);
-      return;
-    }
-  }
-  if (!head_pending) {
-    // Nothing of the handle to seal: only glibc's own loads since the last
-    // pass could be, which ld.so's load and unload counters tell.
-    Walk probe{nullptr, lmid, 0, 0, false, false, 0};
-    dl_iterate_phdr(walk_cb, &probe);
-    const bool base_changed = probe.adds != g_seen_adds || probe.subs != g_seen_subs;
-    if (!(lmid == LM_ID_BASE && base_changed)) {
       pthread_mutex_unlock(&g_mu);
       return;
     }

@@ -39,6 +39,12 @@ struct Opened {
 // the last pass, and seals what `policy` says. `opened.handle` may be null.
 void seal_pass(Policy policy, const Opened& opened);
 
+// Whether ld.so has loaded or unloaded an object of the base namespace since
+// the last pass looked (its counters, read without the pass's lock): asked
+// after each call of libc's that may load objects by itself
+// (glibc_loads.cpp), most of which load nothing.
+bool base_namespace_changed();
+
 // fork() while another thread is in a pass must not leave the child with
 // the pass's lock taken: registered with pthread_atfork once.
 void lock_for_fork();

@@ -1,0 +1,102 @@
+/* Makes glibc load objects by itself (not through dlopen), then says how
+ * many of each object's VMAs are sealed, read in /proc/self/smaps right after
+ * the call that loaded it, before the program uses what it loaded:
+ *
+ *   iconv      iconv_open("UTF-8", "LATIN1")      gconv/ISO8859-1.so
+ *   nss        getpwnam("root")                   libnss_compat.so.2 (nsswitch.conf "passwd: compat")
+ *   cancel     pthread_cancel of a waiting thread  libgcc_s.so.1 (read in the
+ *   exit       a thread's pthread_exit             libgcc_s.so.1  thread's cleanup
+ *                                                                 handler, as it unwinds)
+ *   backtrace  backtrace()                         libgcc_s.so.1
+ *
+ * Each prints "LABEL all-sealed N", "LABEL open K-of-N" (K VMAs not sealed),
+ * or "LABEL unmapped"; then "LABEL-works yes|no" for the call's own result. */
+#define _GNU_SOURCE
+#include <execinfo.h>
+#include <iconv.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static void object_state(const char* label, const char* suffix) {
+  FILE* f = fopen("/proc/self/smaps", "r");
+  char line[4096];
+  int in_match = 0, vmas = 0, sealed = 0;
+  const size_t n = strlen(suffix);
+  while (f && fgets(line, sizeof line, f)) {
+    unsigned long a, b;
+    if (sscanf(line, "%lx-%lx ", &a, &b) == 2) {
+      size_t len = strlen(line);
+      while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == ' ')) line[--len] = '\0';
+      in_match = len >= n && strcmp(line + len - n, suffix) == 0;
+      vmas += in_match;
+    } else if (in_match && strncmp(line, "VmFlags:", 8) == 0) {
+      char* sl = strstr(line, " sl");
+      sealed += sl != NULL && (sl[3] == ' ' || sl[3] == '\n');
+    }
+  }
+  if (f) fclose(f);
+  if (vmas == 0) printf("%s unmapped\n", label);
+  else if (sealed == vmas) printf("%s all-sealed %d\n", label, vmas);
+  else printf("%s open %d-of-%d\n", label, vmas - sealed, vmas);
+}
+
+/* Run by the unwinder, while libgcc_s unwinds the thread's stack. */
+static void state_while_unwinding(void* label) { object_state((const char*)label, "/libgcc_s.so.1"); }
+
+static void* wait_forever(void* arg) {
+  pthread_cleanup_push(state_while_unwinding, "cancel");
+  for (;;) pause();
+  pthread_cleanup_pop(0);
+  return arg;
+}
+
+static void* exit_now(void* arg) {
+  pthread_cleanup_push(state_while_unwinding, "exit");
+  pthread_exit(arg);
+  pthread_cleanup_pop(0);
+}
+
+int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const char* c = argv[i];
+    if (strcmp(c, "iconv") == 0) {
+      iconv_t cd = iconv_open("UTF-8", "LATIN1");
+      object_state("iconv", "/gconv/ISO8859-1.so");
+      char in[] = "caf\xe9", out[16] = {0};
+      char *ip = in, *op = out;
+      size_t il = 4, ol = sizeof out - 1;
+      const int ok = cd != (iconv_t)-1 && iconv(cd, &ip, &il, &op, &ol) != (size_t)-1 && strcmp(out, "caf\xc3\xa9") == 0;
+      printf("iconv-works %s\n", ok ? "yes" : "no");
+      if (cd != (iconv_t)-1) iconv_close(cd);
+    } else if (strcmp(c, "nss") == 0) {
+      struct passwd* p = getpwnam("root");
+      object_state("nss", "/libnss_compat.so.2");
+      printf("nss-works %s\n", p != NULL && p->pw_uid == 0 ? "yes" : "no");
+    } else if (strcmp(c, "cancel") == 0) {
+      pthread_t t;
+      void* result = NULL;
+      const int ok = pthread_create(&t, NULL, wait_forever, NULL) == 0 && pthread_cancel(t) == 0 &&
+                     pthread_join(t, &result) == 0 && result == PTHREAD_CANCELED;
+      printf("cancel-works %s\n", ok ? "yes" : "no");
+    } else if (strcmp(c, "exit") == 0) {
+      pthread_t t;
+      void* result = NULL;
+      const int ok = pthread_create(&t, NULL, exit_now, (void*)42) == 0 && pthread_join(t, &result) == 0 &&
+                     result == (void*)42;
+      printf("exit-works %s\n", ok ? "yes" : "no");
+    } else if (strcmp(c, "backtrace") == 0) {
+      void* frames[16];
+      const int n = backtrace(frames, 16);
+      object_state("backtrace", "/libgcc_s.so.1");
+      printf("backtrace-works %s\n", n > 0 ? "yes" : "no");
+    } else {
+      fprintf(stderr, "glibc_loads_target: bad command %s\n", c);
+      return 2;
+    }
+    fflush(stdout);
+  }
+  return 0;
+}

@@ -1,0 +1,103 @@
+// Objects glibc loads by itself (NSS modules, gconv modules, libgcc_s), not
+// through dlopen: every VMA of each is sealed right after the libc call that
+// loaded it returns, before the program uses it (for libgcc_s: while it
+// unwinds its first stack), in both deployments: `sealkit run` and
+// machine-wide through /etc/ld.so.preload. In a private mount namespace whose
+// /etc is an overlay: nsswitch.conf there names the compat module, which
+// libc6 itself ships, so the NSS case needs no other package.
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "runtime/private_mounts.hpp"
+#include "runtime/subprocess.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Outcome {
+  sealkit::test::Captured run;
+  std::map<std::string, std::string> lines;  // "LABEL STATE" lines of glibc_loads_target
+};
+
+class GlibcLoads : public ::testing::TestWithParam<bool> {
+ protected:
+  static void SetUpTestSuite() {
+    if (!sealkit::test::enter_private_mounts({"/etc"}, scratch_, why_)) return;
+    std::ofstream("/etc/nsswitch.conf", std::ios::trunc) << "passwd: compat\ngroup: compat\nshadow: compat\n";
+    ready_ = true;
+  }
+  void SetUp() override {
+    if (!ready_) GTEST_SKIP() << why_;
+  }
+
+  // The target under `sealkit run` (GetParam() true) or with the preload
+  // object in /etc/ld.so.preload; none: without sealkit.
+  static Outcome target(const std::string& command, bool sealkit_run, bool none = false) {
+    std::vector<std::string> argv{GLIBC_LOADS_TARGET, command};
+    if (sealkit_run && !none) argv.insert(argv.begin(), {SEALKIT_BIN, "run", "--"});
+    if (!sealkit_run && !none) std::ofstream("/etc/ld.so.preload", std::ios::trunc) << SEALKIT_PRELOAD << "\n";
+    Outcome o;
+    o.run = sealkit::test::run_captured(argv);
+    std::ofstream("/etc/ld.so.preload", std::ios::trunc).close();
+    std::istringstream ls(o.run.out);
+    std::string label, state;
+    while (ls >> label && std::getline(ls >> std::ws, state)) o.lines[label] = state;
+    return o;
+  }
+
+  static inline bool ready_ = false;
+  static inline std::string why_, scratch_;
+};
+
+const char* mode(bool sealkit_run) { return sealkit_run ? "sealkit run" : "machine-wide"; }
+
+TEST_P(GlibcLoads, GconvModulesAreSealedBeforeIconvOpenReturns) {
+  Outcome plain = target("iconv", GetParam(), true);
+  ASSERT_EQ(plain.lines["iconv-works"], "yes") << plain.run.out << plain.run.err;
+  ASSERT_TRUE(plain.lines["iconv"].starts_with("open ")) << plain.lines["iconv"] << ", without sealkit: " << plain.run.out;
+  Outcome o = target("iconv", GetParam());
+  ASSERT_EQ(o.run.status, 0) << o.run.err;
+  EXPECT_TRUE(o.lines["iconv"].starts_with("all-sealed ")) << o.lines["iconv"] << ", " << mode(GetParam()) << ": " << o.run.out << o.run.err;
+  EXPECT_EQ(o.lines["iconv-works"], "yes") << o.run.out;
+}
+
+TEST_P(GlibcLoads, NssModulesAreSealedBeforeTheLookupReturns) {
+  Outcome plain = target("nss", GetParam(), true);
+  ASSERT_EQ(plain.lines["nss-works"], "yes") << plain.run.out << plain.run.err;
+  ASSERT_TRUE(plain.lines["nss"].starts_with("open ")) << plain.lines["nss"] << ", without sealkit: " << plain.run.out;
+  Outcome o = target("nss", GetParam());
+  ASSERT_EQ(o.run.status, 0) << o.run.err;
+  EXPECT_TRUE(o.lines["nss"].starts_with("all-sealed ")) << o.lines["nss"] << ", " << mode(GetParam()) << ": " << o.run.out << o.run.err;
+  EXPECT_EQ(o.lines["nss-works"], "yes") << o.run.out;
+}
+
+// pthread_cancel, pthread_exit and backtrace each load libgcc_s first: it
+// is sealed already while it unwinds (read in the thread's cleanup handler).
+TEST_P(GlibcLoads, TheUnwinderIsSealedBeforeItFirstRuns) {
+  for (const std::string command : {"cancel", "exit", "backtrace"}) {
+    Outcome plain = target(command, GetParam(), true);
+    ASSERT_EQ(plain.lines[command + "-works"], "yes") << plain.run.out << plain.run.err;
+    ASSERT_TRUE(plain.lines[command].starts_with("open ")) << plain.lines[command] << ", without sealkit: " << plain.run.out;
+    Outcome o = target(command, GetParam());
+    ASSERT_EQ(o.run.status, 0) << command << ": " << o.run.err;
+    EXPECT_TRUE(o.lines[command].starts_with("all-sealed ")) << o.lines[command]
+        << command << ", " << ", " << mode(GetParam()) << ": " << o.run.out << o.run.err;
+    EXPECT_EQ(o.lines[command + "-works"], "yes") << o.run.out;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Deployments, GlibcLoads, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& p) {
+                           return std::string(p.param ? "SealkitRun" : "MachineWide");
+                         });
+
+}  // namespace
