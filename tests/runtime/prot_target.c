@@ -7,11 +7,12 @@
  * `setarch -X` does). Commands:
  *   dlopen PATH   dlopen PATH (a copy of prot_lib.c, whose constructor may
  *                 change its protections, or prot_wx.c): its addresses
- *   gconv PATH    iconv_open of LATIN1: glibc loads its gconv module itself;
- *                 the program then makes that module's text writable and
- *                 executable and its RELRO writable, as code running before
- *                 glibc's own loads are sealed could; then dlopen PATH, the
- *                 runtime's next chance to seal the module
+ *   gconv PATH    iconv_open of LATIN1, libc's own (found on libc's handle,
+ *                 so that no wrapper sees the call): glibc loads its gconv
+ *                 module itself; the program then makes that module's text
+ *                 writable and executable and its RELRO writable, as code
+ *                 running before such a load is sealed could; then dlopen
+ *                 PATH, the runtime's next chance to seal the module
  *   read-implies-exec   READ_IMPLIES_EXEC in the personality from now on: the
  *                 kernel maps what is dlopen'd later readable and executable */
 #define _GNU_SOURCE
@@ -93,7 +94,10 @@ int main(int argc, char** argv) {
     } else if (strcmp(argv[i], "read-implies-exec") == 0) {
       fprintf(out, "personality %s\n", personality(READ_IMPLIES_EXEC) == -1 ? "failed" : "ok");
     } else if (strcmp(argv[i], "gconv") == 0 && i + 1 < argc) {
-      iconv_t cd = iconv_open("UTF-8", "LATIN1");
+      void* libc = dlopen("libc.so.6", RTLD_LAZY | RTLD_NOLOAD);
+      iconv_t (*open_libcs)(const char*, const char*) =
+          libc ? (iconv_t (*)(const char*, const char*))dlsym(libc, "iconv_open") : NULL;
+      iconv_t cd = open_libcs ? open_libcs("UTF-8", "LATIN1") : (iconv_t)-1;
       struct module m = {"/ISO8859-1.so", 0, 0, 0, 0};
       dl_iterate_phdr(find_module, &m);
       fprintf(out, "gconv_open %s\n", cd == (iconv_t)-1 || m.text_end == 0 ? "failed" : "ok");

@@ -1,5 +1,6 @@
 // as_caller.hpp has the why.
 #include "runtime/preload/as_caller.hpp"
+#include "runtime/preload/entry_stub.hpp"
 
 #include <dlfcn.h>
 
@@ -186,5 +187,20 @@ const void* return_through(const void*) { return nullptr; }
 long call_returning_through(const void*, const void*, long, long, long) { return 0; }
 
 #endif
+
+namespace {
+// What a plan decided for the wrapper it jumps to (entry_stub.hpp).
+// Initial-exec: the object is loaded at start-up, its TLS in the static block.
+__thread const void* t_return_through __attribute__((tls_model("initial-exec"))) = nullptr;
+}  // namespace
+
+void plan_call_as(const void* through) { t_return_through = through; }
+
+long call_as_planned(const void* fn, long a0, long a1, long a2) {
+  const void* through = t_return_through;
+  t_return_through = nullptr;
+  if (through) return call_returning_through(through, fn, a0, a1, a2);
+  return reinterpret_cast<long (*)(long, long, long)>(fn)(a0, a1, a2);
+}
 
 }  // namespace sealkit::rt::preload

@@ -23,6 +23,7 @@
 #include "runtime/config.hpp"
 #include "runtime/mseal_gate.hpp"
 #include "runtime/preload/as_caller.hpp"
+#include "runtime/preload/entry_stub.hpp"
 #include "runtime/preload/exec_env.hpp"
 #include "runtime/preload/exec_stack.hpp"
 #include "runtime/preload/exec_wrappers.hpp"
@@ -239,10 +240,6 @@ namespace pl = sealkit::rt::preload;
 namespace sealkit::rt::preload {
 namespace {
 
-// What the entry stub decided for the sealing wrapper it jumps to: the bytes
-// to return through (as_caller.hpp), or null to call libc's function directly.
-__thread const void* t_return_through __attribute__((tls_model("initial-exec"))) = nullptr;
-
 void* no_dlopen(const char*, int) { return nullptr; }
 void* no_dlmopen(Lmid_t, const char*, int) { return nullptr; }
 
@@ -250,20 +247,13 @@ void* no_dlmopen(Lmid_t, const char*, int) { return nullptr; }
 // seals before returning) or, when glibc could not be shown the caller from
 // inside the wrapper, libc's function itself.
 const void* route(const char* file, const void* caller, const void* sealed, const void* real) {
-  t_return_through = nullptr;
+  plan_call_as(nullptr);
   if (found_the_same_by_any_caller(file)) return sealed;
   if (const void* through = return_through(caller)) {
-    t_return_through = through;
+    plan_call_as(through);
     return sealed;
   }
   return real;  // sealed by the next pass
-}
-
-long call_real(const void* fn, long a0, long a1, long a2) {
-  const void* through = t_return_through;
-  t_return_through = nullptr;
-  if (through) return call_returning_through(through, fn, a0, a1, a2);
-  return reinterpret_cast<long (*)(long, long, long)>(fn)(a0, a1, a2);
 }
 
 // The sealing wrappers: entered by a jump from the entry stubs, with the
@@ -271,7 +261,7 @@ long call_real(const void* fn, long a0, long a1, long a2) {
 void* sealed_dlopen(const char* file, int mode) {
   ++t_depth;
   void* h = reinterpret_cast<void*>(
-      call_real(reinterpret_cast<const void*>(g_real.dlopen), reinterpret_cast<long>(file), mode, 0));
+      call_as_planned(reinterpret_cast<const void*>(g_real.dlopen), reinterpret_cast<long>(file), mode, 0));
   --t_depth;
   if (h) seal_pass(g_policy, Opened{h, (mode & RTLD_NODELETE) != 0, t_depth > 0, true});
   else explain_if_exec_stack(file);
@@ -280,7 +270,7 @@ void* sealed_dlopen(const char* file, int mode) {
 
 void* sealed_dlmopen(Lmid_t lmid, const char* file, int mode) {
   ++t_depth;
-  void* h = reinterpret_cast<void*>(call_real(reinterpret_cast<const void*>(g_real.dlmopen), lmid,
+  void* h = reinterpret_cast<void*>(call_as_planned(reinterpret_cast<const void*>(g_real.dlmopen), lmid,
                                               reinterpret_cast<long>(file), mode));
   --t_depth;
   if (h) seal_pass(g_policy, Opened{h, (mode & RTLD_NODELETE) != 0, t_depth > 0});
@@ -315,48 +305,14 @@ extern "C" __attribute__((visibility("hidden"))) const void* sealkit_route_dlmop
                    reinterpret_cast<const void*>(&pl::sealed_dlmopen), real);
 }
 
-// dlopen and dlmopen themselves: save the argument registers, ask the plan
-// where to go with the caller's return address, and jump there with the
-// caller's arguments and return address untouched on the stack.
-#if defined(__x86_64__)
-#define SEALKIT_ENTRY_STUB(name, plan)       \
-  ".text\n"                                  \
-  ".p2align 4\n"                             \
-  ".globl " #name "\n"                       \
-  ".type " #name ", @function\n" #name ":\n" \
-  "  endbr64\n"                              \
-  "  push %rdx\n"                            \
-  "  push %rsi\n"                            \
-  "  push %rdi\n"                            \
-  "  mov %rsp, %rdi\n"                       \
-  "  mov 24(%rsp), %rsi\n"                   \
-  "  call " #plan "\n"                       \
-  "  pop %rdi\n"                             \
-  "  pop %rsi\n"                             \
-  "  pop %rdx\n"                             \
-  "  jmp *%rax\n"                            \
-  ".size " #name ", .-" #name "\n"
-#elif defined(__i386__)
-#define SEALKIT_ENTRY_STUB(name, plan)       \
-  ".text\n"                                  \
-  ".p2align 4\n"                             \
-  ".globl " #name "\n"                       \
-  ".type " #name ", @function\n" #name ":\n" \
-  "  sub $4, %esp\n"                         \
-  "  mov 4(%esp), %eax\n"                    \
-  "  push %eax\n"                            \
-  "  lea 12(%esp), %eax\n"                   \
-  "  push %eax\n"                            \
-  "  call " #plan "\n"                       \
-  "  add $12, %esp\n"                        \
-  "  jmp *%eax\n"                            \
-  ".size " #name ", .-" #name "\n"
-#else
-#error "sealkit preload: write the dlopen entry stubs for this architecture"
-#endif
+// dlopen and dlmopen themselves (entry_stub.hpp).
 asm(SEALKIT_ENTRY_STUB(dlopen, sealkit_route_dlopen) SEALKIT_ENTRY_STUB(dlmopen, sealkit_route_dlmopen));
 
 extern "C" {
+
+__attribute__((visibility("default"))) int dlclose(void* handle);
+// This object's own dlclose, under a name no other object defines (symbol_lookup.cpp).
+__attribute__((visibility("hidden"), alias("dlclose"), nonnull(1))) int sealkit_entry_dlclose(void* handle) noexcept;
 
 __attribute__((visibility("default"))) int dlclose(void* handle) {
   pl::init();

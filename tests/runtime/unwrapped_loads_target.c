@@ -1,6 +1,8 @@
-/* Makes glibc load objects by itself (not through dlopen), then says how
- * many of each object's VMAs are sealed, read in /proc/self/smaps right after
- * the call that loaded it, before the program uses what it loaded:
+/* Loads objects in ways no dlopen wrapper sees, then says how many of each
+ * object's VMAs are sealed, read in /proc/self/smaps right after the call
+ * that loaded it, before the program uses what it loaded.
+ *
+ * glibc loading objects by itself (not through dlopen):
  *
  *   iconv      iconv_open("UTF-8", "LATIN1")      gconv/ISO8859-1.so
  *   nss        getpwnam("root")                   libnss_compat.so.2 (nsswitch.conf "passwd: compat")
@@ -9,9 +11,17 @@
  *                                                                 handler, as it unwinds)
  *   backtrace  backtrace()                         libgcc_s.so.1
  *
+ *
+ * dlopen found by a lookup rather than called by name (LIB: a library path):
+ *
+ *   next LIB    a linked library's dlsym(RTLD_NEXT, "dlopen")(LIB)
+ *   vsym LIB    dlvsym(libc's handle, "dlopen", "GLIBC_2.34")(LIB)
+ *   handle LIB  dlsym(libc's handle, "dlopen")(LIB)
+ *
  * Each prints "LABEL all-sealed N", "LABEL open K-of-N" (K VMAs not sealed),
  * or "LABEL unmapped"; then "LABEL-works yes|no" for the call's own result. */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <execinfo.h>
 #include <iconv.h>
 #include <pthread.h>
@@ -45,6 +55,23 @@ static void object_state(const char* label, const char* suffix) {
 
 /* Run by the unwinder, while libgcc_s unwinds the thread's stack. */
 static void state_while_unwinding(void* label) { object_state((const char*)label, "/libgcc_s.so.1"); }
+
+void* sealkit_test_next_dlopen(const char* path); /* next_dlopen_lib.c */
+
+typedef void* (*dlopen_fn)(const char*, int);
+
+/* Loads `path` through `open` and says how sealed it is. */
+static void load_through(const char* label, dlopen_fn open, const char* path) {
+  void* h = open ? open(path, RTLD_NOW) : NULL;
+  const char* base = strrchr(path, '/');
+  object_state(label, base ? base : path);
+  printf("%s-works %s\n", label, h ? "yes" : "no");
+}
+
+static void* next_dlopen(const char* path, int mode) {
+  (void)mode;
+  return sealkit_test_next_dlopen(path);
+}
 
 static void* wait_forever(void* arg) {
   pthread_cleanup_push(state_while_unwinding, "cancel");
@@ -92,8 +119,16 @@ int main(int argc, char** argv) {
       const int n = backtrace(frames, 16);
       object_state("backtrace", "/libgcc_s.so.1");
       printf("backtrace-works %s\n", n > 0 ? "yes" : "no");
+    } else if (strcmp(c, "next") == 0 && i + 1 < argc) {
+      load_through("next", next_dlopen, argv[++i]);
+    } else if (strcmp(c, "vsym") == 0 && i + 1 < argc) {
+      void* libc = dlopen("libc.so.6", RTLD_LAZY | RTLD_NOLOAD);
+      load_through("vsym", libc ? (dlopen_fn)dlvsym(libc, "dlopen", "GLIBC_2.34") : NULL, argv[++i]);
+    } else if (strcmp(c, "handle") == 0 && i + 1 < argc) {
+      void* libc = dlopen("libc.so.6", RTLD_LAZY | RTLD_NOLOAD);
+      load_through("handle", libc ? (dlopen_fn)dlsym(libc, "dlopen") : NULL, argv[++i]);
     } else {
-      fprintf(stderr, "glibc_loads_target: bad command %s\n", c);
+      fprintf(stderr, "unwrapped_loads_target: bad command %s\n", c);
       return 2;
     }
     fflush(stdout);

@@ -1,8 +1,10 @@
-// Objects glibc loads by itself (NSS modules, gconv modules, libgcc_s), not
-// through dlopen: every VMA of each is sealed right after the libc call that
-// loaded it returns, before the program uses it (for libgcc_s: while it
-// unwinds its first stack), in both deployments: `sealkit run` and
-// machine-wide through /etc/ld.so.preload. In a private mount namespace whose
+// Objects loaded where no dlopen wrapper sees the call: glibc's own loads
+// (NSS modules, gconv modules, libgcc_s) and a dlopen found by a lookup
+// (dlsym(RTLD_NEXT, "dlopen") in a library, dlvsym or dlsym on libc's
+// handle). Every VMA of each is sealed right after the call that loaded it
+// returns, before the program uses it (for libgcc_s: while it unwinds its
+// first stack), in both deployments: `sealkit run` and machine-wide through
+// /etc/ld.so.preload. In a private mount namespace whose
 // /etc is an overlay: nsswitch.conf there names the compat module, which
 // libc6 itself ships, so the NSS case needs no other package.
 #include <unistd.h>
@@ -25,10 +27,10 @@ namespace fs = std::filesystem;
 
 struct Outcome {
   sealkit::test::Captured run;
-  std::map<std::string, std::string> lines;  // "LABEL STATE" lines of glibc_loads_target
+  std::map<std::string, std::string> lines;  // "LABEL STATE" lines of unwrapped_loads_target
 };
 
-class GlibcLoads : public ::testing::TestWithParam<bool> {
+class UnwrappedLoads : public ::testing::TestWithParam<bool> {
  protected:
   static void SetUpTestSuite() {
     if (!sealkit::test::enter_private_mounts({"/etc"}, scratch_, why_)) return;
@@ -41,8 +43,9 @@ class GlibcLoads : public ::testing::TestWithParam<bool> {
 
   // The target under `sealkit run` (GetParam() true) or with the preload
   // object in /etc/ld.so.preload; none: without sealkit.
-  static Outcome target(const std::string& command, bool sealkit_run, bool none = false) {
-    std::vector<std::string> argv{GLIBC_LOADS_TARGET, command};
+  static Outcome target(const std::vector<std::string>& command, bool sealkit_run, bool none = false) {
+    std::vector<std::string> argv{UNWRAPPED_LOADS_TARGET};
+    argv.insert(argv.end(), command.begin(), command.end());
     if (sealkit_run && !none) argv.insert(argv.begin(), {SEALKIT_BIN, "run", "--"});
     if (!sealkit_run && !none) std::ofstream("/etc/ld.so.preload", std::ios::trunc) << SEALKIT_PRELOAD << "\n";
     Outcome o;
@@ -60,21 +63,21 @@ class GlibcLoads : public ::testing::TestWithParam<bool> {
 
 const char* mode(bool sealkit_run) { return sealkit_run ? "sealkit run" : "machine-wide"; }
 
-TEST_P(GlibcLoads, GconvModulesAreSealedBeforeIconvOpenReturns) {
-  Outcome plain = target("iconv", GetParam(), true);
+TEST_P(UnwrappedLoads, GconvModulesAreSealedBeforeIconvOpenReturns) {
+  Outcome plain = target({"iconv"}, GetParam(), true);
   ASSERT_EQ(plain.lines["iconv-works"], "yes") << plain.run.out << plain.run.err;
   ASSERT_TRUE(plain.lines["iconv"].starts_with("open ")) << plain.lines["iconv"] << ", without sealkit: " << plain.run.out;
-  Outcome o = target("iconv", GetParam());
+  Outcome o = target({"iconv"}, GetParam());
   ASSERT_EQ(o.run.status, 0) << o.run.err;
   EXPECT_TRUE(o.lines["iconv"].starts_with("all-sealed ")) << o.lines["iconv"] << ", " << mode(GetParam()) << ": " << o.run.out << o.run.err;
   EXPECT_EQ(o.lines["iconv-works"], "yes") << o.run.out;
 }
 
-TEST_P(GlibcLoads, NssModulesAreSealedBeforeTheLookupReturns) {
-  Outcome plain = target("nss", GetParam(), true);
+TEST_P(UnwrappedLoads, NssModulesAreSealedBeforeTheLookupReturns) {
+  Outcome plain = target({"nss"}, GetParam(), true);
   ASSERT_EQ(plain.lines["nss-works"], "yes") << plain.run.out << plain.run.err;
   ASSERT_TRUE(plain.lines["nss"].starts_with("open ")) << plain.lines["nss"] << ", without sealkit: " << plain.run.out;
-  Outcome o = target("nss", GetParam());
+  Outcome o = target({"nss"}, GetParam());
   ASSERT_EQ(o.run.status, 0) << o.run.err;
   EXPECT_TRUE(o.lines["nss"].starts_with("all-sealed ")) << o.lines["nss"] << ", " << mode(GetParam()) << ": " << o.run.out << o.run.err;
   EXPECT_EQ(o.lines["nss-works"], "yes") << o.run.out;
@@ -82,12 +85,12 @@ TEST_P(GlibcLoads, NssModulesAreSealedBeforeTheLookupReturns) {
 
 // pthread_cancel, pthread_exit and backtrace each load libgcc_s first: it
 // is sealed already while it unwinds (read in the thread's cleanup handler).
-TEST_P(GlibcLoads, TheUnwinderIsSealedBeforeItFirstRuns) {
+TEST_P(UnwrappedLoads, TheUnwinderIsSealedBeforeItFirstRuns) {
   for (const std::string command : {"cancel", "exit", "backtrace"}) {
-    Outcome plain = target(command, GetParam(), true);
+    Outcome plain = target({command}, GetParam(), true);
     ASSERT_EQ(plain.lines[command + "-works"], "yes") << plain.run.out << plain.run.err;
     ASSERT_TRUE(plain.lines[command].starts_with("open ")) << plain.lines[command] << ", without sealkit: " << plain.run.out;
-    Outcome o = target(command, GetParam());
+    Outcome o = target({command}, GetParam());
     ASSERT_EQ(o.run.status, 0) << command << ": " << o.run.err;
     EXPECT_TRUE(o.lines[command].starts_with("all-sealed ")) << o.lines[command]
         << command << ", " << ", " << mode(GetParam()) << ": " << o.run.out << o.run.err;
@@ -95,7 +98,22 @@ TEST_P(GlibcLoads, TheUnwinderIsSealedBeforeItFirstRuns) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Deployments, GlibcLoads, ::testing::Bool(),
+// A dlopen found by a lookup loads through this object's wrapper: sealed
+// before it returns.
+TEST_P(UnwrappedLoads, ADlopenFoundByALookupSealsWhatItLoads) {
+  for (const std::string how : {"next", "vsym", "handle"}) {
+    Outcome plain = target({how, DL_LIB}, GetParam(), true);
+    ASSERT_EQ(plain.lines[how + "-works"], "yes") << how << ": " << plain.run.out << plain.run.err;
+    ASSERT_TRUE(plain.lines[how].starts_with("open ")) << how << ", without sealkit: " << plain.run.out;
+    Outcome o = target({how, DL_LIB}, GetParam());
+    ASSERT_EQ(o.run.status, 0) << how << ": " << o.run.err;
+    EXPECT_TRUE(o.lines[how].starts_with("all-sealed ")) << how << ", " << mode(GetParam()) << ": " << o.run.out
+                                                          << o.run.err;
+    EXPECT_EQ(o.lines[how + "-works"], "yes") << o.run.out;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Deployments, UnwrappedLoads, ::testing::Bool(),
                          [](const ::testing::TestParamInfo<bool>& p) {
                            return std::string(p.param ? "SealkitRun" : "MachineWide");
                          });
