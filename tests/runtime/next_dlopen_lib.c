@@ -10,3 +10,6 @@ void* sealkit_test_next_dlopen(const char* path) {
   void* (*next)(const char*, int) = (void* (*)(const char*, int))dlsym(RTLD_NEXT, "dlopen");
   return next ? next(path, RTLD_NOW) : NULL;
 }
+
+/* dlopen called by name: in a dlmopen namespace, that namespace's own libc's. */
+void* sealkit_test_plain_dlopen(const char* path) { return dlopen(path, RTLD_NOW); }

@@ -18,6 +18,13 @@
  *   vsym LIB    dlvsym(libc's handle, "dlopen", "GLIBC_2.34")(LIB)
  *   handle LIB  dlsym(libc's handle, "dlopen")(LIB)
  *
+ * A load inside a dlmopen namespace, through that namespace's own libc:
+ *
+ *   namespace OUTER LIB   dlmopen(LM_ID_NEWLM, OUTER), whose
+ *               sealkit_test_plain_dlopen (next_dlopen_lib.c) loads LIB there;
+ *               then the program's next lookup, getpwuid(0): "namespace" is
+ *               LIB's state after that, "namespace-loaded" before it
+ *
  * Each prints "LABEL all-sealed N", "LABEL open K-of-N" (K VMAs not sealed),
  * or "LABEL unmapped"; then "LABEL-works yes|no" for the call's own result. */
 #define _GNU_SOURCE
@@ -57,6 +64,12 @@ static void object_state(const char* label, const char* suffix) {
 static void state_while_unwinding(void* label) { object_state((const char*)label, "/libgcc_s.so.1"); }
 
 void* sealkit_test_next_dlopen(const char* path); /* next_dlopen_lib.c */
+
+/* The namespace an object was loaded into. */
+static long namespace_of(void* h) {
+  Lmid_t id = -1;
+  return h && dlinfo(h, RTLD_DI_LMID, &id) == 0 ? (long)id : -1;
+}
 
 typedef void* (*dlopen_fn)(const char*, int);
 
@@ -127,6 +140,17 @@ int main(int argc, char** argv) {
     } else if (strcmp(c, "handle") == 0 && i + 1 < argc) {
       void* libc = dlopen("libc.so.6", RTLD_LAZY | RTLD_NOLOAD);
       load_through("handle", libc ? (dlopen_fn)dlsym(libc, "dlopen") : NULL, argv[++i]);
+    } else if (strcmp(c, "namespace") == 0 && i + 2 < argc) {
+      void* outer = dlmopen(LM_ID_NEWLM, argv[i + 1], RTLD_NOW);
+      void* (*load)(const char*) = outer ? (void* (*)(const char*))dlsym(outer, "sealkit_test_plain_dlopen") : NULL;
+      const char* path = argv[i + 2];
+      const char* base = strrchr(path, '/');
+      void* h = load ? load(path) : NULL;
+      object_state("namespace-loaded", base ? base : path);
+      getpwuid(0);
+      object_state("namespace", base ? base : path);
+      printf("namespace-works %s\n", h && namespace_of(h) == namespace_of(outer) && namespace_of(h) > 0 ? "yes" : "no");
+      i += 2;
     } else {
       fprintf(stderr, "unwrapped_loads_target: bad command %s\n", c);
       return 2;

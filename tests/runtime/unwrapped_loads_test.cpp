@@ -113,6 +113,19 @@ TEST_P(UnwrappedLoads, ADlopenFoundByALookupSealsWhatItLoads) {
   }
 }
 
+// An object the code of a dlmopen namespace loads through that namespace's
+// own libc (no wrapper of the preload object's is there): sealed at the
+// program's next wrapped call, here a lookup.
+TEST_P(UnwrappedLoads, AnObjectLoadedInsideADlmopenNamespaceIsSealedAtTheNextWrappedCall) {
+  Outcome plain = target({"namespace", NEXT_DLOPEN_LIB, DL_LIB}, GetParam(), true);
+  ASSERT_EQ(plain.lines["namespace-works"], "yes") << plain.run.out << plain.run.err;
+  ASSERT_TRUE(plain.lines["namespace"].starts_with("open ")) << "without sealkit: " << plain.run.out;
+  Outcome o = target({"namespace", NEXT_DLOPEN_LIB, DL_LIB}, GetParam());
+  ASSERT_EQ(o.run.status, 0) << o.run.err;
+  EXPECT_TRUE(o.lines["namespace"].starts_with("all-sealed ")) << mode(GetParam()) << ": " << o.run.out << o.run.err;
+  EXPECT_EQ(o.lines["namespace-works"], "yes") << o.run.out;
+}
+
 INSTANTIATE_TEST_SUITE_P(Deployments, UnwrappedLoads, ::testing::Bool(),
                          [](const ::testing::TestParamInfo<bool>& p) {
                            return std::string(p.param ? "SealkitRun" : "MachineWide");

@@ -121,14 +121,19 @@ std::string_view name_at(std::size_t off) { return off == kNoName ? std::string_
 std::string_view name_of(const Current& c) { return name_at(c.name_off); }
 
 struct Walk {
-  link_map* start;  // any object of the namespace; null: the base namespace
-  Lmid_t lmid;
+  link_map* start;  // any object of the namespace; null: the base namespace, or `ns`
+  Lmid_t lmid;      // kLmidUnknown with `ns`: found from its first object
   unsigned long long adds, subs;
   bool collect;
   bool listed;       // the namespace's list has been copied into g_cur
   std::size_t pending;  // g_cur entries still waiting for their program headers
   bool read_objects = true;  // false: the list only
+  // Another namespace, as ld.so lists it for debuggers: its first object is
+  // read under ld.so's lock, for a namespace may be emptied meanwhile.
+  const r_debug_extended* ns = nullptr;
+  Lmid_t skip = 0;  // with `ns`: the namespace the pass has walked already
 };
+constexpr Lmid_t kLmidUnknown = -1;
 
 // The g_cur indices of the entries waiting for their headers.
 GrowTable<std::size_t, kInlineObjects> g_pending;
@@ -136,10 +141,11 @@ GrowTable<std::size_t, kInlineObjects> g_pending;
 // The namespace's list, from ld.so's link maps (dl_iterate_phdr does not say
 // which namespace an object is in).
 void list_namespace(Walk& w) {
-  link_map* l = w.start ? w.start : _r_debug.r_map;
+  link_map* l = w.start ? w.start : w.ns ? w.ns->base.r_map : _r_debug.r_map;
   while (l && l->l_prev) l = l->l_prev;
   g_ncur = g_ninfo = g_nneeded = g_names_used = 0;
   w.pending = 0;
+  if (w.lmid == kLmidUnknown && (l == nullptr || dlinfo(l, RTLD_DI_LMID, &w.lmid) != 0)) return;  // emptied
   // g_known holds the namespace's objects in list order (replace_known), so
   // the next one is almost always at the cursor: O(n) rather than O(n^2).
   std::size_t cursor = 0;
@@ -531,6 +537,22 @@ void remember_startup_objects(std::size_t startup) {
   pthread_mutex_unlock(&g_mu);
 }
 
+namespace {
+// ld.so's list of namespaces (r_version 2, glibc 2.35), the base one first:
+// what the program's DT_DEBUG entry points to, as <link.h> says to find it.
+const r_debug_extended* namespaces() {
+  const link_map* program = _r_debug.r_map;
+  if (program == nullptr || program->l_ld == nullptr) return nullptr;
+  for (const ElfW(Dyn)* d = program->l_ld; d->d_tag != DT_NULL; ++d)
+    if (d->d_tag == DT_DEBUG) return reinterpret_cast<const r_debug_extended*>(d->d_un.d_ptr);
+  return nullptr;
+}
+
+// The pass over one namespace (w says which), from the walk to the seals.
+// Entered with g_mu held; returns with it released.
+void seal_namespace(Policy policy, const Opened& opened, link_map* head, Walk& w);
+}  // namespace
+
 bool base_namespace_changed() {
   Walk probe{nullptr, LM_ID_BASE, 0, 0, false, false, 0};
   dl_iterate_phdr(walk_cb, &probe);
@@ -587,7 +609,30 @@ void seal_pass(Policy policy, const Opened& opened) {
   }
 
   Walk w{lmid == LM_ID_BASE ? nullptr : head, lmid, 0, 0, true, false, 0};
+  seal_namespace(policy, opened, head, w);
+  // Objects the code of another namespace loaded through that namespace's own
+  // libc, which no wrapper of this object's sees: after the namespace the
+  // pass was for, every other one, when ld.so's counters say something changed.
+  if (opened.nested || _r_debug.r_version < 2) return;
+  const r_debug_extended* base = namespaces();
+  for (const r_debug_extended* ns = base ? base->r_next : nullptr; ns != nullptr; ns = ns->r_next) {
+    pthread_mutex_lock(&g_mu);
+    Walk other{nullptr, kLmidUnknown, 0, 0, true, false, 0};
+    other.ns = ns;
+    other.skip = lmid;
+    seal_namespace(policy, Opened{}, nullptr, other);
+  }
+}
+
+namespace {
+
+void seal_namespace(Policy policy, const Opened& opened, link_map* head, Walk& w) {
   dl_iterate_phdr(walk_cb, &w);
+  const Lmid_t lmid = w.lmid;
+  if (lmid == kLmidUnknown || (w.ns != nullptr && lmid == w.skip)) {
+    pthread_mutex_unlock(&g_mu);
+    return;
+  }
   for (std::size_t i = 0; i < g_ncur; ++i) {
     Current& c = g_cur[i];
     if (c.sealed || name_of(c).empty()) continue;  // the program itself (l_name "") is a start-up object
@@ -690,5 +735,7 @@ void seal_pass(Policy policy, const Opened& opened) {
   pthread_mutex_unlock(&g_mu);
   release();
 }
+
+}  // namespace
 
 }  // namespace sealkit::rt::preload
