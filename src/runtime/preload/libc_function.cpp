@@ -3,7 +3,6 @@
 #include "runtime/preload/libc_function.hpp"
 
 #include <dlfcn.h>
-#include <gnu/libc-version.h>
 #include <link.h>
 
 #include <cstdint>
@@ -53,34 +52,33 @@ std::uint32_t gnu_hash_of(const char* name) {
   return h;
 }
 
-// libc's tables, from its link map: its program headers follow its ELF
-// header, which its first segment maps at its load address (as for every
-// object the toolchain links with its first segment at 0; anything else is
-// not taken for libc). Read from ld.so's list, not with dl_iterate_phdr: the
-// first dlsym may come from a sanitizer's runtime before it has set up its
-// own interceptor of dl_iterate_phdr, which this object's call would reach.
-// `inside`: an address in libc's text, of a function no program has a reason
-// to define itself (taken from this object's own GOT).
+// libc's tables, from its link map: the first object of the base namespace
+// loaded as libc.so.6 (the one every other object's libc symbols bind to).
+// Its program headers follow its ELF header, which its first segment maps at
+// its load address (as for every object the toolchain links with its first
+// segment at 0; anything else is not taken for libc). Read from ld.so's list,
+// not with dl_iterate_phdr: the first dlsym may come from a sanitizer's
+// runtime before it has set up its own interceptor of dl_iterate_phdr, which
+// this object's call would reach.
 bool find_libc(Tables& t) {
-  const auto inside = reinterpret_cast<std::uintptr_t>(&gnu_get_libc_version);
   for (const link_map* l = _r_debug.r_map; l != nullptr; l = l->l_next) {
     if (l->l_addr == 0 || l->l_name == nullptr) continue;  // the program (not libc), or a nameless entry
-    if (!same(last_part(l->l_name), "libc.so.6")) continue;
+    if (!same(last_part(l->l_name), "libc.so.6")) continue;  // the first one only: returns below
     const auto* eh = reinterpret_cast<const NativeEhdr*>(l->l_addr);
     if (eh->e_ident[EI_MAG0] != ELFMAG0 || eh->e_ident[EI_MAG1] != ELFMAG1 || eh->e_ident[EI_MAG2] != ELFMAG2 ||
         eh->e_ident[EI_MAG3] != ELFMAG3 || eh->e_ident[EI_CLASS] != kNativeElfClass ||
-        eh->e_phentsize != sizeof(NativePhdr) || eh->e_phnum == 0 || eh->e_phoff > 4096 - sizeof(NativePhdr))
+        eh->e_phentsize != sizeof(NativePhdr) || eh->e_phnum == 0 ||
+        eh->e_phoff + eh->e_phnum * sizeof(NativePhdr) > 4096)  // in the header's page
       return false;
     const auto* ph = reinterpret_cast<const NativePhdr*>(l->l_addr + eh->e_phoff);
-    bool holds = false;
     for (unsigned i = 0; i < eh->e_phnum; ++i) {
       const std::uintptr_t begin = l->l_addr + ph[i].p_vaddr;
-      if (ph[i].p_type != PT_LOAD) continue;
-      holds = holds || (inside >= begin && inside < begin + ph[i].p_memsz);
-      if ((ph[i].p_flags & PF_R) != 0 && ph[i].p_filesz != 0 && t.readable.n < ReadableRanges::kMax)
+      if (ph[i].p_type == PT_LOAD && (ph[i].p_flags & PF_R) != 0 && ph[i].p_filesz != 0 &&
+          t.readable.n < ReadableRanges::kMax)
         t.readable.r[t.readable.n++] = {begin, begin + ph[i].p_filesz};
     }
-    if (!holds) return false;
+    // The header itself must lie in what the headers say is mapped.
+    if (!t.readable.contains(l->l_addr, sizeof(NativeEhdr))) return false;
     t.bias = l->l_addr;
     const auto dynamic = reinterpret_cast<std::uintptr_t>(l->l_ld);
     const std::size_t n = t.readable.room(dynamic) / sizeof(NativeDyn);
