@@ -7,12 +7,13 @@
  * `setarch -X` does). Commands:
  *   dlopen PATH   dlopen PATH (a copy of prot_lib.c, whose constructor may
  *                 change its protections, or prot_wx.c): its addresses
- *   gconv PATH    iconv_open of LATIN1, libc's own (found on libc's handle,
- *                 so that no wrapper sees the call): glibc loads its gconv
- *                 module itself; the program then makes that module's text
- *                 writable and executable and its RELRO writable, as code
- *                 running before such a load is sealed could; then dlopen
- *                 PATH, the runtime's next chance to seal the module
+ *   gconv PATH    iconv_open of LATIN1 in a second namespace (a dlmopen of
+ *                 libc.so.6, whose own iconv_open no wrapper stands in front
+ *                 of): glibc loads its gconv module there itself; the program
+ *                 then makes that module's text writable and executable and
+ *                 its RELRO writable, as code running before such a load is
+ *                 sealed could; then dlopen PATH, the runtime's next chance
+ *                 to seal the module
  *   read-implies-exec   READ_IMPLIES_EXEC in the personality from now on: the
  *                 kernel maps what is dlopen'd later readable and executable */
 #define _GNU_SOURCE
@@ -65,6 +66,21 @@ static int find_module(struct dl_phdr_info* info, size_t size, void* p) {
   return 1;
 }
 
+/* The same, for an object of another namespace (dl_iterate_phdr lists only
+ * the caller's): found in the list `any` is on, its program headers read
+ * behind its ELF header (a shared object's first segment maps it). */
+static void find_module_near(struct link_map* any, struct module* m) {
+  while (any && any->l_prev) any = any->l_prev;
+  for (struct link_map* l = any; l; l = l->l_next) {
+    if (l->l_name == NULL || strstr(l->l_name, m->needle) == NULL) continue;
+    const ElfW(Ehdr)* eh = (const ElfW(Ehdr)*)l->l_addr;
+    struct dl_phdr_info info = {.dlpi_addr = l->l_addr, .dlpi_name = l->l_name,
+                                .dlpi_phdr = (const ElfW(Phdr)*)(l->l_addr + eh->e_phoff), .dlpi_phnum = eh->e_phnum};
+    find_module(&info, sizeof info, m);
+    return;
+  }
+}
+
 static const char* result(int rc) { return rc == 0 ? "ok" : errno == EPERM ? "EPERM" : "error"; }
 
 int main(int argc, char** argv) {
@@ -94,12 +110,14 @@ int main(int argc, char** argv) {
     } else if (strcmp(argv[i], "read-implies-exec") == 0) {
       fprintf(out, "personality %s\n", personality(READ_IMPLIES_EXEC) == -1 ? "failed" : "ok");
     } else if (strcmp(argv[i], "gconv") == 0 && i + 1 < argc) {
-      void* libc = dlopen("libc.so.6", RTLD_LAZY | RTLD_NOLOAD);
+      void* libc = dlmopen(LM_ID_NEWLM, "libc.so.6", RTLD_NOW);
       iconv_t (*open_libcs)(const char*, const char*) =
           libc ? (iconv_t (*)(const char*, const char*))dlsym(libc, "iconv_open") : NULL;
       iconv_t cd = open_libcs ? open_libcs("UTF-8", "LATIN1") : (iconv_t)-1;
       struct module m = {"/ISO8859-1.so", 0, 0, 0, 0};
-      dl_iterate_phdr(find_module, &m);
+      struct link_map* in_namespace = NULL;
+      if (libc) dlinfo(libc, RTLD_DI_LINKMAP, &in_namespace);
+      find_module_near(in_namespace, &m);
       fprintf(out, "gconv_open %s\n", cd == (iconv_t)-1 || m.text_end == 0 ? "failed" : "ok");
       fprintf(out, "gconv_text %p\ngconv_relro %p\n", (void*)m.text_begin, (void*)m.relro_begin);
       fprintf(out, "gconv_text_rwx %s\n",

@@ -186,9 +186,9 @@ TEST(Protections, DlopenSealsWhatTheFileAsksNotWhatTheConstructorLeft) {
 }
 
 // glibc loads gconv modules itself; where no wrapper sees the call that made
-// it (here libc's iconv_open, called through libc's handle) they are sealed
-// only at the program's next dlopen: code running before that made the
-// module's text RWX and its RELRO writable.
+// it (here the iconv_open of a second namespace's libc) they are sealed only
+// at the program's next wrapped call, a dlopen: code running before that made
+// the module's text RWX and its RELRO writable.
 TEST(Protections, GlibcsOwnLoadChangedBeforeItsSealIsSealedAsItsFileAsks) {
   Running r;
   start(r, "run", PROT_TARGET, {"gconv", PROT_DL});

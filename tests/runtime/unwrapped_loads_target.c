@@ -18,6 +18,10 @@
  *   vsym LIB    dlvsym(libc's handle, "dlopen", "GLIBC_2.34")(LIB)
  *   handle LIB  dlsym(libc's handle, "dlopen")(LIB)
  *
+ * libc's own function called through libc's handle, as an FFI does:
+ *
+ *   ffi-iconv   dlsym(libc's handle, "iconv_open")("UTF-8", "LATIN1")
+ *
  * A load inside a dlmopen namespace, through that namespace's own libc:
  *
  *   namespace OUTER LIB   dlmopen(LM_ID_NEWLM, OUTER), whose
@@ -37,28 +41,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static void object_state(const char* label, const char* suffix) {
-  FILE* f = fopen("/proc/self/smaps", "r");
-  char line[4096];
-  int in_match = 0, vmas = 0, sealed = 0;
-  const size_t n = strlen(suffix);
-  while (f && fgets(line, sizeof line, f)) {
-    unsigned long a, b;
-    if (sscanf(line, "%lx-%lx ", &a, &b) == 2) {
-      size_t len = strlen(line);
-      while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == ' ')) line[--len] = '\0';
-      in_match = len >= n && strcmp(line + len - n, suffix) == 0;
-      vmas += in_match;
-    } else if (in_match && strncmp(line, "VmFlags:", 8) == 0) {
-      char* sl = strstr(line, " sl");
-      sealed += sl != NULL && (sl[3] == ' ' || sl[3] == '\n');
-    }
-  }
-  if (f) fclose(f);
-  if (vmas == 0) printf("%s unmapped\n", label);
-  else if (sealed == vmas) printf("%s all-sealed %d\n", label, vmas);
-  else printf("%s open %d-of-%d\n", label, vmas - sealed, vmas);
-}
+#include "object_state.h"
 
 /* Run by the unwinder, while libgcc_s unwinds the thread's stack. */
 static void state_while_unwinding(void* label) { object_state((const char*)label, "/libgcc_s.so.1"); }
@@ -140,6 +123,13 @@ int main(int argc, char** argv) {
     } else if (strcmp(c, "handle") == 0 && i + 1 < argc) {
       void* libc = dlopen("libc.so.6", RTLD_LAZY | RTLD_NOLOAD);
       load_through("handle", libc ? (dlopen_fn)dlsym(libc, "dlopen") : NULL, argv[++i]);
+    } else if (strcmp(c, "ffi-iconv") == 0) {
+      void* libc = dlopen("libc.so.6", RTLD_LAZY | RTLD_NOLOAD);
+      iconv_t (*open_fn)(const char*, const char*) =
+          libc ? (iconv_t (*)(const char*, const char*))dlsym(libc, "iconv_open") : NULL;
+      iconv_t cd = open_fn ? open_fn("UTF-8", "LATIN1") : (iconv_t)-1;
+      object_state("ffi-iconv", "/gconv/ISO8859-1.so");
+      printf("ffi-iconv-works %s\n", cd != (iconv_t)-1 ? "yes" : "no");
     } else if (strcmp(c, "namespace") == 0 && i + 2 < argc) {
       void* outer = dlmopen(LM_ID_NEWLM, argv[i + 1], RTLD_NOW);
       void* (*load)(const char*) = outer ? (void* (*)(const char*))dlsym(outer, "sealkit_test_plain_dlopen") : NULL;

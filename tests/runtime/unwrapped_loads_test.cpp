@@ -44,7 +44,8 @@ class UnwrappedLoads : public ::testing::TestWithParam<bool> {
   // The target under `sealkit run` (GetParam() true) or with the preload
   // object in /etc/ld.so.preload; none: without sealkit.
   static Outcome target(const std::vector<std::string>& command, bool sealkit_run, bool none = false) {
-    std::vector<std::string> argv{UNWRAPPED_LOADS_TARGET};
+    // The program with a dlopen wrapper of its own linked in runs apart.
+    std::vector<std::string> argv{command[0] == "interposed" ? INTERPOSED_TARGET : UNWRAPPED_LOADS_TARGET};
     argv.insert(argv.end(), command.begin(), command.end());
     if (sealkit_run && !none) argv.insert(argv.begin(), {SEALKIT_BIN, "run", "--"});
     if (!sealkit_run && !none) std::ofstream("/etc/ld.so.preload", std::ios::trunc) << SEALKIT_PRELOAD << "\n";
@@ -111,6 +112,33 @@ TEST_P(UnwrappedLoads, ADlopenFoundByALookupSealsWhatItLoads) {
                                                           << o.run.err;
     EXPECT_EQ(o.lines[how + "-works"], "yes") << o.run.out;
   }
+}
+
+// An FFI calling libc's iconv_open through libc's handle (python's ctypes
+// does) gets the wrapper: the module is sealed before the call returns.
+TEST_P(UnwrappedLoads, LibcsOwnFunctionCalledThroughItsHandleIsWrappedToo) {
+  Outcome plain = target({"ffi-iconv"}, GetParam(), true);
+  ASSERT_EQ(plain.lines["ffi-iconv-works"], "yes") << plain.run.out << plain.run.err;
+  ASSERT_TRUE(plain.lines["ffi-iconv"].starts_with("open ")) << "without sealkit: " << plain.run.out;
+  Outcome o = target({"ffi-iconv"}, GetParam());
+  ASSERT_EQ(o.run.status, 0) << o.run.err;
+  EXPECT_TRUE(o.lines["ffi-iconv"].starts_with("all-sealed ")) << mode(GetParam()) << ": " << o.run.out << o.run.err;
+  EXPECT_EQ(o.lines["ffi-iconv-works"], "yes") << o.run.out;
+}
+
+// A library of the program's that wraps dlopen and calls on through
+// dlsym(RTLD_NEXT, "dlopen") sits between the preload object and libc: it
+// gets libc's dlopen as its next, as without sealkit (the wrapper would
+// loop), each call goes through it once, and what it loads is sealed.
+TEST_P(UnwrappedLoads, AnotherDlopenWrapperBehindThePreloadObjectCallsOnToLibc) {
+  Outcome plain = target({"interposed", DL_LIB}, GetParam(), true);
+  ASSERT_EQ(plain.lines["interposed-works"], "yes") << plain.run.out << plain.run.err;
+  ASSERT_EQ(plain.lines["interposer-calls"], "1") << plain.run.out;
+  Outcome o = target({"interposed", DL_LIB}, GetParam());
+  ASSERT_EQ(o.run.status, 0) << o.run.err;
+  EXPECT_EQ(o.lines["interposer-calls"], "1") << mode(GetParam()) << ": " << o.run.out << o.run.err;
+  EXPECT_TRUE(o.lines["interposed"].starts_with("all-sealed ")) << mode(GetParam()) << ": " << o.run.out;
+  EXPECT_EQ(o.lines["interposed-works"], "yes") << o.run.out;
 }
 
 // An object the code of a dlmopen namespace loads through that namespace's

@@ -5,9 +5,6 @@
 // `const void* plan(long* args, const void* caller)`: `args` points at the
 // caller's three argument words (saved registers on x86_64, the caller's own
 // on i386) and may be rewritten.
-//
-// Each stub also defines sealkit_entry_NAME, a hidden name for the same
-// address: this object's own wrapper, whoever else defines NAME.
 #pragma once
 
 namespace sealkit::rt::preload {
@@ -28,9 +25,7 @@ long call_as_planned(const void* fn, long a0, long a1, long a2);
   ".p2align 4\n"                             \
   ".globl " #name "\n"                       \
   ".type " #name ", @function\n"             \
-  ".globl sealkit_entry_" #name "\n"         \
-  ".hidden sealkit_entry_" #name "\n"       \
-  "sealkit_entry_" #name ":\n" #name ":\n"  \
+  #name ":\n"                               \
   "  endbr64\n"                              \
   "  push %rdx\n"                            \
   "  push %rsi\n"                            \
@@ -49,9 +44,7 @@ long call_as_planned(const void* fn, long a0, long a1, long a2);
   ".p2align 4\n"                             \
   ".globl " #name "\n"                       \
   ".type " #name ", @function\n"             \
-  ".globl sealkit_entry_" #name "\n"         \
-  ".hidden sealkit_entry_" #name "\n"       \
-  "sealkit_entry_" #name ":\n" #name ":\n"  \
+  #name ":\n"                               \
   "  sub $4, %esp\n"                         \
   "  mov 4(%esp), %eax\n"                    \
   "  push %eax\n"                            \

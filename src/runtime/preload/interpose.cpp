@@ -310,10 +310,6 @@ asm(SEALKIT_ENTRY_STUB(dlopen, sealkit_route_dlopen) SEALKIT_ENTRY_STUB(dlmopen,
 
 extern "C" {
 
-__attribute__((visibility("default"))) int dlclose(void* handle);
-// This object's own dlclose, under a name no other object defines (symbol_lookup.cpp).
-__attribute__((visibility("hidden"), alias("dlclose"), nonnull(1))) int sealkit_entry_dlclose(void* handle) noexcept;
-
 __attribute__((visibility("default"))) int dlclose(void* handle) {
   pl::init();
   if (!pl::g_real.dlclose) return -1;

@@ -1,10 +1,19 @@
-// dlsym and dlvsym, wrapped so that a lookup that would hand the program
-// libc's own dlopen, dlmopen or dlclose hands it this object's wrapper
-// instead: a library that finds dlopen with dlsym(RTLD_NEXT, "dlopen") (the
-// usual way to wrap it), or a program that asks libc's handle with dlvsym,
-// would otherwise load objects no wrapper sees, unsealed until the next pass.
-// The wrapper it gets calls libc's function as that caller (as_caller.hpp),
-// so nothing about the load changes but the seal.
+// dlsym and dlvsym, wrapped so that a lookup that would hand the program one
+// of libc's own functions that this object wraps (dlopen, dlmopen, dlclose;
+// the NSS lookups, iconv_open and the unwinder's callers of glibc_loads.cpp;
+// the exec family) hands it this object's wrapper instead. A library that
+// finds dlopen with dlsym(RTLD_NEXT, "dlopen") (the usual way to wrap it), a
+// program that asks libc's handle with dlvsym, an FFI that calls getpwnam or
+// iconv_open through libc's handle (python's ctypes, JNA) would otherwise
+// load objects no wrapper sees, unsealed until the next pass. The wrapper it
+// gets calls libc's function (dlopen as that caller, as_caller.hpp), so
+// nothing changes but the seal.
+//
+// Only where this object's own next definition is libc's: when another
+// wrapper of the function sits between this object and libc (a sanitizer's
+// interceptor, a library of the program's), its lookup of libc's function is
+// how it calls on, and handing it this object's wrapper, whose next is that
+// wrapper, would make a loop.
 //
 // Which object asks matters to RTLD_NEXT and RTLD_DEFAULT: glibc looks from
 // the caller's place in the search order. So those two go through the same
@@ -18,57 +27,48 @@
 
 #include "runtime/preload/as_caller.hpp"
 #include "runtime/preload/entry_stub.hpp"
-#include "runtime/preload/libc_function.hpp"
+#include "runtime/preload/object_symbols.hpp"
 
 extern "C" {
-// This object's first and last byte (the linker's), and its own wrappers.
+// This object's first and last byte (the linker's names).
 extern const char __ehdr_start[] __attribute__((visibility("hidden")));
 extern const char _end[] __attribute__((visibility("hidden")));
-void* sealkit_entry_dlopen(const char*, int) __attribute__((visibility("hidden")));
-void* sealkit_entry_dlmopen(Lmid_t, const char*, int) __attribute__((visibility("hidden")));
-int sealkit_entry_dlclose(void*) __attribute__((visibility("hidden")));
 }
 
 namespace sealkit::rt::preload {
 
 namespace {
 
-// libc's functions, read from its symbol table at the first lookup (racing
-// threads read the same values).
-struct Libc {
-  std::atomic<const void*> dlsym{nullptr}, dlvsym{nullptr}, dlopen{nullptr}, dlmopen{nullptr}, dlclose{nullptr};
-  std::atomic<bool> read{false};
-};
-constinit Libc g_libc;
+constinit std::atomic<const void*> g_libc_dlsym{nullptr}, g_libc_dlvsym{nullptr};
 
-const Libc& libc() {
-  if (!g_libc.read.load(std::memory_order_acquire)) {
-    g_libc.dlsym.store(libc_function("dlsym"), std::memory_order_relaxed);
-    g_libc.dlvsym.store(libc_function("dlvsym"), std::memory_order_relaxed);
-    g_libc.dlopen.store(libc_function("dlopen"), std::memory_order_relaxed);
-    g_libc.dlmopen.store(libc_function("dlmopen"), std::memory_order_relaxed);
-    g_libc.dlclose.store(libc_function("dlclose"), std::memory_order_relaxed);
-    g_libc.read.store(true, std::memory_order_release);
+// libc's dlsym or dlvsym, read from its symbol table at the first lookup
+// (racing threads read the same value).
+const void* libc_lookup(std::atomic<const void*>& slot, const char* name) {
+  const void* f = slot.load(std::memory_order_relaxed);
+  if (f == nullptr) {
+    f = libc_function(name);
+    slot.store(f, std::memory_order_relaxed);
   }
-  return g_libc;
+  return f;
 }
 
 bool from_this_object(const void* caller) { return caller >= __ehdr_start && caller < _end; }
 
-// libc's dlopen, dlmopen or dlclose, as this object's wrapper of it.
-void* wrapped(void* found) {
-  if (found == nullptr) return found;
-  const Libc& l = libc();
-  if (found == l.dlopen.load(std::memory_order_relaxed)) return reinterpret_cast<void*>(&sealkit_entry_dlopen);
-  if (found == l.dlmopen.load(std::memory_order_relaxed)) return reinterpret_cast<void*>(&sealkit_entry_dlmopen);
-  if (found == l.dlclose.load(std::memory_order_relaxed)) return reinterpret_cast<void*>(&sealkit_entry_dlclose);
-  return found;
+// What a lookup of `name` found, or this object's wrapper of it when what it
+// found is libc's own function and this object's next `name` is libc's too.
+void* wrapped(const char* name, void* found) {
+  if (found == nullptr || name == nullptr) return found;
+  void* ours = own_function(name);  // null for every name this object does not define: most lookups
+  if (ours == nullptr || ours == found || found != libc_function(name)) return found;
+  using Dlsym = void* (*)(void*, const char*);
+  const auto libc_dlsym = reinterpret_cast<Dlsym>(libc_lookup(g_libc_dlsym, "dlsym"));
+  return libc_dlsym(RTLD_NEXT, name) == found ? ours : found;  // called from here: the next after this object
 }
 
 void* looked_up(long handle, long name, long version) {
-  const Libc& l = libc();
-  const void* fn = version ? l.dlvsym.load(std::memory_order_relaxed) : l.dlsym.load(std::memory_order_relaxed);
-  return wrapped(reinterpret_cast<void*>(call_as_planned(fn, handle, name, version)));
+  const void* fn = version ? libc_lookup(g_libc_dlvsym, "dlvsym") : libc_lookup(g_libc_dlsym, "dlsym");
+  void* found = reinterpret_cast<void*>(call_as_planned(fn, handle, name, version));
+  return wrapped(reinterpret_cast<const char*>(name), found);
 }
 
 void* wrapped_dlsym(void* handle, const char* name) {
@@ -103,12 +103,12 @@ const void* route(const void* real, long handle, const void* caller, const void*
 namespace pl = sealkit::rt::preload;
 
 extern "C" __attribute__((visibility("hidden"))) const void* sealkit_route_dlsym(long* args, const void* caller) {
-  return pl::route(pl::libc().dlsym.load(std::memory_order_relaxed), args[0], caller,
+  return pl::route(pl::libc_lookup(pl::g_libc_dlsym, "dlsym"), args[0], caller,
                    reinterpret_cast<const void*>(&pl::wrapped_dlsym));
 }
 
 extern "C" __attribute__((visibility("hidden"))) const void* sealkit_route_dlvsym(long* args, const void* caller) {
-  return pl::route(pl::libc().dlvsym.load(std::memory_order_relaxed), args[0], caller,
+  return pl::route(pl::libc_lookup(pl::g_libc_dlvsym, "dlvsym"), args[0], caller,
                    reinterpret_cast<const void*>(&pl::wrapped_dlvsym));
 }
 
