@@ -1,8 +1,11 @@
 /* What the preload object's wrappers of libc's loaders cost a program when
  * they find nothing to seal (src/runtime/preload/glibc_loads.cpp,
  * symbol_lookup.cpp): the call through libc's name (the wrapper: the call,
- * then a look at ld.so's load counters) against libc's own function, found
- * on libc's handle so that no wrapper stands in front of it.
+ * then a look at ld.so's load counters) against libc's own function with no
+ * wrapper in front of it. A lookup hands out the wrapper for that too
+ * (symbol_lookup.cpp), so libc's address is taken from a second copy of
+ * libc (dlmopen(LM_ID_NEWLM)): the function's offset in it, added to the
+ * first copy's load address.
  *
  *   LD_PRELOAD=libsealkit-preload.so libc_wrappers_bench [ROUNDS]
  *   sealkit run -- libc_wrappers_bench [ROUNDS]
@@ -12,9 +15,11 @@
  * its plain twin:
  *   getpwuid_r  a passwd lookup of uid 0 (its NSS modules loaded by the warm-up)
  *   getprotobynumber  a protocols lookup (/etc/protocols read each time)
- *   dlsym       dlsym(libc's handle, "getpid"): the lookup wrapper's route */
+ *   dlsym       dlsym(libc's handle, "getpid"): the lookup wrapper's route and
+ *               its look at whether this object defines the name */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <link.h>
 #include <netdb.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -69,6 +74,19 @@ static double dlsym_loop(int wrapped) {
   return (now_ns() - t0) / kCalls;
 }
 
+/* libc's own `name` in the first copy: its offset in a second copy, added
+ * to the first copy's load address. */
+static void *libc_own(const char *name) {
+  static void *second;
+  if (second == NULL) second = dlmopen(LM_ID_NEWLM, "libc.so.6", RTLD_NOW);
+  struct link_map *first_map = NULL, *second_map = NULL;
+  void *in_second = second ? dlsym(second, name) : NULL;
+  if (!g_libc || !in_second || dlinfo(g_libc, RTLD_DI_LINKMAP, &first_map) != 0 ||
+      dlinfo(second, RTLD_DI_LINKMAP, &second_map) != 0)
+    return NULL;
+  return (char *)in_second - second_map->l_addr + first_map->l_addr;
+}
+
 static int cmp(const void *a, const void *b) {
   const double x = *(const double *)a, y = *(const double *)b;
   return x < y ? -1 : x > y;
@@ -98,13 +116,10 @@ int main(int argc, char **argv) {
   const int rounds = argc > 1 ? atoi(argv[1]) : 201;
   if (rounds < 1) return 2;
   g_libc = dlopen("libc.so.6", RTLD_LAZY | RTLD_NOLOAD);
-  /* libc's own functions: dlsym on its handle finds them in libc, past any
-   * wrapper (the lookup wrapper hands on everything but dlopen, dlmopen and
-   * dlclose as found). */
-  g_getpwuid_r = g_libc ? (getpwuid_r_fn)dlsym(g_libc, "getpwuid_r") : NULL;
-  g_getprotobynumber = g_libc ? (getprotobynumber_fn)dlsym(g_libc, "getprotobynumber") : NULL;
-  g_dlsym = g_libc ? (dlsym_fn)dlsym(g_libc, "dlsym") : NULL;
-  if (!g_getpwuid_r || !g_getprotobynumber || !g_dlsym) {
+  g_getpwuid_r = (getpwuid_r_fn)libc_own("getpwuid_r");
+  g_getprotobynumber = (getprotobynumber_fn)libc_own("getprotobynumber");
+  g_dlsym = (dlsym_fn)libc_own("dlsym");
+  if (!g_libc || !g_getpwuid_r || !g_getprotobynumber || !g_dlsym) {
     fprintf(stderr, "libc_wrappers_bench: cannot find libc's own functions\n");
     return 2;
   }

@@ -24,6 +24,8 @@ struct Tables {
   const char* strtab = nullptr;
   std::uint64_t strsz = 0;
   const std::uint32_t* gnu_hash = nullptr;
+  const ElfW(Addr)* bloom = nullptr;      // inside gnu_hash, checked readable with the buckets
+  const std::uint32_t* buckets = nullptr;
   const std::uint16_t* versym = nullptr;
   std::uintptr_t bias = 0;
   ReadableRanges readable;
@@ -84,8 +86,17 @@ Tables read_tables(std::uintptr_t bias, const NativeEhdr* eh, const NativeDyn* d
   t.strtab = reinterpret_cast<const char*>(address(t, strtab));
   t.gnu_hash = reinterpret_cast<const std::uint32_t*>(address(t, gnu_hash));
   t.versym = versym ? reinterpret_cast<const std::uint16_t*>(address(t, versym)) : nullptr;
-  t.ok = t.readable.contains(reinterpret_cast<std::uintptr_t>(t.strtab), t.strsz) &&
-         t.readable.room(reinterpret_cast<std::uintptr_t>(t.gnu_hash)) >= 16;
+  // DT_GNU_HASH: nbuckets, symoffset, bloom words, bloom shift; the bloom
+  // filter; the buckets; one chain word per symbol from symoffset on.
+  if (!t.readable.contains(reinterpret_cast<std::uintptr_t>(t.strtab), t.strsz) ||
+      t.readable.room(reinterpret_cast<std::uintptr_t>(t.gnu_hash)) < 16 || t.gnu_hash[0] == 0 ||
+      t.gnu_hash[2] == 0)
+    return t;
+  t.bloom = reinterpret_cast<const ElfW(Addr)*>(t.gnu_hash + 4);
+  t.buckets = reinterpret_cast<const std::uint32_t*>(t.bloom + t.gnu_hash[2]);
+  t.ok = t.readable.contains(reinterpret_cast<std::uintptr_t>(t.bloom),
+                             reinterpret_cast<std::uintptr_t>(t.buckets + t.gnu_hash[0]) -
+                                 reinterpret_cast<std::uintptr_t>(t.bloom));
   return t;
 }
 
@@ -111,20 +122,21 @@ bool readable(const Tables& t, const void* p, std::size_t len) {
 }
 
 // The defined, default-version symbol `name` (not hidden: a compat version
-// is, like dlsym@GLIBC_2.2.5), by the GNU hash table: nbuckets, symoffset,
-// bloom words, bloom shift; the bloom filter; the buckets; one chain word per
-// symbol from symoffset on, its low bit ending the chain.
+// is, like dlsym@GLIBC_2.2.5), by the GNU hash table: the bloom filter turns
+// most names away at once; then the name's bucket and its chain, whose
+// words' low bit ends it.
 void* find(const Tables& t, const char* name) {
   if (!t.ok) return nullptr;
-  const std::uint32_t nbuckets = t.gnu_hash[0], symoffset = t.gnu_hash[1], bloom_words = t.gnu_hash[2];
-  if (nbuckets == 0) return nullptr;
-  const auto* buckets =
-      reinterpret_cast<const std::uint32_t*>(reinterpret_cast<const ElfW(Addr)*>(t.gnu_hash + 4) + bloom_words);
-  if (!readable(t, buckets, nbuckets * sizeof(std::uint32_t))) return nullptr;
-  const std::uint32_t* chain = buckets + nbuckets;
+  const std::uint32_t nbuckets = t.gnu_hash[0], symoffset = t.gnu_hash[1], bloom_words = t.gnu_hash[2],
+                      shift = t.gnu_hash[3];
+  constexpr std::uint32_t kBits = sizeof(ElfW(Addr)) * 8;
   const std::uint32_t h = gnu_hash_of(name);
-  std::uint32_t i = buckets[h % nbuckets];
+  const ElfW(Addr) word = t.bloom[(h / kBits) % bloom_words];
+  const ElfW(Addr) mask = (ElfW(Addr){1} << (h % kBits)) | (ElfW(Addr){1} << ((h >> shift) % kBits));
+  if ((word & mask) != mask) return nullptr;
+  std::uint32_t i = t.buckets[h % nbuckets];
   if (i < symoffset) return nullptr;
+  const std::uint32_t* chain = t.buckets + nbuckets;
   for (;; ++i) {
     const std::uint32_t* link = chain + (i - symoffset);
     const NativeSym* sym = t.symtab + i;
@@ -139,39 +151,40 @@ void* find(const Tables& t, const char* name) {
 }
 
 // Read once per process. A caller that finds another thread reading them
-// reads its own copy (into `spare`) rather than wait or share a half-written one.
+// reads its own copy rather than wait or share a half-written one.
 struct Cached {
   Tables tables;
   std::atomic<int> state{0};  // 0 unread, 1 being read, 2 read
 };
 
 template <class Read>
-const Tables& cached(Cached& c, Tables& spare, Read&& read_fn) {
-  if (c.state.load(std::memory_order_acquire) == 2) return c.tables;
+__attribute__((noinline)) void* find_first_time(Cached& c, Read&& read_fn, const char* name) {
   int unread = 0;
   if (!c.state.compare_exchange_strong(unread, 1, std::memory_order_acq_rel)) {
-    spare = read_fn();
-    return spare;
+    const Tables spare = read_fn();
+    return find(spare, name);
   }
   c.tables = read_fn();
   c.state.store(2, std::memory_order_release);
-  return c.tables;
+  return find(c.tables, name);
+}
+
+template <class Read>
+void* find_in(Cached& c, Read&& read_fn, const char* name) {
+  if (c.state.load(std::memory_order_acquire) == 2) return find(c.tables, name);
+  return find_first_time(c, read_fn, name);
 }
 
 constinit Cached g_libc, g_own;
 
+Tables read_own_tables() {
+  return read_tables(reinterpret_cast<std::uintptr_t>(&__ehdr_start), &__ehdr_start, _DYNAMIC);
+}
+
 }  // namespace
 
-void* libc_function(const char* name) {
-  Tables spare;
-  return find(cached(g_libc, spare, read_libc_tables), name);
-}
+void* libc_function(const char* name) { return find_in(g_libc, read_libc_tables, name); }
 
-void* own_function(const char* name) {
-  Tables spare;
-  return find(cached(g_own, spare,
-                     [] { return read_tables(reinterpret_cast<std::uintptr_t>(&__ehdr_start), &__ehdr_start, _DYNAMIC); }),
-              name);
-}
+void* own_function(const char* name) { return find_in(g_own, read_own_tables, name); }
 
 }  // namespace sealkit::rt::preload
