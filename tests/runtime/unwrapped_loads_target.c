@@ -29,6 +29,13 @@
  *               then the program's next lookup, getpwuid(0): "namespace" is
  *               LIB's state after that, "namespace-loaded" before it
  *
+ * And one that must not hang:
+ *
+ *   then-thread LIB1 LIB2   dlopen LIB1 (it has a dependency: the pass walks
+ *               every namespace), then a second thread dlopens LIB2; an alarm
+ *               ends the program after 10 s instead of a hang:
+ *               "then-thread-works yes"
+ *
  * Each prints "LABEL all-sealed N", "LABEL open K-of-N" (K VMAs not sealed),
  * or "LABEL unmapped"; then "LABEL-works yes|no" for the call's own result. */
 #define _GNU_SOURCE
@@ -82,6 +89,8 @@ static void* exit_now(void* arg) {
   pthread_cleanup_pop(0);
 }
 
+static void* dlopen_in_thread(void* path) { return dlopen((const char*)path, RTLD_NOW); }
+
 int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const char* c = argv[i];
@@ -130,6 +139,15 @@ int main(int argc, char** argv) {
       iconv_t cd = open_fn ? open_fn("UTF-8", "LATIN1") : (iconv_t)-1;
       object_state("ffi-iconv", "/gconv/ISO8859-1.so");
       printf("ffi-iconv-works %s\n", cd != (iconv_t)-1 ? "yes" : "no");
+    } else if (strcmp(c, "then-thread") == 0 && i + 2 < argc) {
+      alarm(10);
+      void* first = dlopen(argv[i + 1], RTLD_NOW);
+      pthread_t t;
+      void* second = NULL;
+      const int ok = first != NULL && pthread_create(&t, NULL, dlopen_in_thread, argv[i + 2]) == 0 &&
+                     pthread_join(t, &second) == 0 && second != NULL;
+      printf("then-thread-works %s\n", ok ? "yes" : "no");
+      i += 2;
     } else if (strcmp(c, "namespace") == 0 && i + 2 < argc) {
       void* outer = dlmopen(LM_ID_NEWLM, argv[i + 1], RTLD_NOW);
       void* (*load)(const char*) = outer ? (void* (*)(const char*))dlsym(outer, "sealkit_test_plain_dlopen") : NULL;

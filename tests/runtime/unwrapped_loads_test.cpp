@@ -154,6 +154,16 @@ TEST_P(UnwrappedLoads, AnObjectLoadedInsideADlmopenNamespaceIsSealedAtTheNextWra
   EXPECT_EQ(o.lines["namespace-works"], "yes") << o.run.out;
 }
 
+// A pass that walks every namespace leaves the namespaces of LD_AUDIT modules
+// alone (`sealkit run`'s is one): glibc refuses a dlmopen into one and keeps
+// its load lock, and another thread's dlopen then waits forever (python's
+// test_ctypes hung so).
+TEST_P(UnwrappedLoads, APassLeavesAnotherThreadFreeToDlopen) {
+  Outcome o = target({"then-thread", DL_USER, DL_LIB}, GetParam());
+  EXPECT_EQ(o.run.status, 0) << mode(GetParam()) << ": " << o.run.err;
+  EXPECT_EQ(o.lines["then-thread-works"], "yes") << mode(GetParam()) << ": " << o.run.out << o.run.err;
+}
+
 INSTANTIATE_TEST_SUITE_P(Deployments, UnwrappedLoads, ::testing::Bool(),
                          [](const ::testing::TestParamInfo<bool>& p) {
                            return std::string(p.param ? "SealkitRun" : "MachineWide");

@@ -522,8 +522,34 @@ std::size_t count_startup_objects() {
   return n;
 }
 
+namespace {
+const r_debug_extended* namespaces();
+
+// The namespaces other than the base one that exist when the wrappers are
+// set up: those of LD_AUDIT modules (ld.so loads each into a namespace of its
+// own at start-up; `sealkit run`'s audit module is one). Passes never walk
+// them: glibc 2.36 refuses a dlmopen into an audit module's namespace, and
+// refusing keeps its load lock (_dl_open signals the error after taking it),
+// so the pass's dlmopen(RTLD_NOLOAD) there would leave every later dlopen of
+// another thread waiting forever. Written once, before any pass.
+constexpr std::size_t kMaxNamespaces = 16;  // glibc's DL_NNS
+const r_debug_extended* g_startup_namespaces[kMaxNamespaces];
+std::size_t g_nstartup_namespaces = 0;
+
+bool existed_at_startup(const r_debug_extended* ns) {
+  for (std::size_t i = 0; i < g_nstartup_namespaces; ++i)
+    if (g_startup_namespaces[i] == ns) return true;
+  return false;
+}
+}  // namespace
+
 void remember_startup_objects(std::size_t startup) {
   pthread_mutex_lock(&g_mu);
+  if (_r_debug.r_version >= 2)
+    if (const r_debug_extended* base = namespaces())
+      for (const r_debug_extended* ns = base->r_next; ns != nullptr && g_nstartup_namespaces < kMaxNamespaces;
+           ns = ns->r_next)
+        g_startup_namespaces[g_nstartup_namespaces++] = ns;
   Walk w{nullptr, LM_ID_BASE, 0, 0, true, false, 0, false};
   dl_iterate_phdr(walk_cb, &w);
   const std::size_t n = startup == 0 || startup > g_ncur ? g_ncur : startup;
@@ -616,6 +642,7 @@ void seal_pass(Policy policy, const Opened& opened) {
   if (opened.nested || _r_debug.r_version < 2) return;
   const r_debug_extended* base = namespaces();
   for (const r_debug_extended* ns = base ? base->r_next : nullptr; ns != nullptr; ns = ns->r_next) {
+    if (existed_at_startup(ns)) continue;  // an audit module's: see g_startup_namespaces
     pthread_mutex_lock(&g_mu);
     Walk other{nullptr, kLmidUnknown, 0, 0, true, false, 0};
     other.ns = ns;
