@@ -24,13 +24,9 @@
 #include <time.h>
 #include <unistd.h>
 
-extern char **environ;
+#include "paired_rounds.h"
 
-static double now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
+extern char **environ;
 
 static char *const g_argv[] = {"x", NULL};
 static char *const g_empty[] = {NULL};
@@ -63,16 +59,6 @@ static double true_loop(int wrapped) {
     }
   }
   return (now_ns() - t0) / kSpawns;
-}
-
-static int cmp(const void *a, const void *b) {
-  const double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n) {
-  qsort(v, (size_t)n, sizeof *v, cmp);
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 enum { kVariants = 6 };

@@ -27,11 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static double now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
+#include "paired_rounds.h"
 
 typedef int (*getpwuid_r_fn)(uid_t, struct passwd *, char *, size_t, struct passwd **);
 typedef struct protoent *(*getprotobynumber_fn)(int);
@@ -85,16 +81,6 @@ static void *libc_own(const char *name) {
       dlinfo(second, RTLD_DI_LINKMAP, &second_map) != 0)
     return NULL;
   return (char *)in_second - second_map->l_addr + first_map->l_addr;
-}
-
-static int cmp(const void *a, const void *b) {
-  const double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n) {
-  qsort(v, (size_t)n, sizeof *v, cmp);
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 enum { kVariants = 6 };

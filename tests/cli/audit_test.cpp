@@ -21,6 +21,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <set>
 #include <sstream>
@@ -511,8 +512,53 @@ TEST(SealkitAudit, HostileCommDoesNotBreakAnyFormat) {
   ::rmdir(dir.c_str());
 }
 
-// Without privilege another user's process cannot be read: denied, counted,
-// and not an error. The audit runs as nobody against this (root) test.
+// What `sealkit audit` said of a process that keeps exec'ing, audited over
+// and over until `seconds` have passed: of the reports given of it ("ok"),
+// those `judge` finds whole (it returns "") and the others (it says what is
+// missing; the first is kept).
+struct ExecAudits {
+  int audits = 0, whole = 0, partial = 0;
+  std::string first_partial;
+};
+
+ExecAudits audit_while_it_execs(const std::string& program, const std::string& arg, int seconds,
+                                const std::function<std::string(const json& vma_list)>& judge) {
+  ExecAudits r;
+  const pid_t child = ::fork();
+  if (child < 0) {
+    ADD_FAILURE() << "fork: " << std::strerror(errno);
+    return r;
+  }
+  if (child == 0) {
+    ::execl(program.c_str(), program.c_str(), arg.empty() ? nullptr : arg.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  while (std::chrono::steady_clock::now() < deadline) {
+    Captured o = sealkit_cli({"audit", "--json", "--vmas", "--no-filters", std::to_string(child)});
+    if (o.status != 0) {
+      ADD_FAILURE() << o.err;
+      break;
+    }
+    ++r.audits;
+    const json j = json::parse(o.out);
+    const json* p = find_process(j, child);
+    if (p == nullptr || p->at("status") != "ok") continue;
+    const std::string why = judge(p->at("vma_list"));
+    if (why.empty()) {
+      ++r.whole;
+    } else if (++r.partial == 1) {
+      r.first_partial = why;
+    }
+  }
+  int status = 0;
+  ::kill(child, SIGKILL);
+  ::waitpid(child, &status, 0);
+  EXPECT_TRUE(WIFSIGNALED(status)) << program << " ended by itself (status " << status << "): it stopped exec'ing";
+  return r;
+}
+
 // The kernel ends /proc/PID/smaps early, with no error, when the address
 // space it was opened on goes away between two reads (the process exec'd or
 // exited): what was read is then true but partial, and a report made of it
@@ -521,37 +567,14 @@ TEST(SealkitAudit, HostileCommDoesNotBreakAnyFormat) {
 // gives of it ("ok") holds the whole list, up to [stack], which lies above
 // every mapping the image makes; the others are skipped (torn, gone).
 TEST(SealkitAudit, AProcessThatExecsWhileReadIsNeverReportedFromPartOfItsMappings) {
-  const pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    ::execl(AUDIT_EXEC_LOOP_TARGET, AUDIT_EXEC_LOOP_TARGET, "3000", static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  int whole = 0, partial = 0, audits = 0;
-  std::string first_partial;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(4);
-  while (std::chrono::steady_clock::now() < deadline) {
-    Captured o = sealkit_cli({"audit", "--json", "--vmas", "--no-filters", std::to_string(child)});
-    ASSERT_EQ(o.status, 0) << o.err;
-    ++audits;
-    const json j = json::parse(o.out);
-    const json* p = find_process(j, child);
-    if (p == nullptr || p->at("status") != "ok") continue;
-    bool stack = false;
-    for (const json& v : p->at("vma_list")) stack = stack || v.at("path") == "[stack]";
-    if (stack) {
-      ++whole;
-    } else if (++partial == 1) {
-      first_partial = std::to_string(p->at("vma_list").size()) + " VMAs, the last at " +
-                      p->at("vma_list").back().at("start").get<std::string>();
-    }
-  }
-  ::kill(child, SIGKILL);
-  ::waitpid(child, nullptr, 0);
-  EXPECT_EQ(partial, 0) << partial << " of " << audits << " reports were made from part of the mappings (first: "
-                        << first_partial << ")";
-  EXPECT_GT(whole, 0) << "no whole report in " << audits << " audits: nothing was checked";
+  const ExecAudits r = audit_while_it_execs(AUDIT_EXEC_LOOP_TARGET, "3000", 4, [](const json& vmas) {
+    for (const json& v : vmas)
+      if (v.at("path") == "[stack]") return std::string();
+    return std::to_string(vmas.size()) + " VMAs, the last at " + vmas.back().at("start").get<std::string>();
+  });
+  EXPECT_EQ(r.partial, 0) << r.partial << " of " << r.audits
+                          << " reports were made from part of the mappings (first: " << r.first_partial << ")";
+  EXPECT_GT(r.whole, 0) << "no whole report in " << r.audits << " audits: nothing was checked";
 }
 
 #if defined(__x86_64__)
@@ -638,45 +661,23 @@ TEST(SealkitAudit, AProcessCaughtInTheMiddleOfAnExecIsNeverReportedFromItsUnfini
   constexpr int kExtra = 1000;
   write_slow_exec_image(image, kExtra);
   if (::testing::Test::HasFatalFailure()) return;
-  const pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    ::execl(image.c_str(), image.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  int whole = 0, unfinished = 0, audits = 0;
-  std::string first_unfinished;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
-  while (std::chrono::steady_clock::now() < deadline) {
-    Captured o = sealkit_cli({"audit", "--json", "--vmas", "--no-filters", std::to_string(child)});
-    ASSERT_EQ(o.status, 0) << o.err;
-    ++audits;
-    const json j = json::parse(o.out);
-    const json* p = find_process(j, child);
-    if (p == nullptr || p->at("status") != "ok") continue;
+  const ExecAudits r = audit_while_it_execs(image, "", 3, [&](const json& vmas) {
     int of_image = 0;
-    for (const json& v : p->at("vma_list")) of_image += v.at("path") == image;
-    if (of_image == kExtra + 1) {
-      ++whole;
-    } else if (++unfinished == 1) {
-      first_unfinished = std::to_string(p->at("vma_list").size()) + " VMAs, " + std::to_string(of_image) +
-                         " of them of the program";
-    }
-  }
-  ::kill(child, SIGKILL);
-  int status = 0;
-  ::waitpid(child, &status, 0);
-  EXPECT_TRUE(WIFSIGNALED(status)) << "the program ended by itself (status " << status << "): it never exec'd";
-  EXPECT_EQ(unfinished, 0) << unfinished << " of " << audits
-                           << " reports were made from an image exec had not finished (first: " << first_unfinished
-                           << ")";
-  EXPECT_GT(whole, 0) << "no whole report in " << audits << " audits: nothing was checked";
+    for (const json& v : vmas) of_image += v.at("path") == image;
+    if (of_image == kExtra + 1) return std::string();
+    return std::to_string(vmas.size()) + " VMAs, " + std::to_string(of_image) + " of them of the program";
+  });
+  EXPECT_EQ(r.partial, 0) << r.partial << " of " << r.audits
+                          << " reports were made from an image exec had not finished (first: " << r.first_partial
+                          << ")";
+  EXPECT_GT(r.whole, 0) << "no whole report in " << r.audits << " audits: nothing was checked";
   ::unlink(image.c_str());
   ::rmdir(dir_template);
 #endif
 }
 
+// Without privilege another user's process cannot be read: denied, counted,
+// and not an error. The audit runs as nobody against this (root) test.
 TEST(SealkitAudit, AnotherUsersProcessIsDeniedNotAnError) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root to run the audit as another user";
   int out[2];
