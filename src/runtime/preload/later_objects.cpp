@@ -560,6 +560,33 @@ bool base_namespace_changed() {
          probe.subs != g_seen_subs.load(std::memory_order_relaxed);
 }
 
+void remember_startup_counters() {
+  Walk probe{nullptr, LM_ID_BASE, 0, 0, false, false, 0};
+  dl_iterate_phdr(walk_cb, &probe);
+  g_seen_adds.store(probe.adds, std::memory_order_relaxed);
+  g_seen_subs.store(probe.subs, std::memory_order_relaxed);
+}
+
+bool base_namespace_lists(const char* file) {
+  struct Ask {
+    const char* file;
+    bool found;
+  } ask{file, false};
+  // Inside dl_iterate_phdr: ld.so's lock keeps the list and its names still.
+  dl_iterate_phdr(
+      [](dl_phdr_info*, std::size_t, void* p) {
+        auto* a = static_cast<Ask*>(p);
+        for (const link_map* l = _r_debug.r_map; l != nullptr && !a->found; l = l->l_next) {
+          if (l->l_name == nullptr) continue;
+          const char* last = std::strrchr(l->l_name, '/');
+          a->found = std::strcmp(last ? last + 1 : l->l_name, a->file) == 0;
+        }
+        return 1;
+      },
+      &ask);
+  return ask.found;
+}
+
 void seal_pass(Policy policy, const Opened& opened) {
   if (policy == Policy::kOff) return;
   link_map* head = nullptr;
