@@ -29,6 +29,13 @@
  *               then the program's next lookup, getpwuid(0): "namespace" is
  *               LIB's state after that, "namespace-loaded" before it
  *
+ * A lookup on another thread after a load that brings dependencies (a pass
+ * that walks every namespace, the audit modules' too under `sealkit run`):
+ *
+ *   thread-lookup LIB   dlopen(LIB), then a thread's dlsym(RTLD_DEFAULT,
+ *               "puts"); "thread-lookup-works yes" (SIGALRM after 20 s if
+ *               ld.so's load lock was left taken)
+ *
  * Each prints "LABEL all-sealed N", "LABEL open K-of-N" (K VMAs not sealed),
  * or "LABEL unmapped"; then "LABEL-works yes|no" for the call's own result. */
 #define _GNU_SOURCE
@@ -67,6 +74,11 @@ static void load_through(const char* label, dlopen_fn open, const char* path) {
 static void* next_dlopen(const char* path, int mode) {
   (void)mode;
   return sealkit_test_next_dlopen(path);
+}
+
+static void* look_up_puts(void* arg) {
+  (void)arg;
+  return dlsym(RTLD_DEFAULT, "puts");
 }
 
 static void* wait_forever(void* arg) {
@@ -130,6 +142,14 @@ int main(int argc, char** argv) {
       iconv_t cd = open_fn ? open_fn("UTF-8", "LATIN1") : (iconv_t)-1;
       object_state("ffi-iconv", "/gconv/ISO8859-1.so");
       printf("ffi-iconv-works %s\n", cd != (iconv_t)-1 ? "yes" : "no");
+    } else if (strcmp(c, "thread-lookup") == 0 && i + 1 < argc) {
+      alarm(20);
+      void* h = dlopen(argv[++i], RTLD_NOW);
+      pthread_t t;
+      void* found = NULL;
+      const int ok = h != NULL && pthread_create(&t, NULL, look_up_puts, NULL) == 0 && pthread_join(t, &found) == 0 &&
+                     found != NULL;
+      printf("thread-lookup-works %s\n", ok ? "yes" : "no");
     } else if (strcmp(c, "namespace") == 0 && i + 2 < argc) {
       void* outer = dlmopen(LM_ID_NEWLM, argv[i + 1], RTLD_NOW);
       void* (*load)(const char*) = outer ? (void* (*)(const char*))dlsym(outer, "sealkit_test_plain_dlopen") : NULL;

@@ -172,6 +172,19 @@ TEST_P(UnwrappedLoads, WrappedCallsMakeNoSystemCallsOfTheirOwnUnderAProgramsSecc
   }
 }
 
+// A dlopen that loads dependencies makes a pass over every namespace. The
+// audit modules' namespaces (`sealkit run`'s own) are left alone: glibc's
+// dlmopen into one fails with ld.so's load lock still taken, and the next
+// lookup on another thread waited forever.
+TEST_P(UnwrappedLoads, AnotherThreadsLookupAfterALoadWithDependenciesDoesNotWait) {
+  // libstdc++ brings libm and libgcc_s: more than the one object of the quick pass.
+  Outcome plain = target({"thread-lookup", "libstdc++.so.6"}, GetParam(), true);
+  ASSERT_EQ(plain.lines["thread-lookup-works"], "yes") << plain.run.out << plain.run.err;
+  Outcome o = target({"thread-lookup", "libstdc++.so.6"}, GetParam());
+  EXPECT_EQ(o.run.status, 0) << mode(GetParam()) << ": " << o.run.err;
+  EXPECT_EQ(o.lines["thread-lookup-works"], "yes") << mode(GetParam()) << ": " << o.run.out;
+}
+
 INSTANTIATE_TEST_SUITE_P(Deployments, UnwrappedLoads, ::testing::Bool(),
                          [](const ::testing::TestParamInfo<bool>& p) {
                            return std::string(p.param ? "SealkitRun" : "MachineWide");

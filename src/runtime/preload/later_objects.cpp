@@ -548,6 +548,23 @@ const r_debug_extended* namespaces() {
   return nullptr;
 }
 
+// The namespaces ld.so lists when start-up ends: the audit modules' (LD_AUDIT,
+// `sealkit run`'s own among them), which glibc sealed nothing of ours in and
+// which a pass leaves alone. glibc 2.36's dlmopen into an audit namespace
+// fails with ld.so's load lock still taken (its check signals the error
+// before the unlock), and every later dlopen or dlsym of another thread
+// then waits forever. Their r_debug entries live as long as ld.so.
+constexpr std::size_t kMaxStartupNamespaces = 16;
+const r_debug_extended* g_startup_ns[kMaxStartupNamespaces];
+std::size_t g_nstartup_ns = 0;
+bool g_startup_ns_overflow = false;
+
+bool listed_at_startup(const r_debug_extended* ns) {
+  for (std::size_t i = 0; i < g_nstartup_ns; ++i)
+    if (g_startup_ns[i] == ns) return true;
+  return false;
+}
+
 // The pass over one namespace (w says which), from the walk to the seals.
 // Entered with g_mu held; returns with it released.
 void seal_namespace(Policy policy, const Opened& opened, link_map* head, Walk& w);
@@ -565,6 +582,15 @@ void remember_startup_counters() {
   dl_iterate_phdr(walk_cb, &probe);
   g_seen_adds.store(probe.adds, std::memory_order_relaxed);
   g_seen_subs.store(probe.subs, std::memory_order_relaxed);
+  if (_r_debug.r_version < 2) return;
+  const r_debug_extended* base = namespaces();
+  for (const r_debug_extended* ns = base ? base->r_next : nullptr; ns != nullptr; ns = ns->r_next) {
+    if (g_nstartup_ns == kMaxStartupNamespaces) {
+      g_startup_ns_overflow = true;  // more audit modules than this: no namespace is walked
+      break;
+    }
+    g_startup_ns[g_nstartup_ns++] = ns;
+  }
 }
 
 bool base_namespace_lists(const char* file) {
@@ -642,7 +668,9 @@ void seal_pass(Policy policy, const Opened& opened) {
   // pass was for, every other one, when ld.so's counters say something changed.
   if (opened.nested || _r_debug.r_version < 2) return;
   const r_debug_extended* base = namespaces();
+  if (g_startup_ns_overflow) return;
   for (const r_debug_extended* ns = base ? base->r_next : nullptr; ns != nullptr; ns = ns->r_next) {
+    if (listed_at_startup(ns)) continue;
     pthread_mutex_lock(&g_mu);
     Walk other{nullptr, kLmidUnknown, 0, 0, true, false, 0};
     other.ns = ns;
@@ -739,6 +767,9 @@ void seal_namespace(Policy policy, const Opened& opened, link_map* head, Walk& w
     if (wants[i].confirmed) continue;
     const int mode = RTLD_LAZY | RTLD_NOLOAD | RTLD_NODELETE;
     const char* name = names + wants[i].name_off;
+    // An emptied namespace makes glibc's dlmopen fail with its load lock
+    // taken (see g_startup_ns): asked only while the namespace lists objects.
+    if (w.ns != nullptr && w.ns->base.r_map == nullptr) break;
     void* h = lmid == LM_ID_BASE ? real.dlopen(name, mode) : real.dlmopen(lmid, name, mode);
     asked = true;
     if (!h) continue;
