@@ -29,12 +29,12 @@
  *               then the program's next lookup, getpwuid(0): "namespace" is
  *               LIB's state after that, "namespace-loaded" before it
  *
- * And one that must not hang:
+ * A lookup on another thread after a load that brings dependencies (a pass
+ * that walks every namespace, the audit modules' too under `sealkit run`):
  *
- *   then-thread LIB1 LIB2   dlopen LIB1 (it has a dependency: the pass walks
- *               every namespace), then a second thread dlopens LIB2; an alarm
- *               ends the program after 10 s instead of a hang:
- *               "then-thread-works yes"
+ *   thread-lookup LIB   dlopen(LIB), then a thread's dlsym(RTLD_DEFAULT,
+ *               "puts"); "thread-lookup-works yes" (SIGALRM after 20 s if
+ *               ld.so's load lock was left taken)
  *
  * Each prints "LABEL all-sealed N", "LABEL open K-of-N" (K VMAs not sealed),
  * or "LABEL unmapped"; then "LABEL-works yes|no" for the call's own result. */
@@ -76,6 +76,11 @@ static void* next_dlopen(const char* path, int mode) {
   return sealkit_test_next_dlopen(path);
 }
 
+static void* look_up_puts(void* arg) {
+  (void)arg;
+  return dlsym(RTLD_DEFAULT, "puts");
+}
+
 static void* wait_forever(void* arg) {
   pthread_cleanup_push(state_while_unwinding, "cancel");
   for (;;) pause();
@@ -88,8 +93,6 @@ static void* exit_now(void* arg) {
   pthread_exit(arg);
   pthread_cleanup_pop(0);
 }
-
-static void* dlopen_in_thread(void* path) { return dlopen((const char*)path, RTLD_NOW); }
 
 int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
@@ -139,15 +142,14 @@ int main(int argc, char** argv) {
       iconv_t cd = open_fn ? open_fn("UTF-8", "LATIN1") : (iconv_t)-1;
       object_state("ffi-iconv", "/gconv/ISO8859-1.so");
       printf("ffi-iconv-works %s\n", cd != (iconv_t)-1 ? "yes" : "no");
-    } else if (strcmp(c, "then-thread") == 0 && i + 2 < argc) {
-      alarm(10);
-      void* first = dlopen(argv[i + 1], RTLD_NOW);
+    } else if (strcmp(c, "thread-lookup") == 0 && i + 1 < argc) {
+      alarm(20);
+      void* h = dlopen(argv[++i], RTLD_NOW);
       pthread_t t;
-      void* second = NULL;
-      const int ok = first != NULL && pthread_create(&t, NULL, dlopen_in_thread, argv[i + 2]) == 0 &&
-                     pthread_join(t, &second) == 0 && second != NULL;
-      printf("then-thread-works %s\n", ok ? "yes" : "no");
-      i += 2;
+      void* found = NULL;
+      const int ok = h != NULL && pthread_create(&t, NULL, look_up_puts, NULL) == 0 && pthread_join(t, &found) == 0 &&
+                     found != NULL;
+      printf("thread-lookup-works %s\n", ok ? "yes" : "no");
     } else if (strcmp(c, "namespace") == 0 && i + 2 < argc) {
       void* outer = dlmopen(LM_ID_NEWLM, argv[i + 1], RTLD_NOW);
       void* (*load)(const char*) = outer ? (void* (*)(const char*))dlsym(outer, "sealkit_test_plain_dlopen") : NULL;

@@ -86,6 +86,8 @@ bool returns_through(const unsigned char* p) {
 
 }  // namespace
 
+void learn_shadow_stack() { on_shadow_stack(); }
+
 const void* return_through(const void* caller) {
   if (caller == nullptr || on_shadow_stack()) return nullptr;
   // Only the page of the call instruction's last byte is known to be mapped
@@ -181,6 +183,8 @@ long call_returning_through(const void* ret_byte, const void* fn, long a0, long 
 }
 
 #else
+
+void learn_shadow_stack() {}
 
 const void* return_through(const void*) { return nullptr; }
 

@@ -35,6 +35,13 @@ namespace sealkit::rt::preload {
 // program itself).
 bool found_the_same_by_any_caller(const char* file);
 
+// Asks the kernel once whether this process runs on a shadow stack, and
+// keeps the answer for return_through. Called at start-up, before the
+// program's code runs: a seccomp filter the program installs later may
+// forbid arch_prctl, and a lookup (dlsym(RTLD_DEFAULT, ...)) made under it
+// must make no system call that glibc's own would not.
+void learn_shadow_stack();
+
 // An address in the same object as `caller` (as glibc's own lookup sees it)
 // that holds a `ret` instruction byte, or null when the wrapper cannot call
 // through one here (see above).

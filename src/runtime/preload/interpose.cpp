@@ -82,6 +82,7 @@ bool audit_module_chose_seccomp(const char* setting) {
 // Machine-wide (/etc/ld.so.preload) this is where start-up sealing happens, so
 // the settings and the configuration are read here, once.
 void startup_work() {
+  learn_shadow_stack();
   // Quietly first: under `sealkit run` the audit module has warned already.
   ProcessInfo info;
   read_process_info(info, true);
@@ -99,6 +100,7 @@ void startup_work() {
   }
   if (g_audited) {
     g_startup_objects = count_startup_objects();
+    remember_startup_counters();
     return;
   }
   // Without the audit module (machine-wide, or LD_PRELOAD by hand) nobody
@@ -119,6 +121,7 @@ void startup_work() {
     return;
   }
   g_startup_objects = seal_startup_objects(info, g_config, load);
+  remember_startup_counters();
 }
 
 // startup_work exactly once, from the constructor or from a dlopen that an
@@ -201,9 +204,14 @@ const RealDl& real_dl() {
 
 namespace sealkit::rt::preload {
 
+// Both ask ld.so's counters before init(): most calls load nothing, and the
+// set-up (under `sealkit run` it reads the configuration) must not make
+// system calls that the call itself would not, where a seccomp filter the
+// program installed since start-up may forbid them.
 void seal_what_glibc_loaded() {
+  if (!base_namespace_changed()) return;
   init();
-  if (g_policy == Policy::kOff || !base_namespace_changed()) return;
+  if (g_policy == Policy::kOff) return;
   const int saved = errno;
   seal_pass(g_policy, Opened{nullptr, false, t_depth > 0});
   errno = saved;
@@ -211,13 +219,18 @@ void seal_what_glibc_loaded() {
 
 void seal_unwinder_before_use() {
   static std::atomic<bool> done{false};
-  if (done.load(std::memory_order_acquire)) return;
-  init();
-  if (g_policy == Policy::kOff || !g_real.dlopen) return;
-  const int saved = errno;
   // The name glibc loads it by (LIBGCC_S_SO), found the same way: neither
   // libc.so.6 nor this object has a DT_RPATH or DT_RUNPATH.
   constexpr const char* kUnwinder = "libgcc_s.so.1";
+  if (done.load(std::memory_order_acquire)) return;
+  // Listed, and nothing loaded since the last pass: that pass decided about it.
+  if (!base_namespace_changed() && base_namespace_lists(kUnwinder)) {
+    done.store(true, std::memory_order_release);
+    return;
+  }
+  init();
+  if (g_policy == Policy::kOff || !g_real.dlopen) return;
+  const int saved = errno;
   if (void* loaded = g_real.dlopen(kUnwinder, RTLD_LAZY | RTLD_NOLOAD)) {
     // At start-up (a C++ program: sealed then), or by glibc before this
     // object's wrappers were called (sealed by the pass, if that is new).

@@ -522,34 +522,8 @@ std::size_t count_startup_objects() {
   return n;
 }
 
-namespace {
-const r_debug_extended* namespaces();
-
-// The namespaces other than the base one that exist when the wrappers are
-// set up: those of LD_AUDIT modules (ld.so loads each into a namespace of its
-// own at start-up; `sealkit run`'s audit module is one). Passes never walk
-// them: glibc 2.36 refuses a dlmopen into an audit module's namespace, and
-// refusing keeps its load lock (_dl_open signals the error after taking it),
-// so the pass's dlmopen(RTLD_NOLOAD) there would leave every later dlopen of
-// another thread waiting forever. Written once, before any pass.
-constexpr std::size_t kMaxNamespaces = 16;  // glibc's DL_NNS
-const r_debug_extended* g_startup_namespaces[kMaxNamespaces];
-std::size_t g_nstartup_namespaces = 0;
-
-bool existed_at_startup(const r_debug_extended* ns) {
-  for (std::size_t i = 0; i < g_nstartup_namespaces; ++i)
-    if (g_startup_namespaces[i] == ns) return true;
-  return false;
-}
-}  // namespace
-
 void remember_startup_objects(std::size_t startup) {
   pthread_mutex_lock(&g_mu);
-  if (_r_debug.r_version >= 2)
-    if (const r_debug_extended* base = namespaces())
-      for (const r_debug_extended* ns = base->r_next; ns != nullptr && g_nstartup_namespaces < kMaxNamespaces;
-           ns = ns->r_next)
-        g_startup_namespaces[g_nstartup_namespaces++] = ns;
   Walk w{nullptr, LM_ID_BASE, 0, 0, true, false, 0, false};
   dl_iterate_phdr(walk_cb, &w);
   const std::size_t n = startup == 0 || startup > g_ncur ? g_ncur : startup;
@@ -574,6 +548,23 @@ const r_debug_extended* namespaces() {
   return nullptr;
 }
 
+// The namespaces ld.so lists when start-up ends: the audit modules' (LD_AUDIT,
+// `sealkit run`'s own among them), which glibc sealed nothing of ours in and
+// which a pass leaves alone. glibc 2.36's dlmopen into an audit namespace
+// fails with ld.so's load lock still taken (its check signals the error
+// before the unlock), and every later dlopen or dlsym of another thread
+// then waits forever. Their r_debug entries live as long as ld.so.
+constexpr std::size_t kMaxStartupNamespaces = 16;
+const r_debug_extended* g_startup_ns[kMaxStartupNamespaces];
+std::size_t g_nstartup_ns = 0;
+bool g_startup_ns_overflow = false;
+
+bool listed_at_startup(const r_debug_extended* ns) {
+  for (std::size_t i = 0; i < g_nstartup_ns; ++i)
+    if (g_startup_ns[i] == ns) return true;
+  return false;
+}
+
 // The pass over one namespace (w says which), from the walk to the seals.
 // Entered with g_mu held; returns with it released.
 void seal_namespace(Policy policy, const Opened& opened, link_map* head, Walk& w);
@@ -584,6 +575,42 @@ bool base_namespace_changed() {
   dl_iterate_phdr(walk_cb, &probe);
   return probe.adds != g_seen_adds.load(std::memory_order_relaxed) ||
          probe.subs != g_seen_subs.load(std::memory_order_relaxed);
+}
+
+void remember_startup_counters() {
+  Walk probe{nullptr, LM_ID_BASE, 0, 0, false, false, 0};
+  dl_iterate_phdr(walk_cb, &probe);
+  g_seen_adds.store(probe.adds, std::memory_order_relaxed);
+  g_seen_subs.store(probe.subs, std::memory_order_relaxed);
+  if (_r_debug.r_version < 2) return;
+  const r_debug_extended* base = namespaces();
+  for (const r_debug_extended* ns = base ? base->r_next : nullptr; ns != nullptr; ns = ns->r_next) {
+    if (g_nstartup_ns == kMaxStartupNamespaces) {
+      g_startup_ns_overflow = true;  // more audit modules than this: no namespace is walked
+      break;
+    }
+    g_startup_ns[g_nstartup_ns++] = ns;
+  }
+}
+
+bool base_namespace_lists(const char* file) {
+  struct Ask {
+    const char* file;
+    bool found;
+  } ask{file, false};
+  // Inside dl_iterate_phdr: ld.so's lock keeps the list and its names still.
+  dl_iterate_phdr(
+      [](dl_phdr_info*, std::size_t, void* p) {
+        auto* a = static_cast<Ask*>(p);
+        for (const link_map* l = _r_debug.r_map; l != nullptr && !a->found; l = l->l_next) {
+          if (l->l_name == nullptr) continue;
+          const char* last = std::strrchr(l->l_name, '/');
+          a->found = std::strcmp(last ? last + 1 : l->l_name, a->file) == 0;
+        }
+        return 1;
+      },
+      &ask);
+  return ask.found;
 }
 
 void seal_pass(Policy policy, const Opened& opened) {
@@ -641,8 +668,9 @@ void seal_pass(Policy policy, const Opened& opened) {
   // pass was for, every other one, when ld.so's counters say something changed.
   if (opened.nested || _r_debug.r_version < 2) return;
   const r_debug_extended* base = namespaces();
+  if (g_startup_ns_overflow) return;
   for (const r_debug_extended* ns = base ? base->r_next : nullptr; ns != nullptr; ns = ns->r_next) {
-    if (existed_at_startup(ns)) continue;  // an audit module's: see g_startup_namespaces
+    if (listed_at_startup(ns)) continue;
     pthread_mutex_lock(&g_mu);
     Walk other{nullptr, kLmidUnknown, 0, 0, true, false, 0};
     other.ns = ns;
@@ -739,6 +767,9 @@ void seal_namespace(Policy policy, const Opened& opened, link_map* head, Walk& w
     if (wants[i].confirmed) continue;
     const int mode = RTLD_LAZY | RTLD_NOLOAD | RTLD_NODELETE;
     const char* name = names + wants[i].name_off;
+    // An emptied namespace makes glibc's dlmopen fail with its load lock
+    // taken (see g_startup_ns): asked only while the namespace lists objects.
+    if (w.ns != nullptr && w.ns->base.r_map == nullptr) break;
     void* h = lmid == LM_ID_BASE ? real.dlopen(name, mode) : real.dlmopen(lmid, name, mode);
     asked = true;
     if (!h) continue;

@@ -45,6 +45,15 @@ void seal_pass(Policy policy, const Opened& opened);
 // (glibc_loads.cpp), most of which load nothing.
 bool base_namespace_changed();
 
+// Takes ld.so's counters now as the last pass's: called at start-up, once
+// the start-up objects are sealed, so that base_namespace_changed() can tell
+// before any set-up for later passes (init) that nothing was loaded since.
+void remember_startup_counters();
+
+// Whether the base namespace lists an object whose file name (the last part
+// of its path) is `file`. Makes no system call.
+bool base_namespace_lists(const char* file);
+
 // fork() while another thread is in a pass must not leave the child with
 // the pass's lock taken: registered with pthread_atfork once.
 void lock_for_fork();
