@@ -680,29 +680,14 @@ TEST(SealkitAudit, AProcessCaughtInTheMiddleOfAnExecIsNeverReportedFromItsUnfini
 // and not an error. The audit runs as nobody against this (root) test.
 TEST(SealkitAudit, AnotherUsersProcessIsDeniedNotAnError) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root to run the audit as another user";
-  int out[2];
-  ASSERT_EQ(::pipe(out), 0);
   const std::string me = std::to_string(::getpid());
-  pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    ::dup2(out[1], 1);
-    ::close(out[0]);
-    if (::setgroups(0, nullptr) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0) _exit(126);
-    ::execl(SEALKIT_BIN, SEALKIT_BIN, "audit", me.c_str(), "--json", static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  ::close(out[1]);
-  std::string text;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::read(out[0], buf, sizeof buf)) > 0) text.append(buf, static_cast<std::size_t>(n));
-  ::close(out[0]);
-  int st = 0;
-  ASSERT_EQ(::waitpid(child, &st, 0), child);
-  ASSERT_TRUE(WIFEXITED(st));
-  if (WEXITSTATUS(st) == 127) GTEST_SKIP() << "nobody cannot execute " << SEALKIT_BIN << " (directory permissions)";
-  ASSERT_EQ(WEXITSTATUS(st), 0) << text;
+  const Captured c = sealkit::test::run_captured_after(
+      [] { return ::setgroups(0, nullptr) == 0 && ::setgid(65534) == 0 && ::setuid(65534) == 0; },
+      {SEALKIT_BIN, "audit", me, "--json"});
+  const std::string& text = c.out;
+  ASSERT_LT(c.status, 128) << "signal " << c.status - 128;
+  if (c.status == 127) GTEST_SKIP() << "nobody cannot execute " << SEALKIT_BIN << " (directory permissions)";
+  ASSERT_EQ(c.status, 0) << text;
   json j = json::parse(text);
   EXPECT_EQ(find_process(j, ::getpid())->at("status"), "denied");
   EXPECT_EQ(j.at("skipped").at("denied"), 1);

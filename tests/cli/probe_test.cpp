@@ -95,30 +95,12 @@ TEST(SealkitProbe, UnderAFilterThatKillsMsealItReportsInsteadOfDying) {
 #if !defined(__x86_64__)
   GTEST_SKIP() << "the test's filter is written for x86_64 system call numbers";
 #endif
-  int out[2];
-  ASSERT_EQ(::pipe(out), 0);
-  const pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    ::dup2(out[1], 1);
-    ::close(out[0]);
-    ::close(out[1]);
-    if (!kill_at_mseal_and_seccomp()) ::_exit(125);
-    ::execl(SEALKIT_BIN, SEALKIT_BIN, "probe", "--json", static_cast<char*>(nullptr));
-    ::_exit(126);
-  }
-  ::close(out[1]);
-  std::string text;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::read(out[0], buf, sizeof buf)) > 0) text.append(buf, static_cast<std::size_t>(n));
-  ::close(out[0]);
-  int status = 0;
-  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-  ASSERT_FALSE(WIFSIGNALED(status)) << "sealkit probe was killed by signal " << WTERMSIG(status);
-  ASSERT_TRUE(WIFEXITED(status));
-  ASSERT_NE(WEXITSTATUS(status), 125) << "the filter could not be installed";
-  EXPECT_EQ(WEXITSTATUS(status), 1) << text;
+  const sealkit::test::Captured c =
+      sealkit::test::run_captured_after(kill_at_mseal_and_seccomp, {SEALKIT_BIN, "probe", "--json"});
+  const std::string& text = c.out;
+  ASSERT_LT(c.status, 128) << "sealkit probe was killed by signal " << c.status - 128;
+  ASSERT_NE(c.status, 125) << "the filter could not be installed";
+  EXPECT_EQ(c.status, 1) << text;
   const nlohmann::json j = nlohmann::json::parse(text);
   EXPECT_EQ(j.at("can_seal"), false);
   const auto& mseal = j.at("facts").at("mseal");

@@ -25,6 +25,11 @@ std::string slurp(int fd) {
 }  // namespace
 
 Captured run_captured(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
+  return run_captured_after({}, argv, env);
+}
+
+Captured run_captured_after(const std::function<bool()>& in_child, const std::vector<std::string>& argv,
+                            const std::vector<std::string>& env) {
   int out[2];
   if (pipe(out) != 0) return {};
   FILE* err = std::tmpfile();
@@ -39,6 +44,7 @@ Captured run_captured(const std::vector<std::string>& argv, const std::vector<st
     if (out[1] != 1) close(out[1]);
     if (fileno(err) != 2) close(fileno(err));
     for (const auto& kv : env) putenv(const_cast<char*>(kv.c_str()));
+    if (in_child && !in_child()) _exit(125);
     std::vector<char*> a;
     for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
     a.push_back(nullptr);

@@ -2,6 +2,7 @@
 // stdout and stderr captured, exit status (or 128 + signal).
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,12 @@ struct Captured {
 // stderr goes to a temporary file, so that a full pipe never blocks the child.
 // `env` holds NAME=VALUE strings added to (or replacing in) the environment.
 Captured run_captured(const std::vector<std::string>& argv, const std::vector<std::string>& env = {});
+
+// The same, with `in_child` run in the child just before the exec (a filter
+// to install, credentials to drop): when it returns false the child exits
+// with status 125 without exec'ing.
+Captured run_captured_after(const std::function<bool()>& in_child, const std::vector<std::string>& argv,
+                            const std::vector<std::string>& env = {});
 
 // "ASAN_OPTIONS=" with `option` after whatever this process's ASAN_OPTIONS
 // holds: for a child that the sanitizer build must run differently.

@@ -176,6 +176,49 @@ std::uint64_t task_size() {
 
 std::size_t installed_kernel_length() { return g_installed.load(std::memory_order_relaxed); }
 
+namespace {
+// The filter for `ranges` (only their discard advice when `discard_only`),
+// built in scratch memory of its own: `edit` may change the program (an
+// errno stops there), `install` puts it in (an errno), unless the kernel's
+// budget would refuse it (ENOMEM, nothing installed). r comes back with the
+// program's figures and the error; the scratch memory is unmapped on every path.
+template <class Edit, class Install>
+FilterResult build_and_install(const SealedRange* ranges, std::size_t n, bool discard_only, FilterResult r,
+                               Edit&& edit, Install&& install) {
+  void* mem = sys::mmap_anon(sizeof(Scratch));
+  if (mem == nullptr) {
+    r.error = 12;  // ENOMEM
+    return r;
+  }
+  auto* s = new (mem) Scratch;
+  bs::Input in;
+  in.ranges = ranges;
+  in.count = n;
+  in.task_size = task_size();
+  in.discard_only = discard_only;
+  bs::Program& prog = s->program;
+  const bs::BuildStatus st = bs::build(in, prog, s->work);
+  if (st != bs::BuildStatus::kOk) {
+    r.error = bs::to_errno(st);
+  } else if ((r.error = edit(prog)) == 0) {
+    r.ranges = prog.merged_ranges;
+    r.discard_ranges = prog.discard_ranges;
+    r.instructions = prog.length;
+    r.kernel_length = bs::kernel_length(prog);
+    const std::size_t cost = r.kernel_length + bs::kFilterPenalty;
+    if (installed_kernel_length() + cost > bs::kMaxTotalInstructions) {
+      r.error = 12;  // the kernel would refuse it: ENOMEM, nothing installed
+    } else {
+      r.error = install(prog, r);
+      if (r.error == 0) g_installed.fetch_add(cost, std::memory_order_relaxed);
+    }
+  }
+  s->~Scratch();
+  sys::munmap(mem, sizeof(Scratch));
+  return r;
+}
+}  // namespace
+
 FilterResult install_filter(const SealedRange* ranges, std::size_t n, bool with_policy, SharerCheck check) {
   FilterResult r;
   if (!sys::kSupported) {
@@ -198,44 +241,21 @@ FilterResult install_filter(const SealedRange* ranges, std::size_t n, bool with_
     r.error = kEbusy;
     return r;
   }
-  void* mem = sys::mmap_anon(sizeof(Scratch));
-  if (mem == nullptr) {
-    r.error = 12;  // ENOMEM
-    return r;
-  }
-  auto* s = new (mem) Scratch;
-  bs::Input in;
-  in.ranges = ranges;
-  in.count = n;
-  in.task_size = task_size();
-  const bs::BuildStatus st = bs::build(in, s->program, s->work);
-  bs::Program& prog = s->program;
-  if (st != bs::BuildStatus::kOk) {
-    r.error = bs::to_errno(st);
-  } else if (with_policy && prog.length + kPolicyLength > bs::kMaxInstructions) {
-    r.error = 12;  // no room for the policy in one filter
-  } else {
-    if (with_policy) {
-      for (std::size_t i = prog.length; i-- > 0;) prog.insns[i + kPolicyLength] = prog.insns[i];
-      write_policy(prog.insns);
-      prog.length += kPolicyLength;
-    }
-    r.ranges = prog.merged_ranges;
-    r.discard_ranges = prog.discard_ranges;
-    r.instructions = prog.length;
-    r.kernel_length = bs::kernel_length(prog);
-    const std::size_t cost = r.kernel_length + bs::kFilterPenalty;
-    if (installed_kernel_length() + cost > bs::kMaxTotalInstructions) {
-      r.error = 12;  // the kernel would refuse it: ENOMEM, nothing installed
-    } else {
-      r.error = install_program(prog, r);  // EAGAIN: TSYNC named a thread with a filter of its own
-      if (r.error == 0) g_installed.fetch_add(cost, std::memory_order_relaxed);
-      // A task made while this went in: the filter stays, unclaimed.
-      if (r.error == 0 && check == SharerCheck::kLook && address_space_shared(true)) r.error = kEbusy;
-    }
-  }
-  s->~Scratch();
-  sys::munmap(mem, sizeof(Scratch));
+  r = build_and_install(
+      ranges, n, false, r,
+      [&](bs::Program& prog) {
+        if (!with_policy) return 0;
+        if (prog.length + kPolicyLength > bs::kMaxInstructions) return 12;  // no room for the policy in one filter
+        for (std::size_t i = prog.length; i-- > 0;) prog.insns[i + kPolicyLength] = prog.insns[i];
+        write_policy(prog.insns);
+        prog.length += kPolicyLength;
+        return 0;
+      },
+      [](const bs::Program& prog, FilterResult& result) {
+        return install_program(prog, result);  // EAGAIN: TSYNC named a thread with a filter of its own
+      });
+  // A task made while this went in: the filter stays (counted), unclaimed.
+  if (r.error == 0 && check == SharerCheck::kLook && address_space_shared(true)) r.error = kEbusy;
   return r;
 }
 
@@ -245,38 +265,13 @@ FilterResult install_discard_guard(const SealedRange* ranges, std::size_t n) {
     r.error = 38;  // ENOSYS
     return r;
   }
-  void* mem = sys::mmap_anon(sizeof(Scratch));
-  if (mem == nullptr) {
-    r.error = 12;  // ENOMEM
-    return r;
-  }
-  auto* s = new (mem) Scratch;
-  bs::Input in;
-  in.ranges = ranges;
-  in.count = n;
-  in.task_size = task_size();
-  in.discard_only = true;
-  const bs::BuildStatus st = bs::build(in, s->program, s->work);
-  if (st != bs::BuildStatus::kOk) {
-    r.error = bs::to_errno(st);
-  } else {
-    r.ranges = s->program.merged_ranges;
-    r.discard_ranges = s->program.discard_ranges;
-    r.instructions = s->program.length;
-    r.kernel_length = bs::kernel_length(s->program);
-    const std::size_t cost = r.kernel_length + bs::kFilterPenalty;
-    if (installed_kernel_length() + cost > bs::kMaxTotalInstructions) {
-      r.error = 12;  // the kernel would refuse it: ENOMEM, nothing installed
-    } else {
-      bs::InstallOptions options;
-      options.keep_no_new_privs = true;
-      r.error = bs::install(s->program, options).error;
-      if (r.error == 0) g_installed.fetch_add(cost, std::memory_order_relaxed);
-    }
-  }
-  s->~Scratch();
-  sys::munmap(mem, sizeof(Scratch));
-  return r;
+  return build_and_install(
+      ranges, n, true, r, [](bs::Program&) { return 0; },
+      [](const bs::Program& prog, FilterResult&) {
+        bs::InstallOptions options;
+        options.keep_no_new_privs = true;
+        return bs::install(prog, options).error;
+      });
 }
 
 }  // namespace sealkit::rt::seccomp
