@@ -174,12 +174,22 @@ void Emitter::block_shmat(Label entry) {
   ret(kRetAllow);
 }
 
+// mremap(addr, old_len, new_len, flags, new_addr). First every EINVAL of
+// check_mremap_params (mm/mremap.c), then the destination (MREMAP_FIXED
+// unmaps it), then the source.
 void Emitter::block_mremap(Label entry) {
-  // mremap(addr, old_len, new_len, flags, new_addr). First every EINVAL of
-  // check_mremap_params (mm/mremap.c), then the destination (MREMAP_FIXED
-  // unmaps it), then the source.
   bind(entry);
-  Label pass = label(), flags_low = label(), flags_ok = label(), to_source = label();
+  Label pass = label(), to_source = label();
+  mremap_arguments(pass, to_source);
+  if (exact_dest_) mremap_exact_search(pass, to_source);
+  else mremap_hull_search(pass, to_source);
+}
+
+// Lets through (to `pass`) what the kernel refuses before any seal check,
+// goes to `to_source` unless MREMAP_FIXED unmaps a destination, and leaves
+// the rounded lengths (R, N) and the destination (D..DL) in scratch memory.
+void Emitter::mremap_arguments(Label pass, Label to_source) {
+  Label flags_low = label(), flags_ok = label();
   ld_arg(3, true);
   jmp(BPF_JEQ, 0, flags_low, pass);
   bind(flags_low);
@@ -241,24 +251,28 @@ void Emitter::block_mremap(Label entry) {
   ld_arg(3, false);
   jmp(BPF_JSET, MREMAP_FIXED, fixed, to_source);
   bind(fixed);
-  if (exact_dest_) {
-    copy(kDHi, kSHi);
-    copy(kDLo, kSLo);
-    copy(kDLHi, kLHi);
-    copy(kDLLo, kLLo);
-    Label dest_tree = label();
-    ja(dest_tree);
-    bind(to_source);
-    ja(mremap_source_);
-    bind(pass);
-    ret(kRetAllow);
-    tree(all_, dest_tree, mremap_source_);  // no overlap there: go on with the source
-    bind(mremap_source_);
-    mremap_source_range();
-    ja(main_tree_);
-    return;
-  }
-  // Budget mode: one search over the hull of source and destination.
+}
+
+// The destination searched on its own (its own copy of the range tree), then the source.
+void Emitter::mremap_exact_search(Label pass, Label to_source) {
+  copy(kDHi, kSHi);
+  copy(kDLo, kSLo);
+  copy(kDLHi, kLHi);
+  copy(kDLLo, kLLo);
+  Label dest_tree = label();
+  ja(dest_tree);
+  bind(to_source);
+  ja(mremap_source_);
+  bind(pass);
+  ret(kRetAllow);
+  tree(all_, dest_tree, mremap_source_);  // no overlap there: go on with the source
+  bind(mremap_source_);
+  mremap_source_range();
+  ja(main_tree_);
+}
+
+// Budget mode: one search over the hull of source and destination.
+void Emitter::mremap_hull_search(Label pass, Label to_source) {
   mremap_source_range();
   Label s_ok = label(), l_ok = label(), take_s = label(), take_l = label();
   less64(kDHi, kDLo, kSHi, kSLo, take_s, s_ok);

@@ -170,6 +170,9 @@ class Emitter {
   void block_process_madvise(Label entry);
   void block_shmat(Label entry);
   void block_mremap(Label entry);
+  void mremap_arguments(Label pass, Label to_source);
+  void mremap_exact_search(Label pass, Label to_source);
+  void mremap_hull_search(Label pass, Label to_source);
   void block_common_request();
   void mremap_source_range();
   // i386, decided in its first dispatch without scratch memory:
