@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <vector>
 
 namespace CLI {
 class App;
@@ -28,5 +29,12 @@ Runner add_enable(CLI::App& app);
 Runner add_disable(CLI::App& app);
 Runner add_status(CLI::App& app);
 Runner add_config(CLI::App& app);
+
+// The command line as CLI11 is to read it. A subcommand that runs a program
+// (`sealkit run`) takes, as env, sudo and timeout do, the first word that is
+// neither one of its options nor an option's value as the start of that
+// program's command line: a `--` is put before it when the user wrote none,
+// so that `sealkit run ls -d /` passes -d to ls.
+std::vector<const char*> with_command_separator(const CLI::App& app, int argc, const char* const* argv);
 
 }  // namespace sealkit::cli

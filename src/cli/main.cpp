@@ -12,7 +12,7 @@
 int main(int argc, char** argv) {
   using namespace sealkit::cli;
   CLI::App app{"sealkit: memory sealing (mseal) for Linux programs", "sealkit"};
-  app.set_version_flag("--version", std::string("sealkit ") + sealkit_version());
+  app.set_version_flag("-V,--version", std::string("sealkit ") + sealkit_version());
   app.require_subcommand(1, 1);
   app.footer("Exit status: 0 ok, 1 a finding or a failed check, 2 bad usage or an error.");
 
@@ -32,8 +32,9 @@ int main(int argc, char** argv) {
   add(add_status);
   add(add_config);
 
+  const std::vector<const char*> words = with_command_separator(app, argc, argv);
   try {
-    app.parse(argc, argv);
+    app.parse(static_cast<int>(words.size()), words.data());
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {

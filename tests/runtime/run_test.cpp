@@ -157,6 +157,27 @@ TEST(SealkitRun, StaticProgramsAreSealedOrRefusedUnlessAllowed) {
   EXPECT_NE(allowed.err.find("runs unsealed"), std::string::npos) << allowed.err;
 }
 
+// As env, sudo and timeout: the first word that is not one of sealkit's
+// options (or an option's value) starts the program; `--` stays optional,
+// and words after the program's name are its own, options included.
+TEST(SealkitRun, TheFirstWordThatIsNotAnOptionStartsTheProgram) {
+  Outcome plain = run({SEALKIT_BIN, "run", "/bin/ls", "-d", "/"});
+  EXPECT_EQ(plain.status, 0) << plain.err;
+  EXPECT_EQ(plain.out, "/\n");
+  Outcome with_value = run({SEALKIT_BIN, "run", "--backend", "kernel", "/bin/ls", "-d", "/"});
+  EXPECT_EQ(with_value.status, 0) << with_value.err;
+  EXPECT_EQ(with_value.out, "/\n");
+  Outcome joined = run({SEALKIT_BIN, "run", "--policy=dlopen=off", "/bin/echo", "--policy", "--", "x"});
+  EXPECT_EQ(joined.status, 0) << joined.err;
+  EXPECT_EQ(joined.out, "--policy -- x\n") << "the program's options are its own, even sealkit's names";
+  Outcome separated = run({SEALKIT_BIN, "run", "--", "/bin/echo", "--backend"});
+  EXPECT_EQ(separated.status, 0) << separated.err;
+  EXPECT_EQ(separated.out, "--backend\n");
+  Outcome unknown = run({SEALKIT_BIN, "run", "--no-such-option", "/bin/true"});
+  EXPECT_EQ(unknown.status, 2) << "an unknown option before the program is a usage error, not a program";
+  EXPECT_NE(unknown.err.find("--no-such-option"), std::string::npos) << unknown.err;
+}
+
 TEST(SealkitRun, UsageErrorsExitTwoWithAMessage) {
   Outcome none = run({SEALKIT_BIN, "run"});
   EXPECT_EQ(none.status, 2);
