@@ -32,7 +32,7 @@ std::string set(std::string_view args, const Config& config, ServiceState& state
 std::string stats(std::string_view, const Config& config, ServiceState& state) {
   auto sealed = sealkit::is_sealed(&config, sizeof config);
   return "requests=" + std::to_string(state.requests) + " keys=" + std::to_string(state.store.size()) +
-         " config_sealed=" + (sealed.ok() && sealed.value() ? "yes" : "no");
+         " config_sealed=" + (sealed.has_value() && sealed.value() ? "yes" : "no");
 }
 
 // An administrative command: only a configuration that lists it enables it.

@@ -40,8 +40,8 @@ std::optional<Tables> start_up(std::string_view config_text, std::string& error)
   // From here on the tables are read-only and sealed: no mprotect, munmap,
   // mremap, mmap(MAP_FIXED) or madvise(MADV_DONTNEED) can change them. If the
   // kernel cannot seal, refuse to run rather than run unprotected.
-  if (auto ec = arena->freeze()) {
-    error = "cannot seal the configuration and dispatch table: " + ec.message();
+  if (auto frozen = arena->freeze(); !frozen) {
+    error = "cannot seal the configuration and dispatch table: " + frozen.error().message();
     return std::nullopt;
   }
   return tables;  // the arena object goes, its sealed memory stays

@@ -1,14 +1,16 @@
 // sealkit C++ API: the common sealing patterns, short and safe.
 //
 // Header-only over the C ABI in sealkit.h (no C++ types cross the shared
-// library boundary). Needs C++17. Nothing here throws: failures come back as
-// std::error_code (errno values in std::generic_category()).
+// library boundary). Needs C++17; C++20 adds std::span views. Nothing here
+// throws: every call that can fail returns a Result, shaped like C++23's
+// std::expected (the names of its subset: has_value, value, error, value_or,
+// operator*, operator->), with errno values in std::generic_category().
 //
 //   auto arena = sealkit::WriteOnceArena::create(64 * 1024);   // at start-up
 //   Config* cfg = arena->make<Config>(parse_config());
 //   Handler* table = arena->make_array<Handler>(kOps);
 //   ... fill them ...
-//   if (auto ec = arena->freeze()) die(ec);   // now read-only and sealed
+//   if (auto r = arena->freeze(); !r) die(r.error());   // now read-only and sealed
 #ifndef SEALKIT_SEALKIT_HPP
 #define SEALKIT_SEALKIT_HPP
 
@@ -18,11 +20,17 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <new>
 #include <optional>
 #include <system_error>
 #include <type_traits>
 #include <utility>
+#if __cplusplus >= 202002L && __has_include(<span>)
+#include <span>
+#define SEALKIT_HAVE_SPAN 1
+#endif
 
 #include "sealkit/sealkit.h"
 
@@ -31,29 +39,90 @@ namespace sealkit {
 // errno as a std::error_code.
 inline std::error_code errno_code(int e = errno) noexcept { return {e, std::generic_category()}; }
 
-// A value or the error that prevented it.
+namespace detail {
+// value() of a Result holding an error: a bug in the caller, reported the
+// same way in every build (std::expected would throw; nothing here throws).
+[[noreturn]] inline void value_of_error(const std::error_code& ec) noexcept {
+  std::fprintf(stderr, "sealkit: value() of a Result that holds an error (%s); check has_value() first\n",
+               ec.message().c_str());
+  std::abort();
+}
+}  // namespace detail
+
+// A T or the error that prevented it. [[nodiscard]]: a dropped Result is a
+// dropped error. For Result<bool> (is_sealed) there is no conversion to bool:
+// `if (auto r = is_sealed(p, n))` would read "sealed" where it means "the
+// question was answered"; write `r.has_value() && *r`, or r.value_or(false).
 template <class T>
-class Result {
+class [[nodiscard]] Result {
  public:
+  using value_type = T;
+  using error_type = std::error_code;
+
   Result(T value) noexcept(std::is_nothrow_move_constructible_v<T>) : value_(std::move(value)) {}
   Result(std::error_code ec) noexcept : ec_(ec) {}
 
-  bool ok() const noexcept { return value_.has_value(); }
-  explicit operator bool() const noexcept { return ok(); }
-  std::error_code error() const noexcept { return ec_; }
-  T& value() & noexcept { return *value_; }
-  T&& value() && noexcept { return std::move(*value_); }
+  bool has_value() const noexcept { return value_.has_value(); }
+  template <class U = T, std::enable_if_t<!std::is_same_v<U, bool>, int> = 0>
+  explicit operator bool() const noexcept {
+    return has_value();
+  }
+  template <class U = T, std::enable_if_t<std::is_same_v<U, bool>, int> = 0>
+  explicit operator bool() const noexcept = delete;  // ambiguous for bool: has_value() or *r
+
+  // The error; a default (false) error_code when there is a value.
+  const std::error_code& error() const noexcept { return ec_; }
+  // The value; aborts with a message when there is none.
+  T& value() & noexcept {
+    if (!has_value()) detail::value_of_error(ec_);
+    return *value_;
+  }
+  const T& value() const& noexcept {
+    if (!has_value()) detail::value_of_error(ec_);
+    return *value_;
+  }
+  T&& value() && noexcept { return std::move(value()); }
+  template <class U>
+  T value_or(U&& fallback) const& {
+    return has_value() ? *value_ : static_cast<T>(std::forward<U>(fallback));
+  }
+  // Unchecked, as std::expected's: has_value() first.
   T* operator->() noexcept { return &*value_; }
+  const T* operator->() const noexcept { return &*value_; }
   T& operator*() & noexcept { return *value_; }
+  const T& operator*() const& noexcept { return *value_; }
 
  private:
   std::optional<T> value_;
   std::error_code ec_;
 };
 
+// Success, or the error: what std::expected<void, std::error_code> says.
+template <>
+class [[nodiscard]] Result<void> {
+ public:
+  using value_type = void;
+  using error_type = std::error_code;
+
+  Result() noexcept = default;
+  Result(std::error_code ec) noexcept : ec_(ec) {}
+
+  bool has_value() const noexcept { return !ec_; }
+  explicit operator bool() const noexcept { return has_value(); }
+  const std::error_code& error() const noexcept { return ec_; }
+  // Aborts with a message when there is an error.
+  void value() const noexcept {
+    if (!has_value()) detail::value_of_error(ec_);
+  }
+
+ private:
+  std::error_code ec_;
+};
+
 // Seal [addr, addr+len): mseal(2)'s contract (addr page-aligned).
-inline std::error_code seal(void* addr, std::size_t len) noexcept {
-  return sealkit_mseal(addr, len, 0) == 0 ? std::error_code{} : errno_code();
+inline Result<void> seal(void* addr, std::size_t len) noexcept {
+  if (sealkit_mseal(addr, len, 0) != 0) return errno_code();
+  return {};
 }
 
 // Whether every page of [addr, addr+len) is sealed.
@@ -100,22 +169,26 @@ class Mapping {
 
   std::byte* data() const noexcept { return static_cast<std::byte*>(addr_); }
   std::size_t size() const noexcept { return len_; }
+#ifdef SEALKIT_HAVE_SPAN
+  // The whole mapping (empty once moved from or released).
+  std::span<std::byte> bytes() const noexcept { return {data(), size()}; }
+#endif
   bool sealed() const noexcept { return sealed_; }
 
   // mprotect the whole mapping; `prot` may hold SEALKIT_PROT_SEAL.
-  std::error_code protect(int prot) noexcept {
+  Result<void> protect(int prot) noexcept {
     if (sealkit_mprotect(addr_, len_, prot) != 0) return errno_code();
     if (prot & SEALKIT_PROT_SEAL) sealed_ = true;
     return {};
   }
   // Seal the whole mapping as it is now.
-  std::error_code seal() noexcept {
-    if (auto ec = sealkit::seal(addr_, len_)) return ec;
+  Result<void> seal() noexcept {
+    if (auto r = sealkit::seal(addr_, len_); !r) return r;
     sealed_ = true;
     return {};
   }
   // Give up ownership; the caller unmaps (or not).
-  void* release() noexcept {
+  [[nodiscard]] void* release() noexcept {
     len_ = 0;
     return std::exchange(addr_, nullptr);
   }
@@ -150,12 +223,12 @@ class WriteOnceArena {
     const std::size_t len = capacity == 0 ? ps : (capacity + ps - 1) / ps * ps;
     auto m = Mapping::anonymous(len, PROT_READ | PROT_WRITE, SEALKIT_MAP_SEALABLE);
     if (!m) return m.error();
-    return WriteOnceArena(std::move(m).value());
+    return WriteOnceArena(std::move(*m));
   }
 
   // Raw aligned bytes; nullptr when frozen or out of room. `align` must be a
   // power of two.
-  void* allocate(std::size_t n, std::size_t align = alignof(std::max_align_t)) noexcept {
+  [[nodiscard]] void* allocate(std::size_t n, std::size_t align = alignof(std::max_align_t)) noexcept {
     if (frozen_ || align == 0 || (align & (align - 1)) != 0) return nullptr;
     std::uintptr_t base = reinterpret_cast<std::uintptr_t>(mem_.data());
     std::uintptr_t at = (base + used_ + align - 1) & ~(std::uintptr_t(align) - 1);
@@ -167,7 +240,7 @@ class WriteOnceArena {
 
   // Construct one T in the arena; nullptr when frozen or out of room.
   template <class T, class... Args>
-  T* make(Args&&... args) noexcept(std::is_nothrow_constructible_v<T, Args...>) {
+  [[nodiscard]] T* make(Args&&... args) noexcept(std::is_nothrow_constructible_v<T, Args...>) {
     static_assert(std::is_trivially_destructible_v<T>, "a sealed arena never runs destructors: store flat data");
     void* p = allocate(sizeof(T), alignof(T));
     return p ? new (p) T(std::forward<Args>(args)...) : nullptr;
@@ -175,7 +248,7 @@ class WriteOnceArena {
 
   // n value-initialised Ts; nullptr when frozen or out of room.
   template <class T>
-  T* make_array(std::size_t n) noexcept {
+  [[nodiscard]] T* make_array(std::size_t n) noexcept {
     static_assert(std::is_trivially_destructible_v<T>, "a sealed arena never runs destructors: store flat data");
     static_assert(std::is_nothrow_default_constructible_v<T>, "array elements are value-initialised");
     if (n > mem_.size() / sizeof(T)) return nullptr;
@@ -188,9 +261,9 @@ class WriteOnceArena {
 
   // Make the whole arena read-only and seal it. After this, allocation fails
   // and the memory stays until the process exits. Freezing twice is a no-op.
-  std::error_code freeze() noexcept {
+  Result<void> freeze() noexcept {
     if (frozen_) return {};
-    if (auto ec = mem_.protect(PROT_READ | SEALKIT_PROT_SEAL)) return ec;
+    if (auto r = mem_.protect(PROT_READ | SEALKIT_PROT_SEAL); !r) return r;
     frozen_ = true;
     return {};
   }
@@ -198,6 +271,10 @@ class WriteOnceArena {
   bool frozen() const noexcept { return frozen_; }
   std::size_t used() const noexcept { return used_; }
   std::size_t capacity() const noexcept { return mem_.size(); }
+#ifdef SEALKIT_HAVE_SPAN
+  // The whole reserved region, read-only: what freeze() seals.
+  std::span<const std::byte> bytes() const noexcept { return {mem_.data(), mem_.size()}; }
+#endif
   bool contains(const void* p) const noexcept {
     auto a = reinterpret_cast<std::uintptr_t>(p), b = reinterpret_cast<std::uintptr_t>(mem_.data());
     return a >= b && a < b + mem_.size();

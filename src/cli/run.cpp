@@ -62,6 +62,99 @@ bool check_config(const std::string& path, std::string& why) {
   return why.empty();
 }
 
+// Whether sealkit can run `program` at all (false: said why) and, for a
+// static one, why it cannot seal it (`static_unsealable`, empty when it can).
+bool judge_program(const fs::path& program, const run_program::Kind& kind, const run_inject::Objects& objects,
+                   std::string& static_unsealable) {
+  // A static program is sealed by sealkit itself (run/static_seal.hpp) where
+  // it can be; where it cannot, --allow-static runs it unsealed.
+  switch (kind.linking) {
+    case run_program::Linking::kStatic:
+      if (!run_static::kAvailable) static_unsealable = "sealkit follows static programs on x86-64 only";
+      else if (kind.is_32_bit) static_unsealable = "sealkit follows 64-bit static programs only";
+      break;
+    case run_program::Linking::kUnknown:
+      if (access(program.c_str(), X_OK) != 0) {
+        print_error(program.string() + ": " + std::strerror(errno));
+        return false;
+      }
+      break;
+    case run_program::Linking::kDynamic:
+      if (kind.is_32_bit && !objects.both_classes) {
+        print_error(program.string() + " is a 32-bit program and " + objects.audit +
+                    " is 64-bit only: install sealkit built with g++-multilib (both classes under $LIB), "
+                    "or drop --runtime");
+        return false;
+      }
+      break;
+    case run_program::Linking::kScript:
+      break;
+  }
+  // ld.so drops LD_AUDIT and LD_PRELOAD in secure execution: nothing of
+  // sealkit would run in it. Said here, once; children are told about by the
+  // preload object's exec wrappers (runtime/preload/secure_exec_notice.hpp).
+  const std::string secure = run_program::secure_exec_reason(program);
+  // Traced, a set-user-ID program would not get its privileges: not traced.
+  if (kind.linking == run_program::Linking::kStatic && !secure.empty())
+    static_unsealable = "it runs in secure execution (" + secure + "), which ptrace would take away";
+  if (!secure.empty() && kind.linking != run_program::Linking::kStatic) {
+    print_warning(program.string() + " runs in secure execution (" + secure +
+                  "): ld.so ignores LD_AUDIT and LD_PRELOAD there, so sealkit run does not seal it or what it starts "
+                  "(docs/runtime.md, \"Limits\")");
+  }
+  return true;
+}
+
+// --policy dlopen=... and harden-discard=... into the runtime's values
+// (SEALKIT_DLOPEN, SEALKIT_HARDEN_DISCARD; docs/runtime.md); false: said why.
+bool parse_policies(const std::vector<std::string>& policies, std::string& dlopen_policy, std::string& harden_discard) {
+  for (const std::string& p : policies) {
+    constexpr std::string_view kDlopen = "dlopen=", kHarden = "harden-discard=";
+    const std::string_view whole(p);
+    if (whole.substr(0, kHarden.size()) == kHarden) {
+      const std::string_view v = whole.substr(kHarden.size());
+      if (v != "on" && v != "off") {
+        print_error("--policy " + p + ": expected harden-discard=on or harden-discard=off");
+        return false;
+      }
+      harden_discard = v;
+      continue;
+    }
+    std::string_view v = whole.substr(0, kDlopen.size()) == kDlopen ? whole.substr(kDlopen.size()) : std::string_view();
+    if (v != "promote" && v != "nodelete" && v != "off") {
+      print_error("--policy " + p +
+                  ": expected dlopen=promote, dlopen=nodelete, dlopen=off, harden-discard=on or harden-discard=off");
+      return false;
+    }
+    dlopen_policy = v;
+  }
+  return true;
+}
+
+// What the program inherits: the injected objects and the runtime's settings.
+struct Injection {
+  std::string dlopen_policy;
+  std::string harden_discard;
+  std::string log;  // the physical path
+  std::string backend;
+};
+
+void set_environment(const RunOptions& o, const run_inject::Objects& objects, const Injection& in) {
+  std::string preloads = objects.preload;
+  if (const char* old = std::getenv("LD_PRELOAD"); old && *old) preloads += std::string(":") + old;
+  setenv("LD_PRELOAD", preloads.c_str(), 1);
+  if (!in.dlopen_policy.empty()) setenv("SEALKIT_DLOPEN", in.dlopen_policy.c_str(), 1);
+  if (!in.harden_discard.empty()) setenv("SEALKIT_HARDEN_DISCARD", in.harden_discard.c_str(), 1);
+  // Ours first: ld.so loads audit modules in order, and the runtime must see
+  // every object. Existing auditors are kept.
+  std::string audit = objects.audit;
+  if (const char* old = std::getenv("LD_AUDIT"); old && *old) audit += std::string(":") + old;
+  setenv("LD_AUDIT", audit.c_str(), 1);
+  if (!in.log.empty()) setenv("SEALKIT_LOG", in.log.c_str(), 1);
+  if (!o.config.empty()) setenv("SEALKIT_CONFIG", fs::absolute(o.config).c_str(), 1);
+  setenv("SEALKIT_BACKEND", in.backend.c_str(), 1);
+}
+
 int run(const RunOptions& o) {
   std::string why;
   auto objects = run_inject::find_objects(o.runtime, why);
@@ -75,90 +168,29 @@ int run(const RunOptions& o) {
     return kExitError;
   }
   const run_program::Kind kind = run_program::kind_of(*program);
-  // A static program is sealed by sealkit itself (run/static_seal.hpp) where
-  // it can be; where it cannot, --allow-static runs it unsealed.
+  const bool is_static = kind.linking == run_program::Linking::kStatic;
   std::string static_unsealable;
-  switch (kind.linking) {
-    case run_program::Linking::kStatic:
-      if (!run_static::kAvailable) static_unsealable = "sealkit follows static programs on x86-64 only";
-      else if (kind.is_32_bit) static_unsealable = "sealkit follows 64-bit static programs only";
-      break;
-    case run_program::Linking::kUnknown:
-      if (access(program->c_str(), X_OK) != 0) {
-        print_error(program->string() + ": " + std::strerror(errno));
-        return kExitError;
-      }
-      break;
-    case run_program::Linking::kDynamic:
-      if (kind.is_32_bit && !objects->both_classes) {
-        print_error(program->string() + " is a 32-bit program and " + objects->audit +
-                    " is 64-bit only: install sealkit built with g++-multilib (both classes under $LIB), "
-                    "or drop --runtime");
-        return kExitError;
-      }
-      break;
-    case run_program::Linking::kScript:
-      break;
-  }
+  if (!judge_program(*program, kind, *objects, static_unsealable)) return kExitError;
 
-  // ld.so drops LD_AUDIT and LD_PRELOAD in secure execution: nothing of
-  // sealkit would run in it. Said here, once; children are told about by the
-  // preload object's exec wrappers (runtime/preload/secure_exec_notice.hpp).
-  const std::string secure = run_program::secure_exec_reason(*program);
-  // Traced, a set-user-ID program would not get its privileges: not traced.
-  if (kind.linking == run_program::Linking::kStatic && !secure.empty())
-    static_unsealable = "it runs in secure execution (" + secure + "), which ptrace would take away";
-  if (!secure.empty() && kind.linking != run_program::Linking::kStatic) {
-    print_warning(program->string() + " runs in secure execution (" + secure +
-                  "): ld.so ignores LD_AUDIT and LD_PRELOAD there, so sealkit run does not seal it or what it starts "
-                  "(docs/runtime.md, \"Limits\")");
-  }
-
-  // Objects loaded later are sealed by libsealkit-preload.so, next to the
-  // runtime: its dlopen/dlmopen/dlclose wrappers (docs/runtime.md).
-  // harden-discard=on|off: the runtime's discard guard on sealed RELRO
-  // (SEALKIT_HARDEN_DISCARD; docs/runtime.md, "Discard advice on sealed file mappings").
-  std::string dlopen_policy, harden_discard;
-  for (const std::string& p : o.policies) {
-    constexpr std::string_view kDlopen = "dlopen=", kHarden = "harden-discard=";
-    const std::string_view whole(p);
-    if (whole.substr(0, kHarden.size()) == kHarden) {
-      const std::string_view v = whole.substr(kHarden.size());
-      if (v != "on" && v != "off") {
-        print_error("--policy " + p + ": expected harden-discard=on or harden-discard=off");
-        return kExitError;
-      }
-      harden_discard = v;
-      continue;
-    }
-    std::string_view v = whole.substr(0, kDlopen.size()) == kDlopen ? whole.substr(kDlopen.size()) : std::string_view();
-    if (v != "promote" && v != "nodelete" && v != "off") {
-      print_error("--policy " + p +
-                  ": expected dlopen=promote, dlopen=nodelete, dlopen=off, harden-discard=on or harden-discard=off");
-      return kExitError;
-    }
-    dlopen_policy = v;
-  }
+  Injection in;
+  if (!parse_policies(o.policies, in.dlopen_policy, in.harden_discard)) return kExitError;
   // Every process appends to the log as whoever it runs as (often root), by
   // path: its directories must be ones no other user can swap (cli/safe_write.hpp).
   // The runtime walks the path again in every process, refusing links and "..": it gets the physical path.
-  std::string log;
-  if (!o.log.empty() && !check_append_path(fs::absolute(o.log), why, log)) {
+  if (!o.log.empty() && !check_append_path(fs::absolute(o.log), why, in.log)) {
     print_error("--log: " + why);
     return kExitError;
   }
-  if (!o.config.empty()) {
-    if (!check_config(o.config, why)) {
-      print_error(why);
-      return kExitError;
-    }
-  }
-  const std::string backend = run_backend::choose_backend(o.backend, why);
-  if (backend.empty()) {
+  if (!o.config.empty() && !check_config(o.config, why)) {
     print_error(why);
     return kExitError;
   }
-  if (kind.linking == run_program::Linking::kStatic && backend == "seccomp" && static_unsealable.empty())
+  in.backend = run_backend::choose_backend(o.backend, why);
+  if (in.backend.empty()) {
+    print_error(why);
+    return kExitError;
+  }
+  if (is_static && in.backend == "seccomp" && static_unsealable.empty())
     static_unsealable = "sealkit seals static programs with mseal(2) only, not on the seccomp backend";
   if (!static_unsealable.empty()) {
     if (!o.allow_static) {
@@ -175,35 +207,21 @@ int run(const RunOptions& o) {
         run_tls::tunables_with_room(std::getenv("GLIBC_TUNABLES"), run_tls::libraries_tls_bytes(*program));
     setenv("GLIBC_TUNABLES", tunables.c_str(), 1);
   }
-
-  std::string preloads = objects->preload;
-  if (const char* old = std::getenv("LD_PRELOAD"); old && *old) preloads += std::string(":") + old;
-  setenv("LD_PRELOAD", preloads.c_str(), 1);
-  if (!dlopen_policy.empty()) setenv("SEALKIT_DLOPEN", dlopen_policy.c_str(), 1);
-  if (!harden_discard.empty()) setenv("SEALKIT_HARDEN_DISCARD", harden_discard.c_str(), 1);
-
-  // Ours first: ld.so loads audit modules in order, and the runtime must see
-  // every object. Existing auditors are kept.
-  std::string audit = objects->audit;
-  if (const char* old = std::getenv("LD_AUDIT"); old && *old) audit += std::string(":") + old;
-  setenv("LD_AUDIT", audit.c_str(), 1);
-  if (!log.empty()) setenv("SEALKIT_LOG", log.c_str(), 1);
-  if (!o.config.empty()) setenv("SEALKIT_CONFIG", fs::absolute(o.config).c_str(), 1);
-  setenv("SEALKIT_BACKEND", backend.c_str(), 1);
+  set_environment(o, *objects, in);
 
   std::vector<char*> argv;
   for (const std::string& a : o.command) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   // A static program is followed to the end of its start-up and sealed with
   // ptrace; sealkit stays as its parent (run/static_seal.hpp).
-  if (kind.linking == run_program::Linking::kStatic && static_unsealable.empty()) {
-    run_static::run(program->c_str(), argv.data(), log, why);
+  if (is_static && static_unsealable.empty()) {
+    run_static::run(program->c_str(), argv.data(), in.log, why);
     print_error(why);
     return kExitError;
   }
   // On the seccomp backend sealkit stays as the program's supervisor, so that
   // a filter never outlives the image it seals (docs/seccomp-exec.md).
-  if (backend == "seccomp") {
+  if (in.backend == "seccomp") {
     run_supervise::run(program->c_str(), argv.data(), why);
     print_error(why);
     return kExitError;

@@ -172,7 +172,7 @@ void child(Attack attack, Protection protection, int out_fd) {
   if (tables && error.empty()) {
     const Span span = pages_of(*tables);
     auto sealed = sealkit::is_sealed(span.start, span.len);
-    v.sealed_before = sealed.ok() && sealed.value();
+    v.sealed_before = sealed.has_value() && sealed.value();
     const auto before = answers(*tables);
     std::byte* forgery = forge(*tables, span);
     if (forgery) {

@@ -69,7 +69,7 @@ TEST(SealedServiceTables, StartUpFreezesIntoSealedMemory) {
   ASSERT_TRUE(tables) << error;
   auto config_sealed = is_sealed(tables->config, sizeof(Config));
   auto table_sealed = is_sealed(tables->table, sizeof(DispatchTable));
-  ASSERT_TRUE(config_sealed.ok() && table_sealed.ok());
+  ASSERT_TRUE(config_sealed.has_value() && table_sealed.has_value());
   EXPECT_TRUE(config_sealed.value());
   EXPECT_TRUE(table_sealed.value());
 }

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <span>
 #include <system_error>
 
 #include "lib/support.hpp"
@@ -37,7 +38,7 @@ bool aligned(const void* p, std::size_t a) { return reinterpret_cast<std::uintpt
 
 WriteOnceArena make_arena(std::size_t capacity) {
   auto a = WriteOnceArena::create(capacity);
-  EXPECT_TRUE(a.ok()) << a.error().message();
+  EXPECT_TRUE(a.has_value()) << a.error().message();
   return std::move(a).value();
 }
 
@@ -51,7 +52,7 @@ TEST(CxxArena, CapacityIsRoundedUpToPages) {
 TEST(CxxArena, ImpossibleCapacityIsAnError) {
   for (std::size_t cap : {SIZE_MAX, SIZE_MAX - page() + 2, SIZE_MAX / 2}) {
     auto a = WriteOnceArena::create(cap);
-    EXPECT_FALSE(a.ok()) << cap;
+    EXPECT_FALSE(a.has_value()) << cap;
     EXPECT_EQ(a.error(), std::errc::not_enough_memory) << cap;
   }
 }
@@ -173,7 +174,7 @@ TEST(CxxArena, FreezeMakesItReadOnlyAndSealed) {
   std::strcpy(h[1].name, "twice");
   const std::size_t used = a.used();
 
-  EXPECT_FALSE(a.freeze());
+  EXPECT_TRUE(a.freeze().has_value());
   EXPECT_TRUE(a.frozen());
   EXPECT_EQ(a.used(), used);
   EXPECT_EQ(p->x, 7);
@@ -182,7 +183,7 @@ TEST(CxxArena, FreezeMakesItReadOnlyAndSealed) {
   EXPECT_EQ(smaps_prot_at(p), PROT_READ);
   EXPECT_SEALED(p, a.capacity());
   auto s = sealkit::is_sealed(p, sizeof *p);
-  ASSERT_TRUE(s.ok());
+  ASSERT_TRUE(s.has_value());
   EXPECT_TRUE(s.value());
 }
 
@@ -191,7 +192,7 @@ TEST(CxxArena, FrozenArenaRefusesMprotectMunmapAndMapFixed) {
   auto* table = a.make_array<int>(4);
   ASSERT_NE(table, nullptr);
   table[2] = 99;
-  ASSERT_FALSE(a.freeze());
+  ASSERT_TRUE(a.freeze().has_value());
   void* base = table;  // the first allocation is at the arena's start
   errno = 0;
   EXPECT_EQ(::mprotect(base, page(), PROT_READ | PROT_WRITE), -1);
@@ -209,7 +210,7 @@ TEST(CxxArena, WriteAfterFreezeKillsTheProcess) {
   WriteOnceArena a = make_arena(page());
   int* value = a.make<int>(5);
   ASSERT_NE(value, nullptr);
-  ASSERT_FALSE(a.freeze());
+  ASSERT_TRUE(a.freeze().has_value());
   ChildResult r = run_in_child([value](ChildReport&) {
     restore_default_signal(SIGSEGV);
     *static_cast<volatile int*>(value) = 6;
@@ -222,7 +223,7 @@ TEST(CxxArena, WriteAfterFreezeKillsTheProcess) {
 TEST(CxxArena, NothingIsAllocatedAfterFreeze) {
   WriteOnceArena a = make_arena(page());
   ASSERT_NE(a.make<int>(1), nullptr);
-  ASSERT_FALSE(a.freeze());
+  ASSERT_TRUE(a.freeze().has_value());
   const std::size_t used = a.used();
   EXPECT_EQ(a.allocate(8), nullptr);
   EXPECT_EQ(a.make<int>(2), nullptr);
@@ -232,17 +233,17 @@ TEST(CxxArena, NothingIsAllocatedAfterFreeze) {
 
 TEST(CxxArena, FreezingTwiceIsFine) {
   WriteOnceArena a = make_arena(page());
-  ASSERT_FALSE(a.freeze());
-  EXPECT_FALSE(a.freeze());
+  ASSERT_TRUE(a.freeze().has_value());
+  EXPECT_TRUE(a.freeze().has_value());
   EXPECT_TRUE(a.frozen());
 }
 
 TEST(CxxArena, FreezeWorksInV8Mode) {
   ASSERT_EQ(sealkit_set_mode(SEALKIT_MODE_V8), SEALKIT_MODE_UPSTREAM);
   auto a = WriteOnceArena::create(page());
-  std::error_code ec = a.ok() ? a->freeze() : a.error();
+  std::error_code ec = a.has_value() ? a->freeze().error() : a.error();
   EXPECT_EQ(sealkit_set_mode(SEALKIT_MODE_UPSTREAM), SEALKIT_MODE_V8);
-  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(a.has_value());
   EXPECT_FALSE(ec) << "the arena is created sealable: " << ec.message();
   EXPECT_TRUE(a->frozen());
 }
@@ -263,7 +264,7 @@ TEST(CxxArena, FrozenArenaOutlivesItsObject) {
     WriteOnceArena a = make_arena(page());
     p = a.make<int>(123);
     ASSERT_NE(p, nullptr);
-    ASSERT_FALSE(a.freeze());
+    ASSERT_TRUE(a.freeze().has_value());
   }
   ASSERT_TRUE(is_mapped(p, sizeof *p));
   EXPECT_EQ(*p, 123);
@@ -277,9 +278,22 @@ TEST(CxxArena, MovedArenaKeepsItsMemoryAndState) {
   EXPECT_TRUE(b.contains(v));
   EXPECT_EQ(b.used(), sizeof(int));
   EXPECT_NE(b.make<int>(12), nullptr);
-  ASSERT_FALSE(b.freeze());
+  ASSERT_TRUE(b.freeze().has_value());
   EXPECT_EQ(*v, 11);
   EXPECT_SEALED(v, sizeof *v);
+}
+
+TEST(CxxArena, BytesViewsTheWholeRegionThatFreezeSeals) {
+  auto a = WriteOnceArena::create(3 * page());
+  ASSERT_TRUE(a.has_value()) << a.error().message();
+  int* first = a->make<int>(1);
+  ASSERT_NE(first, nullptr);
+  std::span<const std::byte> b = a->bytes();
+  EXPECT_EQ(b.size(), a->capacity());
+  EXPECT_TRUE(a->contains(b.data()) && a->contains(&b.back()));
+  EXPECT_EQ(static_cast<const void*>(b.data()), static_cast<const void*>(first)) << "the first object starts the region";
+  ASSERT_TRUE(a->freeze().has_value());
+  EXPECT_SEALED(b.data(), b.size());
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <span>
 #include <system_error>
 #include <type_traits>
 #include <utility>
@@ -22,16 +23,61 @@ static_assert(std::is_nothrow_move_constructible_v<Mapping> && std::is_nothrow_m
 
 TEST(CxxResult, HoldsAValueOrAnError) {
   Result<int> v(5);
-  EXPECT_TRUE(v.ok());
+  EXPECT_TRUE(v.has_value());
   EXPECT_TRUE(static_cast<bool>(v));
   EXPECT_EQ(v.value(), 5);
   EXPECT_EQ(*v, 5);
   EXPECT_FALSE(v.error());
 
   Result<int> e(std::make_error_code(std::errc::not_enough_memory));
-  EXPECT_FALSE(e.ok());
+  EXPECT_FALSE(e.has_value());
   EXPECT_FALSE(static_cast<bool>(e));
   EXPECT_EQ(e.error(), std::errc::not_enough_memory);
+}
+
+// The trap of a Result<bool>: `if (auto r = is_sealed(p, n))` would be true
+// for an unsealed mapping (the question answered, the answer "no"). It does
+// not compile: no conversion of Result<bool> to bool, explicit or not.
+static_assert(!std::is_constructible_v<bool, Result<bool>>, "Result<bool> must not convert to bool");
+static_assert(!std::is_convertible_v<Result<bool>, bool>);
+static_assert(std::is_constructible_v<bool, Result<int>> && !std::is_convertible_v<Result<int>, bool>,
+              "other Results convert to bool explicitly only, as std::expected");
+static_assert(std::is_constructible_v<bool, Result<void>> && !std::is_convertible_v<Result<void>, bool>);
+static_assert(std::is_same_v<decltype(sealkit::seal(nullptr, 0)), Result<void>>, "one error style: Result");
+static_assert(std::is_same_v<decltype(std::declval<WriteOnceArena&>().freeze()), Result<void>>);
+static_assert(std::is_same_v<decltype(std::declval<Mapping&>().protect(0)), Result<void>>);
+static_assert(std::is_same_v<Result<int>::value_type, int> && std::is_same_v<Result<int>::error_type, std::error_code>);
+
+TEST(CxxResult, IsSealedAnswerIsReadThroughItsValue) {
+  std::byte* p = map_pages(1);
+  ASSERT_NE(p, nullptr);
+  auto r = sealkit::is_sealed(p, page());
+  ASSERT_TRUE(r.has_value()) << r.error().message();
+  EXPECT_FALSE(*r) << "an unsealed page";
+  EXPECT_FALSE(r.value_or(true));
+  EXPECT_TRUE(sealkit::is_sealed(p, 0).value_or(true)) << "value_or gives the fallback on an error";
+}
+
+TEST(CxxResult, VoidResultSaysSuccessOrTheError) {
+  Result<void> ok;
+  EXPECT_TRUE(ok.has_value());
+  EXPECT_TRUE(static_cast<bool>(ok));
+  EXPECT_FALSE(ok.error());
+  ok.value();  // no error: returns
+  Result<void> failed(errno_code(EPERM));
+  EXPECT_FALSE(failed.has_value());
+  EXPECT_FALSE(static_cast<bool>(failed));
+  EXPECT_EQ(failed.error(), std::errc::operation_not_permitted);
+}
+
+// std::expected throws on value() of an error; nothing here throws, so it
+// aborts with a message saying what went wrong, in every build (no assert()).
+TEST(CxxResultDeathTest, ValueOfAnErrorAbortsWithAMessage) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  Result<int> e(errno_code(ENOMEM));
+  EXPECT_DEATH((void)e.value(), "value\\(\\) of a Result that holds an error \\(Cannot allocate memory\\)");
+  Result<void> v(errno_code(EPERM));
+  EXPECT_DEATH(v.value(), "value\\(\\) of a Result that holds an error \\(Operation not permitted\\)");
 }
 
 TEST(CxxResult, ErrnoCodeIsGenericCategory) {
@@ -44,21 +90,21 @@ TEST(CxxResult, ErrnoCodeIsGenericCategory) {
 TEST(CxxSeal, SealsAndReportsErrorsAsErrorCodes) {
   std::byte* p = map_pages(2);
   ASSERT_NE(p, nullptr);
-  EXPECT_FALSE(sealkit::seal(p, page()));
+  EXPECT_TRUE(sealkit::seal(p, page()).has_value());
   EXPECT_SEALED(p, page());
-  EXPECT_EQ(sealkit::seal(p + 1, page()), std::errc::invalid_argument);
-  EXPECT_EQ(sealkit::seal(free_range(1), page()), std::errc::not_enough_memory);
+  EXPECT_EQ(sealkit::seal(p + 1, page()).error(), std::errc::invalid_argument);
+  EXPECT_EQ(sealkit::seal(free_range(1), page()).error(), std::errc::not_enough_memory);
 }
 
 TEST(CxxIsSealed, ValueOrError) {
   std::byte* p = map_pages(2);
   ASSERT_NE(p, nullptr);
-  ASSERT_FALSE(sealkit::seal(at(p, 1), page()));
+  ASSERT_TRUE(sealkit::seal(at(p, 1), page()).has_value());
   auto unsealed = sealkit::is_sealed(p, page());
-  ASSERT_TRUE(unsealed.ok());
+  ASSERT_TRUE(unsealed.has_value());
   EXPECT_FALSE(unsealed.value());
   auto sealed = sealkit::is_sealed(at(p, 1), page());
-  ASSERT_TRUE(sealed.ok());
+  ASSERT_TRUE(sealed.has_value());
   EXPECT_TRUE(sealed.value());
   EXPECT_EQ(sealkit::is_sealed(p, 0).error(), std::errc::invalid_argument);
   EXPECT_EQ(sealkit::is_sealed(free_range(1), page()).error(), std::errc::not_enough_memory);
@@ -68,7 +114,7 @@ TEST(CxxIsSealed, ValueOrError) {
 
 TEST(CxxMapping, AnonymousIsReadWriteAndUnsealed) {
   auto m = Mapping::anonymous(3 * page());
-  ASSERT_TRUE(m.ok()) << m.error().message();
+  ASSERT_TRUE(m.has_value()) << m.error().message();
   ASSERT_NE(m->data(), nullptr);
   EXPECT_EQ(m->size(), 3 * page());
   EXPECT_FALSE(m->sealed());
@@ -79,10 +125,10 @@ TEST(CxxMapping, AnonymousIsReadWriteAndUnsealed) {
 
 TEST(CxxMapping, CreationErrorsComeBackAsErrorCodes) {
   auto zero = Mapping::anonymous(0);
-  EXPECT_FALSE(zero.ok());
+  EXPECT_FALSE(zero.has_value());
   EXPECT_EQ(zero.error(), std::errc::invalid_argument);
   auto bad_fd = Mapping::file(-1, page(), PROT_READ, MAP_PRIVATE);
-  EXPECT_FALSE(bad_fd.ok());
+  EXPECT_FALSE(bad_fd.has_value());
   EXPECT_EQ(bad_fd.error(), std::errc::bad_file_descriptor);
 }
 
@@ -90,7 +136,7 @@ TEST(CxxMapping, DestructorUnmapsAnUnsealedMapping) {
   void* addr = nullptr;
   {
     auto m = Mapping::anonymous(2 * page());
-    ASSERT_TRUE(m.ok());
+    ASSERT_TRUE(m.has_value());
     addr = m->data();
     ASSERT_TRUE(is_mapped(addr, 2 * page()));
   }
@@ -102,8 +148,8 @@ TEST(CxxMapping, DestructorLeavesASealedMapping) {
   void* addr = nullptr;
   {
     auto m = Mapping::anonymous(2 * page(), PROT_READ);
-    ASSERT_TRUE(m.ok());
-    ASSERT_FALSE(m->seal());
+    ASSERT_TRUE(m.has_value());
+    ASSERT_TRUE(m->seal().has_value());
     EXPECT_TRUE(m->sealed());
     addr = m->data();
   }
@@ -115,7 +161,7 @@ TEST(CxxMapping, MapWithProtSealIsSealedFromTheStart) {
   void* addr = nullptr;
   {
     auto m = Mapping::map(page(), PROT_READ | SEALKIT_PROT_SEAL, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    ASSERT_TRUE(m.ok()) << m.error().message();
+    ASSERT_TRUE(m.has_value()) << m.error().message();
     EXPECT_TRUE(m->sealed());
     addr = m->data();
     EXPECT_SEALED(addr, page());
@@ -125,7 +171,7 @@ TEST(CxxMapping, MapWithProtSealIsSealedFromTheStart) {
 
 TEST(CxxMapping, MoveConstructionTransfersOwnership) {
   auto m = Mapping::anonymous(page());
-  ASSERT_TRUE(m.ok());
+  ASSERT_TRUE(m.has_value());
   std::byte* addr = m->data();
   Mapping a = std::move(m).value();
   EXPECT_EQ(a.data(), addr);
@@ -142,13 +188,13 @@ TEST(CxxMapping, MoveConstructionTransfersOwnership) {
 
 TEST(CxxMapping, MoveAssignmentReleasesTheOldMapping) {
   auto first = Mapping::anonymous(page());
-  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE(first.has_value());
   std::byte* old_addr = first->data();
   Mapping target = std::move(first).value();
   std::byte* new_addr = nullptr;
   {
     auto second = Mapping::anonymous(2 * page());
-    ASSERT_TRUE(second.ok());
+    ASSERT_TRUE(second.has_value());
     new_addr = second->data();
     target = std::move(*second);
     EXPECT_EQ(second->data(), nullptr) << "the source gives the mapping up";
@@ -163,8 +209,8 @@ TEST(CxxMapping, MoveAssignmentReleasesTheOldMapping) {
 TEST(CxxMapping, MoveAssignmentOverASealedMappingLeavesIt) {
   auto sealed = Mapping::anonymous(page(), PROT_READ);
   auto other = Mapping::anonymous(page());
-  ASSERT_TRUE(sealed.ok() && other.ok());
-  ASSERT_FALSE(sealed->seal());
+  ASSERT_TRUE(sealed.has_value() && other.has_value());
+  ASSERT_TRUE(sealed->seal().has_value());
   std::byte* sealed_addr = sealed->data();
   Mapping target = std::move(sealed).value();
   target = std::move(other).value();
@@ -174,8 +220,8 @@ TEST(CxxMapping, MoveAssignmentOverASealedMappingLeavesIt) {
 
 TEST(CxxMapping, SealedFlagMovesWithTheMapping) {
   auto m = Mapping::anonymous(page(), PROT_READ);
-  ASSERT_TRUE(m.ok());
-  ASSERT_FALSE(m->seal());
+  ASSERT_TRUE(m.has_value());
+  ASSERT_TRUE(m->seal().has_value());
   std::byte* addr = m->data();
   {
     Mapping moved = std::move(m).value();
@@ -186,7 +232,7 @@ TEST(CxxMapping, SealedFlagMovesWithTheMapping) {
 
 TEST(CxxMapping, SelfMoveAssignmentKeepsTheMapping) {
   auto m = Mapping::anonymous(page());
-  ASSERT_TRUE(m.ok());
+  ASSERT_TRUE(m.has_value());
   Mapping a = std::move(m).value();
   std::byte* addr = a.data();
   Mapping& alias = a;
@@ -197,8 +243,8 @@ TEST(CxxMapping, SelfMoveAssignmentKeepsTheMapping) {
 
 TEST(CxxMapping, ProtectChangesProtection) {
   auto m = Mapping::anonymous(2 * page());
-  ASSERT_TRUE(m.ok());
-  EXPECT_FALSE(m->protect(PROT_READ));
+  ASSERT_TRUE(m.has_value());
+  EXPECT_TRUE(m->protect(PROT_READ).has_value());
   EXPECT_EQ(smaps_prot_at(m->data()), PROT_READ);
   EXPECT_FALSE(m->sealed());
   EXPECT_NOT_SEALED(m->data(), m->size());
@@ -206,13 +252,13 @@ TEST(CxxMapping, ProtectChangesProtection) {
 
 TEST(CxxMapping, ProtectWithProtSealSeals) {
   auto m = Mapping::anonymous(2 * page());
-  ASSERT_TRUE(m.ok());
+  ASSERT_TRUE(m.has_value());
   m->data()[0] = std::byte{3};
-  EXPECT_FALSE(m->protect(PROT_READ | SEALKIT_PROT_SEAL));
+  EXPECT_TRUE(m->protect(PROT_READ | SEALKIT_PROT_SEAL).has_value());
   EXPECT_TRUE(m->sealed());
   EXPECT_EQ(smaps_prot_at(m->data()), PROT_READ);
   EXPECT_SEALED(m->data(), m->size());
-  EXPECT_EQ(m->protect(PROT_READ | PROT_WRITE), std::errc::operation_not_permitted);
+  EXPECT_EQ(m->protect(PROT_READ | PROT_WRITE).error(), std::errc::operation_not_permitted);
   EXPECT_EQ(m->data()[0], std::byte{3});
 }
 
@@ -227,11 +273,11 @@ TEST(CxxMapping, FailedSealLeavesItUnsealedAndOwned) {
   void* addr = nullptr;
   {
     auto m = Mapping::anonymous(page());  // not SEALABLE: V8 refuses
-    ASSERT_TRUE(m.ok());
+    ASSERT_TRUE(m.has_value());
     addr = m->data();
-    EXPECT_EQ(m->seal(), std::errc::permission_denied);
+    EXPECT_EQ(m->seal().error(), std::errc::permission_denied);
     EXPECT_FALSE(m->sealed());
-    EXPECT_EQ(m->protect(PROT_READ | SEALKIT_PROT_SEAL), std::errc::permission_denied);
+    EXPECT_EQ(m->protect(PROT_READ | SEALKIT_PROT_SEAL).error(), std::errc::permission_denied);
     EXPECT_FALSE(m->sealed());
   }
   ASSERT_EQ(sealkit_set_mode(SEALKIT_MODE_UPSTREAM), SEALKIT_MODE_V8);
@@ -242,7 +288,7 @@ TEST(CxxMapping, ReleaseHandsOverOwnership) {
   void* addr = nullptr;
   {
     auto m = Mapping::anonymous(page());
-    ASSERT_TRUE(m.ok());
+    ASSERT_TRUE(m.has_value());
     addr = m->release();
     EXPECT_EQ(m->data(), nullptr);
     EXPECT_EQ(m->size(), 0u);
@@ -258,10 +304,23 @@ TEST(CxxMapping, FileMapping) {
   ASSERT_EQ(::ftruncate(fd, static_cast<off_t>(page())), 0);
   auto m = Mapping::file(fd, page(), PROT_READ | SEALKIT_PROT_SEAL, MAP_PRIVATE);
   ::close(fd);
-  ASSERT_TRUE(m.ok()) << m.error().message();
+  ASSERT_TRUE(m.has_value()) << m.error().message();
   EXPECT_TRUE(m->sealed());
   EXPECT_EQ(std::memcmp(m->data(), "sealed config", 13), 0);
   EXPECT_SEALED(m->data(), page());
+}
+
+TEST(CxxMapping, BytesIsASpanOverTheWholeMapping) {
+  auto m = Mapping::anonymous(2 * page());
+  ASSERT_TRUE(m.has_value()) << m.error().message();
+  std::span<std::byte> b = m->bytes();
+  EXPECT_EQ(b.data(), m->data());
+  EXPECT_EQ(b.size(), 2 * page());
+  b.back() = std::byte{7};
+  EXPECT_EQ(m->data()[2 * page() - 1], std::byte{7});
+  Mapping moved = std::move(*m);
+  EXPECT_TRUE(m->bytes().empty()) << "a moved-from mapping views nothing";
+  EXPECT_EQ(moved.bytes().size(), 2 * page());
 }
 
 }  // namespace

@@ -174,12 +174,22 @@ void Emitter::block_shmat(Label entry) {
   ret(kRetAllow);
 }
 
+// mremap(addr, old_len, new_len, flags, new_addr). First every EINVAL of
+// check_mremap_params (mm/mremap.c), then the destination (MREMAP_FIXED
+// unmaps it), then the source.
 void Emitter::block_mremap(Label entry) {
-  // mremap(addr, old_len, new_len, flags, new_addr). First every EINVAL of
-  // check_mremap_params (mm/mremap.c), then the destination (MREMAP_FIXED
-  // unmaps it), then the source.
   bind(entry);
-  Label pass = label(), flags_low = label(), flags_ok = label(), to_source = label();
+  Label pass = label(), to_source = label();
+  mremap_arguments(pass, to_source);
+  if (exact_dest_) mremap_exact_search(pass, to_source);
+  else mremap_hull_search(pass, to_source);
+}
+
+// Lets through (to `pass`) what the kernel refuses before any seal check,
+// goes to `to_source` unless MREMAP_FIXED unmaps a destination, and leaves
+// the rounded lengths (R, N) and the destination (D..DL) in scratch memory.
+void Emitter::mremap_arguments(Label pass, Label to_source) {
+  Label flags_low = label(), flags_ok = label();
   ld_arg(3, true);
   jmp(BPF_JEQ, 0, flags_low, pass);
   bind(flags_low);
@@ -241,24 +251,28 @@ void Emitter::block_mremap(Label entry) {
   ld_arg(3, false);
   jmp(BPF_JSET, MREMAP_FIXED, fixed, to_source);
   bind(fixed);
-  if (exact_dest_) {
-    copy(kDHi, kSHi);
-    copy(kDLo, kSLo);
-    copy(kDLHi, kLHi);
-    copy(kDLLo, kLLo);
-    Label dest_tree = label();
-    ja(dest_tree);
-    bind(to_source);
-    ja(mremap_source_);
-    bind(pass);
-    ret(kRetAllow);
-    tree(all_, dest_tree, mremap_source_);  // no overlap there: go on with the source
-    bind(mremap_source_);
-    mremap_source_range();
-    ja(main_tree_);
-    return;
-  }
-  // Budget mode: one search over the hull of source and destination.
+}
+
+// The destination searched on its own (its own copy of the range tree), then the source.
+void Emitter::mremap_exact_search(Label pass, Label to_source) {
+  copy(kDHi, kSHi);
+  copy(kDLo, kSLo);
+  copy(kDLHi, kLHi);
+  copy(kDLLo, kLLo);
+  Label dest_tree = label();
+  ja(dest_tree);
+  bind(to_source);
+  ja(mremap_source_);
+  bind(pass);
+  ret(kRetAllow);
+  tree(all_, dest_tree, mremap_source_);  // no overlap there: go on with the source
+  bind(mremap_source_);
+  mremap_source_range();
+  ja(main_tree_);
+}
+
+// Budget mode: one search over the hull of source and destination.
+void Emitter::mremap_hull_search(Label pass, Label to_source) {
   mremap_source_range();
   Label s_ok = label(), l_ok = label(), take_s = label(), take_l = label();
   less64(kDHi, kDLo, kSHi, kSLo, take_s, s_ok);
@@ -357,16 +371,39 @@ void Emitter::mremap_source_range() {
 }
 
 
+// The program, phase by phase, in the order its instructions are laid out
+// (filter.hpp draws the layout). Labels are created in emission order.
 void Emitter::program() {
   main_tree_ = label();
   discard_tree_ = label();
   mremap_source_ = label();
   common_request_ = label();
   mmap_i386_ = label();
-  const bool i386_all = i386_guard_ == I386Guard::kAll;
-  const bool i386_any = i386_guard_ != I386Guard::kNone;
-  i386_discard_ = i386_all && discard_.window_count != 0 && first_address(discard_) < kI386Reach;
+  i386_discard_ = i386_guard_ == I386Guard::kAll && discard_.window_count != 0 && first_address(discard_) < kI386Reach;
 
+  const Label i386_entry = arch_dispatch();
+  GuardedCalls calls = guarded_calls();
+  if (calls.count == 0) {
+    ret(kRetAllow);
+    return;
+  }
+  const Label guarded_call = label();
+  first_dispatch(calls, guarded_call);
+  if (i386_guard_ != I386Guard::kNone) first_dispatch_i386(calls, i386_entry, guarded_call);
+  bind(guarded_call);
+  second_dispatch(calls);
+  for (std::size_t i = 0; i < calls.count; ++i) emit_block(calls.x86_64[i]);
+  block_common_request();
+  if (calls.has_all) tree(all_, main_tree_, kNoLabel);
+  if (calls.has_discard) tree(discard_, discard_tree_, kNoLabel);
+  ret(kRetAllow);  // never reached; the kernel wants a program to end in a return
+}
+
+// x86_64 goes on with nr loaded (the x32 bit masked off: x32 shares these
+// calls' numbers and arguments); i386 jumps to the returned label when the
+// program guards it; every other ABI is allowed.
+Label Emitter::arch_dispatch() {
+  const bool i386_any = i386_guard_ != I386Guard::kNone;
   Label x86_64 = label(), other_abi = label(), i386_entry = label();
   ld_abs(offsetof(seccomp_data, arch));
   jmp(BPF_JEQ, AUDIT_ARCH_X86_64, x86_64, other_abi);
@@ -382,114 +419,113 @@ void Emitter::program() {
   Label x32 = label(), dispatch = label();
   jmp(BPF_JSET, kX32SyscallBit, x32, dispatch);
   bind(x32);
-  alu(BPF_AND, ~kX32SyscallBit);  // x32 shares these calls' numbers and arguments
+  alu(BPF_AND, ~kX32SyscallBit);
   bind(dispatch);
+  return i386_entry;
+}
 
-  enum class Block { kShared, kMmap, kMunmap, kMprotect, kShmat, kMremap, kMadvise, kProcessMadvise };
-  struct Guarded {
-    std::uint32_t nr;
-    Label block;
-    Block emit;  // kShared: the previous entry's block serves this number too
-  };
+// Which calls this program guards, in each ABI, and the block each enters.
+Emitter::GuardedCalls Emitter::guarded_calls() {
+  GuardedCalls c;
   // A discard-only program (Input::discard_only) guards madvise and process_madvise alone.
-  const bool has_all = all_.window_count != 0 && !in_.discard_only;
-  const bool guards_shm = i386_any && !in_.discard_only;
-  const bool has_discard = discard_.window_count != 0;
-  Guarded guarded[8];
-  std::size_t n = 0;
-  if (has_all) {
-    guarded[n++] = {__NR_mmap, label(), Block::kMmap};
-    guarded[n++] = {__NR_munmap, label(), Block::kMunmap};
-    guarded[n++] = {__NR_mprotect, label(), Block::kMprotect};
-    guarded[n] = {__NR_pkey_mprotect, guarded[n - 1].block, Block::kShared};
+  c.has_all = all_.window_count != 0 && !in_.discard_only;
+  c.has_discard = discard_.window_count != 0;
+  std::size_t& n = c.count;
+  if (c.has_all) {
+    c.x86_64[n++] = {__NR_mmap, label(), Block::kMmap};
+    c.x86_64[n++] = {__NR_munmap, label(), Block::kMunmap};
+    c.x86_64[n++] = {__NR_mprotect, label(), Block::kMprotect};
+    c.x86_64[n] = {__NR_pkey_mprotect, c.x86_64[n - 1].block, Block::kShared};
     ++n;
-    guarded[n++] = {__NR_shmat, label(), Block::kShmat};
-    guarded[n++] = {__NR_mremap, label(), Block::kMremap};
+    c.x86_64[n++] = {__NR_shmat, label(), Block::kShmat};
+    c.x86_64[n++] = {__NR_mremap, label(), Block::kMremap};
   }
-  if (has_discard) {
-    guarded[n++] = {__NR_madvise, label(), Block::kMadvise};
-    guarded[n++] = {__NR_process_madvise, label(), Block::kProcessMadvise};
+  if (c.has_discard) {
+    c.x86_64[n++] = {__NR_madvise, label(), Block::kMadvise};
+    c.x86_64[n++] = {__NR_process_madvise, label(), Block::kProcessMadvise};
   }
-  if (n == 0) {
-    ret(kRetAllow);
-    return;
-  }
-  // The i386 numbers that enter the same blocks (shmat has a block of its own, below).
-  struct GuardedI386 {
-    std::uint32_t nr;
-    Label block;
-  };
-  GuardedI386 guarded_i386[8];
-  std::size_t n_i386 = 0;
+  if (n == 0) return c;
+  // The i386 numbers that enter the same blocks (shmat has a block of its own,
+  // in the i386 first dispatch).
   auto block_of = [&](std::uint32_t x86_64_nr) {
     for (std::size_t i = 0; i < n; ++i)
-      if (guarded[i].nr == x86_64_nr) return guarded[i].block;
+      if (c.x86_64[i].nr == x86_64_nr) return c.x86_64[i].block;
     return kNoLabel;  // not reached: i386 guards a subset of the x86_64 calls
   };
-  if (i386_all && has_all) {
-    guarded_i386[n_i386++] = {i386::kMmap2, mmap_i386_};
-    guarded_i386[n_i386++] = {i386::kMunmap, block_of(__NR_munmap)};
-    guarded_i386[n_i386++] = {i386::kMprotect, block_of(__NR_mprotect)};
-    guarded_i386[n_i386++] = {i386::kPkeyMprotect, block_of(__NR_mprotect)};
-    guarded_i386[n_i386++] = {i386::kMremap, block_of(__NR_mremap)};
+  std::size_t& m = c.i386_count;
+  if (i386_guard_ == I386Guard::kAll && c.has_all) {
+    c.i386[m++] = {i386::kMmap2, mmap_i386_, Block::kShared};
+    c.i386[m++] = {i386::kMunmap, block_of(__NR_munmap), Block::kShared};
+    c.i386[m++] = {i386::kMprotect, block_of(__NR_mprotect), Block::kShared};
+    c.i386[m++] = {i386::kPkeyMprotect, block_of(__NR_mprotect), Block::kShared};
+    c.i386[m++] = {i386::kMremap, block_of(__NR_mremap), Block::kShared};
   }
   if (i386_discard_) {
-    guarded_i386[n_i386++] = {i386::kMadvise, block_of(__NR_madvise)};
-    guarded_i386[n_i386++] = {i386::kProcessMadvise, block_of(__NR_process_madvise)};
+    c.i386[m++] = {i386::kMadvise, block_of(__NR_madvise), Block::kShared};
+    c.i386[m++] = {i386::kProcessMadvise, block_of(__NR_process_madvise), Block::kShared};
   }
-  // First dispatch: guarded or not. Only arch and nr are read on the way to
-  // the RET ALLOW of the others, and no scratch store happens (the kernel's
-  // action cache emulates that path, for each arch, and gives up at anything else).
-  Label guarded_call = label();
-  for (std::size_t i = 0; i < n; ++i) {
+  return c;
+}
+
+// Guarded or not. Only arch and nr are read on the way to the RET ALLOW of
+// the others, and no scratch store happens (the kernel's action cache
+// emulates that path, for each arch, and gives up at anything else).
+void Emitter::first_dispatch(const GuardedCalls& c, Label guarded_call) {
+  for (std::size_t i = 0; i < c.count; ++i) {
     Label next = label();
-    jmp(BPF_JEQ, guarded[i].nr, guarded_call, next);
+    jmp(BPF_JEQ, c.x86_64[i].nr, guarded_call, next);
     bind(next);
   }
   ret(kRetAllow);
-  if (i386_any) {
-    // The same for i386. shmat and ipc(SHMAT) are decided here without scratch
-    // memory; old mmap passes a pointer to its arguments, which no filter can
-    // read, so while a range is in reach it is refused whatever it asks.
-    bind(i386_entry);
-    ld_abs(offsetof(seccomp_data, nr));
-    Label next = kNoLabel;
-    Label deny = guards_shm ? label() : kNoLabel, pass = guards_shm ? label() : kNoLabel;
-    Label shmat = guards_shm ? label() : kNoLabel, ipc = guards_shm ? label() : kNoLabel;
-    if (guards_shm) {
+}
+
+// The same for i386. shmat and ipc(SHMAT) are decided here without scratch
+// memory; old mmap passes a pointer to its arguments, which no filter can
+// read, so while a range is in reach it is refused whatever it asks.
+void Emitter::first_dispatch_i386(const GuardedCalls& c, Label i386_entry, Label guarded_call) {
+  const bool guards_shm = !in_.discard_only;
+  bind(i386_entry);
+  ld_abs(offsetof(seccomp_data, nr));
+  Label next = kNoLabel;
+  Label deny = guards_shm ? label() : kNoLabel, pass = guards_shm ? label() : kNoLabel;
+  Label shmat = guards_shm ? label() : kNoLabel, ipc = guards_shm ? label() : kNoLabel;
+  if (guards_shm) {
+    next = label();
+    jmp(BPF_JEQ, i386::kShmat, shmat, next);
+    bind(next);
+    next = label();
+    jmp(BPF_JEQ, i386::kIpc, ipc, next);
+    bind(next);
+  }
+  if (i386_guard_ == I386Guard::kAll) {
+    if (c.has_all) {
       next = label();
-      jmp(BPF_JEQ, i386::kShmat, shmat, next);
-      bind(next);
-      next = label();
-      jmp(BPF_JEQ, i386::kIpc, ipc, next);
+      jmp(BPF_JEQ, i386::kOldMmap, deny, next);
       bind(next);
     }
-    if (i386_all) {
-      if (has_all) {
-        next = label();
-        jmp(BPF_JEQ, i386::kOldMmap, deny, next);
-        bind(next);
-      }
-      for (std::size_t i = 0; i < n_i386; ++i) {
-        next = label();
-        jmp(BPF_JEQ, guarded_i386[i].nr, guarded_call, next);
-        bind(next);
-      }
-    }
-    ret(kRetAllow);
-    if (guards_shm) {
-      block_i386_shmat(shmat, deny, pass);
-      block_i386_ipc(ipc, deny, pass);
-      bind(deny);
-      ret(in_.refusal_action);
-      bind(pass);
-      ret(kRetAllow);
+    for (std::size_t i = 0; i < c.i386_count; ++i) {
+      next = label();
+      jmp(BPF_JEQ, c.i386[i].nr, guarded_call, next);
+      bind(next);
     }
   }
-  // Every scratch word is stored once here: the kernel's load-before-store
-  // check walks the program linearly and lets a RET's state flow into the next
-  // instruction, so a block placed after a RET would otherwise be refused.
-  bind(guarded_call);
+  ret(kRetAllow);
+  if (guards_shm) {
+    block_i386_shmat(shmat, deny, pass);
+    block_i386_ipc(ipc, deny, pass);
+    bind(deny);
+    ret(in_.refusal_action);
+    bind(pass);
+    ret(kRetAllow);
+  }
+}
+
+// Every scratch word is stored once here: the kernel's load-before-store
+// check walks the program linearly and lets a RET's state flow into the next
+// instruction, so a block placed after a RET would otherwise be refused.
+// Then each number to its block.
+void Emitter::second_dispatch(const GuardedCalls& c) {
+  const bool i386_all = i386_guard_ == I386Guard::kAll;
   ld_imm(0);
   for (std::uint32_t slot = 0; slot < BPF_MEMWORDS; ++slot) st(static_cast<Slot>(slot));
   Label second_i386 = label();
@@ -502,8 +538,7 @@ void Emitter::program() {
     ld_imm(0xffffffffu);
     st(kHighMask);
   }
-  // Second dispatch: each number to its block (nr already loaded).
-  auto to_blocks = [&](const auto* list, std::size_t count) {
+  auto to_blocks = [&](const GuardedCall* list, std::size_t count) {
     for (std::size_t i = 0; i < count; ++i) {
       Label hit = label(), next = label();
       jmp(BPF_JEQ, list[i].nr, hit, next);
@@ -515,29 +550,26 @@ void Emitter::program() {
   };
   ld_abs(offsetof(seccomp_data, nr));
   alu(BPF_AND, ~kX32SyscallBit);
-  to_blocks(guarded, n);
+  to_blocks(c.x86_64, c.count);
   if (i386_all) {
     bind(second_i386);
     ld_abs(offsetof(seccomp_data, nr));
-    to_blocks(guarded_i386, n_i386);
+    to_blocks(c.i386, c.i386_count);
   }
-  for (std::size_t i = 0; i < n; ++i) {
-    const Label entry = guarded[i].block;
-    switch (guarded[i].emit) {
-      case Block::kShared: break;
-      case Block::kMmap: block_mmap(entry); break;
-      case Block::kMunmap: block_munmap(entry); break;
-      case Block::kMprotect: block_mprotect(entry); break;
-      case Block::kShmat: block_shmat(entry); break;
-      case Block::kMremap: block_mremap(entry); break;
-      case Block::kMadvise: block_madvise(entry); break;
-      case Block::kProcessMadvise: block_process_madvise(entry); break;
-    }
+}
+
+void Emitter::emit_block(const GuardedCall& call) {
+  const Label entry = call.block;
+  switch (call.emit) {
+    case Block::kShared: break;
+    case Block::kMmap: block_mmap(entry); break;
+    case Block::kMunmap: block_munmap(entry); break;
+    case Block::kMprotect: block_mprotect(entry); break;
+    case Block::kShmat: block_shmat(entry); break;
+    case Block::kMremap: block_mremap(entry); break;
+    case Block::kMadvise: block_madvise(entry); break;
+    case Block::kProcessMadvise: block_process_madvise(entry); break;
   }
-  block_common_request();
-  if (has_all) tree(all_, main_tree_, kNoLabel);
-  if (has_discard) tree(discard_, discard_tree_, kNoLabel);
-  ret(kRetAllow);  // never reached; the kernel wants a program to end in a return
 }
 
 }  // namespace sealkit::backend::seccomp::detail

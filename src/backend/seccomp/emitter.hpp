@@ -97,6 +97,28 @@ class Emitter {
   void program();
 
  private:
+  // ---- the program's phases (emit_calls.cpp) ----
+  enum class Block : std::uint8_t { kShared, kMmap, kMunmap, kMprotect, kShmat, kMremap, kMadvise, kProcessMadvise };
+  struct GuardedCall {
+    std::uint32_t nr = 0;
+    Label block = kNoLabel;
+    Block emit = Block::kShared;  // kShared: another entry's block serves this number too
+  };
+  struct GuardedCalls {
+    GuardedCall x86_64[8];
+    std::size_t count = 0;
+    GuardedCall i386[8];  // the i386 numbers entering the x86_64 blocks
+    std::size_t i386_count = 0;
+    bool has_all = false;      // mprotect, munmap, mmap, mremap, shmat over every range
+    bool has_discard = false;  // madvise and process_madvise over the discard-protected ranges
+  };
+  Label arch_dispatch();
+  GuardedCalls guarded_calls();
+  void first_dispatch(const GuardedCalls& c, Label guarded_call);
+  void first_dispatch_i386(const GuardedCalls& c, Label i386_entry, Label guarded_call);
+  void second_dispatch(const GuardedCalls& c);
+  void emit_block(const GuardedCall& call);
+
   // ---- single instructions ----
   void ld_abs(std::uint32_t offset) { a_.stmt(op(BPF_LD | BPF_W | BPF_ABS), offset); }
   // An argument's word; a high word masked with kHighMask when the blocks serve i386 too.
@@ -148,6 +170,9 @@ class Emitter {
   void block_process_madvise(Label entry);
   void block_shmat(Label entry);
   void block_mremap(Label entry);
+  void mremap_arguments(Label pass, Label to_source);
+  void mremap_exact_search(Label pass, Label to_source);
+  void mremap_hull_search(Label pass, Label to_source);
   void block_common_request();
   void mremap_source_range();
   // i386, decided in its first dispatch without scratch memory:

@@ -34,7 +34,7 @@ int answer() { return 42; }
 
 int main(int, char** argv) {
   auto arena = sealkit::WriteOnceArena::create(4096);
-  check(arena.ok(), "WriteOnceArena::create");
+  check(arena.has_value(), "WriteOnceArena::create");
   if (!arena) return 1;
   Limits* limits = arena->make<Limits>(Limits{64, 30});
   using Fn = int (*)();
@@ -43,12 +43,12 @@ int main(int, char** argv) {
   if (!limits || !handlers) return 1;
   handlers[0] = answer;
 
-  check(!arena->freeze(), "freeze()");
+  check(arena->freeze().has_value(), "freeze()");
   check(arena->frozen(), "frozen() after freeze()");
   check(arena->make<int>(1) == nullptr, "no allocation after freeze()");
 
   auto sealed = sealkit::is_sealed(limits, sizeof *limits);
-  check(sealed.ok() && sealed.value(), "the frozen arena is sealed");
+  check(sealed.has_value() && sealed.value(), "the frozen arena is sealed");
 
   const auto ps = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
   void* page = reinterpret_cast<void*>(reinterpret_cast<std::uintptr_t>(limits) & ~std::uintptr_t{ps - 1});
@@ -61,7 +61,7 @@ int main(int, char** argv) {
 
   // The control: an unsealed Mapping can be changed.
   auto plain = sealkit::Mapping::anonymous(4096, PROT_READ);
-  check(plain.ok() && !plain->sealed(), "an unsealed Mapping");
+  check(plain.has_value() && !plain->sealed(), "an unsealed Mapping");
   if (plain) check(::mprotect(plain->data(), 4096, PROT_READ | PROT_WRITE) == 0, "control: mprotect succeeds");
 
   if (failures) return 1;
