@@ -7,6 +7,7 @@
 
 #include "cli/command.hpp"
 #include "cli/output.hpp"
+#include "cli/usage_error.hpp"
 #include "sealkit/sealkit.h"
 
 int main(int argc, char** argv) {
@@ -42,13 +43,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    // CLI11 reports an unknown first word as "a subcommand is required";
-    // name the word instead.
-    if (argc > 1 && argv[1][0] != '-' && runners.count(argv[1]) == 0) {
-      print_error(std::string("unknown subcommand '") + argv[1] + "'; run 'sealkit --help' for the list");
-      return kExitError;
-    }
-    print_error(std::string(e.what()) + "; run 'sealkit --help' for usage");
+    print_error(usage_message(app, e, static_cast<int>(words.size()), words.data()));
     return kExitError;
   }
   for (const CLI::App* sub : app.get_subcommands()) {
