@@ -81,9 +81,8 @@ bool judge_program(const fs::path& program, const run_program::Kind& kind, const
       break;
     case run_program::Linking::kDynamic:
       if (kind.is_32_bit && !objects.both_classes) {
-        print_error(program.string() + " is a 32-bit program and " + objects.audit +
-                    " is 64-bit only: install sealkit built with g++-multilib (both classes under $LIB), "
-                    "or drop --runtime");
+        print_error(program.string() + " is a 32-bit program, and sealkit has no 32-bit objects to inject: " +
+                    objects.why_64_bit_only);
         return false;
       }
       break;
@@ -227,7 +226,9 @@ int run(const RunOptions& o) {
     return kExitError;
   }
   execv(program->c_str(), argv.data());
-  print_error("cannot run " + program->string() + ": " + std::strerror(errno));
+  const int err = errno;
+  print_error("cannot run " + program->string() + ": " + std::strerror(err) +
+              (err == ENOEXEC && kind.is_32_bit ? " (this kernel does not run 32-bit programs)" : ""));
   return kExitError;
 }
 

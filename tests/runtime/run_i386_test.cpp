@@ -3,6 +3,7 @@
 // (cli/run/inject.hpp), so a 32-bit program, and one a 64-bit shell
 // starts, loads the i386 runtime and is sealed like any other. Checked from
 // outside: smaps of the running process, the attacks' results, the log.
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -131,6 +132,32 @@ TEST(SealkitRunI386Refusal, A64BitOnlyRuntimeRefuses32BitProgramsWithAReason) {
   Captured o = run_captured({SEALKIT_BIN, "run", "--runtime", SEALKIT_RUNTIME, "--", ATTACK_TARGET_I386});
   EXPECT_EQ(o.status, 2);
   EXPECT_NE(o.err.find("32-bit program"), std::string::npos) << o.err;
+  EXPECT_NE(o.err.find("--runtime " SEALKIT_RUNTIME " is not in the installed layout"), std::string::npos) << o.err;
+  EXPECT_EQ(o.out, "") << "the program must not have run";
+}
+
+// An installation without the 32-bit objects (built without g++-multilib)
+// says which file is missing and what to install; it does not blame a
+// --runtime nobody gave.
+TEST(SealkitRunI386Refusal, AnInstallationWithoutThe32BitObjectsSaysWhichFileIsMissing) {
+  char dir[] = "/tmp/sealkit-no-i386-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::filesystem::path root = dir;
+  const std::filesystem::path objects = root / SEALKIT_RUNTIME_LIBDIR / "sealkit";
+  std::filesystem::create_directories(root / "bin");
+  std::filesystem::create_directories(objects);
+  std::filesystem::copy_file(SEALKIT_BIN, root / "bin" / "sealkit");
+  const std::filesystem::path layout = std::filesystem::path(SEALKIT_LAYOUT_RUNTIME).parent_path();
+  for (const char* name : {"libsealkit-runtime.so", "libsealkit-preload.so"})
+    std::filesystem::copy_file(std::filesystem::canonical(layout / name), objects / name);
+  Captured o = run_captured({(root / "bin" / "sealkit").string(), "run", ATTACK_TARGET_I386});
+  std::filesystem::remove_all(root);
+  EXPECT_EQ(o.status, 2) << o.err;
+  EXPECT_NE(o.err.find(std::string(dir) + "/" SEALKIT_RUNTIME_LIBDIR_I386 "/sealkit/libsealkit-runtime.so"),
+            std::string::npos)
+      << o.err;
+  EXPECT_NE(o.err.find("g++-multilib"), std::string::npos) << o.err;
+  EXPECT_EQ(o.err.find("--runtime"), std::string::npos) << "no --runtime was given: " << o.err;
   EXPECT_EQ(o.out, "") << "the program must not have run";
 }
 

@@ -75,7 +75,7 @@ std::optional<Objects> find_objects(const std::string& runtime_override, std::st
     why = preload.string() + ": " + std::strerror(errno) + "; reinstall sealkit";
     return std::nullopt;
   }
-  Objects o{runtime->string(), preload.string(), false};
+  Objects o{runtime->string(), preload.string(), false, {}};
   if (!ld_so_can_take(o.audit, why)) return std::nullopt;
   // Both classes installed side by side in the directories ld.so's $LIB names
   // (asked of ld.so at configure time): the audit module through $LIB,
@@ -84,14 +84,27 @@ std::optional<Objects> find_objects(const std::string& runtime_override, std::st
   // (runtime/preload_class.cpp). One $ token, not two: ld.so reads
   // /proc/self/exe for each list that has one (docs/benchmarks.md).
   constexpr bool kLayoutIsLdSoLib = SEALKIT_RUNTIME_LIB_IS_LD_SO_LIB;
-  if (auto root = layout_root(runtime->parent_path()); kLayoutIsLdSoLib && root) {
-    const fs::path i386 = *root / SEALKIT_RUNTIME_LIBDIR_I386 / "sealkit";
-    if (readable(i386 / kRuntime) && readable(i386 / kPreload)) {
-      const fs::path any = *root / "$LIB" / "sealkit";
-      return Objects{(any / kRuntime).string(), o.preload, true};
+  const auto root = layout_root(runtime->parent_path());
+  if (!kLayoutIsLdSoLib) {
+    o.why_64_bit_only = "this sealkit was built where ld.so's $LIB is not " SEALKIT_RUNTIME_LIBDIR
+                        ", so it names no 32-bit objects";
+    return o;
+  }
+  if (!root) {
+    o.why_64_bit_only = (runtime_override.empty() ? runtime->string() : "--runtime " + runtime_override) +
+                        " is not in the installed layout <prefix>/" SEALKIT_RUNTIME_LIBDIR
+                        "/sealkit/, beside which the 32-bit objects are found";
+    return o;
+  }
+  const fs::path i386 = *root / SEALKIT_RUNTIME_LIBDIR_I386 / "sealkit";
+  for (const char* name : {kRuntime, kPreload}) {
+    if (!readable(i386 / name)) {
+      o.why_64_bit_only = (i386 / name).string() + ": " + std::strerror(errno) +
+                          "; install sealkit built with g++-multilib (both classes under $LIB)";
+      return o;
     }
   }
-  return o;
+  return Objects{((*root / "$LIB" / "sealkit") / kRuntime).string(), o.preload, true, {}};
 }
 
 }  // namespace sealkit::cli::run_inject

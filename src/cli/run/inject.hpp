@@ -15,6 +15,8 @@ struct Objects {
   std::string audit;    // for LD_AUDIT: the runtime
   std::string preload;  // for LD_PRELOAD: dlopen/dlmopen/dlclose wrappers
   bool both_classes = false;  // the audit name contains $LIB: they serve 64-bit and 32-bit processes
+  // When not both_classes: why there are no 32-bit objects, and what to do.
+  std::string why_64_bit_only;
 };
 
 // The objects next to this binary (<prefix>/<$LIB>/sealkit/, installed and in
