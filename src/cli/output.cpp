@@ -1,7 +1,11 @@
 #include "cli/output.hpp"
 
+#include <sys/ioctl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 
 #include "cli/escape.hpp"
@@ -24,6 +28,53 @@ std::string json_text(const nlohmann::json& j, int indent) {
 
 void print_json(const nlohmann::json& j) { std::cout << json_text(j, 2) << '\n'; }
 
+std::size_t terminal_columns() {
+  if (const char* c = std::getenv("COLUMNS"); c && *c) {
+    char* end = nullptr;
+    const unsigned long n = std::strtoul(c, &end, 10);
+    if (*end == '\0' && n >= 20 && n <= 10000) return n;
+  }
+  winsize ws{};
+  if (::isatty(STDOUT_FILENO) && ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20) return ws.ws_col;
+  return 0;
+}
+
+namespace {
+
+// No column is cut below this, nor below its header: a cut cell must still
+// say something.
+constexpr std::size_t kNarrowest = 12;
+
+// Widths that fit in `columns` (0: no limit) as far as the floors allow: the
+// column with the most to give gives way first.
+void fit(std::vector<std::size_t>& width, const std::vector<std::size_t>& floor, std::size_t columns) {
+  if (columns == 0 || width.empty()) return;
+  for (;;) {
+    std::size_t total = 2 * (width.size() - 1);
+    for (std::size_t w : width) total += w;
+    if (total <= columns) return;
+    std::size_t best = 0, spare = 0;
+    for (std::size_t i = 0; i < width.size(); ++i) {
+      if (width[i] > floor[i] && width[i] - floor[i] > spare) {
+        spare = width[i] - floor[i];
+        best = i;
+      }
+    }
+    if (spare == 0) return;
+    width[best] -= std::min(spare, total - columns);
+  }
+}
+
+// A cell cut to `w` characters: a path keeps its end (the file's name), other
+// text its start; "..." marks the cut.
+std::string cut(const std::string& cell, std::size_t w) {
+  if (cell.size() <= w) return cell;
+  if (!cell.empty() && cell[0] == '/') return "..." + cell.substr(cell.size() - (w - 3));
+  return cell.substr(0, w - 3) + "...";
+}
+
+}  // namespace
+
 void print_table(const std::vector<std::vector<std::string>>& rows, std::ostream& out) {
   std::vector<std::vector<std::string>> shown;
   shown.reserve(rows.size());
@@ -34,11 +85,16 @@ void print_table(const std::vector<std::vector<std::string>>& rows, std::ostream
     if (width.size() < s.size()) width.resize(s.size(), 0);
     for (std::size_t i = 0; i < s.size(); ++i) width[i] = std::max(width[i], s[i].size());
   }
+  std::vector<std::size_t> floor(width.size(), kNarrowest);
+  for (std::size_t i = 0; !shown.empty() && i < shown.front().size(); ++i)
+    floor[i] = std::max(kNarrowest, shown.front()[i].size());
+  fit(width, floor, &out == &std::cout ? terminal_columns() : 0);
   for (const auto& r : shown) {
     std::string line;
     for (std::size_t i = 0; i < r.size(); ++i) {
-      line += r[i];
-      if (i + 1 < r.size()) line.append(width[i] - r[i].size() + 2, ' ');
+      const std::string cell = cut(r[i], width[i]);
+      line += cell;
+      if (i + 1 < r.size()) line.append(width[i] - cell.size() + 2, ' ');
     }
     out << line << '\n';
   }

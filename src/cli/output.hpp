@@ -27,8 +27,13 @@ std::string json_text(const nlohmann::json& j, int indent = -1);
 // json_text(j, 2) and a trailing newline on stdout.
 void print_json(const nlohmann::json& j);
 
+// The terminal's width for output on stdout: COLUMNS when set (20 to 10000),
+// else the terminal's own when stdout is one; 0 (no limit) otherwise.
+std::size_t terminal_columns();
+
 // A plain-text table with aligned columns; the first row is the header.
-// Every cell goes through visible_text.
+// Every cell goes through visible_text. On stdout it fits terminal_columns():
+// the widest columns give way, their cells cut with "..." (a path keeps its end).
 void print_table(const std::vector<std::vector<std::string>>& rows, std::ostream& out = std::cout);
 
 }  // namespace sealkit::cli

@@ -1,0 +1,87 @@
+// The command line as a new user meets it, through the real binary: usage
+// errors in sealkit's words with exit 2, the version flags, and tables that
+// fit the terminal.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "runtime/subprocess.hpp"
+#include "sealkit/sealkit.h"
+
+namespace {
+
+using sealkit::test::Captured;
+using sealkit::test::run_captured;
+
+Captured sealkit_cli(const std::vector<std::string>& args, const std::vector<std::string>& env = {}) {
+  std::vector<std::string> argv{SEALKIT_BIN};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_captured(argv, env);
+}
+
+// One line on stderr, "sealkit: error: ...", naming `needle` and the help to read; exit 2, nothing on stdout.
+void expect_usage_error(const std::vector<std::string>& args, const std::string& needle, const std::string& help) {
+  Captured c = sealkit_cli(args);
+  std::string shown;
+  for (const std::string& a : args) shown += " " + a;
+  EXPECT_EQ(c.status, 2) << "sealkit" << shown << ": " << c.err;
+  EXPECT_EQ(c.out, "") << "sealkit" << shown;
+  EXPECT_EQ(c.err.rfind("sealkit: error: ", 0), 0u) << "sealkit" << shown << ": " << c.err;
+  EXPECT_EQ(c.err.find('\n'), c.err.size() - 1) << "one line: sealkit" << shown << ": " << c.err;
+  EXPECT_NE(c.err.find(needle), std::string::npos) << "sealkit" << shown << ": " << c.err;
+  EXPECT_NE(c.err.find("run '" + help + " --help'"), std::string::npos) << "sealkit" << shown << ": " << c.err;
+}
+
+TEST(CliUsage, VersionFlagsPrintTheVersion) {
+  for (const char* flag : {"--version", "-V"}) {
+    Captured c = sealkit_cli({flag});
+    EXPECT_EQ(c.status, 0) << flag << ": " << c.err;
+    EXPECT_EQ(c.out, std::string("sealkit ") + sealkit_version() + "\n") << flag;
+  }
+}
+
+TEST(CliUsage, ErrorsBeforeASubcommandNameTheWord) {
+  expect_usage_error({"--bogus"}, "unknown option '--bogus'", "sealkit");
+  expect_usage_error({"-x"}, "unknown option '-x'", "sealkit");
+  expect_usage_error({"bogus"}, "unknown subcommand 'bogus'", "sealkit");
+  expect_usage_error({}, "no subcommand given", "sealkit");
+}
+
+TEST(CliUsage, ErrorsOfASubcommandSayWhatWasWrongInItsOwnWords) {
+  expect_usage_error({"audit", "--bogus"}, "unknown option '--bogus'", "sealkit audit");
+  expect_usage_error({"run", "--no-such", "/bin/true"}, "unknown option '--no-such'", "sealkit run");
+  expect_usage_error({"run", "--log", "a", "--log", "b", "/bin/true"}, "--log given more than once", "sealkit run");
+  expect_usage_error({"run", "--log"}, "--log needs a value", "sealkit run");
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"run", "--log", "a", "--log", "b", "/bin/true"},
+                                               std::vector<std::string>{"run", "--log"}}) {
+    Captured c = sealkit_cli(args);
+    EXPECT_EQ(c.err.find("required"), std::string::npos) << "no parser wording: " << c.err;
+  }
+}
+
+// A table is cut to the terminal's width (COLUMNS here: no terminal in a
+// test), its widest columns first, never below its header.
+TEST(CliUsage, TablesFitTheTerminalWidth) {
+  // This test's own process: nothing seals it, so its row lists every unsealed class.
+  const std::string self = std::to_string(::getpid());
+  Captured wide = sealkit_cli({"audit", self});
+  ASSERT_EQ(wide.err.find("error"), std::string::npos) << wide.err;
+  std::size_t longest = 0;
+  std::istringstream in(wide.out);
+  for (std::string line; std::getline(in, line) && !line.empty();) longest = std::max(longest, line.size());
+  ASSERT_GT(longest, 120u) << "the unsealed classes of an unsealed process make a wide table:\n" << wide.out;
+  Captured narrow = sealkit_cli({"audit", self}, {"COLUMNS=110"});
+  std::istringstream lines(narrow.out);
+  std::string header;
+  std::getline(lines, header);
+  EXPECT_EQ(header.find("..."), std::string::npos) << "headers are never cut: " << header;
+  for (std::string line = header; !line.empty(); std::getline(lines, line)) {
+    EXPECT_LE(line.size(), 110u) << line;
+  }
+}
+
+}  // namespace
