@@ -32,7 +32,8 @@ namespace {
 using namespace machine;
 
 void show(const Check& c) {
-  std::cout << (c.ok ? "  ok      " : "  FAILED  ") << visible_text(c.what) << ": " << visible_text(c.detail) << "\n";
+  std::cout << (c.ok ? paint("  ok      ", Colour::kGreen) : paint("  FAILED  ", Colour::kRed)) << visible_text(c.what)
+            << ": " << visible_text(c.detail) << "\n";
 }
 
 int failed(const std::string& why) {
@@ -155,7 +156,9 @@ std::optional<int> try_on_canaries(const Plan& p) {
   }
   bool all_passed = true;
   for (const CanaryResult& r : results) {
-    const char* mark = r.outcome == Outcome::kPassed ? "  ok      " : r.outcome == Outcome::kSkipped ? "  skipped " : "  FAILED  ";
+    const std::string mark = r.outcome == Outcome::kPassed    ? paint("  ok      ", Colour::kGreen)
+                             : r.outcome == Outcome::kSkipped ? paint("  skipped ", Colour::kYellow)
+                                                              : paint("  FAILED  ", Colour::kRed);
     std::cout << mark << visible_text(r.name) << ": " << visible_text(r.detail) << "\n";
     all_passed = all_passed && r.outcome != Outcome::kFailed;
   }

@@ -28,6 +28,22 @@ std::string json_text(const nlohmann::json& j, int indent) {
 
 void print_json(const nlohmann::json& j) { std::cout << json_text(j, 2) << '\n'; }
 
+bool colour_on_stdout() {
+  static const bool on = [] {
+    const char* no_colour = std::getenv("NO_COLOR");
+    const char* term = std::getenv("TERM");
+    return ::isatty(STDOUT_FILENO) && (no_colour == nullptr || *no_colour == '\0') && term != nullptr &&
+           std::string_view(term) != "dumb" && *term != '\0';
+  }();
+  return on;
+}
+
+std::string paint(std::string_view text, Colour c) {
+  if (!colour_on_stdout()) return std::string(text);
+  const char* sgr = c == Colour::kGreen ? "32" : c == Colour::kRed ? "31" : c == Colour::kYellow ? "33" : "1";
+  return std::string("\033[") + sgr + "m" + std::string(text) + "\033[0m";
+}
+
 std::size_t terminal_columns() {
   if (const char* c = std::getenv("COLUMNS"); c && *c) {
     char* end = nullptr;

@@ -27,6 +27,13 @@ std::string json_text(const nlohmann::json& j, int indent = -1);
 // json_text(j, 2) and a trailing newline on stdout.
 void print_json(const nlohmann::json& j);
 
+// Colour for people at a terminal: only when stdout is one, TERM is set and
+// not "dumb", and NO_COLOR is unset or empty (no-color.org). paint() returns
+// `text` unchanged otherwise: pipes, files and JSON never see an escape.
+enum class Colour { kGreen, kRed, kYellow, kBold };
+bool colour_on_stdout();
+std::string paint(std::string_view text, Colour c);
+
 // The terminal's width for output on stdout: COLUMNS when set (20 to 10000),
 // else the terminal's own when stdout is one; 0 (no limit) otherwise.
 std::size_t terminal_columns();

@@ -186,7 +186,7 @@ void look_at_processes(Status& s) {
 }
 
 void print_line_and_objects(const Status& s) {
-  std::cout << "machine-wide sealing: " << (s.on ? "on" : "off") << "\n";
+  std::cout << "machine-wide sealing: " << (s.on ? paint("on", Colour::kGreen) : paint("off", Colour::kBold)) << "\n";
   std::cout << "  " << kPreloadFile << ": "
             << (!s.file.exists ? "does not exist"
                 : s.entries.empty()
@@ -279,7 +279,7 @@ int run_status(bool as_json) {
     print_config_and_kernel(s);
     print_processes(s.scan);
     if (!s.problems.empty()) {
-      std::cout << "\nnot consistent:\n";
+      std::cout << "\n" << paint("not consistent:", Colour::kRed) << "\n";
       for (const std::string& p : s.problems) std::cout << "  - " << visible_text(p) << "\n";
     }
   }

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "runtime/subprocess.hpp"
@@ -81,6 +82,26 @@ TEST(CliUsage, TablesFitTheTerminalWidth) {
   EXPECT_EQ(header.find("..."), std::string::npos) << "headers are never cut: " << header;
   for (std::string line = header; !line.empty(); std::getline(lines, line)) {
     EXPECT_LE(line.size(), 110u) << line;
+  }
+}
+
+// Colour only for a person at a terminal: `script` gives sealkit a terminal;
+// NO_COLOR, TERM=dumb and a pipe each turn it off.
+TEST(CliUsage, ColourOnlyOnATerminalAndNeverWithNoColor) {
+  auto status_through = [](const std::vector<std::string>& env, bool terminal) {
+    const std::string command = std::string(SEALKIT_BIN) + " status";
+    std::vector<std::string> argv{"/usr/bin/script", "-qec", command, "/dev/null"};
+    if (!terminal) argv = {"/bin/sh", "-c", command + " | cat"};
+    return run_captured(argv, env);
+  };
+  const std::string esc = "\033[";
+  Captured coloured = status_through({"TERM=xterm"}, true);
+  EXPECT_NE(coloured.out.find("machine-wide sealing: " + esc), std::string::npos) << coloured.out << coloured.err;
+  for (const auto& [env, terminal] : std::vector<std::pair<std::vector<std::string>, bool>>{
+           {{"TERM=xterm", "NO_COLOR=1"}, true}, {{"TERM=dumb"}, true}, {{"TERM=xterm"}, false}}) {
+    Captured plain = status_through(env, terminal);
+    EXPECT_NE(plain.out.find("machine-wide sealing: "), std::string::npos) << plain.out << plain.err;
+    EXPECT_EQ(plain.out.find(esc), std::string::npos) << env.back() << (terminal ? " on a terminal" : " in a pipe");
   }
 }
 
