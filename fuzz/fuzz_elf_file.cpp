@@ -1,4 +1,4 @@
-// libFuzzer target: core::read_elf_bytes on arbitrary bytes. Any crash,
+// libFuzzer target: audit::read_elf_bytes on arbitrary bytes. Any crash,
 // sanitizer report or broken invariant is a bug: `sealkit check` walks whole
 // directories of files nobody vetted.
 #include <cstddef>
@@ -6,11 +6,11 @@
 #include <cstdlib>
 #include <string>
 
-#include "core/elf_file.hpp"
+#include "audit/elf_file.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string error;
-  auto facts = sealkit::core::read_elf_bytes(data, size, error);
+  auto facts = sealkit::audit::read_elf_bytes(data, size, error);
   if (facts) {
     // A report is consistent with itself.
     if (facts->mutable_bytes > 0 && facts->mutable_segments == 0 && facts->mutable_sections.empty()) std::abort();
@@ -21,7 +21,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     if (facts->wx_segments > facts->load_segments) std::abort();
     if (facts->load_span_bytes % 4096 != 0) std::abort();
-    if (facts->relro == sealkit::core::ElfFacts::Relro::kFull && !facts->bind_now) std::abort();
+    if (facts->relro == sealkit::audit::ElfFacts::Relro::kFull && !facts->bind_now) std::abort();
   } else if (error.empty()) {
     std::abort();  // every failure says why
   }

@@ -1,4 +1,4 @@
-// libFuzzer target for core::scan_smaps_fast (src/core/smaps_scan.hpp), the
+// libFuzzer target for audit::scan_smaps_fast (src/audit/smaps_scan.hpp), the
 // fast smaps reader of `sealkit audit`. Beyond "no crash, no sanitizer
 // report" (it reads 16 bytes at a time near the end of the input), whenever
 // it accepts a text, core::for_each_smaps_entry, the careful parser, must
@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "core/proc_maps.hpp"
-#include "core/smaps_scan.hpp"
+#include "audit/smaps_scan.hpp"
 
 namespace {
 
@@ -36,7 +36,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::vector<char> bytes(data, data + size);
   const std::string_view text(bytes.data(), bytes.size());
   std::vector<Entry> fast;
-  const bool accepted = sealkit::core::scan_smaps_fast(text, [&](const sealkit::core::MapsEntry& m, bool sealed) {
+  const bool accepted = sealkit::audit::scan_smaps_fast(text, [&](const sealkit::core::MapsEntry& m, bool sealed) {
     fast.push_back({m.range, std::string(m.path), sealed});
   });
   if (!accepted) return 0;

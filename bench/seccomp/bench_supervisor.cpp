@@ -36,7 +36,7 @@
 
 #include "backend/seccomp/registration.hpp"
 #include "backend/seccomp/registration_proto.hpp"
-#include "backend/seccomp/supervisor_process.hpp"
+#include "supervisor/supervisor_process.hpp"
 #include "lib/no_procmap_query.hpp"
 #include "sealkit/sealkit.h"
 

@@ -2,8 +2,6 @@
 // 6.1). Values are the kernel's UAPI; each is guarded so newer headers win.
 #pragma once
 
-#include <cstdint>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 
@@ -28,36 +26,3 @@
 #ifndef SHM_REMAP
 #define SHM_REMAP 040000
 #endif
-
-namespace sealkit::kabi {
-
-// PROCMAP_QUERY (Linux 6.11, include/uapi/linux/fs.h): an ioctl on an open
-// /proc/PID/maps that looks up one VMA by address without formatting text.
-struct ProcmapQuery {
-  std::uint64_t size;
-  std::uint64_t query_flags;
-  std::uint64_t query_addr;
-  std::uint64_t vma_start;
-  std::uint64_t vma_end;
-  std::uint64_t vma_flags;
-  std::uint64_t vma_page_size;
-  std::uint64_t vma_offset;
-  std::uint64_t inode;
-  std::uint32_t dev_major;
-  std::uint32_t dev_minor;
-  std::uint32_t vma_name_size;
-  std::uint32_t build_id_size;
-  std::uint64_t vma_name_addr;
-  std::uint64_t build_id_addr;
-};
-static_assert(sizeof(ProcmapQuery) == 104, "struct procmap_query is 104 bytes");
-
-inline constexpr std::uint64_t kProcmapQueryCoveringOrNextVma = 0x10;
-inline constexpr std::uint64_t kProcmapQueryFileBackedVma = 0x20;
-inline constexpr std::uint64_t kProcmapVmaReadable = 0x01;
-inline constexpr std::uint64_t kProcmapVmaWritable = 0x02;
-inline constexpr std::uint64_t kProcmapVmaExecutable = 0x04;
-inline constexpr std::uint64_t kProcmapVmaShared = 0x08;
-inline constexpr unsigned long kProcmapQueryIoctl = _IOWR('f', 17, ProcmapQuery);  // PROCFS_IOCTL_MAGIC
-
-}  // namespace sealkit::kabi

@@ -22,8 +22,8 @@
 #include "cli/machine/runtime_config.hpp"
 #include "cli/output.hpp"
 #include "cli/safe_write.hpp"
-#include "core/seccomp_filters.hpp"
-#include "core/vma_class.hpp"
+#include "audit/seccomp_filters.hpp"
+#include "audit/process_audit.hpp"
 
 namespace sealkit::cli {
 
@@ -81,7 +81,7 @@ int run_audit(const AuditOptions& o) {
     }
   }
 
-  audit::MachineAudit m;
+  audit_report::MachineAudit m;
   // Whether machine-wide sealing is on, read as `sealkit status` reads it: the Prometheus gauge, and the
   // process state predates_enabling (cli/audit/process_state.hpp).
   if (format == "prometheus") {
@@ -105,38 +105,38 @@ int run_audit(const AuditOptions& o) {
   m.started_unix_seconds =
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   const auto t0 = std::chrono::steady_clock::now();
-  core::ElfLayoutCache cache;
-  core::AuditOptions ao;
+  audit::ElfLayoutCache cache;
+  audit::AuditOptions ao;
   ao.filters = !o.no_filters;
-  if (ao.filters) ao.filters_unreadable = core::why_filters_unreadable();
+  if (ao.filters) ao.filters_unreadable = audit::why_filters_unreadable();
   ao.filter_budget = o.filter_budget;
   std::uint64_t filter_run_budget = o.filter_run_budget;
   ao.filter_run_budget = &filter_run_budget;
   ao.stop_timeout = std::chrono::milliseconds(o.stop_timeout_ms);
   ao.answer_timeout = std::chrono::milliseconds(o.answer_timeout_ms);
-  core::WaitBudget waits{std::chrono::milliseconds(o.wait_budget_ms)};
+  audit::WaitBudget waits{std::chrono::milliseconds(o.wait_budget_ms)};
   ao.waits = &waits;
   m.processes.reserve(pids.size());
-  for (pid_t pid : pids) m.add(core::audit_process(pid, cache, ao));
+  for (pid_t pid : pids) m.add(audit::audit_process(pid, cache, ao));
   // Targets that did not stop in time are still attached: detach them as
   // they stop, for one more --stop-timeout if the budget has it; what is left
   // the kernel detaches when this process exits, and lets run.
   if (ao.filters) {
-    const auto t_wait = core::WaitBudget::Clock::now();
-    core::finish_pending_detaches(waits.grant(ao.stop_timeout));
-    waits.spend(core::WaitBudget::Clock::now() - t_wait);
+    const auto t_wait = audit::WaitBudget::Clock::now();
+    audit::finish_pending_detaches(waits.grant(ao.stop_timeout));
+    waits.spend(audit::WaitBudget::Clock::now() - t_wait);
   }
   m.duration_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
-  audit::RenderOptions ro;
+  audit_report::RenderOptions ro;
   ro.by_class = o.by_class;
   ro.vmas = o.vmas;
   ro.per_process = o.per_process;
   ro.only_ok = o.all;
   auto render = [&](std::ostream& out) {
-    if (format == "json") audit::write_json(out, m, ro);
-    else if (format == "prometheus") audit::write_prometheus(out, m, ro);
-    else audit::write_table(out, m, ro);
+    if (format == "json") audit_report::write_json(out, m, ro);
+    else if (format == "prometheus") audit_report::write_prometheus(out, m, ro);
+    else audit_report::write_table(out, m, ro);
   };
   if (o.output.empty()) {
     render(std::cout);
@@ -153,7 +153,7 @@ int run_audit(const AuditOptions& o) {
   }
 
   if (o.require < 0) return kExitOk;
-  auto coverage = audit::percent(m.total.coverage_bytes());
+  auto coverage = audit_report::percent(m.total.coverage_bytes());
   if (!coverage) {
     std::fprintf(stderr, "sealkit: audit: nothing that should be sealed was audited; --require %g is not met\n",
                  o.require);

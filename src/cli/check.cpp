@@ -14,14 +14,14 @@
 
 #include "cli/command.hpp"
 #include "cli/output.hpp"
-#include "core/elf_file.hpp"
+#include "audit/elf_file.hpp"
 
 namespace sealkit::cli {
 
 namespace {
 
 namespace fs = std::filesystem;
-using core::ElfFacts;
+using audit::ElfFacts;
 
 struct CheckOptions {
   std::vector<std::string> paths;
@@ -44,7 +44,7 @@ std::string run_verdict(const ElfFacts& f) {
   // segments (docs/runtime.md, "Protections").
   std::vector<std::string> kept;
   if (f.mutable_segments) kept.push_back("PT_GNU_MUTABLE");
-  for (const core::ElfMutableSection& m : f.mutable_sections) kept.push_back(m.name.empty() ? "(unnamed section)" : m.name);
+  for (const audit::ElfMutableSection& m : f.mutable_sections) kept.push_back(m.name.empty() ? "(unnamed section)" : m.name);
   if (f.wx_bytes) kept.push_back("W|X");
   if (kept.empty()) return "seals all";
   std::string out = "seals all but";
@@ -59,22 +59,22 @@ nlohmann::json to_json(const Row& r) {
     return j;
   }
   const ElfFacts& f = *r.facts;
-  j["type"] = core::to_string(f.kind);
+  j["type"] = audit::to_string(f.kind);
   j["elf64"] = f.elf64;
   j["dynamic"] = f.has_interp || f.kind == ElfFacts::Kind::kSharedObject;
   j["interpreter"] = f.has_interp;
   j["pie"] = f.kind == ElfFacts::Kind::kPie;
-  j["relro"] = core::to_string(f.relro);
+  j["relro"] = audit::to_string(f.relro);
   j["bind_now"] = f.bind_now;
   j["memory_seal_property"] = f.memory_seal_property;
   j["gnu_mutable_segments"] = f.mutable_segments;
   j["gnu_mutable_section"] = f.mutable_section;
   j["mutable_sections"] = nlohmann::json::array();
-  for (const core::ElfMutableSection& m : f.mutable_sections)
+  for (const audit::ElfMutableSection& m : f.mutable_sections)
     j["mutable_sections"].push_back(
         {{"name", m.name}, {"vaddr", m.vaddr}, {"size", m.size}, {"unsealed_bytes", m.page_end - m.page_begin}});
   j["textrel"] = f.textrel;
-  j["exec_stack"] = core::to_string(f.exec_stack);
+  j["exec_stack"] = audit::to_string(f.exec_stack);
   j["wx_segments"] = f.wx_segments;
   j["load_segments"] = f.load_segments;
   const std::uint64_t leaves = std::min(f.load_span_bytes, f.unsealed_bytes);
@@ -89,13 +89,13 @@ std::vector<std::string> to_cells(const Row& r) {
   const ElfFacts& f = *r.facts;
   auto yn = [](bool b) { return std::string(b ? "yes" : "no"); };
   return {r.path,
-          core::to_string(f.kind),
-          core::to_string(f.relro),
+          audit::to_string(f.kind),
+          audit::to_string(f.relro),
           yn(f.bind_now),
           yn(f.memory_seal_property),
           (f.mutable_segments || f.mutable_section || !f.mutable_sections.empty()) ? "yes" : "no",
           yn(f.textrel),
-          core::to_string(f.exec_stack),
+          audit::to_string(f.exec_stack),
           std::to_string(f.wx_segments),
           run_verdict(f)};
 }
@@ -111,7 +111,7 @@ bool collect(const std::string& arg, std::vector<Row>& rows, std::size_t& skippe
   }
   if (!fs::is_directory(st)) {
     Row r{arg, std::nullopt, ""};
-    r.facts = core::read_elf_file(arg.c_str(), r.error);
+    r.facts = audit::read_elf_file(arg.c_str(), r.error);
     rows.push_back(std::move(r));
     return true;
   }
@@ -121,7 +121,7 @@ bool collect(const std::string& arg, std::vector<Row>& rows, std::size_t& skippe
     std::error_code ec2;
     if (!e.is_regular_file(ec2) || e.is_symlink(ec2)) continue;
     Row r{e.path().string(), std::nullopt, ""};
-    r.facts = core::read_elf_file(r.path.c_str(), r.error);
+    r.facts = audit::read_elf_file(r.path.c_str(), r.error);
     if (!r.facts && (r.error == "not an ELF file" || r.error.rfind("an ar archive", 0) == 0)) {
       ++skipped;
       continue;

@@ -22,11 +22,11 @@
 #include <nlohmann/json.hpp>
 
 #include "backend/kernel.hpp"
-#include "backend/kernel_abi.hpp"
 #include "backend/seccomp/sealer.hpp"
 #include "cli/command.hpp"
 #include "cli/machine/kernel_facts.hpp"
 #include "cli/output.hpp"
+#include "core/kernel_abi.hpp"
 #include "sealkit/sealkit.h"
 
 namespace sealkit::cli {

@@ -1,5 +1,5 @@
 // A classic-BPF interpreter for seccomp filters read out of another process
-// (`sealkit audit`, core/filter_seals.hpp). The programs come from the
+// (`sealkit audit`, audit/filter_seals.hpp). The programs come from the
 // kernel, which accepted them once, but sealkit treats them as hostile
 // input: check_seccomp_program() applies the kernel's static rules
 // (bpf_check_classic, seccomp_check_filter: opcodes, jump targets, loads
@@ -9,7 +9,7 @@
 // The test suite keeps its own independent model (tests/backend/bpf_model.*).
 // Two users: the audit, for foreign filters (every classic opcode seccomp
 // accepts, the kernel's action precedence across stacked filters, the
-// counting), and the exec supervisor (backend/seccomp/supervisor.hpp), which
+// counting), and the exec supervisor (supervisor/supervisor.hpp), which
 // asks each registered image's own generated program about a notified call.
 #pragma once
 

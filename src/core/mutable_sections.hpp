@@ -1,7 +1,7 @@
 // Which sections of an ELF object stay unsealed because the program changes
 // their protection itself. Header-only and allocation-free: the injected
 // runtime (runtime/mutable_sections.cpp) and the file reader behind
-// `sealkit check` and `sealkit audit` (core/elf_file.cpp) share it.
+// `sealkit check` and `sealkit audit` (audit/elf_file.cpp) share it.
 //
 // Programs write-protect parts of their own data after start-up: V8 makes
 // its flags read-only once they are parsed (a page-aligned variable in

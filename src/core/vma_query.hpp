@@ -6,11 +6,13 @@
 // (raw system calls, no errno), so the runtime can.
 #pragma once
 
+#include <sys/syscall.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
-#include "backend/kernel_abi.hpp"
+#include "core/kernel_abi.hpp"
 #include "core/maps_line.hpp"
 #include "core/raw_syscall.hpp"
 

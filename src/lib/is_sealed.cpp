@@ -18,8 +18,8 @@
 #include <optional>
 
 #include "backend/kernel.hpp"
-#include "backend/kernel_abi.hpp"
 #include "backend/seccomp/sealer.hpp"
+#include "core/kernel_abi.hpp"
 #include "core/page.hpp"
 #include "core/proc_maps.hpp"
 #include "lib/backend_choice.hpp"

@@ -1,4 +1,4 @@
-// The supervisor's packs (backend/seccomp/record_packs.hpp) against the
+// The supervisor's packs (supervisor/record_packs.hpp) against the
 // records one by one: for random records (ranges in several 4 GiB windows,
 // below and above the i386 reach, some discard-protected) and random guarded
 // calls of both ABIs aimed at their edges, "some pack refuses" must equal
@@ -18,7 +18,7 @@
 #include <gtest/gtest.h>
 
 #include "backend/seccomp/filter.hpp"
-#include "backend/seccomp/record_packs.hpp"
+#include "supervisor/record_packs.hpp"
 #include "core/bpf_eval.hpp"
 
 namespace {

@@ -28,7 +28,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "backend/seccomp/supervisor_query.hpp"
+#include "supervisor/supervisor_query.hpp"
 #include "runtime/subprocess.hpp"
 
 namespace {

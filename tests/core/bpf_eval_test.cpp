@@ -18,17 +18,17 @@
 #include "backend/bpf_model.hpp"
 #include "backend/seccomp/filter.hpp"
 #include "core/bpf_eval.hpp"
-#include "core/bpf_span.hpp"
-#include "core/filter_seals.hpp"
-#include "core/seccomp_filters.hpp"
+#include "audit/bpf_span.hpp"
+#include "audit/filter_seals.hpp"
+#include "audit/seccomp_filters.hpp"
 
 namespace {
 
 namespace bpf = sealkit::core::bpf;
 namespace gen = sealkit::backend::seccomp;
-using sealkit::core::check_range;
-using sealkit::core::FilterAction;
-using sealkit::core::FilterCheck;
+using sealkit::audit::check_range;
+using sealkit::audit::FilterAction;
+using sealkit::audit::FilterCheck;
 using Prog = std::vector<sock_filter>;
 
 constexpr std::uint64_t kPage = 4096;
@@ -228,7 +228,7 @@ TEST(FilterSeals, TheBudgetEndsInUnknown) {
 // call decides a VMA of any size (a 1 TiB one here), within a tiny budget.
 TEST(FilterSeals, AFilterBlindToTheAddressIsDecidedOnce) {
   const Prog by_number{stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
-                       jump(BPF_JMP | BPF_JEQ | BPF_K, sealkit::core::kNrMadvise, 1, 0),
+                       jump(BPF_JMP | BPF_JEQ | BPF_K, sealkit::audit::kNrMadvise, 1, 0),
                        stmt(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM), kRetAllow};
   const std::vector<Prog> programs{by_number};
   std::uint64_t budget = 100, executed = 0;
@@ -327,7 +327,7 @@ TEST(BpfSpan, EveryPageOfASpanGetsTheSameAnswer) {
       d.arch = AUDIT_ARCH_X86_64;
       d.args[0] = base + (rng() % 128) * kPage;
       d.args[1] = kPage;
-      const bpf::SpanOutcome s = bpf::run_span(p.data(), p.size(), d);
+      const sealkit::audit::bpf::SpanOutcome s = sealkit::audit::bpf::run_span(p.data(), p.size(), d);
       const bpf::RunOutcome plain = bpf::run(p.data(), p.size(), d);
       ASSERT_EQ(s.run.ret, plain.ret);
       ASSERT_EQ(s.run.executed, plain.executed);
@@ -373,7 +373,7 @@ TEST(FilterSeals, TheRefusedPiecesAreExactlyThePagesRefused) {
     const std::vector<Prog> programs{build(ranges).insns()};
     const std::uint64_t begin = first, end = at + 32 * kPage;
     std::uint64_t budget = 1 << 30, executed = 0;
-    const sealkit::core::RangeCheck c = check_range(programs, begin, end, budget, executed);
+    const sealkit::audit::RangeCheck c = check_range(programs, begin, end, budget, executed);
     ASSERT_EQ(c.check, FilterCheck::kPartial);
     std::vector<sealkit::core::Range> expected;
     for (std::uint64_t page = begin; page < end; page += kPage) {
@@ -432,7 +432,7 @@ TEST(FilterSeals, AnI386FilterIsEvaluatedWithTheI386Abi) {
   ASSERT_EQ(problem(p), "");
   const std::vector<Prog> programs{p};
   std::uint64_t budget = 1 << 20, executed = 0;
-  const auto c = check_range(sealkit::core::kAbiI386, programs, lo - kPage, hi + kPage, budget, executed);
+  const auto c = check_range(sealkit::audit::kAbiI386, programs, lo - kPage, hi + kPage, budget, executed);
   EXPECT_EQ(c.check, FilterCheck::kPartial);
   ASSERT_EQ(c.refused.size(), 1u);
   EXPECT_EQ(c.refused[0].begin, lo);

@@ -1,6 +1,6 @@
-// core::read_elf_file against readelf (binutils, an independent reader) on
+// audit::read_elf_file against readelf (binutils, an independent reader) on
 // real files of this machine, and on malformed and hostile inputs.
-#include "core/elf_file.hpp"
+#include "audit/elf_file.hpp"
 
 #include <gtest/gtest.h>
 
@@ -17,7 +17,7 @@
 #include <vector>
 
 namespace fs = std::filesystem;
-using sealkit::core::ElfFacts;
+using sealkit::audit::ElfFacts;
 
 namespace {
 
@@ -64,7 +64,7 @@ TEST(ElfFile, RelroPieAndBindNowAgreeWithReadelf) {
   std::size_t pies = 0, full = 0, partial = 0;
   for (const fs::path& p : sample) {
     std::string err;
-    auto f = sealkit::core::read_elf_file(p.c_str(), err);
+    auto f = sealkit::audit::read_elf_file(p.c_str(), err);
     ASSERT_TRUE(f) << p << ": " << err;
     const std::string hdr = command_output("readelf -hW '" + p.string() + "' 2>/dev/null");
     const std::string seg = command_output("readelf -lW '" + p.string() + "' 2>/dev/null");
@@ -95,12 +95,12 @@ TEST(ElfFile, RelroPieAndBindNowAgreeWithReadelf) {
 
 TEST(ElfFile, NonElfAndArchivesAreErrorsNotCrashes) {
   std::string err;
-  EXPECT_FALSE(sealkit::core::read_elf_file("/etc/passwd", err));
+  EXPECT_FALSE(sealkit::audit::read_elf_file("/etc/passwd", err));
   EXPECT_EQ(err, "not an ELF file");
-  EXPECT_FALSE(sealkit::core::read_elf_file("/nonexistent/file", err));
+  EXPECT_FALSE(sealkit::audit::read_elf_file("/nonexistent/file", err));
   EXPECT_EQ(err, "No such file or directory");
   if (fs::exists("/usr/lib/x86_64-linux-gnu/libc.a")) {
-    EXPECT_FALSE(sealkit::core::read_elf_file("/usr/lib/x86_64-linux-gnu/libc.a", err));
+    EXPECT_FALSE(sealkit::audit::read_elf_file("/usr/lib/x86_64-linux-gnu/libc.a", err));
     EXPECT_NE(err.find("ar archive"), std::string::npos) << err;
   }
 }
@@ -113,7 +113,7 @@ TEST(ElfFile, TruncatedFilesGiveErrorsOrReports) {
   std::size_t errors = 0;
   for (std::size_t len = 0; len <= 4096; len += 13) {
     std::string err;
-    auto f = sealkit::core::read_elf_bytes(bytes.data(), len, err);
+    auto f = sealkit::audit::read_elf_bytes(bytes.data(), len, err);
     if (!f) {
       EXPECT_FALSE(err.empty()) << len;
       ++errors;
@@ -129,7 +129,7 @@ TEST(ElfFile, HostileHeadersGiveErrors) {
     std::vector<char> b = bytes;
     std::copy(patch.begin(), patch.end(), b.begin() + static_cast<long>(off));
     std::string err;
-    auto f = sealkit::core::read_elf_bytes(b.data(), b.size(), err);
+    auto f = sealkit::audit::read_elf_bytes(b.data(), b.size(), err);
     return std::make_pair(f.has_value(), err);
   };
   // e_phoff (offset 32) far past the end of the file.
@@ -146,20 +146,20 @@ TEST(ElfFile, HostileHeadersGiveErrors) {
     b.resize(2048);
     for (std::size_t k = 16; k < b.size(); ++k) b[k] = static_cast<char>(rng());
     std::string err;
-    auto f = sealkit::core::read_elf_bytes(b.data(), b.size(), err);
+    auto f = sealkit::audit::read_elf_bytes(b.data(), b.size(), err);
     EXPECT_TRUE(f || !err.empty());
   }
 }
 
 TEST(ElfFile, StaticAndDynamicProgramsAreTold) {
   std::string err;
-  auto dyn = sealkit::core::read_elf_file("/usr/bin/true", err);
+  auto dyn = sealkit::audit::read_elf_file("/usr/bin/true", err);
   ASSERT_TRUE(dyn) << err;
   EXPECT_TRUE(dyn->has_interp);
   EXPECT_GT(dyn->load_segments, 1u);
   EXPECT_GT(dyn->load_span_bytes, 0u);
   EXPECT_EQ(dyn->load_span_bytes % 4096, 0u);
-  auto lib = sealkit::core::read_elf_file("/usr/lib/x86_64-linux-gnu/libc.so.6", err);
+  auto lib = sealkit::audit::read_elf_file("/usr/lib/x86_64-linux-gnu/libc.so.6", err);
   ASSERT_TRUE(lib) << err;
   EXPECT_EQ(lib->kind, ElfFacts::Kind::kSharedObject);
   EXPECT_EQ(lib->exec_stack, ElfFacts::ExecStack::kNo);

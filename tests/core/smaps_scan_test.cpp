@@ -1,6 +1,6 @@
-// core::scan_smaps_fast must read exactly what core::for_each_smaps_entry
+// audit::scan_smaps_fast must read exactly what core::for_each_smaps_entry
 // reads from the kernel's text, and refuse anything else.
-#include "core/smaps_scan.hpp"
+#include "audit/smaps_scan.hpp"
 
 #include <dirent.h>
 #include <gtest/gtest.h>
@@ -12,6 +12,7 @@
 #include "core/proc_maps.hpp"
 
 using namespace sealkit::core;
+using namespace sealkit::audit;
 
 namespace {
 

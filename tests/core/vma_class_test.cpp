@@ -1,6 +1,6 @@
-// core::classify_smaps on smaps texts written here (each case states the
-// layout it models), and core::audit_process on live processes.
-#include "core/vma_class.hpp"
+// audit::classify_smaps on smaps texts written here (each case states the
+// layout it models), and audit::audit_process on live processes.
+#include "audit/process_audit.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/mman.h>
@@ -13,11 +13,12 @@
 #include <string>
 
 #include "backend/seccomp/filter.hpp"
-#include "core/elf_file.hpp"
-#include "core/filter_seals.hpp"
+#include "audit/elf_file.hpp"
+#include "audit/filter_seals.hpp"
 #include "sealkit/sealkit.h"
 
 using namespace sealkit::core;
+using namespace sealkit::audit;
 
 namespace {
 
@@ -297,7 +298,7 @@ TEST(ProcessAudit, KernelThreadHasNoMemory) {
   EXPECT_EQ(a.comm, "kthreadd");
 }
 
-// A filter seal inside one VMA (core::apply_filter_seals): the object's bss
+// A filter seal inside one VMA (audit::apply_filter_seals): the object's bss
 // merged with an anonymous allocation after it, [bss 1 page | 3 pages not
 // the object's]. Only the refused bytes that the rule asks for count towards
 // coverage; the VMA counts as sealed-as-asked when all its asked bytes are.

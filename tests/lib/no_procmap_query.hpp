@@ -16,7 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "backend/kernel_abi.hpp"
+#include "core/kernel_abi.hpp"
 
 namespace sealkit::test {
 

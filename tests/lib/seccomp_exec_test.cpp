@@ -27,8 +27,8 @@
 
 #include "backend/seccomp/registration.hpp"
 #include "backend/seccomp/registration_proto.hpp"
-#include "backend/seccomp/supervisor.hpp"
-#include "backend/seccomp/supervisor_process.hpp"
+#include "supervisor/supervisor.hpp"
+#include "supervisor/supervisor_process.hpp"
 #include "backend/seccomp/sealer.hpp"
 
 namespace {

@@ -26,7 +26,7 @@
 
 #include "backend/fork_child.hpp"
 #include "backend/seccomp/sealer.hpp"
-#include "backend/seccomp/supervisor_process.hpp"
+#include "supervisor/supervisor_process.hpp"
 #include "core/vma_query.hpp"
 #include "lib/no_procmap_query.hpp"
 

@@ -23,7 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "backend/seccomp/sealer.hpp"
-#include "backend/seccomp/supervisor_query.hpp"
+#include "supervisor/supervisor_query.hpp"
 
 namespace {
 

@@ -12,7 +12,7 @@
 #include "cli/format.hpp"
 #include "cli/output.hpp"
 
-namespace sealkit::cli::audit {
+namespace sealkit::cli::audit_report {
 
 namespace {
 
@@ -26,7 +26,7 @@ json percent_or_null(std::optional<double> ratio) {
 // One list of a ClassTotals' fields for both writers (the json tree and
 // audited_line below): put(key, value) with an integer or a json value.
 template <class Put>
-void put_counters(const core::ClassTotals& t, Put&& put) {
+void put_counters(const audit::ClassTotals& t, Put&& put) {
   put("vmas", t.vmas);
   put("bytes", t.bytes);
   put("should_vmas", t.should_vmas);
@@ -50,22 +50,22 @@ auto into(json& j) {
   return [&j](std::string_view key, const auto& v) { j[std::string(key)] = v; };
 }
 
-json counters(const core::ClassTotals& t) {
+json counters(const audit::ClassTotals& t) {
   json j = json::object();
   put_counters(t, into(j));
   return j;
 }
 
-json classes(const std::array<core::ClassTotals, core::kVmaClassCount>& by_class) {
+json classes(const std::array<audit::ClassTotals, audit::kVmaClassCount>& by_class) {
   json j = json::object();
-  for (std::size_t c = 0; c < core::kVmaClassCount; ++c) {
-    if (by_class[c].vmas) j[core::to_string(static_cast<core::VmaClass>(c))] = counters(by_class[c]);
+  for (std::size_t c = 0; c < audit::kVmaClassCount; ++c) {
+    if (by_class[c].vmas) j[audit::to_string(static_cast<audit::VmaClass>(c))] = counters(by_class[c]);
   }
   return j;
 }
 
 
-json vma_json(const core::VmaRecord& v, bool filters_read) {
+json vma_json(const audit::VmaRecord& v, bool filters_read) {
   std::string perms{v.map.read ? 'r' : '-', v.map.write ? 'w' : '-', v.map.exec ? 'x' : '-', v.map.shared ? 's' : 'p'};
   json j{{"start", hex(v.map.range.begin)},
               {"end", hex(v.map.range.end)},
@@ -73,15 +73,15 @@ json vma_json(const core::VmaRecord& v, bool filters_read) {
               {"offset", v.map.offset},
               {"inode", v.map.inode},
               {"path", v.path},
-              {"class", core::to_string(v.cls)},
+              {"class", audit::to_string(v.cls)},
               {"object", v.object},
               {"should_seal_bytes", v.should_seal_bytes},
               {"sealed", v.sealed},
-              {"sealed_by", v.sealed_by == core::SealedBy::kNone ? json(nullptr) : json(core::to_string(v.sealed_by))},
-              {"verdict", core::to_string(v.verdict())}};
-  if (filters_read && v.sealed_by != core::SealedBy::kKernel) j["filter"] = core::to_string(v.filter);
-  if (v.sealed_by == core::SealedBy::kFilter || v.filter_part_bytes != 0) {
-    j["filter_action"] = core::to_string(v.filter_action);
+              {"sealed_by", v.sealed_by == audit::SealedBy::kNone ? json(nullptr) : json(audit::to_string(v.sealed_by))},
+              {"verdict", audit::to_string(v.verdict())}};
+  if (filters_read && v.sealed_by != audit::SealedBy::kKernel) j["filter"] = audit::to_string(v.filter);
+  if (v.sealed_by == audit::SealedBy::kFilter || v.filter_part_bytes != 0) {
+    j["filter_action"] = audit::to_string(v.filter_action);
     j["discard_refused"] = v.filter_discard_refused;
   }
   if (v.filter_part_bytes != 0) {  // sealed in part: "sealed" stays false, these say how much
@@ -92,10 +92,10 @@ json vma_json(const core::VmaRecord& v, bool filters_read) {
   return j;
 }
 
-json filters_json(const core::FilterSummary& f) {
-  json j{{"status", core::to_string(f.status)}};
+json filters_json(const audit::FilterSummary& f) {
+  json j{{"status", audit::to_string(f.status)}};
   if (!f.reason.empty()) j["reason"] = f.reason;
-  if (f.status != core::FilterSummary::Status::kRead && f.filters == 0) return j;
+  if (f.status != audit::FilterSummary::Status::kRead && f.filters == 0) return j;
   j["count"] = f.filters;
   j["instructions"] = f.instructions;
   j["executed"] = f.executed;
@@ -110,7 +110,7 @@ json filters_json(const core::FilterSummary& f) {
     j["supervisor_pid"] = f.supervisor_pid;
   }
   j["abi"] = f.abi;
-  j["mseal"] = core::mseal_answer(f.mseal_ret);
+  j["mseal"] = audit::mseal_answer(f.mseal_ret);
   j["partial_vmas"] = f.partial_vmas;
   j["supervised_vmas"] = f.supervised_vmas;
   j["supervised_bytes"] = f.supervised_bytes;
@@ -120,10 +120,10 @@ json filters_json(const core::FilterSummary& f) {
 
 // What every audited process's line has (process_json and audited_line).
 template <class Put>
-void put_audited(const core::ProcessAudit& p, Put&& put) {
+void put_audited(const audit::ProcessAudit& p, Put&& put) {
   put_counters(p.total, put);
   std::size_t fully = 0;
-  for (const core::ObjectRecord& ob : p.objects) fully += ob.fully_sealed();
+  for (const audit::ObjectRecord& ob : p.objects) fully += ob.fully_sealed();
   put("objects", p.objects.size());
   put("objects_fully_sealed", fully);
   put("objects_unverified", p.objects_unverified);
@@ -131,15 +131,15 @@ void put_audited(const core::ProcessAudit& p, Put&& put) {
   put("filters", filters_json(p.filters));
 }
 
-json process_json(const core::ProcessAudit& p, const RenderOptions& o) {
-  json j{{"pid", p.pid}, {"comm", p.comm}, {"exe", p.exe}, {"status", core::to_string(p.status)}};
-  if (!p.detail.empty() && p.status != core::AuditStatus::kOk) j["detail"] = p.detail;
-  if (p.status != core::AuditStatus::kOk) return j;
+json process_json(const audit::ProcessAudit& p, const RenderOptions& o) {
+  json j{{"pid", p.pid}, {"comm", p.comm}, {"exe", p.exe}, {"status", audit::to_string(p.status)}};
+  if (!p.detail.empty() && p.status != audit::AuditStatus::kOk) j["detail"] = p.detail;
+  if (p.status != audit::AuditStatus::kOk) return j;
   put_audited(p, into(j));
   if (o.by_class) j["classes"] = classes(p.by_class);
   if (o.vmas) {
     json objs = json::array();
-    for (const core::ObjectRecord& ob : p.objects)
+    for (const audit::ObjectRecord& ob : p.objects)
       objs.push_back({{"path", ob.path},
                       {"inode", ob.inode},
                       {"start", hex(ob.span.begin)},
@@ -148,8 +148,8 @@ json process_json(const core::ProcessAudit& p, const RenderOptions& o) {
                       {"should_vmas", ob.should_vmas},
                       {"sealed_should_vmas", ob.sealed_should_vmas}});
     json vmas = json::array();
-    const bool filters_read = p.filters.status == core::FilterSummary::Status::kRead;
-    for (const core::VmaRecord& v : p.vmas) vmas.push_back(vma_json(v, filters_read));
+    const bool filters_read = p.filters.status == audit::FilterSummary::Status::kRead;
+    for (const audit::VmaRecord& v : p.vmas) vmas.push_back(vma_json(v, filters_read));
     j["object_list"] = std::move(objs);
     j["vma_list"] = std::move(vmas);
   }
@@ -192,12 +192,12 @@ class FlatObject {
   std::vector<std::pair<std::string_view, std::string>> items_;
 };
 
-std::string audited_line(const core::ProcessAudit& p) {
+std::string audited_line(const audit::ProcessAudit& p) {
   FlatObject f;
   f.put("pid", p.pid);
   f.put("comm", p.comm);
   f.put("exe", p.exe);
-  f.put("status", core::to_string(p.status));
+  f.put("status", audit::to_string(p.status));
   put_audited(p, [&f](std::string_view key, const auto& v) { f.put(key, v); });
   return f.text();
 }
@@ -216,14 +216,14 @@ void write_json(std::ostream& out, const MachineAudit& m, const RenderOptions& o
   totals["classes"] = classes(m.by_class);
   json filters = json::object();
   for (std::size_t s = 0; s < kFilterStatusCount; ++s)
-    filters[core::to_string(static_cast<core::FilterSummary::Status>(s))] = m.by_filter_status[s];
+    filters[audit::to_string(static_cast<audit::FilterSummary::Status>(s))] = m.by_filter_status[s];
   filters["instructions_executed"] = m.filter_instructions_executed;
   filters["unknown_vmas"] = m.filter_unknown_vmas;
   filters["refuse_mseal"] = m.filter_refuses_mseal;
   filters["max_stopped_microseconds"] = m.filter_stopped_seconds_max * 1e6;
   totals["filters"] = std::move(filters);
   json skipped = json::object();
-  for (std::size_t s = 1; s < kStatusCount; ++s) skipped[core::to_string(static_cast<core::AuditStatus>(s))] = m.by_status[s];
+  for (std::size_t s = 1; s < kStatusCount; ++s) skipped[audit::to_string(static_cast<audit::AuditStatus>(s))] = m.by_status[s];
   // The small objects pretty, indented one level.
   auto nested = [](const json& j) {
     std::string s = json_text(j, 2), r;
@@ -234,13 +234,13 @@ void write_json(std::ostream& out, const MachineAudit& m, const RenderOptions& o
       << ",\n  \"duration_seconds\": " << json(m.duration_seconds).dump() << ",\n  \"totals\": " << nested(totals)
       << ",\n  \"skipped\": " << nested(skipped) << ",\n  \"processes\": [";
   const char* sep = "\n    ";
-  for (const core::ProcessAudit& p : m.processes) {
+  for (const audit::ProcessAudit& p : m.processes) {
     // comm and paths are any bytes a process chose: json_text writes them ASCII, invalid UTF-8 as U+FFFD.
-    const bool flat = p.status == core::AuditStatus::kOk && !o.by_class && !o.vmas;
+    const bool flat = p.status == audit::AuditStatus::kOk && !o.by_class && !o.vmas;
     out << sep << (flat ? audited_line(p) : dumped(process_json(p, o)));
     sep = ",\n    ";
   }
   out << (m.processes.empty() ? "]\n}\n" : "\n  ]\n}\n");
 }
 
-}  // namespace sealkit::cli::audit
+}  // namespace sealkit::cli::audit_report

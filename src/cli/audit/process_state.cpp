@@ -2,7 +2,7 @@
 
 #include "cli/machine/processes.hpp"
 
-namespace sealkit::cli::audit {
+namespace sealkit::cli::audit_report {
 
 const char* to_string(ProcessState s) noexcept {
   switch (s) {
@@ -20,12 +20,12 @@ const char* to_string(ProcessState s) noexcept {
 // The order is the answer's: what is sealed is sealed, however it got there
 // (`sealkit run`, machine-wide, its own calls, a seccomp filter); a process
 // that is not names the reason an operator acts on before the bare figure.
-ProcessState process_state(const core::ProcessAudit& p, bool machine_wide_on, const rt::Config* admin_config) {
-  const core::ClassTotals& t = p.total;
+ProcessState process_state(const audit::ProcessAudit& p, bool machine_wide_on, const rt::Config* admin_config) {
+  const audit::ClassTotals& t = p.total;
   if (t.should_bytes != 0 && t.sealed_should_bytes == t.should_bytes) return ProcessState::kSealed;
 
   machine::PreloadReach reach;
-  for (const core::VmaRecord& v : p.vmas) reach.see(v.path);
+  for (const audit::VmaRecord& v : p.vmas) reach.see(v.path);
   // Excluded by the administrator: the runtime ran (its object is mapped)
   // and the machine's file names the executable. A user's own file under
   // `sealkit run` is not seen from here; such a process counts as unsealed.
@@ -38,4 +38,4 @@ ProcessState process_state(const core::ProcessAudit& p, bool machine_wide_on, co
   return t.sealed_should_bytes != 0 ? ProcessState::kPartlySealed : ProcessState::kUnsealed;
 }
 
-}  // namespace sealkit::cli::audit
+}  // namespace sealkit::cli::audit_report

@@ -9,10 +9,10 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "core/vma_class.hpp"
+#include "audit/process_audit.hpp"
 #include "runtime/config.hpp"
 
-namespace sealkit::cli::audit {
+namespace sealkit::cli::audit_report {
 
 enum class ProcessState : std::uint8_t {
   kSealed,            // every byte the rule asks for is sealed
@@ -33,6 +33,6 @@ const char* to_string(ProcessState s) noexcept;
 // /etc/ld.so.preload names sealkit's object. `admin_config`: the
 // administrator's /etc/sealkit/runtime.conf as the runtime uses it (null:
 // none, or one the runtime ignores).
-ProcessState process_state(const core::ProcessAudit& p, bool machine_wide_on, const rt::Config* admin_config);
+ProcessState process_state(const audit::ProcessAudit& p, bool machine_wide_on, const rt::Config* admin_config);
 
-}  // namespace sealkit::cli::audit
+}  // namespace sealkit::cli::audit_report

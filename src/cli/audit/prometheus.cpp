@@ -10,7 +10,7 @@
 #include "cli/escape.hpp"
 #include "sealkit/sealkit.h"
 
-namespace sealkit::cli::audit {
+namespace sealkit::cli::audit_report {
 
 namespace {
 
@@ -44,10 +44,10 @@ double ratio_or_nan(std::optional<double> r) { return r ? *r : std::nan(""); }
 
 // One gauge family with a `class` label, from one ClassTotals counter.
 void per_class(std::ostream& out, const MachineAudit& m, const char* name, const char* help,
-               std::uint64_t core::ClassTotals::*field) {
+               std::uint64_t audit::ClassTotals::*field) {
   header(out, name, help);
-  for (std::size_t c = 0; c < core::kVmaClassCount; ++c)
-    out << name << "{class=\"" << core::to_string(static_cast<core::VmaClass>(c)) << "\"} "
+  for (std::size_t c = 0; c < audit::kVmaClassCount; ++c)
+    out << name << "{class=\"" << audit::to_string(static_cast<audit::VmaClass>(c)) << "\"} "
         << number(m.by_class[c].*field) << '\n';
 }
 
@@ -72,7 +72,7 @@ void write_prometheus(std::ostream& out, const MachineAudit& m, const RenderOpti
   header(out, "sealkit_audit_coverage_vmas_ratio", "Sealed share of the VMAs that should be sealed.");
   out << "sealkit_audit_coverage_vmas_ratio " << number(ratio_or_nan(m.total.coverage_vmas())) << '\n';
 
-  using T = core::ClassTotals;
+  using T = audit::ClassTotals;
   per_class(out, m, "sealkit_audit_vmas", "VMAs of audited processes, by class.", &T::vmas);
   per_class(out, m, "sealkit_audit_bytes", "Bytes of audited processes' VMAs, by class.", &T::bytes);
   per_class(out, m, "sealkit_audit_should_seal_vmas", "VMAs that should be sealed, by class.", &T::should_vmas);
@@ -103,7 +103,7 @@ void write_prometheus(std::ostream& out, const MachineAudit& m, const RenderOpti
   header(out, "sealkit_audit_filter_processes",
          "Audited processes by what their seccomp filters gave (read, none, unknown, not_checked).");
   for (std::size_t s = 0; s < kFilterStatusCount; ++s)
-    out << "sealkit_audit_filter_processes{status=\"" << core::to_string(static_cast<core::FilterSummary::Status>(s))
+    out << "sealkit_audit_filter_processes{status=\"" << audit::to_string(static_cast<audit::FilterSummary::Status>(s))
         << "\"} " << m.by_filter_status[s] << '\n';
   header(out, "sealkit_audit_filter_refuses_mseal_processes",
          "Audited processes whose seccomp filters answer mseal with anything but allow: nothing can seal them.");
@@ -112,7 +112,7 @@ void write_prometheus(std::ostream& out, const MachineAudit& m, const RenderOpti
   out << "sealkit_audit_filter_unknown_vmas " << m.filter_unknown_vmas << '\n';
   header(out, "sealkit_audit_processes", "Processes looked at, by outcome (ok: audited; the others are skipped).");
   for (std::size_t s = 0; s < kStatusCount; ++s)
-    out << "sealkit_audit_processes{status=\"" << core::to_string(static_cast<core::AuditStatus>(s)) << "\"} "
+    out << "sealkit_audit_processes{status=\"" << audit::to_string(static_cast<audit::AuditStatus>(s)) << "\"} "
         << m.by_status[s] << '\n';
   header(out, "sealkit_audit_objects", "ELF objects mapped in audited processes.");
   out << "sealkit_audit_objects " << m.objects << '\n';
@@ -138,8 +138,8 @@ void write_prometheus(std::ostream& out, const MachineAudit& m, const RenderOpti
       {"sealkit_audit_process_supervised_bytes", "Per process: bytes its filters hand to a supervisor."}};
   for (std::size_t f = 0; f < std::size(fams); ++f) {
     header(out, fams[f].name, fams[f].help);
-    for (const core::ProcessAudit& p : m.processes) {
-      if (p.status != core::AuditStatus::kOk) continue;
+    for (const audit::ProcessAudit& p : m.processes) {
+      if (p.status != audit::AuditStatus::kOk) continue;
       out << fams[f].name << "{pid=\"" << p.pid << "\",comm=\"" << label_value(p.comm) << "\"} ";
       if (f == 0) out << number(ratio_or_nan(p.total.coverage_bytes()));
       else if (f == 1) out << number(p.total.should_bytes);
@@ -151,4 +151,4 @@ void write_prometheus(std::ostream& out, const MachineAudit& m, const RenderOpti
   }
 }
 
-}  // namespace sealkit::cli::audit
+}  // namespace sealkit::cli::audit_report

@@ -2,16 +2,16 @@
 
 #include <algorithm>
 
-namespace sealkit::cli::audit {
+namespace sealkit::cli::audit_report {
 
-void MachineAudit::add(core::ProcessAudit p) {
+void MachineAudit::add(audit::ProcessAudit p) {
   ++by_status[static_cast<std::size_t>(p.status)];
-  if (p.status == core::AuditStatus::kOk) {
+  if (p.status == audit::AuditStatus::kOk) {
     total.add(p.total);
-    for (std::size_t c = 0; c < core::kVmaClassCount; ++c) by_class[c].add(p.by_class[c]);
+    for (std::size_t c = 0; c < audit::kVmaClassCount; ++c) by_class[c].add(p.by_class[c]);
     objects += p.objects.size();
     objects_unverified += p.objects_unverified;
-    for (const core::ObjectRecord& o : p.objects) objects_fully_sealed += o.fully_sealed();
+    for (const audit::ObjectRecord& o : p.objects) objects_fully_sealed += o.fully_sealed();
     ++by_filter_status[static_cast<std::size_t>(p.filters.status)];
     filter_instructions_executed += p.filters.executed;
     filter_unknown_vmas += p.filters.unknown_vmas;
@@ -21,7 +21,7 @@ void MachineAudit::add(core::ProcessAudit p) {
     ++by_state[static_cast<std::size_t>(process_state(p, machine_wide_enabled, admin_config.get()))];
   }
   if (!keep_vmas) {
-    std::vector<core::VmaRecord>().swap(p.vmas);  // 2000 processes hold ~100k of them
+    std::vector<audit::VmaRecord>().swap(p.vmas);  // 2000 processes hold ~100k of them
     std::vector<core::Range>().swap(p.should_seal_ranges);
   }
   processes.push_back(std::move(p));
@@ -32,13 +32,13 @@ std::optional<double> percent(std::optional<double> ratio) {
   return *ratio * 100.0;
 }
 
-std::vector<const char*> unsealed_classes(const std::array<core::ClassTotals, core::kVmaClassCount>& by_class) {
+std::vector<const char*> unsealed_classes(const std::array<audit::ClassTotals, audit::kVmaClassCount>& by_class) {
   std::vector<const char*> out;
-  for (std::size_t c = 0; c < core::kVmaClassCount; ++c) {
+  for (std::size_t c = 0; c < audit::kVmaClassCount; ++c) {
     if (by_class[c].should_vmas > by_class[c].sealed_should_vmas)
-      out.push_back(core::to_string(static_cast<core::VmaClass>(c)));
+      out.push_back(audit::to_string(static_cast<audit::VmaClass>(c)));
   }
   return out;
 }
 
-}  // namespace sealkit::cli::audit
+}  // namespace sealkit::cli::audit_report

@@ -12,17 +12,17 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/audit/process_state.hpp"
-#include "core/vma_class.hpp"
+#include "audit/process_audit.hpp"
 
-namespace sealkit::cli::audit {
+namespace sealkit::cli::audit_report {
 
-inline constexpr std::size_t kStatusCount = static_cast<std::size_t>(core::AuditStatus::kTimeout) + 1;
-inline constexpr std::size_t kFilterStatusCount = static_cast<std::size_t>(core::FilterSummary::Status::kUnknown) + 1;
+inline constexpr std::size_t kStatusCount = static_cast<std::size_t>(audit::AuditStatus::kTimeout) + 1;
+inline constexpr std::size_t kFilterStatusCount = static_cast<std::size_t>(audit::FilterSummary::Status::kUnknown) + 1;
 
 struct MachineAudit {
-  std::vector<core::ProcessAudit> processes;  // in pid order, every status
-  core::ClassTotals total;                    // over processes with status ok
-  std::array<core::ClassTotals, core::kVmaClassCount> by_class{};
+  std::vector<audit::ProcessAudit> processes;  // in pid order, every status
+  audit::ClassTotals total;                    // over processes with status ok
+  std::array<audit::ClassTotals, audit::kVmaClassCount> by_class{};
   std::array<std::size_t, kStatusCount> by_status{};
   std::size_t objects = 0, objects_fully_sealed = 0, objects_unverified = 0;
   // Seccomp filters (docs/audit.md), over processes with status ok.
@@ -40,7 +40,7 @@ struct MachineAudit {
   double duration_seconds = 0;
   bool keep_vmas = false;  // keep each process's VMA list (JSON --vmas); else it is freed once counted
 
-  void add(core::ProcessAudit p);  // keeps p and adds it to the totals
+  void add(audit::ProcessAudit p);  // keeps p and adds it to the totals
   std::size_t skipped() const noexcept { return processes.size() - by_status[0]; }
 };
 
@@ -48,7 +48,7 @@ struct MachineAudit {
 std::optional<double> percent(std::optional<double> ratio);
 
 // Names of the classes with should-be-sealed VMAs left unsealed, in class order.
-std::vector<const char*> unsealed_classes(const std::array<core::ClassTotals, core::kVmaClassCount>& by_class);
+std::vector<const char*> unsealed_classes(const std::array<audit::ClassTotals, audit::kVmaClassCount>& by_class);
 
 struct RenderOptions {
   bool by_class = false;     // table: the per-class totals as a second table; json: per-process classes too
@@ -61,4 +61,4 @@ void write_json(std::ostream& out, const MachineAudit& m, const RenderOptions& o
 void write_table(std::ostream& out, const MachineAudit& m, const RenderOptions& o);
 void write_prometheus(std::ostream& out, const MachineAudit& m, const RenderOptions& o);
 
-}  // namespace sealkit::cli::audit
+}  // namespace sealkit::cli::audit_report

@@ -8,7 +8,7 @@
 #include "cli/format.hpp"
 #include "cli/output.hpp"
 
-namespace sealkit::cli::audit {
+namespace sealkit::cli::audit_report {
 
 namespace {
 
@@ -32,8 +32,8 @@ std::string join(const std::vector<const char*>& names) {
 std::string of(std::uint64_t a, std::uint64_t b) { return std::to_string(a) + "/" + std::to_string(b); }
 
 // The FILTERS cell: "-" not looked at, "none", "3 (5 VMAs sealed)", "unknown: why".
-std::string filters_cell(const core::FilterSummary& f) {
-  using S = core::FilterSummary::Status;
+std::string filters_cell(const audit::FilterSummary& f) {
+  using S = audit::FilterSummary::Status;
   switch (f.status) {
     case S::kNotChecked: return "-";
     case S::kNone: return "none";
@@ -50,7 +50,7 @@ std::string filters_cell(const core::FilterSummary& f) {
   if (f.unknown_vmas) s += ", " + std::to_string(f.unknown_vmas) + " unknown";
   if (std::string(f.abi) == "i386") s += ", i386";
   if (f.refuses_unmapped) s += ", refuses unmapped memory too: a sandbox, not seals";
-  if (f.refuses_mseal()) s += ", answer mseal " + core::mseal_answer(f.mseal_ret);
+  if (f.refuses_mseal()) s += ", answer mseal " + audit::mseal_answer(f.mseal_ret);
   return s + ")";
 }
 
@@ -58,13 +58,13 @@ std::string filters_cell(const core::FilterSummary& f) {
 
 void write_table(std::ostream& out, const MachineAudit& m, const RenderOptions& o) {
   Rows rows{{"PID", "COMM", "COVERAGE", "SEALED/SHOULD VMAS", "SEALED/SHOULD BYTES", "UNSEALED CLASSES", "FILTERS"}};
-  for (const core::ProcessAudit& p : m.processes) {
-    if (p.status != core::AuditStatus::kOk) {
+  for (const audit::ProcessAudit& p : m.processes) {
+    if (p.status != audit::AuditStatus::kOk) {
       if (!o.only_ok)
-        rows.push_back({std::to_string(p.pid), p.comm, core::to_string(p.status), "", "", p.detail, ""});
+        rows.push_back({std::to_string(p.pid), p.comm, audit::to_string(p.status), "", "", p.detail, ""});
       continue;
     }
-    const core::ClassTotals& t = p.total;
+    const audit::ClassTotals& t = p.total;
     rows.push_back({std::to_string(p.pid), p.comm, percent_text(t.coverage_bytes()),
                     of(t.sealed_should_vmas, t.should_vmas),
                     human_bytes(t.sealed_should_bytes) + "/" + human_bytes(t.should_bytes),
@@ -72,39 +72,39 @@ void write_table(std::ostream& out, const MachineAudit& m, const RenderOptions& 
   }
   print_table(rows, out);
 
-  const core::ClassTotals& t = m.total;
+  const audit::ClassTotals& t = m.total;
   out << "\nmachine: " << percent_text(t.coverage_bytes()) << " of should-be-sealed bytes sealed ("
       << human_bytes(t.sealed_should_bytes) << " of " << human_bytes(t.should_bytes) << "), "
       << percent_text(t.coverage_vmas()) << " of VMAs (" << t.sealed_should_vmas << " of " << t.should_vmas
       << "); " << m.by_status[0] << " processes, " << m.objects << " ELF objects (" << m.objects_fully_sealed
       << " fully sealed, " << m.objects_unverified << " unverified)\n";
   out << "unsealed classes: " << join(unsealed_classes(m.by_class)) << "\n";
-  auto f = [&](core::FilterSummary::Status s) { return m.by_filter_status[static_cast<std::size_t>(s)]; };
-  out << "seccomp filters: " << f(core::FilterSummary::Status::kRead) << " processes read ("
+  auto f = [&](audit::FilterSummary::Status s) { return m.by_filter_status[static_cast<std::size_t>(s)]; };
+  out << "seccomp filters: " << f(audit::FilterSummary::Status::kRead) << " processes read ("
       << t.filter_sealed_vmas << " VMAs, " << human_bytes(t.filter_sealed_bytes)
       << " sealed by filters, counted as sealed above; " << t.partial_vmas << " VMAs sealed in part, "
       << human_bytes(t.partial_bytes) << " of them; " << t.supervised_vmas << " VMAs, "
       << human_bytes(t.supervised_bytes) << " left to a supervisor, not counted), "
-      << f(core::FilterSummary::Status::kUnknown) << " unknown, "
-      << f(core::FilterSummary::Status::kNone) << " without, " << f(core::FilterSummary::Status::kNotChecked)
+      << f(audit::FilterSummary::Status::kUnknown) << " unknown, "
+      << f(audit::FilterSummary::Status::kNone) << " without, " << f(audit::FilterSummary::Status::kNotChecked)
       << " not checked\n";
   if (m.filter_refuses_mseal != 0)
     out << "kept from mseal by their seccomp filters: " << m.filter_refuses_mseal
         << " processes (their FILTERS cell says the answer; docs/audit.md, \"Filters that refuse mseal\")\n";
-  auto n = [&](core::AuditStatus s) { return m.by_status[static_cast<std::size_t>(s)]; };
-  out << "skipped: " << m.skipped() << " (" << n(core::AuditStatus::kGone) << " gone, "
-      << n(core::AuditStatus::kDenied) << " denied, " << n(core::AuditStatus::kKernelThread) << " kernel threads, "
-      << n(core::AuditStatus::kZombie) << " zombies, " << n(core::AuditStatus::kTorn) << " torn, "
-      << n(core::AuditStatus::kBusy) << " busy, " << n(core::AuditStatus::kTimeout) << " timeout)\n";
+  auto n = [&](audit::AuditStatus s) { return m.by_status[static_cast<std::size_t>(s)]; };
+  out << "skipped: " << m.skipped() << " (" << n(audit::AuditStatus::kGone) << " gone, "
+      << n(audit::AuditStatus::kDenied) << " denied, " << n(audit::AuditStatus::kKernelThread) << " kernel threads, "
+      << n(audit::AuditStatus::kZombie) << " zombies, " << n(audit::AuditStatus::kTorn) << " torn, "
+      << n(audit::AuditStatus::kBusy) << " busy, " << n(audit::AuditStatus::kTimeout) << " timeout)\n";
 
   if (!o.by_class) return;
   Rows classes{{"CLASS", "VMAS", "BYTES", "SEALED/SHOULD VMAS", "SEALED/SHOULD BYTES", "COVERAGE", "SEALED VMAS",
                  "IN PART", "SUPERVISED"}};
-  for (std::size_t c = 0; c < core::kVmaClassCount; ++c) {
-    const core::ClassTotals& k = m.by_class[c];
+  for (std::size_t c = 0; c < audit::kVmaClassCount; ++c) {
+    const audit::ClassTotals& k = m.by_class[c];
     if (!k.vmas) continue;
     const bool applies = k.should_vmas != 0;
-    classes.push_back({core::to_string(static_cast<core::VmaClass>(c)), std::to_string(k.vmas), human_bytes(k.bytes),
+    classes.push_back({audit::to_string(static_cast<audit::VmaClass>(c)), std::to_string(k.vmas), human_bytes(k.bytes),
                        applies ? of(k.sealed_should_vmas, k.should_vmas) : "n/a",
                        applies ? human_bytes(k.sealed_should_bytes) + "/" + human_bytes(k.should_bytes) : "n/a",
                        percent_text(k.coverage_bytes()), std::to_string(k.sealed_vmas), std::to_string(k.partial_vmas),
@@ -114,4 +114,4 @@ void write_table(std::ostream& out, const MachineAudit& m, const RenderOptions& 
   print_table(classes, out);
 }
 
-}  // namespace sealkit::cli::audit
+}  // namespace sealkit::cli::audit_report

@@ -14,29 +14,29 @@ std::string_view basename_of(std::string_view path) {
 }
 
 // "text" for elf_text and so on; the other classes keep their audit names.
-std::string part_name(core::VmaClass c) {
-  std::string_view s = core::to_string(c);
-  if (core::is_elf_class(c) && s.rfind("elf_", 0) == 0) s.remove_prefix(4);
+std::string part_name(audit::VmaClass c) {
+  std::string_view s = audit::to_string(c);
+  if (audit::is_elf_class(c) && s.rfind("elf_", 0) == 0) s.remove_prefix(4);
   return std::string(s);
 }
 
-SealState state_of(const core::VmaRecord& v) {
+SealState state_of(const audit::VmaRecord& v) {
   switch (v.verdict()) {
-    case core::Verdict::kSealed:
+    case audit::Verdict::kSealed:
       return SealState::kSealed;
-    case core::Verdict::kUnsealed:
+    case audit::Verdict::kUnsealed:
       return SealState::kUnsealed;
-    case core::Verdict::kNotApplicable:
+    case audit::Verdict::kNotApplicable:
       return SealState::kNotApplicable;
-    case core::Verdict::kPartial:  // sealed in part by a filter (sealkit audit): not wholly sealed
+    case audit::Verdict::kPartial:  // sealed in part by a filter (sealkit audit): not wholly sealed
       return v.should_seal() ? SealState::kUnsealed : SealState::kNotApplicable;
   }
   return SealState::kNotApplicable;
 }
 
 // The name of a band that is a single mapping, not an object.
-std::string mapping_name(const core::VmaRecord& v) {
-  using core::VmaClass;
+std::string mapping_name(const audit::VmaRecord& v) {
+  using audit::VmaClass;
   switch (v.cls) {
     case VmaClass::kThreadStack:
       return "thread stack";
@@ -63,31 +63,31 @@ std::string command_of(pid_t pid, const std::string& comm) {
   return cmd.empty() ? "[" + comm + "]" : cmd;
 }
 
-std::string failure_message(const core::ProcessAudit& a) {
+std::string failure_message(const audit::ProcessAudit& a) {
   std::string pid = std::to_string(a.pid);
   std::string what;
   switch (a.status) {
-    case core::AuditStatus::kGone:
+    case audit::AuditStatus::kGone:
       what = "no process " + pid + " (it does not exist or exited while it was read); check the pid with ps";
       break;
-    case core::AuditStatus::kDenied:
+    case audit::AuditStatus::kDenied:
       what = "permission denied reading /proc/" + pid +
              "/smaps; run sealkit map as the user who owns the process, or as root";
       break;
-    case core::AuditStatus::kKernelThread:
+    case audit::AuditStatus::kKernelThread:
       what = "pid " + pid + " is a kernel thread: it has no user memory to map; pick a user process";
       break;
-    case core::AuditStatus::kZombie:
+    case audit::AuditStatus::kZombie:
       what = "process " + pid + " is a zombie (exited, not yet reaped): it has no memory left to map";
       break;
-    case core::AuditStatus::kTorn:
+    case audit::AuditStatus::kTorn:
       what = "the memory of process " + pid + " kept changing while it was read; run sealkit map again";
       break;
-    case core::AuditStatus::kBusy:  // only when seccomp filters are read, which sealkit map does not do
-    case core::AuditStatus::kTimeout:
+    case audit::AuditStatus::kBusy:  // only when seccomp filters are read, which sealkit map does not do
+    case audit::AuditStatus::kTimeout:
       what = "the seccomp filters of process " + pid + " could not be read in time; run sealkit map again";
       break;
-    case core::AuditStatus::kOk:
+    case audit::AuditStatus::kOk:
       what = "process " + pid + " has no memory mappings";
       break;
   }
@@ -97,7 +97,7 @@ std::string failure_message(const core::ProcessAudit& a) {
 
 }  // namespace
 
-Picture picture_from_audit(const core::ProcessAudit& a, std::string command) {
+Picture picture_from_audit(const audit::ProcessAudit& a, std::string command) {
   Picture p;
   p.pid = static_cast<int>(a.pid);
   p.command = std::move(command);
@@ -110,7 +110,7 @@ Picture picture_from_audit(const core::ProcessAudit& a, std::string command) {
 
   // One band per object, created at the object's first VMA; one per other VMA.
   std::vector<int> band_of_object(a.objects.size(), -1);
-  for (const core::VmaRecord& v : a.vmas) {
+  for (const audit::VmaRecord& v : a.vmas) {
     Vma vma{core::Range{v.map.range.begin, v.map.range.end}, "", part_name(v.cls), v.path, state_of(v)};
     vma.perms = {v.map.read ? 'r' : '-', v.map.write ? 'w' : '-', v.map.exec ? 'x' : '-', v.map.shared ? 's' : 'p'};
     bool in_object = v.object >= 0 && static_cast<std::size_t>(v.object) < a.objects.size();
@@ -120,7 +120,7 @@ Picture picture_from_audit(const core::ProcessAudit& a, std::string command) {
     }
     Band band;
     if (in_object) {
-      const core::ObjectRecord& obj = a.objects[v.object];
+      const audit::ObjectRecord& obj = a.objects[v.object];
       band.name = std::string(basename_of(obj.path));
       if (band.name.empty()) band.name = obj.path.empty() ? "ELF object" : obj.path;
       band.title = obj.path + (obj.verified ? "" : " (program headers not read: classified from smaps alone)");
@@ -136,9 +136,9 @@ Picture picture_from_audit(const core::ProcessAudit& a, std::string command) {
 }
 
 std::optional<Picture> picture_of_process(pid_t pid, std::string& error) {
-  core::ElfLayoutCache cache;
-  core::ProcessAudit a = core::audit_process(pid, cache);
-  if (a.status != core::AuditStatus::kOk || a.vmas.empty()) {
+  audit::ElfLayoutCache cache;
+  audit::ProcessAudit a = audit::audit_process(pid, cache);
+  if (a.status != audit::AuditStatus::kOk || a.vmas.empty()) {
     a.pid = pid;
     error = failure_message(a);
     return std::nullopt;

@@ -1,4 +1,4 @@
-// From the audit's classification of a live process (core/vma_class.hpp) to
+// From the audit's classification of a live process (audit/vma_class.hpp) to
 // the bands that `sealkit map` draws: one band per ELF object (its VMAs are
 // its text, rodata, RELRO, data, bss and gap parts), one per other mapping.
 #pragma once
@@ -9,13 +9,13 @@
 #include <string>
 
 #include "cli/map/model.hpp"
-#include "core/vma_class.hpp"
+#include "audit/process_audit.hpp"
 
 namespace sealkit::cli::map {
 
 // The picture of an audit whose status is ok. `command` is the process's
 // command line as shown in the header.
-Picture picture_from_audit(const core::ProcessAudit& audit, std::string command);
+Picture picture_from_audit(const audit::ProcessAudit& audit, std::string command);
 
 // Reads and classifies `pid`. On failure nullopt, and `error` says what
 // happened and what to do (no such process, permission denied, ...).

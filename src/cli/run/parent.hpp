@@ -18,7 +18,7 @@ void install_forwarding();
 void set_child(pid_t pid);
 // After the program is forked (it keeps the SIGCHLD disposition sealkit was
 // given): SIGCHLD interrupts sealkit's waits, so that the orphans it adopts
-// as the tree's subreaper (backend/seccomp/supervisor_process.hpp) are reaped
+// as the tree's subreaper (supervisor/supervisor_process.hpp) are reaped
 // as they end.
 void install_wake_on_child_exit();
 // Puts back the default disposition of what install_forwarding and

@@ -10,7 +10,7 @@
 #include <cstring>
 #include <optional>
 
-#include "core/elf_file.hpp"
+#include "audit/elf_file.hpp"
 #include "core/page.hpp"
 #include "core/proc_maps.hpp"
 
@@ -186,12 +186,12 @@ bool read_static_image(pid_t pid, StaticImage& img, std::string& why) {
 
   // Mutable sections (core/mutable_sections.hpp), from the same file.
   std::string error;
-  auto facts = core::read_elf_fd(f.fd, error);
+  auto facts = audit::read_elf_fd(f.fd, error);
   if (!facts) {
     why = exe + ": " + error;
     return false;
   }
-  for (const core::ElfMutableSection& m : facts->mutable_sections) {
+  for (const audit::ElfMutableSection& m : facts->mutable_sections) {
     std::uintptr_t b, e;
     if (m.page_end <= m.page_begin || __builtin_add_overflow(img.bias, m.page_begin, &b) ||
         __builtin_add_overflow(img.bias, m.page_end, &e))

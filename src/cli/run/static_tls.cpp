@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/elf_file.hpp"
+#include "audit/elf_file.hpp"
 
 extern char** environ;
 
@@ -28,9 +28,9 @@ constexpr std::size_t kGlibcDefault = 512;
 // PT_INTERP of `program`: the ld.so that will run it anyway.
 std::string interpreter_of(const fs::path& program) {
   std::string error;
-  auto facts = core::read_elf_file(program.c_str(), error);
+  auto facts = audit::read_elf_file(program.c_str(), error);
   if (!facts) return {};
-  for (const core::ElfSegment& s : facts->segments) {
+  for (const audit::ElfSegment& s : facts->segments) {
     if (s.type != PT_INTERP || s.filesz == 0 || s.filesz > 4096) continue;
     const int fd = open(program.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return {};
@@ -73,9 +73,9 @@ std::string list_libraries(const std::string& interp, const fs::path& program) {
 
 std::size_t tls_bytes_of(const std::string& path) {
   std::string error;
-  auto facts = core::read_elf_file(path.c_str(), error);
+  auto facts = audit::read_elf_file(path.c_str(), error);
   if (!facts) return 0;
-  for (const core::ElfSegment& s : facts->segments)
+  for (const audit::ElfSegment& s : facts->segments)
     if (s.type == PT_TLS) return (static_cast<std::size_t>(s.memsz) + 63) / 64 * 64;
   return 0;
 }

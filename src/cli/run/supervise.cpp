@@ -12,7 +12,7 @@
 
 #include "backend/seccomp/registration.hpp"
 #include "backend/seccomp/registration_proto.hpp"
-#include "backend/seccomp/supervisor_process.hpp"
+#include "supervisor/supervisor_process.hpp"
 #include "cli/run/parent.hpp"
 
 namespace sealkit::cli::run_supervise {

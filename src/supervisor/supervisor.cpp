@@ -1,4 +1,4 @@
-#include "backend/seccomp/supervisor.hpp"
+#include "supervisor/supervisor.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -24,11 +24,11 @@
 
 #include "backend/seccomp/install.hpp"
 #include "backend/seccomp/registration_proto.hpp"
-#include "backend/seccomp/supervisor_query.hpp"
 #include "core/bpf_eval.hpp"
 #include "core/proc_maps.hpp"
 #include "core/proc_status.hpp"
 #include "core/vma_query.hpp"
+#include "supervisor/supervisor_query.hpp"
 
 namespace sealkit::backend::seccomp {
 

@@ -1,4 +1,4 @@
-#include "core/smaps_scan.hpp"
+#include "audit/smaps_scan.hpp"
 
 #include <cstring>
 
@@ -6,7 +6,9 @@
 #include <emmintrin.h>
 #endif
 
-namespace sealkit::core {
+namespace sealkit::audit {
+
+using namespace core;
 
 namespace {
 
@@ -82,4 +84,4 @@ bool scan_smaps_fast(std::string_view text, const std::function<void(const MapsE
   return true;
 }
 
-}  // namespace sealkit::core
+}  // namespace sealkit::audit

@@ -1,4 +1,4 @@
-#include "core/filter_seals.hpp"
+#include "audit/filter_seals.hpp"
 
 #include <elf.h>
 #include <fcntl.h>
@@ -12,10 +12,12 @@
 #include <cstring>
 #include <optional>
 
+#include "audit/bpf_span.hpp"
 #include "core/bpf_eval.hpp"
-#include "core/bpf_span.hpp"
 
-namespace sealkit::core {
+namespace sealkit::audit {
+
+using namespace core;
 
 namespace {
 
@@ -83,7 +85,7 @@ bool run_all(const std::vector<std::vector<sock_filter>>& programs, const seccom
     budget -= o.run.executed;
     executed += o.run.executed;
     through = std::min(through, o.same_through);
-    if (bpf::more_restrictive(o.run.ret, ret)) ret = o.run.ret;
+    if (core::bpf::more_restrictive(o.run.ret, ret)) ret = o.run.ret;
   }
   return true;
 }
@@ -453,4 +455,4 @@ void apply_filter_seals(const ProcessFilters& filters, const FilterAbi* abi, std
   count_totals(a);
 }
 
-}  // namespace sealkit::core
+}  // namespace sealkit::audit

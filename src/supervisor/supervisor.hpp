@@ -3,8 +3,8 @@
 // it every guarded call that passes the kernel's own validation, and answers
 // each one by image: EPERM when the call touches a range that an image token
 // mapped in the caller says the caller's image (or an ancestor it was forked
-// from) sealed, else CONTINUE. Seals arrive as registrations (registration_proto.hpp)
-// on a Unix socket the tree inherits.
+// from) sealed, else CONTINUE. Seals arrive as registrations
+// (backend/seccomp/registration_proto.hpp) on a Unix socket the tree inherits.
 //
 // Robust against its clients: every socket is non-blocking, every message is
 // validated, every fd received is closed, and no client can make it wait.
@@ -25,7 +25,7 @@
 #include <vector>
 
 #include "backend/seccomp/filter.hpp"
-#include "backend/seccomp/record_packs.hpp"
+#include "supervisor/record_packs.hpp"
 
 namespace sealkit::backend::seccomp {
 
@@ -83,7 +83,7 @@ class Supervisor {
   struct Record {
     std::vector<sock_filter> program;  // the image's own filter, ERRNO action
     std::vector<SealedRange> ranges;   // what it was built from (the token's own range last), for `sealkit audit`
-    std::uint8_t nonce[16] = {};       // the token's (registration_proto.hpp TokenHeader)
+    std::uint8_t nonce[16] = {};       // the token's (backend/seccomp/registration_proto.hpp TokenHeader)
     bool exact = true;                 // the program checks mremap's destination exactly (RecordPacks)
   };
   // What a process's maps said, kept while it provably still holds: the
@@ -141,7 +141,7 @@ class Supervisor {
   bool read_maps(pid_t pid, std::string_view& text);
   // Drops the records whose token no process maps any more (their images
   // exec'd or exited), when there are twice as many as the last scan kept
-  // (at least kCollectAt): supervisor_collect.cpp. Without it, a long-lived
+  // (at least kCollectAt; collect_garbage, below). Without it, a long-lived
   // tree that execs forever grows the supervisor forever.
   void collect_if_due();
   void collect_garbage();

@@ -9,7 +9,7 @@
 #include <memory>
 #include <string>
 
-#include "backend/seccomp/supervisor.hpp"
+#include "supervisor/supervisor.hpp"
 
 namespace sealkit::backend::seccomp {
 

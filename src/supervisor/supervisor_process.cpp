@@ -1,4 +1,4 @@
-#include "backend/seccomp/supervisor_process.hpp"
+#include "supervisor/supervisor_process.hpp"
 
 #include <fcntl.h>
 #include <signal.h>

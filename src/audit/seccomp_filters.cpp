@@ -1,4 +1,4 @@
-#include "core/seccomp_filters.hpp"
+#include "audit/seccomp_filters.hpp"
 
 #include <fcntl.h>
 #include <linux/audit.h>
@@ -20,7 +20,9 @@
 #include "core/proc_maps.hpp"
 #include "core/proc_status.hpp"
 
-namespace sealkit::core {
+namespace sealkit::audit {
+
+using namespace core;
 
 namespace {
 
@@ -106,7 +108,7 @@ bool read_all(pid_t pid, const FilterReadLimits& limits, ProcessFilters& out) {
       out.reason = "filter " + std::to_string(index) + " changed length between two reads";
       return false;
     }
-    if (std::string why = bpf::check_seccomp_program(prog.data(), prog.size()); !why.empty()) {
+    if (std::string why = core::bpf::check_seccomp_program(prog.data(), prog.size()); !why.empty()) {
       out.reason = "filter " + std::to_string(index) + " is malformed: " + why;
       return false;
     }
@@ -243,4 +245,4 @@ std::size_t finish_pending_detaches(std::chrono::microseconds timeout) {
   return list.size();
 }
 
-}  // namespace sealkit::core
+}  // namespace sealkit::audit

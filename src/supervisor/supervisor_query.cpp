@@ -1,4 +1,4 @@
-#include "backend/seccomp/supervisor_query.hpp"
+#include "supervisor/supervisor_query.hpp"
 
 #include <poll.h>
 #include <sys/socket.h>

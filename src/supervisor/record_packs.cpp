@@ -1,4 +1,4 @@
-#include "backend/seccomp/record_packs.hpp"
+#include "supervisor/record_packs.hpp"
 
 #include <utility>
 

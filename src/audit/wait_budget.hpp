@@ -19,7 +19,7 @@
 #include <map>
 #include <set>
 
-namespace sealkit::core {
+namespace sealkit::audit {
 
 class WaitBudget {
  public:
@@ -58,4 +58,4 @@ class WaitBudget {
   std::map<long, Micros> by_user_;
 };
 
-}  // namespace sealkit::core
+}  // namespace sealkit::audit

@@ -21,7 +21,7 @@
 // bss merged with the anonymous memory after it).
 //
 // Work is bounded: each run of a filter also says for how many following
-// pages its answer is the same (core/bpf_span.hpp), so a VMA costs one run
+// pages its answer is the same (audit/bpf_span.hpp), so a VMA costs one run
 // per filter and call for each range boundary in it, not one per page; an
 // instruction budget per process leaves the VMAs past it "unknown".
 #pragma once
@@ -33,11 +33,12 @@
 #include <string>
 #include <vector>
 
+#include "audit/process_audit.hpp"
+#include "audit/seccomp_filters.hpp"
+#include "audit/vma_class.hpp"
 #include "core/range.hpp"
-#include "core/seccomp_filters.hpp"
-#include "core/vma_class.hpp"
 
-namespace sealkit::core {
+namespace sealkit::audit {
 
 // The system call numbers of the calls checked, per ABI
 // (arch/x86/entry/syscalls/syscall_64.tbl, syscall_32.tbl).
@@ -106,4 +107,4 @@ void apply_filter_seals(const ProcessFilters& filters, const FilterAbi* abi, std
 // unreadable), with `why` set.
 const FilterAbi* process_abi(pid_t pid, std::string& why);
 
-}  // namespace sealkit::core
+}  // namespace sealkit::audit

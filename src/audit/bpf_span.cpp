@@ -1,10 +1,12 @@
-#include "core/bpf_span.hpp"
+#include "audit/bpf_span.hpp"
 
 #include <algorithm>
 
 #include "core/bpf_interpret.hpp"
 
-namespace sealkit::core::bpf {
+namespace sealkit::audit::bpf {
+
+using namespace core::bpf;
 
 namespace {
 
@@ -181,4 +183,4 @@ SpanOutcome run_span(const sock_filter* insns, std::size_t length, const seccomp
   return out;
 }
 
-}  // namespace sealkit::core::bpf
+}  // namespace sealkit::audit::bpf

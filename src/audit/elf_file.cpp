@@ -1,4 +1,4 @@
-#include "core/elf_file.hpp"
+#include "audit/elf_file.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -13,7 +13,9 @@
 #include "core/mutable_sections.hpp"
 #include "core/range.hpp"
 
-namespace sealkit::core {
+namespace sealkit::audit {
+
+using namespace core;
 
 namespace {
 
@@ -321,4 +323,4 @@ const char* to_string(ElfFacts::ExecStack s) {
   return "default";
 }
 
-}  // namespace sealkit::core
+}  // namespace sealkit::audit

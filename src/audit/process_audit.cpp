@@ -1,6 +1,10 @@
 // audit_process and ElfLayoutCache: reading a live process and the ELF files
 // behind its mappings, where anything may vanish or be out of reach.
+#include "audit/process_audit.hpp"
+
 #include <fcntl.h>
+#include <linux/seccomp.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -15,15 +19,17 @@
 #include <string_view>
 #include <vector>
 
+#include "audit/filter_seals.hpp"
+#include "audit/seccomp_filters.hpp"
+#include "audit/vma_class.hpp"
 #include "backend/seccomp/filter.hpp"
-#include "backend/seccomp/supervisor_query.hpp"
 #include "core/bpf_eval.hpp"
-#include "core/filter_seals.hpp"
 #include "core/proc_maps.hpp"
-#include "core/seccomp_filters.hpp"
-#include "core/vma_class.hpp"
+#include "supervisor/supervisor_query.hpp"
 
-namespace sealkit::core {
+namespace sealkit::audit {
+
+using namespace core;
 
 namespace {
 
@@ -278,7 +284,7 @@ bool rebuild(const backend::seccomp::query::Answer& a, SupervisorAnswer& out) {
   for (const auto& ranges : a.records) {
     gen::Input in{ranges.data(), ranges.size(), gen::task_size()};
     if (gen::build(in, *program) != gen::BuildStatus::kOk ||
-        !bpf::check_seccomp_program(program->insns, program->length).empty()) {
+        !core::bpf::check_seccomp_program(program->insns, program->length).empty()) {
       out.programs.clear();
       return false;
     }
@@ -288,7 +294,7 @@ bool rebuild(const backend::seccomp::query::Answer& a, SupervisorAnswer& out) {
 }
 
 // Asks the target's ancestors, nearest first, for the supervisor that holds
-// its records (backend/seccomp/supervisor_query.hpp); `sealkit run` is the
+// its records (supervisor/supervisor_query.hpp); `sealkit run` is the
 // program's parent. A daemon the program left behind is served by a
 // background supervisor that is no ancestor of it (the daemon was reparented
 // when the program exited): then every other supervisor listening here is
@@ -410,6 +416,51 @@ void add_filter_seals(pid_t pid, const AuditOptions& options, const std::optiona
 
 }  // namespace
 
+const char* to_string(FilterSummary::Status s) noexcept {
+  switch (s) {
+    case FilterSummary::Status::kNotChecked: return "not_checked";
+    case FilterSummary::Status::kNone: return "none";
+    case FilterSummary::Status::kRead: return "read";
+    case FilterSummary::Status::kUnknown: return "unknown";
+  }
+  return "unknown";
+}
+
+bool FilterSummary::refuses_mseal() const noexcept {
+  const std::uint32_t action = mseal_ret & SECCOMP_RET_ACTION_FULL;
+  return status == Status::kRead && action != SECCOMP_RET_ALLOW && action != SECCOMP_RET_LOG;
+}
+
+std::string mseal_answer(std::uint32_t ret) {
+  switch (ret & SECCOMP_RET_ACTION_FULL) {
+    case SECCOMP_RET_ALLOW: return "allowed";
+    case SECCOMP_RET_LOG: return "logged";
+    case SECCOMP_RET_ERRNO: {
+      const int e = static_cast<int>(ret & SECCOMP_RET_DATA);
+      const char* name = ::strerrorname_np(e);
+      return name ? name : "errno " + std::to_string(e);
+    }
+    case SECCOMP_RET_TRAP: return "trap";
+    case SECCOMP_RET_USER_NOTIF: return "user_notif";
+    case SECCOMP_RET_TRACE: return "trace";
+    default: return "kill";
+  }
+}
+
+const char* to_string(AuditStatus s) noexcept {
+  switch (s) {
+    case AuditStatus::kOk: return "ok";
+    case AuditStatus::kGone: return "gone";
+    case AuditStatus::kDenied: return "denied";
+    case AuditStatus::kKernelThread: return "kernel_thread";
+    case AuditStatus::kZombie: return "zombie";
+    case AuditStatus::kTorn: return "torn";
+    case AuditStatus::kBusy: return "busy";
+    case AuditStatus::kTimeout: return "timeout";
+  }
+  return "gone";
+}
+
 ElfLookup ElfLayoutCache::lookup(pid_t pid, const MapsEntry& m) {
   auto key = std::make_tuple(m.dev_major, m.dev_minor, m.inode);
   if (auto it = cache_.find(key); it != cache_.end()) return it->second;
@@ -514,4 +565,4 @@ ProcessAudit audit_process(pid_t pid, ElfLayoutCache& cache, const AuditOptions&
   return a;
 }
 
-}  // namespace sealkit::core
+}  // namespace sealkit::audit

@@ -15,11 +15,11 @@
 
 #include "core/maps_line.hpp"
 
-namespace sealkit::core {
+namespace sealkit::audit {
 
 // Calls fn(entry, sealed) for each entry in order. False when the text is
 // not in the kernel's exact layout (some entries may already have been
 // reported: discard them).
-bool scan_smaps_fast(std::string_view text, const std::function<void(const MapsEntry&, bool sealed)>& fn);
+bool scan_smaps_fast(std::string_view text, const std::function<void(const core::MapsEntry&, bool sealed)>& fn);
 
-}  // namespace sealkit::core
+}  // namespace sealkit::audit

@@ -33,10 +33,10 @@
 #include <string_view>
 #include <vector>
 
+#include "audit/wait_budget.hpp"
 #include "core/proc_status.hpp"
-#include "core/wait_budget.hpp"
 
-namespace sealkit::core {
+namespace sealkit::audit {
 
 // Whether this process can read filters at all: CAP_SYS_ADMIN in its
 // effective set and no seccomp filter of its own. Empty when it can, else why not.
@@ -72,11 +72,11 @@ struct FilterReadLimits {
 
 // Reads the filters of `pid` (its main thread; sealkit installs with TSYNC,
 // so every thread has the same). `status` is what read_seccomp_status said.
-ProcessFilters read_filters(pid_t pid, const SeccompStatus& status, const FilterReadLimits& limits = {});
+ProcessFilters read_filters(pid_t pid, const core::SeccompStatus& status, const FilterReadLimits& limits = {});
 
 // Waits up to `timeout` for targets whose stop timed out, detaching each as
 // it stops. Returns how many are still attached (the kernel detaches them
 // when this process exits).
 std::size_t finish_pending_detaches(std::chrono::microseconds timeout);
 
-}  // namespace sealkit::core
+}  // namespace sealkit::audit

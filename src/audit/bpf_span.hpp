@@ -1,6 +1,6 @@
 // Running a seccomp filter on one page address and learning for how many of
 // the following pages the answer is the same, without running it on them
-// (`sealkit audit`, core/filter_seals.hpp).
+// (`sealkit audit`, audit/filter_seals.hpp).
 //
 // A filter sees the page only through args[0]: its low word (offset 16) and
 // its high word (offset 20). run_span() runs the program concretely as
@@ -27,12 +27,12 @@
 
 #include "core/bpf_eval.hpp"
 
-namespace sealkit::core::bpf {
+namespace sealkit::audit::bpf {
 
 inline constexpr std::uint64_t kSpanPage = 4096;
 
 struct SpanOutcome {
-  RunOutcome run;
+  core::bpf::RunOutcome run;
   // Every page-aligned args[0] in [data.args[0], same_through] gets `run.ret`
   // (inclusive: the last address may be 2^64 - 1). At least the page itself.
   std::uint64_t same_through = 0;
@@ -41,4 +41,4 @@ struct SpanOutcome {
 // As run() (the same checked programs), for a page-aligned data.args[0].
 SpanOutcome run_span(const sock_filter* insns, std::size_t length, const seccomp_data& data) noexcept;
 
-}  // namespace sealkit::core::bpf
+}  // namespace sealkit::audit::bpf

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-namespace sealkit::core {
+namespace sealkit::audit {
 
 // One program header, as the file has it (not page-rounded).
 struct ElfSegment {
@@ -73,4 +73,4 @@ const char* to_string(ElfFacts::Kind k);
 const char* to_string(ElfFacts::Relro r);
 const char* to_string(ElfFacts::ExecStack s);
 
-}  // namespace sealkit::core
+}  // namespace sealkit::audit

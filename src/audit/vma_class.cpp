@@ -1,18 +1,18 @@
 // classify_smaps: smaps text in, one VmaRecord per VMA out, with the rule of
 // core/seal_plan.hpp applied to every ELF object found in it.
-#include "core/vma_class.hpp"
-
-#include <linux/seccomp.h>
-#include <string.h>
+#include "audit/vma_class.hpp"
 
 #include <algorithm>
 
+#include "audit/process_audit.hpp"
+#include "audit/smaps_scan.hpp"
 #include "core/page.hpp"
 #include "core/proc_maps.hpp"
 #include "core/seal_plan.hpp"
-#include "core/smaps_scan.hpp"
 
-namespace sealkit::core {
+namespace sealkit::audit {
+
+using namespace core;
 
 namespace {
 
@@ -249,51 +249,6 @@ const char* to_string(FilterAction a) noexcept {
   return "none";
 }
 
-const char* to_string(FilterSummary::Status s) noexcept {
-  switch (s) {
-    case FilterSummary::Status::kNotChecked: return "not_checked";
-    case FilterSummary::Status::kNone: return "none";
-    case FilterSummary::Status::kRead: return "read";
-    case FilterSummary::Status::kUnknown: return "unknown";
-  }
-  return "unknown";
-}
-
-bool FilterSummary::refuses_mseal() const noexcept {
-  const std::uint32_t action = mseal_ret & SECCOMP_RET_ACTION_FULL;
-  return status == Status::kRead && action != SECCOMP_RET_ALLOW && action != SECCOMP_RET_LOG;
-}
-
-std::string mseal_answer(std::uint32_t ret) {
-  switch (ret & SECCOMP_RET_ACTION_FULL) {
-    case SECCOMP_RET_ALLOW: return "allowed";
-    case SECCOMP_RET_LOG: return "logged";
-    case SECCOMP_RET_ERRNO: {
-      const int e = static_cast<int>(ret & SECCOMP_RET_DATA);
-      const char* name = ::strerrorname_np(e);
-      return name ? name : "errno " + std::to_string(e);
-    }
-    case SECCOMP_RET_TRAP: return "trap";
-    case SECCOMP_RET_USER_NOTIF: return "user_notif";
-    case SECCOMP_RET_TRACE: return "trace";
-    default: return "kill";
-  }
-}
-
-const char* to_string(AuditStatus s) noexcept {
-  switch (s) {
-    case AuditStatus::kOk: return "ok";
-    case AuditStatus::kGone: return "gone";
-    case AuditStatus::kDenied: return "denied";
-    case AuditStatus::kKernelThread: return "kernel_thread";
-    case AuditStatus::kZombie: return "zombie";
-    case AuditStatus::kTorn: return "torn";
-    case AuditStatus::kBusy: return "busy";
-    case AuditStatus::kTimeout: return "timeout";
-  }
-  return "gone";
-}
-
 void ClassTotals::add(const VmaRecord& v) noexcept {
   ++vmas;
   bytes += v.map.range.size();
@@ -464,4 +419,4 @@ ProcessAudit classify_smaps(std::string_view smaps_text, const ElfLookupFn& look
   return a;
 }
 
-}  // namespace sealkit::core
+}  // namespace sealkit::audit
