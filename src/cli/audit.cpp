@@ -22,6 +22,7 @@
 #include "cli/machine/runtime_config.hpp"
 #include "cli/output.hpp"
 #include "cli/safe_write.hpp"
+#include "cli/validators.hpp"
 #include "audit/seccomp_filters.hpp"
 #include "audit/process_audit.hpp"
 
@@ -34,6 +35,7 @@ struct AuditOptions {
   bool all = false;
   bool json = false;
   std::string format = "table";
+  bool format_given = false;  // --format on the command line, not the default
   std::string output;
   double require = -1;  // < 0: not asked
   bool by_class = false;
@@ -68,17 +70,11 @@ int run_audit(const AuditOptions& o) {
   }
   std::string format = o.format;
   if (o.json) {
-    if (format != "table" && format != "json") {
+    if (o.format_given && format != "json") {
       print_error("--json and --format " + format + " disagree; give one of them");
       return kExitError;
     }
     format = "json";
-  }
-  for (long p : o.pids) {
-    if (p <= 0 || p > 0x3fffffff) {
-      print_error("PID " + std::to_string(p) + " is not a process id; give positive numbers as /proc lists them");
-      return kExitError;
-    }
   }
 
   audit_report::MachineAudit m;
@@ -98,8 +94,14 @@ int run_audit(const AuditOptions& o) {
   }
 
   std::vector<pid_t> pids;
-  if (o.all) pids = all_pids();
-  else for (long p : o.pids) pids.push_back(static_cast<pid_t>(p));
+  if (o.all) {
+    pids = all_pids();
+  } else {
+    // Each process once, in the order given: a PID named twice is one process.
+    for (long p : o.pids) {
+      if (std::find(pids.begin(), pids.end(), static_cast<pid_t>(p)) == pids.end()) pids.push_back(static_cast<pid_t>(p));
+    }
+  }
 
   m.keep_vmas = o.vmas;
   m.started_unix_seconds =
@@ -171,16 +173,21 @@ int run_audit(const AuditOptions& o) {
 Runner add_audit(CLI::App& app) {
   auto* sub = app.add_subcommand("audit", "Show what is sealed in live processes, and what should be and is not");
   auto o = std::make_shared<AuditOptions>();
-  sub->add_option("pids", o->pids, "Process ids to audit");
+  sub->add_option("PID", o->pids, "Process ids to audit (a PID given twice is audited once)")->check(process_id());
   sub->add_flag("--all", o->all, "Audit every process on the machine");
   sub->add_flag("--json", o->json, "Same as --format json");
-  sub->add_option("--format", o->format, "table (default), json or prometheus (node_exporter textfile collector)")
-      ->check(CLI::IsMember({"table", "json", "prometheus"}));
+  auto* format = sub->add_option("--format", o->format,
+                                 "table (default), json or prometheus (node_exporter textfile collector)")
+                     ->type_name("FORMAT")
+                     ->check(one_of({"table", "json", "prometheus"}));
   sub->add_option("--output", o->output,
                   "Write to FILE instead of standard output: a new file renamed over FILE, in a directory only root "
-                  "or you can change (docs/cli.md, \"Files sealkit writes\")");
+                  "or you can change (docs/cli.md, \"Files sealkit writes\")")
+      ->type_name("FILE")
+      ->check(not_empty("a file name"));
   sub->add_option("--require", o->require, "Exit 1 when machine coverage of bytes is below PERCENT")
-      ->check(CLI::Range(0.0, 100.0));
+      ->type_name("PERCENT")
+      ->check(decimal_number(0, 100, "percent"));
   sub->add_flag("--by-class", o->by_class, "Add the totals by class of mapping (table), per process too (JSON)");
   sub->add_flag("--vmas", o->vmas, "JSON: list every VMA and object of each process");
   sub->add_flag("--per-process", o->per_process, "Prometheus: add per-process series (labels pid and comm)");
@@ -189,31 +196,39 @@ Runner add_audit(CLI::App& app) {
                 "for some microseconds to read them, and memory they refuse to change counts as sealed");
   sub->add_option("--filter-budget", o->filter_budget,
                   "BPF instructions evaluated per process; past it, VMAs are 'unknown' (default 67108864)")
-      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
+      ->type_name("N")
+      ->check(whole_number(1, std::uint64_t{1} << 40, "instructions"));
   sub->add_option("--filter-run-budget", o->filter_run_budget,
                   "BPF instructions evaluated in the whole run; once spent, the VMAs of further processes with "
                   "filters are 'unknown' (default 1073741824)")
-      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 44));
+      ->type_name("N")
+      ->check(whole_number(1, std::uint64_t{1} << 44, "instructions"));
   sub->add_option("--stop-timeout", o->stop_timeout_ms,
                   "Milliseconds to wait for one process to stop so that its filters can be read; one that does "
                   "not (a vfork parent, uninterruptible sleep) is skipped as 'busy' (default 50)")
-      ->check(CLI::Range(1u, 10000u));
+      ->type_name("MS")
+      ->check(whole_number(1, 10000, "milliseconds"));
   sub->add_option("--answer-timeout", o->answer_timeout_ms,
                   "Milliseconds to wait for the exec supervisor of a process under `sealkit run --backend "
                   "seccomp` to say what it enforces; one that does not answer is not asked again in the run "
                   "(default 100)")
-      ->check(CLI::Range(1u, 10000u));
+      ->type_name("MS")
+      ->check(whole_number(1, 10000, "milliseconds"));
   sub->add_option("--wait-budget", o->wait_budget_ms,
                   "Milliseconds the whole run may spend waiting for processes to stop and supervisors to answer; "
                   "once spent, processes with filters are skipped as 'timeout' (default 1000)")
-      ->check(CLI::Range(0u, 600000u));
+      ->type_name("MS")
+      ->check(whole_number(0, 600000, "milliseconds"));
   sub->footer("Exit status: 0 done, 1 coverage below --require, 2 bad usage or an error. "
               "What counts as should-be-sealed: docs/audit.md. As root, a process with seccomp filters is "
               "ptrace-stopped for microseconds while they are read, and memory they refuse to change counts as "
               "sealed (sealed_by filter); --no-filters leaves every process untouched. Waiting on processes is "
               "bounded per process (--stop-timeout), per supervisor (--answer-timeout) and per run (--wait-budget): a process whose filters were "
               "not read in time is skipped as busy or timeout.");
-  return [o] { return run_audit(*o); };
+  return [o, format] {
+    o->format_given = format->count() != 0;
+    return run_audit(*o);
+  };
 }
 
 }  // namespace sealkit::cli

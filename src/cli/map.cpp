@@ -13,6 +13,7 @@
 #include "cli/map/svg_render.hpp"
 #include "cli/output.hpp"
 #include "cli/safe_write.hpp"
+#include "cli/validators.hpp"
 
 namespace sealkit::cli {
 
@@ -67,10 +68,13 @@ Runner add_map(CLI::App& app) {
   auto opts = std::make_shared<MapOptions>();
   CLI::App* sub = app.add_subcommand(
       "map", "Draw one process's address space: each object and mapping a band, sealed or not (docs/map.md)");
-  sub->add_option("pid", opts->pid, "The process to draw")->required()->check(CLI::PositiveNumber);
-  auto* svg = sub->add_option("--svg", opts->svg, "Write the picture as SVG to FILE ('-': stdout)")->type_name("FILE");
+  sub->add_option("PID", opts->pid, "The process to draw")->required()->check(process_id());
+  auto* svg = sub->add_option("--svg", opts->svg, "Write the picture as SVG to FILE ('-': stdout)")
+                  ->type_name("FILE")
+                  ->check(not_empty("a file name, or - for stdout"));
   auto* html = sub->add_option("--html", opts->html, "Write a self-contained HTML page (picture, table) to FILE")
-                   ->type_name("FILE");
+                   ->type_name("FILE")
+                   ->check(not_empty("a file name, or - for stdout"));
   // At least one output; both at once is fine, but not both on stdout.
   sub->callback([svg, html, opts] {
     if (svg->count() == 0 && html->count() == 0) throw CLI::RequiredError("--svg FILE or --html FILE");

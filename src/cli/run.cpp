@@ -23,6 +23,7 @@
 #include "cli/run/static_tls.hpp"
 #include "cli/run/supervise.hpp"
 #include "cli/safe_write.hpp"
+#include "cli/validators.hpp"
 #include "runtime/trusted_file.hpp"
 
 namespace sealkit::cli {
@@ -256,11 +257,13 @@ Runner add_run(CLI::App& app) {
                   "kernel (mseal(2)), seccomp (a seccomp filter: sets no_new_privs without CAP_SYS_ADMIN) or auto "
                   "(default: kernel where mseal exists; without it, seccomp only with CAP_SYS_ADMIN, else refused: "
                   "say --backend seccomp)")
-      ->check(CLI::IsMember({"kernel", "seccomp", "auto"}));
+      ->type_name("BACKEND")
+      ->check(one_of({"kernel", "seccomp", "auto"}));
   sub->add_flag("--allow-static", o->allow_static,
                 "Run a statically linked program that sealkit cannot seal (32-bit, in secure execution, or on the "
                 "seccomp backend) unsealed instead of refusing it; other static programs are sealed either way");
-  sub->add_option("command", o->command, "PROGRAM and its arguments (after --)")->required();
+  sub->add_option("PROGRAM", o->command, "The program and its arguments: the first word that is not an option")
+      ->required();
   sub->footer(
       "Exit status: the program's own; 2 when sealkit itself cannot start it (the message says why).\n"
       "With --backend seccomp sealkit stays as the program's parent: its supervisor across execve\n"

@@ -14,6 +14,7 @@
 #include "cli/selftest/findings.hpp"
 #include "cli/selftest/matrix.hpp"
 #include "cli/selftest/report.hpp"
+#include "cli/validators.hpp"
 #include "sealkit/sealkit.h"
 
 namespace sealkit::cli {
@@ -63,9 +64,11 @@ Runner add_selftest(CLI::App& app) {
   auto opt = std::make_shared<SelftestOptions>();
   sub->add_flag("--json", opt->json, "Print every cell and finding as JSON");
   sub->add_option("--only", opt->only, "Run only this primitive")
-      ->check(CLI::IsMember(names_of(selftest::primitives())));
+      ->type_name("PRIMITIVE")
+      ->check(one_of(names_of(selftest::primitives())));
   sub->add_option("--class", opt->klass, "Run only this mapping class")
-      ->check(CLI::IsMember(names_of(selftest::classes())));
+      ->type_name("CLASS")
+      ->check(one_of(names_of(selftest::classes())));
   sub->footer(
       "Each primitive (mprotect, munmap, mremap, mmap MAP_FIXED, madvise, process_madvise, shmat, brk) is tried on\n"
       "each mapping class, sealed and unsealed, each in its own child process. Also tests what mseal does not cover\n"

@@ -618,8 +618,10 @@ TEST(AuditFilters, ADaemonRegistersWhileSealkitRunIsAZombie) {
 TEST(AuditFilters, WithoutAnAnswerASupervisedProcessIsSupervisedNotSealed) {
   if (!root()) GTEST_SKIP() << "reading another process's seccomp filters needs CAP_SYS_ADMIN (run as root)";
   Target t, sleeper;
-  const pid_t sleeping =
-      start_idle_sleep({SEALKIT_BIN, "run", "--backend", "seccomp", "--", "/usr/bin/sleep", "300"}, t, sleeper);
+  // Two sleeps under one supervisor: the shell becomes the first, the second is its child.
+  const pid_t sleeping = start_idle_sleep({SEALKIT_BIN, "run", "--backend", "seccomp", "--", "/bin/sh", "-c",
+                                           "/usr/bin/sleep 300 & exec /usr/bin/sleep 300"},
+                                          t, sleeper);
   ASSERT_GT(sleeping, 0) << "sealkit run --backend seccomp -- sleep did not reach its sleep";
   ASSERT_NE(sleeping, t.pid);
   ASSERT_EQ(::kill(t.pid, SIGSTOP), 0);
@@ -650,9 +652,19 @@ TEST(AuditFilters, WithoutAnAnswerASupervisedProcessIsSupervisedNotSealed) {
   // A generous --stop-timeout, as audit() gives.
   sealkit::test::Captured table =
       sealkit::test::run_captured({SEALKIT_BIN, "audit", std::to_string(sleeping), "--stop-timeout", "2000"});
-  // A supervisor that let one question pass unanswered is not asked again in the same run.
-  const json twice = audit({std::to_string(sleeping), std::to_string(sleeping), "--json"});
+  // A supervisor that let one question pass unanswered is not asked again in the same run, about another of its
+  // processes.
+  pid_t second = 0;
+  for (int i = 0; i < 500 && second == 0; ++i) {
+    std::istringstream children(read_text("/proc/" + std::to_string(sleeping) + "/task/" + std::to_string(sleeping) +
+                                          "/children"));
+    children >> second;
+    if (second == 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_GT(second, 0) << "the second sleep under the same supervisor did not start";
+  const json twice = audit({std::to_string(sleeping), std::to_string(second), "--json"});
   ::kill(t.pid, SIGCONT);
+  ::kill(second, SIGKILL);
   EXPECT_NE(table.out.find("a supervisor decides, not counted as sealed"), std::string::npos) << table.out;
   ASSERT_EQ(twice.at("processes").size(), 2u);
   EXPECT_NE(twice.at("processes").at(0).at("filters").at("supervisor").get<std::string>().find("no answer within"),

@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "runtime/subprocess.hpp"
 #include "sealkit/sealkit.h"
 
@@ -62,6 +64,54 @@ TEST(CliUsage, ErrorsOfASubcommandSayWhatWasWrongInItsOwnWords) {
     Captured c = sealkit_cli(args);
     EXPECT_EQ(c.err.find("required"), std::string::npos) << "no parser wording: " << c.err;
   }
+}
+
+// Values are checked in sealkit's words: what the value must be, never the
+// parser's ranges ("Value 0 not in range 0.000000 to 1797...") or its
+// conversions ("Could not convert: pids = abc").
+TEST(CliUsage, BadValuesSayWhatTheValueMustBe) {
+  expect_usage_error({"map", "0", "--svg", "-"}, "'0' is not a process id", "sealkit map");
+  expect_usage_error({"audit", "abc"}, "'abc' is not a process id", "sealkit audit");
+  expect_usage_error({"audit", "1", "2x"}, "'2x' is not a process id", "sealkit audit");
+  expect_usage_error({"audit", "--stop-timeout", "0", "1"}, "from 1 to 10000", "sealkit audit");
+  expect_usage_error({"audit", "--require", "101", "1"}, "from 0 to 100, not '101'", "sealkit audit");
+  expect_usage_error({"audit", "--format", "xml", "1"}, "one of table, json, prometheus, not 'xml'", "sealkit audit");
+  expect_usage_error({"run", "--backend", "foo", "/bin/true"}, "one of kernel, seccomp, auto", "sealkit run");
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"map", "0", "--svg", "-"},
+                                               std::vector<std::string>{"audit", "abc"},
+                                               std::vector<std::string>{"audit", "--require", "101", "1"}}) {
+    Captured c = sealkit_cli(args);
+    for (const char* leak : {"Value ", "not in range", "Could not convert", "0.000000"})
+      EXPECT_EQ(c.err.find(leak), std::string::npos) << leak << " in: " << c.err;
+  }
+}
+
+// An empty output path is a mistake, not "write nothing": refused, nothing written.
+TEST(CliUsage, EmptyOutputPathsAreRefused) {
+  const std::string self = std::to_string(::getpid());
+  expect_usage_error({"audit", "--output", "", self}, "--output: needs a file name", "sealkit audit");
+  expect_usage_error({"map", self, "--svg", ""}, "--svg: needs a file name", "sealkit map");
+  expect_usage_error({"map", self, "--html", ""}, "--html: needs a file name", "sealkit map");
+}
+
+// --json is --format json: with another --format they disagree (docs/cli.md).
+TEST(CliUsage, JsonWithAnotherFormatIsAUsageError) {
+  const std::string self = std::to_string(::getpid());
+  Captured c = sealkit_cli({"audit", "--json", "--format", "table", self});
+  EXPECT_EQ(c.status, 2) << c.out;
+  EXPECT_EQ(c.out, "");
+  EXPECT_NE(c.err.find("--json and --format table disagree"), std::string::npos) << c.err;
+  Captured same = sealkit_cli({"audit", "--json", "--format", "json", self});
+  EXPECT_EQ(same.status, 0) << same.err;
+}
+
+// A process named twice is one process: counted once.
+TEST(CliUsage, APidGivenTwiceIsAuditedOnce) {
+  const std::string self = std::to_string(::getpid());
+  Captured c = sealkit_cli({"audit", "--json", "--no-filters", self, self});
+  ASSERT_EQ(c.status, 0) << c.err;
+  const nlohmann::json j = nlohmann::json::parse(c.out);
+  EXPECT_EQ(j.at("processes").size(), 1u) << c.out.substr(0, 400);
 }
 
 // A table is cut to the terminal's width (COLUMNS here: no terminal in a
