@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.hpp"
+#include "cli/format.hpp"
 #include "cli/output.hpp"
 #include "audit/elf_file.hpp"
 
@@ -100,57 +101,93 @@ std::vector<std::string> to_cells(const Row& r) {
           run_verdict(f)};
 }
 
-// Collects files: explicit arguments always (a non-ELF one is an error),
-// directory entries only when they are regular files that start like ELF.
-bool collect(const std::string& arg, std::vector<Row>& rows, std::size_t& skipped) {
+// What one run found: readable ELF files and unreadable paths (rows, the
+// latter with their error), and what was not ELF (skipped: `skipped` rows
+// name the ones given on the command line, `skipped_count` counts them all).
+struct Found {
+  std::vector<Row> rows;
+  std::vector<Row> skipped;
+  std::size_t skipped_count = 0;
+};
+
+// Not an ELF file, or not a file that can hold one: skipped, not an error.
+bool is_not_elf(const std::string& error) {
+  return error == "not an ELF file" || error == "not a regular file" || error.rfind("an ar archive", 0) == 0;
+}
+
+void check_file(const std::string& path, bool named, Found& found) {
+  Row r{path, std::nullopt, ""};
+  r.facts = audit::read_elf_file(path.c_str(), r.error);
+  if (!r.facts && is_not_elf(r.error)) {
+    ++found.skipped_count;
+    if (named) found.skipped.push_back(std::move(r));
+    return;
+  }
+  found.rows.push_back(std::move(r));
+}
+
+// Every regular file under `dir`, symbolic links not followed (each file is
+// reported once); a directory that cannot be read is an unreadable row, and
+// the walk goes on with the rest.
+void walk(const fs::path& dir, Found& found) {
   std::error_code ec;
-  auto st = fs::symlink_status(arg, ec);
+  fs::directory_iterator it(dir, ec), end;
   if (ec) {
-    print_error(arg + ": " + ec.message() + "; give existing files or directories");
-    return false;
+    found.rows.push_back({dir.string(), std::nullopt, "cannot read the directory: " + ec.message()});
+    return;
   }
-  if (!fs::is_directory(st)) {
-    Row r{arg, std::nullopt, ""};
-    r.facts = audit::read_elf_file(arg.c_str(), r.error);
-    rows.push_back(std::move(r));
-    return true;
-  }
-  fs::recursive_directory_iterator it(arg, fs::directory_options::skip_permission_denied, ec), end;
+  std::vector<fs::path> subdirs;
   for (; !ec && it != end; it.increment(ec)) {
     const fs::directory_entry& e = *it;
-    std::error_code ec2;
-    if (!e.is_regular_file(ec2) || e.is_symlink(ec2)) continue;
-    Row r{e.path().string(), std::nullopt, ""};
-    r.facts = audit::read_elf_file(r.path.c_str(), r.error);
-    if (!r.facts && (r.error == "not an ELF file" || r.error.rfind("an ar archive", 0) == 0)) {
-      ++skipped;
-      continue;
-    }
-    rows.push_back(std::move(r));
+    std::error_code type_ec;
+    const fs::file_status st = e.symlink_status(type_ec);
+    if (type_ec || fs::is_symlink(st)) continue;
+    if (fs::is_directory(st)) subdirs.push_back(e.path());
+    else if (fs::is_regular_file(st)) check_file(e.path().string(), false, found);
+    else ++found.skipped_count;  // a FIFO, socket or device holds no ELF file
   }
-  if (ec) rows.push_back({arg, std::nullopt, "walking stopped: " + ec.message()});
-  return true;
+  if (ec) found.rows.push_back({dir.string(), std::nullopt, "reading the directory stopped: " + ec.message()});
+  std::sort(subdirs.begin(), subdirs.end());
+  for (const fs::path& d : subdirs) walk(d, found);
+}
+
+// A path from the command line: a directory is walked, anything else read
+// (following a symbolic link: the user named it); a path that is not there
+// is an unreadable row, and the others are still checked.
+void collect(const std::string& arg, Found& found) {
+  std::error_code ec;
+  const fs::file_status st = fs::status(arg, ec);
+  if (ec && !fs::exists(st)) {
+    found.rows.push_back({arg, std::nullopt, ec.message()});
+    return;
+  }
+  if (fs::is_directory(st)) walk(arg, found);
+  else check_file(arg, true, found);
 }
 
 int run_check(const CheckOptions& o) {
-  std::vector<Row> rows;
-  std::size_t skipped = 0;
-  for (const std::string& p : o.paths)
-    if (!collect(p, rows, skipped)) return kExitError;
+  Found found;
+  for (const std::string& p : o.paths) collect(p, found);
   std::size_t errors = 0;
-  for (const Row& r : rows) errors += !r.facts;
+  for (const Row& r : found.rows) errors += !r.facts;
+  const std::size_t elf = found.rows.size() - errors;
 
   if (o.json) {
-    nlohmann::json j{{"files", nlohmann::json::array()}, {"errors", errors}, {"non_elf_skipped", skipped}};
-    for (const Row& r : rows) j["files"].push_back(to_json(r));
+    nlohmann::json j{{"files", nlohmann::json::array()},
+                     {"errors", errors},
+                     {"non_elf_skipped", found.skipped_count},
+                     {"skipped", nlohmann::json::array()}};
+    for (const Row& r : found.rows) j["files"].push_back(to_json(r));
+    for (const Row& r : found.skipped) j["skipped"].push_back({{"path", r.path}, {"reason", r.error}});
     print_json(j);
   } else {
     std::vector<std::vector<std::string>> table{
         {"FILE", "TYPE", "RELRO", "NOW", "SEAL-PROP", "MUTABLE", "TEXTREL", "EXECSTACK", "W|X", "SEALKIT RUN"}};
-    for (const Row& r : rows) table.push_back(to_cells(r));
+    for (const Row& r : found.rows) table.push_back(to_cells(r));
+    for (const Row& r : found.skipped) table.push_back({r.path, "skipped: " + r.error});
     print_table(table);
-    std::cout << "\n" << rows.size() << " ELF files, " << errors << " unreadable, " << skipped
-              << " non-ELF files skipped in directories\n";
+    std::cout << "\n" << count(elf, "ELF file") << " checked, " << count(errors, "path") << " unreadable, "
+              << count(found.skipped_count, "non-ELF file") << " skipped\n";
   }
   return errors ? kExitFinding : kExitOk;
 }
@@ -160,9 +197,19 @@ int run_check(const CheckOptions& o) {
 Runner add_check(CLI::App& app) {
   auto* sub = app.add_subcommand("check", "Report how ready ELF files are for sealing (like checksec, for mseal)");
   auto o = std::make_shared<CheckOptions>();
-  sub->add_option("paths", o->paths, "ELF files, or directories to walk")->required();
-  sub->add_flag("--json", o->json, "Print one JSON object per file");
-  sub->footer("Exit status: 0 every file read, 1 a file is not readable ELF (each says why), 2 bad usage.");
+  sub->add_option("PATH", o->paths, "ELF files, or directories to walk (symbolic links in them are not followed)")
+      ->required();
+  sub->add_flag("--json", o->json, "Print the result as one JSON object (below)");
+  sub->footer(
+      "A file that is not ELF (or not a regular file) is skipped and counted, not an error. A path that cannot be\n"
+      "read (missing, no permission, a directory that cannot be listed) is an error with its reason; the other\n"
+      "paths are still checked.\n"
+      "--json prints {\"schema\": 1, \"files\": [...], \"errors\": N, \"non_elf_skipped\": N, \"skipped\": [...]}:\n"
+      "one object per ELF file (path, type, elf64, dynamic, interpreter, pie, relro, bind_now,\n"
+      "memory_seal_property, gnu_mutable_segments, gnu_mutable_section, mutable_sections, textrel, exec_stack,\n"
+      "wx_segments, load_segments, run_seals_bytes, run_leaves_bytes, run) or {path, error} for an unreadable\n"
+      "path; skipped lists {path, reason} for the non-ELF files named on the command line (docs/cli.md).\n"
+      "Exit status: 0 every path read, 1 a path could not be read (each says why), 2 bad usage.");
   return [o] { return run_check(*o); };
 }
 

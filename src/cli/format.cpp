@@ -27,4 +27,8 @@ std::string hex(std::uint64_t value, int min_digits) {
   return buf;
 }
 
+std::string count(std::uint64_t n, const std::string& singular, const std::string& plural) {
+  return std::to_string(n) + " " + (n == 1 ? singular : plural.empty() ? singular + "s" : plural);
+}
+
 }  // namespace sealkit::cli

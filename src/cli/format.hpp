@@ -9,6 +9,10 @@ namespace sealkit::cli {
 // "512 B", "4.0 KiB", "1.5 GiB" ... up to EiB (powers of 1024, one decimal).
 std::string human_bytes(std::uint64_t bytes);
 
+// "1 process", "2 processes": `n` and the noun, singular or plural. The
+// plural is `singular` + "s" unless given.
+std::string count(std::uint64_t n, const std::string& singular, const std::string& plural = "");
+
 // "0x7f12...", zero-padded to at least `min_digits` hex digits.
 std::string hex(std::uint64_t value, int min_digits = 0);
 

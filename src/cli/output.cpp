@@ -26,7 +26,10 @@ std::string json_text(const nlohmann::json& j, int indent) {
   return j.dump(indent, ' ', true, nlohmann::json::error_handler_t::replace);
 }
 
-void print_json(const nlohmann::json& j) { std::cout << json_text(j, 2) << '\n'; }
+void print_json(nlohmann::json j) {
+  if (j.is_object()) j["schema"] = kJsonSchema;
+  std::cout << json_text(j, 2) << '\n';
+}
 
 bool colour_on_stdout() {
   static const bool on = [] {

@@ -24,8 +24,14 @@ void print_warning(std::string_view what);
 // not UTF-8 as U+FFFD instead of an exception. `indent` as json::dump.
 std::string json_text(const nlohmann::json& j, int indent = -1);
 
-// json_text(j, 2) and a trailing newline on stdout.
-void print_json(const nlohmann::json& j);
+// The version of the layout of every command's JSON output, carried as its
+// "schema" member: raised when a member is removed, renamed or changes
+// meaning (docs/cli.md, "JSON output"); members may be added within one.
+inline constexpr int kJsonSchema = 1;
+
+// json_text(j, 2) and a trailing newline on stdout; an object gets its
+// "schema" member here.
+void print_json(nlohmann::json j);
 
 // Colour for people at a terminal: only when stdout is one, TERM is set and
 // not "dumb", and NO_COLOR is unset or empty (no-color.org). paint() returns

@@ -114,6 +114,22 @@ TEST(CliUsage, APidGivenTwiceIsAuditedOnce) {
   EXPECT_EQ(j.at("processes").size(), 1u) << c.out.substr(0, 400);
 }
 
+// Every command's JSON says which layout it has: "schema", the same number
+// for all (docs/cli.md, "JSON output").
+TEST(CliUsage, EveryJsonOutputCarriesItsSchemaVersion) {
+  const std::string self = std::to_string(::getpid());
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"status", "--json"}, std::vector<std::string>{"probe", "--json"},
+        std::vector<std::string>{"selftest", "--json", "--only", "mprotect", "--class", "anon_private_ro"},
+        std::vector<std::string>{"check", "--json", "/bin/true"},
+        std::vector<std::string>{"audit", "--json", "--no-filters", self}}) {
+    Captured c = sealkit_cli(args);
+    ASSERT_FALSE(c.out.empty()) << args.front() << ": " << c.err;
+    const nlohmann::json j = nlohmann::json::parse(c.out);
+    EXPECT_EQ(j.value("schema", 0), 1) << "sealkit " << args.front() << " --json: " << c.out.substr(0, 200);
+  }
+}
+
 // A table is cut to the terminal's width (COLUMNS here: no terminal in a
 // test), its widest columns first, never below its header.
 TEST(CliUsage, TablesFitTheTerminalWidth) {

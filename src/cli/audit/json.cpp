@@ -230,7 +230,7 @@ void write_json(std::ostream& out, const MachineAudit& m, const RenderOptions& o
     for (char c : s) r += c == '\n' ? std::string("\n  ") : std::string(1, c);
     return r;
   };
-  out << "{\n  \"schema\": 1,\n  \"started_unix_seconds\": " << json(m.started_unix_seconds).dump()
+  out << "{\n  \"schema\": " << kJsonSchema << ",\n  \"started_unix_seconds\": " << json(m.started_unix_seconds).dump()
       << ",\n  \"duration_seconds\": " << json(m.duration_seconds).dump() << ",\n  \"totals\": " << nested(totals)
       << ",\n  \"skipped\": " << nested(skipped) << ",\n  \"processes\": [";
   const char* sep = "\n    ";
