@@ -55,7 +55,6 @@ constexpr std::size_t kMaxPieces = 1024;
 constexpr std::size_t kOwnerSystem = kMaxTracked;      // [vdso], [vvar], [vvar_vclock]
 constexpr std::size_t kOwnerStack = kMaxTracked + 1;  // [stack]
 constexpr std::uintptr_t kPage = 4096;
-constexpr long kEnosys = -38;
 
 // How each object (and the system mappings, the stack) was or will be sealed.
 // kFast at the end means sealed, whichever way.
@@ -136,15 +135,15 @@ long seal_call(core::Range r, SealStats& st) {
   }
   // Not ready: the maps could not be read (first_error says EIO); like a
   // kernel without mseal, nothing can be sealed and nothing is retried.
-  if (!g_collector->ready()) return kEnosys;
-  return g_collector->add(r) == seccomp::AddStatus::kOk ? 0 : -12 /* ENOMEM */;
+  if (!g_collector->ready()) return -ENOSYS;
+  return g_collector->add(r) == seccomp::AddStatus::kOk ? 0 : -ENOMEM;
 }
 
 // Seals r, counting the call; a failure is counted as the process's failure.
 // Once a call said ENOSYS (no mseal in this kernel, or a filter says so),
 // none is made again: every one would fail the same way.
 bool seal_final(core::Range r, SealStats& st) {
-  if (st.first_error == kEnosys) return false;  // not a call, so not counted as one
+  if (st.first_error == -ENOSYS) return false;  // not a call, so not counted as one
   const long rc = seal_call(r, st);
   if (rc != 0) {
     ++st.mseal_failures;
@@ -281,7 +280,7 @@ void seal_pieces(SealStats& st) {
       ++j;
     }
     const long rc = seal_call(joint, st);
-    if (rc == kEnosys) {
+    if (rc == -ENOSYS) {
       // No mseal in this kernel (or a filter says so): retrying each run, and
       // then from the maps, would only cost time. Nothing can be sealed.
       ++st.mseal_failures;
@@ -320,7 +319,7 @@ void seal_with_maps(const LoadedRef* objects, std::size_t n, std::uintptr_t self
   const MapsSnapshot& maps = shared ? g_collector->maps() : own;
   if (!shared && !own.load()) {
     ++st.mseal_failures;
-    if (st.first_error == 0) st.first_error = -5;  // EIO: /proc/self/maps unreadable, these left unsealed
+    if (st.first_error == 0) st.first_error = -EIO;  // /proc/self/maps unreadable, these left unsealed
     for (std::size_t i = 0; i <= n && i < kMaxTracked; ++i) {
       if (g_pass.path(i) == Path::kMaps) g_pass.path(i) = Path::kFailed;
     }
@@ -402,7 +401,7 @@ void harden_discard(std::size_t n, SealStats& st) {
   const std::size_t bytes = count * sizeof(seccomp::SealedRange);
   auto* ranges = static_cast<seccomp::SealedRange*>(sys::mmap_anon(bytes));
   if (ranges == nullptr) {
-    st.harden_error = 12;  // ENOMEM
+    st.harden_error = ENOMEM;
     return;
   }
   std::size_t k = 0;
@@ -441,7 +440,7 @@ void seal_startup(const LoadedRef* objects, std::size_t n, std::uintptr_t self_e
   if (st.seccomp) {
     g_collector = &collector;
     // Without the maps nothing can be checked: nothing is sealed (EIO).
-    if (!collector.begin()) st.first_error = -5;
+    if (!collector.begin()) st.first_error = -EIO;
   }
 
   // Where mseal is missing (a kernel before 6.10, an allow-list that answers
@@ -451,11 +450,11 @@ void seal_startup(const LoadedRef* objects, std::size_t n, std::uintptr_t self_e
   // probes as errors of the program). Not counted as a call: it seals nothing.
   // Where a filter would kill the process for it, mseal is not called at all
   // (mseal_gate.hpp), as if missing.
-  if (!st.seccomp && (!mseal_gate_open() || sys::mseal(0, 0) == kEnosys)) {
-    st.first_error = kEnosys;
+  if (!st.seccomp && (!mseal_gate_open() || sys::mseal(0, 0) == -ENOSYS)) {
+    st.first_error = -ENOSYS;
     ++st.mseal_failures;
   }
-  const bool no_mseal = st.first_error == kEnosys;
+  const bool no_mseal = st.first_error == -ENOSYS;
   // Under READ_IMPLIES_EXEC the kernel made every readable mapping of the
   // objects executable, their data writable and executable: look (and leave
   // those parts unsealed). One system call where a new image can have it,

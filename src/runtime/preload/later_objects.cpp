@@ -366,7 +366,7 @@ class Sealer {
     report_later(g_log_path, prot_);
     if (!g_seccomp || collector_.size() == 0 || g_budget_spent) return;
     const seccomp::FilterResult r = collector_.install(false);
-    if (r.error == 16 /* EBUSY */) {
+    if (r.error == EBUSY) {
       if (!g_sharer_warned) {
         g_sharer_warned = true;
         warn("objects loaded while another task shares this address space outside the thread group (clone with "
@@ -374,7 +374,7 @@ class Sealer {
       }
       return;
     }
-    if (r.error != 12 /* ENOMEM: the budget (or a filter too large) */) return;
+    if (r.error != ENOMEM /* the budget (or a filter too large) */) return;
     g_budget_spent = true;
     warn("the seccomp filter budget (32768 instructions per thread) is spent; objects loaded from now on are "
          "not sealed (docs/runtime.md)");
@@ -431,7 +431,7 @@ class Sealer {
   long seal_run(core::Range r) {
     if (!g_seccomp) return gated_mseal(r.begin, r.size());
     begin_collector();
-    return collector_.add(r) == seccomp::AddStatus::kOk ? 0 : -12;
+    return collector_.add(r) == seccomp::AddStatus::kOk ? 0 : -ENOMEM;
   }
 
   void begin_collector() {
