@@ -8,9 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "core/seal_plan.hpp"
 #include "runtime/elf_image.hpp"
-#include "runtime/image_plan.hpp"
 #include "runtime/log.hpp"
 #include "runtime/maps_snapshot.hpp"
 #include "runtime/mseal_gate.hpp"
@@ -19,6 +17,7 @@
 #include "runtime/preload/grow_table.hpp"
 #include "runtime/preload/real_dl.hpp"
 #include "runtime/process_info.hpp"
+#include "runtime/seal_object.hpp"
 #include "runtime/seccomp/collector.hpp"
 #include "runtime/sys.hpp"
 
@@ -201,8 +200,8 @@ void learn(const dl_phdr_info& o, const std::size_t* pending, std::size_t npendi
     if (c == nullptr) return;
   }
   Info& in = g_info[g_ninfo];
-  in.image_ok = read_image_from_phdrs(o.dlpi_addr, reinterpret_cast<std::uintptr_t>(ph), o.dlpi_phnum, in.img) ==
-                ImageError::kNone;
+  in.image_ok = read_image(ImageSource::phdrs(o.dlpi_addr, reinterpret_cast<std::uintptr_t>(ph), o.dlpi_phnum),
+                          in.img) == ImageError::kNone;
   if (in.image_ok) add_mutable_sections(o.dlpi_name, in.img);
   ReadableRanges readable;
   for (unsigned i = 0; i < o.dlpi_phnum && readable.n < ReadableRanges::kMax; ++i)
@@ -334,30 +333,27 @@ bool g_budget_spent = false;  // under g_mu
 bool g_sharer_warned = false;  // under g_mu
 
 // Seals one confirmed object: from its headers when they were read, else (or
-// when that plan fails) from the maps text, read once per pass. On the
-// seccomp backend "sealing" gathers, and finish() installs the pass's filter.
-// Every part's protection is looked at before its seal (prot_guard.hpp): the
-// object's constructors, other threads, and for glibc's own loads the program
-// itself, have run since it was mapped.
+// when that plan fails) from the maps text, read once per pass
+// (seal_object.hpp). On the seccomp backend "sealing" gathers, and finish()
+// installs the pass's filter. Every part's protection is looked at before its
+// seal (prot_guard.hpp): the object's constructors, other threads, and for
+// glibc's own loads the program itself, have run since it was mapped.
 class Sealer {
  public:
   void seal(const Want& w) {
     if (g_seccomp && g_budget_spent) return;
-    if (w.has_image && plan_from_image(w.img)) return;
+    if (w.has_image && seal_from_image(w.img)) return;
     const MapsSnapshot* maps = maps_text();
     if (maps == nullptr) return;
     ElfImage img;
-    if (read_loaded_image(*maps, w.bias, w.dynamic, img) != ImageError::kNone) return;
+    if (read_image(ImageSource::loaded(*maps, w.bias, w.dynamic), img) != ImageError::kNone) return;
     if (w.has_image) {
       // The same object: the mutable sections found with its headers hold.
       img.nmut = w.img.nmut;
       for (std::size_t k = 0; k < img.nmut; ++k) img.keep_mutable[k] = w.img.keep_mutable[k];
     }
-    ProtLookup vmas(nullptr, maps, -1);
-    core::plan_object_seal(img.segments, img.nseg, img.keep_mutable, img.nmut, *maps, [&](core::Range r) {
-      guard_run(&vmas, img, r, prot_, [this](core::Range part) { seal_run(part); },
-                [this](core::Range part) { return seal_run(part) == 0; });
-    });
+    const ProtCheck check{true, maps, -1};
+    seal_from_maps(*maps, img, check, prot_, [this](core::Range part) { return seal_run(part) == 0; });
   }
 
   // The seccomp backend's one filter for the pass, and the log line when the
@@ -381,43 +377,28 @@ class Sealer {
   }
 
  private:
-  bool plan_from_image(const ElfImage& img) {
-    // The protections come from the maps text the seccomp backend reads
-    // anyway, else from PROCMAP_QUERY, which an object with gaps needs to be
-    // planned at all.
+  // Runs are collected first, so that an incomplete plan seals nothing (but
+  // parts whose protection had to be lowered, sealed at once). The
+  // protections come from the maps text the seccomp backend reads anyway,
+  // else from PROCMAP_QUERY, which an object with gaps needs to be planned at all.
+  bool seal_from_image(const ElfImage& img) {
     const MapsSnapshot* text = nullptr;
     if (g_seccomp) {
       begin_collector();
       if (collector_.ready()) text = &collector_.maps();
     }
-    VmaQuery* q = nullptr;
-    if (has_gaps(img) || text == nullptr) {
-      if (!query_opened_) query_ok_ = query_.open(), query_opened_ = true;
-      if (!query_ok_) return false;
-      q = &query_;
-    }
-    ProtLookup vmas(q, text, -1);
-    ProtStats found;
-    // Runs are collected first, so that an incomplete plan seals nothing
-    // (but parts whose protection had to be lowered, sealed at once).
     core::Range runs[64];
     std::size_t n = 0;
-    bool overflow = false, looked = true;
-    const bool planned = plan_without_maps(has_gaps(img) ? q : nullptr, img, [&](core::Range r) {
-      looked = guard_run(&vmas, img, r, found,
-                         [&](core::Range part) {
-                           if (n < 64) runs[n++] = part;
-                           else overflow = true;
-                         },
-                         [this](core::Range part) { return seal_run(part) == 0; }) &&
-               looked;
-    });
-    prot_.restored += found.restored;
-    prot_.raced += found.raced;
-    // Otherwise the maps path judges the parts again.
-    if (!planned || overflow || !looked) return false;
-    prot_.wx_refused += found.wx_refused;
-    prot_.not_restored += found.not_restored;
+    const ProtCheck check{true, text, -1};
+    const bool planned = plan_from_headers(
+        query_, img, check, prot_,
+        [&](core::Range part) {
+          if (n == 64) return false;
+          runs[n++] = part;
+          return true;
+        },
+        [this](core::Range part) { return seal_run(part) == 0; });
+    if (!planned) return false;
     // ENOMEM: a page of the segments is not mapped after all (the plan
     // without gaps assumes it is). The maps path then plans the object again;
     // sealing a run twice is harmless.
@@ -426,12 +407,9 @@ class Sealer {
     return true;
   }
 
-  // mseal, or on the seccomp backend a run added to the pass's filter (which
-  // checks as mseal would that every page is mapped: -ENOMEM otherwise).
   long seal_run(core::Range r) {
-    if (!g_seccomp) return gated_mseal(r.begin, r.size());
-    begin_collector();
-    return collector_.add(r) == seccomp::AddStatus::kOk ? 0 : -ENOMEM;
+    if (g_seccomp) begin_collector();
+    return target_.seal(r);
   }
 
   void begin_collector() {
@@ -457,10 +435,10 @@ class Sealer {
 
   MapsSnapshot maps_;
   seccomp::Collector collector_;
+  SealTarget target_{g_seccomp ? &collector_ : nullptr};
   bool collector_begun_ = false;
   bool maps_loaded_ = false, maps_ok_ = false;
-  VmaQuery query_;
-  bool query_opened_ = false, query_ok_ = false;
+  LazyQuery query_;
   ProtStats prot_;
 };
 
@@ -480,8 +458,8 @@ bool seal_alone(void* handle, link_map* head) {
     w.confirmed = true;
     w.name_off = kNoName;
     if (n <= 0 || ph == nullptr ||
-        read_image_from_phdrs(w.bias, reinterpret_cast<std::uintptr_t>(ph), static_cast<std::size_t>(n), w.img) !=
-            ImageError::kNone ||
+        read_image(ImageSource::phdrs(w.bias, reinterpret_cast<std::uintptr_t>(ph), static_cast<std::size_t>(n)),
+                   w.img) != ImageError::kNone ||
         w.img.dynamic != w.dynamic)
       return false;
     w.has_image = true;
