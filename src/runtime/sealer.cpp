@@ -361,7 +361,7 @@ void harden_discard(std::size_t n, SealStats& st) {
   sys::munmap(ranges, bytes);
   st.harden_error = r.error;
   st.harden_installed = r.error == 0;
-  // This filter refuses discard advice only: mseal is as callable as before.
+  // This filter refuses discard advice only: mseal stays callable.
   if (st.harden_installed) mseal_gate_trust_own_filter();
   st.harden_ranges = r.ranges;
   st.harden_kernel_length = r.kernel_length;
