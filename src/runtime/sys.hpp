@@ -27,7 +27,9 @@ using core::raw::failed;
 // Where an architecture's call of that name is not the one the runtime
 // means, the helpers below pick it: i386's mmap is old_mmap (arguments in
 // memory), so mmap2 (offset in pages; the runtime maps only at offset 0), and
-// its getuid/geteuid return 16-bit ids, so getuid32/geteuid32.
+// its getuid/geteuid return 16-bit ids, so getuid32/geteuid32. i386's
+// __NR_clock_gettime is the 32-bit-time one and its __NR_socket, connect and
+// sendto the direct calls of Linux 4.3 (not socketcall).
 #if !defined(__x86_64__) && !defined(__aarch64__) && !defined(__i386__)
 #error "sealkit runtime: check this architecture's system calls (core/raw_syscall.hpp, the helpers below)"
 #endif
