@@ -5,6 +5,7 @@
 #include "runtime/native_elf.hpp"
 
 #include "core/page.hpp"
+#include "runtime/sys.hpp"
 
 namespace sealkit::rt {
 
@@ -12,7 +13,7 @@ namespace {
 
 constexpr std::uint32_t kGnuPropertyMemorySeal = 3;  // binutils 2.44 / glibc 2.41
 constexpr std::uint32_t kNtGnuPropertyType0 = 5;
-constexpr std::size_t kPage = 4096;                    // x86_64 and the aarch64 kernels we seal on use 4K
+using sys::kPage;
 
 // Walks the NT_GNU_PROPERTY_TYPE_0 notes of [p, p + n) (8-byte aligned on
 // 64-bit objects); any inconsistency ends the walk with "absent". ld.so has

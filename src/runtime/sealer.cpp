@@ -55,7 +55,7 @@ constexpr std::size_t kMaxTracked = 4097;  // audit.cpp records at most 4096 obj
 constexpr std::size_t kMaxPieces = 1024;
 constexpr std::size_t kOwnerSystem = kMaxTracked;      // [vdso], [vvar], [vvar_vclock]
 constexpr std::size_t kOwnerStack = kMaxTracked + 1;  // [stack]
-constexpr std::uintptr_t kPage = 4096;
+using sys::kPage;
 
 // How each object (and the system mappings, the stack) was or will be sealed:
 // kSealed, whichever way (from its headers, its pieces queued for

@@ -50,6 +50,10 @@ inline constexpr long kOPath = 010000000, kOCloexec = 02000000, kONonblock = 040
 inline constexpr long kOWronly = 01, kOCreat = 0100, kOExcl = 0200, kOAppend = 02000;
 inline constexpr long kAtFdcwd = -100;  // AT_FDCWD: a path relative to the working directory
 
+// The page the runtime rounds segments to, probes and seals in: 4 KiB, the
+// page of x86_64, i386 and the aarch64 kernels it seals on.
+inline constexpr std::uintptr_t kPage = 4096;
+
 inline int open_read(const char* path) {
   return static_cast<int>(call(__NR_openat, kAtFdcwd, reinterpret_cast<long>(path), kOCloexec /* O_RDONLY */));
 }

@@ -7,7 +7,7 @@ namespace sealkit::rt {
 
 namespace {
 
-constexpr std::uintptr_t kPage = 4096;
+using sys::kPage;
 constexpr std::uintptr_t kMaxStackPages = 2048;  // 8 MiB: the default RLIMIT_STACK
 constexpr std::uintptr_t kTypicalStackPages = 33;
 constexpr std::uintptr_t kMaxDataPages = 16;

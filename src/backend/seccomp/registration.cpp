@@ -1,6 +1,8 @@
 #include "backend/seccomp/registration.hpp"
 
 #include <linux/memfd.h>
+#include <linux/prctl.h>
+#include <linux/seccomp.h>
 #include <sys/socket.h>
 
 #include "backend/seccomp/registration_proto.hpp"
@@ -174,7 +176,7 @@ const char* untrusted_supervisor(int socket_fd) noexcept {
   if (peer.uid != 0 && static_cast<long>(peer.uid) != uid) return "was made by another user than root or this one";
   // The supervisor's root filter is in place before the program is started
   // (supervisor_process.hpp): a process under no filter has no supervisor.
-  if (sys::call(__NR_prctl, 21 /* PR_GET_SECCOMP */, 0, 0, 0) != 2) return "serves a process under no seccomp filter";
+  if (sys::call(__NR_prctl, PR_GET_SECCOMP, 0, 0, 0) != SECCOMP_MODE_FILTER) return "serves a process under no seccomp filter";
   // `sealkit run` made the socket pair before it forked the program: the
   // credentials the kernel recorded then are an ancestor's of every process
   // that inherits the socket, while that process lives (it is the tree's

@@ -36,7 +36,6 @@ namespace {
 // handler's answer, a value mseal never returns.
 constexpr std::uint64_t kPolicyProbe = 0x5ea1'5ea1'5ea1'5ea1ull;
 constexpr long kPolicyProbeAnswer = 0x5ea1;
-constexpr std::uint64_t kPage = 4096;  // x86_64's, the only ABI the trap answers
 
 #if defined(__x86_64__)
 // The kernel's struct sigaction for rt_sigaction (not glibc's).
@@ -69,7 +68,7 @@ void on_sigsys(int, siginfo_t* info, void* context) {
 }  // namespace
 
 long polyfill_mseal(std::uint64_t addr, std::uint64_t len, std::uint64_t flags) {
-  const auto args = core::check_mseal_args<std::uint64_t>(addr, len, flags, kPage);
+  const auto args = core::check_mseal_args<std::uint64_t>(addr, len, flags, sys::kPage);
   if (args.error != 0) return -args.error;
   if (args.empty()) return 0;
   Collector c;
