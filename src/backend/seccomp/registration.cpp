@@ -1,6 +1,8 @@
 #include "backend/seccomp/registration.hpp"
 
+#include <linux/fcntl.h>
 #include <linux/memfd.h>
+#include <linux/mman.h>
 #include <linux/prctl.h>
 #include <linux/seccomp.h>
 #include <sys/socket.h>
@@ -23,9 +25,7 @@ constexpr bool kSupported = false;
 #endif
 
 long as_long(const void* p) noexcept { return reinterpret_cast<long>(p); }
-constexpr long kProtRead = 1, kMapShared = 1;
-constexpr long kFaddSeals = 1033;  // F_ADD_SEALS
-constexpr long kAllSeals = 1 | 2 | 4 | 8;  // F_SEAL_SEAL | SHRINK | GROW | WRITE
+constexpr long kAllSeals = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
 
 long write_all(int fd, const void* data, std::size_t n) noexcept {
   const auto* p = static_cast<const unsigned char*>(data);
@@ -59,7 +59,7 @@ long write_token(int memfd, const SealedRange* ranges, std::size_t count) noexce
     if (long r = write_all(memfd, chunk, n * sizeof(WireRange))) return r;
     done += n;
   }
-  return sys::call(__NR_fcntl, memfd, kFaddSeals, kAllSeals);
+  return sys::call(__NR_fcntl, memfd, F_ADD_SEALS, kAllSeals);
 }
 
 // Sends the request with [reply_end, memfd] and waits for the answer on `own_end`.
@@ -119,7 +119,7 @@ long open_stat(long pid) noexcept {
   while (nd > 0) path[at++] = digits[--nd];
   for (const char* t = "/stat"; *t; ++t) path[at++] = *t;
   path[at] = '\0';
-  return sys::call(__NR_openat, -100 /* AT_FDCWD */, as_long(path), 02000000 /* O_RDONLY|O_CLOEXEC */);
+  return sys::call(__NR_openat, AT_FDCWD, as_long(path), O_RDONLY | O_CLOEXEC);
 }
 
 // What /proc/PID/stat says of process `pid` ("PID (COMM) STATE PPID ...";
@@ -225,7 +225,7 @@ int register_seal(int socket_fd, const SealedRange* ranges, std::size_t count, S
   long address = 0;
   const std::size_t length = token_length(count);
   if (!sys::failed(r)) {
-    address = sys::call6(__NR_mmap, 0, static_cast<long>(length), kProtRead, kMapShared, mfd, 0);
+    address = sys::call6(__NR_mmap, 0, static_cast<long>(length), PROT_READ, MAP_SHARED, mfd, 0);
     r = sys::failed(address) ? address : 0;
   }
   int pair[2] = {-1, -1};
@@ -238,7 +238,7 @@ int register_seal(int socket_fd, const SealedRange* ranges, std::size_t count, S
   // of the seal, is now refused a change: mprotect to the protection it has
   // (a no-op where nothing enforces the seal) must fail with EPERM, answered
   // by the supervisor through the root filter.
-  if (!sys::failed(r) && sys::call(__NR_mprotect, address, static_cast<long>(length), kProtRead) != -EPERM)
+  if (!sys::failed(r) && sys::call(__NR_mprotect, address, static_cast<long>(length), PROT_READ) != -EPERM)
     r = -EPROTO;
   sys::call(__NR_close, mfd);
   if (sys::failed(r)) {
