@@ -27,7 +27,7 @@ std::atomic<int> g_supervisor_trust{0};
 bool g_supervisor_quiet = false;
 std::atomic<std::uint64_t> g_task_size{0};
 
-constexpr std::uint32_t kX32Bit = 0x40000000u;
+constexpr std::uint32_t kX32Bit = __X32_SYSCALL_BIT;  // <asm/unistd.h>
 
 bool address_space_shared(bool unbound_only) {
   return bs::find_address_space_sharer(unbound_only).verdict != bs::SharerVerdict::kNone;

@@ -49,7 +49,7 @@ struct KernelSigaction {
 void on_sigsys(int, siginfo_t* info, void* context) {
   greg_t* regs = static_cast<ucontext_t*>(context)->uc_mcontext.gregs;
   constexpr int kSysSeccomp = 1;  // si_code of a seccomp trap
-  const unsigned nr = static_cast<unsigned>(info->si_syscall) & ~0x40000000u;
+  const unsigned nr = static_cast<unsigned>(info->si_syscall) & ~static_cast<unsigned>(__X32_SYSCALL_BIT);
   if (info->si_code != kSysSeccomp || info->si_errno != static_cast<int>(kTrapData) || nr != __NR_mseal) {
     // Not our trap (a filter an earlier image installed with RET_TRAP): the
     // call did not run; say so as a kernel without it would.
