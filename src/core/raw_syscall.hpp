@@ -3,7 +3,21 @@
 // (src/runtime/sys.hpp, which links no libc at all) and the seccomp
 // backend's registration client, which runs inside it too. Each call returns
 // the kernel's value: -errno on failure; errno is never touched.
+//
+// The numbers are the kernel's own (UAPI): __NR_* from <asm/unistd.h>, which
+// picks the compiled architecture's table (the i386 build of the runtime gets
+// the i386 numbers), and the E* error numbers from <asm-generic/errno.h>,
+// the same on every architecture the runtime builds for.
 #pragma once
+
+#include <asm-generic/errno.h>
+#include <asm/unistd.h>
+
+// mseal is 462 in every architecture's table (Linux 6.10); headers older
+// than that do not name it.
+#ifndef __NR_mseal
+#define __NR_mseal 462
+#endif
 
 namespace sealkit::core::raw {
 
@@ -46,7 +60,7 @@ inline long call6(long n, long a, long b, long c, long d, long e, long f) noexce
 #else
 // No convention written for this architecture yet: every call is ENOSYS. (The
 // runtime, which needs real calls, refuses to build here: runtime/sys.hpp.)
-inline long call6(long, long, long, long, long, long, long) noexcept { return -38; }
+inline long call6(long, long, long, long, long, long, long) noexcept { return -ENOSYS; }
 #endif
 
 inline long call(long n, long a = 0, long b = 0, long c = 0, long d = 0) noexcept { return call6(n, a, b, c, d, 0, 0); }

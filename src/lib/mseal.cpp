@@ -5,6 +5,7 @@
 #include "backend/kernel.hpp"
 #include "backend/seccomp/sealer.hpp"
 #include "lib/backend_choice.hpp"
+#include "core/mseal_args.hpp"
 #include "core/page.hpp"
 #include "lib/seal.hpp"
 #include "lib/sealable.hpp"
@@ -26,13 +27,11 @@ int seal_range_v8(std::uintptr_t addr, std::size_t len, unsigned long flags) noe
   // The kernel's own input checks come first, then the v8 rule. ENOMEM
   // (an unmapped page) is reported before EACCES when both apply.
   if (chosen_backend() == Backend::kNone) return ENOSYS;  // as the missing system call would
-  const std::size_t ps = core::page_size();
-  if (flags != 0 || !core::is_page_aligned(addr, ps)) return EINVAL;
-  auto span = core::page_span(addr, len, ps);
-  if (!span) return EINVAL;
-  if (span->start == span->end) return 0;
+  const auto args = core::check_mseal_args<std::uintptr_t>(addr, len, flags, core::page_size());
+  if (args.error != 0) return args.error;
+  if (args.empty()) return 0;
   const int saved = errno;  // the registry and dl_iterate_phdr may set it on success
-  if (int e = check_v8_rule({span->start, span->end})) return e;
+  if (int e = check_v8_rule({args.start, args.end})) return e;
   errno = saved;
   return seal_range_slow(addr, len, flags);
 }

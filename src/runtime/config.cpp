@@ -85,7 +85,7 @@ bool machine_wide_preload() {
   bool found = false;
   for (int chunks = 0; !found && chunks < 64; ++chunks) {
     const long r = sys::read(fd, buf + kept, sizeof buf - kept);
-    if (r == -4 /* EINTR */) continue;
+    if (r == -EINTR) continue;
     if (r <= 0) break;
     const std::string_view text(buf, kept + static_cast<std::size_t>(r));
     found = text.find(kName) != std::string_view::npos;
@@ -255,7 +255,7 @@ Config::Load Config::read_file(const char* path, bool system, std::size_t at, st
     // No file is the usual case: one failed openat, as for any file, before
     // the walk below (which costs a few system calls per component).
     const int probe = sys::open_read_nonblock(path);
-    if (probe == -2 /* ENOENT */) return Load::kNone;
+    if (probe == -ENOENT) return Load::kNone;
     if (probe >= 0) sys::close(probe);
   }
   TrustProblem why;
@@ -272,7 +272,7 @@ Config::Load Config::read_file(const char* path, bool system, std::size_t at, st
   std::size_t n = 0;
   while (why.what == nullptr) {
     const long r = sys::read(fd, text_ + at + n, kMaxBytes - n);
-    if (r == -4 /* EINTR */) continue;
+    if (r == -EINTR) continue;
     if (r < 0) why.what = "cannot be read";
     if (r <= 0) break;
     n += static_cast<std::size_t>(r);

@@ -5,6 +5,7 @@
 #include "runtime/native_elf.hpp"
 
 #include "core/page.hpp"
+#include "runtime/sys.hpp"
 
 namespace sealkit::rt {
 
@@ -12,7 +13,7 @@ namespace {
 
 constexpr std::uint32_t kGnuPropertyMemorySeal = 3;  // binutils 2.44 / glibc 2.41
 constexpr std::uint32_t kNtGnuPropertyType0 = 5;
-constexpr std::size_t kPage = 4096;                    // x86_64 and the aarch64 kernels we seal on use 4K
+using sys::kPage;
 
 // Walks the NT_GNU_PROPERTY_TYPE_0 notes of [p, p + n) (8-byte aligned on
 // 64-bit objects); any inconsistency ends the walk with "absent". ld.so has
@@ -60,9 +61,15 @@ bool memory_seal_property(std::uintptr_t bias, const NativePhdr* ph, std::size_t
   return false;
 }
 
+// The layers of read_image, each reached only from the one above it:
+//   loaded object -> its ELF header, found in the maps below its dynamic section
+//   header in the maps -> how far the header's memory is readable
+//   header in readable memory -> its program headers, checked
+//   program headers -> the image (core/object_layout.hpp)
+
 // Segments, mutable ranges and the dynamic section from program headers: the
 // library's reading (core/object_layout.hpp).
-ImageError image_from_phdrs(std::uintptr_t bias, const NativePhdr* ph, std::size_t phnum, ElfImage& out) {
+ImageError layout_from_phdrs(std::uintptr_t bias, const NativePhdr* ph, std::size_t phnum, ElfImage& out) {
   out.bias = bias;
   out.memory_seal_property = false;
   switch (core::read_object_layout<NativeEhdr>(bias, ph, phnum, kPage, out)) {
@@ -73,9 +80,10 @@ ImageError image_from_phdrs(std::uintptr_t bias, const NativePhdr* ph, std::size
   return ImageError::kBadHeader;
 }
 
-}  // namespace
-
-ImageError read_image_in(std::uintptr_t bias, std::uintptr_t ehdr_addr, std::uintptr_t readable_end, ElfImage& out) {
+// The program headers of the ELF header at `ehdr_addr`, checked to lie in
+// [ehdr_addr, readable_end).
+ImageError phdrs_of_header(std::uintptr_t ehdr_addr, std::uintptr_t readable_end, const NativePhdr*& ph,
+                           std::size_t& phnum) {
   if (readable_end <= ehdr_addr) return ImageError::kNoHeader;
   const std::uintptr_t room = readable_end - ehdr_addr;
   if (room < sizeof(NativeEhdr)) return ImageError::kBadHeader;
@@ -86,48 +94,67 @@ ImageError read_image_in(std::uintptr_t bias, std::uintptr_t ehdr_addr, std::uin
     return ImageError::kBadHeader;
   const std::uint64_t ph_bytes = std::uint64_t{eh->e_phnum} * sizeof(NativePhdr);
   if (eh->e_phoff > room || ph_bytes > room - eh->e_phoff) return ImageError::kBadHeader;
-  const auto* ph = reinterpret_cast<const NativePhdr*>(ehdr_addr + eh->e_phoff);
-  const ImageError e = image_from_phdrs(bias, ph, eh->e_phnum, out);
-  if (e != ImageError::kNone) return e;
-  // The header must lie in the object's own first segment: otherwise the bias
-  // and the header disagree, and sealing would hit the wrong memory.
-  if (!out.segments[0].contains(ehdr_addr)) return ImageError::kInconsistent;
-  out.memory_seal_property = memory_seal_property(bias, ph, eh->e_phnum);
+  ph = reinterpret_cast<const NativePhdr*>(ehdr_addr + eh->e_phoff);
+  phnum = eh->e_phnum;
   return ImageError::kNone;
 }
 
-ImageError read_image_from_phdrs(std::uintptr_t bias, std::uintptr_t phdr, std::size_t phnum, ElfImage& out) {
-  if (phdr == 0 || phnum == 0 || phnum >= PN_XNUM || phdr % alignof(NativePhdr) != 0) return ImageError::kBadHeader;
-  const auto* ph = reinterpret_cast<const NativePhdr*>(phdr);
-  const ImageError e = image_from_phdrs(bias, ph, phnum, out);
-  if (e == ImageError::kNone) out.memory_seal_property = memory_seal_property(bias, ph, phnum);  // the kernel's AT_PHDR
-  return e;
-}
-
-ImageError read_image_at(const MapsSnapshot& maps, std::uintptr_t bias, std::uintptr_t ehdr_addr, ElfImage& out) {
+// How far the memory of the ELF header at `ehdr_addr` is readable, by the maps.
+ImageError readable_end_of_header(const MapsSnapshot& maps, std::uintptr_t ehdr_addr, std::uintptr_t& end) {
   const core::MapsEntry* m = maps.find(ehdr_addr);
   if (!m) return ImageError::kNoMapping;
   if (!m->read) return ImageError::kNoHeader;
-  return read_image_in(bias, ehdr_addr, m->range.end, out);
+  end = m->range.end;
+  return ImageError::kNone;
 }
 
-ImageError read_loaded_image(const MapsSnapshot& maps, std::uintptr_t bias, std::uintptr_t dynamic, ElfImage& out) {
+// The ELF header of the object whose dynamic section is at `dynamic`: the
+// nearest mapping at or below it that maps the same file from offset 0 (the
+// first PT_LOAD starts there).
+ImageError header_below_dynamic(const MapsSnapshot& maps, std::uintptr_t dynamic, std::uintptr_t& ehdr_addr) {
   const core::MapsEntry* dyn = maps.find(dynamic);
   if (!dyn) return ImageError::kNoMapping;
   if (dyn->inode == 0) return ImageError::kNotFileBacked;
-  // The nearest mapping at or below the dynamic section that maps the same
-  // file from offset 0 holds the ELF header (the first PT_LOAD starts there).
-  const core::MapsEntry* head = nullptr;
   for (const core::MapsEntry* e = dyn;; --e) {
     if (e->inode == dyn->inode && e->dev_major == dyn->dev_major && e->dev_minor == dyn->dev_minor &&
         e->offset == 0) {
-      head = e;
-      break;
+      ehdr_addr = e->range.begin;
+      return ImageError::kNone;
     }
     if (e == maps.begin()) break;
   }
-  if (!head) return ImageError::kNoHeader;
-  return read_image_at(maps, bias, head->range.begin, out);
+  return ImageError::kNoHeader;
+}
+
+}  // namespace
+
+ImageError read_image(const ImageSource& src, ElfImage& out) {
+  const NativePhdr* ph = nullptr;
+  std::size_t phnum = 0;
+  std::uintptr_t ehdr_addr = 0;
+  const bool with_header = src.kind_ != ImageSource::Kind::kPhdrs;
+  if (!with_header) {
+    if (src.at_ == 0 || src.extent_ == 0 || src.extent_ >= PN_XNUM || src.at_ % alignof(NativePhdr) != 0)
+      return ImageError::kBadHeader;
+    ph = reinterpret_cast<const NativePhdr*>(src.at_);
+    phnum = src.extent_;
+  } else {
+    std::uintptr_t readable_end = src.extent_;
+    ehdr_addr = src.at_;
+    ImageError e = ImageError::kNone;
+    if (src.kind_ == ImageSource::Kind::kLoaded) e = header_below_dynamic(*src.maps_, src.at_, ehdr_addr);
+    if (e == ImageError::kNone && src.kind_ != ImageSource::Kind::kHeader)
+      e = readable_end_of_header(*src.maps_, ehdr_addr, readable_end);
+    if (e == ImageError::kNone) e = phdrs_of_header(ehdr_addr, readable_end, ph, phnum);
+    if (e != ImageError::kNone) return e;
+  }
+  const ImageError e = layout_from_phdrs(src.bias_, ph, phnum, out);
+  if (e != ImageError::kNone) return e;
+  // A header must lie in the object's own first segment: otherwise the bias
+  // and the header disagree, and sealing would hit the wrong memory.
+  if (with_header && !out.segments[0].contains(ehdr_addr)) return ImageError::kInconsistent;
+  out.memory_seal_property = memory_seal_property(src.bias_, ph, phnum);
+  return ImageError::kNone;
 }
 
 const char* describe(ImageError e) {

@@ -30,23 +30,48 @@ struct ElfImage : core::ObjectLayout {
 
 enum class ImageError { kNone, kNoMapping, kNotFileBacked, kNoHeader, kBadHeader, kTooManySegments, kInconsistent };
 
-// Reads the object whose dynamic section is at `dynamic` and whose load bias
-// is `bias` (a link_map's l_ld and l_addr). The ELF header is found in the
-// mapping of the same file at offset 0, below the dynamic section, and is
-// checked against the maps before any byte of it is trusted.
-ImageError read_loaded_image(const MapsSnapshot& maps, std::uintptr_t bias, std::uintptr_t dynamic, ElfImage& out);
+// Where an object's program headers are found; read_image reads them all
+// the same way, whatever the source.
+class ImageSource {
+ public:
+  // Program headers already in memory: ld.so's copy (dl_iterate_phdr,
+  // dlinfo RTLD_DI_PHDR), or the main program's AT_PHDR and AT_PHNUM, which
+  // ld.so reads too.
+  static ImageSource phdrs(std::uintptr_t bias, std::uintptr_t phdr, std::size_t phnum) {
+    return ImageSource(Kind::kPhdrs, nullptr, bias, phdr, phnum);
+  }
+  // An ELF header at `ehdr` in memory the caller knows is readable up to
+  // `readable_end` (found without the maps: see sealer.cpp).
+  static ImageSource header(std::uintptr_t bias, std::uintptr_t ehdr, std::uintptr_t readable_end) {
+    return ImageSource(Kind::kHeader, nullptr, bias, ehdr, readable_end);
+  }
+  // An ELF header at `ehdr` (the runtime itself): the maps say how far it is
+  // readable.
+  static ImageSource header_in(const MapsSnapshot& maps, std::uintptr_t bias, std::uintptr_t ehdr) {
+    return ImageSource(Kind::kHeaderInMaps, &maps, bias, ehdr, 0);
+  }
+  // A loaded object by its link_map's l_addr and l_ld: its ELF header is in
+  // the mapping of the same file at offset 0 below its dynamic section, and
+  // is checked against the maps before any byte of it is trusted.
+  static ImageSource loaded(const MapsSnapshot& maps, std::uintptr_t bias, std::uintptr_t dynamic) {
+    return ImageSource(Kind::kLoaded, &maps, bias, dynamic, 0);
+  }
 
-// The same from a known ELF header address (the runtime itself, the main
-// program from AT_PHDR): the header must lie in a readable mapping.
-ImageError read_image_at(const MapsSnapshot& maps, std::uintptr_t bias, std::uintptr_t ehdr, ElfImage& out);
+ private:
+  enum class Kind { kPhdrs, kHeader, kHeaderInMaps, kLoaded };
+  ImageSource(Kind kind, const MapsSnapshot* maps, std::uintptr_t bias, std::uintptr_t at, std::uintptr_t extent)
+      : kind_(kind), maps_(maps), bias_(bias), at_(at), extent_(extent) {}
+  friend ImageError read_image(const ImageSource& src, ElfImage& out);
 
-// The same when the caller knows that [ehdr, readable_end) is readable
-// memory (found without the maps: see sealer.cpp).
-ImageError read_image_in(std::uintptr_t bias, std::uintptr_t ehdr, std::uintptr_t readable_end, ElfImage& out);
+  Kind kind_;
+  const MapsSnapshot* maps_;
+  std::uintptr_t bias_;
+  std::uintptr_t at_;      // the program headers, the ELF header, or the dynamic section
+  std::uintptr_t extent_;  // phnum, or the end of the readable memory from the header
+};
 
-// The object from program headers already in memory (AT_PHDR, AT_PHNUM for
-// the main program: ld.so reads them there too).
-ImageError read_image_from_phdrs(std::uintptr_t bias, std::uintptr_t phdr, std::size_t phnum, ElfImage& out);
+// The object's image from `src`: the one way an image is read.
+ImageError read_image(const ImageSource& src, ElfImage& out);
 
 const char* describe(ImageError e);
 

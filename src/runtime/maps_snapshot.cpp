@@ -94,7 +94,7 @@ void QueriedSpan::Iterator::step(std::uintptr_t from) {
     return;
   }
   if (!s_->q_.find(from, true, false, v)) {
-    if (s_->q_.last_error() != -2 /* ENOENT: nothing above */) s_->failed_ = true;
+    if (s_->q_.last_error() != -ENOENT /* nothing above */) s_->failed_ = true;
     s_ = nullptr;
     return;
   }

@@ -1,22 +1,15 @@
 #include "runtime/mseal_gate.hpp"
 
+#include <linux/prctl.h>
+#include <linux/seccomp.h>
+
 #include "runtime/sys.hpp"
 
 namespace sealkit::rt {
 
 namespace {
 
-constexpr long kPrGetSeccomp = 21, kSeccompModeFilter = 2;
-constexpr long kEperm = -1;
 constexpr long kWall = 0x40000000;  // __WALL: the child sends no exit signal
-
-#if defined(__x86_64__)
-constexpr long kClone = 56, kWait4 = 61, kExitGroup = 231, kRtSigaction = 13;
-#elif defined(__aarch64__)
-constexpr long kClone = 220, kWait4 = 260, kExitGroup = 94, kRtSigaction = 134;
-#elif defined(__i386__)
-constexpr long kClone = 120, kWait4 = 114, kExitGroup = 252, kRtSigaction = 174;
-#endif
 
 constinit bool g_open = true;
 constinit long g_filters_asked = -1;  // Seccomp_filters when the child last asked
@@ -32,7 +25,7 @@ long filter_count() {
   while (used < static_cast<long>(sizeof buf) - 1 &&
          (n = sys::read(fd, buf + used, sizeof buf - 1 - static_cast<std::size_t>(used))) > 0)
     used += n;
-  sys::call(sys::kClose, fd);
+  sys::call(__NR_close, fd);
   buf[used > 0 ? used : 0] = '\0';
   static constexpr char kKey[] = "\nSeccomp_filters:\t";
   for (long i = 0; i + static_cast<long>(sizeof kKey) - 1 <= used; ++i) {
@@ -54,20 +47,20 @@ long filter_count() {
 // would otherwise write a core file, a copy of the host's memory, for a
 // process that never crashed.
 bool survives_mseal() {
-  const long pid = sys::call(kClone, 0, 0, 0, 0);
+  const long pid = sys::call(__NR_clone, 0, 0, 0, 0);
   if (pid == 0) {
-    sys::call(sys::kPrctl, 4 /* PR_SET_DUMPABLE */, 0);
+    sys::call(__NR_prctl, PR_SET_DUMPABLE, 0);
     const long dfl[4] = {0, 0, 0, 0};  // SIG_DFL, no flags, no restorer, empty mask (any layout)
-    sys::call(kRtSigaction, 31 /* SIGSYS */, reinterpret_cast<long>(dfl), 0, 8);
+    sys::call(__NR_rt_sigaction, 31 /* SIGSYS */, reinterpret_cast<long>(dfl), 0, 8);
     sys::mseal(0, 0);
-    sys::call(kExitGroup, 0);
+    sys::call(__NR_exit_group, 0);
     __builtin_unreachable();
   }
   if (sys::failed(pid)) return false;  // cannot tell: do not risk the call
   int status = 0;
   long r;
-  do r = sys::call(kWait4, pid, reinterpret_cast<long>(&status), kWall, 0);
-  while (r == -4 /* EINTR */);
+  do r = sys::call(__NR_wait4, pid, reinterpret_cast<long>(&status), kWall, 0);
+  while (r == -EINTR);
   return r == pid && (status & 0x7f) == 0;  // exited normally, not killed by a signal
 }
 
@@ -75,12 +68,12 @@ bool survives_mseal() {
 
 void mseal_gate_startup() {
   if (g_filters_at_start != kNotSeen) return;
-  g_filters_at_start = sys::call(sys::kPrctl, kPrGetSeccomp) == kSeccompModeFilter ? filter_count() : 0;
+  g_filters_at_start = sys::call(__NR_prctl, PR_GET_SECCOMP) == SECCOMP_MODE_FILTER ? filter_count() : 0;
 }
 
 bool mseal_gate_open() {
   mseal_gate_startup();
-  if (sys::call(sys::kPrctl, kPrGetSeccomp) != kSeccompModeFilter) return g_open = true;
+  if (sys::call(__NR_prctl, PR_GET_SECCOMP) != SECCOMP_MODE_FILTER) return g_open = true;
   const long filters = filter_count();
   // A filter the program installed itself since it started (its own sandbox,
   // as QEMU's -sandbox spawn=deny) may kill the child's clone or wait4 as
@@ -100,6 +93,6 @@ void mseal_gate_trust_own_filter() {
   g_filters_at_start = g_filters_asked = filter_count();
 }
 
-long gated_mseal(std::uintptr_t start, std::size_t len) { return g_open ? sys::mseal(start, len) : kEperm; }
+long gated_mseal(std::uintptr_t start, std::size_t len) { return g_open ? sys::mseal(start, len) : -EPERM; }
 
 }  // namespace sealkit::rt

@@ -8,7 +8,7 @@ namespace sealkit::rt {
 
 namespace {
 
-constexpr std::uint64_t kPage = 4096;  // segments are rounded to 4 KiB pages (elf_image.cpp)
+using sys::kPage;  // the segments' pages (elf_image.cpp)
 
 // Closes the descriptor on every path out.
 struct Fd {

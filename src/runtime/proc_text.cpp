@@ -31,7 +31,7 @@ bool ProcText::load(const char* path, std::size_t max_bytes) {
       cap_ = ncap;
     }
     long r = sys::read(fd, buf_ + len_, cap_ - len_);
-    if (r == -4 /* EINTR */) continue;
+    if (r == -EINTR) continue;
     if (r < 0) {
       ok = false;
       break;

@@ -72,7 +72,7 @@ bool ProtLookup::find(std::uintptr_t addr, bool or_next, Vma& out) {
     return true;
   }
   if (query_->find(addr, or_next, false, out)) return true;
-  none_ = query_->last_error() == -2;  // ENOENT: no such VMA
+  none_ = query_->last_error() == -ENOENT;  // no such VMA
   // No PROCMAP_QUERY in this kernel (ENOTTY before 6.11). Before any change
   // the caller plans from the text it reads once for every object; after a
   // change, the text is read again here.

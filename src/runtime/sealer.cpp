@@ -9,6 +9,7 @@
 #include "runtime/mutable_sections.hpp"
 #include "runtime/native_elf.hpp"
 #include "runtime/process_info.hpp"
+#include "runtime/seal_object.hpp"
 #include "runtime/seccomp/collector.hpp"
 #include "runtime/seccomp/install.hpp"
 #include "runtime/seccomp/polyfill.hpp"
@@ -17,8 +18,8 @@
 
 // Start-up sealing runs in every process, so its cost is the runtime's cost
 // (docs/benchmarks.md, "Runtime"). Reading /proc/self/maps alone costs the
-// kernel ~26 us for /bin/true, far more than the 1% of a spawn the issue
-// allows, and even opening it (for PROCMAP_QUERY) costs ~20 us in a new
+// kernel ~26 us for /bin/true, far more than the 1% of a spawn the runtime
+// may cost, and even opening it (for PROCMAP_QUERY) costs ~20 us in a new
 // process, so the usual path does not touch /proc at all:
 //
 // - each object's ELF header is found from what is already known: ld.so's
@@ -44,8 +45,8 @@
 //
 // /proc/self/maps is opened for PROCMAP_QUERY only at the first lookup that is
 // needed. Anything the fast path cannot establish (no PROCMAP_QUERY before
-// Linux 6.11, no auxiliary vector, a header that does not check out) goes the
-// old way: /proc/self/maps, read once, only when needed.
+// Linux 6.11, no auxiliary vector, a header that does not check out) is
+// planned from /proc/self/maps, read once, only when needed.
 namespace sealkit::rt {
 
 namespace {
@@ -54,12 +55,14 @@ constexpr std::size_t kMaxTracked = 4097;  // audit.cpp records at most 4096 obj
 constexpr std::size_t kMaxPieces = 1024;
 constexpr std::size_t kOwnerSystem = kMaxTracked;      // [vdso], [vvar], [vvar_vclock]
 constexpr std::size_t kOwnerStack = kMaxTracked + 1;  // [stack]
-constexpr std::uintptr_t kPage = 4096;
-constexpr long kEnosys = -38;
+using sys::kPage;
 
-// How each object (and the system mappings, the stack) was or will be sealed.
-// kFast at the end means sealed, whichever way.
-enum class Path : std::uint8_t { kFast, kMaps, kSkipped, kFailed, kExcluded };
+// How each object (and the system mappings, the stack) was or will be sealed:
+// kSealed, whichever way (from its headers, its pieces queued for
+// seal_pieces, which sends a failed one to kMaps; or from the maps); kMaps,
+// left to the maps pass; kSkipped (no image: the vDSO, or unreadable),
+// kFailed, kExcluded (the configuration's exclude-object).
+enum class Path : std::uint8_t { kSealed, kMaps, kSkipped, kFailed, kExcluded };
 
 struct Piece {
   core::Range range;
@@ -127,24 +130,15 @@ constexpr bool kExecKeepsReadImpliesExec = false;
 constexpr bool kExecKeepsReadImpliesExec = true;
 #endif
 
-// One seal: mseal(2), or adding r to the filter's ranges (which checks, as
-// mseal would, that every page is mapped: -ENOMEM otherwise). Counts calls.
-long seal_call(core::Range r, SealStats& st) {
-  if (g_collector == nullptr) {
-    ++st.mseal_calls;
-    return gated_mseal(r.begin, r.size());
-  }
-  // Not ready: the maps could not be read (first_error says EIO); like a
-  // kernel without mseal, nothing can be sealed and nothing is retried.
-  if (!g_collector->ready()) return kEnosys;
-  return g_collector->add(r) == seccomp::AddStatus::kOk ? 0 : -12 /* ENOMEM */;
-}
+// One seal (seal_object.hpp), counting mseal calls. A collector that is not
+// ready could not read the maps (first_error says EIO).
+long seal_call(core::Range r, SealStats& st) { return SealTarget(g_collector, &st.mseal_calls).seal(r); }
 
 // Seals r, counting the call; a failure is counted as the process's failure.
 // Once a call said ENOSYS (no mseal in this kernel, or a filter says so),
 // none is made again: every one would fail the same way.
 bool seal_final(core::Range r, SealStats& st) {
-  if (st.first_error == kEnosys) return false;  // not a call, so not counted as one
+  if (st.first_error == -ENOSYS) return false;  // not a call, so not counted as one
   const long rc = seal_call(r, st);
   if (rc != 0) {
     ++st.mseal_failures;
@@ -159,68 +153,31 @@ bool add_piece(core::Range r, std::size_t owner) {
   return true;
 }
 
-// PROCMAP_QUERY on /proc/self/maps, opened at the first lookup: most
-// processes need none (system_extents.hpp), and the open is the dearest step.
-class LazyQuery {
- public:
-  VmaQuery* get() {
-    if (!tried_) {
-      tried_ = true;
-      ok_ = q_.open();
-    }
-    return ok_ ? &q_ : nullptr;
-  }
-  bool find(std::uintptr_t addr, bool or_next, bool with_name, Vma& out) {
-    VmaQuery* q = get();
-    return q != nullptr && q->find(addr, or_next, with_name, out);
-  }
-
- private:
-  VmaQuery q_;
-  bool tried_ = false, ok_ = false;
-};
-
-// Plans `img` without the maps text; false when it cannot be done that way.
+// Plans `img` from its headers into the pass's pieces (owned by `owner`);
+// false when it cannot be done that way, and then none of its pieces stay.
 // With `look`, each part's protection is looked up first (prot_guard.hpp).
-bool plan_fast(LazyQuery& q, const ElfImage& img, std::size_t owner, bool look, SealStats& st) {
+bool plan_from_headers_into_pieces(LazyQuery& q, const ElfImage& img, std::size_t owner, bool look, SealStats& st) {
   const std::size_t mark = g_pass.npieces;
-  bool full = false, looked = true;
-  // Only an object with gaps needs lookups to be planned; looking needs them too.
-  VmaQuery* lookups = has_gaps(img) || look ? q.get() : nullptr;
-  if (look && lookups == nullptr) return false;
-  ProtLookup vmas(lookups, nullptr, g_read_implies_exec);
-  ProtStats found;
-  const bool planned = plan_without_maps(has_gaps(img) ? lookups : nullptr, img, [&](core::Range r) {
-    looked = guard_run(look ? &vmas : nullptr, img, r, found, [&](core::Range part) { full |= !add_piece(part, owner); },
-                       [&](core::Range part) { return seal_final(part, st); }) &&
-             looked;
-  });
-  const bool ok = planned && !full && looked;
-  if (!ok) {
-    // The maps path plans the object again and judges its parts again; what
-    // was done here stays done.
-    g_pass.npieces = mark;
-    found.wx_refused = found.not_restored = 0;
-  }
-  st.prot.restored += found.restored;
-  st.prot.raced += found.raced;
-  st.prot.wx_refused += found.wx_refused;
-  st.prot.not_restored += found.not_restored;
+  const ProtCheck check{look, nullptr, g_read_implies_exec};
+  const bool ok = plan_from_headers(
+      q, img, check, st.prot, [&](core::Range part) { return add_piece(part, owner); },
+      [&](core::Range part) { return seal_final(part, st); });
+  if (!ok) g_pass.npieces = mark;
   return ok;
 }
 
 // An object's image from what is known without the maps (see the top).
 // `self`: this process's id, 0 until the first object that needs it asks.
-bool find_image_fast(LazyQuery& q, const StartupAux& aux, const LoadedRef& obj, ElfImage& img, long& self) {
+bool find_image_without_maps(LazyQuery& q, const StartupAux& aux, const LoadedRef& obj, ElfImage& img, long& self) {
   bool found = false;
   if (obj.phdr != 0 && obj.phnum != 0) {
-    found = read_image_from_phdrs(obj.bias, obj.phdr, obj.phnum, img) == ImageError::kNone;  // ld.so's copy
+    found = read_image(ImageSource::phdrs(obj.bias, obj.phdr, obj.phnum), img) == ImageError::kNone;  // ld.so's copy
   } else if (obj.name != nullptr && obj.name[0] == '\0' && aux.phdr != 0) {
-    found = read_image_from_phdrs(obj.bias, aux.phdr, aux.phnum, img) == ImageError::kNone;  // the main program
+    found = read_image(ImageSource::phdrs(obj.bias, aux.phdr, aux.phnum), img) == ImageError::kNone;  // the main program
   } else if (aux.base != 0 && obj.bias == aux.base) {
     // ld.so, mapped by the kernel from offset 0 at AT_BASE; it reads its own
     // header there. Its program headers follow the header in the first page.
-    found = read_image_in(obj.bias, obj.bias, obj.bias + kPage, img) == ImageError::kNone;
+    found = read_image(ImageSource::header(obj.bias, obj.bias, obj.bias + kPage), img) == ImageError::kNone;
   }
   if (!found && obj.bias % kPage == 0) {
     // Any other object (the audit module has no dl_iterate_phdr): its header
@@ -230,13 +187,13 @@ bool find_image_fast(LazyQuery& q, const StartupAux& aux, const LoadedRef& obj, 
     NativeEhdr probe;
     if (self == 0) self = sys::getpid();
     if (sys::read_own_memory(self, obj.bias, &probe, sizeof probe) == static_cast<long>(sizeof probe))
-      found = read_image_in(obj.bias, obj.bias, obj.bias + kPage, img) == ImageError::kNone &&
+      found = read_image(ImageSource::header(obj.bias, obj.bias, obj.bias + kPage), img) == ImageError::kNone &&
               img.dynamic == obj.dynamic;
   }
   if (!found && obj.bias % kPage == 0) {
     Vma v;
     if (q.find(obj.bias, false, false, v) && v.range.begin == obj.bias && v.read && v.offset == 0 && v.inode != 0)
-      found = read_image_in(obj.bias, obj.bias, v.range.end, img) == ImageError::kNone;
+      found = read_image(ImageSource::header(obj.bias, obj.bias, v.range.end), img) == ImageError::kNone;
   }
   return found && img.dynamic == obj.dynamic;
 }
@@ -281,7 +238,7 @@ void seal_pieces(SealStats& st) {
       ++j;
     }
     const long rc = seal_call(joint, st);
-    if (rc == kEnosys) {
+    if (rc == -ENOSYS) {
       // No mseal in this kernel (or a filter says so): retrying each run, and
       // then from the maps, would only cost time. Nothing can be sealed.
       ++st.mseal_failures;
@@ -298,19 +255,6 @@ void seal_pieces(SealStats& st) {
   }
 }
 
-// The slow path's planner: one object from the maps text, which also says
-// each part's protection when the pass looks at them.
-bool seal_image_with_maps(const MapsSnapshot& maps, const ElfImage& img, bool look, SealStats& st) {
-  bool ok = true;
-  ProtLookup vmas(nullptr, &maps, g_read_implies_exec);
-  core::plan_object_seal(img.segments, img.nseg, img.keep_mutable, img.nmut, maps, [&](core::Range r) {
-    ok = guard_run(look ? &vmas : nullptr, img, r, st.prot, [&](core::Range part) { ok = seal_final(part, st) && ok; },
-                   [&](core::Range part) { return seal_final(part, st); }) &&
-         ok;
-  });
-  return ok;
-}
-
 // Everything the fast path left to the maps path.
 void seal_with_maps(const LoadedRef* objects, std::size_t n, std::uintptr_t self_ehdr, bool look, SealStats& st) {
   // On the seccomp backend the collector read the maps at the start of the
@@ -320,7 +264,7 @@ void seal_with_maps(const LoadedRef* objects, std::size_t n, std::uintptr_t self
   const MapsSnapshot& maps = shared ? g_collector->maps() : own;
   if (!shared && !own.load()) {
     ++st.mseal_failures;
-    if (st.first_error == 0) st.first_error = -5;  // EIO: /proc/self/maps unreadable, these left unsealed
+    if (st.first_error == 0) st.first_error = -EIO;  // /proc/self/maps unreadable, these left unsealed
     for (std::size_t i = 0; i <= n && i < kMaxTracked; ++i) {
       if (g_pass.path(i) == Path::kMaps) g_pass.path(i) = Path::kFailed;
     }
@@ -331,11 +275,12 @@ void seal_with_maps(const LoadedRef* objects, std::size_t n, std::uintptr_t self
     if (g_pass.path(i) != Path::kMaps) continue;
     ElfImage img;
     const bool self = i == n;
-    const ImageError e = self ? read_image_at(maps, self_ehdr, self_ehdr, img)
-                              : read_loaded_image(maps, objects[i].bias, objects[i].dynamic, img);
+    const ImageError e = read_image(self ? ImageSource::header_in(maps, self_ehdr, self_ehdr)
+                                         : ImageSource::loaded(maps, objects[i].bias, objects[i].dynamic),
+                                    img);
     if (e != ImageError::kNone) {
       // The vDSO (no file) is sealed as a system mapping; others are
-      // reported as skipped, as before.
+      // reported as skipped.
       g_pass.path(i) = Path::kSkipped;
       continue;
     }
@@ -343,7 +288,9 @@ void seal_with_maps(const LoadedRef* objects, std::size_t n, std::uintptr_t self
     g_pass.slot(i).mutable_sections = !self && add_mutable_sections(objects[i].name, img) != 0;
     g_pass.slot(i).memory_seal_property = img.memory_seal_property;
     g_pass.slot(i).relro = img.relro;
-    g_pass.path(i) = seal_image_with_maps(maps, img, look, st) ? Path::kFast : Path::kFailed;
+    const ProtCheck check{look, &maps, g_read_implies_exec};
+    const bool sealed = seal_from_maps(maps, img, check, st.prot, [&](core::Range part) { return seal_final(part, st); });
+    g_pass.path(i) = sealed ? Path::kSealed : Path::kFailed;
   }
   const bool system = g_pass.path(kOwnerSystem) == Path::kMaps;
   const bool stack = g_pass.path(kOwnerStack) == Path::kMaps;
@@ -381,7 +328,7 @@ void finish_seccomp(std::size_t n, SealStats& st) {
   ++st.mseal_failures;
   if (st.first_error == 0) st.first_error = -r.error;
   for (std::size_t i = 0; i <= n; ++i) {
-    if (g_pass.path(i) == Path::kFast) g_pass.path(i) = Path::kFailed;
+    if (g_pass.path(i) == Path::kSealed) g_pass.path(i) = Path::kFailed;
   }
   st.system_mappings_sealed = 0;
   st.stack_sealed = false;
@@ -397,27 +344,144 @@ void finish_seccomp(std::size_t n, SealStats& st) {
 // a later image's memory at these addresses (the filter outlives execve).
 void harden_discard(std::size_t n, SealStats& st) {
   std::size_t count = 0;
-  for (std::size_t i = 0; i <= n; ++i) count += g_pass.path(i) == Path::kFast && !g_pass.slot(i).relro.empty();
+  for (std::size_t i = 0; i <= n; ++i) count += g_pass.path(i) == Path::kSealed && !g_pass.slot(i).relro.empty();
   if (count == 0) return;
   const std::size_t bytes = count * sizeof(seccomp::SealedRange);
   auto* ranges = static_cast<seccomp::SealedRange*>(sys::mmap_anon(bytes));
   if (ranges == nullptr) {
-    st.harden_error = 12;  // ENOMEM
+    st.harden_error = ENOMEM;
     return;
   }
   std::size_t k = 0;
   for (std::size_t i = 0; i <= n && k < count; ++i) {
     const core::Range r = g_pass.slot(i).relro;
-    if (g_pass.path(i) == Path::kFast && !r.empty()) ranges[k++] = {r.begin, r.end, true};
+    if (g_pass.path(i) == Path::kSealed && !r.empty()) ranges[k++] = {r.begin, r.end, true};
   }
   const seccomp::FilterResult r = seccomp::install_discard_guard(ranges, k);
   sys::munmap(ranges, bytes);
   st.harden_error = r.error;
   st.harden_installed = r.error == 0;
-  // This filter refuses discard advice only: mseal is as callable as before.
+  // This filter refuses discard advice only: mseal stays callable.
   if (st.harden_installed) mseal_gate_trust_own_filter();
   st.harden_ranges = r.ranges;
   st.harden_kernel_length = r.kernel_length;
+}
+
+// Every object starts on the maps path (or excluded), as do the system
+// mappings and the stack; the header path promotes what it seals.
+void begin_pass(const LoadedRef* objects, std::size_t n) {
+  g_pass.lay_out(n + 1);
+  for (std::size_t i = 0; i <= n; ++i) {
+    g_pass.path(i) = i < n && objects[i].excluded ? Path::kExcluded : Path::kMaps;
+    g_pass.slot(i).memory_seal_property = false;
+    g_pass.slot(i).mutable_sections = false;
+    g_pass.slot(i).relro = {};
+  }
+  g_pass.path(kOwnerSystem) = g_pass.path(kOwnerStack) = Path::kMaps;
+}
+
+// Where mseal is missing (a kernel before 6.10, an allow-list that answers
+// ENOSYS for it, a process emulated by valgrind or qemu-user) nothing can be
+// sealed: one question first, then no probe of the stack or the vDSO and no
+// read of the maps, whose only use here is sealing (valgrind reports the
+// probes as errors of the program). Not counted as a call: it seals nothing.
+// Where a filter would kill the process for it, mseal is not called at all
+// (mseal_gate.hpp), as if missing. True when nothing can be sealed.
+bool nothing_can_be_sealed(SealStats& st) {
+  if (!st.seccomp && (!mseal_gate_open() || sys::mseal(0, 0) == -ENOSYS)) {
+    st.first_error = -ENOSYS;
+    ++st.mseal_failures;
+  }
+  return st.first_error == -ENOSYS;
+}
+
+// Under READ_IMPLIES_EXEC the kernel made every readable mapping of the
+// objects executable, their data writable and executable: look (and leave
+// those parts unsealed). One system call where a new image can have it,
+// none where nothing can be sealed. Returns whether the pass looks at
+// protections.
+bool decide_look(bool no_mseal, SealStats& st) {
+  const bool read_implies_exec = kExecKeepsReadImpliesExec && !no_mseal && sys::read_implies_exec();
+  const bool look = !no_mseal && (st.look_at_protections || read_implies_exec);
+  st.look_at_protections = look;
+  g_read_implies_exec = kExecKeepsReadImpliesExec && !no_mseal ? read_implies_exec : -1;
+  return look;
+}
+
+// Each loaded object, then the runtime itself, planned from its headers
+// into the pass's pieces; those that cannot be stay on the maps path.
+void plan_objects_from_headers(LazyQuery& q, const StartupAux& aux, const LoadedRef* objects, std::size_t n,
+                               std::uintptr_t self_ehdr, bool look, SealStats& st) {
+  long own_pid = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (g_pass.path(i) == Path::kExcluded) continue;
+    if (aux.sysinfo_ehdr != 0 && objects[i].bias == aux.sysinfo_ehdr) {
+      g_pass.path(i) = Path::kSkipped;  // the vDSO: no file, sealed as a system mapping
+      continue;
+    }
+    ElfImage img;
+    if (!find_image_without_maps(q, aux, objects[i], img, own_pid)) continue;
+    g_pass.slot(i).mutable_sections = add_mutable_sections(objects[i].name, img) != 0;
+    g_pass.slot(i).memory_seal_property = img.memory_seal_property;
+    g_pass.slot(i).relro = img.relro;
+    if (plan_from_headers_into_pieces(q, img, i, look, st)) g_pass.path(i) = Path::kSealed;
+  }
+  const std::size_t self = n;  // the runtime's slot
+  ElfImage img;
+  if (read_image(ImageSource::header(self_ehdr, self_ehdr, self_ehdr + kPage), img) == ImageError::kNone) {
+    g_pass.slot(self).relro = img.relro;
+    if (plan_from_headers_into_pieces(q, img, self, look, st)) g_pass.path(self) = Path::kSealed;
+  }
+}
+
+// The vDSO and its data pages as one piece, found without /proc when the
+// probes can, else by lookups. Returns how many mappings it counts as.
+std::size_t plan_system_mappings(LazyQuery& q, const StartupAux& aux) {
+  std::size_t count = 0;
+  core::Range system;
+  if (aux.sysinfo_ehdr == 0) {
+    g_pass.path(kOwnerSystem) = Path::kSealed;  // no vDSO (vdso=0): the kernel maps none of them
+  } else if (find_vdso_without_proc(aux.sysinfo_ehdr, system)) {
+    // [vdso] and its data pages, which only /proc could tell apart: counted as two.
+    if (add_piece(system, kOwnerSystem)) g_pass.path(kOwnerSystem) = Path::kSealed;
+    count = 2;
+  } else if (find_system_mappings(q, aux.sysinfo_ehdr, system, count) && add_piece(system, kOwnerSystem)) {
+    g_pass.path(kOwnerSystem) = Path::kSealed;
+  }
+  return count;
+}
+
+// The main thread's stack as one piece.
+void plan_stack(LazyQuery& q, const StartupAux& aux) {
+  core::Range stack_range;
+  if (find_stack_without_proc(aux.execfn, stack_range)) {
+    if (add_piece(stack_range, kOwnerStack)) g_pass.path(kOwnerStack) = Path::kSealed;
+    return;
+  }
+  // ld.so runs the start-up audit callbacks and the preload object's
+  // constructor on the initial thread, so a local is on [stack].
+  int on_stack = 0;
+  Vma stack;
+  if (q.find(reinterpret_cast<std::uintptr_t>(&on_stack), false, true, stack) && name_of(stack) == "[stack]" &&
+      add_piece(stack.range, kOwnerStack))
+    g_pass.path(kOwnerStack) = Path::kSealed;
+}
+
+bool anything_left_to_the_maps(std::size_t n) {
+  bool left = g_pass.path(kOwnerSystem) == Path::kMaps || g_pass.path(kOwnerStack) == Path::kMaps;
+  for (std::size_t i = 0; i <= n; ++i) left |= g_pass.path(i) == Path::kMaps;
+  return left;
+}
+
+void count_objects(std::size_t n, SealStats& st) {
+  st.objects_seen = n + 1;
+  for (std::size_t i = 0; i <= n; ++i) {
+    if (g_pass.path(i) == Path::kSealed) ++st.objects_sealed;
+    else if (g_pass.path(i) == Path::kSkipped) ++st.objects_skipped;
+    else if (g_pass.path(i) == Path::kExcluded) ++st.objects_excluded;
+    st.objects_memory_seal_property += g_pass.slot(i).memory_seal_property;
+    st.objects_with_mutable_sections += g_pass.slot(i).mutable_sections;
+  }
 }
 
 }  // namespace
@@ -427,99 +491,30 @@ void seal_startup(const LoadedRef* objects, std::size_t n, std::uintptr_t self_e
   (void)page_size;  // segments are rounded to 4 KiB pages (elf_image.cpp)
   const std::uint64_t t0 = st.timed ? sys::monotonic_ns() : 0;
   if (n >= kMaxTracked) n = kMaxTracked - 1;  // cannot happen: audit.cpp records at most 4096
-  const std::size_t self = n;                // the runtime's slot
-  g_pass.lay_out(n + 1);
-  for (std::size_t i = 0; i <= n; ++i) {
-    g_pass.path(i) = i < n && objects[i].excluded ? Path::kExcluded : Path::kMaps;
-    g_pass.slot(i).memory_seal_property = false;
-    g_pass.slot(i).mutable_sections = false;
-    g_pass.slot(i).relro = {};
-  }
-  g_pass.path(kOwnerSystem) = g_pass.path(kOwnerStack) = Path::kMaps;
+  begin_pass(objects, n);
 
   seccomp::Collector collector;
   if (st.seccomp) {
     g_collector = &collector;
     // Without the maps nothing can be checked: nothing is sealed (EIO).
-    if (!collector.begin()) st.first_error = -5;
+    if (!collector.begin()) st.first_error = -EIO;
   }
-
-  // Where mseal is missing (a kernel before 6.10, an allow-list that answers
-  // ENOSYS for it, a process emulated by valgrind or qemu-user) nothing can be
-  // sealed: one question first, then no probe of the stack or the vDSO and no
-  // read of the maps, whose only use here is sealing (valgrind reports the
-  // probes as errors of the program). Not counted as a call: it seals nothing.
-  // Where a filter would kill the process for it, mseal is not called at all
-  // (mseal_gate.hpp), as if missing.
-  if (!st.seccomp && (!mseal_gate_open() || sys::mseal(0, 0) == kEnosys)) {
-    st.first_error = kEnosys;
-    ++st.mseal_failures;
-  }
-  const bool no_mseal = st.first_error == kEnosys;
-  // Under READ_IMPLIES_EXEC the kernel made every readable mapping of the
-  // objects executable, their data writable and executable: look (and leave
-  // those parts unsealed). One system call where a new image can have it,
-  // none where nothing can be sealed.
-  const bool read_implies_exec = kExecKeepsReadImpliesExec && !no_mseal && sys::read_implies_exec();
-  const bool look = !no_mseal && (st.look_at_protections || read_implies_exec);
-  st.look_at_protections = look;
-  g_read_implies_exec = kExecKeepsReadImpliesExec && !no_mseal ? read_implies_exec : -1;
+  const bool no_mseal = nothing_can_be_sealed(st);
+  const bool look = decide_look(no_mseal, st);
 
   const StartupAux& aux = startup_aux();
   LazyQuery q;
-  long own_pid = 0;
-  const bool fast = aux.valid && !no_mseal;
   std::size_t system_count = 0;
-  if (fast) {
-    for (std::size_t i = 0; i < n; ++i) {
-      if (g_pass.path(i) == Path::kExcluded) continue;
-      if (aux.sysinfo_ehdr != 0 && objects[i].bias == aux.sysinfo_ehdr) {
-        g_pass.path(i) = Path::kSkipped;  // the vDSO: no file, sealed as a system mapping
-        continue;
-      }
-      ElfImage img;
-      if (!find_image_fast(q, aux, objects[i], img, own_pid)) continue;
-      g_pass.slot(i).mutable_sections = add_mutable_sections(objects[i].name, img) != 0;
-      g_pass.slot(i).memory_seal_property = img.memory_seal_property;
-      g_pass.slot(i).relro = img.relro;
-      if (plan_fast(q, img, i, look, st)) g_pass.path(i) = Path::kFast;
-    }
-    ElfImage img;
-    if (read_image_in(self_ehdr, self_ehdr, self_ehdr + kPage, img) == ImageError::kNone) {
-      g_pass.slot(self).relro = img.relro;
-      if (plan_fast(q, img, self, look, st)) g_pass.path(self) = Path::kFast;
-    }
-
-    core::Range system;
-    if (aux.sysinfo_ehdr == 0) {
-      g_pass.path(kOwnerSystem) = Path::kFast;  // no vDSO (vdso=0): the kernel maps none of them
-    } else if (find_vdso_without_proc(aux.sysinfo_ehdr, system)) {
-      // [vdso] and its data pages, which only /proc could tell apart: counted as two.
-      if (add_piece(system, kOwnerSystem)) g_pass.path(kOwnerSystem) = Path::kFast;
-      system_count = 2;
-    } else if (find_system_mappings(q, aux.sysinfo_ehdr, system, system_count) && add_piece(system, kOwnerSystem)) {
-      g_pass.path(kOwnerSystem) = Path::kFast;
-    }
-    core::Range stack_range;
-    if (find_stack_without_proc(aux.execfn, stack_range)) {
-      if (add_piece(stack_range, kOwnerStack)) g_pass.path(kOwnerStack) = Path::kFast;
-    } else {
-      // ld.so runs the start-up audit callbacks and the preload object's
-      // constructor on the initial thread, so a local is on [stack].
-      int on_stack = 0;
-      Vma stack;
-      if (q.find(reinterpret_cast<std::uintptr_t>(&on_stack), false, true, stack) && name_of(stack) == "[stack]" &&
-          add_piece(stack.range, kOwnerStack))
-        g_pass.path(kOwnerStack) = Path::kFast;
-    }
+  if (aux.valid && !no_mseal) {
+    plan_objects_from_headers(q, aux, objects, n, self_ehdr, look, st);
+    system_count = plan_system_mappings(q, aux);
+    plan_stack(q, aux);
     seal_pieces(st);
   }
 
-  bool need_maps = false;
-  for (std::size_t i = 0; i <= n; ++i) need_maps |= g_pass.path(i) == Path::kMaps;
-  need_maps |= g_pass.path(kOwnerSystem) == Path::kMaps || g_pass.path(kOwnerStack) == Path::kMaps;
-  if (g_pass.path(kOwnerSystem) == Path::kFast) st.system_mappings_sealed = system_count;
-  if (g_pass.path(kOwnerStack) == Path::kFast) st.stack_sealed = true;
+  const bool need_maps = anything_left_to_the_maps(n);
+  if (g_pass.path(kOwnerSystem) == Path::kSealed) st.system_mappings_sealed = system_count;
+  if (g_pass.path(kOwnerStack) == Path::kSealed) st.stack_sealed = true;
   if (need_maps && !no_mseal) seal_with_maps(objects, n, self_ehdr, look, st);
   if (st.seccomp) {
     finish_seccomp(n, st);
@@ -527,15 +522,7 @@ void seal_startup(const LoadedRef* objects, std::size_t n, std::uintptr_t self_e
   } else if (st.harden_discard && !no_mseal) {
     harden_discard(n, st);
   }
-
-  st.objects_seen = n + 1;
-  for (std::size_t i = 0; i <= n; ++i) {
-    if (g_pass.path(i) == Path::kFast) ++st.objects_sealed;
-    else if (g_pass.path(i) == Path::kSkipped) ++st.objects_skipped;
-    else if (g_pass.path(i) == Path::kExcluded) ++st.objects_excluded;
-    st.objects_memory_seal_property += g_pass.slot(i).memory_seal_property;
-    st.objects_with_mutable_sections += g_pass.slot(i).mutable_sections;
-  }
+  count_objects(n, st);
   if (st.timed) st.elapsed_ns = sys::monotonic_ns() - t0;
 }
 

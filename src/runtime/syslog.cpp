@@ -1,5 +1,7 @@
 #include "runtime/syslog.hpp"
 
+#include <linux/prctl.h>
+#include <linux/seccomp.h>
 #include <linux/stat.h>
 
 #include <cstdint>
@@ -13,7 +15,6 @@ namespace {
 
 constexpr long kAfUnix = 1, kSockDgram = 2, kSockCloexec = 02000000;
 constexpr long kMsgDontwait = 0x40, kMsgNosignal = 0x4000;
-constexpr long kPrGetSeccomp = 21, kSeccompModeFilter = 2;
 constexpr int kPerProcessLines = 4;
 constexpr std::int64_t kSystemFileInterval = 60;  // seconds between two system-file warnings, machine-wide
 constexpr const char* kStampDir = "/run/sealkit";
@@ -33,7 +34,7 @@ struct SockaddrUn {
 bool g_filtered = false;
 
 bool under_a_filter() {
-  if (!g_filtered) g_filtered = sys::call(sys::kPrctl, kPrGetSeccomp) == kSeccompModeFilter;
+  if (!g_filtered) g_filtered = sys::call(__NR_prctl, PR_GET_SECCOMP) == SECCOMP_MODE_FILTER;
   return g_filtered;
 }
 
@@ -46,10 +47,10 @@ int g_system_file_turn = 0;
 // The stamp's rule (syslog.hpp). Every call here is on systemd's @system-service list.
 bool take_system_file_turn() {
   if (sys::geteuid() != 0) return false;  // the root processes of the machine will say it
-  const long made = sys::call(sys::kMkdirat, -100 /* AT_FDCWD */, reinterpret_cast<long>(kStampDir), 0755);
-  if (made != 0 && made != -17 /* EEXIST */) return false;
+  const long made = sys::call(__NR_mkdirat, sys::kAtFdcwd, reinterpret_cast<long>(kStampDir), 0755);
+  if (made != 0 && made != -EEXIST) return false;
   // The directory itself: root's and written by root only, no link.
-  const int dir = sys::openat(-100, kStampDir, sys::kOPath | sys::kODirectory | sys::kONofollow | sys::kOCloexec);
+  const int dir = sys::openat(sys::kAtFdcwd, kStampDir, sys::kOPath | sys::kODirectory | sys::kONofollow | sys::kOCloexec);
   if (dir < 0) return false;
   struct statx st;
   const bool dir_ok = sys::fstatx(dir, STATX_TYPE | STATX_MODE | STATX_UID, &st) == 0 &&
@@ -64,7 +65,7 @@ bool take_system_file_turn() {
     sys::close(fd);
     return true;
   }
-  if (dir_ok && fd == -17 /* EEXIST */) fd = sys::openat(dir, kStampName, kFlags);
+  if (dir_ok && fd == -EEXIST) fd = sys::openat(dir, kStampName, kFlags);
   sys::close(dir);
   if (fd < 0) return false;
   bool due = false;
@@ -75,7 +76,7 @@ bool take_system_file_turn() {
     // A stamp from the future (the clock was set back) does not silence the machine.
     due = age >= kSystemFileInterval || age < 0;
     // futimens(fd, NULL): the stamp says now.
-    if (due) due = sys::call(sys::kUtimensat, fd, 0, 0, 0) == 0;
+    if (due) due = sys::call(__NR_utimensat, fd, 0, 0, 0) == 0;
   }
   sys::close(fd);
   return due;
@@ -93,13 +94,13 @@ bool syslog_send(std::string_view message, int priority) {
     const auto u = static_cast<unsigned char>(c);
     o.str(u < 0x20 || u == 0x7f ? std::string_view("?") : std::string_view(&c, 1));
   }
-  const int fd = static_cast<int>(sys::call(sys::kSocket, kAfUnix, kSockDgram | kSockCloexec, 0));
+  const int fd = static_cast<int>(sys::call(__NR_socket, kAfUnix, kSockDgram | kSockCloexec, 0));
   if (fd < 0) return false;
   SockaddrUn addr{kAfUnix, "/dev/log"};
   bool sent = false;
-  if (sys::call(sys::kConnect, fd, reinterpret_cast<long>(&addr), static_cast<long>(sizeof addr)) == 0) {
+  if (sys::call(__NR_connect, fd, reinterpret_cast<long>(&addr), static_cast<long>(sizeof addr)) == 0) {
     const std::string_view line = o.view();
-    sent = sys::call6(sys::kSendto, fd, reinterpret_cast<long>(line.data()), static_cast<long>(line.size()),
+    sent = sys::call6(__NR_sendto, fd, reinterpret_cast<long>(line.data()), static_cast<long>(line.size()),
                       kMsgDontwait | kMsgNosignal, 0, 0) == static_cast<long>(line.size());
   }
   sys::close(fd);

@@ -7,12 +7,11 @@ namespace sealkit::rt {
 
 namespace {
 
-constexpr std::uintptr_t kPage = 4096;
+using sys::kPage;
 constexpr std::uintptr_t kMaxStackPages = 2048;  // 8 MiB: the default RLIMIT_STACK
 constexpr std::uintptr_t kTypicalStackPages = 33;
 constexpr std::uintptr_t kMaxDataPages = 16;
 constexpr std::uintptr_t kTypicalDataPages = 6;  // Linux 6.18 x86_64: 4 of [vvar], 2 of [vvar_vclock]
-constexpr long kEinval = -22;
 
 // Single pages are probed, not whole ranges (a range costs the kernel a page
 // table walk): the extent found is sealed with one mseal, which fails with
@@ -21,7 +20,7 @@ constexpr long kEinval = -22;
 bool mapped(std::uintptr_t page) { return sys::msync_async(page, kPage) == 0; }
 
 // A page of a VM_PFNMAP or VM_IO mapping (system_extents.hpp).
-bool kernel_data_page(std::uintptr_t page) { return sys::madvise(page, kPage, 22 /* MADV_POPULATE_READ */) == kEinval; }
+bool kernel_data_page(std::uintptr_t page) { return sys::madvise(page, kPage, 22 /* MADV_POPULATE_READ */) == -EINVAL; }
 
 // The largest n in [1, limit) with has(n), when has(n) holds exactly for n up
 // to some bound: the typical n tried first, then doubling, then halving the

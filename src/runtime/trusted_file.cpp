@@ -11,7 +11,6 @@ namespace {
 // st_mode bits (<linux/stat.h> hides them when glibc's headers are seen).
 constexpr std::uint32_t kTypeMask = 0170000, kRegular = 0100000, kDirectory = 0040000, kSymlink = 0120000;
 constexpr std::uint32_t kSticky = 01000, kGroupOrOthersWrite = 022;
-constexpr long kEnoent = 2, kEnxio = 6, kEnotdir = 20, kEloop = 40;
 constexpr std::size_t kNameMax = 255;
 
 bool owner_ok(std::uint32_t uid, Owners owners, std::uint32_t user) {
@@ -47,16 +46,16 @@ const char* problem_of(int fd, Part part, Owners owners, std::uint32_t user) {
 
 // Why openat(dir, name) failed, in words: a link is the usual reason.
 const char* open_problem(int dir, const char* name, long error, bool& missing) {
-  if (error == -kEnoent) {
+  if (error == -ENOENT) {
     missing = true;
     return "does not exist";
   }
-  if (error == -kEnxio) return "is a FIFO or socket with nobody at the other end (not a regular file)";
-  if (error == -kEloop || error == -kEnotdir) {
+  if (error == -ENXIO) return "is a FIFO or socket with nobody at the other end (not a regular file)";
+  if (error == -ELOOP || error == -ENOTDIR) {
     struct statx st;
     if (sys::statx_nofollow(dir, name, STATX_TYPE, &st) == 0 && (st.stx_mode & kTypeMask) == kSymlink)
       return "is a symbolic link (name the real path: no link may stand on the way)";
-    if (error == -kEnotdir) return "is not a directory";
+    if (error == -ENOTDIR) return "is not a directory";
   }
   return "cannot be opened";
 }
@@ -73,7 +72,7 @@ int walk(const char* path, Part last_part, Owners owners, std::uint32_t uid, Tru
     return -1;
   };
   if (p.empty() || p.front() != '/') return fail("is not an absolute path", n);
-  int dir = sys::openat(-100 /* AT_FDCWD */, "/", sys::kOPath | sys::kODirectory | sys::kOCloexec);
+  int dir = sys::openat(sys::kAtFdcwd, "/", sys::kOPath | sys::kODirectory | sys::kOCloexec);
   if (dir < 0) return fail("cannot be opened", 1);
   if (const char* problem = problem_of(dir, Part::kDir, owners, uid)) {
     sys::close(dir);

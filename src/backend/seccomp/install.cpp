@@ -6,7 +6,6 @@
 #include <linux/errno.h>
 #include <linux/prctl.h>
 #include <linux/seccomp.h>
-#include <sys/syscall.h>  // __NR_* only
 
 #include <cstdint>
 

@@ -7,7 +7,6 @@
 #include <linux/kcmp.h>
 #include <linux/mman.h>
 #include <linux/prctl.h>
-#include <sys/syscall.h>  // __NR_* only
 
 #include <cstddef>
 #include <cstdint>
@@ -22,7 +21,6 @@ namespace {
 
 namespace raw = core::raw;
 
-constexpr long kAtFdcwd = -100;
 constexpr long kPage = 4096;       // the filter is x86_64's only; statm counts these pages
 constexpr long kMarkPages = 1021;  // the size test's reservation: a size nobody maps by chance
 constexpr long kThreadSelf = -1;   // proc_path's names for /proc/self and /proc/thread-self
@@ -76,7 +74,7 @@ long number(const char*& s) noexcept {
 
 // Reads a small /proc file whole into buf, NUL-terminated: its length, or -errno.
 long read_file(const char* path, char* buf, std::size_t size) noexcept {
-  const long fd = raw::call(__NR_openat, kAtFdcwd, as_long(path), O_RDONLY | O_CLOEXEC);
+  const long fd = raw::call(__NR_openat, AT_FDCWD, as_long(path), O_RDONLY | O_CLOEXEC);
   if (raw::failed(fd)) return fd;
   std::size_t total = 0;
   long r = 0;
@@ -169,7 +167,7 @@ Same by_size(long pid, Scratch& s) noexcept {
 // Whether /proc numbers processes as this process's PID namespace does (it
 // may be another namespace's mount): /proc/self names this process.
 bool proc_is_ours(long self, Scratch& s) noexcept {
-  const long n = raw::call(__NR_readlinkat, kAtFdcwd, as_long("/proc/self"), as_long(s.path),
+  const long n = raw::call(__NR_readlinkat, AT_FDCWD, as_long("/proc/self"), as_long(s.path),
                            static_cast<long>(sizeof s.path - 1));
   if (n <= 0) return false;
   s.path[n] = '\0';
@@ -199,7 +197,7 @@ SharerScan scan(bool unbound_only, Scratch& s) noexcept {
   const bool refusal_may_hide_one = !kcmp_works || raw::call(__NR_prctl, PR_GET_DUMPABLE) != 1;
   const long own_filters = unbound_only ? filters_of(kThreadSelf, s) : -1;
 
-  const long dir = raw::call(__NR_openat, kAtFdcwd, as_long("/proc"), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  const long dir = raw::call(__NR_openat, AT_FDCWD, as_long("/proc"), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (raw::failed(dir)) return SharerScan{SharerVerdict::kUnknown, 0};
   SharerScan out;
   for (bool done = false; !done;) {

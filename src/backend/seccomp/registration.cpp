@@ -1,29 +1,39 @@
 #include "backend/seccomp/registration.hpp"
 
+#include <linux/fcntl.h>
 #include <linux/memfd.h>
+#include <linux/mman.h>
+#include <linux/prctl.h>
+#include <linux/seccomp.h>
 #include <sys/socket.h>
 
 #include "backend/seccomp/registration_proto.hpp"
-#include "backend/seccomp/registration_sys.hpp"
+#include "core/raw_syscall.hpp"
 
 namespace sealkit::backend::seccomp::registration {
 
 namespace {
 
-namespace sys = rawsys;
+namespace sys = core::raw;
 
-constexpr long kEinval = 22, kEpipe = 32, kEtimedout = 110, kEagain = 11, kEintr = 4, kEperm = 1, kEproto = 71;
-constexpr long kProtRead = 1, kMapShared = 1;
-constexpr long kFaddSeals = 1033;  // F_ADD_SEALS
-constexpr long kAllSeals = 1 | 2 | 4 | 8;  // F_SEAL_SEAL | SHRINK | GROW | WRITE
+// The filter is generated for x86_64 only (docs/seccomp.md): nothing
+// registers elsewhere, and no system call of this file is made there.
+#if defined(__x86_64__)
+constexpr bool kSupported = true;
+#else
+constexpr bool kSupported = false;
+#endif
+
+long as_long(const void* p) noexcept { return reinterpret_cast<long>(p); }
+constexpr long kAllSeals = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
 
 long write_all(int fd, const void* data, std::size_t n) noexcept {
   const auto* p = static_cast<const unsigned char*>(data);
   while (n > 0) {
-    long r = sys::call(sys::kWrite, fd, sys::as_long(p), static_cast<long>(n));
-    if (r == -kEintr) continue;
+    long r = sys::call(__NR_write, fd, as_long(p), static_cast<long>(n));
+    if (r == -EINTR) continue;
     if (sys::failed(r)) return r;
-    if (r == 0) return -kEpipe;
+    if (r == 0) return -EPIPE;
     p += r;
     n -= static_cast<std::size_t>(r);
   }
@@ -36,8 +46,8 @@ long write_all(int fd, const void* data, std::size_t n) noexcept {
 long write_token(int memfd, const SealedRange* ranges, std::size_t count) noexcept {
   TokenHeader header;
   header.count = count;
-  long got = sys::call(sys::kGetrandom, sys::as_long(header.nonce), sizeof header.nonce, 0);
-  if (got != static_cast<long>(sizeof header.nonce)) return sys::failed(got) ? got : -kEinval;
+  long got = sys::call(__NR_getrandom, as_long(header.nonce), sizeof header.nonce, 0);
+  if (got != static_cast<long>(sizeof header.nonce)) return sys::failed(got) ? got : -EINVAL;
   if (long r = write_all(memfd, &header, sizeof header)) return r;
   WireRange chunk[32];
   for (std::size_t done = 0; done < count;) {
@@ -49,7 +59,7 @@ long write_token(int memfd, const SealedRange* ranges, std::size_t count) noexce
     if (long r = write_all(memfd, chunk, n * sizeof(WireRange))) return r;
     done += n;
   }
-  return sys::call(sys::kFcntl, memfd, kFaddSeals, kAllSeals);
+  return sys::call(__NR_fcntl, memfd, F_ADD_SEALS, kAllSeals);
 }
 
 // Sends the request with [reply_end, memfd] and waits for the answer on `own_end`.
@@ -57,9 +67,9 @@ long exchange(int socket_fd, int own_end, int reply_end, int memfd, std::uint64_
   struct {
     long sec, usec;
   } timeout{10, 0};
-  long r = sys::call6(sys::kSetsockopt, own_end, SOL_SOCKET, SO_RCVTIMEO, sys::as_long(&timeout), sizeof timeout, 0);
+  long r = sys::call6(__NR_setsockopt, own_end, SOL_SOCKET, SO_RCVTIMEO, as_long(&timeout), sizeof timeout, 0);
   if (sys::failed(r)) {
-    sys::call(sys::kClose, reply_end);
+    sys::call(__NR_close, reply_end);
     return r;
   }
 
@@ -79,11 +89,11 @@ long exchange(int socket_fd, int own_end, int reply_end, int memfd, std::uint64_
   int* fds = reinterpret_cast<int*>(CMSG_DATA(c));
   fds[0] = reply_end;
   fds[1] = memfd;
-  do r = sys::call(sys::kSendmsg, socket_fd, sys::as_long(&msg), MSG_NOSIGNAL);
-  while (r == -kEintr);
+  do r = sys::call(__NR_sendmsg, socket_fd, as_long(&msg), MSG_NOSIGNAL);
+  while (r == -EINTR);
   // Only the supervisor may hold the other end now: if it goes away without
   // answering, the wait below ends at once instead of at the timeout.
-  sys::call(sys::kClose, reply_end);
+  sys::call(__NR_close, reply_end);
   if (sys::failed(r)) return r;
 
   Reply reply;
@@ -91,12 +101,12 @@ long exchange(int socket_fd, int own_end, int reply_end, int memfd, std::uint64_
   msghdr rmsg{};
   rmsg.msg_iov = &riov;
   rmsg.msg_iovlen = 1;
-  do r = sys::call(sys::kRecvmsg, own_end, sys::as_long(&rmsg), MSG_CMSG_CLOEXEC);
-  while (r == -kEintr);
-  if (r == -kEagain) return -kEtimedout;
+  do r = sys::call(__NR_recvmsg, own_end, as_long(&rmsg), MSG_CMSG_CLOEXEC);
+  while (r == -EINTR);
+  if (r == -EAGAIN) return -ETIMEDOUT;
   if (sys::failed(r)) return r;
-  if (r != static_cast<long>(sizeof reply) || reply.magic != kMagic) return -kEpipe;  // closed without an answer
-  return reply.error > 0 ? -static_cast<long>(reply.error) : (reply.error == 0 ? 0 : -kEpipe);
+  if (r != static_cast<long>(sizeof reply) || reply.magic != kMagic) return -EPIPE;  // closed without an answer
+  return reply.error > 0 ? -static_cast<long>(reply.error) : (reply.error == 0 ? 0 : -EPIPE);
 }
 
 // open("/proc/PID/stat"): the fd, or -errno (-ENOENT: no such process).
@@ -109,7 +119,7 @@ long open_stat(long pid) noexcept {
   while (nd > 0) path[at++] = digits[--nd];
   for (const char* t = "/stat"; *t; ++t) path[at++] = *t;
   path[at] = '\0';
-  return sys::call(sys::kOpenat, -100 /* AT_FDCWD */, sys::as_long(path), 02000000 /* O_RDONLY|O_CLOEXEC */);
+  return sys::call(__NR_openat, AT_FDCWD, as_long(path), O_RDONLY | O_CLOEXEC);
 }
 
 // What /proc/PID/stat says of process `pid` ("PID (COMM) STATE PPID ...";
@@ -120,9 +130,9 @@ bool read_stat(long pid, char& state, long& ppid) noexcept {
   if (sys::failed(fd)) return false;
   char buf[512];
   long n;
-  do n = sys::call(sys::kRead, fd, sys::as_long(buf), sizeof buf);
-  while (n == -kEintr);
-  sys::call(sys::kClose, fd);
+  do n = sys::call(__NR_read, fd, as_long(buf), sizeof buf);
+  while (n == -EINTR);
+  sys::call(__NR_close, fd);
   if (n <= 0) return false;
   long close_paren = -1;
   for (long i = 0; i < n; ++i) close_paren = buf[i] == ')' ? i : close_paren;
@@ -145,27 +155,28 @@ long parent_of(long pid) noexcept {
 }  // namespace
 
 const char* untrusted_supervisor(int socket_fd) noexcept {
+  if (!kSupported) return "is not a Unix socket";  // as getsockopt answers where nothing registers
   int value = 0;
   unsigned len = sizeof value;
-  if (sys::failed(sys::call6(sys::kGetsockopt, socket_fd, SOL_SOCKET, SO_DOMAIN, sys::as_long(&value),
-                             sys::as_long(&len), 0)) ||
+  if (sys::failed(sys::call6(__NR_getsockopt, socket_fd, SOL_SOCKET, SO_DOMAIN, as_long(&value),
+                             as_long(&len), 0)) ||
       value != AF_UNIX)
     return "is not a Unix socket";
   len = sizeof value;
-  if (sys::failed(sys::call6(sys::kGetsockopt, socket_fd, SOL_SOCKET, SO_TYPE, sys::as_long(&value),
-                             sys::as_long(&len), 0)) ||
+  if (sys::failed(sys::call6(__NR_getsockopt, socket_fd, SOL_SOCKET, SO_TYPE, as_long(&value),
+                             as_long(&len), 0)) ||
       value != SOCK_SEQPACKET)
     return "is not a SOCK_SEQPACKET socket";
   ucred peer{};
   len = sizeof peer;
-  if (sys::failed(sys::call6(sys::kGetsockopt, socket_fd, SOL_SOCKET, SO_PEERCRED, sys::as_long(&peer),
-                             sys::as_long(&len), 0)))
+  if (sys::failed(sys::call6(__NR_getsockopt, socket_fd, SOL_SOCKET, SO_PEERCRED, as_long(&peer),
+                             as_long(&len), 0)))
     return "has no peer credentials";
-  const long uid = sys::call(sys::kGetuid);
+  const long uid = sys::call(__NR_getuid);
   if (peer.uid != 0 && static_cast<long>(peer.uid) != uid) return "was made by another user than root or this one";
   // The supervisor's root filter is in place before the program is started
   // (supervisor_process.hpp): a process under no filter has no supervisor.
-  if (sys::call(sys::kPrctl, 21 /* PR_GET_SECCOMP */, 0, 0, 0) != 2) return "serves a process under no seccomp filter";
+  if (sys::call(__NR_prctl, PR_GET_SECCOMP, 0, 0, 0) != SECCOMP_MODE_FILTER) return "serves a process under no seccomp filter";
   // `sealkit run` made the socket pair before it forked the program: the
   // credentials the kernel recorded then are an ancestor's of every process
   // that inherits the socket, while that process lives (it is the tree's
@@ -174,7 +185,7 @@ const char* untrusted_supervisor(int socket_fd) noexcept {
   // serving the program's daemons and exits: the recorded pid is then gone.
   // A live process that is no ancestor did not start this tree.
   if (peer.pid <= 0) return "was made by a process outside this pid namespace";
-  long p = sys::call(sys::kGetppid);
+  long p = sys::call(__NR_getppid);
   for (int depth = 0; depth < 4096; ++depth) {
     if (p == peer.pid) return nullptr;
     if (p <= 1) break;
@@ -188,8 +199,8 @@ const char* untrusted_supervisor(int socket_fd) noexcept {
     if (state == 'Z' || state == 'X') return nullptr;
   } else {
     const long fd = open_stat(peer.pid);
-    if (fd == -2 /* ENOENT */) return nullptr;
-    if (!sys::failed(fd)) sys::call(sys::kClose, fd);
+    if (fd == -ENOENT) return nullptr;
+    if (!sys::failed(fd)) sys::call(__NR_close, fd);
   }
   return "was made by a live process that is not an ancestor of this one";
 }
@@ -205,32 +216,33 @@ int parse_supervisor_fd(const char* text) noexcept {
 }
 
 int register_seal(int socket_fd, const SealedRange* ranges, std::size_t count, SealedRange& token) noexcept {
-  if (socket_fd < 0 || count > kMaxWireRanges || (count > 0 && ranges == nullptr)) return static_cast<int>(kEinval);
-  long memfd = sys::call(sys::kMemfdCreate, sys::as_long(kTokenName), MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (socket_fd < 0 || count > kMaxWireRanges || (count > 0 && ranges == nullptr)) return static_cast<int>(EINVAL);
+  if (!kSupported) return ENOSYS;
+  long memfd = sys::call(__NR_memfd_create, as_long(kTokenName), MFD_CLOEXEC | MFD_ALLOW_SEALING);
   if (sys::failed(memfd)) return static_cast<int>(-memfd);
   const int mfd = static_cast<int>(memfd);
   long r = write_token(mfd, ranges, count);
   long address = 0;
   const std::size_t length = token_length(count);
   if (!sys::failed(r)) {
-    address = sys::call6(sys::kMmap, 0, static_cast<long>(length), kProtRead, kMapShared, mfd, 0);
+    address = sys::call6(__NR_mmap, 0, static_cast<long>(length), PROT_READ, MAP_SHARED, mfd, 0);
     r = sys::failed(address) ? address : 0;
   }
   int pair[2] = {-1, -1};
-  if (!sys::failed(r)) r = sys::call(sys::kSocketpair, AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sys::as_long(pair));
+  if (!sys::failed(r)) r = sys::call(__NR_socketpair, AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, as_long(pair));
   if (!sys::failed(r)) {
     r = exchange(socket_fd, pair[0], pair[1], mfd, static_cast<std::uint64_t>(address));
-    sys::call(sys::kClose, pair[0]);
+    sys::call(__NR_close, pair[0]);
   }
   // "Registered" is the peer's word; the kernel's is whether the token, part
   // of the seal, is now refused a change: mprotect to the protection it has
   // (a no-op where nothing enforces the seal) must fail with EPERM, answered
   // by the supervisor through the root filter.
-  if (!sys::failed(r) && sys::call(sys::kMprotect, address, static_cast<long>(length), kProtRead) != -kEperm)
-    r = -kEproto;
-  sys::call(sys::kClose, mfd);
+  if (!sys::failed(r) && sys::call(__NR_mprotect, address, static_cast<long>(length), PROT_READ) != -EPERM)
+    r = -EPROTO;
+  sys::call(__NR_close, mfd);
   if (sys::failed(r)) {
-    if (address != 0 && !sys::failed(address)) sys::call(sys::kMunmap, address, static_cast<long>(length));
+    if (address != 0 && !sys::failed(address)) sys::call(__NR_munmap, address, static_cast<long>(length));
     return static_cast<int>(-r);
   }
   token = SealedRange{static_cast<std::uint64_t>(address), static_cast<std::uint64_t>(address) + length, false};

@@ -25,6 +25,7 @@
 #include "backend/seccomp/mm_sharers.hpp"
 #include "backend/seccomp/registration.hpp"
 #include "backend/seccomp/registration_proto.hpp"
+#include "core/mseal_args.hpp"
 #include "core/page.hpp"
 #include "core/proc_maps.hpp"
 #include "core/range.hpp"
@@ -273,20 +274,17 @@ const char* unusable_reason() noexcept {
 }
 
 int seal(std::uintptr_t addr, std::size_t len, unsigned long flags) noexcept {
-  // mseal's own validation, in its order (mm/mseal.c).
-  const std::size_t ps = core::page_size();
-  if (flags != 0 || !core::is_page_aligned(addr, ps)) return EINVAL;
-  auto span = core::page_span(addr, len, ps);
-  if (!span) return EINVAL;
-  if (span->start == span->end) return 0;
+  const auto args = core::check_mseal_args<std::uintptr_t>(addr, len, flags, core::page_size());
+  if (args.error != 0) return args.error;
+  if (args.empty()) return 0;
   if (unusable_reason()) return ENOSYS;
   const int saved = errno;
   int e;
   try {
     std::call_once(g_atfork_once, [] { pthread_atfork(lock_for_fork, unlock_after_fork, unlock_after_fork); });
     std::lock_guard<std::mutex> lock(g_seal_mutex);
-    e = kernel::check_mapped(span->start, span->end);
-    if (e == 0) e = seal_locked({span->start, span->end});
+    e = kernel::check_mapped(args.start, args.end);
+    if (e == 0) e = seal_locked({args.start, args.end});
   } catch (const std::bad_alloc&) {
     e = ENOMEM;
   } catch (...) {

@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "core/raw_syscall.hpp"
+#include "runtime/sys.hpp"
 
 namespace sealkit::rt::preload {
 
@@ -94,7 +95,7 @@ const void* return_through(const void* caller) {
   // (the return address itself may start the next page). Look forward from
   // the return address first: the caller's own epilogue has the caller's
   // unwind information there.
-  constexpr std::uintptr_t kPage = 4096;
+  using sys::kPage;
   const auto ret = reinterpret_cast<std::uintptr_t>(caller);
   const std::uintptr_t page = (ret - 1) & ~(kPage - 1);
   const auto* bytes = reinterpret_cast<const unsigned char*>(page);

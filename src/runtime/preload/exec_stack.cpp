@@ -29,7 +29,7 @@ bool wants_exec_stack(const char* path) {
   std::size_t got = 0;
   while (got < sizeof head) {
     const long r = sys::read(fd, head + got, sizeof head - got);
-    if (r == -4 /* EINTR */) continue;
+    if (r == -EINTR) continue;
     if (r <= 0) break;
     got += static_cast<std::size_t>(r);
   }

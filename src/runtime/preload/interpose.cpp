@@ -34,7 +34,6 @@
 #include "runtime/preload/startup.hpp"
 #include "runtime/process_info.hpp"
 #include "runtime/seccomp/install.hpp"
-#include "runtime/seccomp/sys.hpp"
 #include "runtime/sys.hpp"
 #include "runtime/syslog.hpp"
 

@@ -8,9 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "core/seal_plan.hpp"
 #include "runtime/elf_image.hpp"
-#include "runtime/image_plan.hpp"
 #include "runtime/log.hpp"
 #include "runtime/maps_snapshot.hpp"
 #include "runtime/mseal_gate.hpp"
@@ -19,6 +17,7 @@
 #include "runtime/preload/grow_table.hpp"
 #include "runtime/preload/real_dl.hpp"
 #include "runtime/process_info.hpp"
+#include "runtime/seal_object.hpp"
 #include "runtime/seccomp/collector.hpp"
 #include "runtime/sys.hpp"
 
@@ -201,8 +200,8 @@ void learn(const dl_phdr_info& o, const std::size_t* pending, std::size_t npendi
     if (c == nullptr) return;
   }
   Info& in = g_info[g_ninfo];
-  in.image_ok = read_image_from_phdrs(o.dlpi_addr, reinterpret_cast<std::uintptr_t>(ph), o.dlpi_phnum, in.img) ==
-                ImageError::kNone;
+  in.image_ok = read_image(ImageSource::phdrs(o.dlpi_addr, reinterpret_cast<std::uintptr_t>(ph), o.dlpi_phnum),
+                          in.img) == ImageError::kNone;
   if (in.image_ok) add_mutable_sections(o.dlpi_name, in.img);
   ReadableRanges readable;
   for (unsigned i = 0; i < o.dlpi_phnum && readable.n < ReadableRanges::kMax; ++i)
@@ -334,30 +333,27 @@ bool g_budget_spent = false;  // under g_mu
 bool g_sharer_warned = false;  // under g_mu
 
 // Seals one confirmed object: from its headers when they were read, else (or
-// when that plan fails) from the maps text, read once per pass. On the
-// seccomp backend "sealing" gathers, and finish() installs the pass's filter.
-// Every part's protection is looked at before its seal (prot_guard.hpp): the
-// object's constructors, other threads, and for glibc's own loads the program
-// itself, have run since it was mapped.
+// when that plan fails) from the maps text, read once per pass
+// (seal_object.hpp). On the seccomp backend "sealing" gathers, and finish()
+// installs the pass's filter. Every part's protection is looked at before its
+// seal (prot_guard.hpp): the object's constructors, other threads, and for
+// glibc's own loads the program itself, have run since it was mapped.
 class Sealer {
  public:
   void seal(const Want& w) {
     if (g_seccomp && g_budget_spent) return;
-    if (w.has_image && plan_from_image(w.img)) return;
+    if (w.has_image && seal_from_image(w.img)) return;
     const MapsSnapshot* maps = maps_text();
     if (maps == nullptr) return;
     ElfImage img;
-    if (read_loaded_image(*maps, w.bias, w.dynamic, img) != ImageError::kNone) return;
+    if (read_image(ImageSource::loaded(*maps, w.bias, w.dynamic), img) != ImageError::kNone) return;
     if (w.has_image) {
       // The same object: the mutable sections found with its headers hold.
       img.nmut = w.img.nmut;
       for (std::size_t k = 0; k < img.nmut; ++k) img.keep_mutable[k] = w.img.keep_mutable[k];
     }
-    ProtLookup vmas(nullptr, maps, -1);
-    core::plan_object_seal(img.segments, img.nseg, img.keep_mutable, img.nmut, *maps, [&](core::Range r) {
-      guard_run(&vmas, img, r, prot_, [this](core::Range part) { seal_run(part); },
-                [this](core::Range part) { return seal_run(part) == 0; });
-    });
+    const ProtCheck check{true, maps, -1};
+    seal_from_maps(*maps, img, check, prot_, [this](core::Range part) { return seal_run(part) == 0; });
   }
 
   // The seccomp backend's one filter for the pass, and the log line when the
@@ -366,7 +362,7 @@ class Sealer {
     report_later(g_log_path, prot_);
     if (!g_seccomp || collector_.size() == 0 || g_budget_spent) return;
     const seccomp::FilterResult r = collector_.install(false);
-    if (r.error == 16 /* EBUSY */) {
+    if (r.error == EBUSY) {
       if (!g_sharer_warned) {
         g_sharer_warned = true;
         warn("objects loaded while another task shares this address space outside the thread group (clone with "
@@ -374,50 +370,35 @@ class Sealer {
       }
       return;
     }
-    if (r.error != 12 /* ENOMEM: the budget (or a filter too large) */) return;
+    if (r.error != ENOMEM /* the budget (or a filter too large) */) return;
     g_budget_spent = true;
     warn("the seccomp filter budget (32768 instructions per thread) is spent; objects loaded from now on are "
          "not sealed (docs/runtime.md)");
   }
 
  private:
-  bool plan_from_image(const ElfImage& img) {
-    // The protections come from the maps text the seccomp backend reads
-    // anyway, else from PROCMAP_QUERY, which an object with gaps needs to be
-    // planned at all.
+  // Runs are collected first, so that an incomplete plan seals nothing (but
+  // parts whose protection had to be lowered, sealed at once). The
+  // protections come from the maps text the seccomp backend reads anyway,
+  // else from PROCMAP_QUERY, which an object with gaps needs to be planned at all.
+  bool seal_from_image(const ElfImage& img) {
     const MapsSnapshot* text = nullptr;
     if (g_seccomp) {
       begin_collector();
       if (collector_.ready()) text = &collector_.maps();
     }
-    VmaQuery* q = nullptr;
-    if (has_gaps(img) || text == nullptr) {
-      if (!query_opened_) query_ok_ = query_.open(), query_opened_ = true;
-      if (!query_ok_) return false;
-      q = &query_;
-    }
-    ProtLookup vmas(q, text, -1);
-    ProtStats found;
-    // Runs are collected first, so that an incomplete plan seals nothing
-    // (but parts whose protection had to be lowered, sealed at once).
     core::Range runs[64];
     std::size_t n = 0;
-    bool overflow = false, looked = true;
-    const bool planned = plan_without_maps(has_gaps(img) ? q : nullptr, img, [&](core::Range r) {
-      looked = guard_run(&vmas, img, r, found,
-                         [&](core::Range part) {
-                           if (n < 64) runs[n++] = part;
-                           else overflow = true;
-                         },
-                         [this](core::Range part) { return seal_run(part) == 0; }) &&
-               looked;
-    });
-    prot_.restored += found.restored;
-    prot_.raced += found.raced;
-    // Otherwise the maps path judges the parts again.
-    if (!planned || overflow || !looked) return false;
-    prot_.wx_refused += found.wx_refused;
-    prot_.not_restored += found.not_restored;
+    const ProtCheck check{true, text, -1};
+    const bool planned = plan_from_headers(
+        query_, img, check, prot_,
+        [&](core::Range part) {
+          if (n == 64) return false;
+          runs[n++] = part;
+          return true;
+        },
+        [this](core::Range part) { return seal_run(part) == 0; });
+    if (!planned) return false;
     // ENOMEM: a page of the segments is not mapped after all (the plan
     // without gaps assumes it is). The maps path then plans the object again;
     // sealing a run twice is harmless.
@@ -426,12 +407,9 @@ class Sealer {
     return true;
   }
 
-  // mseal, or on the seccomp backend a run added to the pass's filter (which
-  // checks as mseal would that every page is mapped: -ENOMEM otherwise).
   long seal_run(core::Range r) {
-    if (!g_seccomp) return gated_mseal(r.begin, r.size());
-    begin_collector();
-    return collector_.add(r) == seccomp::AddStatus::kOk ? 0 : -12;
+    if (g_seccomp) begin_collector();
+    return target_.seal(r);
   }
 
   void begin_collector() {
@@ -457,10 +435,10 @@ class Sealer {
 
   MapsSnapshot maps_;
   seccomp::Collector collector_;
+  SealTarget target_{g_seccomp ? &collector_ : nullptr};
   bool collector_begun_ = false;
   bool maps_loaded_ = false, maps_ok_ = false;
-  VmaQuery query_;
-  bool query_opened_ = false, query_ok_ = false;
+  LazyQuery query_;
   ProtStats prot_;
 };
 
@@ -480,8 +458,8 @@ bool seal_alone(void* handle, link_map* head) {
     w.confirmed = true;
     w.name_off = kNoName;
     if (n <= 0 || ph == nullptr ||
-        read_image_from_phdrs(w.bias, reinterpret_cast<std::uintptr_t>(ph), static_cast<std::size_t>(n), w.img) !=
-            ImageError::kNone ||
+        read_image(ImageSource::phdrs(w.bias, reinterpret_cast<std::uintptr_t>(ph), static_cast<std::size_t>(n)),
+                   w.img) != ImageError::kNone ||
         w.img.dynamic != w.dynamic)
       return false;
     w.has_image = true;
@@ -568,6 +546,59 @@ bool listed_at_startup(const r_debug_extended* ns) {
 // The pass over one namespace (w says which), from the walk to the seals.
 // Entered with g_mu held; returns with it released.
 void seal_namespace(Policy policy, const Opened& opened, link_map* head, Walk& w);
+
+// The handle's object and namespace; null and the base namespace when there
+// is no handle or dlinfo cannot say.
+void handle_object(const Opened& opened, link_map*& head, Lmid_t& lmid) {
+  head = nullptr;
+  lmid = LM_ID_BASE;
+  if (!opened.handle) return;
+  if (dlinfo(opened.handle, RTLD_DI_LINKMAP, &head) != 0 ||
+      (!opened.base_namespace && dlinfo(opened.handle, RTLD_DI_LMID, &lmid) != 0)) {
+    head = nullptr;
+    lmid = LM_ID_BASE;
+  }
+}
+
+// Under g_mu. Whether the pass has nothing to do: nothing of the handle to
+// seal, and ld.so's load and unload counters say glibc loaded nothing in the
+// base namespace since the last pass.
+bool nothing_new(Lmid_t lmid, bool head_pending) {
+  if (head_pending) return false;
+  Walk probe{nullptr, lmid, 0, 0, false, false, 0};
+  dl_iterate_phdr(walk_cb, &probe);
+  const bool base_changed = probe.adds != g_seen_adds || probe.subs != g_seen_subs;
+  return !(lmid == LM_ID_BASE && base_changed);
+}
+
+// Under g_mu. The usual dlopen of one library: the caller's call (promote
+// made it RTLD_NODELETE) loaded exactly one object, the handle's own, and
+// nothing was unloaded since the last pass. Nothing else can be new, so the
+// namespace need not be walked: the object is relocated, initialised and
+// kept forever, and is sealed from its own program headers. True when done.
+bool sealed_the_one_new_object(const Opened& opened, link_map* head) {
+  Walk probe{nullptr, LM_ID_BASE, 0, 0, false, false, 0};
+  dl_iterate_phdr(walk_cb, &probe);
+  if (probe.adds != g_seen_adds + 1 || probe.subs != g_seen_subs || !seal_alone(opened.handle, head)) return false;
+  g_seen_adds = probe.adds;
+  return true;
+}
+
+// Objects the code of another namespace loaded through that namespace's own
+// libc, which no wrapper of this object's sees: after the namespace the pass
+// was for (`done`), every other one but the audit modules'.
+void seal_other_namespaces(Policy policy, Lmid_t done) {
+  const r_debug_extended* base = namespaces();
+  if (g_startup_ns_overflow) return;
+  for (const r_debug_extended* ns = base ? base->r_next : nullptr; ns != nullptr; ns = ns->r_next) {
+    if (listed_at_startup(ns)) continue;
+    pthread_mutex_lock(&g_mu);
+    Walk other{nullptr, kLmidUnknown, 0, 0, true, false, 0};
+    other.ns = ns;
+    other.skip = done;
+    seal_namespace(policy, Opened{}, nullptr, other);
+  }
+}
 }  // namespace
 
 bool base_namespace_changed() {
@@ -615,15 +646,9 @@ bool base_namespace_lists(const char* file) {
 
 void seal_pass(Policy policy, const Opened& opened) {
   if (policy == Policy::kOff) return;
-  link_map* head = nullptr;
-  Lmid_t lmid = LM_ID_BASE;
-  if (opened.handle) {
-    if (dlinfo(opened.handle, RTLD_DI_LINKMAP, &head) != 0 ||
-        (!opened.base_namespace && dlinfo(opened.handle, RTLD_DI_LMID, &lmid) != 0)) {
-      head = nullptr;
-      lmid = LM_ID_BASE;
-    }
-  }
+  link_map* head;
+  Lmid_t lmid;
+  handle_object(opened, head, lmid);
 
   pthread_mutex_lock(&g_mu);
   bool head_pending = false;
@@ -633,61 +658,31 @@ void seal_pass(Policy policy, const Opened& opened) {
     head_pending = !k || !k->sealed;
     head_known = k != nullptr;
   }
-  if (!head_pending) {
-    // Nothing of the handle to seal: only glibc's own loads since the last
-    // pass could be, which ld.so's load and unload counters tell.
-    Walk probe{nullptr, lmid, 0, 0, false, false, 0};
-    dl_iterate_phdr(walk_cb, &probe);
-    const bool base_changed = probe.adds != g_seen_adds || probe.subs != g_seen_subs;
-    if (!(lmid == LM_ID_BASE && base_changed)) {
-      pthread_mutex_unlock(&g_mu);
-      return;
-    }
+  if (nothing_new(lmid, head_pending)) {
+    pthread_mutex_unlock(&g_mu);
+    return;
   }
   // A filter the program installed since the last pass may kill mseal.
   if (!g_seccomp) mseal_gate_open();
-  // The usual dlopen of one library: the caller's call (promote made it
-  // RTLD_NODELETE) loaded exactly one object, the handle's own, and nothing
-  // was unloaded since the last pass. Nothing else can be new, so the
-  // namespace need not be walked: the object is relocated, initialised and
-  // kept forever, and is sealed from its own program headers.
-  if (head_pending && !head_known && policy == Policy::kPromote && lmid == LM_ID_BASE && !opened.nested) {
-    Walk probe{nullptr, lmid, 0, 0, false, false, 0};
-    dl_iterate_phdr(walk_cb, &probe);
-    if (probe.adds == g_seen_adds + 1 && probe.subs == g_seen_subs && seal_alone(opened.handle, head)) {
-      g_seen_adds = probe.adds;
-      pthread_mutex_unlock(&g_mu);
-      return;
-    }
+  if (head_pending && !head_known && policy == Policy::kPromote && lmid == LM_ID_BASE && !opened.nested &&
+      sealed_the_one_new_object(opened, head)) {
+    pthread_mutex_unlock(&g_mu);
+    return;
   }
 
   Walk w{lmid == LM_ID_BASE ? nullptr : head, lmid, 0, 0, true, false, 0};
   seal_namespace(policy, opened, head, w);
-  // Objects the code of another namespace loaded through that namespace's own
-  // libc, which no wrapper of this object's sees: after the namespace the
-  // pass was for, every other one, when ld.so's counters say something changed.
+  // Only when ld.so lists its namespaces (r_version 2) can the others be found.
   if (opened.nested || _r_debug.r_version < 2) return;
-  const r_debug_extended* base = namespaces();
-  if (g_startup_ns_overflow) return;
-  for (const r_debug_extended* ns = base ? base->r_next : nullptr; ns != nullptr; ns = ns->r_next) {
-    if (listed_at_startup(ns)) continue;
-    pthread_mutex_lock(&g_mu);
-    Walk other{nullptr, kLmidUnknown, 0, 0, true, false, 0};
-    other.ns = ns;
-    other.skip = lmid;
-    seal_namespace(policy, Opened{}, nullptr, other);
-  }
+  seal_other_namespaces(policy, lmid);
 }
 
 namespace {
 
-void seal_namespace(Policy policy, const Opened& opened, link_map* head, Walk& w) {
-  dl_iterate_phdr(walk_cb, &w);
-  const Lmid_t lmid = w.lmid;
-  if (lmid == kLmidUnknown || (w.ns != nullptr && lmid == w.skip)) {
-    pthread_mutex_unlock(&g_mu);
-    return;
-  }
+// Under g_mu, after the walk: which of the namespace's unsealed objects the
+// policy wants sealed, their dependencies included. The handle's own object
+// is decided now; any other, the first time a pass that is not nested sees it.
+std::size_t decide_wanted(Policy policy, const Opened& opened, link_map* head) {
   for (std::size_t i = 0; i < g_ncur; ++i) {
     Current& c = g_cur[i];
     if (c.sealed || name_of(c).empty()) continue;  // the program itself (l_name "") is a start-up object
@@ -710,63 +705,72 @@ void seal_namespace(Policy policy, const Opened& opened, link_map* head, Walk& w
   add_dependencies();
   std::size_t nwant = 0;
   for (std::size_t i = 0; i < g_ncur; ++i) nwant += g_cur[i].want;
-  replace_known(lmid);
-  if (lmid == LM_ID_BASE && !opened.nested) {
-    g_seen_adds = w.adds;
-    g_seen_subs = w.subs;
-  }
-  // Not statics: the list is used after g_mu is released (the NOLOAD dlopen
-  // calls below), when another thread's pass may run. A few fit on the stack
-  // (the usual dlopen of one library); more are malloc'd (the wrappers run
-  // where dlopen may, which allocates too). Names are needed only to ask the
-  // loader about objects not trusted already.
-  constexpr std::size_t kOnStack = 4;
-  alignas(Want) unsigned char on_stack_bytes[kOnStack * sizeof(Want)];  // not constructed: every field is set below
-  Want* const on_stack = reinterpret_cast<Want*>(on_stack_bytes);
-  Want* wants = nwant <= kOnStack ? on_stack : static_cast<Want*>(std::malloc(nwant * sizeof(Want)));
-  std::size_t names_size = 0;
-  for (std::size_t i = 0; i < g_ncur; ++i)
-    if (g_cur[i].want && !g_cur[i].trusted) names_size += name_of(g_cur[i]).size() + 1;
-  char* names = names_size ? static_cast<char*>(std::malloc(names_size)) : nullptr;
-  std::size_t names_used = 0, n = 0;
-  for (std::size_t i = 0; wants && i < g_ncur; ++i) {
-    if (!g_cur[i].want) continue;
-    Want& x = wants[n];
-    x.bias = g_cur[i].bias;
-    x.dynamic = g_cur[i].dynamic;
-    x.confirmed = g_cur[i].trusted;
-    x.has_image = g_cur[i].info != kNoInfo && g_info[g_cur[i].info].image_ok;
-    if (x.has_image) x.img = g_info[g_cur[i].info].img;
-    x.name_off = kNoName;
-    if (!x.confirmed) {
-      if (names == nullptr) continue;  // out of memory: left unsealed
-      const std::string_view name = name_of(g_cur[i]);
-      std::memcpy(names + names_used, name.data(), name.size());
-      names[names_used + name.size()] = '\0';
-      x.name_off = names_used;
-      names_used += name.size() + 1;
-    }
-    ++n;
-  }
-  pthread_mutex_unlock(&g_mu);
-  auto release = [&] {
-    if (wants != on_stack) std::free(wants);
-    std::free(names);
-  };
-  if (n == 0) {
-    release();
-    return;
-  }
+  return nwant;
+}
 
-  // Ask the loader to keep each object not already known to be kept forever.
-  // Success also proves that its load finished (the call waits for ld.so's
-  // load lock) and did not fail.
+// The wanted objects, copied out of the pass's tables: the list is used after
+// g_mu is released (the NOLOAD dlopen calls), when another thread's pass may
+// run. A few fit on the stack (the usual dlopen of one library); more are
+// malloc'd (the wrappers run where dlopen may, which allocates too). Names
+// are kept only to ask the loader about objects not trusted already.
+class WantedList {
+ public:
+  explicit WantedList(std::size_t nwant) {
+    wants_ = nwant <= kOnStack ? reinterpret_cast<Want*>(on_stack_) : static_cast<Want*>(std::malloc(nwant * sizeof(Want)));
+    std::size_t names_size = 0;
+    for (std::size_t i = 0; i < g_ncur; ++i)
+      if (g_cur[i].want && !g_cur[i].trusted) names_size += name_of(g_cur[i]).size() + 1;
+    names_ = names_size ? static_cast<char*>(std::malloc(names_size)) : nullptr;
+    std::size_t names_used = 0;
+    for (std::size_t i = 0; wants_ && i < g_ncur; ++i) {
+      if (!g_cur[i].want) continue;
+      Want& x = wants_[n_];
+      x.bias = g_cur[i].bias;
+      x.dynamic = g_cur[i].dynamic;
+      x.confirmed = g_cur[i].trusted;
+      x.has_image = g_cur[i].info != kNoInfo && g_info[g_cur[i].info].image_ok;
+      if (x.has_image) x.img = g_info[g_cur[i].info].img;
+      x.name_off = kNoName;
+      if (!x.confirmed) {
+        if (names_ == nullptr) continue;  // out of memory: left unsealed
+        const std::string_view name = name_of(g_cur[i]);
+        std::memcpy(names_ + names_used, name.data(), name.size());
+        names_[names_used + name.size()] = '\0';
+        x.name_off = names_used;
+        names_used += name.size() + 1;
+      }
+      ++n_;
+    }
+  }
+  ~WantedList() {
+    if (wants_ != reinterpret_cast<Want*>(on_stack_)) std::free(wants_);
+    std::free(names_);
+  }
+  WantedList(const WantedList&) = delete;
+  WantedList& operator=(const WantedList&) = delete;
+
+  std::size_t size() const { return n_; }
+  Want& operator[](std::size_t i) { return wants_[i]; }
+  const char* name(const Want& w) const { return names_ + w.name_off; }
+
+ private:
+  static constexpr std::size_t kOnStack = 4;
+  alignas(Want) unsigned char on_stack_[kOnStack * sizeof(Want)];  // not constructed: every field is set above
+  Want* wants_;
+  char* names_;
+  std::size_t n_ = 0;
+};
+
+// Without g_mu. Asks the loader to keep each object not already known to be
+// kept forever: success also proves that its load finished (the call waits
+// for ld.so's load lock) and did not fail.
+void confirm_kept_forever(WantedList& wants, Lmid_t lmid, const Walk& w) {
   const RealDl& real = real_dl();
   bool asked = false;
-  for (std::size_t i = 0; i < n; ++i) {
+  for (std::size_t i = 0; i < wants.size(); ++i) {
     if (wants[i].confirmed) continue;
     const int mode = RTLD_LAZY | RTLD_NOLOAD | RTLD_NODELETE;
-    const char* name = names + wants[i].name_off;
+    const char* name = wants.name(wants[i]);
     // An emptied namespace makes glibc's dlmopen fail with its load lock
     // taken (see g_startup_ns): asked only while the namespace lists objects.
     if (w.ns != nullptr && w.ns->base.r_map == nullptr) break;
@@ -781,17 +785,39 @@ void seal_namespace(Policy policy, const Opened& opened, link_map* head, Walk& w
     real.dlclose(h);  // drops the reference NOLOAD took; NODELETE stays
   }
   if (asked) dlerror();  // the caller's call succeeded: leave no error of ours behind
+}
 
-  pthread_mutex_lock(&g_mu);
+// Under g_mu. Seals the confirmed objects and records them as sealed.
+void seal_confirmed(WantedList& wants, Lmid_t lmid) {
   Sealer sealer;
-  for (std::size_t i = 0; i < n; ++i) {
+  for (std::size_t i = 0; i < wants.size(); ++i) {
     if (!wants[i].confirmed) continue;
     sealer.seal(wants[i]);
     if (Known* k = find_known(lmid, wants[i].bias, wants[i].dynamic)) k->sealed = true;
   }
   sealer.finish();
+}
+
+void seal_namespace(Policy policy, const Opened& opened, link_map* head, Walk& w) {
+  dl_iterate_phdr(walk_cb, &w);
+  const Lmid_t lmid = w.lmid;
+  if (lmid == kLmidUnknown || (w.ns != nullptr && lmid == w.skip)) {
+    pthread_mutex_unlock(&g_mu);
+    return;
+  }
+  const std::size_t nwant = decide_wanted(policy, opened, head);
+  replace_known(lmid);
+  if (lmid == LM_ID_BASE && !opened.nested) {
+    g_seen_adds = w.adds;
+    g_seen_subs = w.subs;
+  }
+  WantedList wants(nwant);
   pthread_mutex_unlock(&g_mu);
-  release();
+  if (wants.size() == 0) return;
+  confirm_kept_forever(wants, lmid, w);
+  pthread_mutex_lock(&g_mu);
+  seal_confirmed(wants, lmid);
+  pthread_mutex_unlock(&g_mu);
 }
 
 }  // namespace

@@ -40,7 +40,7 @@ bool audit_module_ran(const ProcessInfo& info) {
   // page is a no-op that the kernel refuses with EPERM on a sealed VMA before
   // anything else (src/backend/kernel.hpp).
   const auto page = reinterpret_cast<std::uintptr_t>(&__ehdr_start);
-  if (sys::call(sys::kMremap, static_cast<long>(page), 4096, 4096, 0) == -1 /* EPERM */) return true;
+  if (sys::call(__NR_mremap, static_cast<long>(page), sys::kPage, sys::kPage, 0) == -EPERM) return true;
   // Without mseal (a kernel before 6.10) nothing is sealed and the page cannot
   // tell: the audit module then ran, found no mseal and logged so. A second
   // pass would only fail again.
@@ -51,7 +51,7 @@ bool audit_module_ran(const ProcessInfo& info) {
   // A filter that would kill the process for mseal: nothing was sealed and
   // nothing can be (mseal_gate.hpp).
   if (!mseal_gate_open()) return true;
-  return sys::mseal(0, 0) == -38 /* ENOSYS */;
+  return sys::mseal(0, 0) == -ENOSYS;
 }
 
 bool runtime_handles_sigsys() {

@@ -2,7 +2,7 @@
 
 #include <string_view>
 
-#include "runtime/seccomp/sys.hpp"
+#include "runtime/sys.hpp"
 
 namespace sealkit::rt::seccomp {
 

@@ -10,9 +10,8 @@
 #include "backend/seccomp/install.hpp"
 #include "backend/seccomp/mm_sharers.hpp"
 #include "backend/seccomp/registration.hpp"
-#include "backend/seccomp/registration_sys.hpp"
 #include "runtime/process_info.hpp"
-#include "runtime/seccomp/sys.hpp"
+#include "runtime/sys.hpp"
 #include "runtime/text_out.hpp"
 
 namespace sealkit::rt::seccomp {
@@ -28,8 +27,7 @@ std::atomic<int> g_supervisor_trust{0};
 bool g_supervisor_quiet = false;
 std::atomic<std::uint64_t> g_task_size{0};
 
-constexpr std::uint32_t kX32Bit = 0x40000000u;
-constexpr int kEbusy = 16;
+constexpr std::uint32_t kX32Bit = __X32_SYSCALL_BIT;  // <asm/unistd.h>
 
 bool address_space_shared(bool unbound_only) {
   return bs::find_address_space_sharer(unbound_only).verdict != bs::SharerVerdict::kNone;
@@ -52,19 +50,21 @@ constexpr std::uint32_t kI386IoUringSetup = 425;  // the same number in arch/x86
 // Only arch and nr are read: the kernel's action cache still skips this
 // filter for every other call. The i386 mseal is not trapped (the polyfill
 // decodes x86_64 arguments): it is ENOSYS where the kernel has no mseal.
+// __NR_mseal and __NR_io_uring_setup are the x86_64 numbers here: only an
+// x86_64 build installs this (kSupported).
 void write_policy(sock_filter* p) {
   p[0] = stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch));
   p[1] = jeq(AUDIT_ARCH_X86_64, 0, 5);  // i386 at p[7]
   p[2] = stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr));
   p[3] = stmt(BPF_ALU | BPF_AND | BPF_K, ~kX32Bit);
-  p[4] = jeq(static_cast<std::uint32_t>(sys::kMseal), 5, 0);         // -> p[10] TRAP
-  p[5] = jeq(static_cast<std::uint32_t>(sys::kIoUringSetup), 5, 0);  // -> p[11] ENOSYS
+  p[4] = jeq(__NR_mseal, 5, 0);             // -> p[10] TRAP
+  p[5] = jeq(__NR_io_uring_setup, 5, 0);    // -> p[11] ENOSYS
   p[6] = stmt(BPF_JMP | BPF_JA, 5);                                   // -> p[12]: the program
   p[7] = jeq(AUDIT_ARCH_I386, 0, 4);                                  // other ABIs: the program (which passes them)
   p[8] = stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr));
   p[9] = jeq(kI386IoUringSetup, 1, 2);                                // -> p[11] ENOSYS, else p[12]
   p[10] = stmt(BPF_RET | BPF_K, SECCOMP_RET_TRAP | kTrapData);
-  p[11] = stmt(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | 38 /* ENOSYS */);
+  p[11] = stmt(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS);
 }
 
 struct Scratch {
@@ -87,7 +87,7 @@ FilterResult register_ranges(const SealedRange* ranges, std::size_t n, bool with
   if (with_policy) {
     bs::Program* prog = static_cast<bs::Program*>(sys::mmap_anon(sizeof(bs::Program)));
     if (prog == nullptr) {
-      r.error = 12;  // ENOMEM
+      r.error = ENOMEM;
       return r;
     }
     write_policy(prog->insns);
@@ -151,8 +151,7 @@ void set_supervisor_fd(int fd, bool quiet) {
   // Closed before the exec (Python's subprocess closes every fd but 0-2 in
   // the child): no supervisor is reachable, and by the first seal the number
   // may name a file this runtime opened itself, which is no impostor's socket.
-  namespace raw = bs::rawsys;
-  if (fd >= 0 && raw::failed(raw::call(raw::kFcntl, fd, 1 /* F_GETFD */))) fd = -1;
+  if (fd >= 0 && sys::failed(sys::call(__NR_fcntl, fd, 1 /* F_GETFD */))) fd = -1;
   g_supervisor_quiet = quiet;
   g_supervisor_trust.store(0, std::memory_order_relaxed);
   g_supervisor_fd.store(fd, std::memory_order_relaxed);
@@ -164,9 +163,9 @@ std::uint64_t task_size() {
   // A hint above 2^47 is honoured only with 5-level paging.
   constexpr std::uint64_t k47 = std::uint64_t{1} << 47;
   v = k47 - 4096;
-  const long p = sys::call6(rt::sys::kMmap, static_cast<long>(k47 << 1), 4096, 0 /* PROT_NONE */,
-                            0x22 | 0x4000 /* MAP_PRIVATE|MAP_ANONYMOUS|MAP_NORESERVE */, -1, 0);
-  if (!rt::sys::failed(p)) {
+  const long p = sys::mmap_anon_at(static_cast<std::uintptr_t>(k47 << 1), 4096, 0 /* PROT_NONE */,
+                                   0x22 | 0x4000 /* MAP_PRIVATE|MAP_ANONYMOUS|MAP_NORESERVE */);
+  if (!sys::failed(p)) {
     if (static_cast<std::uint64_t>(p) >= k47) v = (std::uint64_t{1} << 56) - 4096;
     sys::munmap(reinterpret_cast<void*>(p), 4096);
   }
@@ -187,7 +186,7 @@ FilterResult build_and_install(const SealedRange* ranges, std::size_t n, bool di
                                Edit&& edit, Install&& install) {
   void* mem = sys::mmap_anon(sizeof(Scratch));
   if (mem == nullptr) {
-    r.error = 12;  // ENOMEM
+    r.error = ENOMEM;
     return r;
   }
   auto* s = new (mem) Scratch;
@@ -207,7 +206,7 @@ FilterResult build_and_install(const SealedRange* ranges, std::size_t n, bool di
     r.kernel_length = bs::kernel_length(prog);
     const std::size_t cost = r.kernel_length + bs::kFilterPenalty;
     if (installed_kernel_length() + cost > bs::kMaxTotalInstructions) {
-      r.error = 12;  // the kernel would refuse it: ENOMEM, nothing installed
+      r.error = ENOMEM;  // the kernel would refuse it: nothing installed
     } else {
       r.error = install(prog, r);
       if (r.error == 0) g_installed.fetch_add(cost, std::memory_order_relaxed);
@@ -221,8 +220,8 @@ FilterResult build_and_install(const SealedRange* ranges, std::size_t n, bool di
 
 FilterResult install_filter(const SealedRange* ranges, std::size_t n, bool with_policy, SharerCheck check) {
   FilterResult r;
-  if (!sys::kSupported) {
-    r.error = 38;  // ENOSYS
+  if (!kSupported) {
+    r.error = ENOSYS;
     return r;
   }
   // Under the supervisor every task has had the root filter since before the
@@ -231,21 +230,21 @@ FilterResult install_filter(const SealedRange* ranges, std::size_t n, bool with_
   bool policy_set_no_new_privs = false;
   if (const int fd = trusted_supervisor_fd(); fd >= 0) {
     const FilterResult supervised = register_ranges(ranges, n, with_policy, fd);
-    if (supervised.error != 71 /* EPROTO: answered, not enforced */) return supervised;
+    if (supervised.error != EPROTO /* answered, not enforced */) return supervised;
     refuse_supervisor(fd, "answered a registration that nothing enforces");
     with_policy = false;  // in place already: register_ranges installed it first
     policy_set_no_new_privs = supervised.set_no_new_privs;
   }
   r.set_no_new_privs = policy_set_no_new_privs;
   if (check == SharerCheck::kLook && address_space_shared(false)) {
-    r.error = kEbusy;
+    r.error = EBUSY;
     return r;
   }
   r = build_and_install(
       ranges, n, false, r,
       [&](bs::Program& prog) {
         if (!with_policy) return 0;
-        if (prog.length + kPolicyLength > bs::kMaxInstructions) return 12;  // no room for the policy in one filter
+        if (prog.length + kPolicyLength > bs::kMaxInstructions) return ENOMEM;  // no room for the policy in one filter
         for (std::size_t i = prog.length; i-- > 0;) prog.insns[i + kPolicyLength] = prog.insns[i];
         write_policy(prog.insns);
         prog.length += kPolicyLength;
@@ -255,14 +254,14 @@ FilterResult install_filter(const SealedRange* ranges, std::size_t n, bool with_
         return install_program(prog, result);  // EAGAIN: TSYNC named a thread with a filter of its own
       });
   // A task made while this went in: the filter stays (counted), unclaimed.
-  if (r.error == 0 && check == SharerCheck::kLook && address_space_shared(true)) r.error = kEbusy;
+  if (r.error == 0 && check == SharerCheck::kLook && address_space_shared(true)) r.error = EBUSY;
   return r;
 }
 
 FilterResult install_discard_guard(const SealedRange* ranges, std::size_t n) {
   FilterResult r;
-  if (!sys::kSupported) {
-    r.error = 38;  // ENOSYS
+  if (!kSupported) {
+    r.error = ENOSYS;
     return r;
   }
   return build_and_install(

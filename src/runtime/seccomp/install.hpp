@@ -26,6 +26,15 @@ using backend::seccomp::SealedRange;
 // si_errno and answers only traps that carry it.
 inline constexpr std::uint32_t kTrapData = 0x5ea1;
 
+// The filter generator guards the x86_64 ABI only (docs/seccomp.md): on any
+// other architecture the runtime never picks this backend, and nothing here
+// installs a filter.
+#if defined(__x86_64__)
+inline constexpr bool kSupported = true;
+#else
+inline constexpr bool kSupported = false;
+#endif
+
 struct FilterResult {
   int error = 0;                    // 0, or ENOMEM (too large / budget), EINVAL, EACCES (no_new_privs), EAGAIN (TSYNC),
                                     // EBUSY (a task outside the thread group shares the address space)
