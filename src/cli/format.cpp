@@ -27,6 +27,15 @@ std::string hex(std::uint64_t value, int min_digits) {
   return buf;
 }
 
+std::string percent_of(std::uint64_t part, std::uint64_t whole) {
+  // In integers: a double's 0.779 * 1000 is 778.99..., one tenth too low.
+  const unsigned __int128 tenths = whole == 0 ? 0 : static_cast<unsigned __int128>(part) * 1000 / whole;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%llu.%llu%%", static_cast<unsigned long long>(tenths / 10),
+                static_cast<unsigned long long>(tenths % 10));
+  return buf;
+}
+
 std::string count(std::uint64_t n, const std::string& singular, const std::string& plural) {
   return std::to_string(n) + " " + (n == 1 ? singular : plural.empty() ? singular + "s" : plural);
 }

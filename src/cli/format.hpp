@@ -9,6 +9,11 @@ namespace sealkit::cli {
 // "512 B", "4.0 KiB", "1.5 GiB" ... up to EiB (powers of 1024, one decimal).
 std::string human_bytes(std::uint64_t bytes);
 
+// `part` of `whole` (> 0) in percent with one decimal, rounded down: "100.0%"
+// only when part == whole, never for 99.96%. One way for every table and
+// picture, so that audit and map say the same of one process.
+std::string percent_of(std::uint64_t part, std::uint64_t whole);
+
 // "1 process", "2 processes": `n` and the noun, singular or plural. The
 // plural is `singular` + "s" unless given.
 std::string count(std::uint64_t n, const std::string& singular, const std::string& plural = "");

@@ -14,13 +14,8 @@ namespace {
 
 using Rows = std::vector<std::vector<std::string>>;
 
-std::string percent_text(std::optional<double> ratio) {
-  auto p = percent(ratio);
-  if (!p) return "-";
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%.1f%%", *p);
-  return buf;
-}
+// "-" when nothing should be sealed.
+std::string percent_text(std::uint64_t part, std::uint64_t whole) { return whole ? percent_of(part, whole) : "-"; }
 
 std::string join(const std::vector<const char*>& names) {
   if (names.empty()) return "-";
@@ -65,7 +60,7 @@ void write_table(std::ostream& out, const MachineAudit& m, const RenderOptions& 
       continue;
     }
     const audit::ClassTotals& t = p.total;
-    rows.push_back({std::to_string(p.pid), p.comm, percent_text(t.coverage_bytes()),
+    rows.push_back({std::to_string(p.pid), p.comm, percent_text(t.sealed_should_bytes, t.should_bytes),
                     of(t.sealed_should_vmas, t.should_vmas),
                     human_bytes(t.sealed_should_bytes) + "/" + human_bytes(t.should_bytes),
                     join(unsealed_classes(p.by_class)), filters_cell(p.filters)});
@@ -73,9 +68,9 @@ void write_table(std::ostream& out, const MachineAudit& m, const RenderOptions& 
   print_table(rows, out);
 
   const audit::ClassTotals& t = m.total;
-  out << "\nmachine: " << percent_text(t.coverage_bytes()) << " of should-be-sealed bytes sealed ("
+  out << "\nmachine: " << percent_text(t.sealed_should_bytes, t.should_bytes) << " of should-be-sealed bytes sealed ("
       << human_bytes(t.sealed_should_bytes) << " of " << human_bytes(t.should_bytes) << "), "
-      << percent_text(t.coverage_vmas()) << " of VMAs (" << t.sealed_should_vmas << " of " << t.should_vmas
+      << percent_text(t.sealed_should_vmas, t.should_vmas) << " of VMAs (" << t.sealed_should_vmas << " of " << t.should_vmas
       << "); " << m.by_status[0] << " processes, " << m.objects << " ELF objects (" << m.objects_fully_sealed
       << " fully sealed, " << m.objects_unverified << " unverified)\n";
   out << "unsealed classes: " << join(unsealed_classes(m.by_class)) << "\n";
@@ -107,7 +102,7 @@ void write_table(std::ostream& out, const MachineAudit& m, const RenderOptions& 
     classes.push_back({audit::to_string(static_cast<audit::VmaClass>(c)), std::to_string(k.vmas), human_bytes(k.bytes),
                        applies ? of(k.sealed_should_vmas, k.should_vmas) : "n/a",
                        applies ? human_bytes(k.sealed_should_bytes) + "/" + human_bytes(k.should_bytes) : "n/a",
-                       percent_text(k.coverage_bytes()), std::to_string(k.sealed_vmas), std::to_string(k.partial_vmas),
+                       percent_text(k.sealed_should_bytes, k.should_bytes), std::to_string(k.sealed_vmas), std::to_string(k.partial_vmas),
                        std::to_string(k.supervised_vmas)});
   }
   out << '\n';

@@ -56,15 +56,8 @@ const char* text_colour_of(SealState s) {
   return "#000";
 }
 
-double coverage_percent(const Picture& p) {
-  if (p.should_seal_bytes == 0) return 100.0;
-  double exact = 100.0 * static_cast<double>(p.sealed_of_should_bytes) / static_cast<double>(p.should_seal_bytes);
-  return std::floor(exact * 10.0) / 10.0;
-}
-
 std::string coverage_line(const Picture& p) {
-  char pct[16];
-  std::snprintf(pct, sizeof pct, "%.1f%%", coverage_percent(p));
+  const std::string pct = p.should_seal_bytes == 0 ? "100.0%" : percent_of(p.sealed_of_should_bytes, p.should_seal_bytes);
   if (p.should_seal_bytes == 0) return std::string("coverage ") + pct + ": nothing in this process should be sealed";
   return std::string("coverage ") + pct + ": " + human_bytes(p.sealed_of_should_bytes) + " of the " +
          human_bytes(p.should_seal_bytes) + " that should be sealed is sealed";

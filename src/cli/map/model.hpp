@@ -46,10 +46,6 @@ struct Picture {
   std::vector<Band> bands;                   // address order of their first VMA
 };
 
-// Coverage in percent: sealed_of_should_bytes / should_seal_bytes; 100 when nothing should be sealed.
-// Rounded down to 0.1, so that 99.96 never reads as 100.0.
-double coverage_percent(const Picture& p);
-
 // "coverage 97.3%: 12.1 MiB of the 12.4 MiB that should be sealed is sealed".
 std::string coverage_line(const Picture& p);
 
