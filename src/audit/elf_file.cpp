@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "core/mutable_sections.hpp"
+#include "core/object_layout.hpp"
 #include "core/range.hpp"
 
 namespace sealkit::audit {
@@ -19,7 +20,6 @@ using namespace core;
 
 namespace {
 
-constexpr std::uint32_t kPtGnuMutable = 0x6474f555;
 constexpr std::uint32_t kGnuPropertyMemorySeal = 3;  // binutils include/elf/common.h
 constexpr std::uint64_t kPage = 4096;
 
@@ -203,7 +203,7 @@ std::optional<ElfFacts> analyse(Elf* e, std::string& error) {
       case PT_GNU_PROPERTY:
         if (has_memory_seal_property(e, ph, f.elf64)) f.memory_seal_property = true;
         break;
-      case kPtGnuMutable:
+      case core::kPtGnuMutable:
         ++f.mutable_segments;
         if (!add_overflows(ph.p_vaddr, ph.p_memsz, end) && !add_overflows(end, kPage - 1, end))
           kept.insert({static_cast<std::uintptr_t>(ph.p_vaddr & ~(kPage - 1)), static_cast<std::uintptr_t>(end & ~(kPage - 1))});

@@ -341,11 +341,6 @@ RangeCheck check_range(const FilterAbi& abi, const std::vector<std::vector<sock_
   return r;
 }
 
-RangeCheck check_range(const std::vector<std::vector<sock_filter>>& programs, std::uint64_t begin,
-                       std::uint64_t end, std::uint64_t& budget, std::uint64_t& executed) {
-  return check_range(kAbiX86_64, programs, begin, end, budget, executed);
-}
-
 const FilterAbi* process_abi(pid_t pid, std::string& why) {
   char path[64];
   std::snprintf(path, sizeof path, "/proc/%d/exe", static_cast<int>(pid));

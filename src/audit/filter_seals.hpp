@@ -56,10 +56,8 @@ inline constexpr FilterAbi kAbiI386{0x40000003u, 192, 125, 91, 163, 219, std::ui
 // too (int 0x80): a start up to 0xfffff000 and a length up to 4 GiB. Its
 // filters are asked in i386 terms there as well (apply_filter_seals).
 inline constexpr std::uint64_t kI386ArgumentReach = 0x1'ffff'f000;
-// The x86_64 numbers, as before the ABI became a parameter.
 // mseal has the same number in both ABIs (syscall_64.tbl, syscall_32.tbl).
 inline constexpr int kNrMseal = 462;
-inline constexpr int kNrMmap = 9, kNrMprotect = 10, kNrMunmap = 11, kNrMremap = 25, kNrMadvise = 28;
 
 struct RangeCheck {
   FilterCheck check = FilterCheck::kNotSealed;  // kSealed, kPartial, kSupervised, kNotSealed or kUnknown
@@ -77,9 +75,6 @@ struct RangeCheck {
 // kI386ArgumentReach; this asks one.
 RangeCheck check_range(const FilterAbi& abi, const std::vector<std::vector<sock_filter>>& programs,
                        std::uint64_t begin, std::uint64_t end, std::uint64_t& budget, std::uint64_t& executed);
-// The same for an x86_64 process.
-RangeCheck check_range(const std::vector<std::vector<sock_filter>>& programs, std::uint64_t begin,
-                       std::uint64_t end, std::uint64_t& budget, std::uint64_t& executed);
 
 // Applies read filters to every VMA of `a` that the kernel has not sealed:
 // marks the wholly refused ones sealed (sealed_by kFilter), records the

@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +26,7 @@
 #include "backend/seccomp/filter.hpp"
 #include "core/bpf_eval.hpp"
 #include "core/proc_maps.hpp"
+#include "core/read_fd.hpp"
 #include "supervisor/supervisor_query.hpp"
 
 namespace sealkit::audit {
@@ -127,10 +129,18 @@ bool image_unfinished(const std::string& auxv_path) {
   return true;
 }
 
+// The most of one smaps file the audit reads. A process has at most
+// vm.max_map_count VMAs (65530 unless raised); an smaps entry is under 1 KiB
+// plus its path (at most PATH_MAX, 4 KiB). 65530 entries with the longest
+// paths are 330 MiB, and the 262144 VMAs databases have the limit raised to,
+// at 1 KiB each, 256 MiB: 1 GiB cuts no real process and bounds what the
+// audit allocates.
+constexpr std::size_t kMaxSmapsBytes = std::size_t{1} << 30;
+
 // Reads /proc/PID/smaps whole into `buf`, which is kept for the whole run: its
 // memory is allocated and faulted in once, not once per process (zero-filling
 // and faulting fresh buffers cost more than parsing: bench/audit). The used
-// length goes to `len`; kFailed with errno set.
+// length goes to `len`; kFailed with errno set (EFBIG past kMaxSmapsBytes).
 //
 // The file is tied to the address space it was opened on, and once that is
 // gone (the process exec'd or exited) the next read returns 0, as at the end:
@@ -148,7 +158,7 @@ bool image_unfinished(const std::string& auxv_path) {
 // either on the same address space or on a later one; a later one means the
 // first had finished, since only a running image can exec again.
 SmapsRead read_smaps(const std::string& path, const std::string& exe_link, const std::string& auxv_path,
-                     std::vector<char>& buf, std::size_t& len, std::string& exe) {
+                     std::string& buf, std::size_t& len, std::string& exe) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return SmapsRead::kFailed;
   len = 0;
@@ -156,20 +166,14 @@ SmapsRead read_smaps(const std::string& path, const std::string& exe_link, const
     ::close(fd);
     return SmapsRead::kImageUnfinished;
   }
-  if (buf.size() < (std::size_t{1} << 18)) buf.resize(std::size_t{1} << 18);
-  for (;;) {
-    if (len == buf.size()) buf.resize(buf.size() * 2);
-    ssize_t n = ::read(fd, buf.data() + len, buf.size() - len);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int e = errno;
-      ::close(fd);
-      errno = e;
-      return SmapsRead::kFailed;
-    }
-    if (n == 0) break;
-    len += static_cast<std::size_t>(n);
+  const std::optional<std::size_t> got = read_fd(fd, buf, kMaxSmapsBytes);
+  if (!got) {
+    const int e = errno;
+    ::close(fd);
+    errno = e;
+    return SmapsRead::kFailed;
   }
+  len = *got;
   char link[4096];
   const ssize_t m = ::readlink(exe_link.c_str(), link, sizeof link);
   exe.assign(link, m > 0 && static_cast<std::size_t>(m) < sizeof link ? static_cast<std::size_t>(m) : 0);
@@ -519,7 +523,7 @@ ProcessAudit audit_process(pid_t pid, ElfLayoutCache& cache, const AuditOptions&
     if (!a.comm.empty() && a.comm.back() == '\n') a.comm.pop_back();
   }
   ElfLookupFn lookup = [&](const MapsEntry& m) { return cache.lookup(pid, m); };
-  thread_local std::vector<char> buffer;
+  thread_local std::string buffer;
   thread_local std::string smaps_path, exe_link, auxv_path;
   smaps_path = proc("smaps");
   exe_link = proc("exe");

@@ -6,6 +6,7 @@
 
 #include "audit/process_audit.hpp"
 #include "audit/smaps_scan.hpp"
+#include "core/object_layout.hpp"
 #include "core/page.hpp"
 #include "core/proc_maps.hpp"
 #include "core/seal_plan.hpp"
@@ -15,10 +16,6 @@ namespace sealkit::audit {
 using namespace core;
 
 namespace {
-
-constexpr std::uint32_t kPtGnuMutable = 0x6474f555;
-constexpr std::uint32_t kPtLoad = 1;
-constexpr std::uint32_t kPtGnuRelro = 0x6474e552;
 
 bool starts_with(std::string_view s, std::string_view p) noexcept { return s.substr(0, p.size()) == p; }
 
@@ -326,17 +323,17 @@ std::optional<ElfLayout> layout_from_headers(const std::vector<ElfSegment>& segm
   ElfLayout l;
   bool have_offset0 = false;
   for (const ElfSegment& s : segments) {
-    if (s.type != kPtLoad && s.type != kPtGnuMutable && s.type != kPtGnuRelro) continue;
+    if (s.type != core::kPtLoad && s.type != core::kPtGnuMutable && s.type != core::kPtGnuRelro) continue;
     if (s.memsz == 0) continue;
     auto span = page_span(static_cast<std::uintptr_t>(s.vaddr), static_cast<std::size_t>(s.memsz), ps);
     if (!span) return std::nullopt;  // wraps: not something a loader maps
-    if (s.type == kPtLoad) {
+    if (s.type == core::kPtLoad) {
       l.loads.push_back({span->start, span->end});
       if (!have_offset0 && page_down(static_cast<std::uintptr_t>(s.offset), ps) == 0) {
         have_offset0 = true;
         l.offset0_vaddr = span->start;
       }
-    } else if (s.type == kPtGnuMutable) {
+    } else if (s.type == core::kPtGnuMutable) {
       l.mutables.push_back({span->start, span->end});
     } else {
       // glibc's _dl_protect_relro rounds the end down: a partial last page stays writable.

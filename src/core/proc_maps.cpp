@@ -1,5 +1,6 @@
 #include "core/proc_maps.hpp"
 
+#include "core/read_fd.hpp"
 #include "core/text_scan.hpp"
 
 #include <cerrno>
@@ -147,34 +148,12 @@ bool scan_maps_file(const char* path, const std::function<bool(const MapsEntry&)
 }
 
 std::optional<std::string> read_proc_file(const char* path, std::size_t max_bytes) {
-  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return std::nullopt;
-  std::string out;
-  std::size_t chunk = 16384;
-  for (;;) {
-    if (out.size() >= max_bytes) {
-      ::close(fd);
-      errno = EFBIG;
-      return std::nullopt;
-    }
-    std::size_t old = out.size();
-    out.resize(old + chunk);
-    ssize_t n = ::read(fd, out.data() + old, chunk);
-    if (n < 0) {
-      if (errno == EINTR) {
-        out.resize(old);
-        continue;
-      }
-      int e = errno;
-      ::close(fd);
-      errno = e;
-      return std::nullopt;
-    }
-    out.resize(old + static_cast<std::size_t>(n));
-    if (n == 0) break;
-    if (chunk < (std::size_t{1} << 20)) chunk *= 2;
-  }
+  std::optional<std::string> out = read_fd(fd, max_bytes);
+  const int e = errno;
   ::close(fd);
+  errno = e;
   return out;
 }
 

@@ -27,6 +27,7 @@
 #include "core/bpf_eval.hpp"
 #include "core/proc_maps.hpp"
 #include "core/proc_status.hpp"
+#include "core/read_fd.hpp"
 #include "core/vma_query.hpp"
 #include "supervisor/supervisor_query.hpp"
 
@@ -467,28 +468,12 @@ bool Supervisor::read_maps(pid_t pid, std::string_view& text) {
   std::snprintf(path, sizeof path, "/proc/%d/maps", static_cast<int>(pid));
   const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;
-  if (maps_buffer_.size() < 65536) maps_buffer_.resize(65536);
-  std::size_t used = 0;
-  while (true) {
-    if (used == maps_buffer_.size()) {
-      if (used >= (std::size_t{64} << 20)) break;  // a process this large is refused, not read forever
-      maps_buffer_.resize(used * 2);
-    }
-    ssize_t n = ::read(fd, maps_buffer_.data() + used, maps_buffer_.size() - used);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      ::close(fd);
-      return false;
-    }
-    if (n == 0) {
-      ::close(fd);
-      text = std::string_view(maps_buffer_.data(), used);
-      return true;
-    }
-    used += static_cast<std::size_t>(n);
-  }
+  // A process this large is refused, not read forever.
+  const std::optional<std::size_t> n = core::read_fd(fd, maps_buffer_, std::size_t{64} << 20);
   ::close(fd);
-  return false;
+  if (!n) return false;
+  text = std::string_view(maps_buffer_.data(), *n);
+  return true;
 }
 
 void Supervisor::collect_if_due() {

@@ -163,7 +163,7 @@ class Supervisor {
   uid_t owner_ = 0;      // this process's user: the one asker besides root it answers (with EPERM)
   std::vector<int> listeners_;
   std::map<Key, Record> records_;
-  std::vector<char> maps_buffer_;
+  std::string maps_buffer_;
   std::map<std::uint32_t, CacheEntry> cache_;
   std::size_t cached_records_ = 0;  // over cache_: bounds the packs' memory (kMaxCachedRecords)
   CacheEntry uncached_;  // the last lookup that could not be cached

@@ -29,6 +29,7 @@ namespace gen = sealkit::backend::seccomp;
 using sealkit::audit::check_range;
 using sealkit::audit::FilterAction;
 using sealkit::audit::FilterCheck;
+using sealkit::audit::kAbiX86_64;
 using Prog = std::vector<sock_filter>;
 
 constexpr std::uint64_t kPage = 4096;
@@ -174,7 +175,9 @@ TEST(FilterSeals, AVmaIsSealedWhenEveryPageIsRefusedForEveryCall) {
   Built f = build({{a, a + 4 * kPage, true}, {b, b + 2 * kPage, false}});
   const std::vector<Prog> programs{f.insns()};
   std::uint64_t budget = 1 << 20, executed = 0;
-  auto check = [&](std::uint64_t begin, std::uint64_t end) { return check_range(programs, begin, end, budget, executed); };
+  auto check = [&](std::uint64_t begin, std::uint64_t end) {
+    return check_range(kAbiX86_64, programs, begin, end, budget, executed);
+  };
 
   auto whole = check(a, a + 4 * kPage);
   EXPECT_EQ(whole.check, FilterCheck::kSealed);
@@ -192,34 +195,35 @@ TEST(FilterSeals, AVmaIsSealedWhenEveryPageIsRefusedForEveryCall) {
   // Other refusal actions, and ones that are not seals.
   const std::vector<Prog> notif{build({{a, a + 4 * kPage, true}}, SECCOMP_RET_USER_NOTIF).insns()};
   // Handed to a supervisor: what it answers is not in the filter, so not sealed (sealkit run's root filter).
-  EXPECT_EQ(check_range(notif, a, a + kPage, budget, executed).check, FilterCheck::kSupervised);
+  EXPECT_EQ(check_range(kAbiX86_64, notif, a, a + kPage, budget, executed).check, FilterCheck::kSupervised);
   const std::vector<Prog> trap{build({{a, a + 4 * kPage, true}}, SECCOMP_RET_TRAP).insns()};
-  EXPECT_EQ(check_range(trap, a, a + kPage, budget, executed).action, FilterAction::kTrap);
+  EXPECT_EQ(check_range(kAbiX86_64, trap, a, a + kPage, budget, executed).action, FilterAction::kTrap);
   const std::vector<Prog> eacces{build({{a, a + 4 * kPage, true}}, SECCOMP_RET_ERRNO | EACCES).insns()};
-  EXPECT_EQ(check_range(eacces, a, a + kPage, budget, executed).check, FilterCheck::kNotSealed);
+  EXPECT_EQ(check_range(kAbiX86_64, eacces, a, a + kPage, budget, executed).check, FilterCheck::kNotSealed);
   const std::vector<Prog> kill{build({{a, a + 4 * kPage, true}}, SECCOMP_RET_KILL_PROCESS).insns()};
-  EXPECT_EQ(check_range(kill, a, a + kPage, budget, executed).check, FilterCheck::kNotSealed);
+  EXPECT_EQ(check_range(kAbiX86_64, kill, a, a + kPage, budget, executed).check, FilterCheck::kNotSealed);
 
   // Several filters: the most restrictive action wins, whichever filter gives it.
   const std::vector<Prog> stacked{Prog{kRetAllow}, f.insns(), Prog{stmt(BPF_RET | BPF_K, SECCOMP_RET_LOG)}};
-  EXPECT_EQ(check_range(stacked, a, a + kPage, budget, executed).check, FilterCheck::kSealed);
+  EXPECT_EQ(check_range(kAbiX86_64, stacked, a, a + kPage, budget, executed).check, FilterCheck::kSealed);
   const std::vector<Prog> with_trap{trap[0], f.insns()};
-  EXPECT_EQ(check_range(with_trap, a, a + kPage, budget, executed).action, FilterAction::kTrap);
+  EXPECT_EQ(check_range(kAbiX86_64, with_trap, a, a + kPage, budget, executed).action, FilterAction::kTrap);
 }
 
 TEST(FilterSeals, TheBudgetEndsInUnknown) {
   const std::uint64_t a = 0x7f1200000000;
   const std::vector<Prog> programs{build({{a, a + 64 * kPage, true}}).insns()};
   std::uint64_t executed = 0, budget = 1 << 30;
-  ASSERT_EQ(check_range(programs, a, a + 64 * kPage, budget, executed).check, FilterCheck::kSealed);
+  ASSERT_EQ(check_range(kAbiX86_64, programs, a, a + 64 * kPage, budget, executed).check, FilterCheck::kSealed);
   const std::uint64_t needed = executed;
   std::uint64_t small = needed / 2;
   executed = 0;
-  EXPECT_EQ(check_range(programs, a, a + 64 * kPage, small, executed).check, FilterCheck::kUnknown);
+  EXPECT_EQ(check_range(kAbiX86_64, programs, a, a + 64 * kPage, small, executed).check, FilterCheck::kUnknown);
   EXPECT_LE(executed, needed / 2);
   // An unsealed VMA is decided by its first page: one run per call at most.
   std::uint64_t tiny = programs[0].size();
-  EXPECT_EQ(check_range(programs, a + 64 * kPage, a + 1064 * kPage, tiny, executed).check, FilterCheck::kNotSealed);
+  EXPECT_EQ(check_range(kAbiX86_64, programs, a + 64 * kPage, a + 1064 * kPage, tiny, executed).check,
+            FilterCheck::kNotSealed);
   std::printf("64 sealed pages: %llu instructions (%.1f per page and call)\n", static_cast<unsigned long long>(needed),
               static_cast<double>(needed) / (64 * 5));
 }
@@ -228,12 +232,12 @@ TEST(FilterSeals, TheBudgetEndsInUnknown) {
 // call decides a VMA of any size (a 1 TiB one here), within a tiny budget.
 TEST(FilterSeals, AFilterBlindToTheAddressIsDecidedOnce) {
   const Prog by_number{stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
-                       jump(BPF_JMP | BPF_JEQ | BPF_K, sealkit::audit::kNrMadvise, 1, 0),
+                       jump(BPF_JMP | BPF_JEQ | BPF_K, static_cast<std::uint32_t>(kAbiX86_64.nr_madvise), 1, 0),
                        stmt(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM), kRetAllow};
   const std::vector<Prog> programs{by_number};
   std::uint64_t budget = 100, executed = 0;
   const std::uint64_t a = 0x100000000000;
-  auto c = check_range(programs, a, a + (std::uint64_t{1} << 40), budget, executed);
+  auto c = check_range(kAbiX86_64, programs, a, a + (std::uint64_t{1} << 40), budget, executed);
   EXPECT_EQ(c.check, FilterCheck::kSealed);
   EXPECT_FALSE(c.discard_refused);
   EXPECT_EQ(executed, 4u * 3 + 3) << "four calls and one madvise, each run once";
@@ -373,12 +377,12 @@ TEST(FilterSeals, TheRefusedPiecesAreExactlyThePagesRefused) {
     const std::vector<Prog> programs{build(ranges).insns()};
     const std::uint64_t begin = first, end = at + 32 * kPage;
     std::uint64_t budget = 1 << 30, executed = 0;
-    const sealkit::audit::RangeCheck c = check_range(programs, begin, end, budget, executed);
+    const sealkit::audit::RangeCheck c = check_range(kAbiX86_64, programs, begin, end, budget, executed);
     ASSERT_EQ(c.check, FilterCheck::kPartial);
     std::vector<sealkit::core::Range> expected;
     for (std::uint64_t page = begin; page < end; page += kPage) {
       std::uint64_t b = 1 << 30, e = 0;  // one page: the page-by-page answer
-      if (check_range(programs, page, page + kPage, b, e).check != FilterCheck::kSealed) continue;
+      if (check_range(kAbiX86_64, programs, page, page + kPage, b, e).check != FilterCheck::kSealed) continue;
       if (!expected.empty() && expected.back().end == page) expected.back().end = page + kPage;
       else expected.push_back({page, page + kPage});
     }
@@ -402,7 +406,7 @@ TEST(FilterSeals, AVmaSealedInPartSaysWhichBytes) {
   const std::uint64_t a = 0x7f1200000000;
   const std::vector<Prog> programs{build({{a, a + 3 * kPage, true}}).insns()};
   std::uint64_t budget = 1 << 20, executed = 0;
-  const auto c = check_range(programs, a, a + 8 * kPage, budget, executed);
+  const auto c = check_range(kAbiX86_64, programs, a, a + 8 * kPage, budget, executed);
   EXPECT_EQ(c.check, FilterCheck::kPartial);
   EXPECT_EQ(c.refused_bytes, 3 * kPage);
   ASSERT_EQ(c.refused.size(), 1u);
@@ -437,5 +441,5 @@ TEST(FilterSeals, AnI386FilterIsEvaluatedWithTheI386Abi) {
   ASSERT_EQ(c.refused.size(), 1u);
   EXPECT_EQ(c.refused[0].begin, lo);
   EXPECT_EQ(c.refused[0].end, hi);
-  EXPECT_EQ(check_range(programs, lo, hi, budget, executed).check, FilterCheck::kNotSealed) << "as x86_64";
+  EXPECT_EQ(check_range(kAbiX86_64, programs, lo, hi, budget, executed).check, FilterCheck::kNotSealed) << "as x86_64";
 }

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <pwd.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -13,11 +14,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <sstream>
 
 #include "cli/machine/command.hpp"
 #include "cli/machine/preload_file.hpp"
 #include "core/proc_maps.hpp"
+#include "core/read_fd.hpp"
 
 #if SEALKIT_HAVE_CANARY_I386
 extern "C" const unsigned char sealkit_canary_i386_begin[];
@@ -29,6 +32,10 @@ namespace sealkit::cli::machine {
 namespace {
 
 namespace fs = std::filesystem;
+
+// The most of the namespaced child's report read: a line per canary, each
+// under a KiB.
+constexpr std::size_t kMaxReport = std::size_t{1} << 20;
 
 struct Nobody {
   uid_t uid = 65534;
@@ -243,20 +250,16 @@ bool run_canaries(const CanaryPlan& plan, std::vector<CanaryResult>& results, st
     ::_exit(0);
   }
   ::close(p[1]);
-  std::string text;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::read(p[0], buf, sizeof buf)) != 0) {
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) break;
-    text.append(buf, static_cast<std::size_t>(n));
-  }
+  // A line per program of the plan; a child that writes more than the cap
+  // is broken and killed, so that the wait below cannot hang on it.
+  const std::optional<std::string> text = core::read_fd(p[0], kMaxReport);
   ::close(p[0]);
+  if (!text) ::kill(pid, SIGKILL);
   int st = 0;
   while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
   }
   ::rmdir(dir.c_str());  // its tmpfs went with the namespace
-  std::istringstream lines(text);
+  std::istringstream lines(text.value_or(std::string()));
   std::string line;
   while (std::getline(lines, line)) {
     const std::size_t t1 = line.find('\t'), t2 = line.find('\t', t1 + 1);

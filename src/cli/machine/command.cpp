@@ -11,21 +11,20 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/read_fd.hpp"
+
 namespace sealkit::cli::machine {
 
 namespace {
 
+// The most of a program's output kept: the programs run here (ldconfig,
+// ldconfig -p at about 100 bytes per library, the canaries) print far less.
+constexpr std::size_t kMaxOutput = std::size_t{64} << 20;
+
+// A memfd the program wrote, from its start; "" when it cannot be read.
 std::string read_all(int fd) {
-  std::string s;
-  if (::lseek(fd, 0, SEEK_SET) != 0) return s;
-  char buf[8192];
-  ssize_t n;
-  while ((n = ::read(fd, buf, sizeof buf)) != 0) {
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) break;
-    s.append(buf, static_cast<std::size_t>(n));
-  }
-  return s;
+  if (::lseek(fd, 0, SEEK_SET) != 0) return {};
+  return core::read_fd(fd, kMaxOutput).value_or(std::string());
 }
 
 }  // namespace

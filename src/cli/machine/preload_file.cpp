@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "cli/escape.hpp"
+#include "core/read_fd.hpp"
 
 namespace sealkit::cli::machine {
 
@@ -164,19 +165,15 @@ bool read_preload_file(const std::string& path, PreloadFile& out, std::string& e
   }
   // ld.so reads it whole; so does sealkit, up to a size no real file reaches.
   constexpr std::size_t kMax = std::size_t{1} << 20;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::read(fd, buf, sizeof buf)) != 0) {
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 || out.text.size() > kMax) {
-      error = path + (n < 0 ? std::string(": ") + std::strerror(errno) : std::string(" is larger than 1 MiB")) +
-              "; fix the file by hand";
-      ::close(fd);
-      return false;
-    }
-    out.text.append(buf, static_cast<std::size_t>(n));
-  }
+  std::optional<std::string> text = core::read_fd(fd, kMax);
+  const int e = errno;
   ::close(fd);
+  if (!text) {
+    error = path + (e == EFBIG ? std::string(" is larger than 1 MiB") : std::string(": ") + std::strerror(e)) +
+            "; fix the file by hand";
+    return false;
+  }
+  out.text = std::move(*text);
   out.exists = true;
   return true;
 }

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <memory>
 
+#include "core/read_fd.hpp"
 #include "runtime/config.hpp"
 #include "runtime/trusted_file.hpp"
 
@@ -37,23 +38,17 @@ ConfigReport judge_runtime_config(const std::string& path) {
     ::close(fd);
     return r;
   }
-  std::string text;
-  char buf[4096];
-  ssize_t n;
-  while (text.size() <= rt::Config::kMaxBytes && (n = ::read(fd, buf, sizeof buf)) != 0) {
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      r.read_error = std::strerror(errno);
-      ::close(fd);
-      return r;
-    }
-    text.append(buf, static_cast<std::size_t>(n));
-  }
+  const std::optional<std::string> text = core::read_fd(fd, rt::Config::kMaxBytes);
+  const int e = errno;
   ::close(fd);
-  r.too_large = text.size() > rt::Config::kMaxBytes;
+  if (!text && e != EFBIG) {
+    r.read_error = std::strerror(e);
+    return r;
+  }
+  r.too_large = !text;
   if (!r.too_large) {
     auto config = std::make_shared<rt::Config>();  // 33 KiB: not on the stack
-    config->parse(text, collect, &r.problems);
+    config->parse(*text, collect, &r.problems);
     r.parsed = std::move(config);
   }
   rt::TrustProblem problem;

@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "audit/elf_file.hpp"
+#include "core/object_layout.hpp"
 #include "core/page.hpp"
 #include "core/proc_maps.hpp"
 
@@ -18,7 +19,6 @@ namespace sealkit::cli::run_static {
 
 namespace {
 
-constexpr std::uint32_t kPtGnuMutable = 0x6474f555;
 constexpr std::size_t kPage = 4096;
 constexpr std::size_t kMaxPhnum = 256;
 constexpr std::size_t kMaxNoteBytes = 4096;
@@ -155,7 +155,7 @@ bool read_static_image(pid_t pid, StaticImage& img, std::string& why) {
         return false;
       }
       img.relro = {core::page_down(b, kPage), core::page_down(e, kPage)};
-    } else if (h.p_type == kPtGnuMutable && h.p_memsz != 0) {
+    } else if (h.p_type == core::kPtGnuMutable && h.p_memsz != 0) {
       auto r = rounded_out(img.bias, h.p_vaddr, h.p_memsz);
       if (!r) {
         why = "PT_GNU_MUTABLE wraps around the address space";
