@@ -77,7 +77,8 @@ json vma_json(const audit::VmaRecord& v, bool filters_read) {
               {"object", v.object},
               {"should_seal_bytes", v.should_seal_bytes},
               {"sealed", v.sealed},
-              {"sealed_by", v.sealed_by == audit::SealedBy::kNone ? json(nullptr) : json(audit::to_string(v.sealed_by))},
+              {"sealed_by",
+               v.sealed_by == audit::SealedBy::kNone ? json(nullptr) : json(audit::to_string(v.sealed_by))},
               {"verdict", audit::to_string(v.verdict())}};
   if (filters_read && v.sealed_by != audit::SealedBy::kKernel) j["filter"] = audit::to_string(v.filter);
   if (v.sealed_by == audit::SealedBy::kFilter || v.filter_part_bytes != 0) {
