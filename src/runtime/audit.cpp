@@ -94,8 +94,7 @@ __attribute__((visibility("default"))) void la_activity(uintptr_t* cookie, unsig
   // spent by a long exec chain); without the handler, the preload object's
   // probe or the program's own syscall(462) would then die of SIGSYS.
   if (stats.seccomp) stats.polyfill = sealkit::rt::seccomp::install_polyfill();
-  sealkit::rt::seal_startup(g_objects, g_nobjects, reinterpret_cast<std::uintptr_t>(&__ehdr_start),
-                            info.page_size, stats);
+  sealkit::rt::seal_startup(g_objects, g_nobjects, reinterpret_cast<std::uintptr_t>(&__ehdr_start), stats);
   sealkit::rt::report_startup(info, stats, g_dropped);
 }
 

@@ -486,9 +486,7 @@ void count_objects(std::size_t n, SealStats& st) {
 
 }  // namespace
 
-void seal_startup(const LoadedRef* objects, std::size_t n, std::uintptr_t self_ehdr, std::size_t page_size,
-                  SealStats& st) {
-  (void)page_size;  // segments are rounded to 4 KiB pages (elf_image.cpp)
+void seal_startup(const LoadedRef* objects, std::size_t n, std::uintptr_t self_ehdr, SealStats& st) {
   const std::uint64_t t0 = st.timed ? sys::monotonic_ns() : 0;
   if (n >= kMaxTracked) n = kMaxTracked - 1;  // cannot happen: audit.cpp records at most 4096
   begin_pass(objects, n);

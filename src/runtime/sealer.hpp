@@ -75,7 +75,6 @@ struct SealStats {
 
 // Seals what start-up loaded. `objects` are the base namespace's link maps;
 // `self_ehdr` is the runtime's own ELF header.
-void seal_startup(const LoadedRef* objects, std::size_t n, std::uintptr_t self_ehdr, std::size_t page_size,
-                  SealStats& stats);
+void seal_startup(const LoadedRef* objects, std::size_t n, std::uintptr_t self_ehdr, SealStats& stats);
 
 }  // namespace sealkit::rt

@@ -114,7 +114,7 @@ std::size_t seal_startup_objects(const ProcessInfo& info, const Config& config, 
         return 0;
       },
       &cursor);
-  seal_startup(objects, n, reinterpret_cast<std::uintptr_t>(&__ehdr_start), info.page_size, stats);
+  seal_startup(objects, n, reinterpret_cast<std::uintptr_t>(&__ehdr_start), stats);
   report_startup(info, stats, dropped);
   return listed;
 }
