@@ -98,7 +98,7 @@ void mmap_sealed_sealkit(benchmark::State& state) {
 }
 
 // --- mmap without sealing ---------------------------------------------------
-// Not a figure of the issue: what sealkit_mmap costs a mapping that is not
+// Not a limited figure (bench/compare.py LIMITS): what sealkit_mmap costs a mapping that is not
 // sealed (it still records the range for SEALKIT_MODE_V8). munmap keeps the
 // loop bounded.
 
@@ -121,7 +121,7 @@ void mmap_unsealed_sealkit(benchmark::State& state) {
 }
 
 // --- How much a return after a system call costs ---------------------------
-// Not a figure of the issue: it explains one. The raw call, and the same raw
+// Not a limited figure: it explains one. The raw call, and the same raw
 // call made three function frames deeper (no tail calls), so three more
 // user-space returns follow each system call. docs/benchmarks.md shows why
 // sealkit_mseal keeps no frame of its own below the system call.

@@ -9,7 +9,7 @@ where a pair has a "baseline" role and one other (the candidate, usually
 Benchmarks with a "ratio" counter (bench_seal_paired.cpp: both halves
 alternate inside one loop) print the medians of their counters. Every other
 benchmark is printed alone. The
-issue's figures are checked against LIMITS. Standard library only.
+figures with a limit are checked against LIMITS. Standard library only.
 
     bench/compare.py build/default/bench/bench_seal build/default/bench/bench_is_sealed
 """
@@ -135,7 +135,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("binaries", nargs="+", help="benchmark programs to run")
     ap.add_argument("--repetitions", type=int, default=20, help="repetitions of every benchmark (default 20)")
-    ap.add_argument("--check", action="store_true", help="exit 1 when a figure of the issue is not met")
+    ap.add_argument("--check", action="store_true", help="exit 1 when a figure is above its limit (LIMITS)")
     ap.add_argument("--benchmark-arg", action="append", default=[], metavar="ARG",
                     help="extra argument for every binary, e.g. --benchmark-arg=--benchmark_min_time=0.2")
     args = ap.parse_args()

@@ -33,8 +33,8 @@ void mseal_gate_startup();
 bool mseal_gate_open();
 
 // After the runtime installed a filter of its own that leaves mseal alone
-// (harden-discard): the filters as they are now answer as before, with no
-// child to ask at the next pass.
+// (harden-discard): that filter never refuses mseal, so the answer the gate
+// had still holds, with no child to ask at the next pass.
 void mseal_gate_trust_own_filter();
 
 // mseal(start, len, 0), or -EPERM without the call where the gate is closed.

@@ -414,8 +414,8 @@ std::string lib_dir() {
 
 // `sealkit run --backend seccomp` supervises: its root filter hands every
 // guarded call to the supervisor (USER_NOTIF), unmapped memory included. The
-// filter alone says nothing (the audit used to count all of it sealed: 100%
-// of a process "sealed" by a filter that seals nothing by itself); the
+// filter alone says nothing (counted as sealed, it would make 100% of a
+// process "sealed" by a filter that seals nothing by itself); the
 // supervisor, asked, says what it refuses: the program's objects, [vdso],
 // [stack], the image token, not the heap.
 TEST(AuditFilters, ASupervisedProcessIsSealedAsItsSupervisorAnswers) {

@@ -350,7 +350,7 @@ TEST(SeccompBackend, LoadedObjectsAreSealedByTheFilter) {
 }
 
 // A forced kernel backend where mseal(2) is missing (simulated with a filter
-// returning ENOSYS) is "none": nothing is sealed, ENOSYS as before.
+// returning ENOSYS) is "none": nothing is sealed, and calls fail with ENOSYS.
 TEST(SeccompBackend, ForcedKernelBackendWithoutMsealIsNone) {
   EXPECT_CHILD_PASSES([](ChildReport& r) {
     if (!deny_mseal_with(ENOSYS)) return r.skip("cannot install a seccomp filter on this architecture");
