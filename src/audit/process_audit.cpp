@@ -508,6 +508,10 @@ ProcessAudit audit_process(pid_t pid, ElfLayoutCache& cache, const AuditOptions&
     }
     a.comm = status_name(status_text).value_or("");
     seccomp = parse_seccomp_status(status_text);
+    if (seccomp) {
+      a.uid = seccomp->euid;
+      a.set_id = seccomp->set_id;
+    }
   } else {
     char comm[64];
     int comm_fd = ::open(proc("comm"), O_RDONLY | O_CLOEXEC);
@@ -521,6 +525,8 @@ ProcessAudit audit_process(pid_t pid, ElfLayoutCache& cache, const AuditOptions&
     }
     a.comm.assign(comm, static_cast<std::size_t>(comm_len));
     if (!a.comm.empty() && a.comm.back() == '\n') a.comm.pop_back();
+    struct stat dir;
+    if (::stat(proc(""), &dir) == 0) a.uid = static_cast<long>(dir.st_uid);
   }
   ElfLookupFn lookup = [&](const MapsEntry& m) { return cache.lookup(pid, m); };
   thread_local std::string buffer;
@@ -562,6 +568,8 @@ ProcessAudit audit_process(pid_t pid, ElfLayoutCache& cache, const AuditOptions&
     c.pid = a.pid;
     c.comm = std::move(a.comm);
     c.exe = std::move(a.exe);
+    c.uid = a.uid;
+    c.set_id = a.set_id;
     if (options.filters) add_filter_seals(pid, options, seccomp, c);
     return c;
   }

@@ -98,6 +98,10 @@ struct ProcessAudit {
   pid_t pid = 0;
   std::string comm;  // from /proc/PID/comm
   std::string exe;   // readlink /proc/PID/exe; "" when unreadable
+  // Whose rights it has: the effective uid from status, else the owner of
+  // /proc/PID (the same but for a process that is not dumpable); -1 unknown.
+  long uid = -1;
+  bool set_id = false;  // a set-user-ID or set-group-ID program (known when status was read)
   AuditStatus status = AuditStatus::kOk;
   std::string detail;  // why a status other than ok, in words
   std::vector<VmaRecord> vmas;

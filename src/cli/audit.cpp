@@ -37,6 +37,7 @@ struct AuditOptions {
   std::string format = "table";
   bool format_given = false;  // --format on the command line, not the default
   std::string output;
+  std::string sort = "pid";
   double require = -1;  // < 0: not asked
   bool by_class = false;
   bool vmas = false;
@@ -78,19 +79,18 @@ int run_audit(const AuditOptions& o) {
   }
 
   audit_report::MachineAudit m;
-  // Whether machine-wide sealing is on, read as `sealkit status` reads it: the Prometheus gauge, and the
-  // process state predates_enabling (cli/audit/process_state.hpp).
-  if (format == "prometheus") {
-    machine::PreloadFile preload;
+  // What each process's state depends on (cli/audit/process_state.hpp): whether machine-wide sealing is on,
+  // read as `sealkit status` reads it; the exclusions the runtime takes from the machine's file (a trusted
+  // one only); whether this kernel seals.
+  {
+    audit_report::MachineFacts facts;
     std::string error;
-    if (!machine::read_preload_file(machine::kPreloadFile, preload, error)) {
+    if (!audit_report::read_machine_facts(facts, m.admin_config, error)) {
       print_error(error);
       return kExitError;
     }
-    m.machine_wide_enabled = machine::names_sealkit(preload.text);
-    // The exclusions the runtime takes from the machine's file: only a trusted file counts.
-    machine::ConfigReport conf = machine::judge_runtime_config(rt::kSystemConfigPath);
-    if (conf.trusted && !conf.too_large) m.admin_config = std::move(conf.parsed);
+    m.machine_wide_enabled = facts.machine_wide_on;
+    m.kernel_seals = facts.kernel_seals;
   }
 
   std::vector<pid_t> pids;
@@ -135,6 +135,11 @@ int run_audit(const AuditOptions& o) {
   ro.vmas = o.vmas;
   ro.per_process = o.per_process;
   ro.only_ok = o.all;
+  ro.sort = o.sort == "user"       ? audit_report::SortBy::kUser
+            : o.sort == "exe"      ? audit_report::SortBy::kExe
+            : o.sort == "coverage" ? audit_report::SortBy::kCoverage
+            : o.sort == "state"    ? audit_report::SortBy::kState
+                                   : audit_report::SortBy::kPid;
   auto render = [&](std::ostream& out) {
     if (format == "json") audit_report::write_json(out, m, ro);
     else if (format == "prometheus") audit_report::write_prometheus(out, m, ro);
@@ -188,6 +193,10 @@ Runner add_audit(CLI::App& app) {
   sub->add_option("--require", o->require, "Exit 1 when machine coverage of bytes is below PERCENT")
       ->type_name("PERCENT")
       ->check(decimal_number(0, 100, "percent"));
+  sub->add_option("--sort", o->sort,
+                  "The table's order: pid (default), user, exe, coverage (the least sealed first) or state")
+      ->type_name("KEY")
+      ->check(one_of({"pid", "user", "exe", "coverage", "state"}));
   sub->add_flag("--by-class", o->by_class, "Add the totals by class of mapping (table), per process too (JSON)");
   sub->add_flag("--vmas", o->vmas, "JSON: list every VMA and object of each process");
   sub->add_flag("--per-process", o->per_process, "Prometheus: add per-process series (labels pid and comm)");

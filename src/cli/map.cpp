@@ -54,11 +54,10 @@ int run_map(const MapOptions& o) {
     print_error(error);
     return kExitError;
   }
-  if (!to_stdout) {
-    std::cout << "pid " << o.pid << ": " << map::coverage_line(*picture) << "\n";
-    if (!o.svg.empty()) std::cout << "wrote " << visible_text(o.svg) << "\n";
-    if (!o.html.empty()) std::cout << "wrote " << visible_text(o.html) << "\n";
-  }
+  // What was drawn on stdout; which files were written is a notice, on stderr.
+  if (!to_stdout) std::cout << "pid " << o.pid << ": " << visible_text(map::coverage_line(*picture)) << "\n";
+  if (!o.svg.empty() && o.svg != "-") std::cerr << "sealkit: wrote " << visible_text(o.svg) << "\n";
+  if (!o.html.empty() && o.html != "-") std::cerr << "sealkit: wrote " << visible_text(o.html) << "\n";
   return kExitOk;
 }
 

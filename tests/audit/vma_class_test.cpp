@@ -249,8 +249,8 @@ TEST(ProcessAudit, LiveProcessWithSelfSealedMapping) {
   ElfLayoutCache cache;
   ProcessAudit a = audit_process(getpid(), cache);
   ASSERT_EQ(a.status, AuditStatus::kOk) << a.detail;
-  EXPECT_EQ(a.comm.substr(0, 8), "test_cor");
-  EXPECT_NE(a.exe.find("test_core"), std::string::npos);
+  EXPECT_EQ(a.comm.substr(0, 10), "test_audit");
+  EXPECT_NE(a.exe.find("test_audit_engine"), std::string::npos);
   const VmaRecord& mine = at(a, addr);
   EXPECT_TRUE(mine.sealed);
   EXPECT_FALSE(mine.should_seal());

@@ -11,8 +11,11 @@
 #include <sys/wait.h>
 #include <elf.h>
 #include <grp.h>
+#include <pwd.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -692,4 +695,117 @@ TEST(SealkitAudit, AnotherUsersProcessIsDeniedNotAnError) {
   EXPECT_EQ(find_process(j, ::getpid())->at("status"), "denied");
   EXPECT_EQ(j.at("skipped").at("denied"), 1);
   EXPECT_EQ(j.at("totals").at("processes"), 0);
+}
+
+// The table a person reads: each process's user and executable, and for one
+// that is not wholly sealed, why and what to do; process counts before the
+// byte figure (one big sealed process must not hide unsealed ones).
+TEST(SealkitAudit, TheTableSaysWhoEachProcessIsAndWhyItIsNotSealed) {
+  if (!have_mseal()) GTEST_SKIP() << "this kernel has no mseal(2): nothing would be sealed";
+  Child sealed, plain;
+  start_sleeper(sealed, {SEALKIT_BIN, "run", "--", "/usr/bin/sleep", "300"});
+  start_sleeper(plain, {"/usr/bin/sleep", "301"});
+  const Captured c = sealkit_cli({"audit", std::to_string(plain.pid), std::to_string(sealed.pid), "--sort", "coverage"});
+  ASSERT_EQ(c.status, 0) << c.err;
+  std::istringstream lines(c.out);
+  std::string header, first, second;
+  std::getline(lines, header);
+  std::getline(lines, first);
+  std::getline(lines, second);
+  EXPECT_EQ(header.rfind("PID", 0), 0u) << header;
+  for (const char* column : {"USER", "EXE", "COVERAGE", "STATE"}) EXPECT_NE(header.find(column), std::string::npos) << header;
+  const std::string me = ::getpwuid(::geteuid())->pw_name;
+  // --sort coverage: the least sealed first.
+  EXPECT_EQ(first.rfind(std::to_string(plain.pid) + " ", 0), 0u) << c.out;
+  EXPECT_NE(first.find(" " + me + " "), std::string::npos) << first;
+  EXPECT_NE(first.find("/usr/bin/sleep"), std::string::npos) << first;
+  EXPECT_NE(first.find("0.0%"), std::string::npos) << first;
+  EXPECT_NE(first.find("not sealed: nothing sealed it; start it under sealkit run"), std::string::npos) << first;
+  EXPECT_EQ(second.rfind(std::to_string(sealed.pid) + " ", 0), 0u) << c.out;
+  EXPECT_NE(second.find("100.0%"), std::string::npos) << second;
+  EXPECT_NE(second.find(" sealed "), std::string::npos) << second;
+  const std::size_t counts = c.out.find("\nprocesses: 2 processes audited: 1 sealed, 0 partly sealed, 1 not sealed (1 "
+                                        "reached by nothing)\n");
+  EXPECT_NE(counts, std::string::npos) << c.out;
+  EXPECT_LT(counts, c.out.find("\nbytes: ")) << "process counts come before the byte figure: " << c.out;
+  const Captured by_pid = sealkit_cli({"audit", std::to_string(sealed.pid), std::to_string(plain.pid)});
+  EXPECT_LT(by_pid.out.find("\n" + std::to_string(std::min(sealed.pid, plain.pid)) + " "),
+            by_pid.out.find("\n" + std::to_string(std::max(sealed.pid, plain.pid)) + " "))
+      << "by pid unless told: " << by_pid.out;
+  // The same in JSON: the state, the user, and the machine's counts by state.
+  const json j = audit_json({"audit", "--json", std::to_string(sealed.pid), std::to_string(plain.pid)});
+  EXPECT_EQ(find_process(j, sealed.pid)->at("state"), "sealed");
+  EXPECT_EQ(find_process(j, plain.pid)->at("state"), "unsealed");
+  EXPECT_EQ(find_process(j, plain.pid)->at("uid"), ::geteuid());
+  EXPECT_EQ(find_process(j, plain.pid)->at("set_id"), false);
+  EXPECT_EQ(j.at("totals").at("states").at("sealed"), 1);
+  EXPECT_EQ(j.at("totals").at("states").at("unsealed"), 1);
+}
+
+// A set-user-ID program started under `sealkit run` by a user: ld.so drops
+// LD_AUDIT and LD_PRELOAD in secure execution, and the audit says that is why.
+TEST(SealkitAudit, ASetUserIdProgramUnderSealkitRunIsSaidToBeOutOfItsReach) {
+  if (::geteuid() != 0) GTEST_SKIP() << "making a set-user-ID copy of sleep and running it as nobody needs root";
+  char dir[] = "/tmp/sealkit-audit-setuid-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir), nullptr);
+  ASSERT_EQ(::chmod(dir, 0755), 0);
+  struct statvfs fs;
+  if (::statvfs(dir, &fs) == 0 && (fs.f_flag & ST_NOSUID) != 0) {
+    ::rmdir(dir);
+    GTEST_SKIP() << "/tmp is mounted nosuid: no set-user-ID program runs from it";
+  }
+  const std::string copy = std::string(dir) + "/sleep";
+  {
+    std::ifstream in("/usr/bin/sleep", std::ios::binary);
+    std::ofstream out(copy, std::ios::binary);
+    out << in.rdbuf();
+  }
+  ASSERT_EQ(::chmod(copy.c_str(), 04755), 0);
+  Child c;
+  c.pid = ::fork();
+  ASSERT_GE(c.pid, 0);
+  if (c.pid == 0) {
+    if (::setgroups(0, nullptr) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0) _exit(126);
+    ::execl(SEALKIT_BIN, SEALKIT_BIN, "run", copy.c_str(), "300", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  pid_t sleeping = 0;
+  for (int i = 0; i < 1000 && sleeping == 0; ++i) {
+    if (readlink_str("/proc/" + std::to_string(c.pid) + "/exe") == copy &&
+        read_text("/proc/" + std::to_string(c.pid) + "/syscall").rfind("230 ", 0) == 0)
+      sleeping = c.pid;
+    else
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (sleeping == 0) {
+    ::unlink(copy.c_str());
+    ::rmdir(dir);
+    FAIL() << "the set-user-ID copy of sleep did not reach its sleep";
+  }
+  const json j = audit_json({"audit", "--json", std::to_string(sleeping)});
+  const Captured table = sealkit_cli({"audit", std::to_string(sleeping)});
+  ::unlink(copy.c_str());
+  ::rmdir(dir);
+  const json* p = find_process(j, sleeping);
+  ASSERT_NE(p, nullptr) << j;
+  EXPECT_EQ(p->at("set_id"), true) << *p;
+  EXPECT_EQ(p->at("uid"), 0) << "its effective user: " << *p;
+  EXPECT_EQ(p->at("state"), "secure_exec") << *p;
+  EXPECT_NE(table.out.find("set-user-ID or set-group-ID: ld.so drops sealkit run's LD_AUDIT and LD_PRELOAD"),
+            std::string::npos)
+      << table.out;
+}
+
+// Run by a user, the audit says that other users' processes need root rather
+// than leaving them out in silence.
+TEST(SealkitAudit, AsAUserTheTableSaysOtherUsersProcessesNeedRoot) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to run the audit as another user";
+  const std::string me = std::to_string(::getpid());
+  const Captured c = sealkit::test::run_captured_after(
+      [] { return ::setgroups(0, nullptr) == 0 && ::setgid(65534) == 0 && ::setuid(65534) == 0; },
+      {SEALKIT_BIN, "audit", me});
+  ASSERT_EQ(c.status, 0) << c.err;
+  EXPECT_NE(c.out.find("not read: 1 process of other users; their memory is root's to read: sudo sealkit audit"),
+            std::string::npos)
+      << c.out;
 }

@@ -221,8 +221,10 @@ TEST_F(HostileNames, CheckShowsFileNamesEscaped) {
   ASSERT_EQ(doc.at("files").size(), 1u);
   EXPECT_EQ(doc.at("files")[0].at("path").get<std::string>(), dir_ + "/sl\x1b]0;x\x07\xc2\x9b\xe2\x81\xa6\xef\xbf\xbd");
 
+  // A path that is not there is a row with its reason, escaped like any other.
   Captured missing = run_sealkit({"check", dir_ + "/" + kArgv0});
-  EXPECT_EQ(missing.status, 2);
-  EXPECT_EQ(first_unsafe(missing.err), "") << "error messages are escaped too";
-  EXPECT_NE(missing.err.find("\\x1b[2J"), std::string::npos) << missing.err;
+  EXPECT_EQ(missing.status, 1);
+  EXPECT_EQ(first_unsafe(missing.out), "") << "the unreadable path's row is escaped too";
+  EXPECT_NE(missing.out.find("\\x1b[2J"), std::string::npos) << missing.out;
+  EXPECT_NE(missing.out.find("No such file or directory"), std::string::npos) << missing.out;
 }

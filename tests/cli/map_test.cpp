@@ -254,6 +254,36 @@ TEST(SealkitMap, UnsealedProcessIsDrawnAsSmapsShowsIt) {
   EXPECT_GT(count_state(pic, "unsealed"), 0u);
 }
 
+// For a person: a process that is not wholly sealed says why and what to do
+// (the audit's state), on stdout and in the picture; which files were
+// written is a notice on stderr; a long path is shown whole; the gap up to
+// [vsyscall] is named for what it is, not counted as exabytes unmapped.
+TEST(SealkitMap, APictureSaysWhyAndShowsWholePaths) {
+  TempDir dir;
+  const fs::path deep = dir.path / "a-directory-with-a-long-name" / "and-another-one-below-it" / "where-the-program-is";
+  fs::create_directories(deep);
+  const fs::path program = deep / "sealkit-map-target-with-a-long-name";
+  fs::copy_file(ATTACK_TARGET, program);
+  fs::permissions(program, fs::perms::owner_all);
+  Waiting w;
+  start_waiting(w, {program.string(), "--wait"});
+  const std::string svg = (dir.path / "p.svg").string();
+  Captured c = sealkit_map(w.pid, {"--svg", svg});
+  ASSERT_EQ(c.status, 0) << c.err;
+  EXPECT_NE(c.out.find("; not sealed: nothing sealed it; start it under sealkit run"), std::string::npos) << c.out;
+  EXPECT_EQ(c.out.find("wrote"), std::string::npos) << "stdout is what was drawn: " << c.out;
+  EXPECT_NE(c.err.find("sealkit: wrote " + svg), std::string::npos) << c.err;
+  nlohmann::json pic = parse_picture(svg);
+  ASSERT_FALSE(pic.is_null());
+  EXPECT_NE(pic["coverage"].get<std::string>().find("not sealed: nothing sealed it"), std::string::npos)
+      << pic["coverage"];
+  const std::string text = read_file(svg);
+  EXPECT_NE(text.find(program.string()), std::string::npos) << "the program's whole path (" << program.string().size()
+                                                            << " characters) is shown";
+  EXPECT_EQ(text.find("EiB unmapped"), std::string::npos) << "no mapping lives in the non-canonical hole";
+  EXPECT_NE(text.find("the non-canonical hole and the kernel's half"), std::string::npos);
+}
+
 TEST(SealkitMap, SealedProcessIsDrawnAsSmapsShowsIt) {
   Waiting w;
   start_waiting(w, {SEALKIT_BIN, "run", "--", ATTACK_TARGET, "--wait"});

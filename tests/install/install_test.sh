@@ -81,6 +81,33 @@ if grep -q libsealkit <<<"$static_deps"; then fail "consumer_static should not n
 "$work/cxx/consumer_shared" || fail "C++ consumer (shared)"
 "$work/cxx/consumer_static" || fail "C++ consumer (static)"
 
+echo "== C consumer: find_package(sealkit) in a C-only project, shared and static"
+cmake -S "$here/c_consumer" -B "$work/c" "${generator[@]}" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_C_COMPILER="$cc" \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_FLAGS="-std=c11 -Wall -Wextra -Werror ${san_flags[*]}" \
+  >"$work/c-configure.log" 2>&1 || { cat "$work/c-configure.log"; fail "configuring the C consumer"; }
+cmake --build "$work/c" >"$work/c-build.log" 2>&1 || { cat "$work/c-build.log"; fail "building the C consumer"; }
+loads_installed_lib "$work/c/c_consumer_shared" || fail "c_consumer_shared does not load the installed libsealkit"
+c_static_deps=$(ldd "$work/c/c_consumer_static")
+if grep -q libsealkit <<<"$c_static_deps"; then fail "c_consumer_static should not need libsealkit.so"; fi
+"$work/c/c_consumer_shared" || fail "C consumer (shared)"
+"$work/c/c_consumer_static" || fail "C consumer (static)"
+
+# The C++ API's checks happen at compile time: a dropped Result is a warning
+# ([[nodiscard]]), an if on a Result<bool> does not compile; C++20 adds span views.
+echo "== C++ API at compile time (installed sealkit.hpp)"
+api_check() {  # api_check STD SNIPPET: compiles SNIPPET in a main() against the installed header
+  printf '#include <sealkit/sealkit.hpp>\nint main() { %s; return 0; }\n' "$2" >"$work/api.cpp"
+  "$cxx" "-std=$1" -fsyntax-only -Werror=unused-result -I"$prefix/include" "$work/api.cpp" 2>"$work/api.err"
+}
+api_check c++17 'auto r = sealkit::seal(nullptr, 0); (void)r.has_value()' || { cat "$work/api.err"; fail "a checked Result"; }
+if api_check c++17 'sealkit::seal(nullptr, 0)'; then fail "a dropped Result compiles without a warning"; fi
+grep -q 'nodiscard' "$work/api.err" || { cat "$work/api.err"; fail "a dropped Result: not the nodiscard warning"; }
+if api_check c++17 'if (auto r = sealkit::is_sealed(nullptr, 1)) return 1'; then
+  fail "if (auto r = is_sealed(...)) compiles: it would read an unsealed mapping as sealed"
+fi
+api_check c++20 'auto m = sealkit::Mapping::anonymous(4096); if (m) { std::span<std::byte> b = m->bytes(); (void)b; }' ||
+  { cat "$work/api.err"; fail "Mapping::bytes() in C++20"; }
+
 # The installed `sealkit run`: finds the injected objects in <prefix>/<$LIB>/sealkit/ (cmake/runtime_layout.cmake)
 # and seals a 64-bit program and, when the i386 objects are installed, a 32-bit one in the same tree.
 echo "== installed sealkit run"

@@ -132,11 +132,13 @@ void put_audited(const audit::ProcessAudit& p, Put&& put) {
   put("filters", filters_json(p.filters));
 }
 
-json process_json(const audit::ProcessAudit& p, const RenderOptions& o) {
-  json j{{"pid", p.pid}, {"comm", p.comm}, {"exe", p.exe}, {"status", audit::to_string(p.status)}};
+json process_json(const audit::ProcessAudit& p, ProcessState state, const RenderOptions& o) {
+  json j{{"pid", p.pid}, {"comm", p.comm}, {"exe", p.exe}, {"status", audit::to_string(p.status)}, {"uid", p.uid}};
   if (!p.detail.empty() && p.status != audit::AuditStatus::kOk) j["detail"] = p.detail;
   if (p.status != audit::AuditStatus::kOk) return j;
   put_audited(p, into(j));
+  j["set_id"] = p.set_id;
+  j["state"] = to_string(state);
   if (o.by_class) j["classes"] = classes(p.by_class);
   if (o.vmas) {
     json objs = json::array();
@@ -193,12 +195,15 @@ class FlatObject {
   std::vector<std::pair<std::string_view, std::string>> items_;
 };
 
-std::string audited_line(const audit::ProcessAudit& p) {
+std::string audited_line(const audit::ProcessAudit& p, ProcessState state) {
   FlatObject f;
   f.put("pid", p.pid);
   f.put("comm", p.comm);
   f.put("exe", p.exe);
   f.put("status", audit::to_string(p.status));
+  f.put("uid", p.uid);
+  f.put("set_id", p.set_id);
+  f.put("state", to_string(state));
   put_audited(p, [&f](std::string_view key, const auto& v) { f.put(key, v); });
   return f.text();
 }
@@ -210,6 +215,9 @@ std::string audited_line(const audit::ProcessAudit& p) {
 void write_json(std::ostream& out, const MachineAudit& m, const RenderOptions& o) {
   json totals = counters(m.total);
   totals["processes"] = m.by_status[0];
+  json states = json::object();
+  for (std::size_t s = 0; s < kProcessStateCount; ++s) states[to_string(static_cast<ProcessState>(s))] = m.by_state[s];
+  totals["states"] = std::move(states);
   totals["objects"] = m.objects;
   totals["objects_fully_sealed"] = m.objects_fully_sealed;
   totals["objects_unverified"] = m.objects_unverified;
@@ -235,10 +243,11 @@ void write_json(std::ostream& out, const MachineAudit& m, const RenderOptions& o
       << ",\n  \"duration_seconds\": " << json(m.duration_seconds).dump() << ",\n  \"totals\": " << nested(totals)
       << ",\n  \"skipped\": " << nested(skipped) << ",\n  \"processes\": [";
   const char* sep = "\n    ";
-  for (const audit::ProcessAudit& p : m.processes) {
+  for (std::size_t i = 0; i < m.processes.size(); ++i) {
+    const audit::ProcessAudit& p = m.processes[i];
     // comm and paths are any bytes a process chose: json_text writes them ASCII, invalid UTF-8 as U+FFFD.
     const bool flat = p.status == audit::AuditStatus::kOk && !o.by_class && !o.vmas;
-    out << sep << (flat ? audited_line(p) : dumped(process_json(p, o)));
+    out << sep << (flat ? audited_line(p, m.states[i]) : dumped(process_json(p, m.states[i], o)));
     sep = ",\n    ";
   }
   out << (m.processes.empty() ? "]\n}\n" : "\n  ]\n}\n");

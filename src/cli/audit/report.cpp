@@ -18,7 +18,11 @@ void MachineAudit::add(audit::ProcessAudit p) {
     filter_refuses_mseal += p.filters.refuses_mseal();
     filter_stopped_seconds_max = std::max(filter_stopped_seconds_max, p.filters.stopped_seconds);
     filter_stopped_seconds_total += p.filters.stopped_seconds;
-    ++by_state[static_cast<std::size_t>(process_state(p, machine_wide_enabled, admin_config.get()))];
+    const ProcessState s = process_state(p, MachineFacts{machine_wide_enabled, admin_config.get(), kernel_seals});
+    ++by_state[static_cast<std::size_t>(s)];
+    states.push_back(s);
+  } else {
+    states.push_back(ProcessState::kUnsealed);  // not looked at: no state
   }
   if (!keep_vmas) {
     std::vector<audit::VmaRecord>().swap(p.vmas);  // 2000 processes hold ~100k of them

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -30,12 +31,14 @@ struct MachineAudit {
   std::uint64_t filter_instructions_executed = 0, filter_unknown_vmas = 0;
   std::size_t filter_refuses_mseal = 0;  // processes whose filters answer mseal with anything but ALLOW/LOG
   double filter_stopped_seconds_max = 0, filter_stopped_seconds_total = 0;
-  // Whether /etc/ld.so.preload names sealkit's object (set before add(): the states depend on it), and the
-  // audited processes by state (cli/audit/process_state.hpp).
+  // What the states depend on (set before add()), and the audited processes by state
+  // (cli/audit/process_state.hpp). admin_config: the administrator's runtime configuration as the runtime uses
+  // it, for the state excluded (null: none).
   bool machine_wide_enabled = false;
-  // The administrator's runtime configuration as the runtime uses it, for the state excluded (null: none).
   std::shared_ptr<const rt::Config> admin_config;
+  bool kernel_seals = true;
   std::array<std::size_t, kProcessStateCount> by_state{};
+  std::vector<ProcessState> states;  // one per process, in order; meaningful for status ok
   double started_unix_seconds = 0;  // wall clock at the start of the scan
   double duration_seconds = 0;
   bool keep_vmas = false;  // keep each process's VMA list (JSON --vmas); else it is freed once counted
@@ -43,6 +46,9 @@ struct MachineAudit {
   void add(audit::ProcessAudit p);  // keeps p and adds it to the totals
   std::size_t skipped() const noexcept { return processes.size() - by_status[0]; }
 };
+
+// The order of the table's rows (--sort).
+enum class SortBy : std::uint8_t { kPid, kUser, kExe, kCoverage, kState };
 
 // Coverage in percent, nullopt when nothing should be sealed.
 std::optional<double> percent(std::optional<double> ratio);
@@ -55,6 +61,7 @@ struct RenderOptions {
   bool vmas = false;         // json: every VMA of every process
   bool per_process = false;  // prometheus: per-process series (pid, comm labels)
   bool only_ok = false;      // table: leave skipped processes out of the rows (they are counted below)
+  SortBy sort = SortBy::kPid;  // table: the rows' order
 };
 
 void write_json(std::ostream& out, const MachineAudit& m, const RenderOptions& o);

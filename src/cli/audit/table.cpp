@@ -1,7 +1,12 @@
 // `sealkit audit` for people: one row per process, then machine totals and
 // what was skipped, and with --by-class the totals by class. The cells hold
 // comms and reasons as they are: print_table escapes every cell.
+#include <pwd.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstdio>
+#include <map>
 #include <string>
 
 #include "cli/audit/report.hpp"
@@ -49,33 +54,110 @@ std::string filters_cell(const audit::FilterSummary& f) {
   return s + ")";
 }
 
+// The user name of `uid`, once per uid; the number when it has none.
+class UserNames {
+ public:
+  const std::string& operator()(long uid) {
+    auto it = names_.find(uid);
+    if (it != names_.end()) return it->second;
+    std::string name = uid < 0 ? "-" : std::to_string(uid);
+    if (uid >= 0) {
+      if (const passwd* pw = ::getpwuid(static_cast<uid_t>(uid))) name = pw->pw_name;
+    }
+    return names_.emplace(uid, std::move(name)).first->second;
+  }
+
+ private:
+  std::map<long, std::string> names_;
+};
+
+// The rows' order: --sort, then pid.
+std::vector<std::size_t> row_order(const MachineAudit& m, SortBy by, UserNames& user) {
+  std::vector<std::size_t> order(m.processes.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  auto coverage = [&](std::size_t i) {
+    const audit::ClassTotals& t = m.processes[i].total;
+    return t.should_bytes ? static_cast<double>(t.sealed_should_bytes) / static_cast<double>(t.should_bytes) : 2.0;
+  };
+  auto key_less = [&](std::size_t a, std::size_t b) {
+    const audit::ProcessAudit& x = m.processes[a];
+    const audit::ProcessAudit& y = m.processes[b];
+    switch (by) {
+      case SortBy::kPid: return false;
+      case SortBy::kUser: return user(x.uid) < user(y.uid);
+      case SortBy::kExe: return x.exe < y.exe;
+      case SortBy::kCoverage: return coverage(a) < coverage(b);  // the least sealed first
+      case SortBy::kState: return m.states[a] < m.states[b];
+    }
+    return false;
+  };
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    if (key_less(a, b)) return true;
+    if (key_less(b, a)) return false;
+    return m.processes[a].pid < m.processes[b].pid;
+  });
+  return order;
+}
+
+// "30 sealed, 2 partly sealed, 10 not sealed (8 started before ..., 2 static)": processes first, so that one
+// big sealed process cannot hide many small unsealed ones behind a byte figure.
+std::string process_counts(const MachineAudit& m) {
+  auto n = [&](ProcessState s) { return m.by_state[static_cast<std::size_t>(s)]; };
+  std::string why;
+  auto add = [&](ProcessState s, const char* words) {
+    if (n(s)) why += (why.empty() ? "" : ", ") + std::to_string(n(s)) + " " + words;
+  };
+  add(ProcessState::kPredatesEnabling, "started before sealing was switched on");
+  add(ProcessState::kStatic, "static");
+  add(ProcessState::kExcluded, "excluded");
+  add(ProcessState::kFiltered, "kept by a seccomp filter");
+  add(ProcessState::kSecureExec, "set-user-ID out of sealkit run's reach");
+  add(ProcessState::kNoMseal, "on a kernel without mseal");
+  add(ProcessState::kUnsealed, "reached by nothing");
+  std::size_t not_sealed = 0;
+  for (std::size_t s = 0; s < kProcessStateCount; ++s) {
+    const auto state = static_cast<ProcessState>(s);
+    if (state != ProcessState::kSealed && state != ProcessState::kPartlySealed) not_sealed += m.by_state[s];
+  }
+  return count(m.by_status[0], "process", "processes") + " audited: " + std::to_string(n(ProcessState::kSealed)) +
+         " sealed, " + std::to_string(n(ProcessState::kPartlySealed)) + " partly sealed, " +
+         std::to_string(not_sealed) + " not sealed" + (why.empty() ? "" : " (" + why + ")");
+}
+
 }  // namespace
 
 void write_table(std::ostream& out, const MachineAudit& m, const RenderOptions& o) {
-  Rows rows{{"PID", "COMM", "COVERAGE", "SEALED/SHOULD VMAS", "SEALED/SHOULD BYTES", "UNSEALED CLASSES", "FILTERS"}};
-  for (const audit::ProcessAudit& p : m.processes) {
+  UserNames user;
+  Rows rows{{"PID", "USER", "COMM", "EXE", "COVERAGE", "SEALED/SHOULD", "STATE", "FILTERS"}};
+  for (std::size_t i : row_order(m, o.sort, user)) {
+    const audit::ProcessAudit& p = m.processes[i];
+    const std::string exe = p.exe.empty() ? "-" : p.exe;  // a kernel thread, or not readable
     if (p.status != audit::AuditStatus::kOk) {
       if (!o.only_ok)
-        rows.push_back({std::to_string(p.pid), p.comm, audit::to_string(p.status), "", "", p.detail, ""});
+        rows.push_back({std::to_string(p.pid), user(p.uid), p.comm, exe, audit::to_string(p.status), "", p.detail, ""});
       continue;
     }
     const audit::ClassTotals& t = p.total;
-    rows.push_back({std::to_string(p.pid), p.comm, percent_text(t.sealed_should_bytes, t.should_bytes),
-                    of(t.sealed_should_vmas, t.should_vmas),
+    rows.push_back({std::to_string(p.pid), user(p.uid), p.comm, exe, percent_text(t.sealed_should_bytes, t.should_bytes),
                     human_bytes(t.sealed_should_bytes) + "/" + human_bytes(t.should_bytes),
-                    join(unsealed_classes(p.by_class)), filters_cell(p.filters)});
+                    state_reason(m.states[i], p), filters_cell(p.filters)});
   }
   print_table(rows, out);
 
+  out << "\nprocesses: " << process_counts(m) << "\n";
+  if (::geteuid() != 0 && m.by_status[static_cast<std::size_t>(audit::AuditStatus::kDenied)] != 0)
+    out << "not read: " << count(m.by_status[static_cast<std::size_t>(audit::AuditStatus::kDenied)], "process",
+                                 "processes")
+        << " of other users; their memory is root's to read: sudo sealkit audit\n";
   const audit::ClassTotals& t = m.total;
-  out << "\nmachine: " << percent_text(t.sealed_should_bytes, t.should_bytes) << " of should-be-sealed bytes sealed ("
+  out << "bytes: " << percent_text(t.sealed_should_bytes, t.should_bytes) << " of should-be-sealed bytes sealed ("
       << human_bytes(t.sealed_should_bytes) << " of " << human_bytes(t.should_bytes) << "), "
-      << percent_text(t.sealed_should_vmas, t.should_vmas) << " of VMAs (" << t.sealed_should_vmas << " of " << t.should_vmas
-      << "); " << m.by_status[0] << " processes, " << m.objects << " ELF objects (" << m.objects_fully_sealed
+      << percent_text(t.sealed_should_vmas, t.should_vmas) << " of VMAs (" << t.sealed_should_vmas << " of "
+      << t.should_vmas << "); " << count(m.objects, "ELF object") << " (" << m.objects_fully_sealed
       << " fully sealed, " << m.objects_unverified << " unverified)\n";
   out << "unsealed classes: " << join(unsealed_classes(m.by_class)) << "\n";
   auto f = [&](audit::FilterSummary::Status s) { return m.by_filter_status[static_cast<std::size_t>(s)]; };
-  out << "seccomp filters: " << f(audit::FilterSummary::Status::kRead) << " processes read ("
+  out << "seccomp filters: " << count(f(audit::FilterSummary::Status::kRead), "process", "processes") << " read ("
       << t.filter_sealed_vmas << " VMAs, " << human_bytes(t.filter_sealed_bytes)
       << " sealed by filters, counted as sealed above; " << t.partial_vmas << " VMAs sealed in part, "
       << human_bytes(t.partial_bytes) << " of them; " << t.supervised_vmas << " VMAs, "
@@ -84,8 +166,8 @@ void write_table(std::ostream& out, const MachineAudit& m, const RenderOptions& 
       << f(audit::FilterSummary::Status::kNone) << " without, " << f(audit::FilterSummary::Status::kNotChecked)
       << " not checked\n";
   if (m.filter_refuses_mseal != 0)
-    out << "kept from mseal by their seccomp filters: " << m.filter_refuses_mseal
-        << " processes (their FILTERS cell says the answer; docs/audit.md, \"Filters that refuse mseal\")\n";
+    out << "kept from mseal by their seccomp filters: " << count(m.filter_refuses_mseal, "process", "processes")
+        << " (their FILTERS cell says the answer; docs/audit.md, \"Filters that refuse mseal\")\n";
   auto n = [&](audit::AuditStatus s) { return m.by_status[static_cast<std::size_t>(s)]; };
   out << "skipped: " << m.skipped() << " (" << n(audit::AuditStatus::kGone) << " gone, "
       << n(audit::AuditStatus::kDenied) << " denied, " << n(audit::AuditStatus::kKernelThread) << " kernel threads, "

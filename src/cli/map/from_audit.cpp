@@ -1,7 +1,9 @@
 #include "cli/map/from_audit.hpp"
 
+#include <memory>
 #include <string_view>
 
+#include "cli/audit/process_state.hpp"
 #include "core/proc_maps.hpp"
 
 namespace sealkit::cli::map {
@@ -143,7 +145,13 @@ std::optional<Picture> picture_of_process(pid_t pid, std::string& error) {
     error = failure_message(a);
     return std::nullopt;
   }
-  return picture_from_audit(a, command_of(pid, a.comm));
+  Picture p = picture_from_audit(a, command_of(pid, a.comm));
+  audit_report::MachineFacts facts;
+  std::shared_ptr<const rt::Config> admin;
+  std::string ignored;  // without /etc/ld.so.preload the state is judged as if machine-wide sealing were off
+  audit_report::read_machine_facts(facts, admin, ignored);
+  p.state = audit_report::state_reason(audit_report::process_state(a, facts), a);
+  return p;
 }
 
 }  // namespace sealkit::cli::map

@@ -59,8 +59,10 @@ const char* text_colour_of(SealState s) {
 std::string coverage_line(const Picture& p) {
   const std::string pct = p.should_seal_bytes == 0 ? "100.0%" : percent_of(p.sealed_of_should_bytes, p.should_seal_bytes);
   if (p.should_seal_bytes == 0) return std::string("coverage ") + pct + ": nothing in this process should be sealed";
-  return std::string("coverage ") + pct + ": " + human_bytes(p.sealed_of_should_bytes) + " of the " +
-         human_bytes(p.should_seal_bytes) + " that should be sealed is sealed";
+  std::string line = std::string("coverage ") + pct + ": " + human_bytes(p.sealed_of_should_bytes) + " of the " +
+                     human_bytes(p.should_seal_bytes) + " that should be sealed is sealed";
+  if (p.sealed_of_should_bytes != p.should_seal_bytes && !p.state.empty()) line += "; " + p.state;
+  return line;
 }
 
 }  // namespace sealkit::cli::map

@@ -43,10 +43,13 @@ struct Picture {
   std::uint64_t sealed_of_should_bytes = 0;  // the part of should_seal_bytes that is sealed
   std::uint64_t sealed_bytes = 0;            // every sealed byte, whether it should be or not
   std::string coverage_rule;                 // one sentence: what counts as "should be sealed"
+  std::string state;                         // the process's state in words (`sealkit audit`'s STATE):
+                                             // for one not wholly sealed, why and what to do
   std::vector<Band> bands;                   // address order of their first VMA
 };
 
-// "coverage 97.3%: 12.1 MiB of the 12.4 MiB that should be sealed is sealed".
+// "coverage 97.3%: 12.1 MiB of the 12.4 MiB that should be sealed is sealed", and for a process not wholly
+// sealed, its state: why, and what to do.
 std::string coverage_line(const Picture& p);
 
 }  // namespace sealkit::cli::map

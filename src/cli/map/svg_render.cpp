@@ -1,5 +1,7 @@
 #include "cli/map/svg_render.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <sstream>
 #include <string_view>
@@ -26,8 +28,13 @@ constexpr double kBracketX = 596;
 constexpr double kNameX = 608;
 constexpr double kBodyTop = 164;  // below header, legend and column heads
 constexpr double kBottomMargin = 16;
-constexpr std::size_t kMaxNameChars = 56;
-constexpr std::size_t kMaxPathChars = 60;
+// Names and paths are shown whole up to these lengths; the picture widens to
+// fit them (svg_width) rather than cut a path while the page has room.
+constexpr std::size_t kMaxNameChars = 200;
+constexpr std::size_t kMaxPathChars = 240;
+// Average advance per character of the band name (12.5 bold) and path (10) fonts.
+constexpr double kNameCharWidth = 7.9;
+constexpr double kPathCharWidth = 6.2;
 constexpr std::size_t kMaxCommandChars = 110;
 constexpr std::size_t kRuleLineChars = 160;
 
@@ -83,8 +90,8 @@ void write_legend(std::ostringstream& o) {
     const char* label;
   };
   static constexpr Item kItems[] = {
-      {SealState::kSealed, "sealed (sl in smaps)"},
-      {SealState::kUnsealed, "should be sealed, is NOT"},
+      {SealState::kSealed, "sealed (sl): its mapping is fixed; rw-p data stays writable"},
+      {SealState::kUnsealed, "should be sealed, is NOT (why: the header)"},
       {SealState::kNotApplicable, "not applicable"},
   };
   o << "<g id=\"legend\" font-size=\"12\">\n";
@@ -93,7 +100,7 @@ void write_legend(std::ostringstream& o) {
     o << "<rect x=\"" << num(x) << "\" y=\"114\" width=\"30\" height=\"16\" fill=\"" << fill_of(it.state)
       << "\" stroke=\"#333\" stroke-width=\"0.8\"/>";
     o << "<text x=\"" << num(x + 38) << "\" y=\"127\">" << it.label << "</text>\n";
-    x += 250;
+    x += 38 + static_cast<double>(std::string_view(it.label).size()) * 6.6 + 24;
   }
   o << "</g>\n";
   o << "<g font-size=\"10.5\" fill=\"#555\" font-style=\"italic\">"
@@ -115,6 +122,20 @@ std::string vma_title(const Band& band, const Vma& v) {
   return t;
 }
 
+// "gap 12.0 MiB unmapped". A gap that reaches past the lower half of the
+// address space (up to [vsyscall], the kernel's page) is mostly the
+// non-canonical hole and the kernel's half: no mapping can live there, so
+// its size says nothing about the process.
+std::string gap_text(const GapRow& g) {
+  constexpr std::uint64_t kLowerHalfEnd = std::uint64_t{1} << 47;  // 4-level paging; 5-level goes to 2^56
+  constexpr std::uint64_t kLowerHalfEnd5 = std::uint64_t{1} << 56;
+  const std::uint64_t half = g.begin < kLowerHalfEnd ? kLowerHalfEnd : kLowerHalfEnd5;
+  if (g.end <= half) return "gap " + human_bytes(g.end - g.begin) + " unmapped";
+  if (g.begin >= half) return "the non-canonical hole and the kernel's half: no mapping lives here";
+  return "gap " + human_bytes(half - g.begin) +
+         " unmapped to the end of the user half, then the non-canonical hole and the kernel's half";
+}
+
 void write_gap(std::ostringstream& o, const GapRow& g, double top) {
   double y = top + g.y, mid = y + g.height / 2;
   // A zig-zag across the bar: memory continues past the break.
@@ -124,7 +145,7 @@ void write_gap(std::ostringstream& o, const GapRow& g, double top) {
   }
   o << "\" fill=\"none\" stroke=\"#888\" stroke-width=\"1\"/>";
   o << "<text x=\"" << num(kLabelX) << "\" y=\"" << num(mid + 3.5) << "\" font-size=\"10.5\" fill=\"#777\" "
-    << "font-style=\"italic\">gap " << human_bytes(g.end - g.begin) << " unmapped</text>\n";
+    << "font-style=\"italic\">" << gap_text(g) << "</text>\n";
 }
 
 void write_vma(std::ostringstream& o, const Band& band, const Vma& v, const VmaRow& r, double top) {
@@ -164,14 +185,27 @@ void write_box(std::ostringstream& o, const Band& band, const BandBox& b, double
   o << "\n";
 }
 
+
+// kWidth, or wider when a name or path needs it.
+double svg_width(const Picture& p) {
+  double need = kWidth;
+  for (const Band& b : p.bands) {
+    const double name = static_cast<double>(std::min(b.name.size(), kMaxNameChars)) * kNameCharWidth;
+    const double path = static_cast<double>(std::min(b.title.size(), kMaxPathChars)) * kPathCharWidth;
+    need = std::max(need, kNameX + std::max(name, path) + 16);
+  }
+  return std::ceil(need);
+}
+
 }  // namespace
 
 std::string render_svg_element(const Picture& p) {
   Layout layout = lay_out(p);
   double height = kBodyTop + layout.height + kBottomMargin;
+  const double width = svg_width(p);
   std::ostringstream o;
-  o << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << num(kWidth) << "\" height=\"" << num(height)
-    << "\" viewBox=\"0 0 " << num(kWidth) << " " << num(height) << "\" "
+  o << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << num(width) << "\" height=\"" << num(height)
+    << "\" viewBox=\"0 0 " << num(width) << " " << num(height) << "\" "
     << "font-family=\"DejaVu Sans, Verdana, Arial, sans-serif\" role=\"img\">\n";
   o << "<title>sealkit map of pid " << p.pid << ": " << markup_escape(coverage_line(p)) << "</title>\n";
   o << "<style>.addr,.mono{font-family:'DejaVu Sans Mono',Menlo,Consolas,monospace}.addr{font-size:10.5px;"
