@@ -28,8 +28,8 @@ namespace {
 
 using sealkit::test::Captured;
 
-const char* const kStates[] = {"sealed", "partly_sealed", "unsealed", "predates_enabling",
-                               "static", "excluded",      "filtered"};
+const char* const kStates[] = {"sealed",   "partly_sealed", "unsealed",    "predates_enabling", "static",
+                               "excluded", "filtered",      "secure_exec", "no_mseal"};
 
 // Every sample of a text exposition, "name{labels}" -> value as written.
 std::map<std::string, std::string> samples(const std::string& text) {
