@@ -61,6 +61,7 @@ int run_config_check(const std::string& given) {
 Runner add_config(CLI::App& app) {
   auto* sub = app.add_subcommand("config", "Runtime configuration files");
   sub->require_subcommand(1, 1);
+  sub->footer("Exit status: that of its subcommand (sealkit config check --help).");
   auto* check = sub->add_subcommand(
       "check", "Check a runtime configuration file (/etc/sealkit/runtime.conf or a draft of it) as the runtime reads it");
   auto file = std::make_shared<std::string>();

@@ -74,6 +74,8 @@ Runner add_map(CLI::App& app) {
   auto* html = sub->add_option("--html", opts->html, "Write a self-contained HTML page (picture, table) to FILE")
                    ->type_name("FILE")
                    ->check(not_empty("a file name, or - for stdout"));
+  sub->footer("Exit status: 0 the picture was written, 2 the process cannot be read, a file cannot be written, or bad "
+              "usage. How to read it: docs/map.md.");
   // At least one output; both at once is fine, but not both on stdout.
   sub->callback([svg, html, opts] {
     if (svg->count() == 0 && html->count() == 0) throw CLI::RequiredError("--svg FILE or --html FILE");
