@@ -6,6 +6,7 @@
 #include <libelf.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <string_view>
@@ -30,11 +31,19 @@ std::string libelf_error(const char* what) {
 
 bool add_overflows(std::uint64_t a, std::uint64_t b, std::uint64_t& out) { return __builtin_add_overflow(a, b, &out); }
 
+// The most of one PT_GNU_PROPERTY or PT_DYNAMIC segment read. Real ones are
+// bytes to a few KiB; the size is the file's own word, and libelf copies what
+// is asked for: a sparse file claiming gigabytes would otherwise cost root's
+// `check` or `audit` that much memory.
+constexpr std::size_t kMaxSegmentRead = std::size_t{1} << 20;
+
+std::size_t capped(std::uint64_t filesz) { return static_cast<std::size_t>(std::min<std::uint64_t>(filesz, kMaxSegmentRead)); }
+
 // NT_GNU_PROPERTY_TYPE_0 notes: a list of (type, size, data) padded to the
 // ELF class's alignment. Any inconsistency ends the walk (the property is
 // then reported absent, never guessed).
 bool has_memory_seal_property(Elf* e, const GElf_Phdr& ph, bool elf64) {
-  Elf_Data* d = elf_getdata_rawchunk(e, static_cast<int64_t>(ph.p_offset), ph.p_filesz, ELF_T_NHDR);
+  Elf_Data* d = elf_getdata_rawchunk(e, static_cast<int64_t>(ph.p_offset), capped(ph.p_filesz), ELF_T_NHDR);
   if (!d || !d->d_buf) return false;
   const auto* base = static_cast<const unsigned char*>(d->d_buf);
   std::size_t off = 0;
@@ -70,7 +79,7 @@ struct DynamicFlags {
 
 DynamicFlags read_dynamic(Elf* e, const GElf_Phdr& ph) {
   DynamicFlags f;
-  Elf_Data* d = elf_getdata_rawchunk(e, static_cast<int64_t>(ph.p_offset), ph.p_filesz, ELF_T_DYN);
+  Elf_Data* d = elf_getdata_rawchunk(e, static_cast<int64_t>(ph.p_offset), capped(ph.p_filesz), ELF_T_DYN);
   if (!d) return f;
   const std::size_t entsize = gelf_fsize(e, ELF_T_DYN, 1, EV_CURRENT);
   if (entsize == 0) return f;

@@ -2,6 +2,7 @@
 // behind its mappings, where anything may vanish or be out of reach.
 #include "audit/process_audit.hpp"
 
+#include <elf.h>
 #include <fcntl.h>
 #include <linux/seccomp.h>
 #include <string.h>
@@ -107,26 +108,62 @@ struct StatLine {
 
 enum class SmapsRead { kWhole, kImageGone, kImageUnfinished, kFailed };
 
-// Whether exec is still building the address space /proc/PID/auxv opens on:
-// the kernel fills saved_auxv (create_elf_tables) only after it has mapped
-// the program, its interpreter and the vDSO, and before the program runs one
-// instruction; until then the vector reads as a lone AT_NULL. A list read in
-// between (the new stack alone) is true but is not the image's memory. No
-// address space (a kernel thread, a process gone) reads as nothing, and is
-// not unfinished: smaps then reads as nothing too, and says why.
-bool image_unfinished(const std::string& auxv_path) {
+// What /proc/PID/auxv says: whether exec is still building the address space
+// it opens on, and whether the process runs in secure execution.
+//
+// Unfinished: the kernel fills saved_auxv (create_elf_tables) only after it
+// has mapped the program, its interpreter and the vDSO, and before the
+// program runs one instruction; until then the vector reads as a lone
+// AT_NULL. A list read in between (the new stack alone) is true but is not
+// the image's memory. No address space (a kernel thread, a process gone)
+// reads as nothing, and is not unfinished: smaps then reads as nothing too,
+// and says why.
+//
+// Secure: AT_SECURE, the kernel's own word that ld.so ran the program in
+// secure execution (set-user-ID, set-group-ID, file capabilities, an LSM's
+// say) and so ignored LD_AUDIT and LD_PRELOAD. The vector is in the
+// process's own word size: read as 64-bit pairs when that parses (small types,
+// ending in AT_NULL), else as 32-bit ones.
+struct AuxvFacts {
+  bool unfinished = false;
+  bool secure = false;
+};
+
+template <typename Word>
+bool find_at_secure(const unsigned char* v, std::size_t n, bool& secure) {
+  for (std::size_t at = 0; at + 2 * sizeof(Word) <= n; at += 2 * sizeof(Word)) {
+    Word type, value;
+    std::memcpy(&type, v + at, sizeof type);
+    std::memcpy(&value, v + at + sizeof type, sizeof value);
+    if (type == AT_NULL) return true;
+    if (type > 4096) return false;  // not this word size: no auxv type is that large
+    if (type == AT_SECURE) secure = value != 0;
+  }
+  return false;  // no AT_NULL: not this word size
+}
+
+AuxvFacts read_auxv(const std::string& auxv_path) {
+  AuxvFacts f;
   int fd = ::open(auxv_path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;  // it ended since smaps was opened: smaps reads nothing
-  unsigned char head[sizeof(unsigned long)] = {};
+  if (fd < 0) return f;  // it ended since smaps was opened: smaps reads nothing
+  unsigned char v[1024];  // AT_VECTOR_SIZE entries of 16 bytes, and room
   ssize_t n;
   do {
-    n = ::read(fd, head, sizeof head);
+    n = ::read(fd, v, sizeof v);
   } while (n < 0 && errno == EINTR);
   ::close(fd);
-  if (n != static_cast<ssize_t>(sizeof head)) return false;
-  for (unsigned char b : head)
-    if (b != 0) return false;  // the first entry's type is not AT_NULL
-  return true;
+  if (n < static_cast<ssize_t>(sizeof(unsigned long))) return f;
+  bool all_zero = true;
+  for (std::size_t i = 0; i < sizeof(unsigned long); ++i) all_zero = all_zero && v[i] == 0;
+  if (all_zero) {
+    f.unfinished = true;  // the first entry's type is AT_NULL
+    return f;
+  }
+  const auto len = static_cast<std::size_t>(n);
+  bool secure = false;
+  if (find_at_secure<std::uint64_t>(v, len, secure) || (secure = false, find_at_secure<std::uint32_t>(v, len, secure)))
+    f.secure = secure;
+  return f;
 }
 
 // The most of one smaps file the audit reads. A process has at most
@@ -158,14 +195,16 @@ constexpr std::size_t kMaxSmapsBytes = std::size_t{1} << 30;
 // either on the same address space or on a later one; a later one means the
 // first had finished, since only a running image can exec again.
 SmapsRead read_smaps(const std::string& path, const std::string& exe_link, const std::string& auxv_path,
-                     std::string& buf, std::size_t& len, std::string& exe) {
+                     std::string& buf, std::size_t& len, std::string& exe, bool& secure) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return SmapsRead::kFailed;
   len = 0;
-  if (image_unfinished(auxv_path)) {
+  const AuxvFacts auxv = read_auxv(auxv_path);
+  if (auxv.unfinished) {
     ::close(fd);
     return SmapsRead::kImageUnfinished;
   }
+  secure = auxv.secure;
   const std::optional<std::size_t> got = read_fd(fd, buf, kMaxSmapsBytes);
   if (!got) {
     const int e = errno;
@@ -508,10 +547,7 @@ ProcessAudit audit_process(pid_t pid, ElfLayoutCache& cache, const AuditOptions&
     }
     a.comm = status_name(status_text).value_or("");
     seccomp = parse_seccomp_status(status_text);
-    if (seccomp) {
-      a.uid = seccomp->euid;
-      a.set_id = seccomp->set_id;
-    }
+    if (seccomp) a.uid = seccomp->euid;
   } else {
     char comm[64];
     int comm_fd = ::open(proc("comm"), O_RDONLY | O_CLOEXEC);
@@ -536,7 +572,7 @@ ProcessAudit audit_process(pid_t pid, ElfLayoutCache& cache, const AuditOptions&
   auxv_path = proc("auxv");
   for (int attempt = 0; attempt < kSmapsAttempts; ++attempt) {
     std::size_t len = 0;
-    const SmapsRead read = read_smaps(smaps_path, exe_link, auxv_path, buffer, len, a.exe);
+    const SmapsRead read = read_smaps(smaps_path, exe_link, auxv_path, buffer, len, a.exe, a.secure_exec);
     if (read == SmapsRead::kImageGone) {
       a.detail = "its program changed (exec) or it exited while its smaps was read";
       continue;
@@ -569,7 +605,7 @@ ProcessAudit audit_process(pid_t pid, ElfLayoutCache& cache, const AuditOptions&
     c.comm = std::move(a.comm);
     c.exe = std::move(a.exe);
     c.uid = a.uid;
-    c.set_id = a.set_id;
+    c.secure_exec = a.secure_exec;
     if (options.filters) add_filter_seals(pid, options, seccomp, c);
     return c;
   }

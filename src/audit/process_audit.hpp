@@ -101,7 +101,9 @@ struct ProcessAudit {
   // Whose rights it has: the effective uid from status, else the owner of
   // /proc/PID (the same but for a process that is not dumpable); -1 unknown.
   long uid = -1;
-  bool set_id = false;  // a set-user-ID or set-group-ID program (known when status was read)
+  // AT_SECURE from /proc/PID/auxv: ld.so ran it in secure execution
+  // (set-user-ID, set-group-ID, file capabilities) and ignored LD_AUDIT and LD_PRELOAD.
+  bool secure_exec = false;
   AuditStatus status = AuditStatus::kOk;
   std::string detail;  // why a status other than ok, in words
   std::vector<VmaRecord> vmas;

@@ -189,7 +189,7 @@ Runner add_audit(CLI::App& app) {
                   "Write to FILE instead of standard output: a new file renamed over FILE, in a directory only root "
                   "or you can change (docs/cli.md, \"Files sealkit writes\")")
       ->type_name("FILE")
-      ->check(not_empty("a file name"));
+      ->check(file_name());
   sub->add_option("--require", o->require, "Exit 1 when machine coverage of bytes is below PERCENT")
       ->type_name("PERCENT")
       ->check(decimal_number(0, 100, "percent"));

@@ -1,10 +1,16 @@
-// `sealkit check FILE|DIR...`: static sealing readiness of ELF files, like
-// checksec but for sealing. Directories are walked recursively; symbolic
-// links are not followed, so each file is reported once.
+// `sealkit check PATH...`: static sealing readiness of ELF files, like
+// checksec but for sealing. Directories are walked recursively by names
+// relative to each open directory; symbolic links in them are not followed,
+// so each file is reported once and a link swapped in during the walk leads
+// nowhere.
+#include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
-#include <filesystem>
+#include <cerrno>
+#include <cstring>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -21,7 +27,6 @@ namespace sealkit::cli {
 
 namespace {
 
-namespace fs = std::filesystem;
 using audit::ElfFacts;
 
 struct CheckOptions {
@@ -115,9 +120,13 @@ bool is_not_elf(const std::string& error) {
   return error == "not an ELF file" || error == "not a regular file" || error.rfind("an ar archive", 0) == 0;
 }
 
-void check_file(const std::string& path, bool named, Found& found) {
+// An open file's facts; a FIFO, socket or device is skipped as not a regular file.
+void check_fd(int fd, const std::string& path, bool named, Found& found) {
   Row r{path, std::nullopt, ""};
-  r.facts = audit::read_elf_file(path.c_str(), r.error);
+  struct stat st;
+  if (::fstat(fd, &st) != 0) r.error = std::strerror(errno);
+  else if (!S_ISREG(st.st_mode)) r.error = "not a regular file";
+  else r.facts = audit::read_elf_fd(fd, r.error);
   if (!r.facts && is_not_elf(r.error)) {
     ++found.skipped_count;
     if (named) found.skipped.push_back(std::move(r));
@@ -126,43 +135,93 @@ void check_file(const std::string& path, bool named, Found& found) {
   found.rows.push_back(std::move(r));
 }
 
-// Every regular file under `dir`, symbolic links not followed (each file is
-// reported once); a directory that cannot be read is an unreadable row, and
-// the walk goes on with the rest.
-void walk(const fs::path& dir, Found& found) {
-  std::error_code ec;
-  fs::directory_iterator it(dir, ec), end;
-  if (ec) {
-    found.rows.push_back({dir.string(), std::nullopt, "cannot read the directory: " + ec.message()});
+// Directories deeper than this are reported, not walked: each level holds a
+// descriptor, and a user can make a tree as deep as they like.
+constexpr int kMaxDepth = 256;
+
+// Every regular file under the open directory `dir` (shown as `path`), by
+// names relative to it (openat, fstatat): a directory or file a user swaps
+// for a symbolic link while the walk runs is not followed (O_NOFOLLOW), and
+// a tree too deep for one path is still walked. Symbolic links in the tree
+// are not followed; anything that cannot be read is an unreadable row, and
+// the walk goes on with the rest. Takes `dir`.
+void walk(int dir, const std::string& path, int depth, Found& found) {
+  DIR* d = ::fdopendir(dir);
+  if (d == nullptr) {
+    found.rows.push_back({path, std::nullopt, std::string("cannot read the directory: ") + std::strerror(errno)});
+    ::close(dir);
     return;
   }
-  std::vector<fs::path> subdirs;
-  for (; !ec && it != end; it.increment(ec)) {
-    const fs::directory_entry& e = *it;
-    std::error_code type_ec;
-    const fs::file_status st = e.symlink_status(type_ec);
-    if (type_ec || fs::is_symlink(st)) continue;
-    if (fs::is_directory(st)) subdirs.push_back(e.path());
-    else if (fs::is_regular_file(st)) check_file(e.path().string(), false, found);
-    else ++found.skipped_count;  // a FIFO, socket or device holds no ELF file
+  std::vector<std::string> names;
+  errno = 0;
+  while (const dirent* e = ::readdir(d)) {
+    const std::string_view name = e->d_name;
+    if (name != "." && name != "..") names.emplace_back(name);
+    errno = 0;
   }
-  if (ec) found.rows.push_back({dir.string(), std::nullopt, "reading the directory stopped: " + ec.message()});
-  std::sort(subdirs.begin(), subdirs.end());
-  for (const fs::path& d : subdirs) walk(d, found);
+  if (errno != 0)
+    found.rows.push_back({path, std::nullopt, std::string("reading the directory stopped: ") + std::strerror(errno)});
+  std::sort(names.begin(), names.end());
+  for (const std::string& name : names) {
+    const std::string child = path + (path.empty() || path.back() != '/' ? "/" : "") + name;
+    struct stat st;
+    if (::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      found.rows.push_back({child, std::nullopt, std::strerror(errno)});
+      continue;
+    }
+    if (S_ISLNK(st.st_mode)) continue;
+    if (S_ISDIR(st.st_mode)) {
+      if (depth >= kMaxDepth) {
+        found.rows.push_back({child, std::nullopt, "more than " + std::to_string(kMaxDepth) +
+                                                       " directories deep: not walked; check it on its own"});
+        continue;
+      }
+      const int sub = ::openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (sub < 0) found.rows.push_back({child, std::nullopt, std::string("cannot read the directory: ") + std::strerror(errno)});
+      else walk(sub, child, depth + 1, found);
+      continue;
+    }
+    if (!S_ISREG(st.st_mode)) {
+      ++found.skipped_count;  // a FIFO, socket or device holds no ELF file: not opened
+      continue;
+    }
+    const int fd = ::openat(dir, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) {
+      found.rows.push_back({child, std::nullopt, std::strerror(errno)});
+      continue;
+    }
+    check_fd(fd, child, false, found);
+    ::close(fd);
+  }
+  ::closedir(d);  // closes `dir`
 }
 
 // A path from the command line: a directory is walked, anything else read
 // (following a symbolic link: the user named it); a path that is not there
 // is an unreadable row, and the others are still checked.
 void collect(const std::string& arg, Found& found) {
-  std::error_code ec;
-  const fs::file_status st = fs::status(arg, ec);
-  if (ec && !fs::exists(st)) {
-    found.rows.push_back({arg, std::nullopt, ec.message()});
+  struct stat named;
+  if (::stat(arg.c_str(), &named) != 0) {
+    found.rows.push_back({arg, std::nullopt, std::strerror(errno)});
     return;
   }
-  if (fs::is_directory(st)) walk(arg, found);
-  else check_file(arg, true, found);
+  if (!S_ISDIR(named.st_mode) && !S_ISREG(named.st_mode)) {  // a FIFO or device: not opened
+    ++found.skipped_count;
+    found.skipped.push_back({arg, std::nullopt, "not a regular file"});
+    return;
+  }
+  const int fd = ::open(arg.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) {
+    found.rows.push_back({arg, std::nullopt, std::strerror(errno)});
+    return;
+  }
+  struct stat st;
+  if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+    walk(fd, arg, 0, found);
+    return;
+  }
+  check_fd(fd, arg, true, found);
+  ::close(fd);
 }
 
 int run_check(const CheckOptions& o) {

@@ -70,10 +70,10 @@ Runner add_map(CLI::App& app) {
   sub->add_option("PID", opts->pid, "The process to draw")->required()->check(process_id());
   auto* svg = sub->add_option("--svg", opts->svg, "Write the picture as SVG to FILE ('-': stdout)")
                   ->type_name("FILE")
-                  ->check(not_empty("a file name, or - for stdout"));
+                  ->check(file_name(true));
   auto* html = sub->add_option("--html", opts->html, "Write a self-contained HTML page (picture, table) to FILE")
                    ->type_name("FILE")
-                   ->check(not_empty("a file name, or - for stdout"));
+                   ->check(file_name(true));
   sub->footer("Exit status: 0 the picture was written, 2 the process cannot be read, a file cannot be written, or bad "
               "usage. How to read it: docs/map.md.");
   // At least one output; both at once is fine, but not both on stdout.

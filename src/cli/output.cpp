@@ -84,12 +84,36 @@ void fit(std::vector<std::size_t>& width, const std::vector<std::size_t>& floor,
   }
 }
 
-// A cell cut to `w` characters: a path keeps its end (the file's name), other
-// text its start; "..." marks the cut.
+// The length in bytes of the display unit at `s[i]` of a visible_text: one
+// UTF-8 character, or an escape ("\\xNN", "\\\\") that must not be split.
+std::size_t unit_at(const std::string& s, std::size_t i) {
+  const auto c = static_cast<unsigned char>(s[i]);
+  std::size_t n = 1;
+  if (c == '\\') n = i + 1 < s.size() && s[i + 1] == 'x' ? 4 : 2;
+  else if (c >= 0xF0) n = 4;
+  else if (c >= 0xE0) n = 3;
+  else if (c >= 0xC0) n = 2;
+  return std::min(n, s.size() - i);
+}
+
+// What a visible_text takes on the screen: one column per unit.
+std::size_t columns_of(const std::string& s) {
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < s.size(); i += unit_at(s, i)) ++n;
+  return n;
+}
+
+// A cell cut to `w` columns: a path (it holds a '/') keeps its end (the
+// file's name), other text its start; "..." marks the cut. Cuts fall between
+// whole characters and escapes.
 std::string cut(const std::string& cell, std::size_t w) {
-  if (cell.size() <= w) return cell;
-  if (!cell.empty() && cell[0] == '/') return "..." + cell.substr(cell.size() - (w - 3));
-  return cell.substr(0, w - 3) + "...";
+  const std::size_t have = columns_of(cell);
+  if (have <= w) return cell;
+  const std::size_t keep = w > 3 ? w - 3 : 0;
+  std::vector<std::size_t> starts;  // byte offset of each unit
+  for (std::size_t i = 0; i < cell.size(); i += unit_at(cell, i)) starts.push_back(i);
+  if (cell.find('/') != std::string::npos) return "..." + cell.substr(starts[have - keep]);
+  return cell.substr(0, keep < starts.size() ? starts[keep] : cell.size()) + "...";
 }
 
 }  // namespace
@@ -102,18 +126,26 @@ void print_table(const std::vector<std::vector<std::string>>& rows, std::ostream
     std::vector<std::string>& s = shown.emplace_back();
     for (const std::string& cell : r) s.push_back(visible_text(cell));
     if (width.size() < s.size()) width.resize(s.size(), 0);
-    for (std::size_t i = 0; i < s.size(); ++i) width[i] = std::max(width[i], s[i].size());
+    // A row shorter than the header (an error row) spans the rest with its last cell: it sets no width.
+    const bool full = rows.empty() || s.size() >= rows.front().size();
+    for (std::size_t i = 0; i < s.size() && (full || i + 1 < s.size()); ++i)
+      width[i] = std::max(width[i], columns_of(s[i]));
   }
   std::vector<std::size_t> floor(width.size(), kNarrowest);
   for (std::size_t i = 0; !shown.empty() && i < shown.front().size(); ++i)
-    floor[i] = std::max(kNarrowest, shown.front()[i].size());
+    floor[i] = std::max(kNarrowest, columns_of(shown.front()[i]));
   fit(width, floor, &out == &std::cout ? terminal_columns() : 0);
   for (const auto& r : shown) {
     std::string line;
     for (std::size_t i = 0; i < r.size(); ++i) {
-      const std::string cell = cut(r[i], width[i]);
+      const bool last = i + 1 == r.size();
+      // The last cell of a short row has the columns of the cells it spans.
+      std::size_t w = width[i];
+      if (last && r.size() < width.size())
+        for (std::size_t k = i + 1; k < width.size(); ++k) w += width[k] + 2;
+      const std::string cell = cut(r[i], w);
       line += cell;
-      if (i + 1 < r.size()) line.append(width[i] - cell.size() + 2, ' ');
+      if (!last) line.append(width[i] - columns_of(cell) + 2, ' ');
     }
     out << line << '\n';
   }

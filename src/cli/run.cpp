@@ -240,10 +240,14 @@ Runner add_run(CLI::App& app) {
   auto o = std::make_shared<RunOptions>();
   sub->add_option("--log", o->log,
                   "Append one JSON line per sealed process to FILE (SEALKIT_LOG); its directories must pass the rule "
-                  "of docs/cli.md, \"Files sealkit writes\"");
+                  "of docs/cli.md, \"Files sealkit writes\"")
+      ->type_name("FILE")
+      ->check(file_name());
   sub->add_option("--runtime", o->runtime,
                   "Use this libsealkit-runtime.so (and the libsealkit-preload.so beside it) instead of the installed "
-                  "ones; 64-bit programs only unless PATH is in the installed layout (<prefix>/<$LIB>/sealkit/)");
+                  "ones; 64-bit programs only unless PATH is in the installed layout (<prefix>/<$LIB>/sealkit/)")
+      ->type_name("PATH")
+      ->check(file_name());
   sub->add_option("--policy", o->policies,
                   "dlopen=promote (default: every dlopen'd object kept loaded and sealed), dlopen=nodelete "
                   "(seal only objects the loader never unloads), dlopen=off; harden-discard=on (refuse discarding "
@@ -252,7 +256,9 @@ Runner add_run(CLI::App& app) {
   sub->add_option("--config", o->config,
                   "Read this runtime configuration too (SEALKIT_CONFIG; ignored by setuid programs): it replaces "
                   "the defaults where the machine has no /etc/sealkit/runtime.conf and no machine-wide preload, "
-                  "and otherwise may only seal more than they say");
+                  "and otherwise may only seal more than they say")
+      ->type_name("FILE")
+      ->check(file_name());
   sub->add_option("--backend", o->backend,
                   "kernel (mseal(2)), seccomp (a seccomp filter: sets no_new_privs without CAP_SYS_ADMIN) or auto "
                   "(default: kernel where mseal exists; without it, seccomp only with CAP_SYS_ADMIN, else refused: "

@@ -72,9 +72,17 @@ CLI::Validator one_of(const std::vector<std::string>& names) {
       "{" + list + "}");
 }
 
-CLI::Validator not_empty(const std::string& what) {
+CLI::Validator file_name(bool stdout_dash) {
+  const std::string what = stdout_dash ? "a file name, or - for stdout" : "a file name";
   return CLI::Validator(
-      [=](std::string& s) -> std::string { return s.empty() ? "needs " + what + ", not an empty string" : ""; }, "");
+      [=](std::string& s) -> std::string {
+        if (s.empty()) return "needs " + what + ", not an empty string";
+        if (s[0] == '-' && !(stdout_dash && s == "-"))
+          return "needs " + what + ", not " + in_quotes(s) + " (an option?); write ./" + s +
+                 " for a file whose name starts with -";
+        return {};
+      },
+      "");
 }
 
 CLI::Validator process_id() {

@@ -22,8 +22,11 @@ CLI::Validator decimal_number(double lo, double hi, const std::string& what);
 // One of `names`.
 CLI::Validator one_of(const std::vector<std::string>& names);
 
-// Not empty: an empty file name would silently mean nothing.
-CLI::Validator not_empty(const std::string& what);
+// A file name: not empty (it would silently mean nothing), and not starting
+// with '-', which is an option the user forgot a value before (`--log
+// --backend seccomp ...` would log to "--backend"); "./-name" names such a
+// file. `stdout_dash`: "-" alone means stdout and is accepted.
+CLI::Validator file_name(bool stdout_dash = false);
 
 // A process id as /proc lists them (1 to 2^22, the kernel's PID_MAX_LIMIT).
 CLI::Validator process_id();

@@ -54,11 +54,8 @@ std::optional<SeccompStatus> parse_seccomp_status(std::string_view text) {
   if (auto m = status_number(text, "Seccomp")) s.mode = static_cast<int>(*m);
   if (auto f = status_number(text, "Seccomp_filters")) s.filters = *f;
   if (auto t = status_number(text, "TracerPid")) s.tracer = static_cast<pid_t>(*t);
-  // "real\teffective\tsaved\tfs", each a decimal id.
-  auto ids_of = [&](std::string_view name, long& real, long& effective) {
-    auto ids = status_field(text, name);
-    if (!ids) return false;
-    long* out[2] = {&real, &effective};
+  if (auto ids = status_field(text, "Uid")) {  // "real\teffective\tsaved\tfs", each a decimal id
+    long* out[2] = {&s.uid, &s.euid};
     std::string_view rest = *ids;
     for (long* id : out) {
       const std::string_view word = rest.substr(0, rest.find('\t'));
@@ -67,13 +64,7 @@ std::optional<SeccompStatus> parse_seccomp_status(std::string_view text) {
       *id = v;
       rest = word.size() < rest.size() ? rest.substr(word.size() + 1) : std::string_view();
     }
-    return true;
-  };
-  long gid = -1, egid = -1;
-  const bool have_uids = ids_of("Uid", s.uid, s.euid);
-  const bool have_gids = ids_of("Gid", gid, egid);
-  s.set_id = (have_uids && s.uid >= 0 && s.euid >= 0 && s.uid != s.euid) ||
-             (have_gids && gid >= 0 && egid >= 0 && gid != egid);
+  }
   return s;
 }
 

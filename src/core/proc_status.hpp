@@ -19,9 +19,6 @@ struct SeccompStatus {
   char state = '?';     // State:
   long uid = -1;        // Uid: the real one (who started it); -1 when missing
   long euid = -1;       // Uid: the effective one (whose rights it has); -1 when missing
-  // The real and effective user or group differ: a set-user-ID or
-  // set-group-ID program (ld.so ran it in secure execution).
-  bool set_id = false;
 };
 // nullopt with errno set when the file cannot be read or has no State line.
 std::optional<SeccompStatus> read_seccomp_status(pid_t pid);

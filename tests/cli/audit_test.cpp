@@ -13,6 +13,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <sys/statvfs.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -737,22 +738,23 @@ TEST(SealkitAudit, TheTableSaysWhoEachProcessIsAndWhyItIsNotSealed) {
   EXPECT_EQ(find_process(j, sealed.pid)->at("state"), "sealed");
   EXPECT_EQ(find_process(j, plain.pid)->at("state"), "unsealed");
   EXPECT_EQ(find_process(j, plain.pid)->at("uid"), ::geteuid());
-  EXPECT_EQ(find_process(j, plain.pid)->at("set_id"), false);
+  EXPECT_EQ(find_process(j, plain.pid)->at("secure_exec"), false);
   EXPECT_EQ(j.at("totals").at("states").at("sealed"), 1);
   EXPECT_EQ(j.at("totals").at("states").at("unsealed"), 1);
 }
 
-// A set-user-ID program started under `sealkit run` by a user: ld.so drops
-// LD_AUDIT and LD_PRELOAD in secure execution, and the audit says that is why.
-TEST(SealkitAudit, ASetUserIdProgramUnderSealkitRunIsSaidToBeOutOfItsReach) {
-  if (::geteuid() != 0) GTEST_SKIP() << "making a set-user-ID copy of sleep and running it as nobody needs root";
-  char dir[] = "/tmp/sealkit-audit-setuid-XXXXXX";
+// A copy of sleep made privileged by `make_privileged` (set-user-ID root, or
+// file capabilities), started under `sealkit run` by nobody: the kernel runs
+// it in secure execution, ld.so drops LD_AUDIT and LD_PRELOAD, and the audit
+// says that is why it is not sealed, with or without reading filters.
+void expect_secure_exec_state(const std::function<bool(const std::string&)>& make_privileged) {
+  char dir[] = "/tmp/sealkit-audit-secure-XXXXXX";
   ASSERT_NE(::mkdtemp(dir), nullptr);
   ASSERT_EQ(::chmod(dir, 0755), 0);
   struct statvfs fs;
   if (::statvfs(dir, &fs) == 0 && (fs.f_flag & ST_NOSUID) != 0) {
     ::rmdir(dir);
-    GTEST_SKIP() << "/tmp is mounted nosuid: no set-user-ID program runs from it";
+    GTEST_SKIP() << "/tmp is mounted nosuid: no privileged program runs from it";
   }
   const std::string copy = std::string(dir) + "/sleep";
   {
@@ -760,7 +762,8 @@ TEST(SealkitAudit, ASetUserIdProgramUnderSealkitRunIsSaidToBeOutOfItsReach) {
     std::ofstream out(copy, std::ios::binary);
     out << in.rdbuf();
   }
-  ASSERT_EQ(::chmod(copy.c_str(), 04755), 0);
+  ASSERT_EQ(::chmod(copy.c_str(), 0755), 0);
+  ASSERT_TRUE(make_privileged(copy)) << std::strerror(errno);
   Child c;
   c.pid = ::fork();
   ASSERT_GE(c.pid, 0);
@@ -777,23 +780,45 @@ TEST(SealkitAudit, ASetUserIdProgramUnderSealkitRunIsSaidToBeOutOfItsReach) {
     else
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  if (sleeping == 0) {
-    ::unlink(copy.c_str());
-    ::rmdir(dir);
-    FAIL() << "the set-user-ID copy of sleep did not reach its sleep";
-  }
-  const json j = audit_json({"audit", "--json", std::to_string(sleeping)});
+  const json j = sleeping ? audit_json({"audit", "--json", std::to_string(sleeping)}) : json();
+  const json plain = sleeping ? audit_json({"audit", "--json", "--no-filters", std::to_string(sleeping)}) : json();
   const Captured table = sealkit_cli({"audit", std::to_string(sleeping)});
   ::unlink(copy.c_str());
   ::rmdir(dir);
+  ASSERT_NE(sleeping, 0) << "the privileged copy of sleep did not reach its sleep";
   const json* p = find_process(j, sleeping);
   ASSERT_NE(p, nullptr) << j;
-  EXPECT_EQ(p->at("set_id"), true) << *p;
-  EXPECT_EQ(p->at("uid"), 0) << "its effective user: " << *p;
+  EXPECT_EQ(p->at("secure_exec"), true) << *p;
   EXPECT_EQ(p->at("state"), "secure_exec") << *p;
-  EXPECT_NE(table.out.find("set-user-ID or set-group-ID: ld.so drops sealkit run's LD_AUDIT and LD_PRELOAD"),
+  EXPECT_NE(table.out.find("secure execution (set-user-ID, set-group-ID or file capabilities): ld.so drops sealkit "
+                           "run's LD_AUDIT and LD_PRELOAD"),
             std::string::npos)
       << table.out;
+  // AT_SECURE is read with the memory: the same state without reading filters.
+  EXPECT_EQ(find_process(plain, sleeping)->at("state"), "secure_exec") << plain;
+}
+
+TEST(SealkitAudit, ASetUserIdProgramUnderSealkitRunIsSaidToBeOutOfItsReach) {
+  if (::geteuid() != 0) GTEST_SKIP() << "making a set-user-ID copy of sleep and running it as nobody needs root";
+  expect_secure_exec_state([](const std::string& copy) { return ::chmod(copy.c_str(), 04755) == 0; });
+  const json j = audit_json({"audit", "--json", std::to_string(::getpid())});
+  EXPECT_EQ(find_process(j, ::getpid())->at("uid"), 0) << "the effective user";
+}
+
+// The same for file capabilities (security.capability, as setcap writes it):
+// no set-user-ID bit, real and effective users equal, and still secure execution.
+TEST(SealkitAudit, AProgramWithFileCapabilitiesUnderSealkitRunIsSaidToBeOutOfItsReach) {
+  if (::geteuid() != 0) GTEST_SKIP() << "giving a copy of sleep file capabilities needs root";
+  expect_secure_exec_state([](const std::string& copy) {
+    struct {
+      std::uint32_t magic_etc;
+      struct {
+        std::uint32_t permitted, inheritable;
+      } data[2];
+    } cap{0x02000000u | 0x000001u /* VFS_CAP_REVISION_2 | VFS_CAP_FLAGS_EFFECTIVE */,
+          {{1u << 10 /* CAP_NET_BIND_SERVICE */, 0}, {0, 0}}};
+    return ::setxattr(copy.c_str(), "security.capability", &cap, sizeof cap, 0) == 0;
+  });
 }
 
 // Run by a user, the audit says that other users' processes need root rather

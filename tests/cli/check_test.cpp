@@ -1,11 +1,18 @@
 // `sealkit check` as a user runs it: over whole system directories, on
 // explicit files, with bad arguments.
+#include <elf.h>
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 
@@ -158,4 +165,108 @@ TEST(SealkitCheck, WritableAndExecutableSegmentIsLeftOutOfWhatRunSeals) {
 TEST(SealkitCheck, UsageErrorsExitTwo) {
   EXPECT_EQ(run("check").status, 2);
   EXPECT_EQ(run("check --bogus /usr/bin/true").status, 2);
+}
+
+// A file's own header says how long its dynamic section and property notes
+// are: a sparse file claiming half a gigabyte must not cost root's `check`
+// (or `audit`, whose ELF reader is the same) that much memory.
+TEST(SealkitCheck, ASegmentSizeTheFileClaimsDoesNotDecideTheMemoryRead) {
+  char dir[] = "/tmp/sealkit-check-sparse-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string file = std::string(dir) + "/claims-512-MiB";
+  {
+    std::ifstream in("/usr/bin/true", std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    ASSERT_GT(bytes.size(), sizeof(Elf64_Ehdr));
+    Elf64_Ehdr eh;
+    std::memcpy(&eh, bytes.data(), sizeof eh);
+    constexpr std::uint64_t kClaimed = std::uint64_t{512} << 20;
+    bool patched = false;
+    for (int i = 0; i < eh.e_phnum; ++i) {
+      Elf64_Phdr ph;
+      const std::size_t at = eh.e_phoff + static_cast<std::size_t>(i) * eh.e_phentsize;
+      std::memcpy(&ph, bytes.data() + at, sizeof ph);
+      if (ph.p_type != PT_DYNAMIC && ph.p_type != PT_GNU_PROPERTY) continue;
+      ph.p_offset = 4096;
+      ph.p_filesz = kClaimed;
+      std::memcpy(bytes.data() + at, &ph, sizeof ph);
+      patched = true;
+    }
+    ASSERT_TRUE(patched) << "/usr/bin/true has no PT_DYNAMIC";
+    std::ofstream out(file, std::ios::binary);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    out.close();
+    ASSERT_EQ(::truncate(file.c_str(), static_cast<off_t>(4096 + kClaimed + 4096)), 0);  // sparse: no disk used
+  }
+  // The largest resident size of `sealkit check` alone: measured in a child that runs nothing else.
+  int p[2];
+  ASSERT_EQ(::pipe(p), 0);
+  const pid_t measurer = ::fork();
+  ASSERT_GE(measurer, 0);
+  if (measurer == 0) {
+    const pid_t c = ::fork();
+    if (c == 0) {
+      const int null = ::open("/dev/null", O_WRONLY);
+      ::dup2(null, 1);
+      ::dup2(null, 2);
+      ::execl(SEALKIT_BIN, SEALKIT_BIN, "check", file.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    int status = 0;
+    ::waitpid(c, &status, 0);
+    rusage ru{};
+    ::getrusage(RUSAGE_CHILDREN, &ru);
+    const long report[2] = {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), ru.ru_maxrss};
+    if (::write(p[1], report, sizeof report) != sizeof report) _exit(1);
+    _exit(0);
+  }
+  ::close(p[1]);
+  long report[2] = {-1, -1};
+  ASSERT_EQ(::read(p[0], report, sizeof report), static_cast<ssize_t>(sizeof report));
+  ::close(p[0]);
+  ::waitpid(measurer, nullptr, 0);
+  ::unlink(file.c_str());
+  ::rmdir(dir);
+  EXPECT_LT(report[0], 2) << "exit status";
+  EXPECT_LT(report[1], 100 * 1024) << "KiB resident at most, for a file claiming a 512 MiB segment";
+}
+
+// A tree deeper than one path can name is still walked (by names relative to
+// each directory), and one deeper than the walk goes is an unreadable row,
+// never a silent all-clear.
+TEST(SealkitCheck, DeepTreesAreWalkedOrReportedNeverSkippedInSilence) {
+  char dir[] = "/tmp/sealkit-check-deep-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const int top = ::open(dir, O_RDONLY | O_DIRECTORY);
+  ASSERT_GE(top, 0);
+  const std::string level = "dddddddddddddddddddd";  // 21 bytes a level with its '/': 200 levels pass PATH_MAX
+  int at = ::dup(top);
+  for (int depth = 1; depth <= 300; ++depth) {
+    ASSERT_EQ(::mkdirat(at, level.c_str(), 0755), 0) << depth;
+    const int next = ::openat(at, level.c_str(), O_RDONLY | O_DIRECTORY);
+    ::close(at);
+    at = next;
+    if (depth == 200) {
+      const int in = ::open("/usr/bin/true", O_RDONLY);
+      const int out = ::openat(at, "true-200-deep", O_WRONLY | O_CREAT | O_EXCL, 0755);
+      char buf[65536];
+      for (ssize_t n; (n = ::read(in, buf, sizeof buf)) > 0;) ASSERT_EQ(::write(out, buf, static_cast<std::size_t>(n)), n);
+      ::close(in);
+      ::close(out);
+    }
+  }
+  ::close(at);
+  Result r = run("check --json " + std::string(dir));
+  ::close(top);
+  std::system(("rm -rf " + std::string(dir)).c_str());
+  EXPECT_EQ(r.status, 1) << "the part too deep to walk is unreadable";
+  auto j = nlohmann::json::parse(r.out);
+  std::size_t found = 0, too_deep = 0;
+  for (const auto& f : j.at("files")) {
+    const std::string path = f.at("path");
+    if (path.size() > 4096 && path.find("/true-200-deep") != std::string::npos && f.value("run", "") == "seals all") ++found;
+    if (f.value("error", "").find("directories deep: not walked") != std::string::npos) ++too_deep;
+  }
+  EXPECT_EQ(found, 1u) << "the ELF file 200 levels down, its path longer than PATH_MAX";
+  EXPECT_EQ(too_deep, 1u);
 }

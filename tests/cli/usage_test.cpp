@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <fstream>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -94,6 +95,20 @@ TEST(CliUsage, EmptyOutputPathsAreRefused) {
   expect_usage_error({"map", self, "--html", ""}, "--html: needs a file name", "sealkit map");
 }
 
+// An option whose value is missing does not take the next option as its
+// value (and the word after that as the program): `--log --backend seccomp
+// /bin/echo` is a usage error, not a log named "--backend" and a program
+// named "seccomp". A file whose name starts with '-' is written ./-name.
+TEST(CliUsage, AFileOptionDoesNotTakeTheNextOptionAsItsValue) {
+  expect_usage_error({"run", "--log", "--backend", "seccomp", "/bin/echo", "a"},
+                     "--log: needs a file name, not '--backend' (an option?)", "sealkit run");
+  expect_usage_error({"run", "--config", "-", "/bin/true"}, "--config: needs a file name, not '-'", "sealkit run");
+  expect_usage_error({"run", "--runtime", "", "/bin/true"}, "--runtime: needs a file name", "sealkit run");
+  expect_usage_error({"audit", "--output", "-x", "1"}, "write ./-x for a file whose name starts with -", "sealkit audit");
+  Captured to_stdout = sealkit_cli({"map", std::to_string(::getpid()), "--svg", "-"});
+  EXPECT_EQ(to_stdout.status, 0) << "'-' alone is stdout for map: " << to_stdout.err;
+}
+
 // --json is --format json: with another --format they disagree (docs/cli.md).
 TEST(CliUsage, JsonWithAnotherFormatIsAUsageError) {
   const std::string self = std::to_string(::getpid());
@@ -149,6 +164,38 @@ TEST(CliUsage, TablesFitTheTerminalWidth) {
   for (std::string line = header; !line.empty(); std::getline(lines, line)) {
     EXPECT_LE(line.size(), 110u) << line;
   }
+}
+
+// Cutting a cell to the terminal never splits a character or an escape, and
+// a short row (an unreadable path's error) spans the row rather than being cut.
+TEST(CliUsage, CutCellsKeepWholeCharactersAndErrorRowsStayWhole) {
+  char dir[] = "/tmp/sealkit-cut-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir), nullptr);
+  const std::string wide = std::string(dir) + "/" + [] {
+    std::string s;
+    for (int i = 0; i < 20; ++i) s += "\xe6\xbc\xa2";  // U+6F22, three bytes each
+    return s + "a\x1b";  // and an escape at the end
+  }();
+  {
+    std::ifstream in("/usr/bin/true", std::ios::binary);
+    std::ofstream out(wide, std::ios::binary);
+    out << in.rdbuf();
+  }
+  Captured c = sealkit_cli({"check", dir, "/nonexistent/path"}, {"COLUMNS=40"});
+  ::unlink(wide.c_str());
+  ::rmdir(dir);
+  ASSERT_EQ(c.status, 1) << c.err;
+  // Valid UTF-8 throughout: every lead byte has its continuation bytes.
+  for (std::size_t i = 0; i < c.out.size();) {
+    const auto b = static_cast<unsigned char>(c.out[i]);
+    const std::size_t n = b < 0x80 ? 1 : b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 0;
+    ASSERT_NE(n, 0u) << "a continuation byte without its lead at " << i << ": " << c.out;
+    for (std::size_t k = 1; k < n; ++k)
+      ASSERT_EQ(static_cast<unsigned char>(c.out[i + k]) & 0xC0, 0x80) << "a character cut at " << i << ": " << c.out;
+    i += n;
+  }
+  EXPECT_EQ(c.out.find("\\x1"), c.out.find("\\x1b")) << "an escape is never cut in two: " << c.out;
+  EXPECT_NE(c.out.find("error: No such file or directory"), std::string::npos) << "the error row whole: " << c.out;
 }
 
 // Colour only for a person at a terminal: `script` gives sealkit a terminal;

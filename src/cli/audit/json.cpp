@@ -137,7 +137,7 @@ json process_json(const audit::ProcessAudit& p, ProcessState state, const Render
   if (!p.detail.empty() && p.status != audit::AuditStatus::kOk) j["detail"] = p.detail;
   if (p.status != audit::AuditStatus::kOk) return j;
   put_audited(p, into(j));
-  j["set_id"] = p.set_id;
+  j["secure_exec"] = p.secure_exec;
   j["state"] = to_string(state);
   if (o.by_class) j["classes"] = classes(p.by_class);
   if (o.vmas) {
@@ -202,7 +202,7 @@ std::string audited_line(const audit::ProcessAudit& p, ProcessState state) {
   f.put("exe", p.exe);
   f.put("status", audit::to_string(p.status));
   f.put("uid", p.uid);
-  f.put("set_id", p.set_id);
+  f.put("secure_exec", p.secure_exec);
   f.put("state", to_string(state));
   put_audited(p, [&f](std::string_view key, const auto& v) { f.put(key, v); });
   return f.text();

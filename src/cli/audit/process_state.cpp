@@ -55,7 +55,7 @@ ProcessState process_state(const audit::ProcessAudit& p, const MachineFacts& mac
   if (p.filters.refuses_mseal()) return ProcessState::kFiltered;
   if (!machine.kernel_seals && t.sealed_should_bytes == 0) return ProcessState::kNoMseal;
   if (machine.machine_wide_on && reach.missed()) return ProcessState::kPredatesEnabling;
-  if (p.set_id && !reach.preloaded && t.sealed_should_bytes == 0) return ProcessState::kSecureExec;
+  if (p.secure_exec && !reach.preloaded && t.sealed_should_bytes == 0) return ProcessState::kSecureExec;
   return t.sealed_should_bytes != 0 ? ProcessState::kPartlySealed : ProcessState::kUnsealed;
 }
 
@@ -75,8 +75,8 @@ std::string state_reason(ProcessState s, const audit::ProcessAudit& p) {
     case ProcessState::kExcluded: return "excluded by exclude-program in /etc/sealkit/runtime.conf";
     case ProcessState::kFiltered: return "its seccomp filter refuses mseal (FILTERS says how; docs/audit.md)";
     case ProcessState::kSecureExec:
-      return "set-user-ID or set-group-ID: ld.so drops sealkit run's LD_AUDIT and LD_PRELOAD; machine-wide "
-             "sealing reaches it";
+      return "secure execution (set-user-ID, set-group-ID or file capabilities): ld.so drops sealkit run's "
+             "LD_AUDIT and LD_PRELOAD; machine-wide sealing reaches it";
     case ProcessState::kNoMseal: return "this kernel has no mseal(2): Linux 6.10+, or sealkit run --backend seccomp";
   }
   return "?";

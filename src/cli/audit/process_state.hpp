@@ -25,7 +25,7 @@ enum class ProcessState : std::uint8_t {
   kStatic,            // not dynamically linked: neither ld.so.preload nor `sealkit run` reaches it
   kExcluded,          // the runtime ran in it; the administrator's exclude-program names its executable
   kFiltered,          // its seccomp filters refuse mseal (an allow-list written before mseal: ENOSYS)
-  kSecureExec,        // set-user-ID or set-group-ID, no preload object: ld.so dropped `sealkit run`'s variables
+  kSecureExec,        // AT_SECURE, no preload object: ld.so dropped `sealkit run`'s variables
   kNoMseal,           // this kernel has no mseal(2)
 };
 inline constexpr std::size_t kProcessStateCount = static_cast<std::size_t>(ProcessState::kNoMseal) + 1;

@@ -111,7 +111,7 @@ std::string process_counts(const MachineAudit& m) {
   add(ProcessState::kStatic, "static");
   add(ProcessState::kExcluded, "excluded");
   add(ProcessState::kFiltered, "kept by a seccomp filter");
-  add(ProcessState::kSecureExec, "set-user-ID out of sealkit run's reach");
+  add(ProcessState::kSecureExec, "in secure execution, out of sealkit run's reach");
   add(ProcessState::kNoMseal, "on a kernel without mseal");
   add(ProcessState::kUnsealed, "reached by nothing");
   std::size_t not_sealed = 0;
