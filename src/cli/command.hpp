@@ -30,6 +30,10 @@ Runner add_disable(CLI::App& app);
 Runner add_status(CLI::App& app);
 Runner add_config(CLI::App& app);
 
+// The subcommand of `app` that argv[1] names, or null (sealkit has no
+// options that take a value before its subcommand).
+const CLI::App* named_subcommand(const CLI::App& app, int argc, const char* const* argv);
+
 // The command line as CLI11 is to read it. A subcommand that runs a program
 // (`sealkit run`) takes, as env, sudo and timeout do, the first word that is
 // neither one of its options nor an option's value as the start of that

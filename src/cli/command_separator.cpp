@@ -32,15 +32,17 @@ bool takes_next_word(const CLI::App& sub, std::string_view word) {
 
 }  // namespace
 
-std::vector<const char*> with_command_separator(const CLI::App& app, int argc, const char* const* argv) {
-  std::vector<const char*> words(argv, argv + argc);
-  // Only the first word names the subcommand: sealkit has no options that
-  // take a value before it.
-  if (argc < 2 || !runs_a_program(argv[1])) return words;
+const CLI::App* named_subcommand(const CLI::App& app, int argc, const char* const* argv) {
+  if (argc < 2) return nullptr;
   const std::string name = argv[1];
   const auto found = app.get_subcommands([&](const CLI::App* a) { return a->get_name() == name; });
-  if (found.empty()) return words;
-  const CLI::App* sub = found.front();
+  return found.empty() ? nullptr : found.front();
+}
+
+std::vector<const char*> with_command_separator(const CLI::App& app, int argc, const char* const* argv) {
+  std::vector<const char*> words(argv, argv + argc);
+  const CLI::App* sub = named_subcommand(app, argc, argv);
+  if (sub == nullptr || !runs_a_program(sub->get_name())) return words;
   for (int i = 2; i < argc; ++i) {
     const std::string_view word = argv[i];
     if (word == "--") return words;  // the user separated it

@@ -1,7 +1,10 @@
 #include "cli/format.hpp"
 
+#include <pwd.h>
+
 #include <cstdio>
 #include <iterator>
+#include <map>
 
 namespace sealkit::cli {
 
@@ -34,6 +37,17 @@ std::string percent_of(std::uint64_t part, std::uint64_t whole) {
   std::snprintf(buf, sizeof buf, "%llu.%llu%%", static_cast<unsigned long long>(tenths / 10),
                 static_cast<unsigned long long>(tenths % 10));
   return buf;
+}
+
+const std::string& user_name(long uid) {
+  static std::map<long, std::string> names;
+  auto it = names.find(uid);
+  if (it != names.end()) return it->second;
+  std::string name = uid < 0 ? "-" : std::to_string(uid);
+  if (uid >= 0) {
+    if (const passwd* pw = ::getpwuid(static_cast<uid_t>(uid))) name = pw->pw_name;
+  }
+  return names.emplace(uid, std::move(name)).first->second;
 }
 
 std::string count(std::uint64_t n, const std::string& singular, const std::string& plural) {

@@ -14,6 +14,10 @@ std::string human_bytes(std::uint64_t bytes);
 // picture, so that audit and map say the same of one process.
 std::string percent_of(std::uint64_t part, std::uint64_t whole);
 
+// The user name of `uid` (getpwuid), remembered per uid for the run; the
+// number when it has none, "-" for a negative (unknown) uid.
+const std::string& user_name(long uid);
+
 // "1 process", "2 processes": `n` and the noun, singular or plural. The
 // plural is `singular` + "s" unless given.
 std::string count(std::uint64_t n, const std::string& singular, const std::string& plural = "");

@@ -4,7 +4,6 @@
 // name to), the runtime configuration, what the kernel does, and the running
 // processes that started unsealed. Exit 0 on and consistent, 1 off or not
 // consistent (each problem named), 2 an error.
-#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,6 +17,7 @@
 
 #include "cli/command.hpp"
 #include "cli/escape.hpp"
+#include "cli/format.hpp"
 #include "cli/machine/installation.hpp"
 #include "cli/machine/kernel_facts.hpp"
 #include "cli/machine/preload_file.hpp"
@@ -32,11 +32,6 @@ namespace {
 
 using namespace machine;
 using nlohmann::json;
-
-std::string user_name(uid_t uid) {
-  if (const passwd* pw = ::getpwuid(uid)) return pw->pw_name;
-  return std::to_string(uid);
-}
 
 std::string mode_text(mode_t m) {
   char buf[16];
@@ -109,7 +104,7 @@ void look_at_objects(Status& s) {
     json cj = {{"class", c.label},
                {"object", c.object},
                {"link", c.link.empty() ? json(nullptr) : json(c.link)},
-               {"owner", mode ? json(user_name(mode->uid)) : json(nullptr)},
+               {"owner", mode ? json(user_name(static_cast<long>(mode->uid))) : json(nullptr)},
                {"mode", mode ? json(mode_text(mode->mode)) : json(nullptr)},
                {"setuid", mode ? json((mode->mode & S_ISUID) != 0) : json(nullptr)},
                {"ld_so_cache", inst.bare && !cached[i].empty() ? json(cached[i]) : json(nullptr)}};

@@ -2,23 +2,17 @@
 // cause has its own sentence; an error type not listed keeps CLI11's text.
 #include "cli/usage_error.hpp"
 
-#include <CLI/CLI.hpp>
-
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include <CLI/CLI.hpp>
+
+#include "cli/command.hpp"
+
 namespace sealkit::cli {
 
 namespace {
-
-// The subcommand named by argv[1], or null.
-const CLI::App* named_subcommand(const CLI::App& app, int argc, const char* const* argv) {
-  if (argc < 2) return nullptr;
-  const std::string name = argv[1];
-  const auto found = app.get_subcommands([&](const CLI::App* a) { return a->get_name() == name; });
-  return found.empty() ? nullptr : found.front();
-}
 
 bool looks_like_option(std::string_view w) { return w.size() > 1 && w[0] == '-' && w != "--"; }
 

@@ -67,30 +67,33 @@ loads_installed_lib() { local deps; deps=$(ldd "$1") && grep -q "libsealkit\.so.
 loads_installed_lib "$work/consumer_c" || fail "consumer.c does not load the installed libsealkit"
 "$work/consumer_c" || fail "consumer.c"
 
-echo "== C++ consumer: find_package(sealkit) with CMAKE_PREFIX_PATH=$prefix"
 # Ninja when there (scripts/bootstrap installs it; make may be missing on a fresh machine).
 generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)
-cmake -S "$here/cxx_consumer" -B "$work/cxx" "${generator[@]}" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_CXX_COMPILER="$cxx" \
-  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS="-Wall -Wextra -Werror ${san_flags[*]}" \
-  >"$work/cxx-configure.log" 2>&1 || { cat "$work/cxx-configure.log"; fail "configuring the C++ consumer"; }
-cmake --build "$work/cxx" >"$work/cxx-build.log" 2>&1 || { cat "$work/cxx-build.log"; fail "building the C++ consumer"; }
-loads_installed_lib "$work/cxx/consumer_shared" || fail "consumer_shared does not load the installed libsealkit"
-static_deps=$(ldd "$work/cxx/consumer_static")
-if grep -q libsealkit <<<"$static_deps"; then fail "consumer_static should not need libsealkit.so"; fi
-"$work/cxx/consumer_shared" || fail "C++ consumer (shared)"
-"$work/cxx/consumer_static" || fail "C++ consumer (static)"
+
+# cmake_consumer DIR NAME LANG COMPILER FLAGS SHARED STATIC: configures and builds tests/install/DIR against the
+# installed package (find_package(sealkit)), then runs SHARED, which must load the installed libsealkit.so, and
+# STATIC, which must not need it.
+cmake_consumer() {
+  local dir=$1 name=$2 lang=$3 compiler=$4 flags=$5 shared=$6 static=$7
+  cmake -S "$here/$dir" -B "$work/$dir" "${generator[@]}" -DCMAKE_PREFIX_PATH="$prefix" \
+    -DCMAKE_"$lang"_COMPILER="$compiler" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_"$lang"_FLAGS="$flags" \
+    >"$work/$dir-configure.log" 2>&1 || { cat "$work/$dir-configure.log"; fail "configuring the $name consumer"; }
+  cmake --build "$work/$dir" >"$work/$dir-build.log" 2>&1 || { cat "$work/$dir-build.log"; fail "building the $name consumer"; }
+  loads_installed_lib "$work/$dir/$shared" || fail "$shared does not load the installed libsealkit"
+  local static_deps
+  static_deps=$(ldd "$work/$dir/$static")
+  if grep -q libsealkit <<<"$static_deps"; then fail "$static should not need libsealkit.so"; fi
+  "$work/$dir/$shared" || fail "$name consumer (shared)"
+  "$work/$dir/$static" || fail "$name consumer (static)"
+}
+
+echo "== C++ consumer: find_package(sealkit) with CMAKE_PREFIX_PATH=$prefix, shared and static"
+cmake_consumer cxx_consumer C++ CXX "$cxx" "-Wall -Wextra -Werror ${san_flags[*]}" consumer_shared consumer_static
 
 echo "== C consumer: find_package(sealkit) in a C-only project, shared and static"
-cmake -S "$here/c_consumer" -B "$work/c" "${generator[@]}" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_C_COMPILER="$cc" \
-  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_FLAGS="-std=c11 -Wall -Wextra -Werror ${san_flags[*]}" \
-  >"$work/c-configure.log" 2>&1 || { cat "$work/c-configure.log"; fail "configuring the C consumer"; }
-cmake --build "$work/c" >"$work/c-build.log" 2>&1 || { cat "$work/c-build.log"; fail "building the C consumer"; }
-loads_installed_lib "$work/c/c_consumer_shared" || fail "c_consumer_shared does not load the installed libsealkit"
-c_static_deps=$(ldd "$work/c/c_consumer_static")
-if grep -q libsealkit <<<"$c_static_deps"; then fail "c_consumer_static should not need libsealkit.so"; fi
-"$work/c/c_consumer_shared" || fail "C consumer (shared)"
-"$work/c/c_consumer_static" || fail "C consumer (static)"
+cmake_consumer c_consumer C C "$cc" "-std=c11 -Wall -Wextra -Werror ${san_flags[*]}" c_consumer_shared \
+  c_consumer_static
 
 # The C++ API's checks happen at compile time: a dropped Result is a warning
 # ([[nodiscard]]), an if on a Result<bool> does not compile; C++20 adds span views.

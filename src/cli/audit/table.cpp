@@ -1,12 +1,10 @@
 // `sealkit audit` for people: one row per process, then machine totals and
 // what was skipped, and with --by-class the totals by class. The cells hold
 // comms and reasons as they are: print_table escapes every cell.
-#include <pwd.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
-#include <map>
 #include <string>
 
 #include "cli/audit/report.hpp"
@@ -54,25 +52,8 @@ std::string filters_cell(const audit::FilterSummary& f) {
   return s + ")";
 }
 
-// The user name of `uid`, once per uid; the number when it has none.
-class UserNames {
- public:
-  const std::string& operator()(long uid) {
-    auto it = names_.find(uid);
-    if (it != names_.end()) return it->second;
-    std::string name = uid < 0 ? "-" : std::to_string(uid);
-    if (uid >= 0) {
-      if (const passwd* pw = ::getpwuid(static_cast<uid_t>(uid))) name = pw->pw_name;
-    }
-    return names_.emplace(uid, std::move(name)).first->second;
-  }
-
- private:
-  std::map<long, std::string> names_;
-};
-
 // The rows' order: --sort, then pid.
-std::vector<std::size_t> row_order(const MachineAudit& m, SortBy by, UserNames& user) {
+std::vector<std::size_t> row_order(const MachineAudit& m, SortBy by) {
   std::vector<std::size_t> order(m.processes.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
   auto coverage = [&](std::size_t i) {
@@ -84,7 +65,7 @@ std::vector<std::size_t> row_order(const MachineAudit& m, SortBy by, UserNames& 
     const audit::ProcessAudit& y = m.processes[b];
     switch (by) {
       case SortBy::kPid: return false;
-      case SortBy::kUser: return user(x.uid) < user(y.uid);
+      case SortBy::kUser: return user_name(x.uid) < user_name(y.uid);
       case SortBy::kExe: return x.exe < y.exe;
       case SortBy::kCoverage: return coverage(a) < coverage(b);  // the least sealed first
       case SortBy::kState: return m.states[a] < m.states[b];
@@ -127,18 +108,17 @@ std::string process_counts(const MachineAudit& m) {
 }  // namespace
 
 void write_table(std::ostream& out, const MachineAudit& m, const RenderOptions& o) {
-  UserNames user;
   Rows rows{{"PID", "USER", "COMM", "EXE", "COVERAGE", "SEALED/SHOULD", "STATE", "FILTERS"}};
-  for (std::size_t i : row_order(m, o.sort, user)) {
+  for (std::size_t i : row_order(m, o.sort)) {
     const audit::ProcessAudit& p = m.processes[i];
     const std::string exe = p.exe.empty() ? "-" : p.exe;  // a kernel thread, or not readable
     if (p.status != audit::AuditStatus::kOk) {
       if (!o.only_ok)
-        rows.push_back({std::to_string(p.pid), user(p.uid), p.comm, exe, audit::to_string(p.status), "", p.detail, ""});
+        rows.push_back({std::to_string(p.pid), user_name(p.uid), p.comm, exe, audit::to_string(p.status), "", p.detail, ""});
       continue;
     }
     const audit::ClassTotals& t = p.total;
-    rows.push_back({std::to_string(p.pid), user(p.uid), p.comm, exe, percent_text(t.sealed_should_bytes, t.should_bytes),
+    rows.push_back({std::to_string(p.pid), user_name(p.uid), p.comm, exe, percent_text(t.sealed_should_bytes, t.should_bytes),
                     human_bytes(t.sealed_should_bytes) + "/" + human_bytes(t.should_bytes),
                     state_reason(m.states[i], p), filters_cell(p.filters)});
   }
